@@ -1,0 +1,49 @@
+# The two commands: `make run` (demo on http://127.0.0.1:5000) and `make test` (whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install dev-install e2e-deps lint bench vendor-static clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.run-deps
+
+install: $(VENV)/.run-deps
+
+dev-install: $(VENV)/.dev-deps
+
+## make run: embedded SQLite, migrations, demo data, fake Flow/SMS/e-mail, scheduler in-process.
+run: install
+	APP_ENV=development $(BIN)/flask db upgrade
+	APP_ENV=development $(BIN)/flask seed-demo
+	APP_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
+
+## Debian's Chromium for the browser tests (never a downloaded browser build).
+e2e-deps:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+## make test: every test; PostgreSQL when TEST_DATABASE_URL is set, else SQLite. Exit 5 (no tests) fails too.
+test: dev-install e2e-deps
+	$(BIN)/python -m pytest
+
+lint: dev-install
+	$(BIN)/ruff check app tests config.py wsgi.py
+
+vendor-static:
+	scripts/vendor-static.sh
+
+clean:
+	rm -rf $(VENV) instance/aremko.db

@@ -1,0 +1,107 @@
+"""Application factory: config, extensions, blueprints, CLI. Nothing else (no migrations, no scheduler)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, load_config
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    cfg = config if isinstance(config, Config) else load_config(config)
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+    app.config.from_object(cfg)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    _init_logging(app)
+    if getattr(cfg, "INSECURE_KEY_WARNING", False):
+        app.logger.warning("SECRET_KEY no definido: se usa una clave insegura de desarrollo.")
+    if cfg.PROXY_FIX_X_FOR or cfg.PROXY_FIX_X_PROTO:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_FIX_X_FOR, x_proto=cfg.PROXY_FIX_X_PROTO)
+    if cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///"):
+        try:  # the embedded database's folder (instance/) may not exist on a fresh checkout
+            os.makedirs(os.path.dirname(cfg.SQLALCHEMY_DATABASE_URI[len("sqlite:///"):]), exist_ok=True)
+        except OSError:
+            pass  # /readyz reports the database as unavailable
+
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app, login_manager)
+
+    from app import models  # noqa: F401  (registers every model on the metadata)
+    from app.web.errors import init_error_handlers
+    from app.web.filters import init_filters
+    from app.web.security import init_security
+
+    init_security(app)
+    init_error_handlers(app)
+    init_filters(app)
+    _register_blueprints(app)
+
+    from app.admin import init_admin
+
+    init_admin(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    level = getattr(logging, app.config["LOG_LEVEL"], logging.INFO)
+    if app.config["LOG_FORMAT"] == "json":
+        fmt = '{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "message": "%(message)s"}'
+    else:
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format=fmt)
+    app.logger.setLevel(level)
+
+
+def _init_login(app: Flask, login_manager) -> None:
+    from app.auth.models import User
+    from app.extensions import db
+    from app.web.errors import unauthorized_response
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load(user_id: str):
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.can_log_in else None
+
+    @login_manager.request_loader
+    def _bearer(request):
+        header = request.headers.get("Authorization", "")
+        if request.path.startswith("/ventas/api/") and header.startswith("Bearer "):
+            from app.auth.services import user_for_token
+
+            return user_for_token(header[len("Bearer "):].strip())
+        return None
+
+    login_manager.unauthorized_handler(unauthorized_response)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.shop.views import bp as shop_bp
+    from app.staff.views import bp as staff_bp
+    from app.web.health import bp as health_bp
+    from app.web.media import bp as media_bp
+
+    for bp in (health_bp, media_bp, auth_bp, shop_bp, staff_bp):
+        app.register_blueprint(bp)

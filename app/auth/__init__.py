@@ -1,0 +1,1 @@
+"""Staff users, roles, login/logout and personal API tokens."""

@@ -1,0 +1,1 @@
+"""Services, categories, providers, products, purchases and stock, slot grids and blocks."""

@@ -1,0 +1,156 @@
+"""Catalogue state changes: services, purchases and stock. Services flush, never commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.catalog.models import Product, Purchase, PurchaseLine, Service, StockMovement
+from app.catalog.policy import validate_slot_grid
+from app.core import clock
+from app.core.errors import ConflictError, ValidationError
+from app.extensions import db
+
+
+def save_service_grid(service: Service, grid: object) -> Service:
+    """Validate and store a slot grid (never touches bookings); flushes; raises ValidationError."""
+    service.slot_grid = validate_slot_grid(grid)
+    db.session.flush()
+    return service
+
+
+def _locked_product(product_id: int) -> Product:
+    product = db.session.scalar(sa.select(Product).where(Product.id == product_id).with_for_update())
+    if product is None:
+        raise ValidationError("Producto no encontrado.", field="product_id")
+    return product
+
+
+def change_stock(
+    product: Product, delta: int, *, reason: str, by=None, purchase_id=None, order_id=None, note=None
+) -> StockMovement | None:
+    """Apply a signed stock change under the product row lock and record it; flushes.
+
+    Raises ConflictError when stock would go negative. Gift-card products never track stock.
+    """
+    if product.is_gift_card or delta == 0:
+        return None
+    locked = _locked_product(product.id)
+    if locked.stock + delta < 0:
+        if reason.startswith("compra"):
+            raise ConflictError("No se puede eliminar: el stock quedaría negativo.")
+        raise ConflictError(f"Stock insuficiente para {locked.name}: disponible {locked.stock}.")
+    locked.stock += delta
+    movement = StockMovement(
+        product_id=locked.id,
+        delta=delta,
+        reason=reason,
+        note=note,
+        purchase_id=purchase_id,
+        order_id=order_id,
+        user_id=getattr(by, "id", None),
+    )
+    db.session.add(movement)
+    db.session.flush()
+    return movement
+
+
+def adjust_stock(product: Product, delta: int, *, note: str, by) -> StockMovement | None:
+    """Manual stock correction (gerente/admin) with a written reason; flushes."""
+    if not (note or "").strip():
+        raise ValidationError("Indique el motivo del ajuste.", field="note")
+    return change_stock(product, delta, reason="ajuste", note=note.strip(), by=by)
+
+
+def _line_values(line: dict) -> dict:
+    quantity = int(line.get("quantity") or 0)
+    unit_price = int(line.get("unit_price") or 0)
+    if quantity < 1:
+        raise ValidationError("La cantidad debe ser al menos 1.", field="quantity")
+    if unit_price < 0:
+        raise ValidationError("El precio unitario no puede ser negativo.", field="unit_price")
+    product = db.session.get(Product, line["product_id"]) if line.get("product_id") else None
+    description = (line.get("description") or "").strip() or (product.name if product else "")
+    if not description:
+        raise ValidationError("La descripción es obligatoria.", field="description")
+    return {
+        "product": product,
+        "description": description,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "subtotal": quantity * unit_price,
+    }
+
+
+def _recalculate(purchase: Purchase) -> None:
+    purchase.total = sum(line.subtotal for line in purchase.lines)
+
+
+def create_purchase(*, lines: list[dict], by, purchase_date=None, provider_id=None, payment_method=None,
+                    document_number=None, notes=None) -> Purchase:
+    """Record a purchase; every product line raises stock in the same transaction; flushes."""
+    if not lines:
+        raise ValidationError("La compra debe tener al menos una línea.")
+    purchase = Purchase(
+        purchase_date=purchase_date or clock.today(),
+        provider_id=provider_id,
+        payment_method=payment_method,
+        document_number=document_number,
+        notes=notes,
+        created_by_id=getattr(by, "id", None),
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    for raw in lines:
+        add_purchase_line(purchase, raw, by=by)
+    return purchase
+
+
+def add_purchase_line(purchase: Purchase, raw: dict, *, by) -> PurchaseLine:
+    """Add a line to a purchase; product lines add stock; flushes."""
+    values = _line_values(raw)
+    product = values.pop("product")
+    line = PurchaseLine(purchase=purchase, product_id=product.id if product else None, **values)
+    db.session.add(line)
+    db.session.flush()
+    if product is not None:
+        reason = "compra" if raw.get("_new_purchase", True) else "compra_editada"
+        change_stock(product, line.quantity, reason=reason, by=by, purchase_id=purchase.id)
+    _recalculate(purchase)
+    db.session.flush()
+    return line
+
+
+def update_purchase_line(line: PurchaseLine, *, quantity: int, unit_price: int, by) -> PurchaseLine:
+    """Change quantity/price of a line; stock follows the quantity delta; flushes."""
+    if quantity < 1:
+        raise ValidationError("La cantidad debe ser al menos 1.", field="quantity")
+    if unit_price < 0:
+        raise ValidationError("El precio unitario no puede ser negativo.", field="unit_price")
+    delta = quantity - line.quantity
+    if line.product is not None and delta:
+        change_stock(line.product, delta, reason="compra_editada", by=by, purchase_id=line.purchase_id)
+    line.quantity = quantity
+    line.unit_price = unit_price
+    line.subtotal = quantity * unit_price
+    _recalculate(line.purchase)
+    db.session.flush()
+    return line
+
+
+def delete_purchase_line(line: PurchaseLine, *, by) -> None:
+    """Remove a line and subtract its stock; refused if stock would go negative; flushes."""
+    purchase = line.purchase
+    if line.product is not None:
+        change_stock(line.product, -line.quantity, reason="compra_eliminada", by=by, purchase_id=purchase.id)
+    purchase.lines.remove(line)
+    db.session.flush()
+    _recalculate(purchase)
+    db.session.flush()
+
+
+def delete_purchase(purchase: Purchase, *, by) -> None:
+    """Delete a purchase, subtracting all its stock first (all or nothing); flushes."""
+    for line in list(purchase.lines):
+        delete_purchase_line(line, by=by)
+    db.session.delete(purchase)
+    db.session.flush()

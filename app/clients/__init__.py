@@ -1,0 +1,1 @@
+"""Clients, consent and preferences, and the client-event audit trail."""

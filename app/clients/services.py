@@ -1,0 +1,183 @@
+"""Client state changes with their audit events. Services flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.clients.models import (
+    CHANNEL_FIELDS,
+    CONSENT_FIELDS,
+    CONSENT_LABELS,
+    MARKETING_FIELDS,
+    Client,
+    ClientEvent,
+    ClientPreferences,
+    ConsentEvent,
+)
+from app.core import clock
+from app.core.errors import ConflictError, ValidationError
+from app.core.identity import normalize_document, normalize_email
+from app.core.phone import normalize_phone
+from app.extensions import db
+
+EDITABLE_FIELDS = ("name", "phone", "email", "document_id", "country", "city", "birth_date", "notes")
+FIELD_LABELS = {
+    "name": "nombre",
+    "phone": "telefono",
+    "email": "email",
+    "document_id": "documento_identidad",
+    "country": "pais",
+    "city": "ciudad",
+    "birth_date": "fecha_nacimiento",
+    "notes": "notas",
+}
+
+
+def record_event(client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None) -> ClientEvent:
+    """Append an audit entry for `client` in the current transaction; flushes."""
+    event = ClientEvent(
+        client_id=client.id,
+        event_type=event_type,
+        description=description,
+        user_id=getattr(by, "id", None),
+        order_id=order_id,
+        data=data,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def clean_client_data(data: dict) -> dict:
+    """Normalise and validate client fields (phone E.164, RUT, e-mail, birth date); raises ValidationError."""
+    out = {}
+    if "name" in data:
+        name = " ".join((data.get("name") or "").split())
+        if not name:
+            raise ValidationError("El nombre es obligatorio.", field="nombre")
+        if len(name) > 100:
+            raise ValidationError("El nombre admite hasta 100 caracteres.", field="nombre")
+        out["name"] = name
+    if "phone" in data:
+        out["phone"] = normalize_phone(data.get("phone"))
+    if "email" in data:
+        out["email"] = normalize_email(data.get("email"))
+    if "document_id" in data:
+        out["document_id"] = normalize_document(data.get("document_id"))
+    for key in ("country", "city", "notes"):
+        if key in data:
+            out[key] = (data.get(key) or "").strip() or None
+    if "birth_date" in data:
+        birth = data.get("birth_date")
+        if birth is not None and not (date(1900, 1, 1) <= birth <= clock.today()):
+            raise ValidationError("La fecha de nacimiento debe estar entre 1900 y hoy.", field="fecha_nacimiento")
+        out["birth_date"] = birth
+    return out
+
+
+def _phone_taken(phone: str, exclude_id: int | None = None) -> bool:
+    stmt = sa.select(Client.id).where(Client.phone == phone)
+    if exclude_id is not None:
+        stmt = stmt.where(Client.id != exclude_id)
+    return db.session.scalar(stmt) is not None
+
+
+def create_client(*, data: dict, origin: str, marketing_consent: bool = False, consent_source: str = "staff",
+                  by=None, ip=None) -> Client:
+    """Create a client with its preferences and audit events; flushes.
+
+    Raises ValidationError for bad fields and ConflictError when the phone already belongs to a client.
+    """
+    values = clean_client_data({"name": data.get("name"), "phone": data.get("phone"), **data})
+    if _phone_taken(values["phone"]):
+        raise ConflictError("Ya existe un cliente con ese teléfono.")
+    if values.get("country") is None and values["phone"].startswith("+56"):
+        values["country"] = "Chile"
+    client = Client(origin=origin, **values)
+    db.session.add(client)
+    db.session.flush()
+    prefs = ClientPreferences(client_id=client.id, **{f: bool(marketing_consent) for f in MARKETING_FIELDS})
+    db.session.add(prefs)
+    db.session.flush()
+    record_event(client, "client_created", f"Cliente creado ({origin})", by=by)
+    if marketing_consent:
+        for f in MARKETING_FIELDS:
+            db.session.add(ConsentEvent(client_id=client.id, field=f, old_value=None, new_value=True,
+                                        source=consent_source, user_id=getattr(by, "id", None), ip=ip))
+        record_event(client, "consent_changed", "Consentimiento de marketing otorgado al crear el cliente", by=by)
+    db.session.flush()
+    return client
+
+
+def _display(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def update_client(client: Client, *, data: dict, by=None) -> dict:
+    """Apply changed fields, write `client_updated` with before/after; flushes; returns the changes."""
+    values = clean_client_data({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    if "phone" in values and _phone_taken(values["phone"], exclude_id=client.id):
+        raise ConflictError("Ya existe un cliente con ese teléfono.")
+    changes = {}
+    for key, new in values.items():
+        old = getattr(client, key)
+        if old != new:
+            changes[key] = {"antes": _display(old), "despues": _display(new)}
+            setattr(client, key, new)
+    if changes:
+        description = "; ".join(f"{FIELD_LABELS[k]}: {v['antes']} → {v['despues']}" for k, v in changes.items())
+        record_event(client, "client_updated", description, by=by, data=changes)
+    db.session.flush()
+    return changes
+
+
+def set_consents(client: Client, changes: dict[str, bool], *, source: str, by=None, ip=None, message_id=None) -> int:
+    """Change consent switches, one ConsentEvent per changed field plus one `consent_changed`; flushes.
+
+    Returns how many fields changed.
+    """
+    prefs = client.preferences
+    if prefs is None:
+        prefs = ClientPreferences(client_id=client.id)
+        db.session.add(prefs)
+        db.session.flush()
+    changed = []
+    for field, value in changes.items():
+        if field not in CONSENT_FIELDS:
+            raise ValidationError(f"Preferencia desconocida: {field}")
+        old = getattr(prefs, field)
+        if old != bool(value):
+            setattr(prefs, field, bool(value))
+            db.session.add(ConsentEvent(client_id=client.id, field=field, old_value=old, new_value=bool(value),
+                                        source=source, user_id=getattr(by, "id", None), ip=ip, message_id=message_id))
+            changed.append(f"{CONSENT_LABELS[field]}: {'sí' if old else 'no'} → {'sí' if value else 'no'}")
+    if changed:
+        if all(not getattr(prefs, f) for f in CHANNEL_FIELDS + MARKETING_FIELDS):
+            prefs.opt_out_date = prefs.opt_out_date or clock.now()
+        record_event(client, "consent_changed", "; ".join(changed) + f" ({source})", by=by)
+    db.session.flush()
+    return len(changed)
+
+
+def opt_out_all(client: Client, *, source: str, by=None, ip=None) -> int:
+    """All channels and marketing types off, opt-out date set; flushes."""
+    count = set_consents(client, {f: False for f in CHANNEL_FIELDS + MARKETING_FIELDS}, source=source, by=by, ip=ip)
+    client.preferences.opt_out_date = clock.now()
+    db.session.flush()
+    return count
+
+
+def delete_client(client: Client, *, by=None) -> None:
+    """Delete a client without history; otherwise refuse (merge instead); flushes."""
+    from app.core.errors import HasHistory
+
+    if client.has_history():
+        raise HasHistory()
+    db.session.delete(client)
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks without routes: db base, money, phones, clock, errors, xlsx, pagination."""

@@ -1,0 +1,37 @@
+"""Money is integer CLP everywhere. One formatter (`$12.345`) and one rounding rule."""
+
+from __future__ import annotations
+
+
+def round_half_up_div(numerator: int, denominator: int) -> int:
+    """Integer division rounded half away from zero, without floats."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    sign = -1 if numerator < 0 else 1
+    q, r = divmod(abs(numerator), denominator)
+    if 2 * r >= denominator:
+        q += 1
+    return sign * q
+
+
+def percent_of(amount: int, pct: int) -> int:
+    """round_half_up(amount × pct / 100)."""
+    return round_half_up_div(amount * pct, 100)
+
+
+def format_clp(amount: int | None) -> str:
+    """Format integer CLP as `$12.345` (negative `-$12.345`)."""
+    if amount is None:
+        return ""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("CLP amounts are integers")
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount):,}".replace(",", ".")
+
+
+def parse_clp(text: str) -> int:
+    """Parse what a person types (`12.345`, `$12.345`, `12345`) into integer CLP."""
+    cleaned = (text or "").strip().replace("$", "").replace(".", "").replace(" ", "")
+    if not cleaned or not cleaned.lstrip("-").isdigit():
+        raise ValueError("Monto inválido.")
+    return int(cleaned)

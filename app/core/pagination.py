@@ -1,0 +1,44 @@
+"""Page a Select: the view passes a Select from queries.py and gets rows plus navigation data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max((self.total + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def parse_page(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
+
+
+def paginate(session, stmt: sa.Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
+    """Run `stmt` for one page plus a count over the same filter."""
+    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    page = min(page, max((total + per_page - 1) // per_page, 1))
+    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(result.scalars()) if scalars else list(result)
+    return Page(items=items, page=page, per_page=per_page, total=total)

@@ -1,0 +1,1 @@
+"""Public site: home, categories, service pages, sitemap and robots."""

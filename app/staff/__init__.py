@@ -1,0 +1,1 @@
+"""Staff hub (/ventas/admin-dashboard/): links filtered by role."""

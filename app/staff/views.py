@@ -1,0 +1,64 @@
+"""`/ventas/admin-dashboard/` — "Sistema de Gestión Aremko" (spec reports.md §9)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, url_for
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+
+bp = Blueprint("staff", __name__, url_prefix="/ventas")
+
+# (section, label, endpoint, roles). Entries whose endpoint is not installed yet are not shown.
+HUB_LINKS = [
+    ("Recepción", "Tablero del día", "frontdesk.board", {"recepcion", "gerente", "admin"}),
+    ("Ventas y Reservas", "Ventas y reservas", "orders.order_list", {"recepcion", "gerente", "admin"}),
+    ("Reportes", "Caja diaria", "reports.cash_daily", {"gerente", "admin"}),
+    ("Reportes", "Segmentación de clientes", "reports.segmentation_board", {"marketing", "gerente", "admin"}),
+    ("Clientes y CRM", "Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Catálogo y Compras", "Servicios", "service.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Catálogo y Compras", "Categorías de servicio", "servicecategory.index_view",
+     {"recepcion", "marketing", "gerente", "admin"}),
+    ("Catálogo y Compras", "Productos", "product.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Catálogo y Compras", "Proveedores", "provider.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Catálogo y Compras", "Compras", "purchase.index_view", {"gerente", "admin"}),
+    ("Catálogo y Compras", "Bloqueos", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
+    ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Configuración", "Usuarios", "user.index_view", {"admin"}),
+    ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+]
+
+
+def hub_sections(role: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for section, label, endpoint, roles in HUB_LINKS:
+        if role in roles and endpoint in current_app.view_functions:
+            sections.setdefault(section, []).append((label, url_for(endpoint)))
+    return list(sections.items())
+
+
+@bp.get("/admin-dashboard/")
+@role_required()
+def dashboard():
+    return render_template("staff/dashboard.html", sections=hub_sections(current_user.role))
+
+
+STAFF_NAV = [
+    ("Panel", "staff.dashboard", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Recepción", "frontdesk.board", {"recepcion", "gerente", "admin"}),
+    ("Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+]
+
+
+@bp.app_context_processor
+def _staff_context():
+    def staff_nav():
+        if not current_user.is_authenticated:
+            return []
+        return [
+            (label, url_for(endpoint))
+            for label, endpoint, roles in STAFF_NAV
+            if current_user.role in roles and endpoint in current_app.view_functions
+        ]
+
+    return {"staff_nav": staff_nav}

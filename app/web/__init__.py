@@ -1,0 +1,1 @@
+"""Cross-cutting web helpers: HTMX rendering, security headers, error pages, health endpoints."""

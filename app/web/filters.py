@@ -1,0 +1,42 @@
+"""Jinja filters: money, dates and phones formatted for es-CL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from app.core.clock import to_local
+from app.core.money import format_clp
+from app.core.phone import format_phone
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value) if value.tzinfo else value
+    return value.strftime("%d/%m/%Y")
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo:
+        value = to_local(value)
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def fmt_lines(text: str | None):
+    """Plain text with line breaks, autoescaped (service descriptions)."""
+    from markupsafe import Markup, escape
+
+    return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
+
+
+def init_filters(app: Flask) -> None:
+    app.add_template_filter(format_clp, "clp")
+    app.add_template_filter(fmt_date, "fecha")
+    app.add_template_filter(fmt_datetime, "fecha_hora")
+    app.add_template_filter(format_phone, "telefono")
+    app.add_template_filter(fmt_lines, "lineas")

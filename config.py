@@ -1,0 +1,183 @@
+"""Configuration: every setting comes from an environment variable (see docs/CONFIGURATION.md).
+
+`APP_ENV` selects the mode: production (default), development (`make run`) or test.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+DEV_SECRET_KEY = "dev-insecure-key-change-me"
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"La variable {name} debe ser un número entero.") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "si", "sí", "on"}
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept `postgres://` (Heroku style) and relative SQLite paths (relative to the project)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url[len("sqlite:///") :]
+        if rel and rel != ":memory:":
+            return _sqlite_url(BASE_DIR / rel)
+    return url
+
+
+class Config:
+    APP_ENV = "production"
+    DEBUG = False
+    TESTING = False
+
+    # Business constants (spec README §4); admin overrides come later through Setting.
+    CART_HOLD_MINUTES = 15
+    FLOW_PAYMENT_TTL_MINUTES = 60
+    TRANSFER_PAYMENT_TTL_HOURS = 0
+    BOOKING_MIN_LEAD_MINUTES = 0
+    BOOKING_HORIZON_DAYS = 365
+    GIFTCARD_VALIDITY_DAYS = 365
+    RECEPTION_MAX_DISCOUNT_PERCENT = 20
+    SEGMENT_VISITS_REGULAR = 2
+    SEGMENT_VISITS_VIP = 6
+    SEGMENT_SPEND_MEDIUM = 50000
+    SEGMENT_SPEND_HIGH = 150000
+    QUIET_HOURS_START = "09:00"
+    QUIET_HOURS_END = "20:00"
+
+    def __init__(self) -> None:
+        env = self.APP_ENV
+        self.SECRET_KEY = env_str("SECRET_KEY") or None
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env_str("DATABASE_URL", "sqlite:///instance/aremko.db")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.TRUSTED_HOSTS = [h.strip() for h in env_str("TRUSTED_HOSTS").split(",") if h.strip()] or None
+        self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
+        self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_LIFETIME_HOURS = env_int("SESSION_LIFETIME_HOURS", 12)
+        self.PERMANENT_SESSION_LIFETIME = self.SESSION_LIFETIME_HOURS * 3600
+        # The front desk keeps one screen open all day: the CSRF token lives as long as the session.
+        self.WTF_CSRF_TIME_LIMIT = self.PERMANENT_SESSION_LIFETIME
+        self.LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+        self.LOG_FORMAT = env_str("LOG_FORMAT", "text")
+        self.MEDIA_ROOT = str(Path(env_str("MEDIA_ROOT", str(INSTANCE_DIR / "media"))).resolve())
+        self.IMPORT_DIR = str(Path(env_str("IMPORT_DIR", str(INSTANCE_DIR / "imports"))).resolve())
+        self.MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+        self.MEDIA_MAX_BYTES = 5 * 1024 * 1024
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", env != "test")
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = False
+        self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", env == "development")
+        self.DEMO_PASSWORD = env_str("DEMO_PASSWORD") or None
+        self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
+        self.SMS_BACKEND = env_str("SMS_BACKEND", "redvoiss" if env == "production" else "fake")
+        self.EMAIL_BACKEND = env_str("EMAIL_BACKEND", "smtp" if env == "production" else "fake")
+        self.BUSINESS_NAME = env_str("BUSINESS_NAME", "Aremko Aguas Calientes & Spa")
+        self.BUSINESS_EMAIL = env_str("BUSINESS_EMAIL", "ventas@aremko.cl")
+        self.BUSINESS_WHATSAPP = env_str("BUSINESS_WHATSAPP", "+56957902525")
+        self.BUSINESS_ADDRESS = env_str("BUSINESS_ADDRESS", "Río Pescado Km 4, Puerto Varas")
+        self.BUSINESS_WEBSITE = env_str("BUSINESS_WEBSITE", "https://www.aremko.cl")
+        for key in (
+            "CART_HOLD_MINUTES",
+            "FLOW_PAYMENT_TTL_MINUTES",
+            "TRANSFER_PAYMENT_TTL_HOURS",
+            "BOOKING_MIN_LEAD_MINUTES",
+            "BOOKING_HORIZON_DAYS",
+            "GIFTCARD_VALIDITY_DAYS",
+            "RECEPTION_MAX_DISCOUNT_PERCENT",
+            "SEGMENT_VISITS_REGULAR",
+            "SEGMENT_VISITS_VIP",
+            "SEGMENT_SPEND_MEDIUM",
+            "SEGMENT_SPEND_HIGH",
+        ):
+            setattr(self, key, env_int(key, getattr(type(self), key)))
+        self.QUIET_HOURS_START = env_str("QUIET_HOURS_START", self.QUIET_HOURS_START)
+        self.QUIET_HOURS_END = env_str("QUIET_HOURS_END", self.QUIET_HOURS_END)
+
+    @staticmethod
+    def _engine_options(url: str) -> dict:
+        if url.startswith("sqlite"):
+            return {}
+        return {
+            "pool_size": env_int("DB_POOL_SIZE", 5),
+            "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
+            "pool_pre_ping": True,
+        }
+
+    def validate(self) -> None:
+        if not self.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY es obligatorio en producción")
+
+
+class ProdConfig(Config):
+    APP_ENV = "production"
+
+
+class DevConfig(Config):
+    APP_ENV = "development"
+    DEBUG = False  # the reloader would start the scheduler twice; use `flask run --debug` by hand
+
+    def validate(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = DEV_SECRET_KEY
+            self.INSECURE_KEY_WARNING = True
+
+
+class TestConfig(DevConfig):
+    APP_ENV = "test"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        url = env_str("TEST_DATABASE_URL")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url) if url else "sqlite://"
+        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.SERVER_NAME = None
+        self.SCHEDULER_ENABLED = False
+        self.RATELIMIT_ENABLED = False
+
+
+CONFIGS = {"production": ProdConfig, "development": DevConfig, "test": TestConfig}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the configuration object for `name` (default: the `APP_ENV` variable)."""
+    mode = (name or env_str("APP_ENV", "production")).strip().lower()
+    try:
+        cls = CONFIGS[mode]
+    except KeyError as exc:
+        raise RuntimeError(f"APP_ENV desconocido: {mode!r}") from exc
+    cfg = cls()
+    cfg.validate()
+    return cfg

@@ -1,0 +1,213 @@
+"""Test fixtures: one app and schema per session; each test in a transaction rolled back at the end.
+
+PostgreSQL when TEST_DATABASE_URL is set, else in-memory SQLite (foreign keys on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+
+os.environ.setdefault("APP_ENV", "test")
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from config import TestConfig  # noqa: E402
+
+PASSWORD = "clave-de-prueba-123"
+ROLES = ("admin", "gerente", "recepcion", "marketing")
+
+
+def make_test_config(**overrides) -> TestConfig:
+    cfg = TestConfig()
+    cfg.SECRET_KEY = "test-secret-key"
+    cfg.WTF_CSRF_ENABLED = False
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    media = tmp_path_factory.mktemp("media")
+    application = create_app(make_test_config(MEDIA_ROOT=str(media)))
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app, monkeypatch):
+    """`db.session` bound to one outer transaction that is rolled back after the test."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        monkeypatch.setattr(SQLAlchemy, "engines", property(lambda self: {None: connection}))
+        db.session.remove()
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def limited_app(db_session):
+    """A second app with rate limits on (the Limiter singleton is restored afterwards)."""
+    from app.extensions import limiter
+
+    application = create_app(make_test_config(RATELIMIT_ENABLED=True))
+    try:
+        yield application
+    finally:
+        limiter.reset()
+        limiter.enabled = False
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db_session):
+    from app.auth.services import create_user
+
+    def factory(role: str = "recepcion", username: str | None = None, password: str = PASSWORD, **kw):
+        user = create_user(username=username or f"{role}{next(_seq)}", role=role, password=password,
+                           email=kw.pop("email", None), full_name=kw.pop("full_name", None))
+        for key, value in kw.items():
+            setattr(user, key, value)
+        db_session.flush()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login(client, make_user):
+    """login(role) -> the test client logged in as a fresh user of that role (also returns the user)."""
+
+    def do_login(role: str = "recepcion", user=None):
+        user = user or make_user(role)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
+        client.user = user
+        return client
+
+    return do_login
+
+
+@pytest.fixture
+def make_client(db_session):
+    from app.clients.services import create_client
+
+    def factory(**overrides):
+        n = next(_seq)
+        data = {"name": f"Cliente Prueba {n}", "phone": f"+569{50000000 + n:08d}",
+                "email": f"cliente{n}@example.com"}
+        marketing = overrides.pop("marketing_consent", False)
+        origin = overrides.pop("origin", "recepcion")
+        data.update(overrides)
+        return create_client(data=data, origin=origin, marketing_consent=marketing)
+
+    return factory
+
+
+@pytest.fixture
+def make_category(db_session):
+    from app.catalog.models import ServiceCategory
+
+    def factory(**overrides):
+        values = {"name": f"Categoría {next(_seq)}", "sort_order": 0}
+        values.update(overrides)
+        cat = ServiceCategory(**values)
+        db_session.add(cat)
+        db_session.flush()
+        return cat
+
+    return factory
+
+
+@pytest.fixture
+def make_service(db_session):
+    from app.catalog.models import Service
+    from app.catalog.policy import validate_slot_grid
+
+    def factory(**overrides):
+        values = {
+            "name": f"Tina {next(_seq)}",
+            "base_price": 25000,
+            "duration_minutes": 120,
+            "min_people": 1,
+            "max_people": 4,
+            "service_type": "tina",
+            "slot_grid": validate_slot_grid({"monday": ["14:00", "17:00"]}),
+        }
+        values.update(overrides)
+        service = Service(**values)
+        db_session.add(service)
+        db_session.flush()
+        return service
+
+    return factory
+
+
+@pytest.fixture
+def make_product(db_session):
+    from app.catalog.models import Product
+
+    def factory(**overrides):
+        values = {"name": f"Producto {next(_seq)}", "base_price": 1500, "stock": 10}
+        values.update(overrides)
+        product = Product(**values)
+        db_session.add(product)
+        db_session.flush()
+        return product
+
+    return factory
+
+
+@contextlib.contextmanager
+def fresh_database(tmp_path):
+    """A brand-new, empty database of the same kind as the test database; dropped afterwards."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / f'fresh_{uuid.uuid4().hex[:8]}.db'}"
+        return
+    url = sa.make_url(base)
+    name = f"aremko_tmp_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    with fresh_database(tmp_path) as url:
+        yield url
