@@ -1,0 +1,92 @@
+"""Every route is either public (spec README §6, first rows) or gated by role; each staff route × anonymous and
+each role gives 302-to-login / 401 (HTMX) / 200 / 403 as the permission matrix says."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROLES
+
+PUBLIC_ENDPOINTS = {
+    "static",
+    "health.healthz",
+    "health.readyz",
+    "media.media",
+    "auth.login",
+    "auth.logout",
+    "shop.home",
+    "shop.home_ventas",
+    "shop.category",
+    "shop.service_detail",
+    "shop.terms",
+    "shop.privacy",
+    "shop.sitemap",
+    "shop.robots",
+}
+
+
+def admin_endpoints(app) -> dict[str, object]:
+    """Flask-Admin endpoint -> its view object (gated by the view's own is_accessible)."""
+    out = {}
+    for admin in app.extensions.get("admin", []):
+        for view in admin._views:
+            for rule in app.url_map.iter_rules():
+                if rule.endpoint.split(".")[0] == view.endpoint:
+                    out[rule.endpoint] = view
+    return out
+
+
+def staff_routes(app) -> list[tuple[str, str, frozenset]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        roles = getattr(view, "_roles", None)
+        if roles is not None and "GET" in rule.methods and not rule.arguments:
+            routes.append((rule.endpoint, rule.rule, roles))
+    return sorted(routes)
+
+
+def test_every_route_is_public_or_role_gated(app):
+    admin_views = admin_endpoints(app)
+    ungated = []
+    for rule in app.url_map.iter_rules():
+        ep = rule.endpoint
+        if ep in PUBLIC_ENDPOINTS or ep in admin_views:
+            continue
+        if getattr(app.view_functions[ep], "_roles", None) is None:
+            ungated.append(f"{ep} {rule.rule}")
+    assert ungated == [], "routes without a role check: " + ", ".join(ungated)
+    for ep, view in admin_views.items():
+        assert hasattr(view, "read_roles") or ep.startswith("admin."), f"admin view {ep} not role-gated"
+
+
+def test_staff_route_list_is_not_empty(app):
+    assert [ep for ep, _, _ in staff_routes(app)], "no staff routes found"
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_staff_routes_by_role(app, client, login, role):
+    routes = staff_routes(app)
+    c = login(role) if role else client
+    for endpoint, path, allowed in routes:
+        resp = c.get(path)
+        if role is None:
+            assert resp.status_code == 302, (path, resp.status_code)
+            assert resp.headers["Location"].startswith("/accounts/login/?next="), path
+            hx = c.get(path, headers={"HX-Request": "true"})
+            assert hx.status_code == 401 and hx.headers["HX-Redirect"].startswith("/accounts/login/"), path
+        elif role in allowed:
+            assert resp.status_code == 200, (path, role, resp.status_code)
+        else:
+            assert resp.status_code == 403, (path, role, resp.status_code)
+            assert "Acceso denegado" in resp.text
+
+
+@pytest.mark.parametrize("endpoint", sorted(PUBLIC_ENDPOINTS - {"static", "media.media", "shop.category",
+                                                               "shop.service_detail"}))
+def test_public_routes_open_to_anonymous(app, client, endpoint):
+    from flask import url_for
+
+    with app.test_request_context():
+        path = url_for(endpoint)
+    assert client.get(path).status_code == 200, path
