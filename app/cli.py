@@ -77,11 +77,12 @@ def register_cli(app: Flask) -> None:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with db.engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
+                db.session.execute(sa.text("SELECT 1"))
+                db.session.rollback()
                 click.echo("Base de datos disponible.")
                 return
             except sa.exc.OperationalError:
+                db.session.rollback()
                 if time.monotonic() > deadline:
                     raise click.ClickException("La base de datos no respondió a tiempo.") from None
                 time.sleep(1)
