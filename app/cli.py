@@ -43,7 +43,8 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-api-token")
     @click.argument("username")
     @click.option("--name", default="token", help="Nombre descriptivo del token.")
-    def create_api_token_cmd(username, name):
+    @click.option("--days", type=int, default=None, help="Días de validez (sin límite si se omite).")
+    def create_api_token_cmd(username, name, days):
         """Issue a personal API token (shown once; only its hash is stored)."""
         from app.auth.models import User
         from app.auth.services import create_api_token
@@ -51,8 +52,14 @@ def register_cli(app: Flask) -> None:
         user = db.session.scalar(sa.select(User).where(User.username == username))
         if user is None or user.is_system or not user.is_active:
             raise click.ClickException(f"Usuario «{username}» no encontrado o inactivo.")
-        _, raw = create_api_token(user, name)
+        try:
+            token, raw = create_api_token(user, name, days)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from None
         db.session.commit()
+        if token.expires_at:
+            click.echo(f"Token «{token.name}» para {username}, vence el {token.expires_at:%d/%m/%Y}:")
         click.echo(raw)
 
     @app.cli.command("seed-demo")

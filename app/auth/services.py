@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -81,10 +82,16 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_token(user: User, name: str = "token") -> tuple[ApiToken, str]:
-    """Issue a personal API token; returns (row, raw token shown once); only the hash is stored."""
-    raw = "ark_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip() or "token", prefix=raw[:10], token_hash=_hash_token(raw))
+def create_api_token(user: User, name: str = "token", days: int | None = None) -> tuple[ApiToken, str]:
+    """Issue a personal API token (`ark_` + 40 URL-safe chars); returns (row, raw token shown once).
+
+    Only the SHA-256 hash is stored; flushes; raises ValidationError for a non-positive `days`.
+    """
+    if days is not None and days < 1:
+        raise ValidationError("Los días de validez deben ser al menos 1.", field="days")
+    raw = "ark_" + secrets.token_urlsafe(30)
+    token = ApiToken(user=user, name=name.strip() or "token", token_prefix=raw[:8], token_hash=_hash_token(raw),
+                     expires_at=clock.now() + timedelta(days=days) if days else None)
     db.session.add(token)
     db.session.flush()
     return token, raw
@@ -97,6 +104,8 @@ def user_for_token(raw: str) -> User | None:
     digest = _hash_token(raw)
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
     if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, digest):
+        return None
+    if token.expires_at is not None and token.expires_at <= clock.now():
         return None
     if not token.user.is_active or token.user.is_system:
         return None

@@ -36,10 +36,12 @@ def test_create_api_token_prints_once_and_stores_hash(app, db_session, make_user
     user = make_user("gerente", username="tokenuser")
     result = app.test_cli_runner().invoke(args=["create-api-token", "tokenuser", "--name", "n8n"])
     assert result.exit_code == 0, result.output
-    raw = result.output.strip()
+    raw = result.output.strip().splitlines()[-1]
     stored = db_session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user.id))
     assert stored.name == "n8n" and raw not in stored.token_hash
     assert user_for_token(raw) == user
+    expiring = app.test_cli_runner().invoke(args=["create-api-token", "tokenuser", "--days", "30"])
+    assert "vence el" in expiring.output and expiring.output.strip().splitlines()[-1].startswith("ark_")
     missing = app.test_cli_runner().invoke(args=["create-api-token", "nadie"])
     assert missing.exit_code != 0 and "no encontrado" in missing.output
 

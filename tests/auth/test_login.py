@@ -38,12 +38,30 @@ def test_system_user_cannot_log_in(db_session):
 def test_api_token_stored_hashed(db_session, make_user):
     user = make_user("gerente")
     token, raw = create_api_token(user, "n8n")
-    assert raw.startswith("ark_") and raw not in token.token_hash
+    assert raw.startswith("ark_") and len(raw) == 44 and raw not in token.token_hash
+    assert token.token_prefix == raw[:8]
     assert db_session.scalar(sa.select(ApiToken.token_hash)) == token.token_hash
     assert user_for_token(raw) == user
     assert user_for_token(raw + "x") is None
     user.is_active = False
     assert user_for_token(raw) is None
+
+
+def test_expired_or_revoked_token_refused(db_session, make_user):
+    from datetime import timedelta
+
+    from app.core import clock
+
+    user = make_user("admin")
+    token, raw = create_api_token(user, "corto", days=1)
+    assert user_for_token(raw) == user
+    token.expires_at = clock.now() - timedelta(seconds=1)
+    assert user_for_token(raw) is None
+    other, raw2 = create_api_token(user, "revocado")
+    other.revoked_at = clock.now()
+    assert user_for_token(raw2) is None
+    with pytest.raises(ValidationError):
+        create_api_token(user, "x", days=0)
 
 
 @pytest.mark.parametrize(

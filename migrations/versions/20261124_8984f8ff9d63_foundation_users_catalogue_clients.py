@@ -1,8 +1,8 @@
 """foundation: users, catalogue, clients
 
-Revision ID: 1ced06c62f5e
+Revision ID: 8984f8ff9d63
 Revises: 
-Create Date: 2026-11-24 22:52:01.891869
+Create Date: 2026-11-24 23:00:01.729755
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1ced06c62f5e'
+revision = '8984f8ff9d63'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -87,10 +87,11 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('token_prefix', sa.String(length=8), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
