@@ -14,4 +14,22 @@ from app.catalog.models import (  # noqa: F401
     SlotBlock,
     StockMovement,
 )
-from app.clients.models import Client, ClientEvent, ClientPreferences, ConsentEvent, Suppression  # noqa: F401
+from app.clients.models import (  # noqa: F401
+    Client,
+    ClientEvent,
+    ClientPreferences,
+    ClientUpdateRequest,
+    ConsentEvent,
+    Suppression,
+)
+from app.orders.models import (  # noqa: F401
+    Cart,
+    CartHold,
+    CartProductLine,
+    Discount,
+    DiscountCode,
+    Order,
+    ProductLine,
+    ServiceLine,
+)
+from app.payments.models import FakeFlowPayment, FlowTransaction, Payment, PaymentMethod  # noqa: F401

@@ -7,22 +7,6 @@ import pytest
 
 from tests.conftest import ROLES
 
-PUBLIC_ENDPOINTS = {
-    "static",
-    "health.healthz",
-    "health.readyz",
-    "media.media",
-    "auth.login",
-    "auth.logout",
-    "shop.home",
-    "shop.home_ventas",
-    "shop.category",
-    "shop.service_detail",
-    "shop.terms",
-    "shop.privacy",
-    "shop.sitemap",
-    "shop.robots",
-}
 
 
 def admin_endpoints(app) -> dict[str, object]:
@@ -51,9 +35,10 @@ def test_every_route_is_public_or_role_gated(app):
     ungated = []
     for rule in app.url_map.iter_rules():
         ep = rule.endpoint
-        if ep in PUBLIC_ENDPOINTS or ep in admin_views:
+        view = app.view_functions[ep]
+        if ep == "static" or ep in admin_views or getattr(view, "_public", False):
             continue
-        if getattr(app.view_functions[ep], "_roles", None) is None:
+        if getattr(view, "_roles", None) is None:
             ungated.append(f"{ep} {rule.rule}")
     assert ungated == [], "routes without a role check: " + ", ".join(ungated)
     for ep, view in admin_views.items():
@@ -82,11 +67,16 @@ def test_staff_routes_by_role(app, client, login, role):
             assert "Acceso denegado" in resp.text
 
 
-@pytest.mark.parametrize("endpoint", sorted(PUBLIC_ENDPOINTS - {"static", "media.media", "shop.category",
-                                                               "shop.service_detail"}))
-def test_public_routes_open_to_anonymous(app, client, endpoint):
-    from flask import url_for
-
-    with app.test_request_context():
-        path = url_for(endpoint)
-    assert client.get(path).status_code == 200, path
+def test_public_get_routes_without_arguments_open_to_anonymous(app, client):
+    checked = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.rule.startswith("/ventas/fake-flow/"):
+            continue  # stands in for Flow itself (signed API, tested in tests/payments)
+        if getattr(view, "_public", False) and "GET" in rule.methods and not rule.arguments:
+            resp = client.get(rule.rule)
+            # 200, or a redirect/400/405 that explains what is missing; never a login wall
+            assert resp.status_code in (200, 303, 400, 405), (rule.rule, resp.status_code)
+            assert "/accounts/login/" not in resp.headers.get("Location", ""), rule.rule
+            checked.append(rule.rule)
+    assert "/" in checked and "/healthz" in checked and "/ventas/cart/" in checked

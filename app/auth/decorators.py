@@ -42,3 +42,9 @@ def role_required(*roles: str):
 
 def is_api_request() -> bool:
     return request.path.startswith("/ventas/api/")
+
+
+def public(view):
+    """Mark a route as open to anonymous visitors (spec README §6 first rows); the access-matrix test reads it."""
+    view._public = True
+    return view

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.auth.decorators import public  # noqa: I001
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -56,6 +58,7 @@ def _login_key() -> str:
     deduct_when=lambda response: response.status_code == 422,
     error_message="Demasiados intentos. Intente nuevamente en unos minutos.",
 )
+@public
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
@@ -76,6 +79,7 @@ def login():
 
 
 @bp.route("/logout/", methods=["GET", "POST"])
+@public
 def logout():
     form = LogoutForm()
     if request.method == "POST":

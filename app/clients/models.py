@@ -175,8 +175,7 @@ class ClientEvent(db.Model):
     event_type: Mapped[str] = mapped_column(sa.String(30))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    # FK to orders is added by the booking capability's migration.
-    order_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     data: Mapped[dict | None] = mapped_column(sa.JSON)
 
@@ -201,4 +200,24 @@ class Suppression(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(10))
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class ClientUpdateRequest(db.Model):
+    """Checkout/API data that differs from the stored client, awaiting staff review (spec crm.md §4)."""
+
+    __tablename__ = "client_update_requests"
+    __table_args__ = (
+        enum_check("source", ("checkout", "api")),
+        enum_check("status", ("pendiente", "aprobada", "rechazada")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))
+    source: Mapped[str] = mapped_column(sa.String(10))
+    proposed: Mapped[dict] = mapped_column(sa.JSON)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pendiente")
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)

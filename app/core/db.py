@@ -18,14 +18,22 @@ NAMING_CONVENTION = {
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection."""
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    """SQLite: enforce foreign keys, and let SQLAlchemy (not pysqlite) issue BEGIN so savepoints and
+    rollbacks work as documented (SQLAlchemy's pysqlite "serializable isolation / savepoints" recipe)."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@sa.event.listens_for(sa.engine.Engine, "begin")
+def _sqlite_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
 
 
 class Base(DeclarativeBase):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.auth.decorators import public  # noqa: I001
+
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -25,6 +27,7 @@ def _grouped(services: list[Service]):
 
 @bp.get("/")
 @bp.get("/ventas/", endpoint="home_ventas")
+@public
 def home():
     selected = _category_filter()
     services = db.session.scalars(queries.published_services(selected)).all()
@@ -39,27 +42,22 @@ def home():
 
 
 @bp.get("/ventas/categoria/<int:category_id>/")
+@public
 def category(category_id: int):
     cat = db.session.get(ServiceCategory, category_id) or abort(404)
     services = db.session.scalars(queries.published_services(category_id)).all()
     return render_template("shop/category.html", category=cat, services=services)
 
 
-@bp.get("/ventas/servicio/<int:service_id>/")
-def service_detail(service_id: int):
-    service = db.session.get(Service, service_id)
-    if service is None or not service.is_bookable_online:
-        abort(404)
-    return render_template("shop/service.html", service=service)
-
-
 @bp.get("/ventas/terminos/")
+@public
 def terms():
     return render_template("shop/text_page.html", title="Términos y condiciones",
                            text=current_app.config.get("TERMS_TEXT") or TERMS_PLACEHOLDER)
 
 
 @bp.get("/ventas/privacidad/")
+@public
 def privacy():
     return render_template("shop/text_page.html", title="Política de privacidad",
                            text=current_app.config.get("PRIVACY_TEXT") or PRIVACY_PLACEHOLDER)
@@ -76,6 +74,7 @@ PRIVACY_PLACEHOLDER = (
 
 
 @bp.get("/sitemap.xml")
+@public
 def sitemap():
     base = current_app.config["PUBLIC_BASE_URL"]
     entries = [(base + "/", "daily", "1.0")]
@@ -93,6 +92,7 @@ ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/ventas/api/", "/ventas/admin-dashb
 
 
 @bp.get("/robots.txt")
+@public
 def robots():
     base = current_app.config["PUBLIC_BASE_URL"]
     lines = ["User-agent: *", "Allow: /"]
@@ -123,3 +123,6 @@ def _public_context():
         }
 
     return {"nav_categories": nav_categories, "local_business_jsonld": local_business_jsonld}
+
+
+from app.shop import booking, checkout  # noqa: E402,F401  (register their routes on bp)

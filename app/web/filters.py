@@ -27,6 +27,14 @@ def fmt_datetime(value: datetime | None) -> str:
     return value.strftime("%d/%m/%Y %H:%M")
 
 
+def fmt_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo:
+        value = to_local(value)
+    return value.strftime("%H:%M")
+
+
 def fmt_lines(text: str | None):
     """Plain text with line breaks, autoescaped (service descriptions)."""
     from markupsafe import Markup, escape
@@ -39,4 +47,5 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(fmt_date, "fecha")
     app.add_template_filter(fmt_datetime, "fecha_hora")
     app.add_template_filter(format_phone, "telefono")
+    app.add_template_filter(fmt_time, "hora")
     app.add_template_filter(fmt_lines, "lineas")

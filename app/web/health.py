@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.auth.decorators import public  # noqa: I001
+
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
@@ -12,12 +14,14 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @limiter.exempt
+@public
 def healthz():
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
 @limiter.exempt
+@public
 def readyz():
     try:
         db.session.execute(sa.text("SELECT 1"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.auth.decorators import public  # noqa: I001
+
 import os
 import secrets
 
@@ -42,6 +44,7 @@ def save_image(stream, *, folder: str = "images") -> str:
 
 
 @bp.get("/media/<path:filename>")
+@public
 def media(filename: str):
     if os.path.splitext(filename)[1].lower() not in SERVED_EXTENSIONS:
         abort(404)

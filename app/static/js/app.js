@@ -8,3 +8,11 @@ document.addEventListener("htmx:responseError", function (evt) {
   div.textContent = "No se pudo completar la acción (" + evt.detail.xhr.status + "). Intente nuevamente.";
   flashes.appendChild(div);
 });
+
+// Forms marked data-autosubmit post themselves (the fake Flow returning to the shop, as Flow does).
+function autosubmit() {
+  var form = document.querySelector("form[data-autosubmit]:not([data-submitted])");
+  if (form) { form.setAttribute("data-submitted", "1"); form.submit(); }
+}
+document.addEventListener("DOMContentLoaded", autosubmit);
+document.addEventListener("htmx:afterSettle", autosubmit);

@@ -1,0 +1,1 @@
+"""Orders (VentaReserva), service/product lines, discounts, availability and cart holds."""

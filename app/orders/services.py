@@ -1,0 +1,532 @@
+"""Booking state changes: cart holds, placing orders, totals, discount codes, cancellation.
+
+Every capacity write locks the service rows (then the qualified providers) in ascending id order, re-checks
+availability with the one rule in `orders.policy`, and inserts in the same transaction (spec catalog.md §4.4).
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.catalog.models import Product, Service, service_providers
+from app.catalog.policy import line_price
+from app.catalog.services import change_stock
+from app.clients.models import MARKETING_FIELDS, Client, ClientUpdateRequest
+from app.clients.services import create_client, record_event, set_consents
+from app.core import clock
+from app.core.errors import ConflictError, ValidationError
+from app.core.identity import normalize_document, normalize_email
+from app.core.money import format_clp
+from app.core.phone import normalize_phone
+from app.extensions import db
+from app.orders import policy
+from app.orders.models import Cart, CartHold, CartProductLine, Discount, DiscountCode, Order, ServiceLine
+from app.orders.queries import load_slot_context
+
+# Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
+LOCKING_ENABLED = True
+MAX_CART_LINES = 10
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+INVALID_CODE = "Código de descuento inválido o vencido."
+
+
+class SlotUnavailable(ConflictError):
+    """One or more requested slots cannot be booked; `failures` lists (line label, SlotEntry)."""
+
+    code = "slot_unavailable"
+
+    def __init__(self, failures, prefix: str = "Algunos horarios ya no están disponibles: "):
+        self.failures = failures
+        if len(failures) == 1 and prefix.startswith("Algunos"):
+            label, entry = failures[0]
+            message = f"{entry.mensaje} ({label})"
+        else:
+            message = prefix + ", ".join(label for label, _ in failures)
+        super().__init__(message)
+
+
+@dataclass
+class LineRequest:
+    service_id: int
+    day: date
+    hhmm: str
+    people: int
+    provider_id: int | None = None
+    hold_id: int | None = None
+
+
+def line_label(service_name: str, day: date, hhmm: str) -> str:
+    return f"{service_name} {day:%d/%m/%Y} {hhmm}"
+
+
+def cfg(key: str) -> int:
+    return int(current_app.config[key])
+
+
+# --- locking and checking ----------------------------------------------------------------------------------
+
+
+def lock_services(service_ids) -> dict[int, Service]:
+    """SELECT … FOR UPDATE the services, then the qualified providers of massages; ascending ids (no deadlocks)."""
+    ids = sorted(set(service_ids))
+    stmt = sa.select(Service).where(Service.id.in_(ids)).order_by(Service.id)
+    if LOCKING_ENABLED:
+        stmt = stmt.with_for_update()
+    services = {s.id: s for s in db.session.scalars(stmt)}
+    massage_ids = [sid for sid, s in services.items() if s.service_type == "masaje"]
+    if massage_ids and LOCKING_ENABLED:
+        provider_ids = db.session.scalars(
+            sa.select(service_providers.c.provider_id).where(service_providers.c.service_id.in_(massage_ids))
+            .distinct()
+        ).all()
+        if provider_ids:
+            from app.catalog.models import Provider
+
+            db.session.execute(
+                sa.select(Provider.id).where(Provider.id.in_(sorted(provider_ids))).order_by(Provider.id)
+                .with_for_update()
+            ).all()
+    return services
+
+
+def check_line(service: Service, req: LineRequest, *, staff: bool, ignore_line_id=None, ignore_cart_id=None):
+    """Availability of one requested line plus the provider to assign; returns (entry, provider_id)."""
+    ctx = load_slot_context(service, req.day, staff=staff, ignore_line_id=ignore_line_id,
+                            ignore_cart_id=ignore_cart_id)
+    entry = policy.check_slot(ctx, req.hhmm, req.people)
+    provider_id = None
+    if entry.reservable and service.service_type == "masaje":
+        if req.provider_id is not None:
+            names = dict(ctx.qualified)
+            if req.provider_id not in names:
+                raise ValidationError(f"{_provider_name(req.provider_id)} no realiza este servicio.")
+            if req.provider_id not in entry.proveedores_libres:
+                raise ConflictError(f"{names[req.provider_id]} no está disponible a esa hora.")
+            provider_id = req.provider_id
+        else:
+            provider_id = entry.proveedores_libres[0]
+    elif entry.reservable:
+        provider_id = req.provider_id
+    return entry, provider_id
+
+
+def _provider_name(provider_id: int) -> str:
+    from app.catalog.models import Provider
+
+    provider = db.session.get(Provider, provider_id)
+    return provider.name if provider else f"Terapeuta #{provider_id}"
+
+
+# --- cart ----------------------------------------------------------------------------------------------------
+
+
+def new_cart_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def get_cart(token: str | None) -> Cart | None:
+    if not token:
+        return None
+    return db.session.scalar(sa.select(Cart).where(Cart.token == token))
+
+
+def create_cart() -> Cart:
+    """A new empty server-side cart; flushes."""
+    cart = Cart(token=new_cart_token())
+    db.session.add(cart)
+    db.session.flush()
+    return cart
+
+
+def cart_line_count(cart: Cart) -> int:
+    return len(cart.holds) + len(cart.product_lines)
+
+
+def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
+    """Hold capacity for a cart line until now + CART_HOLD_MINUTES (a capacity write under lock); flushes.
+
+    Raises ValidationError (cart full, unknown service) or SlotUnavailable.
+    """
+    if cart_line_count(cart) >= MAX_CART_LINES:
+        raise ValidationError("El carrito admite hasta 10 líneas.")
+    services = lock_services([req.service_id])
+    service = services.get(req.service_id)
+    if service is None:
+        raise ValidationError("Servicio no encontrado.", field="servicio_id")
+    entry, provider_id = check_line(service, req, staff=False)
+    if not entry.reservable:
+        raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)])
+    now = clock.now()
+    hold = CartHold(
+        cart=cart, service_id=service.id, date=req.day, time=req.hhmm, people=req.people, provider_id=provider_id,
+        unit_price=service.base_price, pricing_rule=service.pricing_rule,
+        subtotal=line_price(service.base_price, service.pricing_rule, req.people),
+        expires_at=now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
+    )
+    db.session.add(hold)
+    cart.updated_at = now
+    db.session.flush()
+    return hold
+
+
+def add_product_to_cart(cart: Cart, *, product_id: int, quantity: int, amount: int | None = None,
+                        recipient_name=None, recipient_email=None, message=None) -> CartProductLine:
+    """Add a published product (no stock reservation; stock is checked at checkout); flushes."""
+    if cart_line_count(cart) >= MAX_CART_LINES:
+        raise ValidationError("El carrito admite hasta 10 líneas.")
+    product = db.session.get(Product, product_id)
+    if product is None or not product.is_active or not product.is_published:
+        raise ValidationError("Producto no disponible.", field="producto_id")
+    if quantity < 1 or quantity > 99:
+        raise ValidationError("La cantidad debe estar entre 1 y 99.", field="cantidad")
+    unit_price = product.base_price
+    if product.is_gift_card and product.base_price == 0:
+        if amount is None or not 5000 <= amount <= 1_000_000:
+            raise ValidationError("El monto de la gift card debe estar entre $5.000 y $1.000.000.", field="monto")
+        unit_price = amount
+    line = CartProductLine(cart=cart, product_id=product.id, quantity=quantity, unit_price=unit_price,
+                           recipient_name=recipient_name, recipient_email=normalize_email(recipient_email),
+                           message=message)
+    db.session.add(line)
+    cart.updated_at = clock.now()
+    db.session.flush()
+    return line
+
+
+def cart_lines(cart: Cart) -> list:
+    """Display order: service holds first, then products (the `index` of remove-from-cart)."""
+    return [*cart.holds, *cart.product_lines]
+
+
+def remove_cart_line(cart: Cart, *, index: int | None = None, line_id: int | None = None) -> None:
+    """Delete a cart line by display index or hold/product-line id; flushes; ValidationError if not found."""
+    lines = cart_lines(cart)
+    target = None
+    if index is not None and 0 <= index < len(lines):
+        target = lines[index]
+    elif line_id is not None:
+        target = next((ln for ln in lines if ln.id == line_id), None)
+    if target is None:
+        raise ValidationError("Índice inválido")
+    db.session.delete(target)
+    cart.updated_at = clock.now()
+    db.session.flush()
+    db.session.expire(cart, ["holds", "product_lines"])
+
+
+def release_expired_holds() -> int:
+    """Job `expire_cart_holds`: release expired holds (the line stays as "vencida"), drop carts idle 7 days."""
+    now = clock.now()
+    released = db.session.execute(
+        sa.update(CartHold).where(CartHold.expires_at <= now, CartHold.released_at.is_(None))
+        .values(released_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    idle = sa.select(Cart.id).where(Cart.updated_at < now - timedelta(days=7))
+    db.session.execute(sa.delete(CartHold).where(CartHold.cart_id.in_(idle)))
+    db.session.execute(sa.delete(CartProductLine).where(CartProductLine.cart_id.in_(idle)))
+    db.session.execute(sa.delete(Cart).where(Cart.id.in_(idle.scalar_subquery())))
+    db.session.flush()
+    return released
+
+
+def cart_totals(cart: Cart) -> dict:
+    subtotal = sum(h.subtotal for h in cart.holds) + sum(p.subtotal for p in cart.product_lines)
+    discount = 0
+    if cart.discount_code:
+        code = find_valid_code(cart.discount_code, client_id=None)
+        if code is not None:
+            discount = policy.discount_amount(subtotal, amount=code.value if code.kind == "monto" else None,
+                                              percent=code.value if code.kind == "porcentaje" else None)
+    discount = min(discount, subtotal)
+    return {"subtotal": subtotal, "discount": discount, "total": subtotal - discount}
+
+
+# --- discount codes ------------------------------------------------------------------------------------------
+
+
+def code_uses(code: DiscountCode) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Discount).where(
+            Discount.discount_code_id == code.id, Discount.status == "activo")
+    )
+
+
+def find_valid_code(raw: str, *, client_id: int | None) -> DiscountCode | None:
+    """The usable code (active, in its dates, uses left, personal only for its client), else None."""
+    text = (raw or "").strip().upper()
+    if not text:
+        return None
+    code = db.session.scalar(sa.select(DiscountCode).where(DiscountCode.code == text))
+    today = clock.today()
+    if code is None or not code.is_active:
+        return None
+    if (code.valid_from and today < code.valid_from) or (code.valid_until and today > code.valid_until):
+        return None
+    if code.client_id is not None and client_id is not None and code.client_id != client_id:
+        return None
+    if code.max_uses is not None and code_uses(code) >= code.max_uses:
+        return None
+    return code
+
+
+def set_cart_code(cart: Cart, raw: str) -> DiscountCode:
+    """Validate and store a discount code on the cart; flushes; ValidationError with the spec's message."""
+    code = find_valid_code(raw, client_id=None)
+    if code is None:
+        raise ValidationError(INVALID_CODE, field="codigo")
+    cart.discount_code = code.code
+    db.session.flush()
+    return code
+
+
+def apply_code(order: Order, raw: str, *, by=None) -> Discount:
+    """Apply a discount code to an order (one code per order); recalculates; flushes."""
+    if order.discount_code_id is not None:
+        raise ValidationError("La venta ya tiene un código de descuento.")
+    code = find_valid_code(raw, client_id=order.client_id)
+    if code is None:
+        raise ValidationError(INVALID_CODE, field="codigo")
+    percent = code.value if code.kind == "porcentaje" else None
+    amount = code.value if code.kind == "monto" else 0
+    discount = Discount(order=order, amount=amount, percent=percent, discount_code_id=code.id,
+                        reason=f"Código {code.code}", created_by_id=getattr(by, "id", None))
+    db.session.add(discount)
+    order.discount_code_id = code.id
+    db.session.flush()
+    recalculate_order(order)
+    label = f"{code.code} ({code.value} %)" if percent else code.code
+    record_event(order.client, "discount_applied", f"{label} - {format_clp(discount.amount)}", by=by,
+                 order_id=order.id)
+    return discount
+
+
+# --- totals --------------------------------------------------------------------------------------------------
+
+
+def recalculate_order(order: Order) -> Order:
+    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes."""
+    from app.payments.models import Payment
+
+    db.session.flush()
+    db.session.expire(order, ["service_lines", "product_lines", "discounts", "payments"])
+    lines = order.service_lines
+    totals = policy.compute_totals(
+        [ln.subtotal for ln in lines if ln.status != "cancelada"],
+        [ln.subtotal for ln in order.product_lines if ln.status == "activa"],
+        [(d.amount, d.percent) for d in order.discounts if d.status == "activo"],
+        [p.amount for p in order.payments if p.status == "valido"],
+    )
+    subtotal = totals.services_total + totals.products_total
+    for d in order.discounts:  # a % code's amount follows the subtotal
+        if d.status == "activo" and d.percent is not None:
+            d.amount = policy.discount_amount(subtotal, amount=None, percent=d.percent)
+    for name, value in totals.__dict__.items():
+        setattr(order, name, value)
+    has_refund = any(p.is_refund and p.status == "valido" for p in order.payments if isinstance(p, Payment))
+    order.payment_status = policy.payment_status(cancelled=order.is_cancelled, total=totals.total,
+                                                 paid=totals.paid, has_refund=has_refund)
+    order.booking_status = policy.booking_status(cancelled=order.is_cancelled,
+                                                 line_statuses=[ln.status for ln in lines])
+    order.requires_refund = totals.credit > 0 and (order.is_cancelled or order.requires_refund)
+    db.session.flush()
+    return order
+
+
+# --- placing orders ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutData:
+    telefono: str
+    nombre: str
+    email: str | None = None
+    documento_identidad: str | None = None
+    metodo_pago: str | None = None
+    acepta_marketing: bool = False
+    comentarios: str | None = None
+
+
+def _match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[Client, dict]:
+    phone = normalize_phone(data.telefono)
+    client = db.session.scalar(sa.select(Client).where(Client.phone == phone))
+    source = "checkout" if origin == "web" else "recepcion"
+    if client is None:
+        client = create_client(
+            data={"name": data.nombre, "phone": phone, "email": data.email, "document_id": data.documento_identidad},
+            origin=origin if origin in ("web", "recepcion", "telefono", "api") else "web",
+            marketing_consent=data.acepta_marketing, consent_source=source, by=by, ip=ip,
+        )
+        return client, {}
+    proposed = {}
+    typed = {
+        "nombre": (" ".join((data.nombre or "").split()), client.name),
+        "email": (normalize_email(data.email), client.email),
+        "documento_identidad": (normalize_document(data.documento_identidad), client.document_id),
+    }
+    for field_name, (new, old) in typed.items():
+        if new and new != old:
+            proposed[field_name] = {"actual": old, "propuesto": new}
+    if data.acepta_marketing and client.preferences and client.preferences.opt_out_date is None:
+        set_consents(client, {f: True for f in MARKETING_FIELDS}, source=source, by=by, ip=ip)
+    return client, proposed
+
+
+def place_order(
+    *,
+    lines: list[LineRequest],
+    data: CheckoutData,
+    origin: str = "web",
+    cart: Cart | None = None,
+    by=None,
+    ip: str | None = None,
+    staff: bool = False,
+) -> Order:
+    """Re-check every line under lock and write the order in one transaction; flushes.
+
+    Raises ValidationError for bad input and SlotUnavailable / InsufficientStock for conflicts; the caller rolls
+    back, so nothing is half-written.
+    """
+    if not lines and not (cart and cart.product_lines):
+        raise ValidationError("El carrito está vacío")
+    if not (data.nombre or "").strip():
+        raise ValidationError("El nombre es obligatorio.", field="nombre")
+    if origin == "web" and not (data.email or "").strip():
+        raise ValidationError("Ingrese un e-mail válido.", field="email")
+    normalize_phone(data.telefono)
+    email = normalize_email(data.email)
+    normalize_document(data.documento_identidad)
+
+    services = lock_services([ln.service_id for ln in lines])
+    client, proposed = _match_or_create_client(data, origin=origin, by=by, ip=ip)
+    now = clock.now()
+    due = None
+    if data.metodo_pago == "flow":
+        due = now + timedelta(minutes=cfg("FLOW_PAYMENT_TTL_MINUTES"))
+    elif data.metodo_pago == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
+        due = now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
+    order = Order(
+        client_id=client.id, origin=origin, contact_name=" ".join(data.nombre.split()), contact_email=email,
+        contact_phone=normalize_phone(data.telefono), checkout_method=data.metodo_pago, payment_due_at=due,
+        comments=(data.comentarios or "").strip() or None, created_by_id=getattr(by, "id", None),
+        created_at=now, sold_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+
+    failures = []
+    holds = {h.id: h for h in (cart.holds if cart else [])}
+    for req in lines:
+        service = services.get(req.service_id)
+        if service is None:
+            raise ValidationError("Servicio no encontrado.", field="servicio_id")
+        label = line_label(service.name, req.day, req.hhmm)
+        entry, provider_id = check_line(service, req, staff=staff, ignore_cart_id=cart.id if cart else None)
+        if not entry.reservable:
+            failures.append((label, entry))
+            continue
+        hold = holds.get(req.hold_id) if req.hold_id else None
+        if hold is not None:  # the price the customer saw
+            unit_price, rule = hold.unit_price, hold.pricing_rule
+            if hold.provider_id in entry.proveedores_libres:
+                provider_id = hold.provider_id
+        else:
+            unit_price, rule = service.base_price, service.pricing_rule
+        line = ServiceLine(order_id=order.id, service_id=service.id, service_date=req.day, start_time=req.hhmm,
+                           people=req.people, provider_id=provider_id, unit_price=unit_price, pricing_rule=rule,
+                           subtotal=line_price(unit_price, rule, req.people), created_by_id=getattr(by, "id", None))
+        db.session.add(line)
+        db.session.flush()  # later lines of this order count this one
+    if failures:
+        raise SlotUnavailable(failures)
+
+    from app.orders.models import ProductLine
+
+    for item in cart.product_lines if cart else []:
+        product = db.session.get(Product, item.product_id)
+        line = ProductLine(order_id=order.id, product_id=product.id, quantity=item.quantity,
+                           unit_price=item.unit_price, subtotal=item.unit_price * item.quantity,
+                           recipient_name=item.recipient_name, recipient_email=item.recipient_email,
+                           message=item.message, created_by_id=getattr(by, "id", None))
+        db.session.add(line)
+        db.session.flush()
+        change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
+
+    if cart is not None and cart.discount_code:
+        code = find_valid_code(cart.discount_code, client_id=client.id)
+        if code is not None:
+            apply_code(order, code.code, by=by)
+    recalculate_order(order)
+    n_services = len(lines)
+    record_event(client, "order_created",
+                 f"Venta #{order.id} creada ({origin}): {n_services} servicio{'s' if n_services != 1 else ''}, "
+                 f"total {format_clp(order.total)}", by=by, order_id=order.id)
+    for line in order.service_lines:
+        record_event(client, "line_added",
+                     f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
+                     f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
+                     by=by, order_id=order.id)
+    if proposed:
+        db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id,
+                                           source="checkout" if origin == "web" else "api", proposed=proposed))
+        record_event(client, "client_update_requested",
+                     "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+                     by=by, order_id=order.id)
+    if cart is not None:
+        for hold in list(cart.holds):
+            db.session.delete(hold)
+        for item in list(cart.product_lines):
+            db.session.delete(item)
+        cart.converted_order_id = order.id
+        cart.converted_at = now
+        cart.discount_code = None
+    db.session.flush()
+    return order
+
+
+def checkout_cart(cart: Cart, data: CheckoutData, *, ip: str | None = None) -> Order:
+    """Public checkout of a cart; a double submit within 10 minutes returns the first order; flushes."""
+    if cart.converted_order_id is not None and not cart.holds and not cart.product_lines:
+        if cart.converted_at and clock.now() - cart.converted_at < DOUBLE_SUBMIT_WINDOW:
+            return db.session.get(Order, cart.converted_order_id)
+        raise ValidationError("El carrito está vacío")
+    if data.metodo_pago not in ("transferencia", "flow") or (
+        data.metodo_pago == "flow" and current_app.config.get("FLOW_MODE", "off") == "off"
+    ):
+        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    requests = [LineRequest(service_id=h.service_id, day=h.date, hhmm=h.time, people=h.people,
+                            provider_id=None, hold_id=h.id) for h in cart.holds]
+    return place_order(lines=requests, data=data, origin="web", cart=cart, ip=ip)
+
+
+# --- cancellation --------------------------------------------------------------------------------------------
+
+
+def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) -> Order:
+    """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes."""
+    if not (reason or "").strip():
+        raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    if order.is_cancelled:
+        return order
+    now = clock.now()
+    for line in order.service_lines:
+        if line.status != "cancelada":
+            line.status = "cancelada"
+            line.cancelled_at = now
+            line.cancel_reason = reason
+    for pl in order.product_lines:
+        if pl.status == "activa":
+            pl.status = "anulada"
+            if restock:
+                change_stock(pl.product, pl.quantity, reason="venta_anulada", by=by, order_id=order.id)
+    order.cancelled_at = now
+    order.cancelled_by_id = getattr(by, "id", None)
+    order.cancel_reason = reason.strip()
+    recalculate_order(order)
+    record_event(order.client, "order_cancelled", f"Motivo: {reason.strip()}", by=by, order_id=order.id)
+    return order

@@ -1,0 +1,1 @@
+"""Payments, payment methods and Flow.cl transactions."""

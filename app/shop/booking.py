@@ -1,0 +1,364 @@
+"""Public booking: hours, cart with holds, checkout, the public order page (spec booking.md §2–§6.1)."""
+
+from __future__ import annotations
+
+from app.auth.decorators import public  # noqa: I001
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from app.catalog.models import Service
+from app.core import clock
+from app.core.errors import DomainError, ValidationError
+from app.core.money import format_clp
+from app.core.signing import order_id_from_token, order_token
+from app.extensions import db, limiter
+from app.orders import services as booking
+from app.orders.models import Order
+from app.orders.policy import slot_availability
+from app.orders.queries import load_slot_context
+from app.shop.views import bp
+from app.web.htmx import hx_trigger, render_page, wants_fragment
+
+DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+               "noviembre", "diciembre")
+RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
+
+
+def long_date(day: date) -> str:
+    """"lunes 2 de marzo de 2026" (screen readers read every hour in full)."""
+    return f"{DAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"
+
+
+def parse_date(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+def parse_people(raw, default: int) -> int | None:
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def public_service(service_id: int) -> Service:
+    service = db.session.get(Service, service_id)
+    if service is None or not service.is_bookable_online:
+        abort(404)
+    return service
+
+
+def current_cart(create: bool = False):
+    cart = booking.get_cart(session.get("cart_token"))
+    if cart is None and create:
+        cart = booking.create_cart()
+        session["cart_token"] = cart.token
+    return cart
+
+
+@dataclass
+class HoursView:
+    day: date
+    people: int
+    entries: list
+    price: int
+
+    @property
+    def closed(self) -> bool:
+        return not self.entries or all(e.motivo == "dia_sin_horario" for e in self.entries)
+
+    @property
+    def none_left(self) -> bool:
+        return bool(self.entries) and not any(e.reservable for e in self.entries)
+
+
+def hours_for(service: Service, day: date, people: int) -> HoursView:
+    from app.catalog.policy import line_price
+
+    entries = slot_availability(load_slot_context(service, day), people) if day else []
+    return HoursView(day=day, people=people, entries=entries,
+                     price=line_price(service.base_price, service.pricing_rule, people))
+
+
+def panel_context(service: Service, *, day=None, people=None, message=None, error=None, selected=None):
+    today = clock.today()
+    day = day or today
+    people = people if people is not None else service.min_people
+    return {
+        "service": service, "hours": hours_for(service, day, people), "today": today,
+        "max_day": date.fromordinal(today.toordinal() + int(current_app.config["BOOKING_HORIZON_DAYS"])),
+        "message": message, "error": error, "selected": selected, "long_date": long_date,
+    }
+
+
+@bp.get("/ventas/servicio/<int:service_id>/")
+@public
+def service_detail(service_id: int):
+    service = public_service(service_id)
+    day = parse_date(request.args.get("fecha")) or clock.today()
+    people = parse_people(request.args.get("cantidad_personas"), service.min_people) or service.min_people
+    return render_page("shop/service.html", "booking_panel", **panel_context(service, day=day, people=people))
+
+
+@bp.get("/ventas/servicio/<int:service_id>/horas/")
+@public
+def service_hours(service_id: int):
+    service = public_service(service_id)
+    day = parse_date(request.args.get("fecha"))
+    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
+    error = None
+    if day is None:
+        error, day = "Formato de fecha inválido. Use YYYY-MM-DD.", clock.today()
+    if people is None:
+        error, people = "Cantidad de personas inválida.", service.min_people
+    ctx = panel_context(service, day=day, people=people, error=error)
+    return render_page("shop/service.html", "hours", status=422 if error else 200, **ctx)
+
+
+# --- JSON availability (api.md §5.1) -----------------------------------------------------------------------
+
+
+def _json_service(prefix: dict):
+    raw_id = request.args.get("servicio_id", "")
+    raw_date = request.args.get("fecha", "")
+    if not raw_id or not raw_date:
+        return None, None, (jsonify({**prefix, "error": "Parámetros servicio_id y fecha son requeridos."}), 400)
+    day = parse_date(raw_date)
+    if day is None:
+        return None, None, (jsonify({**prefix, "error": "Formato de fecha inválido. Use YYYY-MM-DD."}), 400)
+    service = db.session.get(Service, int(raw_id)) if raw_id.isdigit() else None
+    if service is None:
+        return None, None, (jsonify({**prefix, "error": "Servicio no encontrado."}), 404)
+    return service, day, None
+
+
+def _staff_mode() -> bool:
+    return (request.args.get("modo") == "staff" and current_user.is_authenticated
+            and current_user.role in ("recepcion", "gerente", "admin"))
+
+
+@bp.get("/ventas/get-available-hours/")
+@public
+def get_available_hours():
+    service, day, error = _json_service({"success": False})
+    if error:
+        return error
+    people = parse_people(request.args.get("cantidad_personas"), None) if request.args.get(
+        "cantidad_personas") else None
+    if request.args.get("cantidad_personas") and people is None:
+        return jsonify(success=False, error="Parámetro cantidad_personas inválido."), 400
+    entries = slot_availability(load_slot_context(service, day, staff=_staff_mode()), people)
+    return jsonify(success=True, horas_disponibles=[e.hora for e in entries if e.reservable],
+                   detalle=[e.as_json() for e in entries])
+
+
+@bp.get("/ventas/check-availability/")
+@public
+def check_availability():
+    from app.orders.policy import check_slot
+
+    service, day, error = _json_service({"available": False})
+    if error:
+        return error
+    hhmm = (request.args.get("hora") or "").strip()
+    if not hhmm:
+        return jsonify(available=False, error="Parámetro hora es requerido."), 400
+    people = parse_people(request.args.get("cantidad_personas"), None) if request.args.get(
+        "cantidad_personas") else None
+    if request.args.get("cantidad_personas") and people is None:
+        return jsonify(available=False, error="Parámetro cantidad_personas inválido."), 400
+    entry = check_slot(load_slot_context(service, day, staff=_staff_mode()), hhmm, people)
+    if entry.reservable:
+        return jsonify(available=True)
+    return jsonify(available=False, motivo=entry.motivo, mensaje=entry.mensaje)
+
+
+# --- cart ---------------------------------------------------------------------------------------------------
+
+
+def _badge_oob() -> str:
+    return render_template("shop/_cart_badge.html", oob=True)
+
+
+@bp.route("/ventas/add-to-cart/", methods=["POST"])
+@limiter.limit("60 per minute", error_message=RATE_MESSAGE)
+@public
+def add_to_cart():
+    form = request.form
+    if form.get("producto_id"):
+        return _add_product(form)
+    service_id = form.get("servicio_id", "")
+    service = db.session.get(Service, int(service_id)) if service_id.isdigit() else None
+    if service is None or not service.is_bookable_online:
+        return _add_failed(None, "Servicio no encontrado.", 422)
+    day = parse_date(form.get("fecha"))
+    people = parse_people(form.get("cantidad_personas"), service.min_people)
+    hhmm = (form.get("hora") or "").strip()
+    if day is None or people is None or not hhmm:
+        message = "Elija una fecha, un horario y la cantidad de personas."
+        return _add_failed(service, message, 422, day=day, people=people)
+    cart = current_cart(create=True)
+    try:
+        hold = booking.hold_slot(cart, booking.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _add_failed(service, exc.message, exc.status, day=day, people=people)
+    minutes = current_app.config["CART_HOLD_MINUTES"]
+    message = (f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
+               f"{people} persona{'s' if people != 1 else ''} — {format_clp(hold.subtotal)}. "
+               f"Reservado por {minutes} minutos.")
+    if wants_fragment():
+        ctx = panel_context(service, day=day, people=people, message=message)
+        body = render_block("shop/service.html", "booking_panel", **ctx) + _badge_oob()
+        response = make_response(body, 200)
+        response.vary.add("HX-Request")
+        return hx_trigger(response, "cart-changed", {"lineas": booking.cart_line_count(cart)})
+    flash(message, "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+def _add_failed(service, message, status, *, day=None, people=None):
+    if service is None:
+        if wants_fragment() or request.accept_mimetypes.best == "application/json":
+            return jsonify(success=False, error=message), status
+        flash(message, "error")
+        return redirect(url_for("shop.home"), 303)
+    if wants_fragment():
+        ctx = panel_context(service, day=day, people=people, error=message)
+        response = make_response(render_block("shop/service.html", "booking_panel", **ctx), status)
+        response.vary.add("HX-Request")
+        return response
+    flash(message, "error")
+    args = {"fecha": day.isoformat()} if day else {}
+    if people:
+        args["cantidad_personas"] = people
+    return redirect(url_for("shop.service_detail", service_id=service.id, **args), 303)
+
+
+def _add_product(form):
+    cart = current_cart(create=True)
+    try:
+        quantity = int(form.get("cantidad") or 1)
+        amount = int(form["monto"]) if form.get("monto") else None
+    except ValueError:
+        quantity, amount = 0, None
+    try:
+        booking.add_product_to_cart(cart, product_id=int(form["producto_id"]) if form["producto_id"].isdigit()
+                                    else -1, quantity=quantity, amount=amount,
+                                    recipient_name=form.get("destinatario_nombre"),
+                                    recipient_email=form.get("destinatario_email"), message=form.get("mensaje"))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(request.referrer or url_for("shop.home"), 303)
+    flash("Producto agregado al carrito.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+def cart_context(cart, *, failing=()):
+    now = clock.now()
+    holds = list(cart.holds) if cart else []
+    products = list(cart.product_lines) if cart else []
+    return {"cart": cart, "holds": holds, "products": products, "now": now, "failing": set(failing),
+            "totals": booking.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
+            "hold_minutes": current_app.config["CART_HOLD_MINUTES"]}
+
+
+@bp.get("/ventas/cart/")
+@public
+def cart():
+    return render_page("shop/cart.html", "cart_lines", **cart_context(current_cart()))
+
+
+@bp.post("/ventas/remove-from-cart/")
+@public
+def remove_from_cart():
+    cart = current_cart()
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        index = int(request.form["index"]) if request.form.get("index", "") != "" else None
+        line_id = int(request.form["linea_id"]) if request.form.get("linea_id") else None
+    except ValueError:
+        index = line_id = None
+    try:
+        if cart is None:
+            raise ValidationError("Índice inválido")
+        booking.remove_cart_line(cart, index=index, line_id=line_id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if wants_json:
+            return jsonify(success=False, error=exc.message), 400
+        if wants_fragment():
+            return make_response(exc.message, 400)
+        flash(exc.message, "error")
+        return redirect(url_for("shop.cart"), 303)
+    if wants_json:
+        return jsonify(success=True)
+    if wants_fragment():
+        ctx = cart_context(cart)
+        body = (render_block("shop/cart.html", "cart_lines", **ctx)
+                + render_block("shop/cart.html", "cart_summary", oob=True, **ctx) + _badge_oob())
+        response = make_response(body, 200)
+        response.vary.add("HX-Request")
+        return hx_trigger(response, "cart-changed", {"lineas": booking.cart_line_count(cart)})
+    flash("Línea eliminada del carrito.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+@bp.post("/ventas/cart/codigo/")
+@public
+def cart_code():
+    cart = current_cart()
+    status = 200
+    error = None
+    try:
+        if cart is None:
+            raise ValidationError(booking.INVALID_CODE)
+        booking.set_cart_code(cart, request.form.get("codigo", ""))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        error, status = exc.message, 422
+    if wants_fragment():
+        return render_page("shop/cart.html", "cart_summary", status=status, code_error=error,
+                           **cart_context(cart))
+    flash(error or "Código aplicado.", "error" if error else "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+@bp.app_context_processor
+def _cart_badge_context():
+    def cart_badge_count() -> int:
+        try:
+            cart = booking.get_cart(session.get("cart_token"))
+        except Exception:
+            db.session.rollback()
+            return 0
+        return booking.cart_line_count(cart) if cart else 0
+
+    return {"cart_badge_count": cart_badge_count}

@@ -1,0 +1,184 @@
+"""Checkout and the public order page (spec booking.md §5–§6.1)."""
+
+from __future__ import annotations
+
+from app.auth.decorators import public  # noqa: I001
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+
+from app.clients.models import Client
+from app.core.errors import DomainError, ValidationError
+from app.core.identity import normalize_document, normalize_email
+from app.core.phone import InvalidPhone, normalize_phone
+from app.core.signing import order_id_from_token, order_token
+from app.extensions import db, limiter
+from app.orders import services as booking
+from app.orders.models import Order
+from app.shop.booking import RATE_MESSAGE, cart_context, current_cart
+from app.shop.forms import CheckoutForm
+from app.shop.views import bp
+from app.web.htmx import render_page, wants_fragment
+
+log = logging.getLogger(__name__)
+METHOD_LABELS = {"transferencia": "Transferencia bancaria", "flow": "Flow (tarjetas, Webpay)"}
+
+
+def method_choices() -> list[tuple[str, str]]:
+    methods = ["transferencia"]
+    if current_app.config.get("FLOW_MODE", "off") != "off":
+        methods.append("flow")
+    return [(m, METHOD_LABELS[m]) for m in methods]
+
+
+def _form() -> CheckoutForm:
+    form = CheckoutForm()
+    form.metodo_pago.choices = method_choices()
+    if not form.metodo_pago.data:
+        form.metodo_pago.data = "transferencia"
+    return form
+
+
+@bp.get("/ventas/checkout/")
+@public
+def checkout():
+    cart = current_cart()
+    if cart is None or not (cart.holds or cart.product_lines):
+        flash("El carrito está vacío", "info")
+        return redirect(url_for("shop.cart"), 303)
+    return render_template("shop/checkout.html", form=_form(), **cart_context(cart))
+
+
+@bp.get("/ventas/checkout/cliente/")
+@limiter.limit("10 per minute", error_message=RATE_MESSAGE)
+@public
+def checkout_client_hint():
+    try:
+        phone = normalize_phone(request.args.get("telefono"))
+    except InvalidPhone:
+        return make_response("", 200)
+    client = db.session.scalar(sa.select(Client).where(Client.phone == phone))
+    return render_template("shop/_client_hint.html", first_name=client.first_name if client else None)
+
+
+def _validate(form: CheckoutForm) -> dict[str, str]:
+    errors = {}
+    try:
+        normalize_phone(form.telefono.data)
+    except InvalidPhone:
+        errors["telefono"] = "Ingrese un teléfono válido."
+    if not (form.nombre.data or "").strip():
+        errors["nombre"] = "El nombre es obligatorio."
+    try:
+        if not normalize_email(form.email.data):
+            errors["email"] = "Ingrese un e-mail válido."
+    except ValidationError:
+        errors["email"] = "Ingrese un e-mail válido."
+    try:
+        normalize_document(form.documento_identidad.data)
+    except ValidationError:
+        errors["documento_identidad"] = "RUT inválido."
+    if not form.acepta_terminos.data:
+        errors["acepta_terminos"] = "Debe aceptar los términos y condiciones."
+    if form.metodo_pago.data not in dict(method_choices()):
+        errors["metodo_pago"] = "Método de pago no disponible."
+    return errors
+
+
+def _json_wanted() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.post("/ventas/complete-checkout/")
+@limiter.limit("20 per minute", error_message=RATE_MESSAGE)
+@public
+def complete_checkout():
+    form = _form()
+    cart = current_cart()
+    if not form.validate():  # CSRF and shape
+        return render_template("shop/checkout.html", form=form, **cart_context(cart)), 422
+    if cart is None:
+        return _checkout_failed(form, cart, "El carrito está vacío", 400)
+    errors = _validate(form)
+    if errors:
+        for name, message in errors.items():
+            getattr(form, name).errors = [message]
+        return _checkout_failed(form, cart, next(iter(errors.values())), 422)
+    data = booking.CheckoutData(
+        telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
+        documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
+        acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
+    )
+    try:
+        order = booking.checkout_cart(cart, data, ip=request.remote_addr)
+        db.session.commit()
+    except booking.SlotUnavailable as exc:
+        db.session.rollback()
+        failing = {label for label, _ in exc.failures}
+        return _checkout_failed(form, cart, exc.message, 409, failing=failing)
+    except DomainError as exc:
+        db.session.rollback()
+        return _checkout_failed(form, cart, exc.message, exc.status)
+    target = url_for("shop.order_page", token=order_token(order.id))
+    if order.checkout_method == "flow" and order.balance_due > 0:
+        target = start_flow_or_order_page(order)
+    if _json_wanted():
+        return jsonify(success=True, message="Reserva creada exitosamente", reserva_id=order.id,
+                       metodo_pago=order.checkout_method, redirect_url=target, token=order_token(order.id))
+    if wants_fragment():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)
+
+
+def start_flow_or_order_page(order: Order) -> str:
+    """Send the customer to Flow; if Flow cannot be reached, back to the order page with a retry button."""
+    from app.payments.flow import FlowError, FlowUnavailable
+    from app.payments.flow_service import FlowDisabled, start_flow_payment
+
+    try:
+        url = start_flow_payment(order)
+        db.session.commit()
+        return url
+    except (FlowUnavailable, FlowError, FlowDisabled, DomainError):
+        db.session.rollback()
+        log.warning("Flow payment could not start for order %s", order.id)
+        flash("No pudimos iniciar el pago con Flow. Intente nuevamente o pague por transferencia.", "error")
+        return url_for("shop.order_page", token=order_token(order.id))
+
+
+def _checkout_failed(form, cart, message, status, failing=()):
+    if _json_wanted():
+        return jsonify(success=False, error=message), 400 if status == 422 else status
+    form.form_errors.append(message)
+    return render_page("shop/checkout.html", "checkout_form", status=status, form=form,
+                       **cart_context(cart, failing=failing))
+
+
+def _order_from_token(token: str) -> Order:
+    order_id = order_id_from_token(token)
+    order = db.session.get(Order, order_id) if order_id else None
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/ventas/reserva/<token>/")
+@public
+def order_page(token: str):
+    order = _order_from_token(token)
+    flow_on = current_app.config.get("FLOW_MODE", "off") != "off"
+    return render_template("shop/order.html", order=order, token=token, flow_on=flow_on)
+
+
+@bp.post("/ventas/reserva/<token>/pagar-flow/")
+@public
+def order_pay_flow(token: str):
+    order = _order_from_token(token)
+    if order.is_cancelled or order.balance_due <= 0:
+        flash("Esta reserva no tiene saldo pendiente.", "info")
+        return redirect(url_for("shop.order_page", token=token), 303)
+    return redirect(start_flow_or_order_page(order), 303)
