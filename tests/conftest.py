@@ -42,11 +42,31 @@ def app(tmp_path_factory):
         db.create_all()
         db.session.remove()
         db.session.configure(join_transaction_mode="create_savepoint")
+    _request_scoped_sessions(application)
     yield application
     with application.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+def _request_scoped_sessions(application) -> None:
+    """Requests made while a test holds an app context would reuse that context and so the test's session.
+    Production gives every request its own session; so do the tests (a view that forgets to commit, or rolls
+    back, behaves here as it would in production)."""
+    from flask import globals as flask_globals
+
+    def scope():
+        req = flask_globals._cv_request.get(None)
+        if req is not None and req._cv_tokens and req._cv_tokens[-1][1] is None:  # reused the test's app context
+            return ("request", id(req))
+        return ("app", id(flask_globals._cv_app.get(None)))
+
+    db.session.registry.scopefunc = scope
+
+    @application.teardown_request
+    def _remove_request_session(_exc):
+        db.session.remove()
 
 
 @pytest.fixture
@@ -211,3 +231,50 @@ def fresh_database(tmp_path):
 def empty_database_url(tmp_path):
     with fresh_database(tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def freeze_clock():
+    """freeze_clock(datetime) pins core.clock; thawed after the test."""
+    from app.core import clock
+
+    yield clock.freeze
+    clock.freeze(None)
+
+
+@pytest.fixture
+def booking_setup(db_session, make_category, make_service, freeze_clock):
+    """Spec catalog.md §6: Tina Calipso ($25.000 pp, 1–4, capacity 1), Monday grid [14:00, 17:00], Tuesday closed;
+    Tina Grande (capacity 2); massages with Ana and Berta; a cabin. Now = Monday 02/03/2026 10:00 local."""
+    from datetime import datetime
+
+    from app.catalog.models import Provider
+    from app.catalog.policy import validate_slot_grid
+    from app.core.clock import LOCAL_TZ
+    from app.orders.models import DiscountCode
+    from app.payments.services import ensure_payment_methods
+
+    freeze_clock(datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ))
+    ensure_payment_methods()
+    db_session.add(DiscountCode(code="AREMKO15", kind="porcentaje", value=15))
+    tinas = make_category(name="Tinas Calientes")
+    grid = validate_slot_grid({"monday": ["14:00", "17:00"], "wednesday": ["14:00"], "saturday": ["19:00"]})
+    ana, berta = Provider(name="Ana Soto"), Provider(name="Berta Muñoz")
+    db_session.add_all([ana, berta])
+    db_session.flush()
+    massage_grid = validate_slot_grid({"monday": ["13:00", "14:15"]})
+    return {
+        "calipso": make_service(name="Tina Calipso", category=tinas, slot_grid=grid),
+        "grande": make_service(name="Tina Grande", category=tinas, base_price=22000, min_people=2, max_people=8,
+                               max_concurrent_bookings=2, slot_grid=validate_slot_grid({"monday": ["19:00"]})),
+        "relajacion": make_service(name="Masaje Relajación", service_type="masaje", base_price=45000,
+                                   max_people=1, duration_minutes=60, slot_grid=massage_grid,
+                                   max_concurrent_bookings=3, providers=[ana, berta]),
+        "descontracturante": make_service(name="Masaje Descontracturante", service_type="masaje",
+                                          base_price=50000, max_people=1, duration_minutes=60,
+                                          slot_grid=massage_grid, max_concurrent_bookings=3, providers=[ana]),
+        "arrayan": make_service(name="Cabaña Arrayán", service_type="cabana", base_price=90000, max_people=2,
+                                slot_grid=validate_slot_grid({"monday": ["16:00"]})),
+        "ana": ana,
+        "berta": berta,
+    }

@@ -41,14 +41,10 @@ class SlotUnavailable(ConflictError):
 
     code = "slot_unavailable"
 
-    def __init__(self, failures, prefix: str = "Algunos horarios ya no están disponibles: "):
+    def __init__(self, failures, message: str | None = None):
         self.failures = failures
-        if len(failures) == 1 and prefix.startswith("Algunos"):
-            label, entry = failures[0]
-            message = f"{entry.mensaje} ({label})"
-        else:
-            message = prefix + ", ".join(label for label, _ in failures)
-        super().__init__(message)
+        super().__init__(message or "Algunos horarios ya no están disponibles: "
+                         + ", ".join(label for label, _ in failures))
 
 
 @dataclass
@@ -161,7 +157,7 @@ def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
         raise ValidationError("Servicio no encontrado.", field="servicio_id")
     entry, provider_id = check_line(service, req, staff=False)
     if not entry.reservable:
-        raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)])
+        raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)], entry.mensaje)
     now = clock.now()
     hold = CartHold(
         cart=cart, service_id=service.id, date=req.day, time=req.hhmm, people=req.people, provider_id=provider_id,
@@ -214,10 +210,9 @@ def remove_cart_line(cart: Cart, *, index: int | None = None, line_id: int | Non
         target = next((ln for ln in lines if ln.id == line_id), None)
     if target is None:
         raise ValidationError("Índice inválido")
-    db.session.delete(target)
+    (cart.holds if isinstance(target, CartHold) else cart.product_lines).remove(target)
     cart.updated_at = clock.now()
     db.session.flush()
-    db.session.expire(cart, ["holds", "product_lines"])
 
 
 def release_expired_holds() -> int:
@@ -478,10 +473,8 @@ def place_order(
                      "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
                      by=by, order_id=order.id)
     if cart is not None:
-        for hold in list(cart.holds):
-            db.session.delete(hold)
-        for item in list(cart.product_lines):
-            db.session.delete(item)
+        cart.holds.clear()  # delete-orphan: the rows go with the flush
+        cart.product_lines.clear()
         cart.converted_order_id = order.id
         cart.converted_at = now
         cart.discount_code = None

@@ -52,7 +52,9 @@ class FakeFlowGateway:
     def create_payment(self, *, order_ref, subject, amount, email, url_confirmation, url_return, timeout_s=None):
         row = fake_create(order_ref=order_ref, subject=subject, amount=amount, email=email,
                           url_confirmation=url_confirmation, url_return=url_return)
-        return {"url": url_for("fake_flow.pay_page", _external=False), "token": row.token,
+        from app.web.urls import path_for
+
+        return {"url": path_for("fake_flow.pay_page"), "token": row.token,
                 "flow_order": row.flow_order}
 
     def get_status(self, token: str) -> dict:

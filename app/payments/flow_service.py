@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
@@ -50,10 +50,11 @@ def flow_gateway():
 
 
 def callback_urls() -> tuple[str, str]:
+    from app.web.urls import public_url
+
     cfg = current_app.config
-    base = cfg["PUBLIC_BASE_URL"]
-    confirmation = cfg.get("FLOW_CONFIRMATION_URL") or base + url_for("payments.flow_confirmation")
-    ret = cfg.get("FLOW_RETURN_URL") or base + url_for("payments.flow_return")
+    confirmation = cfg.get("FLOW_CONFIRMATION_URL") or public_url("payments.flow_confirmation")
+    ret = cfg.get("FLOW_RETURN_URL") or public_url("payments.flow_return")
     return confirmation, ret
 
 
