@@ -15,6 +15,10 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.scheduler import register_scheduler_cli
+
+    register_scheduler_cli(app)
+
     @app.cli.command("create-user")
     @click.argument("username", required=False)
     @click.option("--username", "username_opt", help="Alternativa al argumento USERNAME.")

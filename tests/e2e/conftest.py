@@ -33,7 +33,8 @@ def seed_e2e_data() -> None:
     tinas = ServiceCategory(name="Tinas Calientes", sort_order=1, description="Tinas de agua caliente junto al río.")
     masajes = ServiceCategory(name="Masajes", sort_order=2)
     db.session.add_all([tinas, masajes])
-    grid = validate_slot_grid({"monday": ["14:00", "17:00"], "friday": ["19:00"]})
+    grid = validate_slot_grid({day: ["14:00", "17:00", "19:00"] for day in
+                               ("monday", "wednesday", "thursday", "friday", "saturday", "sunday")})
     db.session.add_all([
         Service(name="Tina Calipso", base_price=25000, duration_minutes=120, min_people=1, max_people=4,
                 service_type="tina", category=tinas, slot_grid=grid, web_description="Tina de madera nativa."),
@@ -41,6 +42,9 @@ def seed_e2e_data() -> None:
                 category=masajes, slot_grid=grid),
     ])
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
+    from app.payments.services import ensure_payment_methods
+
+    ensure_payment_methods()
     db.session.commit()
 
 
@@ -57,6 +61,7 @@ def live_server(tmp_path_factory):
         seed_e2e_data()
         db.session.remove()
     server = make_server("127.0.0.1", 0, application, threaded=True)
+    application.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

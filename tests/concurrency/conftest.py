@@ -1,0 +1,52 @@
+"""Concurrency tests need real parallel transactions and row locks: PostgreSQL, on a fresh migrated database.
+
+They use TEST_DATABASE_URL, else the local server at the CI address; CI always has it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import fresh_database, make_test_config
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG
+    if not url.startswith("postgresql"):
+        return None
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError:
+        return None
+    return url
+
+
+@pytest.fixture
+def pg_app(tmp_path, monkeypatch):
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL reachable: row-lock guarantees are tested on PostgreSQL (spec README §2)")
+    monkeypatch.setenv("TEST_DATABASE_URL", url)
+    with fresh_database(tmp_path) as fresh:
+        application = create_app(make_test_config(
+            SQLALCHEMY_DATABASE_URI=fresh,
+            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 60, "max_overflow": 0, "pool_timeout": 30},
+        ))
+        with application.app_context():
+            upgrade()
+            db.session.remove()
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
