@@ -73,8 +73,11 @@ def register_cli(app: Flask) -> None:
 
         summary = seed_demo(password=app.config.get("DEMO_PASSWORD"))
         db.session.commit()
-        for key, count in summary["created"].items():
+        created = {k: n for k, n in summary["created"].items() if n}
+        for key, count in created.items():
             click.echo(f"{key}: {count} creados")
+        if not created:
+            click.echo("Datos de demostración ya cargados: nada nuevo que crear.")
         for username, role, password in summary["users"]:
             if password:
                 click.echo(f"Usuario {username} ({role}) contraseña: {password}")
