@@ -103,6 +103,10 @@ class Config:
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
         self.SMS_BACKEND = env_str("SMS_BACKEND", "redvoiss" if env == "production" else "fake")
         self.EMAIL_BACKEND = env_str("EMAIL_BACKEND", "smtp" if env == "production" else "fake")
+        for key in ("FLOW_API_KEY", "FLOW_SECRET_KEY", "FLOW_CREATE_API_URL", "FLOW_STATUS_API_URL",
+                    "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
+                    "PRIVACY_TEXT"):
+            setattr(self, key, env_str(key))
         self.BUSINESS_NAME = env_str("BUSINESS_NAME", "Aremko Aguas Calientes & Spa")
         self.BUSINESS_EMAIL = env_str("BUSINESS_EMAIL", "ventas@aremko.cl")
         self.BUSINESS_WHATSAPP = env_str("BUSINESS_WHATSAPP", "+56957902525")
@@ -138,6 +142,12 @@ class Config:
     def validate(self) -> None:
         if not self.SECRET_KEY:
             raise RuntimeError("SECRET_KEY es obligatorio en producción")
+        self.STARTUP_WARNINGS = [
+            f"{name}={value} en producción: backend de prueba configurado explícitamente."
+            for name, value in (("FLOW_MODE", self.FLOW_MODE), ("SMS_BACKEND", self.SMS_BACKEND),
+                                ("EMAIL_BACKEND", self.EMAIL_BACKEND))
+            if value in ("fake", "console")
+        ]
 
 
 class ProdConfig(Config):

@@ -20,6 +20,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     _init_logging(app)
     if getattr(cfg, "INSECURE_KEY_WARNING", False):
         app.logger.warning("SECRET_KEY no definido: se usa una clave insegura de desarrollo.")
+    for warning in getattr(cfg, "STARTUP_WARNINGS", []):
+        app.logger.warning(warning)
     if cfg.PROXY_FIX_X_FOR or cfg.PROXY_FIX_X_PROTO:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_FIX_X_FOR, x_proto=cfg.PROXY_FIX_X_PROTO)
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///"):

@@ -1,0 +1,91 @@
+"""The container entry point and image files, exercised without Docker (no engine runs here)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRYPOINT = ROOT / "docker-entrypoint.sh"
+
+
+def run(*args, env=None, **kw):
+    base = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": "/tmp",
+            "FLASK_APP": "wsgi.py"}
+    return subprocess.run(["sh", str(ENTRYPOINT), *args], cwd=ROOT, env={**base, **(env or {})},
+                          capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_web_builds_gunicorn_command_from_variables():
+    out = run("web", env={"ENTRYPOINT_DRY_RUN": "1", "PORT": "9000", "WEB_CONCURRENCY": "3",
+                          "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "90", "SECRET_KEY": "s3cr3t-value"})
+    assert out.returncode == 0
+    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:9000 --workers 3 --threads 8 "
+                                  "--timeout 90 --access-logfile -")
+    assert "s3cr3t-value" not in out.stdout + out.stderr
+
+
+def test_web_defaults():
+    out = run(env={"ENTRYPOINT_DRY_RUN": "1"})
+    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 4 "
+                                  "--timeout 60 --access-logfile -")
+
+
+def test_other_arguments_are_executed():
+    assert run("echo", "hola").stdout.strip() == "hola"
+
+
+def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'entrypoint.db'}"
+    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123", "DATABASE_URL": url,
+           "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com", "ADMIN_PASSWORD": "clave-admin-larga",
+           "DEMO_PASSWORD": "clave-demo-larga", "MEDIA_ROOT": str(tmp_path / "media")}
+    migrate = run("migrate", env=env)
+    assert migrate.returncode == 0, migrate.stderr
+    assert "Administrador «jefa» creado." in migrate.stdout
+    seed = run("seed-demo", env=env)
+    assert seed.returncode == 0, seed.stderr
+    assert "clientes: 200 creados" in seed.stdout
+    for secret in ("entrypoint-test-key-123", "clave-admin-larga"):
+        assert secret not in migrate.stdout + migrate.stderr + seed.stderr
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM clients")).scalar() == 200
+        assert conn.execute(sa.text("SELECT role FROM users WHERE username = 'jefa'")).scalar() == "admin"
+    engine.dispose()
+
+
+def test_dockerfile_shape():
+    text = (ROOT / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM python:3\.11-slim", text, re.M)) == 2
+    assert "USER 10001" in text and "--uid 10001" in text and "--gid 10001" in text
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert 'ENTRYPOINT ["/app/docker-entrypoint.sh"]' in text and 'CMD ["web"]' in text
+    assert "db upgrade" not in text
+    assert "libpq5" in text and "build-essential" not in text.split("FROM python:3.11-slim AS runtime")[1]
+
+
+def test_compose_has_one_scheduler_and_the_dependency_order():
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = re.findall(r"^  ([a-z-]+):$", text.split("\nvolumes:")[0], re.M)
+    assert services == ["db", "migrate", "web", "scheduler"]
+    assert text.count("service_completed_successfully") == 2
+    assert "condition: service_healthy" in text and "pg_isready" in text
+    assert "replicas" not in text
+
+
+def test_env_example_lists_every_variable_without_secrets():
+    env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+               if line and not line.startswith("#"))
+    for key in ("SECRET_KEY", "DATABASE_URL", "FLOW_MODE", "SMS_BACKEND", "EMAIL_BACKEND", "AUTOMATION_API_KEY",
+                "RATELIMIT_STORAGE_URI", "WEB_CONCURRENCY", "REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD"):
+        assert key in env
+    assert env["APP_ENV"] == "production" and env["FLOW_MODE"] == "fake"
+    for key in ("REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD", "FLOW_SECRET_KEY", "AUTOMATION_API_KEY",
+                "DEEPSEEK_API_KEY", "ADMIN_PASSWORD"):
+        assert env[key] == ""
