@@ -66,7 +66,10 @@ def _request_scoped_sessions(application) -> None:
 
     @application.teardown_request
     def _remove_request_session(_exc):
+        from flask import g
+
         db.session.remove()
+        g.pop("_login_user", None)  # Flask-Login caches the user on g, which the shared app context keeps
 
 
 @pytest.fixture
