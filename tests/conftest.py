@@ -281,3 +281,25 @@ def booking_setup(db_session, make_category, make_service, freeze_clock):
         "ana": ana,
         "berta": berta,
     }
+
+
+@pytest.fixture
+def count_statements(db_session):
+    """count_statements(fn) -> number of SQL statements fn() runs (through the test connection)."""
+
+    def run(fn) -> int:
+        engine_or_conn = db_session.get_bind()
+        seen = []
+
+        def listener(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        target = engine_or_conn.engine if hasattr(engine_or_conn, "engine") else engine_or_conn
+        sa.event.listen(target, "before_cursor_execute", listener)
+        try:
+            fn()
+        finally:
+            sa.event.remove(target, "before_cursor_execute", listener)
+        return len(seen)
+
+    return run

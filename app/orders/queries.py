@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.catalog.models import Provider, ProviderAbsence, Service, ServiceBlock, SlotBlock, service_providers
 from app.core import clock
+from app.core.db import UTCDateTime
 from app.extensions import db
 from app.orders.models import CartHold, ServiceLine
 from app.orders.policy import Busy, ServiceInfo, SlotContext, slot_start
@@ -24,8 +26,49 @@ def service_info(service: Service) -> ServiceInfo:
     )
 
 
-def live_line_filter(day: date):
-    return sa.and_(ServiceLine.service_date == day, ServiceLine.status != "cancelada")
+@functools.cache
+def _facts_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSelect:
+    """Blocks, slot blocks and occupancy of one service and day, as one UNION ALL (built once, bound per call)."""
+    sid, day, now = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime())
+    block = sa.select(sa.literal("block"), sa.cast(sa.null(), sa.String), ServiceBlock.reason, sa.literal(0)).where(
+        ServiceBlock.is_active.is_(True), ServiceBlock.start_date <= day, ServiceBlock.end_date >= day,
+        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == sid))
+    slot_blocks = sa.select(sa.literal("slot"), SlotBlock.time, SlotBlock.reason, sa.literal(0)).where(
+        SlotBlock.service_id == sid, SlotBlock.date == day)
+    lines = sa.select(sa.literal("line"), ServiceLine.start_time, sa.cast(sa.null(), sa.String),
+                      sa.func.count()).where(ServiceLine.service_id == sid, ServiceLine.service_date == day,
+                                             ServiceLine.status != "cancelada")
+    if ignore_line:
+        lines = lines.where(ServiceLine.id != sa.bindparam("ignore_line_id"))
+    holds = sa.select(sa.literal("hold"), CartHold.time, sa.cast(sa.null(), sa.String), sa.func.count()).where(
+        CartHold.service_id == sid, CartHold.date == day, CartHold.expires_at > now, CartHold.released_at.is_(None))
+    if ignore_cart:
+        holds = holds.where(CartHold.cart_id != sa.bindparam("ignore_cart_id"))
+    return sa.union_all(block, slot_blocks, lines.group_by(ServiceLine.start_time), holds.group_by(CartHold.time))
+
+
+@functools.cache
+def _providers_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSelect:
+    """Qualified providers (active, not absent) and their busy intervals that day, as one UNION ALL."""
+    sid, day, now = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime())
+    absent = sa.exists().where(ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day,
+                               ProviderAbsence.end_date >= day)
+    qualified = (sa.select(Provider.id).join(service_providers, service_providers.c.provider_id == Provider.id)
+                 .where(service_providers.c.service_id == sid, Provider.is_active.is_(True), ~absent))
+    providers = sa.select(sa.literal("provider"), Provider.id, Provider.name, sa.literal(0)).where(
+        Provider.id.in_(qualified))
+    line_rows = sa.select(sa.literal("busy"), ServiceLine.provider_id, ServiceLine.start_time,
+                          Service.duration_minutes).join(Service, Service.id == ServiceLine.service_id).where(
+        ServiceLine.provider_id.in_(qualified), ServiceLine.service_date == day, ServiceLine.status != "cancelada")
+    if ignore_line:
+        line_rows = line_rows.where(ServiceLine.id != sa.bindparam("ignore_line_id"))
+    hold_rows = sa.select(sa.literal("busy"), CartHold.provider_id, CartHold.time, Service.duration_minutes).join(
+        Service, Service.id == CartHold.service_id).where(
+        CartHold.provider_id.in_(qualified), CartHold.date == day, CartHold.expires_at > now,
+        CartHold.released_at.is_(None))
+    if ignore_cart:
+        hold_rows = hold_rows.where(CartHold.cart_id != sa.bindparam("ignore_cart_id"))
+    return sa.union_all(providers, line_rows, hold_rows)
 
 
 def load_slot_context(
@@ -36,74 +79,42 @@ def load_slot_context(
     ignore_line_id: int | None = None,
     ignore_cart_id: int | None = None,
 ) -> SlotContext:
-    """Blocks, occupancy (non-cancelled lines + live holds) and, for massages, provider availability."""
+    """Blocks, occupancy (non-cancelled lines + live holds) and, for massages, provider availability.
+
+    One statement for the slot facts and one more for massages' providers, whatever the number of orders.
+    """
     now = clock.now()
     cfg = current_app.config
     ctx = SlotContext(
         service=service_info(service), day=day, now_local=clock.to_local(now), staff=staff,
         lead_minutes=int(cfg["BOOKING_MIN_LEAD_MINUTES"]), horizon_days=int(cfg["BOOKING_HORIZON_DAYS"]),
     )
-    block = db.session.scalar(
-        sa.select(ServiceBlock.reason).where(
-            ServiceBlock.is_active.is_(True), ServiceBlock.start_date <= day, ServiceBlock.end_date >= day,
-            sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == service.id),
-        ).limit(1)
-    )
-    ctx.block_reason = block
-    ctx.slot_blocks = dict(db.session.execute(
-        sa.select(SlotBlock.time, SlotBlock.reason).where(SlotBlock.service_id == service.id, SlotBlock.date == day)
-    ).all())
-    lines = sa.select(ServiceLine.start_time.label("t"), sa.func.count().label("n")).where(
-        ServiceLine.service_id == service.id, live_line_filter(day)
-    )
+    params = {"sid": service.id, "day": day, "now": now}
     if ignore_line_id is not None:
-        lines = lines.where(ServiceLine.id != ignore_line_id)
-    holds = sa.select(CartHold.time.label("t"), sa.func.count().label("n")).where(
-        CartHold.service_id == service.id, CartHold.date == day, CartHold.expires_at > now,
-        CartHold.released_at.is_(None),
-    )
+        params["ignore_line_id"] = ignore_line_id
     if ignore_cart_id is not None:
-        holds = holds.where(CartHold.cart_id != ignore_cart_id)
+        params["ignore_cart_id"] = ignore_cart_id
+    flags = (ignore_line_id is not None, ignore_cart_id is not None)
     occupied: Counter = Counter()
-    for t, n in db.session.execute(lines.group_by(ServiceLine.start_time)).all():
-        occupied[t] += n
-    for t, n in db.session.execute(holds.group_by(CartHold.time)).all():
-        occupied[t] += n
+    for kind, hhmm, reason, count in db.session.execute(_facts_statement(*flags), params).all():
+        if kind == "block":
+            ctx.block_reason = ctx.block_reason or reason
+        elif kind == "slot":
+            ctx.slot_blocks[hhmm] = reason
+        else:
+            occupied[hhmm] += count
     ctx.occupied = dict(occupied)
     if service.service_type == "masaje":
-        _load_providers(ctx, service, day, now, ignore_line_id, ignore_cart_id)
+        busy: dict[int, list[Busy]] = {}
+        load: Counter = Counter()
+        names = {}
+        for kind, pid, value, minutes in db.session.execute(_providers_statement(*flags), params).all():
+            if kind == "provider":
+                names[pid] = value
+                continue
+            start = slot_start(day, value)
+            busy.setdefault(pid, []).append(Busy(start, start + timedelta(minutes=minutes)))
+            load[pid] += 1
+        ctx.qualified = sorted(names.items())
+        ctx.busy, ctx.load = busy, dict(load)
     return ctx
-
-
-def _load_providers(ctx: SlotContext, service: Service, day: date, now: datetime, ignore_line_id, ignore_cart_id):
-    absent = sa.exists().where(
-        ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day, ProviderAbsence.end_date >= day
-    )
-    ctx.qualified = [tuple(r) for r in db.session.execute(
-        sa.select(Provider.id, Provider.name)
-        .join(service_providers, service_providers.c.provider_id == Provider.id)
-        .where(service_providers.c.service_id == service.id, Provider.is_active.is_(True), ~absent)
-        .order_by(Provider.id)
-    ).all()]
-    ids = [pid for pid, _ in ctx.qualified]
-    if not ids:
-        return
-    line_rows = sa.select(ServiceLine.provider_id, ServiceLine.start_time, Service.duration_minutes).join(
-        Service, Service.id == ServiceLine.service_id
-    ).where(ServiceLine.provider_id.in_(ids), live_line_filter(day))
-    if ignore_line_id is not None:
-        line_rows = line_rows.where(ServiceLine.id != ignore_line_id)
-    hold_rows = sa.select(CartHold.provider_id, CartHold.time, Service.duration_minutes).join(
-        Service, Service.id == CartHold.service_id
-    ).where(CartHold.provider_id.in_(ids), CartHold.date == day, CartHold.expires_at > now,
-              CartHold.released_at.is_(None))
-    if ignore_cart_id is not None:
-        hold_rows = hold_rows.where(CartHold.cart_id != ignore_cart_id)
-    busy: dict[int, list[Busy]] = {}
-    load: Counter = Counter()
-    for pid, hhmm, minutes in [*db.session.execute(line_rows).all(), *db.session.execute(hold_rows).all()]:
-        start = slot_start(day, hhmm)
-        busy.setdefault(pid, []).append(Busy(start, start + timedelta(minutes=minutes)))
-        load[pid] += 1
-    ctx.busy = busy
-    ctx.load = dict(load)

@@ -1,0 +1,162 @@
+"""Booking benchmark: gunicorn (2 workers, gthread) on the generated PostgreSQL data, 8 concurrent clients.
+
+Measures get-available-hours, the cart fragment and complete-checkout latencies (p50/p95/max).
+Usage: python bench/run_booking.py [--url …] [--requests 200] [--checkouts 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "output"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/aremko_bench"
+PORT = 8765
+BASE = f"http://127.0.0.1:{PORT}"
+CLIENTS = 8
+
+
+def percentile(values, pct):
+    ordered = sorted(values)
+    k = max(int(round(pct / 100 * len(ordered))) - 1, 0)
+    return ordered[k]
+
+
+def summary(name, values):
+    ms = [v * 1000 for v in values]
+    result = {"name": name, "n": len(ms), "p50_ms": round(statistics.median(ms), 1),
+              "p95_ms": round(percentile(ms, 95), 1), "max_ms": round(max(ms), 1)}
+    print(f"{name:28s} n={result['n']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
+          f"max={result['max_ms']:7.1f} ms", flush=True)
+    return result
+
+
+def start_server(url):
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url,
+           "FLOW_MODE": "fake", "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake", "RATELIMIT_ENABLED": "false",
+           "LOG_LEVEL": "WARNING", "PORT": str(PORT), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    proc = subprocess.Popen(["sh", "docker-entrypoint.sh", "web"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            if requests.get(BASE + "/healthz", timeout=1).status_code == 200:
+                return proc
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def csrf_token(session, path):
+    html = session.get(BASE + path, timeout=10).text
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def run_parallel(target, per_client):
+    results, lock = [], threading.Lock()
+
+    def worker(i):
+        out = target(i, per_client)
+        with lock:
+            results.extend(out)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--checkouts", type=int, default=25)
+    args = parser.parse_args()
+    engine = sa.create_engine(args.url)
+    with engine.connect() as conn:
+        services = conn.execute(sa.text(
+            "SELECT id, service_type, min_people, slot_grid FROM services WHERE is_published ORDER BY id")).all()
+        orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
+    engine.dispose()
+    tubs = [s for s in services if s.service_type == "tina"]
+    days = [date.today() + timedelta(days=d) for d in range(31, 360) if (date.today() + timedelta(days=d)).weekday() != 1]
+    slots = [(s.id, d, t, s.min_people) for d in days for s in tubs
+             for t in s.slot_grid[("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                   "sunday")[d.weekday()]]]
+    proc = start_server(args.url)
+    try:
+        def hours(i, n):
+            session, out = requests.Session(), []
+            for k in range(n):
+                s = services[(i + k) % len(services)]
+                d = date.today() + timedelta(days=(i * 7 + k) % 60)
+                t0 = time.perf_counter()
+                r = session.get(f"{BASE}/ventas/get-available-hours/?servicio_id={s.id}&fecha={d}", timeout=10)
+                out.append(time.perf_counter() - t0)
+                assert r.status_code == 200, r.status_code
+            return out
+
+        def cart(i, n):
+            session = requests.Session()
+            sid, d, t, people = slots[-1 - i]
+            token = csrf_token(session, f"/ventas/servicio/{sid}/")
+            session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
+                                                              "fecha": d.isoformat(), "hora": t,
+                                                              "cantidad_personas": people}, timeout=10)
+            out = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                r = session.get(BASE + "/ventas/cart/", headers={"HX-Request": "true"}, timeout=10)
+                out.append(time.perf_counter() - t0)
+                assert r.status_code == 200 and 'id="cart-lines"' in r.text
+            return out
+
+        def checkout(i, n):
+            session, out = requests.Session(), []
+            for k in range(n):
+                sid, d, t, people = slots[i * n + k]
+                token = csrf_token(session, f"/ventas/servicio/{sid}/")
+                session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
+                                                                  "fecha": d.isoformat(), "hora": t,
+                                                                  "cantidad_personas": people}, timeout=10)
+                form = {"csrf_token": token, "telefono": f"+5697{i:03d}{k:04d}", "nombre": f"Bench {i} {k}",
+                        "email": f"bench{i}.{k}@example.com", "metodo_pago": "transferencia",
+                        "acepta_terminos": "y"}
+                t0 = time.perf_counter()
+                r = session.post(BASE + "/ventas/complete-checkout/", data=form, allow_redirects=False,
+                                 timeout=10)
+                out.append(time.perf_counter() - t0)
+                assert r.status_code == 303, (r.status_code, r.text[:300])
+            return out
+
+        hours(0, 20)  # warm-up
+        results = {"orders_in_database": orders, "concurrency": CLIENTS, "workers": 2, "results": [
+            summary("get-available-hours", run_parallel(hours, args.requests)),
+            summary("cart fragment (HTMX)", run_parallel(cart, args.requests)),
+            summary("complete-checkout", run_parallel(checkout, args.checkouts)),
+        ]}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "booking.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
