@@ -136,7 +136,8 @@ class Config:
         return {
             "pool_size": env_int("DB_POOL_SIZE", 5),
             "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
-            "pool_pre_ping": True,
+            # no pre-ping round trip per request; connections are recycled before servers drop idle ones
+            "pool_recycle": 1800,
         }
 
     def validate(self) -> None:

@@ -82,11 +82,53 @@ def run_parallel(target, per_client):
     return results
 
 
+def wrk(name, path, seconds, headers=(), paths=None):
+    """wrk (C load generator, 8 connections, 2 threads): server latency without a Python client's CPU cost."""
+    import shutil
+    import tempfile
+
+    if shutil.which("wrk") is None:
+        print("wrk not installed (apt-get install wrk): skipped", flush=True)
+        return {"name": name, "skipped": "wrk not installed"}
+    env = dict(os.environ)
+    if paths:
+        fh = tempfile.NamedTemporaryFile("w", delete=False, suffix=".txt")
+        fh.write("\n".join(paths))
+        fh.close()
+        env["WRK_PATHS"] = fh.name
+    cmd = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "wrk_report.lua")]
+    for h in headers:
+        cmd += ["-H", h]
+    out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, env=env, timeout=seconds + 30)
+    result = {"name": name, "tool": "wrk", **json.loads(out.stdout.strip().splitlines()[-1])}
+    print(f"{name:28s} n={result['requests']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
+          f"p99={result['p99_ms']:7.1f} ms  errors={result['errors']}", flush=True)
+    return result
+
+
+def wrk_hours(services, seconds):
+    paths = [f"/ventas/get-available-hours/?servicio_id={s.id}&fecha={date.today() + timedelta(days=d)}"
+             for d in range(60) for s in services]
+    return wrk("get-available-hours", paths[0], seconds, paths=paths)
+
+
+def wrk_cart(slots, seconds):
+    session = requests.Session()
+    sid, d, t, people = slots[-100]
+    token = csrf_token(session, f"/ventas/servicio/{sid}/")
+    session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
+                                                      "fecha": d.isoformat(), "hora": t,
+                                                      "cantidad_personas": people}, timeout=10)
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    return wrk("cart fragment (HTMX)", "/ventas/cart/", seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"])
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--checkouts", type=int, default=25)
+    parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
     engine = sa.create_engine(args.url)
     with engine.connect() as conn:
@@ -147,8 +189,10 @@ def main():
 
         hours(0, 20)  # warm-up
         results = {"orders_in_database": orders, "concurrency": CLIENTS, "workers": 2, "results": [
-            summary("get-available-hours", run_parallel(hours, args.requests)),
-            summary("cart fragment (HTMX)", run_parallel(cart, args.requests)),
+            wrk_hours(services, args.seconds),
+            wrk_cart(slots, args.seconds),
+            summary("get-available-hours (python client)", run_parallel(hours, args.requests)),
+            summary("cart fragment (python client)", run_parallel(cart, args.requests)),
             summary("complete-checkout", run_parallel(checkout, args.checkouts)),
         ]}
     finally:

@@ -100,7 +100,6 @@ def create_client(*, data: dict, origin: str, marketing_consent: bool = False, c
     db.session.flush()
     prefs = ClientPreferences(client_id=client.id, **{f: bool(marketing_consent) for f in MARKETING_FIELDS})
     db.session.add(prefs)
-    db.session.flush()
     record_event(client, "client_created", f"Cliente creado ({origin})", by=by)
     if marketing_consent:
         for f in MARKETING_FIELDS:

@@ -48,27 +48,32 @@ def _facts_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSelect:
 
 
 @functools.cache
-def _providers_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSelect:
-    """Qualified providers (active, not absent) and their busy intervals that day, as one UNION ALL."""
-    sid, day, now = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime())
+def _qualified_statement() -> sa.Select:
+    """Providers who may perform the service: listed on it, active, not absent that day."""
+    sid, day = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date)
     absent = sa.exists().where(ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day,
                                ProviderAbsence.end_date >= day)
-    qualified = (sa.select(Provider.id).join(service_providers, service_providers.c.provider_id == Provider.id)
-                 .where(service_providers.c.service_id == sid, Provider.is_active.is_(True), ~absent))
-    providers = sa.select(sa.literal("provider"), Provider.id, Provider.name, sa.literal(0)).where(
-        Provider.id.in_(qualified))
-    line_rows = sa.select(sa.literal("busy"), ServiceLine.provider_id, ServiceLine.start_time,
-                          Service.duration_minutes).join(Service, Service.id == ServiceLine.service_id).where(
-        ServiceLine.provider_id.in_(qualified), ServiceLine.service_date == day, ServiceLine.status != "cancelada")
+    return (sa.select(Provider.id, Provider.name).join(service_providers, service_providers.c.provider_id == Provider.id)
+            .where(service_providers.c.service_id == sid, Provider.is_active.is_(True), ~absent))
+
+
+@functools.cache
+def _busy_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSelect:
+    """What the given providers are doing that day (lines and live holds of any service), as one UNION ALL."""
+    ids, day, now = (sa.bindparam("ids", expanding=True), sa.bindparam("day", type_=sa.Date),
+                     sa.bindparam("now", type_=UTCDateTime()))
+    line_rows = sa.select(ServiceLine.provider_id, ServiceLine.start_time, Service.duration_minutes).join(
+        Service, Service.id == ServiceLine.service_id).where(
+        ServiceLine.provider_id.in_(ids), ServiceLine.service_date == day, ServiceLine.status != "cancelada")
     if ignore_line:
         line_rows = line_rows.where(ServiceLine.id != sa.bindparam("ignore_line_id"))
-    hold_rows = sa.select(sa.literal("busy"), CartHold.provider_id, CartHold.time, Service.duration_minutes).join(
+    hold_rows = sa.select(CartHold.provider_id, CartHold.time, Service.duration_minutes).join(
         Service, Service.id == CartHold.service_id).where(
-        CartHold.provider_id.in_(qualified), CartHold.date == day, CartHold.expires_at > now,
+        CartHold.provider_id.in_(ids), CartHold.date == day, CartHold.expires_at > now,
         CartHold.released_at.is_(None))
     if ignore_cart:
         hold_rows = hold_rows.where(CartHold.cart_id != sa.bindparam("ignore_cart_id"))
-    return sa.union_all(providers, line_rows, hold_rows)
+    return sa.union_all(line_rows, hold_rows)
 
 
 def load_slot_context(
@@ -81,7 +86,7 @@ def load_slot_context(
 ) -> SlotContext:
     """Blocks, occupancy (non-cancelled lines + live holds) and, for massages, provider availability.
 
-    One statement for the slot facts and one more for massages' providers, whatever the number of orders.
+    One statement for the slot facts and two more for massages' providers, whatever the number of orders.
     """
     now = clock.now()
     cfg = current_app.config
@@ -105,16 +110,14 @@ def load_slot_context(
             occupied[hhmm] += count
     ctx.occupied = dict(occupied)
     if service.service_type == "masaje":
+        ctx.qualified = sorted(tuple(r) for r in db.session.execute(_qualified_statement(), params).all())
         busy: dict[int, list[Busy]] = {}
         load: Counter = Counter()
-        names = {}
-        for kind, pid, value, minutes in db.session.execute(_providers_statement(*flags), params).all():
-            if kind == "provider":
-                names[pid] = value
-                continue
-            start = slot_start(day, value)
-            busy.setdefault(pid, []).append(Busy(start, start + timedelta(minutes=minutes)))
-            load[pid] += 1
-        ctx.qualified = sorted(names.items())
+        if ctx.qualified:
+            params["ids"] = [pid for pid, _ in ctx.qualified]
+            for pid, hhmm, minutes in db.session.execute(_busy_statement(*flags), params).all():
+                start = slot_start(day, hhmm)
+                busy.setdefault(pid, []).append(Busy(start, start + timedelta(minutes=minutes)))
+                load[pid] += 1
         ctx.busy, ctx.load = busy, dict(load)
     return ctx

@@ -397,7 +397,6 @@ def place_order(
     email = normalize_email(data.email)
     normalize_document(data.documento_identidad)
 
-    services = lock_services([ln.service_id for ln in lines])
     client, proposed = _match_or_create_client(data, origin=origin, by=by, ip=ip)
     now = clock.now()
     due = None
@@ -414,6 +413,9 @@ def place_order(
     db.session.add(order)
     db.session.flush()
 
+    # Lock as late as possible (the client and order rows above are private to this transaction) so that
+    # concurrent checkouts of one service wait for each other only during the check-and-insert.
+    services = lock_services([ln.service_id for ln in lines])
     failures = []
     holds = {h.id: h for h in (cart.holds if cart else [])}
     for req in lines:
