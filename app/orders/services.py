@@ -7,6 +7,7 @@ Services flush, never commit.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -304,30 +305,52 @@ def apply_code(order: Order, raw: str, *, by=None) -> Discount:
 # --- totals --------------------------------------------------------------------------------------------------
 
 
-def recalculate_order(order: Order) -> Order:
-    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes."""
+@functools.cache
+def _order_sums_statement() -> sa.Select:
+    """Every figure recalculate_order needs, in one statement (one round trip whatever the lines)."""
+    from app.orders.models import LINE_STATUSES, ProductLine
     from app.payments.models import Payment
 
-    db.session.flush()
-    db.session.expire(order, ["service_lines", "product_lines", "discounts", "payments"])
-    lines = order.service_lines
-    totals = policy.compute_totals(
-        [ln.subtotal for ln in lines if ln.status != "cancelada"],
-        [ln.subtotal for ln in order.product_lines if ln.status == "activa"],
-        [(d.amount, d.percent) for d in order.discounts if d.status == "activo"],
-        [p.amount for p in order.payments if p.status == "valido"],
+    oid = sa.bindparam("oid")
+    sl, pl, d, p = ServiceLine, ProductLine, Discount, Payment
+
+    def scalar(expr, *where):  # sums come back as NUMERIC on PostgreSQL: keep CLP integers
+        return sa.select(sa.cast(expr, sa.BigInteger)).where(*where).scalar_subquery()
+
+    return sa.select(
+        scalar(sa.func.coalesce(sa.func.sum(sl.subtotal), 0), sl.order_id == oid, sl.status != "cancelada"),
+        scalar(sa.func.coalesce(sa.func.sum(pl.subtotal), 0), pl.order_id == oid, pl.status == "activa"),
+        scalar(sa.func.coalesce(sa.func.sum(d.amount), 0), d.order_id == oid, d.status == "activo",
+               d.percent.is_(None)),
+        scalar(sa.func.count(d.id), d.order_id == oid, d.status == "activo", d.percent.is_not(None)),
+        scalar(sa.func.coalesce(sa.func.sum(p.amount), 0), p.order_id == oid, p.status == "valido"),
+        scalar(sa.func.count(p.id), p.order_id == oid, p.status == "valido", p.is_refund.is_(True)),
+        *(scalar(sa.func.count(sl.id), sl.order_id == oid, sl.status == st) for st in LINE_STATUSES),
     )
+
+
+def recalculate_order(order: Order) -> Order:
+    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes."""
+    from app.orders.models import LINE_STATUSES
+
+    db.session.flush()
+    row = db.session.execute(_order_sums_statement(), {"oid": order.id}).one()
+    services_total, products_total, fixed, n_percent, paid, refunds = row[:6]
+    statuses = [st for st, n in zip(LINE_STATUSES, row[6:]) for _ in range(n)]
+    percent_discounts = []
+    if n_percent:  # a % code's amount follows the subtotal (rare: loaded only when there is one)
+        percent_discounts = list(db.session.scalars(sa.select(Discount).where(
+            Discount.order_id == order.id, Discount.status == "activo", Discount.percent.is_not(None))))
+    totals = policy.compute_totals([services_total], [products_total],
+                                   [(fixed, None), *((0, d.percent) for d in percent_discounts)], [paid])
     subtotal = totals.services_total + totals.products_total
-    for d in order.discounts:  # a % code's amount follows the subtotal
-        if d.status == "activo" and d.percent is not None:
-            d.amount = policy.discount_amount(subtotal, amount=None, percent=d.percent)
+    for d in percent_discounts:
+        d.amount = policy.discount_amount(subtotal, amount=None, percent=d.percent)
     for name, value in totals.__dict__.items():
         setattr(order, name, value)
-    has_refund = any(p.is_refund and p.status == "valido" for p in order.payments if isinstance(p, Payment))
     order.payment_status = policy.payment_status(cancelled=order.is_cancelled, total=totals.total,
-                                                 paid=totals.paid, has_refund=has_refund)
-    order.booking_status = policy.booking_status(cancelled=order.is_cancelled,
-                                                 line_statuses=[ln.status for ln in lines])
+                                                 paid=totals.paid, has_refund=refunds > 0)
+    order.booking_status = policy.booking_status(cancelled=order.is_cancelled, line_statuses=statuses)
     order.requires_refund = totals.credit > 0 and (order.is_cancelled or order.requires_refund)
     db.session.flush()
     return order

@@ -222,20 +222,21 @@ def add_to_cart():
     cart = current_cart(create=True)
     try:
         hold = booking.hold_slot(cart, booking.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
+        subtotal, lines = hold.subtotal, booking.cart_line_count(cart)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _add_failed(service, exc.message, exc.status, day=day, people=people)
     minutes = current_app.config["CART_HOLD_MINUTES"]
     message = (f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
-               f"{people} persona{'s' if people != 1 else ''} — {format_clp(hold.subtotal)}. "
+               f"{people} persona{'s' if people != 1 else ''} — {format_clp(subtotal)}. "
                f"Reservado por {minutes} minutos.")
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, message=message)
         body = render_block("shop/service.html", "booking_panel", **ctx) + _badge_oob()
         response = make_response(body, 200)
         response.vary.add("HX-Request")
-        return hx_trigger(response, "cart-changed", {"lineas": booking.cart_line_count(cart)})
+        return hx_trigger(response, "cart-changed", {"lineas": lines})
     flash(message, "success")
     return redirect(url_for("shop.cart"), 303)
 

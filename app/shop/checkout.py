@@ -113,6 +113,7 @@ def complete_checkout():
     )
     try:
         order = booking.checkout_cart(cart, data, ip=request.remote_addr)
+        order_id, method, balance = order.id, order.checkout_method, order.balance_due
         db.session.commit()
     except booking.SlotUnavailable as exc:
         db.session.rollback()
@@ -121,12 +122,12 @@ def complete_checkout():
     except DomainError as exc:
         db.session.rollback()
         return _checkout_failed(form, cart, exc.message, exc.status)
-    target = url_for("shop.order_page", token=order_token(order.id))
-    if order.checkout_method == "flow" and order.balance_due > 0:
+    target = url_for("shop.order_page", token=order_token(order_id))
+    if method == "flow" and balance > 0:
         target = start_flow_or_order_page(order)
     if _json_wanted():
-        return jsonify(success=True, message="Reserva creada exitosamente", reserva_id=order.id,
-                       metodo_pago=order.checkout_method, redirect_url=target, token=order_token(order.id))
+        return jsonify(success=True, message="Reserva creada exitosamente", reserva_id=order_id,
+                       metodo_pago=method, redirect_url=target, token=order_token(order_id))
     if wants_fragment():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = target

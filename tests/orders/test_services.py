@@ -129,6 +129,7 @@ def test_cabin_is_flat_and_price_snapshot_survives_catalogue_change(booking_setu
     order = booking.place_order(lines=[req(s["arrayan"], "16:00", 2), req(s["calipso"])], data=data(),
                                 origin="recepcion")
     assert [ln.subtotal for ln in order.service_lines] == [90000, 50000]
+    assert all(type(v) is int for v in (order.total, order.paid, order.balance_due, order.services_total))
     s["calipso"].base_price = 30000
     booking.recalculate_order(order)
     assert order.total == 140000 and order.service_lines[1].unit_price == 25000
