@@ -30,6 +30,7 @@ def book_tub(page, base, hhmm):
     page.get_by_role("link", name="Ver carrito").click()
     expect(page.locator("#cart-lines")).to_contain_text("2 personas")
     expect(page.locator("#cart-total")).to_have_text("$50.000")
+    expect(page.locator("#cart-lines .countdown")).to_contain_text("quedan")
     page.get_by_role("link", name="Continuar al pago").click()
     expect(page.get_by_role("heading", name="Datos para tu reserva")).to_be_visible()
 

@@ -16,3 +16,21 @@ function autosubmit() {
 }
 document.addEventListener("DOMContentLoaded", autosubmit);
 document.addEventListener("htmx:afterSettle", autosubmit);
+
+// Cart holds: live countdown next to "Reservado hasta HH:MM"; at expiry the line reads as the server would show it.
+function updateCountdowns() {
+  document.querySelectorAll("[data-expires]").forEach(function (el) {
+    var left = Math.round((Date.parse(el.getAttribute("data-expires")) - Date.now()) / 60000);
+    var span = el.querySelector(".countdown");
+    if (left <= 0) {
+      el.className = "small text-warning-emphasis hold-status";
+      el.textContent = "Reserva temporal vencida: se verificará la disponibilidad al pagar";
+      el.removeAttribute("data-expires");
+    } else if (span) {
+      span.textContent = "(quedan " + left + " min)";
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", updateCountdowns);
+document.addEventListener("htmx:afterSettle", updateCountdowns);
+setInterval(updateCountdowns, 30000);
