@@ -39,6 +39,12 @@ e2e-deps:
 test: dev-install e2e-deps
 	$(BIN)/python -m pytest
 
+## make bench: data generator + booking benchmark on the local PostgreSQL (needs wrk: apt-get install wrk).
+bench: dev-install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+	$(BIN)/python bench/generate.py --clients 20000 --orders 100000
+	$(BIN)/python bench/run_booking.py
+
 lint: dev-install
 	$(BIN)/ruff check app tests config.py wsgi.py
 

@@ -11,7 +11,7 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -54,7 +54,7 @@ def main() -> None:
         db.session.commit()
         services = db.session.execute(sa.text(
             "SELECT id, base_price, service_type, slot_grid FROM services WHERE is_published")).all()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with db.engine.begin() as conn:
             batch = []
             phones = rng.sample(range(10_000_000, 99_999_999), args.clients)
@@ -87,7 +87,7 @@ def main() -> None:
                     people = 2 if kind != "masaje" else 1
                     subtotal = price if kind == "cabana" else price * people
                     rows.append({"client_id": rng.choice(client_ids), "total": subtotal, "paid": subtotal,
-                                 "sold": datetime.combine(day, datetime.min.time(), timezone.utc)})
+                                 "sold": datetime.combine(day, datetime.min.time(), UTC)})
                     lines.append((sid, day, rng.choice(times), people, price,
                                   "por_reserva" if kind == "cabana" else "por_persona", subtotal))
                 ids = conn.execute(sa.text(

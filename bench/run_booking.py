@@ -137,7 +137,7 @@ def main():
         orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
     engine.dispose()
     tubs = [s for s in services if s.service_type == "tina"]
-    days = [date.today() + timedelta(days=d) for d in range(31, 360) if (date.today() + timedelta(days=d)).weekday() != 1]
+    days = [d for d in (date.today() + timedelta(days=n) for n in range(31, 360)) if d.weekday() != 1]
     slots = [(s.id, d, t, s.min_people) for d in days for s in tubs
              for t in s.slot_grid[("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                                    "sunday")[d.weekday()]]]

@@ -8,7 +8,6 @@ import pytest
 from tests.conftest import ROLES
 
 
-
 def admin_endpoints(app) -> dict[str, object]:
     """Flask-Admin endpoint -> its view object (gated by the view's own is_accessible)."""
     out = {}
@@ -53,7 +52,7 @@ def test_staff_route_list_is_not_empty(app):
 def test_staff_routes_by_role(app, client, login, role):
     routes = staff_routes(app)
     c = login(role) if role else client
-    for endpoint, path, allowed in routes:
+    for _endpoint, path, allowed in routes:
         resp = c.get(path)
         if role is None:
             assert resp.status_code == 302, (path, resp.status_code)

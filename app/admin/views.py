@@ -250,17 +250,21 @@ class DeskView(RoleModelView):
     write_roles = DESK
 
 
-class ServiceBlockView(DeskView):
-    column_list = ("service", "start_date", "end_date", "reason", "is_active")
-    column_labels = {"service": "Servicio (vacío = todo el spa)", "start_date": "Desde", "end_date": "Hasta",
-                     "reason": "Motivo", "is_active": "Activo"}
-    form_columns = ("service", "start_date", "end_date", "reason", "is_active")
-    column_default_sort = ("start_date", True)
+class DateRangeView(DeskView):
+    """Blocks and absences: inclusive date ranges whose end cannot precede the start."""
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         if model.end_date < model.start_date:
             raise ValidationError("La fecha de término debe ser igual o posterior a la de inicio.")
+
+
+class ServiceBlockView(DateRangeView):
+    column_list = ("service", "start_date", "end_date", "reason", "is_active")
+    column_labels = {"service": "Servicio (vacío = todo el spa)", "start_date": "Desde", "end_date": "Hasta",
+                     "reason": "Motivo", "is_active": "Activo"}
+    form_columns = ("service", "start_date", "end_date", "reason", "is_active")
+    column_default_sort = ("start_date", True)
 
 
 class SlotBlockView(DeskView):
@@ -275,15 +279,10 @@ class SlotBlockView(DeskView):
         validate_slot_grid({"monday": [model.time]})  # same HH:MM rule and message as the grid
 
 
-class ProviderAbsenceView(DeskView):
+class ProviderAbsenceView(DateRangeView):
     column_list = ("provider", "start_date", "end_date", "reason")
     column_labels = {"provider": "Proveedor", "start_date": "Desde", "end_date": "Hasta", "reason": "Motivo"}
     form_columns = ("provider", "start_date", "end_date", "reason")
-
-    def on_model_change(self, form, model, is_created):
-        super().on_model_change(form, model, is_created)
-        if model.end_date < model.start_date:
-            raise ValidationError("La fecha de término debe ser igual o posterior a la de inicio.")
 
 
 # --- clients -------------------------------------------------------------------------------------------------

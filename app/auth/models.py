@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import UTCDateTime, enum_check, _now
+from app.core.db import UTCDateTime, _now, enum_check
 from app.extensions import db
 
 ROLES = ("admin", "gerente", "recepcion", "marketing")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
+from app.auth.decorators import public  # noqa: I001
 from app.auth.forms import LoginForm, LogoutForm
 from app.extensions import db, limiter
 

@@ -61,13 +61,17 @@ def adjust_stock(product: Product, delta: int, *, note: str, by) -> StockMovemen
     return change_stock(product, delta, reason="ajuste", note=note.strip(), by=by)
 
 
-def _line_values(line: dict) -> dict:
-    quantity = int(line.get("quantity") or 0)
-    unit_price = int(line.get("unit_price") or 0)
+def _check_quantity_price(quantity: int, unit_price: int) -> None:
     if quantity < 1:
         raise ValidationError("La cantidad debe ser al menos 1.", field="quantity")
     if unit_price < 0:
         raise ValidationError("El precio unitario no puede ser negativo.", field="unit_price")
+
+
+def _line_values(line: dict) -> dict:
+    quantity = int(line.get("quantity") or 0)
+    unit_price = int(line.get("unit_price") or 0)
+    _check_quantity_price(quantity, unit_price)
     product = db.session.get(Product, line["product_id"]) if line.get("product_id") else None
     description = (line.get("description") or "").strip() or (product.name if product else "")
     if not description:
@@ -122,10 +126,7 @@ def add_purchase_line(purchase: Purchase, raw: dict, *, by) -> PurchaseLine:
 
 def update_purchase_line(line: PurchaseLine, *, quantity: int, unit_price: int, by) -> PurchaseLine:
     """Change quantity/price of a line; stock follows the quantity delta; flushes."""
-    if quantity < 1:
-        raise ValidationError("La cantidad debe ser al menos 1.", field="quantity")
-    if unit_price < 0:
-        raise ValidationError("El precio unitario no puede ser negativo.", field="unit_price")
+    _check_quantity_price(quantity, unit_price)
     delta = quantity - line.quantity
     if line.product is not None and delta:
         change_stock(line.product, delta, reason="compra_editada", by=by, purchase_id=line.purchase_id)

@@ -35,7 +35,9 @@ FIELD_LABELS = {
 }
 
 
-def record_event(client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None) -> ClientEvent:
+def record_event(
+    client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None
+) -> ClientEvent:
     """Append an audit entry for `client` in the current transaction; flushes."""
     event = ClientEvent(
         client_id=client.id,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+UTC = UTC
 LOCAL_TZ = ZoneInfo("America/Santiago")
 
 _frozen: datetime | None = None

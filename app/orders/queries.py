@@ -53,7 +53,8 @@ def _qualified_statement() -> sa.Select:
     sid, day = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date)
     absent = sa.exists().where(ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day,
                                ProviderAbsence.end_date >= day)
-    return (sa.select(Provider.id, Provider.name).join(service_providers, service_providers.c.provider_id == Provider.id)
+    return (sa.select(Provider.id, Provider.name)
+            .join(service_providers, service_providers.c.provider_id == Provider.id)
             .where(service_providers.c.service_id == sid, Provider.is_active.is_(True), ~absent))
 
 

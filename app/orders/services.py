@@ -336,7 +336,7 @@ def recalculate_order(order: Order) -> Order:
     db.session.flush()
     row = db.session.execute(_order_sums_statement(), {"oid": order.id}).one()
     services_total, products_total, fixed, n_percent, paid, refunds = row[:6]
-    statuses = [st for st, n in zip(LINE_STATUSES, row[6:]) for _ in range(n)]
+    statuses = [st for st, n in zip(LINE_STATUSES, row[6:], strict=True) for _ in range(n)]
     percent_discounts = []
     if n_percent:  # a % code's amount follows the subtotal (rare: loaded only when there is one)
         percent_discounts = list(db.session.scalars(sa.select(Discount).where(

@@ -6,13 +6,12 @@ then send the browser back to `urlReturn` by POST, as Flow does.
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 import secrets
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
+from app.auth.decorators import public  # noqa: I001
 from app.extensions import csrf, db, limiter
 from app.payments.flow import STATUS_CANCELLED, STATUS_PAID, STATUS_REJECTED, FlowError, sign, verify
 from app.payments.models import FakeFlowPayment
@@ -67,10 +66,19 @@ class FakeFlowGateway:
 # --- Flow-shaped HTTP API (lets the real FlowClient be exercised against the fake) ---------------------------
 
 
+class _BadSignature(Exception):
+    pass
+
+
+@bp.errorhandler(_BadSignature)
+def _bad_signature(_exc):
+    return jsonify(code=108, message="Invalid apiKey or signature"), 401  # Flow's answer shape
+
+
 def _signed_params() -> dict:
     params = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
     if params.get("apiKey") != FAKE_API_KEY or not verify(params, FAKE_SECRET):
-        abort(401)
+        raise _BadSignature()
     return params
 
 

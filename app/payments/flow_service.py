@@ -14,7 +14,15 @@ from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.extensions import db
 from app.orders.models import Order
-from app.payments.flow import STATUS_CANCELLED, STATUS_PAID, STATUS_REJECTED, FlowClient, FlowSettings, PRODUCTION, SANDBOX
+from app.payments.flow import (
+    PRODUCTION,
+    SANDBOX,
+    STATUS_CANCELLED,
+    STATUS_PAID,
+    STATUS_REJECTED,
+    FlowClient,
+    FlowSettings,
+)
 from app.payments.models import FlowTransaction, Payment
 
 log = logging.getLogger(__name__)

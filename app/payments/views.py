@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 import logging
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 
+from app.auth.decorators import public  # noqa: I001
 from app.core.signing import order_id_from_token, order_token
 from app.extensions import csrf, db, limiter
 from app.orders.models import Order
@@ -67,9 +66,9 @@ def flow_return():
 @csrf.exempt
 @public
 def api_flow_create():
+    from app.core.errors import ConflictError
     from app.payments.flow import FlowError, FlowUnavailable
     from app.payments.flow_service import start_flow_payment
-    from app.core.errors import ConflictError
 
     if request.method != "POST":
         return jsonify(error="Invalid method"), 405

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 from dataclasses import dataclass
 from datetime import date
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -23,14 +20,13 @@ from flask import (
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
+from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.core.money import format_clp
-from app.core.signing import order_id_from_token, order_token
 from app.extensions import db, limiter
 from app.orders import services as booking
-from app.orders.models import Order
 from app.orders.policy import slot_availability
 from app.orders.queries import load_slot_context
 from app.shop.views import bp
@@ -154,6 +150,17 @@ def _json_service(prefix: dict):
     return service, day, None
 
 
+def _json_people(prefix: dict):
+    """Optional `cantidad_personas`: (people or None, error response or None)."""
+    raw = request.args.get("cantidad_personas")
+    if not raw:
+        return None, None
+    people = parse_people(raw, None)
+    if people is None:
+        return None, (jsonify({**prefix, "error": "Parámetro cantidad_personas inválido."}), 400)
+    return people, None
+
+
 def _staff_mode() -> bool:
     return (request.args.get("modo") == "staff" and current_user.is_authenticated
             and current_user.role in ("recepcion", "gerente", "admin"))
@@ -163,12 +170,9 @@ def _staff_mode() -> bool:
 @public
 def get_available_hours():
     service, day, error = _json_service({"success": False})
-    if error:
-        return error
-    people = parse_people(request.args.get("cantidad_personas"), None) if request.args.get(
-        "cantidad_personas") else None
-    if request.args.get("cantidad_personas") and people is None:
-        return jsonify(success=False, error="Parámetro cantidad_personas inválido."), 400
+    people, people_error = _json_people({"success": False})
+    if error or people_error:
+        return error or people_error
     entries = slot_availability(load_slot_context(service, day, staff=_staff_mode()), people)
     return jsonify(success=True, horas_disponibles=[e.hora for e in entries if e.reservable],
                    detalle=[e.as_json() for e in entries])
@@ -180,15 +184,12 @@ def check_availability():
     from app.orders.policy import check_slot
 
     service, day, error = _json_service({"available": False})
-    if error:
-        return error
+    people, people_error = _json_people({"available": False})
+    if error or people_error:
+        return error or people_error
     hhmm = (request.args.get("hora") or "").strip()
     if not hhmm:
         return jsonify(available=False, error="Parámetro hora es requerido."), 400
-    people = parse_people(request.args.get("cantidad_personas"), None) if request.args.get(
-        "cantidad_personas") else None
-    if request.args.get("cantidad_personas") and people is None:
-        return jsonify(available=False, error="Parámetro cantidad_personas inválido."), 400
     entry = check_slot(load_slot_context(service, day, staff=_staff_mode()), hhmm, people)
     if entry.reservable:
         return jsonify(available=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 import logging
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 
+from app.auth.decorators import public  # noqa: I001
 from app.clients.models import Client
 from app.core.errors import DomainError, ValidationError
 from app.core.identity import normalize_document, normalize_email

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from app.auth.decorators import public  # noqa: I001
 from app.catalog import queries
 from app.catalog.models import Service, ServiceCategory
 from app.extensions import db

@@ -61,7 +61,9 @@ def unauthorized_response():
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
-        return error_response(400, "La sesión del formulario expiró o no es válida. Recargue la página e intente de nuevo.")
+        return error_response(
+            400, "La sesión del formulario expiró o no es válida. Recargue la página e intente de nuevo."
+        )
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 import sqlalchemy as sa
 from flask import Blueprint, jsonify
 
+from app.auth.decorators import public  # noqa: I001
 from app.extensions import db, limiter
 
 bp = Blueprint("health", __name__)

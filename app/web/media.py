@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from app.auth.decorators import public  # noqa: I001
-
 import os
 import secrets
 
 from flask import Blueprint, abort, current_app, send_from_directory
 from PIL import Image, UnidentifiedImageError
 
+from app.auth.decorators import public  # noqa: I001
 from app.core.errors import ValidationError
 
 bp = Blueprint("media", __name__)

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_email_normalised():
 
 def test_clock_freeze_and_local_day():
     try:
-        clock.freeze(datetime(2026, 3, 3, 2, 30, tzinfo=timezone.utc))  # 23:30 on the 2nd in Santiago (UTC-3)
+        clock.freeze(datetime(2026, 3, 3, 2, 30, tzinfo=UTC))  # 23:30 on the 2nd in Santiago (UTC-3)
         assert clock.today() == date(2026, 3, 2)
         assert clock.now().tzinfo is not None
     finally:

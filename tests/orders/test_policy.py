@@ -5,8 +5,17 @@ from datetime import date, datetime
 import pytest
 
 from app.core.clock import LOCAL_TZ
-from app.orders.policy import Busy, ServiceInfo, SlotContext, booking_status, check_slot, compute_totals
-from app.orders.policy import payment_status, slot_availability, slot_start
+from app.orders.policy import (
+    Busy,
+    ServiceInfo,
+    SlotContext,
+    booking_status,
+    check_slot,
+    compute_totals,
+    payment_status,
+    slot_availability,
+    slot_start,
+)
 
 MONDAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)

@@ -2,19 +2,18 @@
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 
-from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.core.signing import order_token
 from app.orders import services as booking
 from app.payments import flow_service
 from app.payments.fake_flow import FAKE_API_KEY, FAKE_SECRET
-from app.payments.flow import FlowClient, FlowSettings, FlowUnavailable, sign, verify
+from app.payments.flow import FlowClient, FlowError, FlowSettings, FlowUnavailable, sign, verify
 from app.payments.models import FakeFlowPayment, FlowTransaction, Payment
 
 MONDAY = datetime(2026, 3, 2).date()
@@ -207,8 +206,9 @@ def test_real_client_against_fake_api_shapes(client, booking_setup):
     assert (status["status"], status["commerce_order"], status["amount"]) == (1, "A1-1", 5000)
     bad = FlowClient(FlowSettings(FAKE_API_KEY, "wrong-secret", "http://x/ventas/fake-flow/api/payment/create",
                                   "http://x/ventas/fake-flow/api/payment/getStatus"), http=http)
-    with pytest.raises(Exception):
+    with pytest.raises(FlowError) as exc:
         bad.get_status(created["token"])
+    assert exc.value.code == 108
 
 
 def test_api_flow_create(client, flow_order, db_session):

@@ -144,9 +144,10 @@ def test_checkout_json_variant_and_htmx_redirect(client, calipso, db_session):
 def test_checkout_conflict_is_409_in_place(client, app, calipso, booking_setup):
     add(client, calipso)
     other = app.test_client()
-    from tests.conftest import freeze_clock  # noqa: F401  (clock already frozen by booking_setup)
-    from app.core import clock
     from datetime import timedelta
+
+    from app.core import clock
+    from tests.conftest import freeze_clock  # noqa: F401  (clock already frozen by booking_setup)
 
     clock.freeze(clock.now() + timedelta(minutes=20))  # our hold expired, someone else holds the slot
     add(other, calipso)
