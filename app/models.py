@@ -32,4 +32,13 @@ from app.orders.models import (  # noqa: F401
     ProductLine,
     ServiceLine,
 )
-from app.payments.models import FakeFlowPayment, FlowTransaction, Payment, PaymentMethod  # noqa: F401
+from app.payments.models import (  # noqa: F401
+    CashClose,
+    CashCloseLine,
+    FakeFlowPayment,
+    FlowTransaction,
+    GiftCard,
+    GiftCardEntry,
+    Payment,
+    PaymentMethod,
+)

@@ -1,0 +1,1 @@
+"""Front desk: the receptionists' today board, walk-in/phone bookings, order actions, gift cards at the desk."""
