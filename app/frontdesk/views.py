@@ -1,7 +1,403 @@
-"""Front desk routes (spec booking.md §8–10)."""
+"""Front desk routes (spec booking.md §9–10): today board, line actions, payment/discount/cancel dialogs,
+client search, walk-in and phone bookings. Views parse, call one service, commit once, choose the response."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.catalog.models import Service
+from app.core import clock
+from app.core.errors import DomainError, ValidationError
+from app.core.money import format_clp
+from app.extensions import db
+from app.frontdesk import queries
+from app.orders import lines as line_ops
+from app.orders import services as booking
+from app.orders.models import Discount, Order, ServiceLine
+from app.payments.models import Payment, PaymentMethod
+from app.payments.services import record_payment, refund, void_payment
+from app.web.htmx import hx_trigger, render_page, wants_fragment
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/ventas")
+DESK = ("recepcion", "gerente", "admin")
+LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
+
+
+def parse_day(raw: str | None) -> tuple[date, str | None]:
+    if not raw:
+        return clock.today(), None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return clock.today(), "Fecha inválida, se usó hoy"
+
+
+def parse_int(raw, *, field: str, label: str) -> int:
+    text = (raw or "").strip().replace(".", "").replace("$", "")
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{label}: ingrese un número entero.", field=field) from None
+
+
+def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:
+    return list(db.session.scalars(sa.select(PaymentMethod).where(
+        PaymentMethod.is_active.is_(True), PaymentMethod.code.not_in(exclude)).order_by(PaymentMethod.sort_order)))
+
+
+# --- board ---------------------------------------------------------------------------------------------------
+
+
+def board_context(day: date, show_cancelled: bool) -> dict:
+    rows = db.session.execute(queries.board_statement(day, show_cancelled=show_cancelled)).all()
+    massage_ids = [r.service_id for r in rows if r.service_type == "masaje"]
+    return {"day": day, "rows": rows, "counters": queries.board_counters(day), "show_cancelled": show_cancelled,
+            "providers": queries.providers_for(massage_ids), "today": clock.today(),
+            "now_hhmm": clock.local_now().strftime("%H:%M"), "prev_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1)}
+
+
+@bp.get("/recepcion/")
+@role_required(*DESK)
+def board():
+    day, notice = parse_day(request.args.get("fecha"))
+    ctx = board_context(day, request.args.get("mostrar_canceladas") == "1")
+    return render_page("frontdesk/board.html", "board", notice=notice, **ctx)
+
+
+def _line_or_404(line_id: int) -> ServiceLine:
+    line = db.session.get(ServiceLine, line_id)
+    if line is None:
+        abort(404)
+    return line
+
+
+def _row_response(line_id: int, *, status: int = 200, error: str | None = None, event: bool = True):
+    row = db.session.execute(queries.board_statement(clock.today(), line_id=line_id)).one()
+    providers = queries.providers_for([row.service_id]) if row.service_type == "masaje" else {}
+    body = render_template("frontdesk/_board_row.html", r=row, providers=providers, today=clock.today(),
+                           now_hhmm=clock.local_now().strftime("%H:%M"), error=error)
+    response = make_response(body, status)
+    return hx_trigger(response, "order-changed", {"order_id": row.order_id}) if event else response
+
+
+def _after_action(line_id: int, day: date, message: str):
+    if wants_fragment():
+        return _row_response(line_id)
+    flash(message, "success")
+    return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
+
+
+def _failed(line_id: int, day: date, exc: DomainError):
+    db.session.rollback()
+    if wants_fragment():
+        return _row_response(line_id, status=exc.status, error=exc.message, event=False)
+    flash(exc.message, "danger")
+    return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
+
+
+@bp.post("/recepcion/lineas/<int:line_id>/<action>/")
+@role_required(*DESK)
+def line_action(line_id: int, action: str):
+    if action not in LINE_ACTIONS:
+        abort(404)
+    line = _line_or_404(line_id)
+    day = line.service_date
+    try:
+        if action == "checkout" and line.order.balance_due > 0 and request.form.get("confirmar") != "1":
+            raise ValidationError(f"Saldo pendiente {format_clp(line.order.balance_due)}. ¿Finalizar igual?")
+        line_ops.change_status(line, action, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        return _failed(line_id, day, exc)
+    return _after_action(line_id, day, "Reserva actualizada.")
+
+
+@bp.post("/recepcion/lineas/<int:line_id>/cancelar/")
+@role_required(*DESK)
+def line_cancel(line_id: int):
+    line = _line_or_404(line_id)
+    day = line.service_date
+    try:
+        line_ops.cancel_line(line, reason=request.form.get("motivo", ""), by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        return _failed(line_id, day, exc)
+    return _after_action(line_id, day, "Reserva cancelada.")
+
+
+@bp.post("/recepcion/lineas/<int:line_id>/personas/")
+@role_required(*DESK)
+def line_people(line_id: int):
+    line = _line_or_404(line_id)
+    day = line.service_date
+    try:
+        people = parse_int(request.form.get("personas"), field="personas", label="Personas")
+        line_ops.change_people(line, people=people, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        return _failed(line_id, day, exc)
+    return _after_action(line_id, day, "Personas actualizadas.")
+
+
+@bp.post("/recepcion/lineas/<int:line_id>/proveedor/")
+@role_required(*DESK)
+def line_provider(line_id: int):
+    line = _line_or_404(line_id)
+    day = line.service_date
+    try:
+        provider_id = parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta")
+        line_ops.change_provider(line, provider_id=provider_id, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        return _failed(line_id, day, exc)
+    return _after_action(line_id, day, "Terapeuta actualizado.")
+
+
+@bp.route("/recepcion/lineas/<int:line_id>/mover/", methods=["GET", "POST"])
+@role_required(*DESK)
+def line_move(line_id: int):
+    line = _line_or_404(line_id)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            day, bad = parse_day(request.form.get("fecha"))
+            if bad:
+                raise ValidationError("Fecha inválida.", field="fecha")
+            hhmm = (request.form.get("hora") or "").strip()
+            provider = request.form.get("proveedor") or None
+            provider_id = parse_int(provider, field="proveedor", label="Terapeuta") if provider else None
+            line_ops.move_service_line(line, day=day, hhmm=hhmm, provider_id=provider_id, by=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+        else:
+            response = make_response(render_template("frontdesk/_dialog_done.html",
+                                                     message=f"Reserva movida al {day:%d/%m/%Y} {hhmm}."))
+            if not wants_fragment():
+                flash(f"Reserva movida al {day:%d/%m/%Y} {hhmm}.", "success")
+                return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
+            return hx_trigger(response, "order-changed", {"order_id": line.order_id})
+    line = _line_or_404(line_id)
+    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error,
+                       form=request.form)
+
+
+# --- client search -------------------------------------------------------------------------------------------
+
+
+@bp.get("/clientes/buscar/")
+@role_required(*DESK)
+def client_search():
+    q = request.args.get("q", "")
+    return render_page("frontdesk/client_search.html", "results", q=q, clients=queries.search_clients(q))
+
+
+# --- order dialogs (payments, discounts, cancel) -------------------------------------------------------------
+
+
+def _order_or_404(order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _dialog_done(message: str, event: str, order_id: int):
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(request.form.get("volver") or url_for("frontdesk.board"), 303)
+    response = make_response(render_template("frontdesk/_dialog_done.html", message=message))
+    hx_trigger(response, "order-changed", {"order_id": order_id})
+    return hx_trigger(response, event, {"order_id": order_id}) if event != "order-changed" else response
+
+
+@bp.route("/venta_reservas/<int:order_id>/pagos/nuevo/", methods=["GET"])
+@bp.route("/venta_reservas/<int:order_id>/pagos/", methods=["POST"])
+@role_required(*DESK)
+def payment_dialog(order_id: int):
+    order = _order_or_404(order_id)
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            amount = parse_int(form.get("monto"), field="monto", label="Monto")
+            payment = record_payment(order, amount=amount, method=form.get("metodo_pago", ""), by=current_user,
+                                     reference=(form.get("referencia") or "").strip() or None,
+                                     gift_card_code=form.get("codigo"), allow_credit=form.get("saldo_a_favor") == "1")
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            order = _order_or_404(order_id)
+            error, status = exc.message, exc.status
+        else:
+            return _dialog_done(f"Pago registrado: {format_clp(payment.amount)} ({payment.method}).",
+                                "payment-recorded", order_id)
+    return render_page("frontdesk/payment.html", "dialog", status=status, order=order, error=error, form=form,
+                       methods=active_methods(), default_amount=order.balance_due)
+
+
+@bp.post("/pagos/<int:payment_id>/anular/")
+@role_required(*DESK)
+def payment_void(payment_id: int):
+    payment = db.session.get(Payment, payment_id) or abort(404)
+    order_id = payment.order_id
+    try:
+        void_payment(payment, reason=request.form.get("motivo", ""), by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _dialog_error(exc)
+    return _dialog_done("Pago anulado.", "payment-recorded", order_id)
+
+
+def _dialog_error(exc: DomainError):
+    if not wants_fragment():
+        flash(exc.message, "danger")
+        return redirect(request.form.get("volver") or url_for("frontdesk.board"), 303)
+    return make_response(render_template("frontdesk/_dialog_done.html", message=exc.message, error=True),
+                         exc.status)
+
+
+@bp.route("/venta_reservas/<int:order_id>/reembolsos/", methods=["GET", "POST"])
+@role_required("gerente", "admin")
+def refund_dialog(order_id: int):
+    order = _order_or_404(order_id)
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            amount = parse_int(form.get("monto"), field="monto", label="Monto")
+            refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""),
+                   by=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            order = _order_or_404(order_id)
+            error, status = exc.message, exc.status
+        else:
+            return _dialog_done(f"Reembolso registrado: {format_clp(amount)}.", "payment-recorded", order_id)
+    return render_page("frontdesk/refund.html", "dialog", status=status, order=order, error=error, form=form,
+                       methods=active_methods(exclude=()), default_amount=order.credit)
+
+
+@bp.route("/venta_reservas/<int:order_id>/descuentos/", methods=["GET", "POST"])
+@role_required(*DESK)
+def discount_dialog(order_id: int):
+    order = _order_or_404(order_id)
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            code = (form.get("codigo") or "").strip() or None
+            amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
+            booking.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            order = _order_or_404(order_id)
+            error, status = exc.message, exc.status
+        else:
+            return _dialog_done("Descuento aplicado.", "order-changed", order_id)
+    return render_page("frontdesk/discount.html", "dialog", status=status, order=order, error=error, form=form)
+
+
+@bp.post("/descuentos/<int:discount_id>/anular/")
+@role_required(*DESK)
+def discount_void(discount_id: int):
+    discount = db.session.get(Discount, discount_id) or abort(404)
+    order_id = discount.order_id
+    try:
+        booking.void_discount(discount, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _dialog_error(exc)
+    return _dialog_done("Descuento anulado.", "order-changed", order_id)
+
+
+@bp.route("/venta_reservas/<int:order_id>/cancelar/", methods=["GET", "POST"])
+@role_required(*DESK)
+def order_cancel(order_id: int):
+    order = _order_or_404(order_id)
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            line_ops.cancel_order_by_staff(order, reason=form.get("motivo", ""), by=current_user,
+                                           restock=form.get("reponer_stock", "1") == "1")
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            order = _order_or_404(order_id)
+            error, status = exc.message, exc.status
+        else:
+            return _dialog_done(f"Venta #{order_id} cancelada.", "order-changed", order_id)
+    return render_page("frontdesk/cancel.html", "dialog", status=status, order=order, error=error, form=form)
+
+
+# --- walk-in / phone booking ---------------------------------------------------------------------------------
+
+
+def bookable_services() -> list[Service]:
+    return list(db.session.scalars(sa.select(Service).where(Service.is_active.is_(True)).order_by(Service.name)))
+
+
+@bp.route("/recepcion/nueva-reserva/", methods=["GET", "POST"])
+@role_required(*DESK)
+def new_booking():
+    form = request.form if request.method == "POST" else request.args
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            order, payment = _create_walk_in(form)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+        else:
+            message = f"Reserva #{order.id} creada."
+            if payment is not None:
+                message += f" Pago registrado: {format_clp(payment.amount)}."
+            flash(message, "success")
+            target = url_for("frontdesk.board", fecha=order.service_lines[0].service_date.isoformat()
+                             if order.service_lines else None)
+            if wants_fragment():
+                response = make_response("", 204)
+                response.headers["HX-Redirect"] = target
+                return response
+            return redirect(target, 303)
+    return render_page("frontdesk/new_booking.html", "booking_form", status=status, form=form, error=error,
+                       services=bookable_services(), today=clock.today(), methods=active_methods(
+                           exclude=("flow", "giftcard")))
+
+
+def _create_walk_in(form):
+    service_id = parse_int(form.get("servicio"), field="servicio", label="Servicio")
+    day, bad = parse_day(form.get("fecha"))
+    if bad:
+        raise ValidationError("Fecha inválida.", field="fecha")
+    hhmm = (form.get("hora") or "").strip()
+    if len(hhmm) != 5 or hhmm[2] != ":":
+        raise ValidationError("Indique la hora (HH:MM).", field="hora")
+    people = parse_int(form.get("personas") or "1", field="personas", label="Personas")
+    provider = form.get("proveedor") or None
+    origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"
+    data = booking.CheckoutData(
+        telefono=form.get("telefono", ""), nombre=form.get("nombre", ""), email=form.get("email") or None,
+        documento_identidad=form.get("documento_identidad") or None,
+        acepta_marketing=form.get("acepta_marketing") == "1", comentarios=form.get("comentarios") or None,
+    )
+    req = booking.LineRequest(service_id=service_id, day=day, hhmm=hhmm, people=people,
+                              provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider
+                              else None)
+    order = booking.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
+    payment = None
+    if (form.get("pago_monto") or "").strip():
+        amount = parse_int(form.get("pago_monto"), field="pago_monto", label="Pago")
+        payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
+    return order, payment
+
+from app.frontdesk import giftcard_views  # noqa: E402,F401  (registers the gift-card routes on bp)

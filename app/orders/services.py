@@ -302,6 +302,58 @@ def apply_code(order: Order, raw: str, *, by=None) -> Discount:
     return discount
 
 
+def apply_discount(order: Order, *, amount: int | None = None, code: str | None = None, reason: str = "",
+                   by=None) -> Discount:
+    """A staff discount: a fixed amount with a reason, or a code (spec booking.md §7.3); recalculates; audit.
+
+    Σ discounts ≤ subtotal; recepcion may give at most RECEPTION_MAX_DISCOUNT_PERCENT % of the subtotal in total.
+    """
+    if order.is_cancelled:
+        raise ValidationError("La venta está cancelada.")
+    subtotal = order.services_total + order.products_total
+    current = order.discount_total
+    if code:
+        discount = apply_code(order, code, by=by)
+        added = discount.amount
+    else:
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValidationError("El monto debe ser un número entero mayor que cero.", field="monto")
+        if len((reason or "").strip()) < 3:
+            raise ValidationError("Indique el motivo (mínimo 3 caracteres).", field="motivo")
+        added = amount
+        discount = None
+    if current + added > subtotal:
+        raise ValidationError("El descuento no puede superar el total de la venta.", field="monto")
+    max_pct = cfg("RECEPTION_MAX_DISCOUNT_PERCENT")
+    if getattr(by, "role", None) == "recepcion" and (current + added) * 100 > subtotal * max_pct:
+        raise ValidationError(f"Descuentos mayores al {max_pct} % requieren un gerente.", field="monto")
+    if discount is None:
+        discount = Discount(order=order, amount=amount, reason=reason.strip(), created_by_id=getattr(by, "id", None))
+        db.session.add(discount)
+        recalculate_order(order)
+        record_event(order.client, "discount_applied", f"{reason.strip()} - {format_clp(amount)}", by=by,
+                     order_id=order.id)
+    return discount
+
+
+def void_discount(discount: Discount, *, by) -> Discount:
+    """Void a discount (row kept); recepcion only its own; recalculates; audit `discount_voided`."""
+    if discount.status != "activo":
+        raise ValidationError("El descuento ya está anulado.")
+    if getattr(by, "role", None) == "recepcion" and discount.created_by_id != getattr(by, "id", None):
+        raise ValidationError("Solo un gerente puede anular descuentos de otros usuarios.")
+    order = discount.order
+    discount.status = "anulado"
+    discount.voided_at = clock.now()
+    discount.voided_by_id = getattr(by, "id", None)
+    if discount.discount_code_id is not None and order.discount_code_id == discount.discount_code_id:
+        order.discount_code_id = None
+    recalculate_order(order)
+    record_event(order.client, "discount_voided", f"{discount.reason} - {format_clp(discount.amount)}", by=by,
+                 order_id=order.id)
+    return discount
+
+
 # --- totals --------------------------------------------------------------------------------------------------
 
 

@@ -217,6 +217,6 @@ class CashCloseLine(db.Model):
 
 # Balance (monto_disponible) = initial amount + Σ ledger entries; read in the same SELECT as the card.
 GiftCard.balance = column_property(
-    GiftCard.initial_amount + sa.select(sa.func.coalesce(sa.func.sum(GiftCardEntry.amount), 0))
+    GiftCard.initial_amount + sa.select(sa.cast(sa.func.coalesce(sa.func.sum(GiftCardEntry.amount), 0), sa.BigInteger))
     .where(GiftCardEntry.gift_card_id == GiftCard.id).correlate_except(GiftCardEntry).scalar_subquery()
-)
+)  # the cast keeps CLP integers (PostgreSQL sums are NUMERIC)

@@ -99,3 +99,43 @@ def api_flow_create():
                            .order_by(FlowTransaction.id.desc()).limit(1))
     db.session.commit()
     return jsonify(url=url, token=tx.token)
+
+
+# --- public gift-card pages (spec booking.md §8.2–8.3) --------------------------------------------------------
+
+
+@bp.get("/ventas/giftcard/saldo/")
+@limiter.limit("10 per minute")
+@public
+def gift_card_balance():
+    from app.core import clock
+    from app.core.money import format_clp
+    from app.payments import giftcards
+    from app.web.htmx import render_page
+
+    code = giftcards.normalize_code(request.args.get("codigo"))
+    message, found = None, False
+    if code:
+        card = giftcards.find_card(code)
+        if card is None or card.status == "anulada":
+            message = "Código no encontrado."
+        else:
+            found = True
+            message = f"Saldo disponible: {format_clp(card.balance)} — vence el {card.expires_on:%d/%m/%Y}"
+            if card.is_expired(clock.today()):
+                message += " (vencida)"
+    return render_page("payments/giftcard_balance.html", "result", code=code, message=message, found=found)
+
+
+@bp.get("/ventas/giftcard/<token>/")
+@public
+def gift_card_public(token: str):
+    from flask import abort
+
+    from app.core import clock
+    from app.payments import giftcards
+
+    card = giftcards.card_from_token(token)
+    if card is None:
+        abort(404)
+    return render_template("payments/giftcard_print.html", card=card, today=clock.today(), staff=False)

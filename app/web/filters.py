@@ -49,3 +49,5 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(format_phone, "telefono")
     app.add_template_filter(fmt_time, "hora")
     app.add_template_filter(fmt_lines, "lineas")
+    # links to optional screens: shown only when that endpoint is installed
+    app.add_template_global(lambda endpoint: endpoint in app.view_functions, "has_endpoint")

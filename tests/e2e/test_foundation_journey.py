@@ -38,6 +38,8 @@ def test_visitor_browses_and_receptionist_reaches_back_office(live_server, phone
     page.get_by_label("Usuario").fill("recepcion")
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
+    expect(page.get_by_role("heading", name="Recepción")).to_be_visible()  # the receptionist's home
+    page.goto(live_server + "/ventas/admin-dashboard/")
     expect(page.get_by_role("heading", name="Sistema de Gestión Aremko")).to_be_visible()
 
     page.goto(live_server + "/admin/")

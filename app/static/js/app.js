@@ -34,3 +34,15 @@ function updateCountdowns() {
 document.addEventListener("DOMContentLoaded", updateCountdowns);
 document.addEventListener("htmx:afterSettle", updateCountdowns);
 setInterval(updateCountdowns, 30000);
+
+// Front desk dialogs: "Cerrar" empties the dialog region (the page works without it: dialogs are also pages).
+document.addEventListener("click", function (evt) {
+  var btn = evt.target.closest("[data-dialog-close]");
+  if (!btn) return;
+  var dialog = document.getElementById("dialog");
+  if (dialog) { dialog.innerHTML = ""; dialog.className = ""; }
+});
+// Printable pages: a button instead of an inline onclick (CSP).
+document.addEventListener("click", function (evt) {
+  if (evt.target.closest("[data-print]")) window.print();
+});

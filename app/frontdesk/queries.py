@@ -1,0 +1,112 @@
+"""Read side of the front desk: the day's board rows and counters, client search (spec booking.md §10)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.catalog.models import Provider, Service, ServiceCategory
+from app.clients.models import Client, ClientUpdateRequest
+from app.extensions import db
+from app.orders.models import Order, ServiceLine
+
+
+def board_statement(day: date, *, show_cancelled: bool = False, line_id: int | None = None) -> sa.Select:
+    """One row per service line of `day` with everything the board shows, in one statement."""
+    stmt = (
+        sa.select(
+            ServiceLine.id, ServiceLine.order_id, ServiceLine.start_time, ServiceLine.people, ServiceLine.status,
+            ServiceLine.provider_id, ServiceLine.service_date, ServiceLine.subtotal,
+            Service.id.label("service_id"), Service.name.label("service_name"),
+            Service.service_type, ServiceCategory.name.label("category_name"),
+            Client.id.label("client_id"), Client.name.label("client_name"), Client.phone.label("client_phone"),
+            Provider.name.label("provider_name"),
+            Order.payment_status, Order.balance_due, Order.credit, Order.requires_refund, Order.checkout_method,
+            Order.payment_due_at,
+        )
+        .join(Order, Order.id == ServiceLine.order_id)
+        .join(Client, Client.id == Order.client_id)
+        .join(Service, Service.id == ServiceLine.service_id)
+        .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
+        .outerjoin(Provider, Provider.id == ServiceLine.provider_id)
+        .order_by(ServiceLine.start_time, ServiceCategory.sort_order, ServiceCategory.name, Service.name,
+                  ServiceLine.id)
+    )
+    if line_id is not None:
+        return stmt.where(ServiceLine.id == line_id)
+    stmt = stmt.where(ServiceLine.service_date == day)
+    if not show_cancelled:
+        stmt = stmt.where(ServiceLine.status != "cancelada")
+    return stmt
+
+
+def board_counters(day: date) -> dict:
+    """Bookings, people, checked in and amount pending of the day's active lines (one aggregate statement)."""
+    active = ServiceLine.status != "cancelada"
+    pending_orders = (
+        sa.select(Order.id, Order.balance_due)
+        .where(Order.id.in_(sa.select(ServiceLine.order_id).where(ServiceLine.service_date == day, active)))
+        .subquery()
+    )
+    row = db.session.execute(
+        sa.select(
+            sa.select(sa.func.count()).where(ServiceLine.service_date == day, active).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.sum(ServiceLine.people), 0))
+            .where(ServiceLine.service_date == day, active).scalar_subquery(),
+            sa.select(sa.func.count()).where(ServiceLine.service_date == day,
+                                             ServiceLine.status.in_(("checkin", "checkout"))).scalar_subquery(),
+            sa.select(sa.cast(sa.func.coalesce(sa.func.sum(pending_orders.c.balance_due), 0), sa.BigInteger))
+            .scalar_subquery(),
+            sa.select(sa.func.count()).select_from(ClientUpdateRequest)
+            .where(ClientUpdateRequest.status == "pendiente").scalar_subquery(),
+            sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund.is_(True)).scalar_subquery(),
+        )
+    ).one()
+    return {"reservas": row[0], "personas": int(row[1]), "en_spa": row[2], "pendiente": int(row[3]),
+            "actualizaciones": row[4], "reembolsos": row[5]}
+
+
+def _fold(text: str) -> str:
+    """Lower-case without accents (for accent-insensitive matching)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _accentless(column):
+    expr = column
+    for accented, plain in zip("ÁÉÍÓÚÜÑáéíóúüñ", "aeiouunaeiouun", strict=True):  # SQLite's lower() is ASCII-only
+        expr = sa.func.replace(expr, accented, plain)
+    return sa.func.lower(expr)
+
+
+def search_clients(q: str, limit: int = 10) -> list[Client]:
+    """Phone prefix (normalised digits) or name/e-mail contains, case- and accent-insensitive; 10 results."""
+    text = (q or "").strip()
+    if len(text) < 3:
+        return []
+    digits = "".join(ch for ch in text if ch.isdigit())
+    conditions = [_accentless(Client.name).contains(_fold(text), autoescape=True),
+                  sa.func.lower(Client.email).contains(text.lower(), autoescape=True)]
+    if len(digits) >= 3:
+        conditions.append(Client.phone.contains(digits, autoescape=True))
+    return list(db.session.scalars(sa.select(Client).where(sa.or_(*conditions)).order_by(Client.name)
+                                   .limit(limit)))
+
+
+def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
+    """Qualified active providers per massage service of the board (one statement)."""
+    from app.catalog.models import service_providers
+
+    out: dict[int, list[tuple[int, str]]] = {}
+    if not service_ids:
+        return out
+    rows = db.session.execute(
+        sa.select(service_providers.c.service_id, Provider.id, Provider.name)
+        .join(Provider, Provider.id == service_providers.c.provider_id)
+        .where(service_providers.c.service_id.in_(sorted(set(service_ids))), Provider.is_active.is_(True))
+        .order_by(Provider.name)
+    )
+    for sid, pid, name in rows:
+        out.setdefault(sid, []).append((pid, name))
+    return out

@@ -1,0 +1,170 @@
+"""Front-desk changes to service lines (spec booking.md §10): check-in/out, no-show, undo, cancel, move, people,
+provider. Each re-checks availability under the booking locks where capacity is involved; flushes, never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.catalog.policy import line_price
+from app.clients.services import record_event
+from app.core import clock
+from app.core.errors import ValidationError
+from app.core.money import format_clp
+from app.extensions import db
+from app.orders import policy
+from app.orders.models import ServiceLine
+from app.orders.services import LineRequest, SlotUnavailable, check_line, line_label, lock_services, recalculate_order
+
+# action -> (allowed from, to, audit event)
+TRANSITIONS = {
+    "checkin": ({"pendiente"}, "checkin", "checked_in"),
+    "checkout": ({"checkin"}, "checkout", "checked_out"),
+    "no-show": ({"pendiente"}, "no_show", "no_show"),
+}
+UNDO = {"checkin": "pendiente", "checkout": "checkin", "no_show": "pendiente"}
+STATUS_LABELS = {"pendiente": "Pendiente", "checkin": "En el spa", "checkout": "Finalizada", "no_show": "No show",
+                 "cancelada": "Cancelada"}
+
+
+def _short(line: ServiceLine) -> str:
+    return f"{line.service.name} {line.start_time}"
+
+
+def _slot_passed(line: ServiceLine) -> bool:
+    return clock.local_now() >= policy.slot_start(line.service_date, line.start_time)
+
+
+def change_status(line: ServiceLine, action: str, *, by) -> ServiceLine:
+    """checkin / checkout / no-show / deshacer with the spec's guards; recalculates the order; audit."""
+    if line.status == "cancelada":
+        raise ValidationError("La reserva está cancelada.")
+    today = clock.today()
+    if action == "deshacer":
+        if line.status not in UNDO:
+            raise ValidationError("No hay nada que deshacer.")
+        if line.service_date != today:
+            raise ValidationError("Solo se puede deshacer el mismo día.")
+        before = line.status
+        line.status = UNDO[before]
+        if before == "checkin":
+            line.checked_in_at = None
+        elif before == "checkout":
+            line.checked_out_at = None
+        event, text = "line_reverted", f"{_short(line)}: {STATUS_LABELS[before]} → {STATUS_LABELS[line.status]}"
+    else:
+        if action not in TRANSITIONS:
+            raise ValidationError("Acción desconocida.")
+        allowed, target, event = TRANSITIONS[action]
+        if line.status not in allowed:
+            raise ValidationError(f"No se puede pasar de «{STATUS_LABELS[line.status]}» a «{STATUS_LABELS[target]}».")
+        if action == "checkin" and line.service_date != today:
+            raise ValidationError("El check-in solo se puede hacer el día del servicio.")
+        if action == "no-show" and not _slot_passed(line):
+            raise ValidationError("La hora de la reserva aún no ha pasado.")
+        line.status = target
+        if target == "checkin":
+            line.checked_in_at = clock.now()
+        elif target == "checkout":
+            line.checked_out_at = clock.now()
+        text = _short(line)
+    recalculate_order(line.order)
+    record_event(line.order.client, event, text, by=by, order_id=line.order_id)
+    return line
+
+
+def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
+    """Cancel one service line (capacity freed at once); the last active line cancels the order."""
+    from app.orders.services import cancel_order
+
+    if not (reason or "").strip():
+        raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    if line.status == "cancelada":
+        return line
+    order = line.order
+    active = [ln for ln in order.service_lines if ln.status != "cancelada" and ln.id != line.id]
+    active_products = [pl for pl in order.product_lines if pl.status == "activa"]
+    if not active and not active_products:
+        _check_may_cancel_order(order, by)
+        line.cancel_reason = reason.strip()
+        cancel_order(order, reason="Sin líneas activas", by=by)
+        return line
+    line.status = "cancelada"
+    line.cancelled_at = clock.now()
+    line.cancel_reason = reason.strip()
+    recalculate_order(order)
+    record_event(order.client, "line_removed",
+                 f"{line_label(line.service.name, line.service_date, line.start_time)}: {reason.strip()}", by=by,
+                 order_id=order.id)
+    return line
+
+
+def _check_may_cancel_order(order, by) -> None:
+    """recepcion may cancel only orders without valid payments (spec §4.4)."""
+    if getattr(by, "role", None) == "recepcion" and any(p.status == "valido" for p in order.payments):
+        raise ValidationError("La venta tiene pagos: solo un gerente puede cancelarla.")
+
+
+def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
+    from app.orders.services import cancel_order
+
+    _check_may_cancel_order(order, by)
+    return cancel_order(order, reason=reason, by=by, restock=restock)
+
+
+def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: int | None):
+    """Lock the service (and providers), re-check the slot ignoring the line itself; returns the provider."""
+    service = lock_services([line.service_id])[line.service_id]
+    req = LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people, provider_id=provider_id)
+    entry, assigned = check_line(service, req, staff=True, ignore_line_id=line.id)
+    if not entry.reservable:
+        raise SlotUnavailable([(line_label(service.name, day, hhmm), entry)],
+                              message=f"{line_label(service.name, day, hhmm)}: {entry.mensaje or 'no disponible'}.")
+    return assigned
+
+
+def _check_open(line: ServiceLine) -> None:
+    if line.status != "pendiente":
+        raise ValidationError("Solo se pueden modificar reservas pendientes.")
+
+
+def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: int | None = None, by) -> ServiceLine:
+    """New date/time/provider under the same availability rules; the price is kept; audit `line_moved`."""
+    _check_open(line)
+    before = f"{line.service_date:%d/%m/%Y} {line.start_time}"
+    line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
+    line.service_date, line.start_time = day, hhmm
+    recalculate_order(line.order)
+    record_event(line.order.client, "line_moved", f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}", by=by,
+                 order_id=line.order_id)
+    return line
+
+
+def change_people(line: ServiceLine, *, people: int, by) -> ServiceLine:
+    """People within the service's bounds; subtotal from the line's price snapshot, never the catalogue."""
+    _check_open(line)
+    service = line.service
+    if not service.min_people <= people <= service.max_people:
+        raise ValidationError(f"Personas: entre {service.min_people} y {service.max_people}.", field="personas")
+    _recheck(line, line.service_date, line.start_time, people, line.provider_id)
+    before = line.people
+    line.people = people
+    line.subtotal = line_price(line.unit_price, line.pricing_rule, people)
+    recalculate_order(line.order)
+    record_event(line.order.client, "line_updated",
+                 f"{_short(line)}: {before} → {people} personas, {format_clp(line.subtotal)}", by=by,
+                 order_id=line.order_id)
+    return line
+
+
+def change_provider(line: ServiceLine, *, provider_id: int, by) -> ServiceLine:
+    """Another qualified, free therapist for the same slot."""
+    _check_open(line)
+    assigned = _recheck(line, line.service_date, line.start_time, line.people, provider_id)
+    before = line.provider.name if line.provider else "—"
+    line.provider_id = assigned
+    db.session.flush()
+    db.session.refresh(line, ["provider"])
+    record_event(line.order.client, "line_updated", f"{_short(line)}: terapeuta {before} → {line.provider.name}",
+                 by=by, order_id=line.order_id)
+    return line
