@@ -53,13 +53,20 @@ def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:
 # --- board ---------------------------------------------------------------------------------------------------
 
 
+def row_context() -> dict:
+    """Values every board row needs, computed once per request (not per row)."""
+    from flask_wtf.csrf import generate_csrf
+
+    return {"today": clock.today(), "now_hhmm": clock.local_now().strftime("%H:%M"), "csrf": generate_csrf(),
+            "order_base": "/ventas/venta_reservas/"}
+
+
 def board_context(day: date, show_cancelled: bool) -> dict:
     rows = db.session.execute(queries.board_statement(day, show_cancelled=show_cancelled)).all()
     massage_ids = [r.service_id for r in rows if r.service_type == "masaje"]
     return {"day": day, "rows": rows, "counters": queries.board_counters(day), "show_cancelled": show_cancelled,
-            "providers": queries.providers_for(massage_ids), "today": clock.today(),
-            "now_hhmm": clock.local_now().strftime("%H:%M"), "prev_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1)}
+            "providers": queries.providers_for(massage_ids), "prev_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1), **row_context()}
 
 
 @bp.get("/recepcion/")
@@ -80,8 +87,8 @@ def _line_or_404(line_id: int) -> ServiceLine:
 def _row_response(line_id: int, *, status: int = 200, error: str | None = None, event: bool = True):
     row = db.session.execute(queries.board_statement(clock.today(), line_id=line_id)).one()
     providers = queries.providers_for([row.service_id]) if row.service_type == "masaje" else {}
-    body = render_template("frontdesk/_board_row.html", r=row, providers=providers, today=clock.today(),
-                           now_hhmm=clock.local_now().strftime("%H:%M"), error=error)
+    body = render_template("frontdesk/_board_row_alone.html", r=row, providers=providers, error=error,
+                           **row_context())
     response = make_response(body, status)
     return hx_trigger(response, "order-changed", {"order_id": row.order_id}) if event else response
 
@@ -157,6 +164,12 @@ def line_provider(line_id: int):
     except DomainError as exc:
         return _failed(line_id, day, exc)
     return _after_action(line_id, day, "Terapeuta actualizado.")
+
+
+@bp.get("/recepcion/lineas/<int:line_id>/acciones/")
+@role_required(*DESK)
+def line_more(line_id: int):
+    return render_page("frontdesk/line_actions.html", "dialog", line=_line_or_404(line_id))
 
 
 @bp.route("/recepcion/lineas/<int:line_id>/mover/", methods=["GET", "POST"])

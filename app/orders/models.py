@@ -57,6 +57,8 @@ class Order(db.Model):
         sa.Index("ix_orders_client_id", "client_id"),
         sa.Index("ix_orders_sold_at", "sold_at"),
         sa.Index("ix_orders_unpaid_due", "payment_status", "payment_due_at"),
+        sa.Index("ix_orders_requires_refund", "requires_refund", postgresql_where=sa.text("requires_refund"),
+                 sqlite_where=sa.text("requires_refund")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,6 +122,7 @@ class ServiceLine(db.Model):
         sa.CheckConstraint("people >= 1", name="people_positive"),
         sa.Index("ix_order_service_lines_slot", "service_id", "service_date", "start_time"),
         sa.Index("ix_order_service_lines_provider_date", "provider_id", "service_date"),
+        sa.Index("ix_order_service_lines_service_date", "service_date"),  # the front desk board
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

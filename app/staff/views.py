@@ -12,7 +12,7 @@ bp = Blueprint("staff", __name__, url_prefix="/ventas")
 # (section, label, endpoint, roles). Entries whose endpoint is not installed yet are not shown.
 HUB_LINKS = [
     ("Recepción", "Tablero del día", "frontdesk.board", {"recepcion", "gerente", "admin"}),
-    ("Ventas y Reservas", "Ventas y reservas", "orders.order_list", {"recepcion", "gerente", "admin"}),
+    ("Ventas y Reservas", "Ventas y reservas", "reports.order_list", {"recepcion", "gerente", "admin"}),
     ("Reportes", "Caja diaria", "reports.cash_daily", {"gerente", "admin"}),
     ("Reportes", "Segmentación de clientes", "reports.segmentation_board", {"marketing", "gerente", "admin"}),
     ("Clientes y CRM", "Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),

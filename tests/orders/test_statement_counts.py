@@ -39,3 +39,23 @@ def test_available_hours_and_cart_statements_constant(client, booking_setup, cou
     assert count_statements(lambda: client.get(url)) == few_hours
     assert count_statements(lambda: client.get("/ventas/cart/", headers=hx)) == few_cart
     assert 0 < few_hours <= 12 and 0 < few_cart <= 12
+
+
+def test_front_desk_board_statements_constant(booking_setup, login, count_statements, db_session, make_client):
+    """Issue 5: the today board (full page and fragment) runs the same statements for 2 or 62 bookings."""
+    s = booking_setup
+    owner = make_client()
+    add_orders(db_session, s, owner.id, 2)
+    db_session.commit()
+    c = login("recepcion")
+    url = "/ventas/recepcion/?fecha=2026-03-02&mostrar_canceladas=1"
+    hx = {"HX-Request": "true"}
+    c.get(url)  # warm the session/user load
+    few_page = count_statements(lambda: c.get(url))
+    few_fragment = count_statements(lambda: c.get(url, headers=hx))
+    add_orders(db_session, s, owner.id, 60)
+    db_session.commit()
+    page = c.get(url, headers=hx)
+    assert page.text.count('<tr id="line-') == 62
+    assert count_statements(lambda: c.get(url)) == few_page
+    assert count_statements(lambda: c.get(url, headers=hx)) == few_fragment

@@ -1,0 +1,8 @@
+// Printable pages: buttons marked data-print open the browser's print dialog (no inline scripts under the CSP).
+document.addEventListener("click", function (evt) {
+  var button = evt.target.closest("[data-print]");
+  if (button) {
+    evt.preventDefault();
+    window.print();
+  }
+});

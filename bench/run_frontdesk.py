@@ -1,0 +1,93 @@
+"""Front desk benchmark (issue 5): today board and caja diaria under gunicorn on the generated PostgreSQL data.
+
+Targets: board p95 ≤ 60 ms; caja diaria for one month p95 ≤ 150 ms (100,000 orders, 8 concurrent clients).
+Usage: python bench/generate.py && python bench/run_frontdesk.py [--url …] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_booking import BASE, DEFAULT_URL, OUT, csrf_token, start_server, wrk  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+BENCH_USER, BENCH_PASSWORD = "bench_gerente", "bench-clave-123"
+
+
+def ensure_user(url: str) -> None:
+    """A gerente for the benchmark (created through the app's own service)."""
+    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url})
+    from app import create_app
+    from app.auth.models import User
+    from app.auth.services import create_user
+    from app.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        if db.session.scalar(sa.select(User).where(User.username == BENCH_USER)) is None:
+            create_user(username=BENCH_USER, password=BENCH_PASSWORD, role="gerente")
+            db.session.commit()
+
+
+def login() -> requests.Session:
+    session = requests.Session()
+    token = csrf_token(session, "/accounts/login/")
+    r = session.post(BASE + "/accounts/login/", data={"csrf_token": token, "username": BENCH_USER,
+                                                      "password": BENCH_PASSWORD}, allow_redirects=False)
+    assert r.status_code == 302, r.status_code
+    return session
+
+
+def busiest_day(url: str) -> tuple[date, int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT service_date, count(*) FROM order_service_lines GROUP BY service_date "
+            "ORDER BY count(*) DESC LIMIT 1")).one()
+    engine.dispose()
+    return row[0], row[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--seconds", type=int, default=20)
+    args = parser.parse_args()
+    ensure_user(args.url)
+    day, lines = busiest_day(args.url)
+    proc = start_server(args.url)
+    try:
+        session = login()
+        cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+        board = f"/ventas/recepcion/?fecha={day.isoformat()}"
+        assert session.get(BASE + board).status_code == 200
+        month_start = (day.replace(day=1))
+        month_end = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        cash = f"/ventas/caja-diaria/?fecha_inicio={month_start}&fecha_fin={month_end}"
+        results = [
+            wrk(f"today board ({lines} lines)", board, args.seconds, headers=[f"Cookie: {cookie}"]),
+            wrk("today board fragment", board, args.seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"]),
+        ]
+        if session.get(BASE + cash).status_code == 200:
+            results.append(wrk("caja diaria (one month)", cash, args.seconds, headers=[f"Cookie: {cookie}"]))
+        else:
+            results.append({"name": "caja diaria (one month)", "skipped": "endpoint not installed"})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "frontdesk.json").write_text(json.dumps({"board_day": day.isoformat(), "results": results}, indent=2,
+                                                   default=str))
+
+
+if __name__ == "__main__":
+    main()
