@@ -1,1 +1,368 @@
 """Caja diaria, caja diaria recepcionistas and cierre de caja (spec reports.md §2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.core import clock
+from app.core.errors import ConflictError, DomainError
+from app.core.pagination import Page, parse_page
+from app.core.xlsx import export_filename, xlsx_download
+from app.extensions import db
+from app.payments import cash
+from app.payments.models import CashClose
+from app.reports import cash_exports as exports
+from app.reports import cash_queries as queries
+from app.reports.cash_queries import CashFilter
+from app.reports.filters import INVALID_DATE_NOTICE, parse_date_range
+from app.reports.views import bp
+from app.web.htmx import render_page, wants_fragment
+
+PER_PAGE = 50
+DIGITS = re.compile(r"[0-9]{1,18}")
+TRUE_VALUES = {"1", "on", "true", "si", "sí", "yes"}
+MANAGERS = ("gerente", "admin")
+EXPORTS = ("excel", "xlsx")
+
+
+# --- caja diaria -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CashSummary:
+    """Blocks A–D and the detail footer of one filter, from three GROUP BY statements whatever the number of rows:
+    per method (A, B, footer), per user for discounts (C) and per user (D)."""
+
+    filter: CashFilter
+    by_method: list  # every method with filtered payments (valid or voided)
+    discounts: list
+    users: list
+
+    @property
+    def methods(self) -> list:
+        """Block A: real-money methods with valid payments."""
+        return [m for m in self.by_method if m.counts_as_cash and m.transactions]
+
+    @property
+    def cash_total(self) -> dict[str, int]:
+        return {key: sum(getattr(m, key) for m in self.methods)
+                for key in ("transactions", "income", "refunds", "net")}
+
+    @property
+    def giftcards(self) -> SimpleNamespace:
+        """Block B: valid gift-card redemptions (not money received)."""
+        rows = [m for m in self.by_method if m.code == queries.GIFTCARD]
+        return SimpleNamespace(count=sum(m.transactions for m in rows), total=sum(m.net for m in rows))
+
+    @property
+    def totals(self) -> SimpleNamespace:
+        """Detail footer over every filtered row: valid count and Σ; voided rows counted apart, never summed."""
+        return SimpleNamespace(count=sum(m.transactions for m in self.by_method),
+                               total=sum(m.net for m in self.by_method),
+                               voided=sum(m.voided for m in self.by_method))
+
+    @property
+    def discount_count(self) -> int:
+        return sum(d.count for d in self.discounts)
+
+    @property
+    def discount_total(self) -> int:
+        return sum(d.total for d in self.discounts)
+
+    def chart(self) -> dict:
+        """Chart.js config (data only; the `clp` format is applied by static/js/charts.js)."""
+        return {
+            "type": "bar",
+            "data": {
+                "labels": [m.label for m in self.methods],
+                "datasets": [
+                    {"type": "bar", "label": "Neto", "data": [m.net for m in self.methods], "yAxisID": "y",
+                     "order": 2},
+                    {"type": "line", "label": "Transacciones", "data": [m.transactions for m in self.methods],
+                     "yAxisID": "y1", "order": 1},
+                ],
+            },
+            "options": {
+                "responsive": True,
+                "aspectRatio": 3,
+                "scales": {
+                    "y": {"beginAtZero": True, "position": "left", "format": "clp",
+                          "title": {"display": True, "text": "Neto"}},
+                    "y1": {"beginAtZero": True, "position": "right", "grid": {"drawOnChartArea": False},
+                           "ticks": {"precision": 0}, "title": {"display": True, "text": "Transacciones"}},
+                },
+            },
+        }
+
+
+def load_summary(f: CashFilter) -> CashSummary:
+    s = db.session
+    return CashSummary(
+        filter=f,
+        by_method=s.execute(queries.method_totals(f)).all(),
+        discounts=s.execute(queries.discounts_by_user(f)).all(),
+        users=s.execute(queries.by_user(f)).all(),
+    )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in TRUE_VALUES
+
+
+def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
+    """Which users the report covers. Returns template context plus the CashFilter keyword arguments."""
+    raw = (args.get("usuario") or "").strip()
+    if reception and current_user.role == "recepcion":  # own payments only, whatever the query string says
+        return {"user_mode": "fixed", "users": [], "selected_user": current_user.id,
+                "filter_kw": {"user_ids": [current_user.id]}}
+    role = "recepcion" if reception else None
+    users = db.session.scalars(queries.active_users(role)).all()
+    base_kw = {"reception_only": True} if reception else {}
+    chosen = int(raw) if DIGITS.fullmatch(raw) and int(raw) in {u.id for u in users} else None
+    if raw and chosen is None:
+        notices.append("Usuario inválido: se muestran todos los de recepción." if reception
+                       else "Usuario inválido: se muestran todos los usuarios.")
+    kw = dict(base_kw, user_ids=[chosen]) if chosen is not None else base_kw
+    return {"user_mode": "reception" if reception else "all", "users": users, "selected_user": chosen,
+            "filter_kw": kw}
+
+
+def _order_url_builder():
+    """Link to the order detail page (`/ventas/venta_reservas/<id>/`) if that page is installed."""
+    for rule in current_app.url_map.iter_rules():
+        if (rule.rule.startswith("/ventas/venta_reservas/<") and rule.rule.endswith(">/")
+                and len(rule.arguments) == 1 and "GET" in (rule.methods or ())):
+            endpoint, arg = rule.endpoint, next(iter(rule.arguments))
+            return lambda order_id: url_for(endpoint, **{arg: order_id})
+    return lambda order_id: None
+
+
+def _self_url(drop_user: bool, **overrides) -> str:
+    args = {k: v for k, v in request.args.items() if k not in ("export", "page") and v != ""}
+    if drop_user:
+        args.pop("usuario", None)
+    args.update({k: v for k, v in overrides.items() if v is not None})
+    return url_for(request.endpoint, **args)
+
+
+def _cash_report(*, reception: bool):
+    args = request.args
+    rng = parse_date_range(args)
+    try:
+        rng.end_utc  # noqa: B018  (dates such as 9999-12-31 have no next day)
+    except OverflowError:
+        rng = parse_date_range({})
+        rng.notice = INVALID_DATE_NOTICE
+    notices = [rng.notice] if rng.notice else []
+    methods = db.session.scalars(queries.payment_methods()).all()
+    method = (args.get("metodo_pago") or "").strip() or None
+    if method and method not in {m.code for m in methods}:
+        notices.append("Método de pago inválido: se muestran todos.")
+        method = None
+    users_ctx = _user_filter(args, reception=reception, notices=notices)
+    include_voided = _flag(args.get("incluir_anulados"))
+    f = CashFilter(rng.start_utc, rng.end_utc, method=method, include_voided=include_voided,
+                   **users_ctx.pop("filter_kw"))
+    summary = load_summary(f)
+    title = "Caja Diaria - Recepción" if reception else "Caja Diaria"
+    if args.get("export") in EXPORTS:
+        method_label = next((m.label for m in methods if m.code == method), "Todos")
+        user_label = _selected_user_label(users_ctx, reception)
+        filters = [("Reporte", title), ("Fecha inicio", rng.start), ("Fecha fin", rng.end),
+                   ("Método de pago", method_label), ("Usuario", user_label),
+                   ("Incluir anulados", "Sí" if include_voided else "No")]
+        return xlsx_download(export_filename("Caja_Diaria"), exports.cash_daily_sheets(summary, filters))
+    totals = summary.totals
+    rows_total = totals.count + (totals.voided if include_voided else 0)
+    number = min(parse_page(args.get("page")), max((rows_total + PER_PAGE - 1) // PER_PAGE, 1))
+    page = Page(items=db.session.execute(queries.detail_page(f, number, PER_PAGE)).all(), page=number,
+                per_page=PER_PAGE, total=rows_total)
+    fixed = users_ctx["user_mode"] == "fixed"
+    return render_page(
+        "reports/cash_daily.html", "cash_report",
+        title=title, rng=rng, notices=notices, methods=methods, method=method, include_voided=include_voided,
+        summary=summary, page=page, totals=totals, order_url=_order_url_builder(),
+        page_url=lambda n: _self_url(fixed, page=str(n)), export_url=_self_url(fixed, export="xlsx"),
+        action_url=url_for(request.endpoint), **users_ctx,
+    )
+
+
+def _selected_user_label(users_ctx: dict, reception: bool) -> str:
+    if users_ctx["user_mode"] == "fixed":
+        return current_user.username
+    chosen = next((u.username for u in users_ctx["users"] if u.id == users_ctx["selected_user"]), None)
+    return chosen or ("Todos los de recepción" if reception else "Todos")
+
+
+@bp.get("/caja-diaria/")
+@role_required(*MANAGERS)
+def cash_daily():
+    return _cash_report(reception=False)
+
+
+@bp.get("/caja-diaria-recepcionistas/")
+@role_required("recepcion", *MANAGERS)
+def cash_daily_reception():
+    return _cash_report(reception=True)
+
+
+# --- cierre de caja ----------------------------------------------------------------------------------------------
+
+
+def _parse_day(raw: str | None) -> tuple[date, str | None]:
+    today = clock.today()
+    if not raw:
+        return today, None
+    try:
+        return date.fromisoformat(raw.strip()), None
+    except ValueError:
+        return today, INVALID_DATE_NOTICE
+
+
+def _parse_amount(raw: str | None):
+    """'12.345', '$12.345' or '12345' -> 12345; '' -> None; anything else is returned as is (the service says why)."""
+    text = (raw or "").strip().replace("$", "").replace(".", "").replace(" ", "")
+    if text == "":
+        return None
+    return int(text) if DIGITS.fullmatch(text) else raw
+
+
+def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None):
+    today = clock.today()
+    existing = cash.closed_close(day)
+    lines = cash.expected_by_method(day) if existing is None and day <= today else []
+    return render_page(
+        "reports/cash_close_form.html", "close_form", status=status,
+        day=day, today=today, existing=existing, lines=lines, notices=list(notices), errors=errors or {},
+        values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
+        existing_message=cash.closed_message(existing) if existing is not None else None,
+        expected_total=sum(ln.expected for ln in lines),
+    )
+
+
+@bp.route("/caja-diaria/cierre/", methods=["GET", "POST"])
+@role_required("recepcion", *MANAGERS)
+def cash_close_form():
+    source = request.form if request.method == "POST" else request.args
+    day, notice = _parse_day(source.get("fecha"))
+    notices = [notice] if notice else []
+    today = clock.today()
+    if request.method == "GET":
+        if current_user.role not in MANAGERS and day != today:
+            notices.append("Recepción solo puede cerrar la caja del día de hoy.")
+            day = today
+        if day > today:
+            notices.append("No se puede cerrar la caja de una fecha futura.")
+        return _close_form_page(day, notices=notices)
+    if notice:  # a POST must name the day it closes
+        return _close_form_page(today, status=422, errors={"fecha": notice})
+    values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
+    counted = {k.removeprefix("contado_"): _parse_amount(v) for k, v in values.items() if k.startswith("contado_")}
+    try:
+        close = cash.close_day(day, counted, request.form.get("notas"), by=current_user)
+        close_id = close.id
+        db.session.commit()
+    except cash.CloseFormError as exc:
+        db.session.rollback()
+        return _close_form_page(day, status=422, errors=exc.errors, values=values)
+    except ConflictError as exc:
+        db.session.rollback()
+        return _close_form_page(day, status=409, conflict=exc.message)
+    except DomainError as exc:
+        db.session.rollback()
+        shown = day if exc.field != "fecha" else today
+        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values)
+    flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
+    return _redirect(url_for("reports.cash_close_detail", close_id=close_id))
+
+
+def _redirect(target: str):
+    if wants_fragment():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)
+
+
+def _parse_month(raw: str | None) -> tuple[date, str | None]:
+    today = clock.today()
+    current = today.replace(day=1)
+    if not raw:
+        return current, None
+    try:
+        year, month = raw.strip().split("-")
+        first = date(int(year), int(month), 1)
+        _month_end(first)
+        return first, None
+    except (ValueError, OverflowError):
+        return current, "Mes inválido, se usó el mes actual."
+
+
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@bp.get("/caja-diaria/cierres/")
+@role_required(*MANAGERS)
+def cash_closes():
+    first, notice = _parse_month(request.args.get("mes"))
+    rows = db.session.execute(queries.closes_between(first, _month_end(first))).all()
+    return render_page("reports/cash_closes.html", "closes_table", first=first, rows=rows,
+                       notices=[notice] if notice else [], month=f"{first:%Y-%m}")
+
+
+def _load_close(close_id: int) -> CashClose:
+    close = db.session.get(CashClose, close_id) or abort(404)
+    if current_user.role not in MANAGERS and close.business_date != clock.today():
+        abort(403)
+    return close
+
+
+def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str | None = None,
+                       reason: str = ""):
+    lines = db.session.execute(queries.close_lines(close.id)).all()
+    late = db.session.execute(queries.late_payments(close)).all()
+    late_count, late_total = db.session.execute(queries.late_payments_total(close)).one()
+    versions = db.session.scalars(queries.close_versions(close.business_date)).all()
+    return render_page(
+        "reports/cash_close_detail.html", "close_reopen", status=status,
+        close=close, lines=lines, late=late, late_count=late_count, late_total=late_total, versions=versions,
+        in_force=cash.closed_close(close.business_date), order_url=_order_url_builder(),
+        can_reopen=current_user.role in MANAGERS and close.status == "cerrada", reopen_error=reopen_error,
+        reason=reason, today=clock.today(),
+    )
+
+
+@bp.get("/caja-diaria/cierres/<int:close_id>/")
+@role_required("recepcion", *MANAGERS)
+def cash_close_detail(close_id: int):
+    close = _load_close(close_id)
+    if request.args.get("export") in EXPORTS:
+        lines = db.session.execute(queries.close_lines(close.id)).all()
+        _, late_total = db.session.execute(queries.late_payments_total(close)).one()
+        return xlsx_download(export_filename("Cierre_Caja", stamp=f"{close.business_date:%Y%m%d}"),
+                             exports.close_sheets(close, lines, late_total))
+    return _close_detail_page(close)
+
+
+@bp.post("/caja-diaria/cierres/<int:close_id>/reabrir/")
+@role_required(*MANAGERS)
+def cash_close_reopen(close_id: int):
+    close = db.session.get(CashClose, close_id) or abort(404)
+    reason = request.form.get("motivo", "")
+    try:
+        cash.reopen_close(close, reason, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        close = db.session.get(CashClose, close_id)
+        return _close_detail_page(close, status=exc.status, reopen_error=exc.message, reason=reason)
+    flash(f"Caja del {close.business_date:%d/%m/%Y} reabierta.", "success")
+    return _redirect(url_for("reports.cash_close_detail", close_id=close_id))

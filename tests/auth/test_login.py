@@ -83,13 +83,17 @@ def test_next_only_local_paths(target, expected):
 
 def test_login_page_and_success_redirects_to_role_home(client, make_user):
     make_user("gerente", username="gerente1")
+    make_user("recepcion", username="recepcion1")
     page = client.get("/accounts/login/")
     assert page.status_code == 200
     assert 'name="username"' in page.text and 'lang="es-CL"' in page.text
     resp = client.post("/accounts/login/", data={"username": "gerente1", "password": PASSWORD})
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith("/ventas/admin-dashboard/")
+    assert resp.headers["Location"].endswith("/ventas/caja-diaria/")  # spec README: gerente's home
     assert client.get("/ventas/admin-dashboard/").status_code == 200
+    client.post("/accounts/logout/")
+    resp = client.post("/accounts/login/", data={"username": "recepcion1", "password": PASSWORD})
+    assert resp.headers["Location"].endswith("/ventas/recepcion/")
 
 
 def test_login_honours_safe_next_only(client, make_user):
