@@ -35,3 +35,12 @@ def parse_clp(text: str) -> int:
     if not cleaned or not cleaned.lstrip("-").isdigit():
         raise ValueError("Monto inválido.")
     return int(cleaned)
+
+
+def require_positive(amount, *, field: str = "monto") -> int:
+    """The amount of a payment, refund, discount or card: an integer CLP > 0, else a Spanish ValidationError."""
+    from app.core.errors import ValidationError
+
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError("El monto debe ser un número entero mayor que cero.", field=field)
+    return amount

@@ -13,8 +13,9 @@ from app.extensions import db
 from app.orders.models import Order, ServiceLine
 
 
-def board_statement(day: date, *, show_cancelled: bool = False, line_id: int | None = None) -> sa.Select:
-    """One row per service line of `day` with everything the board shows, in one statement."""
+def board_statement(day: date | None = None, *, show_cancelled: bool = False, line_id: int | None = None
+                    ) -> sa.Select:
+    """One row per service line of `day` (or just the line `line_id`) with everything the board shows."""
     stmt = (
         sa.select(
             ServiceLine.id, ServiceLine.order_id, ServiceLine.start_time, ServiceLine.people, ServiceLine.status,

@@ -13,7 +13,7 @@ from app.auth.decorators import role_required
 from app.catalog.models import Service
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
-from app.core.money import format_clp
+from app.core.money import format_clp, parse_clp
 from app.extensions import db
 from app.frontdesk import queries
 from app.orders import lines as line_ops
@@ -22,25 +22,17 @@ from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
 from app.payments.services import record_payment, refund, void_payment
 from app.web.htmx import hx_trigger, render_page, wants_fragment
+from app.web.params import parse_day
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/ventas")
 DESK = ("recepcion", "gerente", "admin")
 LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
 
 
-def parse_day(raw: str | None) -> tuple[date, str | None]:
-    if not raw:
-        return clock.today(), None
-    try:
-        return date.fromisoformat(raw), None
-    except ValueError:
-        return clock.today(), "Fecha inválida, se usó hoy"
-
-
 def parse_int(raw, *, field: str, label: str) -> int:
-    text = (raw or "").strip().replace(".", "").replace("$", "")
+    """A number typed in a form (`10.000`, `$10.000`, `3`) or a Spanish ValidationError naming the field."""
     try:
-        return int(text)
+        return parse_clp(raw or "")
     except ValueError:
         raise ValidationError(f"{label}: ingrese un número entero.", field=field) from None
 
@@ -85,7 +77,7 @@ def _line_or_404(line_id: int) -> ServiceLine:
 
 
 def _row_response(line_id: int, *, status: int = 200, error: str | None = None, event: bool = True):
-    row = db.session.execute(queries.board_statement(clock.today(), line_id=line_id)).one()
+    row = db.session.execute(queries.board_statement(line_id=line_id)).one()
     providers = queries.providers_for([row.service_id]) if row.service_type == "masaje" else {}
     body = render_template("frontdesk/_board_row_alone.html", r=row, providers=providers, error=error,
                            **row_context())
@@ -93,18 +85,23 @@ def _row_response(line_id: int, *, status: int = 200, error: str | None = None, 
     return hx_trigger(response, "order-changed", {"order_id": row.order_id}) if event else response
 
 
-def _after_action(line_id: int, day: date, message: str):
-    if wants_fragment():
-        return _row_response(line_id)
-    flash(message, "success")
-    return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
-
-
-def _failed(line_id: int, day: date, exc: DomainError):
-    db.session.rollback()
-    if wants_fragment():
-        return _row_response(line_id, status=exc.status, error=exc.message, event=False)
-    flash(exc.message, "danger")
+def _line_post(line_id: int, message: str, apply):
+    """Run `apply(line)` (one service call) for a board row, commit once, answer with the row (HTMX) or a
+    redirect to the board; a DomainError rolls back and shows the message in the row (422/409)."""
+    line = _line_or_404(line_id)
+    day = line.service_date
+    try:
+        apply(line)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        if wants_fragment():
+            return _row_response(line_id, status=exc.status, error=exc.message, event=False)
+        flash(exc.message, "danger")
+    else:
+        if wants_fragment():
+            return _row_response(line_id)
+        flash(message, "success")
     return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
 
 
@@ -113,57 +110,35 @@ def _failed(line_id: int, day: date, exc: DomainError):
 def line_action(line_id: int, action: str):
     if action not in LINE_ACTIONS:
         abort(404)
-    line = _line_or_404(line_id)
-    day = line.service_date
-    try:
+
+    def apply(line):
         if action == "checkout" and line.order.balance_due > 0 and request.form.get("confirmar") != "1":
             raise ValidationError(f"Saldo pendiente {format_clp(line.order.balance_due)}. ¿Finalizar igual?")
         line_ops.change_status(line, action, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        return _failed(line_id, day, exc)
-    return _after_action(line_id, day, "Reserva actualizada.")
+
+    return _line_post(line_id, "Reserva actualizada.", apply)
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/cancelar/")
 @role_required(*DESK)
 def line_cancel(line_id: int):
-    line = _line_or_404(line_id)
-    day = line.service_date
-    try:
-        line_ops.cancel_line(line, reason=request.form.get("motivo", ""), by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        return _failed(line_id, day, exc)
-    return _after_action(line_id, day, "Reserva cancelada.")
+    return _line_post(line_id, "Reserva cancelada.", lambda line: line_ops.cancel_line(
+        line, reason=request.form.get("motivo", ""), by=current_user))
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/personas/")
 @role_required(*DESK)
 def line_people(line_id: int):
-    line = _line_or_404(line_id)
-    day = line.service_date
-    try:
-        people = parse_int(request.form.get("personas"), field="personas", label="Personas")
-        line_ops.change_people(line, people=people, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        return _failed(line_id, day, exc)
-    return _after_action(line_id, day, "Personas actualizadas.")
+    return _line_post(line_id, "Personas actualizadas.", lambda line: line_ops.change_people(
+        line, people=parse_int(request.form.get("personas"), field="personas", label="Personas"), by=current_user))
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/proveedor/")
 @role_required(*DESK)
 def line_provider(line_id: int):
-    line = _line_or_404(line_id)
-    day = line.service_date
-    try:
-        provider_id = parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta")
-        line_ops.change_provider(line, provider_id=provider_id, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        return _failed(line_id, day, exc)
-    return _after_action(line_id, day, "Terapeuta actualizado.")
+    return _line_post(line_id, "Terapeuta actualizado.", lambda line: line_ops.change_provider(
+        line, provider_id=parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta"),
+        by=current_user))
 
 
 @bp.get("/recepcion/lineas/<int:line_id>/acciones/")
@@ -231,44 +206,6 @@ def _dialog_done(message: str, event: str, order_id: int):
     return hx_trigger(response, event, {"order_id": order_id}) if event != "order-changed" else response
 
 
-@bp.route("/venta_reservas/<int:order_id>/pagos/nuevo/", methods=["GET"])
-@bp.route("/venta_reservas/<int:order_id>/pagos/", methods=["POST"])
-@role_required(*DESK)
-def payment_dialog(order_id: int):
-    order = _order_or_404(order_id)
-    error, status, form = None, 200, request.form
-    if request.method == "POST":
-        try:
-            amount = parse_int(form.get("monto"), field="monto", label="Monto")
-            payment = record_payment(order, amount=amount, method=form.get("metodo_pago", ""), by=current_user,
-                                     reference=(form.get("referencia") or "").strip() or None,
-                                     gift_card_code=form.get("codigo"), allow_credit=form.get("saldo_a_favor") == "1")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            order = _order_or_404(order_id)
-            error, status = exc.message, exc.status
-        else:
-            return _dialog_done(f"Pago registrado: {format_clp(payment.amount)} ({payment.method}).",
-                                "payment-recorded", order_id)
-    return render_page("frontdesk/payment.html", "dialog", status=status, order=order, error=error, form=form,
-                       methods=active_methods(), default_amount=order.balance_due)
-
-
-@bp.post("/pagos/<int:payment_id>/anular/")
-@role_required(*DESK)
-def payment_void(payment_id: int):
-    payment = db.session.get(Payment, payment_id) or abort(404)
-    order_id = payment.order_id
-    try:
-        void_payment(payment, reason=request.form.get("motivo", ""), by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _dialog_error(exc)
-    return _dialog_done("Pago anulado.", "payment-recorded", order_id)
-
-
 def _dialog_error(exc: DomainError):
     if not wants_fragment():
         flash(exc.message, "danger")
@@ -277,78 +214,103 @@ def _dialog_error(exc: DomainError):
                          exc.status)
 
 
-@bp.route("/venta_reservas/<int:order_id>/reembolsos/", methods=["GET", "POST"])
-@role_required("gerente", "admin")
-def refund_dialog(order_id: int):
+def _order_dialog(order_id: int, template: str, apply, *, event: str = "order-changed", **extra):
+    """GET shows the dialog; POST runs `apply(order, form)` (one service call, returns the success message) and
+    commits once; a DomainError rolls back and re-renders the dialog with the message (422/409).
+    Callable `extra` values are evaluated with the (re-read) order."""
     order = _order_or_404(order_id)
     error, status, form = None, 200, request.form
     if request.method == "POST":
         try:
-            amount = parse_int(form.get("monto"), field="monto", label="Monto")
-            refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""),
-                   by=current_user)
+            message = apply(order, form)
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             order = _order_or_404(order_id)
             error, status = exc.message, exc.status
         else:
-            return _dialog_done(f"Reembolso registrado: {format_clp(amount)}.", "payment-recorded", order_id)
-    return render_page("frontdesk/refund.html", "dialog", status=status, order=order, error=error, form=form,
-                       methods=active_methods(exclude=()), default_amount=order.credit)
+            return _dialog_done(message, event, order_id)
+    ctx = {key: value(order) if callable(value) else value for key, value in extra.items()}
+    return render_page(template, "dialog", status=status, order=order, error=error, form=form, **ctx)
+
+
+def _row_post(order_id: int, message: str, event: str, apply):
+    """A one-click POST from a list (void a payment or a discount): commit once, answer like a dialog."""
+    try:
+        apply()
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _dialog_error(exc)
+    return _dialog_done(message, event, order_id)
+
+
+@bp.route("/venta_reservas/<int:order_id>/pagos/nuevo/", methods=["GET"])
+@bp.route("/venta_reservas/<int:order_id>/pagos/", methods=["POST"])
+@role_required(*DESK)
+def payment_dialog(order_id: int):
+    def apply(order, form):
+        payment = record_payment(
+            order, amount=parse_int(form.get("monto"), field="monto", label="Monto"),
+            method=form.get("metodo_pago", ""), by=current_user,
+            reference=(form.get("referencia") or "").strip() or None, gift_card_code=form.get("codigo"),
+            allow_credit=form.get("saldo_a_favor") == "1")
+        return f"Pago registrado: {format_clp(payment.amount)} ({payment.method})."
+
+    return _order_dialog(order_id, "frontdesk/payment.html", apply, event="payment-recorded",
+                         methods=active_methods(), default_amount=lambda order: order.balance_due)
+
+
+@bp.post("/pagos/<int:payment_id>/anular/")
+@role_required(*DESK)
+def payment_void(payment_id: int):
+    payment = db.session.get(Payment, payment_id) or abort(404)
+    return _row_post(payment.order_id, "Pago anulado.", "payment-recorded", lambda: void_payment(
+        payment, reason=request.form.get("motivo", ""), by=current_user))
+
+
+@bp.route("/venta_reservas/<int:order_id>/reembolsos/", methods=["GET", "POST"])
+@role_required("gerente", "admin")
+def refund_dialog(order_id: int):
+    def apply(order, form):
+        amount = parse_int(form.get("monto"), field="monto", label="Monto")
+        refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""),
+               by=current_user)
+        return f"Reembolso registrado: {format_clp(amount)}."
+
+    return _order_dialog(order_id, "frontdesk/refund.html", apply, event="payment-recorded",
+                         methods=active_methods(exclude=()), default_amount=lambda order: order.credit)
 
 
 @bp.route("/venta_reservas/<int:order_id>/descuentos/", methods=["GET", "POST"])
 @role_required(*DESK)
 def discount_dialog(order_id: int):
-    order = _order_or_404(order_id)
-    error, status, form = None, 200, request.form
-    if request.method == "POST":
-        try:
-            code = (form.get("codigo") or "").strip() or None
-            amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
-            booking.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            order = _order_or_404(order_id)
-            error, status = exc.message, exc.status
-        else:
-            return _dialog_done("Descuento aplicado.", "order-changed", order_id)
-    return render_page("frontdesk/discount.html", "dialog", status=status, order=order, error=error, form=form)
+    def apply(order, form):
+        code = (form.get("codigo") or "").strip() or None
+        amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
+        booking.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
+        return "Descuento aplicado."
+
+    return _order_dialog(order_id, "frontdesk/discount.html", apply)
 
 
 @bp.post("/descuentos/<int:discount_id>/anular/")
 @role_required(*DESK)
 def discount_void(discount_id: int):
     discount = db.session.get(Discount, discount_id) or abort(404)
-    order_id = discount.order_id
-    try:
-        booking.void_discount(discount, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _dialog_error(exc)
-    return _dialog_done("Descuento anulado.", "order-changed", order_id)
+    return _row_post(discount.order_id, "Descuento anulado.", "order-changed",
+                     lambda: booking.void_discount(discount, by=current_user))
 
 
 @bp.route("/venta_reservas/<int:order_id>/cancelar/", methods=["GET", "POST"])
 @role_required(*DESK)
 def order_cancel(order_id: int):
-    order = _order_or_404(order_id)
-    error, status, form = None, 200, request.form
-    if request.method == "POST":
-        try:
-            line_ops.cancel_order_by_staff(order, reason=form.get("motivo", ""), by=current_user,
-                                           restock=form.get("reponer_stock", "1") == "1")
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            order = _order_or_404(order_id)
-            error, status = exc.message, exc.status
-        else:
-            return _dialog_done(f"Venta #{order_id} cancelada.", "order-changed", order_id)
-    return render_page("frontdesk/cancel.html", "dialog", status=status, order=order, error=error, form=form)
+    def apply(order, form):
+        line_ops.cancel_order_by_staff(order, reason=form.get("motivo", ""), by=current_user,
+                                       restock=form.get("reponer_stock", "1") == "1")
+        return f"Venta #{order.id} cancelada."
+
+    return _order_dialog(order_id, "frontdesk/cancel.html", apply)
 
 
 # --- walk-in / phone booking ---------------------------------------------------------------------------------

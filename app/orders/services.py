@@ -23,7 +23,7 @@ from app.clients.services import create_client, record_event, set_consents
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_document, normalize_email
-from app.core.money import format_clp
+from app.core.money import format_clp, require_positive
 from app.core.phone import normalize_phone
 from app.extensions import db
 from app.orders import policy
@@ -316,8 +316,7 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
         discount = apply_code(order, code, by=by)
         added = discount.amount
     else:
-        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-            raise ValidationError("El monto debe ser un número entero mayor que cero.", field="monto")
+        require_positive(amount)
         if len((reason or "").strip()) < 3:
             raise ValidationError("Indique el motivo (mínimo 3 caracteres).", field="motivo")
         added = amount

@@ -16,7 +16,7 @@ from flask import current_app
 from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
-from app.core.money import format_clp
+from app.core.money import format_clp, require_positive
 from app.core.signing import sign_value, unsign_value
 from app.extensions import db
 from app.payments.models import GiftCard, GiftCardEntry
@@ -88,8 +88,7 @@ def issue_gift_card(
     from app.core.identity import normalize_email
     from app.core.phone import normalize_phone
 
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError("El monto debe ser un número entero mayor que cero.", field="monto")
+    require_positive(amount)
     today = clock.today()
     expires_on = expires_on or today + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
     if expires_on < today:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.core import clock
 from app.core.errors import ValidationError
-from app.core.money import format_clp
+from app.core.money import format_clp, require_positive
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.services import recalculate_order
@@ -70,8 +70,7 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     """
     from app.payments import giftcards
 
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError("El monto debe ser un número entero mayor que cero.", field="monto")
+    require_positive(amount)
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
     if pm is None or not pm.is_active:
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
@@ -165,8 +164,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
 
     if getattr(by, "role", None) not in PRIVILEGED_ROLES:
         raise ValidationError("Solo un gerente puede registrar reembolsos.")
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise ValidationError("El monto debe ser un número entero mayor que cero.", field="monto")
+    require_positive(amount)
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo del reembolso.", field="motivo")
     if amount > order.paid:

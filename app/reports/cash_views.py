@@ -21,9 +21,10 @@ from app.payments.models import CashClose
 from app.reports import cash_exports as exports
 from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
-from app.reports.filters import INVALID_DATE_NOTICE, parse_date_range
+from app.reports.filters import parse_date_range
 from app.reports.views import bp
 from app.web.htmx import render_page, wants_fragment
+from app.web.params import INVALID_DATE_NOTICE, parse_day
 
 PER_PAGE = 50
 DIGITS = re.compile(r"[0-9]{1,18}")
@@ -216,16 +217,6 @@ def cash_daily_reception():
 # --- cierre de caja ----------------------------------------------------------------------------------------------
 
 
-def _parse_day(raw: str | None) -> tuple[date, str | None]:
-    today = clock.today()
-    if not raw:
-        return today, None
-    try:
-        return date.fromisoformat(raw.strip()), None
-    except ValueError:
-        return today, INVALID_DATE_NOTICE
-
-
 def _parse_amount(raw: str | None):
     """'12.345', '$12.345' or '12345' -> 12345; '' -> None; anything else is returned as is (the service says why)."""
     text = (raw or "").strip().replace("$", "").replace(".", "").replace(" ", "")
@@ -251,7 +242,7 @@ def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, v
 @role_required("recepcion", *MANAGERS)
 def cash_close_form():
     source = request.form if request.method == "POST" else request.args
-    day, notice = _parse_day(source.get("fecha"))
+    day, notice = parse_day(source.get("fecha"))
     notices = [notice] if notice else []
     today = clock.today()
     if request.method == "GET":

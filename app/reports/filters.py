@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from app.core import clock
-
-INVALID_DATE_NOTICE = "Fecha inválida, se usó hoy"
+from app.web.params import parse_day
 
 
 @dataclass
@@ -30,21 +29,12 @@ class DateRange:
         return {"fecha_inicio": self.start.isoformat(), "fecha_fin": self.end.isoformat()}
 
 
-def _parse(raw: str | None, default: date) -> tuple[date, bool]:
-    if not raw:
-        return default, False
-    try:
-        return date.fromisoformat(raw.strip()), False
-    except ValueError:
-        return default, True
-
-
 def parse_date_range(args, *, start_key: str = "fecha_inicio", end_key: str = "fecha_fin",
                      default: date | None = None) -> DateRange:
     """Dates `YYYY-MM-DD` (default today, local); unparsable -> today + notice; inverted -> swapped."""
     today = default or clock.today()
-    start, bad_start = _parse(args.get(start_key), today)
-    end, bad_end = _parse(args.get(end_key), today)
+    start, bad_start = parse_day(args.get(start_key), today)
+    end, bad_end = parse_day(args.get(end_key), today)
     if start > end:
         start, end = end, start
-    return DateRange(start, end, INVALID_DATE_NOTICE if bad_start or bad_end else None)
+    return DateRange(start, end, bad_start or bad_end)

@@ -3,7 +3,8 @@ from datetime import UTC, date, datetime
 from werkzeug.datastructures import MultiDict
 
 from app.core.clock import LOCAL_TZ
-from app.reports.filters import INVALID_DATE_NOTICE, parse_date_range
+from app.reports.filters import parse_date_range
+from app.web.params import INVALID_DATE_NOTICE
 
 
 def test_default_is_today_local(freeze_clock):
