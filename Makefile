@@ -44,6 +44,8 @@ bench: dev-install
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
 	$(BIN)/python bench/generate.py --clients 20000 --orders 100000
 	$(BIN)/python bench/run_booking.py
+	$(BIN)/python bench/run_frontdesk.py
+	$(BIN)/python bench/run_reports.py
 
 lint: dev-install
 	$(BIN)/ruff check app tests config.py wsgi.py

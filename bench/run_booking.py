@@ -61,6 +61,15 @@ def start_server(url):
     raise SystemExit("gunicorn did not start")
 
 
+def one_row(url: str, sql: str):
+    """One row of a read-only query against the benchmark database."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(sql)).one()
+    engine.dispose()
+    return row
+
+
 def csrf_token(session, path):
     html = session.get(BASE + path, timeout=10).text
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)

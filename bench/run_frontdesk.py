@@ -1,6 +1,6 @@
-"""Front desk benchmark (issue 5): today board and caja diaria under gunicorn on the generated PostgreSQL data.
+"""Front desk benchmark (issue 5): the today board under gunicorn on the generated PostgreSQL data.
 
-Targets: board p95 ≤ 60 ms; caja diaria for one month p95 ≤ 150 ms (100,000 orders, 8 concurrent clients).
+Target: board p95 ≤ 60 ms (100,000 orders, 8 concurrent clients). Caja diaria: bench/run_reports.py.
 Usage: python bench/generate.py && python bench/run_frontdesk.py [--url …] [--seconds 20]
 """
 
@@ -10,14 +10,14 @@ import argparse
 import json
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_booking import BASE, DEFAULT_URL, OUT, csrf_token, start_server, wrk  # noqa: E402
+from run_booking import BASE, DEFAULT_URL, OUT, csrf_token, one_row, start_server, wrk  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_USER, BENCH_PASSWORD = "bench_gerente", "bench-clave-123"
@@ -48,12 +48,8 @@ def login() -> requests.Session:
 
 
 def busiest_day(url: str) -> tuple[date, int]:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT service_date, count(*) FROM order_service_lines GROUP BY service_date "
-            "ORDER BY count(*) DESC LIMIT 1")).one()
-    engine.dispose()
+    row = one_row(url, "SELECT service_date, count(*) FROM order_service_lines GROUP BY service_date "
+                       "ORDER BY count(*) DESC LIMIT 1")
     return row[0], row[1]
 
 
@@ -70,17 +66,10 @@ def main():
         cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
         board = f"/ventas/recepcion/?fecha={day.isoformat()}"
         assert session.get(BASE + board).status_code == 200
-        month_start = (day.replace(day=1))
-        month_end = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        cash = f"/ventas/caja-diaria/?fecha_inicio={month_start}&fecha_fin={month_end}"
         results = [
             wrk(f"today board ({lines} lines)", board, args.seconds, headers=[f"Cookie: {cookie}"]),
             wrk("today board fragment", board, args.seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"]),
         ]
-        if session.get(BASE + cash).status_code == 200:
-            results.append(wrk("caja diaria (one month)", cash, args.seconds, headers=[f"Cookie: {cookie}"]))
-        else:
-            results.append({"name": "caja diaria (one month)", "skipped": "endpoint not installed"})
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_booking import BASE, DEFAULT_URL, OUT, start_server, summary, wrk  # noqa: E402
+from run_booking import BASE, DEFAULT_URL, OUT, one_row, start_server, summary, wrk  # noqa: E402
 from run_frontdesk import ensure_user, login  # noqa: E402
 
 METHODS = ["efectivo", "tarjeta", "transferencia", "webpay", "flow", "giftcard", "efectivo", "tarjeta"]
@@ -58,12 +58,8 @@ def add_payments(url: str) -> int:
 
 
 def busiest_month(url: str) -> tuple[date, int]:
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT date_trunc('month', paid_at AT TIME ZONE 'America/Santiago')::date, count(*) FROM payments "
-            "GROUP BY 1 ORDER BY 2 DESC LIMIT 1")).one()
-    engine.dispose()
+    row = one_row(url, "SELECT date_trunc('month', paid_at AT TIME ZONE 'America/Santiago')::date, count(*) "
+                       "FROM payments GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
     return row[0], row[1]
 
 

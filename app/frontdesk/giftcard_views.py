@@ -14,30 +14,11 @@ from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
+from app.frontdesk import queries
 from app.frontdesk.views import DESK, bp, parse_int
 from app.payments import giftcards
 from app.payments.models import GiftCard
 from app.web.htmx import render_page
-
-STATUS_FILTERS = {"por_cobrar": "Por cobrar", "cobrado": "Cobrada", "anulada": "Anulada"}
-
-
-def gift_card_list_statement(args) -> sa.Select:
-    stmt = sa.select(GiftCard).order_by(GiftCard.id.desc())
-    status = args.get("estado")
-    if status in STATUS_FILTERS:
-        stmt = stmt.where(GiftCard.status == status)
-    if args.get("vencidas") == "1":
-        stmt = stmt.where(GiftCard.expires_on < clock.today(), GiftCard.status == "por_cobrar")
-    code = giftcards.normalize_code(args.get("codigo"))
-    if code:
-        stmt = stmt.where(GiftCard.code.contains(code, autoescape=True))
-    client = (args.get("cliente") or "").strip()
-    if client:
-        ids = sa.select(Client.id).where(sa.or_(Client.name.ilike(f"%{client}%"), Client.phone.contains(client)))
-        stmt = stmt.where(sa.or_(GiftCard.buyer_client_id.in_(ids), GiftCard.recipient_client_id.in_(ids),
-                                 GiftCard.recipient_name.ilike(f"%{client}%")))
-    return stmt
 
 
 @bp.get("/giftcards/")
@@ -45,11 +26,12 @@ def gift_card_list_statement(args) -> sa.Select:
 def gift_card_list():
     from sqlalchemy.orm import selectinload
 
-    stmt = gift_card_list_statement(request.args).options(selectinload(GiftCard.buyer),
+    stmt = queries.gift_card_list_statement(request.args).options(selectinload(GiftCard.buyer),
                                                           selectinload(GiftCard.recipient))
     page = paginate(db.session, stmt, parse_page(request.args.get("page")), 50)
-    return render_page("frontdesk/giftcards.html", "giftcard_list", page=page, args=request.args,
-                       statuses=STATUS_FILTERS, today=clock.today())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_page("frontdesk/giftcards.html", "giftcard_list", page=page, args=args,
+                       statuses=queries.GIFT_CARD_STATUS_FILTERS, today=clock.today())
 
 
 @bp.route("/giftcards/nueva/", methods=["GET", "POST"])

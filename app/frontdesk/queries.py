@@ -9,8 +9,11 @@ import sqlalchemy as sa
 
 from app.catalog.models import Provider, Service, ServiceCategory
 from app.clients.models import Client, ClientUpdateRequest
+from app.core import clock
 from app.extensions import db
 from app.orders.models import Order, ServiceLine
+from app.payments import giftcards
+from app.payments.models import GiftCard
 
 
 def board_statement(day: date | None = None, *, show_cancelled: bool = False, line_id: int | None = None
@@ -111,3 +114,25 @@ def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
     for sid, pid, name in rows:
         out.setdefault(sid, []).append((pid, name))
     return out
+
+
+GIFT_CARD_STATUS_FILTERS = {"por_cobrar": "Por cobrar", "cobrado": "Cobrada", "anulada": "Anulada"}
+
+
+def gift_card_list_statement(args) -> sa.Select:
+    stmt = sa.select(GiftCard).order_by(GiftCard.id.desc())
+    status = args.get("estado")
+    if status in GIFT_CARD_STATUS_FILTERS:
+        stmt = stmt.where(GiftCard.status == status)
+    if args.get("vencidas") == "1":
+        stmt = stmt.where(GiftCard.expires_on < clock.today(), GiftCard.status == "por_cobrar")
+    code = giftcards.normalize_code(args.get("codigo"))
+    if code:
+        stmt = stmt.where(GiftCard.code.contains(code, autoescape=True))
+    client = (args.get("cliente") or "").strip()
+    if client:
+        ids = sa.select(Client.id).where(sa.or_(Client.name.icontains(client, autoescape=True),
+                                                Client.phone.contains(client, autoescape=True)))
+        stmt = stmt.where(sa.or_(GiftCard.buyer_client_id.in_(ids), GiftCard.recipient_client_id.in_(ids),
+                                 GiftCard.recipient_name.icontains(client, autoescape=True)))
+    return stmt

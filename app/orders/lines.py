@@ -14,7 +14,15 @@ from app.core.money import format_clp
 from app.extensions import db
 from app.orders import policy
 from app.orders.models import ServiceLine
-from app.orders.services import LineRequest, SlotUnavailable, check_line, line_label, lock_services, recalculate_order
+from app.orders.services import (
+    LineRequest,
+    SlotUnavailable,
+    cancel_order,
+    check_line,
+    line_label,
+    lock_services,
+    recalculate_order,
+)
 
 # action -> (allowed from, to, audit event)
 TRANSITIONS = {
@@ -75,27 +83,25 @@ def change_status(line: ServiceLine, action: str, *, by) -> ServiceLine:
 
 def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
     """Cancel one service line (capacity freed at once); the last active line cancels the order."""
-    from app.orders.services import cancel_order
-
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
     if line.status == "cancelada":
         return line
     order = line.order
-    active = [ln for ln in order.service_lines if ln.status != "cancelada" and ln.id != line.id]
-    active_products = [pl for pl in order.product_lines if pl.status == "activa"]
-    if not active and not active_products:
+    last = not any(ln.status != "cancelada" and ln.id != line.id for ln in order.service_lines) and not any(
+        pl.status == "activa" for pl in order.product_lines)
+    if last:
         _check_may_cancel_order(order, by)
-        line.cancel_reason = reason.strip()
+    record_event(order.client, "line_removed",
+                 f"{line_label(line.service.name, line.service_date, line.start_time)}: {reason.strip()}", by=by,
+                 order_id=order.id)
+    if last:  # the last active line: the whole order goes
         cancel_order(order, reason="Sin líneas activas", by=by)
         return line
     line.status = "cancelada"
     line.cancelled_at = clock.now()
     line.cancel_reason = reason.strip()
     recalculate_order(order)
-    record_event(order.client, "line_removed",
-                 f"{line_label(line.service.name, line.service_date, line.start_time)}: {reason.strip()}", by=by,
-                 order_id=order.id)
     return line
 
 
@@ -106,8 +112,6 @@ def _check_may_cancel_order(order, by) -> None:
 
 
 def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
-    from app.orders.services import cancel_order
-
     _check_may_cancel_order(order, by)
     return cancel_order(order, reason=reason, by=by, restock=restock)
 

@@ -67,7 +67,7 @@ class FakeFlowGateway:
 
 
 class _BadSignature(Exception):
-    pass
+    """A request to the fake Flow API whose HMAC signature does not verify (answered like Flow, code 108)."""
 
 
 @bp.errorhandler(_BadSignature)

@@ -30,7 +30,7 @@ LOCKING_ENABLED = True
 
 
 class InsufficientGiftCardBalance(ConflictError):
-    pass
+    """The card's balance is below the amount asked for (409, "Saldo insuficiente: disponible $X.")."""
 
 
 def new_code() -> str:

@@ -145,10 +145,16 @@ def _order_url_builder():
     return lambda order_id: None
 
 
-def _self_url(drop_user: bool, **overrides) -> str:
+def _filter_args(drop_user: bool) -> dict[str, str]:
+    """The report's filters as given (no page, no export), for links that keep them."""
     args = {k: v for k, v in request.args.items() if k not in ("export", "page") and v != ""}
     if drop_user:
         args.pop("usuario", None)
+    return args
+
+
+def _self_url(drop_user: bool, **overrides) -> str:
+    args = _filter_args(drop_user)
     args.update({k: v for k, v in overrides.items() if v is not None})
     return url_for(request.endpoint, **args)
 
@@ -190,7 +196,7 @@ def _cash_report(*, reception: bool):
         "reports/cash_daily.html", "cash_report",
         title=title, rng=rng, notices=notices, methods=methods, method=method, include_voided=include_voided,
         summary=summary, page=page, totals=totals, order_url=_order_url_builder(),
-        page_url=lambda n: _self_url(fixed, page=str(n)), export_url=_self_url(fixed, export="xlsx"),
+        pager_args=_filter_args(fixed), export_url=_self_url(fixed, export="xlsx"),
         action_url=url_for(request.endpoint), **users_ctx,
     )
 

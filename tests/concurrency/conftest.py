@@ -50,3 +50,35 @@ def pg_app(tmp_path, monkeypatch):
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def run_concurrently(app, args, action, outcome_of=lambda exc: None) -> list[str]:
+    """One thread per item of `args`, each with its own app context and session: `action(arg, start)` does its
+    preparation, calls `start()` (a barrier: everybody goes at once) and its write; the harness commits. Returns one
+    outcome per thread: "ok", `outcome_of(exc)` for an expected refusal, else "error: …" (shown by assertions)."""
+    import threading
+
+    barrier = threading.Barrier(len(args))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def worker(arg):
+        with app.app_context():
+            try:
+                action(arg, lambda: barrier.wait(timeout=30))
+                db.session.commit()
+                result = "ok"
+            except Exception as exc:
+                db.session.rollback()
+                result = outcome_of(exc) or f"error: {type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=worker, args=(arg,)) for arg in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return outcomes

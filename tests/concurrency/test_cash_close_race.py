@@ -8,7 +8,6 @@ both off and must produce several closes of one day, proving the test can see a 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from datetime import datetime
 
@@ -25,6 +24,7 @@ from app.orders.models import Order
 from app.payments import cash
 from app.payments.models import CashClose, Payment
 from app.payments.services import ensure_payment_methods
+from tests.concurrency.conftest import run_concurrently
 
 N = 8
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=LOCAL_TZ)
@@ -66,36 +66,20 @@ def race(app, user_ids, monkeypatch) -> tuple[int, list[str]]:
         return lines
 
     monkeypatch.setattr(cash, "expected_by_method", slow_expected)
-    barrier = threading.Barrier(len(user_ids))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def worker(uid):
-        with app.app_context():
-            try:
-                user = db.session.get(User, uid)
-                counted = {ln.code: ln.expected for ln in original(DAY)}
-                db.session.rollback()  # start the close in a fresh transaction, as a request would
-                barrier.wait(timeout=30)
-                cash.close_day(DAY, counted, "cierre", by=user)
-                db.session.commit()
-                result = "ok"
-            except ConflictError as exc:
-                db.session.rollback()
-                result = "conflict" if CONFLICT.match(exc.message) else f"bad message: {exc.message}"
-            except Exception as exc:  # recorded, so the assertion shows it
-                db.session.rollback()
-                result = f"error: {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
+    def close(uid, start):
+        user = db.session.get(User, uid)
+        counted = {ln.code: ln.expected for ln in original(DAY)}
+        db.session.rollback()  # start the close in a fresh transaction, as a request would
+        start()
+        cash.close_day(DAY, counted, "cierre", by=user)
 
-    threads = [threading.Thread(target=worker, args=(uid,)) for uid in user_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    def outcome_of(exc):
+        if isinstance(exc, ConflictError):
+            return "conflict" if CONFLICT.match(exc.message) else f"bad message: {exc.message}"
+        return None
+
+    outcomes = run_concurrently(app, user_ids, close, outcome_of)
     with app.app_context():
         closed = db.session.scalar(sa.select(sa.func.count()).select_from(CashClose).where(
             CashClose.business_date == DAY, CashClose.status == "cerrada"))

@@ -4,7 +4,6 @@ The negative control switches the row lock off and must oversell, proving the te
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.orders import queries
 from app.orders import services as booking
 from app.orders.models import CartHold, Order, ServiceLine
+from tests.concurrency.conftest import run_concurrently
 
 N = 50
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
@@ -53,36 +53,15 @@ def race(app, tokens, monkeypatch) -> tuple[int, list[str]]:
         return ctx
 
     monkeypatch.setattr(booking, "load_slot_context", slow_context)
-    barrier = threading.Barrier(N)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def worker(i, token):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                cart = booking.get_cart(token)
-                booking.checkout_cart(cart, booking.CheckoutData(
-                    telefono=f"+569{60000000 + i:08d}", nombre=f"Cliente {i}", email=f"c{i}@example.com",
-                    metodo_pago="transferencia"))
-                db.session.commit()
-                result = "ok"
-            except booking.SlotUnavailable:
-                db.session.rollback()
-                result = "sin_cupo"
-            except Exception as exc:  # recorded, so the assertion shows it
-                db.session.rollback()
-                result = f"error: {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
+    def checkout(i, start):
+        start()
+        booking.checkout_cart(booking.get_cart(tokens[i]), booking.CheckoutData(
+            telefono=f"+569{60000000 + i:08d}", nombre=f"Cliente {i}", email=f"c{i}@example.com",
+            metodo_pago="transferencia"))
 
-    threads = [threading.Thread(target=worker, args=(i, t)) for i, t in enumerate(tokens)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = run_concurrently(app, range(len(tokens)), checkout, lambda exc: "sin_cupo"
+                                if isinstance(exc, booking.SlotUnavailable) else None)
     with app.app_context():
         orders = db.session.scalar(
             sa.select(sa.func.count(sa.distinct(ServiceLine.order_id))).where(ServiceLine.status != "cancelada"))

@@ -4,7 +4,6 @@ The negative control switches the row lock off and must overdraw, proving the te
 
 from __future__ import annotations
 
-import threading
 import time
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from app.orders.services import recalculate_order
 from app.payments import giftcards
 from app.payments.models import GiftCard, Payment
 from app.payments.services import ensure_payment_methods, record_payment
+from tests.concurrency.conftest import run_concurrently
 
 N = 20
 AMOUNT = 5000
@@ -52,35 +52,13 @@ def race(app, code, order_ids, monkeypatch) -> list[str]:
         return original(card, amount)
 
     monkeypatch.setattr(giftcards, "check_redeemable", slow_check)
-    barrier = threading.Barrier(N)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def worker(order_id):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                order = db.session.get(Order, order_id)
-                record_payment(order, amount=AMOUNT, method="giftcard", gift_card_code=code)
-                db.session.commit()
-                result = "ok"
-            except giftcards.InsufficientGiftCardBalance:
-                db.session.rollback()
-                result = "sin_saldo"
-            except Exception as exc:
-                db.session.rollback()
-                result = f"error: {type(exc).__name__}: {exc}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
+    def redeem(order_id, start):
+        start()
+        record_payment(db.session.get(Order, order_id), amount=AMOUNT, method="giftcard", gift_card_code=code)
 
-    threads = [threading.Thread(target=worker, args=(oid,)) for oid in order_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return outcomes
+    return run_concurrently(app, order_ids, redeem, lambda exc: "sin_saldo"
+                            if isinstance(exc, giftcards.InsufficientGiftCardBalance) else None)
 
 
 def card_state(app, code) -> tuple[int, int]:
