@@ -375,4 +375,4 @@ def _create_walk_in(form):
         payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
     return order, payment
 
-from app.frontdesk import giftcard_views  # noqa: E402,F401  (registers the gift-card routes on bp)
+from app.frontdesk import giftcard_views, order_views  # noqa: E402,F401  (register their routes on bp)
