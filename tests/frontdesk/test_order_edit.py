@@ -3,6 +3,7 @@ edit the order — services and dialogs (full page and HTMX), one transaction ea
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -159,3 +160,17 @@ def test_order_detail_shows_the_new_actions(booking_setup, login, db_session, ma
     for text in ("Agregar servicio", "Agregar producto", 'id="order-edit-link"', "/cantidad/", "/quitar/"):
         assert text in page.text
     assert db_session.scalar(sa.select(sa.func.count()).select_from(ServiceLine)) == 1
+
+
+def test_every_order_dialog_posts_to_a_url_that_accepts_post(booking_setup, login, db_session, make_product):
+    """The payment dialog is shown at …/pagos/nuevo/ (GET only) and must post to …/pagos/ (a browser found it)."""
+    order = place(booking_setup)
+    line = edit.add_product_line(order, product_id=make_product(stock=5).id, quantity=1, by=None)
+    db_session.commit()
+    c = login("gerente")
+    base = f"/ventas/venta_reservas/{order.id}"
+    for url in (f"{base}/pagos/nuevo/", f"{base}/descuentos/", f"{base}/cancelar/", f"{base}/reembolsos/",
+                f"{base}/servicios/", f"{base}/productos/", f"{base}/productos/{line.id}/cantidad/", f"{base}/editar/"):
+        frag = c.get(url, headers=HX)
+        action = re.search(r'hx-post="([^"]+)"', frag.text).group(1)
+        assert c.post(action, data={}, headers=HX).status_code != 405, url
