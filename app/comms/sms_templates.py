@@ -98,8 +98,12 @@ class Preview:
 
 
 def preview(content: str, *, strip_accents: bool = True) -> Preview:
-    """The text with sample data as it would be sent, with length, encoding and segments."""
-    text = fill(content, SAMPLE)
+    """The text with sample data as it would be sent, with length, encoding and segments (unbalanced braces are
+    shown as typed)."""
+    try:
+        text = fill(content, SAMPLE)
+    except ValueError:
+        text = content
     if strip_accents:
         text = strip_sms_accents(text)
     return Preview(text, sms_info(text))
@@ -142,13 +146,14 @@ def save_template(template: SmsTemplate | None, *, name: str, message_type: str,
     if db.session.scalar(clash) is not None:
         raise ConflictError("Ya existe una plantilla con ese nombre para este tipo.")
     if template is None:
-        template = SmsTemplate(created_by_id=getattr(by, "id", None))
+        template = SmsTemplate(created_by_id=getattr(by, "id", None), is_active=False)
         db.session.add(template)
     template.name, template.message_type, template.content = name, message_type, content.strip()
-    template.is_active = bool(is_active)
-    if template.is_active:
+    if is_active:
+        template.is_active = False
         db.session.flush()
-        _deactivate_others(template)
+        _deactivate_others(template)  # before activating: the partial unique index allows one active per type
+    template.is_active = bool(is_active)
     db.session.flush()
     return template
 
