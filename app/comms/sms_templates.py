@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -109,12 +111,31 @@ def preview(content: str, *, strip_accents: bool = True) -> Preview:
     return Preview(text, sms_info(text))
 
 
+_batch_cache: ContextVar[dict | None] = ContextVar("sms_template_cache", default=None)
+
+
+@contextmanager
+def cached_texts():
+    """Within a dispatcher batch, read each type's active template once."""
+    token = _batch_cache.set({})
+    try:
+        yield
+    finally:
+        _batch_cache.reset(token)
+
+
 def active_text(message_type: str) -> str | None:
     """The active template's text for a type, else the seeded default (None if the type has neither)."""
+    cache = _batch_cache.get()
+    if cache is not None and message_type in cache:
+        return cache[message_type]
     content = db.session.scalar(
         sa.select(SmsTemplate.content).where(SmsTemplate.message_type == message_type, SmsTemplate.is_active)
     )
-    return content or DEFAULT_TEXT.get(message_type)
+    text = content or DEFAULT_TEXT.get(message_type)
+    if cache is not None:
+        cache[message_type] = text
+    return text
 
 
 def _deactivate_others(template: SmsTemplate) -> None:
