@@ -125,7 +125,7 @@ def log_list():
                types={t: type_label(t) for t in MESSAGE_TYPES})
     if wants_fragment():
         return render_page("comms/log.html", "log_list", **ctx)
-    return render_page("comms/log.html", stats=_stats(), **ctx)
+    return render_page("comms/log.html", stats=_stats(), fake_outbox=uses_fakes(), **ctx)
 
 
 @bp.get("/<int:log_id>/")
