@@ -104,6 +104,11 @@ def client_messages(client_id: int) -> sa.Select:
             .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
 
 
+def order_messages(order_id: int) -> sa.Select:
+    return (sa.select(CommunicationLog).where(CommunicationLog.order_id == order_id)
+            .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
+
+
 def suppressions(q: str = "") -> sa.Select:
     stmt = sa.select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc())
     if q:

@@ -163,6 +163,9 @@ def test_suppressions_page(login, db_session, data):
     assert ok.status_code == 303
     sup = db_session.scalar(sa.select(Suppression).where(Suppression.destination == client.email))
     assert (sup.reason, sup.client_id, sup.created_by_id) == ("manual", client.id, c.user.id)
+    ev = db_session.scalar(sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id,
+                                                         ConsentEvent.field == "accepts_email"))
+    assert (ev.new_value, ev.source, ev.user_id) == (False, "staff", c.user.id)
     sup_id = sup.id
     assert c.post(f"/ventas/comunicaciones/supresiones/{sup_id}/eliminar/").status_code == 303
     db_session.expire_all()
@@ -220,6 +223,23 @@ def test_client_messages_fragment(login, data):
     assert frag.text.lstrip().startswith('<section id="client-messages"')
     assert frag.text.count("Reenviar") == 2  # the birthday row is marketing: reception cannot resend it
     assert desk.get("/ventas/clientes/999999/mensajes/").status_code == 404
+
+
+def test_order_messages_fragment(login, db_session, data):
+    from app.orders.models import Order
+
+    order = Order(client_id=data["client"].id, origin="recepcion")
+    db_session.add(order)
+    db_session.flush()
+    data["rows"]["staff:a"].order_id = order.id
+    db_session.flush()
+    url = f"/ventas/venta_reservas/{order.id}/mensajes/"
+    desk = login("recepcion")
+    page = desk.get(url)
+    assert page.status_code == 200 and f"Venta #{order.id}" in page.text
+    assert page.text.count('id="client-message-') == 1
+    assert desk.get(url, headers=HX).text.lstrip().startswith('<section id="client-messages"')
+    assert login("marketing").get(url).status_code == 403
 
 
 def test_create_default_sms_templates_cli(app, db_session):
