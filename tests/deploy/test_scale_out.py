@@ -15,6 +15,7 @@ TEST_DATABASE_URL's server, else on 127.0.0.1:5432.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -127,7 +128,7 @@ def stack(tmp_path_factory):
     """Migrated and seeded database (entry point `migrate`, `seed-demo`) shared by two web processes on Redis."""
     tmp = tmp_path_factory.mktemp("scale")
     with fresh_database(tmp) as url:
-        env = base_env(url, tmp)
+        env = base_env(url, tmp, LOG_FORMAT="json")
         entrypoint("migrate", env=env)
         entrypoint("seed-demo", env=env)
         pair = start_pair(env, tmp, "redis", RATELIMIT_STORAGE_URI=REDIS_URI)
@@ -169,6 +170,9 @@ def test_session_csrf_and_signed_links_made_by_one_process_work_on_the_other(sta
         tampered = anonymous.get(proc.url + public.rstrip("/") + "x/", timeout=10)
         assert tampered.status_code == 404
     assert anonymous.get(b.url + "/ventas/venta_reservas/", allow_redirects=False, timeout=10).status_code == 302
+    app_lines = [line for line in a.output().splitlines() if line.startswith("{")]
+    assert app_lines and all(json.loads(line)["level"] for line in app_lines)  # LOG_FORMAT=json: real JSON
+    assert stack["env"]["SECRET_KEY"] not in a.output() + b.output()
 
 
 def failed_logins(procs, attempts: int, ip: str) -> list[int]:
