@@ -104,7 +104,8 @@ class Leader:
 
     def _close(self) -> None:
         if self.conn is not None:
-            try:
+            try:  # invalidate: the DBAPI connection is closed, not returned to the pool still holding the lock
+                self.conn.invalidate()
                 self.conn.close()
             except sa.exc.DBAPIError:
                 pass
