@@ -28,7 +28,7 @@ def test_one_holder_steps_down_when_its_connection_dies_and_another_takes_over(p
         assert first.acquire() is True and second.acquire() is False  # retries change nothing
         (pid,) = holders(observer)
         with observer.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})  # the holder's link dies
+            conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})  # the link dies
         assert first.acquire() is False  # steps down instead of crashing the scheduler
         assert second.acquire() is True and len(holders(observer)) == 1
         assert first.acquire() is False
