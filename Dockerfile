@@ -30,7 +30,8 @@ COPY --chown=10001:10001 config.py wsgi.py docker-entrypoint.sh ./
 RUN chmod 0755 /app/docker-entrypoint.sh
 USER 10001
 EXPOSE 8000
+# Host: localhost, so the check passes TRUSTED_HOSTS (operators add localhost, as the chart does)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"
+    CMD python -c "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), headers={'Host': 'localhost'}), timeout=4)"
 ENTRYPOINT ["/app/docker-entrypoint.sh"]
 CMD ["web"]

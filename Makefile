@@ -37,6 +37,7 @@ e2e-deps:
 
 ## make test: every test; PostgreSQL when TEST_DATABASE_URL is set, else SQLite. Exit 5 (no tests) fails too.
 test: dev-install e2e-deps
+	PYTHON=$(BIN)/python scripts/chart-check.sh
 	$(BIN)/python -m pytest
 
 ## make bench: data generator + booking benchmark on the local PostgreSQL (needs wrk: apt-get install wrk).

@@ -59,13 +59,10 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 
 def _init_logging(app: Flask) -> None:
+    from app.core.logs import configure
+
     level = getattr(logging, app.config["LOG_LEVEL"], logging.INFO)
-    if app.config["LOG_FORMAT"] == "json":
-        fmt = '{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "message": "%(message)s"}'
-    else:
-        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format=fmt)
+    configure(level, app.config["LOG_FORMAT"])
     app.logger.setLevel(level)
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +21,9 @@ from flask import Flask
 from app.extensions import db
 
 log = logging.getLogger(__name__)
-LEADER_LOCK_KEY = 4242001  # pg_advisory_lock key shared by every scheduler process (communications.md §9)
+LEADER_LOCK_KEY = 4242001  # pg_try_advisory_lock key shared by every scheduler process (communications.md §9)
 HEARTBEAT_FILE = os.environ.get("SCHEDULER_HEARTBEAT_FILE", "/tmp/scheduler-heartbeat")
+TICK_SECONDS = float(os.environ.get("SCHEDULER_TICK_SECONDS", "30"))  # lock retry and heartbeat period
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class Job:
     func: Callable[[], str]
     trigger: str
     trigger_args: dict
+    misfire_grace_time: int = 300  # seconds; 6 h (21600) for daily/monthly jobs
 
 
 def job_list() -> list[Job]:
@@ -61,27 +66,55 @@ def run_job(app: Flask, job: Job) -> str | None:
 
 
 class Leader:
-    """Holds a session-level PostgreSQL advisory lock on a dedicated connection (no-op on SQLite)."""
+    """Holds a session-level PostgreSQL advisory lock on a dedicated connection (no-op on SQLite).
+
+    `acquire()` is called before every job and every tick of `flask scheduler run`: the holder checks that its
+    connection is alive, the others try the lock again, so another process takes over if the holder dies. A lost
+    connection means the lock is lost too (the server released it): the process steps down and retries later.
+    """
 
     def __init__(self, app: Flask):
         self.app = app
         self.conn = None
+        self.held = False
+        self._mutex = threading.Lock()  # job threads and the main loop share the one connection
 
     def acquire(self) -> bool:
-        with self.app.app_context():
+        with self._mutex, self.app.app_context():
             engine = db.engine
             if engine.dialect.name != "postgresql":
                 return True
-            if self.conn is None:
-                self.conn = engine.connect()
-            got = self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar()
-            self.conn.commit()
-            return bool(got)
+            was_held = self.held
+            try:
+                if self.conn is None:
+                    self.conn = engine.connect()
+                if self.held:
+                    self.conn.execute(sa.text("SELECT 1"))
+                else:
+                    self.held = bool(self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                                                       {"k": LEADER_LOCK_KEY}).scalar())
+                self.conn.commit()
+            except sa.exc.DBAPIError:
+                log.warning("scheduler: conexión del bloqueo de líder perdida; se reintentará")
+                self._close()
+            if self.held != was_held:
+                log.info("scheduler: %s", "este proceso es el líder y ejecuta las tareas" if self.held
+                         else "este proceso dejó de ser el líder")
+            return self.held
 
     def release(self) -> None:
+        with self._mutex:
+            self._close()
+
+    def _close(self) -> None:
         if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+            try:  # invalidate: the DBAPI connection is closed, not returned to the pool still holding the lock
+                self.conn.invalidate()
+                self.conn.close()
+            except sa.exc.DBAPIError:
+                pass
+        self.conn = None
+        self.held = False
 
 
 def build_scheduler(app: Flask, leader: Leader | None = None):
@@ -99,8 +132,8 @@ def build_scheduler(app: Flask, leader: Leader | None = None):
         return run
 
     for job in job_list():
-        scheduler.add_job(guarded(job), job.trigger, id=job.id, coalesce=True, max_instances=1,
-                          replace_existing=True, **job.trigger_args)
+        scheduler.add_job(guarded(job), job.trigger, id=job.id, name=job.id, coalesce=True, max_instances=1,
+                          misfire_grace_time=job.misfire_grace_time, replace_existing=True, **job.trigger_args)
     return scheduler
 
 
@@ -128,15 +161,21 @@ def register_scheduler_cli(app: Flask) -> None:
     @group.command("run")
     def run_cmd():
         """Run the scheduler in the foreground (one per deployment; the advisory lock guards against two)."""
-        scheduler = build_scheduler(app)
+        leader = Leader(app)
+        scheduler = build_scheduler(app, leader)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # docker stop / pod deletion: finish running jobs
         scheduler.start()
         click.echo(f"Scheduler iniciado con {len(scheduler.get_jobs())} tareas.")
+        if not leader.acquire():
+            log.info("scheduler en espera: otro proceso tiene el bloqueo de líder")
         try:
             while True:
                 _heartbeat()
-                time.sleep(30)
+                time.sleep(TICK_SECONDS)
+                leader.acquire()
         except (KeyboardInterrupt, SystemExit):
             scheduler.shutdown()
+            leader.release()
 
     @group.command("list")
     def list_cmd():

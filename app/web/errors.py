@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +39,8 @@ def error_response(status: int, message: str | None = None):
         if status >= 500:
             body["request_id"] = g.get("request_id", "")
         return make_response(jsonify(body), status)
+    if request_ctx.url_adapter is None:  # Host not in TRUSTED_HOSTS: no URL can be built, so no page either
+        return make_response(message, status, {"Content-Type": "text/plain; charset=utf-8"})
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
     return make_response(
         render_template(template, status=status, message=message, request_id=g.get("request_id", "")), status

@@ -71,21 +71,50 @@ def test_dockerfile_shape():
 
 
 def test_compose_has_one_scheduler_and_the_dependency_order():
+    import yaml
+
     text = (ROOT / "docker-compose.yml").read_text()
-    services = re.findall(r"^  ([a-z-]+):$", text.split("\nvolumes:")[0], re.M)
-    assert services == ["db", "migrate", "web", "scheduler"]
-    assert text.count("service_completed_successfully") == 2
-    assert "condition: service_healthy" in text and "pg_isready" in text
+    services = yaml.safe_load(text)["services"]
+    assert list(services) == ["db", "migrate", "web", "scheduler"]
+    assert services["db"]["image"] == "postgres:16-alpine" and "pg_isready" in str(services["db"]["healthcheck"])
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert services["migrate"]["restart"] == "no" and services["migrate"]["command"] == ["migrate"]
+    for name in ("web", "scheduler"):
+        service = services[name]
+        assert service["command"] == [name]
+        assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert service["read_only"] is True and service["tmpfs"] == ["/tmp"] and service["image"] == "aremko:local"
+        assert service["environment"]["SCHEDULER_ENABLED"] == "false"
+        assert "healthcheck" in service
+        assert "deploy" not in service and "scale" not in service  # exactly one of each
+    assert services["web"]["ports"] == ["8000:8000"] and services["web"]["volumes"] == ["media:/data/media"]
+    assert "/healthz" in str(services["web"]["healthcheck"]["test"])
+    assert "/tmp/scheduler-heartbeat" in str(services["scheduler"]["healthcheck"]["test"])
     assert "replicas" not in text
+
+
+SPEC_VARIABLES = """APP_ENV SECRET_KEY DATABASE_URL DB_POOL_SIZE DB_MAX_OVERFLOW PUBLIC_BASE_URL TRUSTED_HOSTS
+PROXY_FIX_X_FOR PROXY_FIX_X_PROTO SESSION_COOKIE_SECURE SESSION_LIFETIME_HOURS LOG_LEVEL LOG_FORMAT MEDIA_ROOT
+IMPORT_DIR
+RATELIMIT_ENABLED RATELIMIT_STORAGE_URI CORS_ALLOWED_ORIGINS SCHEDULER_ENABLED PORT WEB_CONCURRENCY GUNICORN_THREADS
+GUNICORN_TIMEOUT ADMIN_USERNAME ADMIN_EMAIL ADMIN_PASSWORD DEMO_PASSWORD BUSINESS_NAME BUSINESS_EMAIL
+BUSINESS_WHATSAPP BUSINESS_ADDRESS BUSINESS_WEBSITE BANK_TRANSFER_INSTRUCTIONS NEWSLETTER_VIP_BODY TERMS_TEXT
+PRIVACY_TEXT SURVEY_PUBLIC_BASE_URL TRIPADVISOR_URL REPORT_EMAIL_RECIPIENTS COMMUNICATION_SMS_ENABLED
+COMMUNICATION_EMAIL_ENABLED SMS_BACKEND EMAIL_BACKEND REDVOISS_API_URL REDVOISS_USERNAME REDVOISS_PASSWORD
+SMS_INBOUND_TOKEN EMAIL_HOST EMAIL_PORT EMAIL_USE_TLS EMAIL_HOST_USER EMAIL_HOST_PASSWORD DEFAULT_FROM_EMAIL
+VENTAS_FROM_EMAIL FLOW_MODE FLOW_API_KEY FLOW_SECRET_KEY FLOW_CREATE_API_URL FLOW_STATUS_API_URL
+FLOW_CONFIRMATION_URL FLOW_RETURN_URL AUTOMATION_API_KEY AI_FEATURES_ENABLED AI_LLM_BACKEND DEEPSEEK_API_KEY AI_MODEL
+AI_DATABASE_URL AI_SQL_ROW_LIMIT AI_MAX_TOKENS AI_QUERY_TIMEOUT_SECONDS AI_DAILY_COST_LIMIT_CLP
+AI_USER_DAILY_COST_LIMIT_CLP AI_PRICE_INPUT_CLP_PER_1K_TOKENS AI_PRICE_OUTPUT_CLP_PER_1K_TOKENS AI_ALLOWED_ROLES
+AI_LOG_RETENTION_DAYS""".split()  # deployment.md §2, every row
 
 
 def test_env_example_lists_every_variable_without_secrets():
     env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
                if line and not line.startswith("#"))
-    for key in ("SECRET_KEY", "DATABASE_URL", "FLOW_MODE", "SMS_BACKEND", "EMAIL_BACKEND", "AUTOMATION_API_KEY",
-                "RATELIMIT_STORAGE_URI", "WEB_CONCURRENCY", "REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD"):
-        assert key in env
+    assert set(SPEC_VARIABLES) <= set(env), set(SPEC_VARIABLES) - set(env)
     assert env["APP_ENV"] == "production" and env["FLOW_MODE"] == "fake"
+    assert env["SMS_BACKEND"] == "console" and env["EMAIL_BACKEND"] == "console" and env["SCHEDULER_ENABLED"] == "false"
     for key in ("REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD", "FLOW_SECRET_KEY", "AUTOMATION_API_KEY",
                 "DEEPSEEK_API_KEY", "ADMIN_PASSWORD"):
         assert env[key] == ""
