@@ -26,6 +26,12 @@ HUB_LINKS = [
     ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Reportes", "Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
+    ("Reportes", "Productos vendidos", "reports.products_sold", {"gerente", "admin"}),
+    ("Reportes", "Auditoría de movimientos", "reports.audit_log", {"gerente", "admin"}),
+    ("Clientes y CRM", "Exportar clientes", "clients.client_export", {"marketing", "gerente", "admin"}),
+    ("Clientes y CRM", "Importar clientes", "clients.client_import", {"gerente", "admin"}),
+    ("Clientes y CRM", "Clientes duplicados", "clients.client_duplicates", {"gerente", "admin"}),
 ]
 
 
