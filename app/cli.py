@@ -15,9 +15,11 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.clients.cli import register_client_cli
     from app.scheduler import register_scheduler_cli
 
     register_scheduler_cli(app)
+    register_client_cli(app)
 
     @app.cli.command("create-user")
     @click.argument("username", required=False)
