@@ -53,6 +53,8 @@ STAFF_NAV = [
     ("Panel", "staff.dashboard", {"recepcion", "marketing", "gerente", "admin"}),
     ("Recepción", "frontdesk.board", {"recepcion", "gerente", "admin"}),
     ("Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
 ]
 
 

@@ -42,6 +42,7 @@ def seed_e2e_data() -> None:
                 category=masajes, slot_grid=grid),
     ])
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
+    create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerencia Demo")
     from app.payments.services import ensure_payment_methods
 
     ensure_payment_methods()
