@@ -67,7 +67,7 @@ def export_all_lines(url: str) -> dict:
     args = {"fecha_inicio": first.isoformat(), "fecha_fin": last.isoformat(), "incluir_canceladas": "1"}
     with app.test_request_context("/ventas/servicios-vendidos/", query_string=args):
         f = parse_service_filters(args_from(args))
-        totals = db.session.execute(sold_queries.services_sold_totals_select(f)).one()
+        totals = sold_queries.services_sold_summary(db.session, f).totals
         before = rss_kb()
         t0 = time.perf_counter()
         sheets = sold_exports.service_sheets(db.session, f, filter_labels=[("Desde", f.dates.start)], totals=totals)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -81,23 +82,34 @@ def services_sold_select(f: ServiceSoldFilters) -> sa.Select:
     )
 
 
-def services_sold_totals_select(f: ServiceSoldFilters) -> sa.Select:
-    """n lines, Σ people, Σ amount over every filtered line."""
-    return (sa.select(sa.func.count(ServiceLine.id).label("n"), _clp_sum(ServiceLine.people).label("people"),
-                      _clp_sum(ServiceLine.subtotal).label("amount"))
-            .select_from(ServiceLine).join(Service, Service.id == ServiceLine.service_id)
-            .where(*service_sold_conditions(f)))
-
-
 def services_sold_by_day_select(f: ServiceSoldFilters) -> sa.Select:
-    """Σ amount per (service date, category) — the chart's data, at most days × categories rows."""
+    """Per (service date, category): lines, Σ people, Σ amount — the chart's data and, summed, the footer; one
+    statement over the filtered lines (at most days × categories rows)."""
     category = sa.func.coalesce(ServiceCategory.name, NO_CATEGORY).label("category")
-    return (sa.select(ServiceLine.service_date.label("day"), category,
-                      _clp_sum(ServiceLine.subtotal).label("amount"))
+    return (sa.select(ServiceLine.service_date.label("day"), category, sa.func.count(ServiceLine.id).label("n"),
+                      _clp_sum(ServiceLine.people).label("people"), _clp_sum(ServiceLine.subtotal).label("amount"))
             .select_from(ServiceLine).join(Service, Service.id == ServiceLine.service_id)
             .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
             .where(*service_sold_conditions(f))
             .group_by(ServiceLine.service_date, category).order_by(ServiceLine.service_date, category))
+
+
+@dataclass
+class ServiceSoldSummary:
+    groups: list  # rows of services_sold_by_day_select
+
+    @property
+    def totals(self) -> SimpleNamespace:
+        """Footer over every filtered line: n lines, Σ people, Σ amount."""
+        return SimpleNamespace(n=sum(int(g.n) for g in self.groups), people=sum(int(g.people) for g in self.groups),
+                               amount=sum(int(g.amount) for g in self.groups))
+
+    def chart(self, dates: DateRange) -> dict:
+        return chart_config([(g.day, g.category, g.amount) for g in self.groups], dates)
+
+
+def services_sold_summary(session, f: ServiceSoldFilters) -> ServiceSoldSummary:
+    return ServiceSoldSummary(list(session.execute(services_sold_by_day_select(f))))
 
 
 def chart_config(rows, dates: DateRange) -> dict:

@@ -65,14 +65,15 @@ def _service_labels(f: q.ServiceSoldFilters, categories: dict, services: dict, p
 @role_required(*MANAGERS)
 def services_sold():
     f = parse_service_filters(request.args)
-    totals = db.session.execute(q.services_sold_totals_select(f)).one()
+    summary = q.services_sold_summary(db.session, f)
+    totals = summary.totals
     if _wants_export():
         categories, services, providers = _choices(q.service_filter_choices())
         sheets = exports.service_sheets(db.session, f, totals=totals,
                                         filter_labels=_service_labels(f, categories, services, providers))
         return xlsx_download(export_filename("Servicios_Vendidos"), sheets)
     page = _page(q.services_sold_select(f), totals.n, scalars=False)
-    chart = q.chart_config(db.session.execute(q.services_sold_by_day_select(f)).all(), f.dates)
+    chart = summary.chart(f.dates)
     categories, services, providers = ({}, {}, {}) if wants_fragment() else _choices(q.service_filter_choices())
     return render_page(
         "reports/services_sold.html", "services_sold", filters=f, page=page, totals=totals, chart=chart,
