@@ -7,6 +7,7 @@ message log), both `ignore missing`.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
@@ -211,8 +212,6 @@ def client_import_discard(import_id: int):
 @bp.get("/clientes/duplicados/")
 @role_required(*MANAGERS)
 def client_duplicates():
-    import sqlalchemy as sa
-
     email_stmt, doc_stmt = q.duplicate_groups_select()
     groups = []
     for label, column, stmt in (("E-mail", Client.email, email_stmt), ("Documento", Client.document_id, doc_stmt)):
@@ -235,8 +234,6 @@ def _merge_ids(raw: str | None) -> list[int]:
 
 
 def _merge_page(ids: list[int], *, error: str | None = None, status: int = 200):
-    import sqlalchemy as sa
-
     from app.clients.models import ClientEvent
     from app.orders.models import Order
     from app.payments.models import GiftCard
@@ -271,7 +268,7 @@ def client_merge_confirm():
     survivor_id = int(survivor_raw) if survivor_raw.isdigit() and int(survivor_raw) in ids else None
     if survivor_id is None or len(ids) < 2:
         return _merge_page(ids, error="Elija el cliente que se conserva.", status=422)
-    clients = {c.id: c for c in db.session.query(Client).filter(Client.id.in_(ids))}
+    clients = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}
     if len(clients) != len(ids):
         return _merge_page(ids, error="Alguno de los clientes ya no existe.", status=422)
     try:
