@@ -97,6 +97,7 @@ def _init_login(app: Flask, login_manager) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.clients.views import bp as clients_bp
     from app.frontdesk.views import bp as frontdesk_bp
     from app.payments.fake_flow import bp as fake_flow_bp
     from app.payments.views import bp as payments_bp
@@ -113,3 +114,4 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
                comms_views.api_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(clients_bp)

@@ -15,12 +15,14 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from app.clients.cli import register_client_cli
     from app.scheduler import register_scheduler_cli
 
     register_scheduler_cli(app)
     from app.comms.cli import register_comms_cli
 
     register_comms_cli(app)
+    register_client_cli(app)
 
     @app.cli.command("create-user")
     @click.argument("username", required=False)

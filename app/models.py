@@ -17,6 +17,8 @@ from app.catalog.models import (  # noqa: F401
 from app.clients.models import (  # noqa: F401
     Client,
     ClientEvent,
+    ClientImport,
+    ClientMerge,
     ClientPreferences,
     ClientUpdateRequest,
     ConsentEvent,

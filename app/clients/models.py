@@ -221,3 +221,40 @@ class ClientUpdateRequest(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class ClientImport(db.Model):
+    """An uploaded client .xlsx: previewed, then applied or discarded (spec crm.md §7)."""
+
+    __tablename__ = "client_imports"
+    __table_args__ = (enum_check("status", ("preview", "aplicado", "descartado")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(80))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(sa.String(10), default="preview")
+    marketing_consent: Mapped[bool] = mapped_column(default=False)
+    n_rows: Mapped[int] = mapped_column(default=0)
+    n_new: Mapped[int] = mapped_column(default=0)
+    n_updated: Mapped[int] = mapped_column(default=0)
+    n_unchanged: Mapped[int] = mapped_column(default=0)
+    n_errors: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ClientMerge(db.Model):
+    """One duplicate merged into a survivor: what the duplicate was and what moved (spec crm.md §8)."""
+
+    __tablename__ = "client_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True)
+    merged_client_id: Mapped[int] = mapped_column(index=True)  # the deleted duplicate's id (no FK)
+    snapshot: Mapped[dict] = mapped_column(sa.JSON)
+    moved: Mapped[dict] = mapped_column(sa.JSON)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    by_label: Mapped[str] = mapped_column(sa.String(150))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 import sqlalchemy as sa
 
 from app.catalog.models import Provider, Service, ServiceCategory
 from app.clients.models import Client, ClientUpdateRequest
+from app.clients.queries import search_condition
 from app.core import clock
 from app.extensions import db
 from app.orders.models import Order, ServiceLine
@@ -73,29 +73,12 @@ def board_counters(day: date) -> dict:
             "actualizaciones": row[4], "reembolsos": row[5]}
 
 
-def _fold(text: str) -> str:
-    """Lower-case without accents (for accent-insensitive matching)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
-
-
-def _accentless(column):
-    expr = column
-    for accented, plain in zip("ÁÉÍÓÚÜÑáéíóúüñ", "aeiouunaeiouun", strict=True):  # SQLite's lower() is ASCII-only
-        expr = sa.func.replace(expr, accented, plain)
-    return sa.func.lower(expr)
-
-
 def search_clients(q: str, limit: int = 10) -> list[Client]:
     """Phone prefix (normalised digits) or name/e-mail contains, case- and accent-insensitive; 10 results."""
     text = (q or "").strip()
     if len(text) < 3:
         return []
-    digits = "".join(ch for ch in text if ch.isdigit())
-    conditions = [_accentless(Client.name).contains(_fold(text), autoescape=True),
-                  sa.func.lower(Client.email).contains(text.lower(), autoescape=True)]
-    if len(digits) >= 3:
-        conditions.append(Client.phone.contains(digits, autoescape=True))
-    return list(db.session.scalars(sa.select(Client).where(sa.or_(*conditions)).order_by(Client.name)
+    return list(db.session.scalars(sa.select(Client).where(search_condition(text)).order_by(Client.name)
                                    .limit(limit)))
 
 

@@ -46,13 +46,13 @@ def _wants_export() -> bool:
     return request.args.get("export") in EXPORT_VALUES
 
 
-def _page(stmt, total: int, *, scalars: bool) -> Page:
+def _page(stmt, total: int, *, scalars: bool, per_page: int = PER_PAGE) -> Page:
     """One page of `stmt`; the row count comes from the totals statement (no separate COUNT)."""
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    pages = max((total + per_page - 1) // per_page, 1)
     number = min(parse_page(request.args.get("page")), pages)
-    result = db.session.execute(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE))
+    result = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page))
     items = list(result.scalars()) if scalars else list(result)
-    return Page(items=items, page=number, per_page=PER_PAGE, total=total)
+    return Page(items=items, page=number, per_page=per_page, total=total)
 
 
 def _get_or_404(entity_id: int, loader):

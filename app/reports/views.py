@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/ventas")
 
-from app.reports import cash_views, sales_views  # noqa: E402,F401
+from app.reports import cash_views, sales_views, sold_views  # noqa: E402,F401

@@ -28,6 +28,12 @@ HUB_LINKS = [
     ("Comunicaciones", "Plantillas SMS", "comms.template_list", {"marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Reportes", "Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
+    ("Reportes", "Productos vendidos", "reports.products_sold", {"gerente", "admin"}),
+    ("Reportes", "Auditoría de movimientos", "reports.audit_log", {"gerente", "admin"}),
+    ("Clientes y CRM", "Exportar clientes", "clients.client_export", {"marketing", "gerente", "admin"}),
+    ("Clientes y CRM", "Importar clientes", "clients.client_import", {"gerente", "admin"}),
+    ("Clientes y CRM", "Clientes duplicados", "clients.client_duplicates", {"gerente", "admin"}),
 ]
 
 
@@ -49,6 +55,8 @@ STAFF_NAV = [
     ("Panel", "staff.dashboard", {"recepcion", "marketing", "gerente", "admin"}),
     ("Recepción", "frontdesk.board", {"recepcion", "gerente", "admin"}),
     ("Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
 ]
 
 

@@ -36,3 +36,14 @@ def hx_trigger(response: Response, event: str, detail: dict | None = None) -> Re
     events[event] = detail
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
+
+
+def see_other(target: str) -> Response:
+    """After a successful POST: 204 + HX-Redirect for HTMX fragment requests, else 303 See Other."""
+    from flask import redirect
+
+    if wants_fragment():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)

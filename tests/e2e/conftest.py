@@ -47,6 +47,7 @@ def seed_e2e_data() -> None:
                 service_type="tina", category=tinas, slot_grid=every_day, is_published=False),
     ])
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
+    create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerencia Demo")
     from app.payments.services import ensure_payment_methods
 
     ensure_payment_methods()
