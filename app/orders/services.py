@@ -555,6 +555,9 @@ def place_order(
         cart.converted_at = now
         cart.discount_code = None
     db.session.flush()
+    from app.automations.events import on_order_placed
+
+    on_order_placed(order, by=by)
     return order
 
 
