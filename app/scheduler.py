@@ -28,15 +28,26 @@ class Job:
     func: Callable[[], str]
     trigger: str
     trigger_args: dict
+    misfire_grace_time: int = 300  # seconds; DAILY_GRACE for daily/monthly jobs (communications.md §9)
+
+
+DAILY_GRACE = 6 * 3600  # a 09:30 restart still runs the 09:00 job
 
 
 def job_list() -> list[Job]:
+    from app.automations import jobs as automation_jobs
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("booking_reminders", automation_jobs.booking_reminders, "cron", {"minute": 0}),
+        Job("reactivation", automation_jobs.reactivation, "cron", {"hour": 9, "minute": 0}, DAILY_GRACE),
+        Job("birthday_messages", automation_jobs.birthday_messages, "cron", {"hour": 10, "minute": 0}, DAILY_GRACE),
+        Job("satisfaction_surveys", automation_jobs.satisfaction_surveys, "cron", {"hour": 11, "minute": 0},
+            DAILY_GRACE),
+        Job("vip_newsletter", automation_jobs.vip_newsletter, "cron", {"day": 1, "hour": 9, "minute": 0}, DAILY_GRACE),
     ]
 
 
@@ -96,7 +107,7 @@ def build_scheduler(app: Flask, leader: Leader | None = None):
 
     for job in job_list():
         scheduler.add_job(guarded(job), job.trigger, id=job.id, coalesce=True, max_instances=1,
-                          replace_existing=True, **job.trigger_args)
+                          misfire_grace_time=job.misfire_grace_time, replace_existing=True, **job.trigger_args)
     return scheduler
 
 

@@ -4,5 +4,8 @@ lives in `app.comms`."""
 
 
 def init_app(app) -> None:
-    """Register the renderers, relevance checks and pre-send hooks with the comms registries."""
+    """Register the renderers, relevance checks and pre-send hooks with the comms registries, and the CLI."""
     from app.automations import hooks, renderers  # noqa: F401  (registration on import)
+    from app.automations.cli import register_cli
+
+    register_cli(app)

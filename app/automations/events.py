@@ -127,13 +127,16 @@ def on_gift_card_issued(card, *, by=None) -> None:
 
 def resend_confirmation(order, *, by) -> int:
     """"Reenviar confirmación": a new PENDING confirmation row per channel, key `<key>:resend:<n>`; returns how
-    many rows were queued. The order's current data is rendered at dispatch."""
+    many rows were queued. The order's current data is rendered at dispatch. ConflictError on a cancelled order."""
+    from app.core.errors import ConflictError
+
+    if order.is_cancelled:
+        raise ConflictError("La venta está cancelada: no se puede reenviar la confirmación.")
     queued = 0
     for channel in CHANNELS:
         base = order_key(order.id, CONFIRMATION, channel)
         n = db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog).where(
             CommunicationLog.idempotency_key.like(base + ":resend:%"))) + 1
         queued += enqueue(message_type=CONFIRMATION, channel=channel, idempotency_key=f"{base}:resend:{n}",
-                          client_id=order.client_id, order_id=order.id, expires_at=first_start(order),
-                          triggered_by=trigger_of(by), created_by=by)
+                          client_id=order.client_id, order_id=order.id, triggered_by=trigger_of(by), created_by=by)
     return queued

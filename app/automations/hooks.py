@@ -1,6 +1,7 @@
 """What the dispatcher asks the automations at send time (registered on `app.comms.hooks`):
 
-- relevance (§5 row 0): a row about an order that no longer applies is BLOCKED `order_cancelled` / `stale`;
+- relevance (§5 row 0): a reminder whose day no longer has an active line, or a reschedule notice of a line since
+  cancelled, is BLOCKED `stale` (cancelled orders and unpaid receipts are the dispatcher's built-in checks);
 - pre-send (§4.5, §4.6): the birthday discount code and the reactivation gift card, created only when the row is
   really sent (blocked or deferred rows never create them) and reused on a retry.
 """
@@ -17,22 +18,14 @@ from flask import current_app
 from app.comms.hooks import register_pre_send, register_relevance
 from app.core import clock
 from app.extensions import db
-from app.orders.models import DiscountCode, Order, ServiceLine
+from app.orders.models import DiscountCode, ServiceLine
 
-ORDER_TYPES = ("BOOKING_CONFIRMATION", "BOOKING_REMINDER", "PAYMENT_CONFIRMATION", "BOOKING_RESCHEDULED",
-               "SATISFACTION_SURVEY")
 CODE_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def key_part(log, index: int) -> str:
     """A field of the row's idempotency key (`order:<id>:BOOKING_REMINDER:<YYYY-MM-DD>:<ch>` → index 3 = date)."""
     return log.idempotency_key.split(":")[index]
-
-
-@register_relevance(*ORDER_TYPES)
-def order_cancelled(log) -> str | None:
-    order = db.session.get(Order, log.order_id) if log.order_id else None
-    return "order_cancelled" if order is not None and order.is_cancelled else None
 
 
 @register_relevance("BOOKING_REMINDER")
@@ -42,12 +35,6 @@ def reminder_stale(log) -> str | None:
     still = db.session.scalar(sa.select(sa.exists().where(
         ServiceLine.order_id == log.order_id, ServiceLine.service_date == day, ServiceLine.status == "pendiente")))
     return None if still else "stale"
-
-
-@register_relevance("PAYMENT_CONFIRMATION")
-def payment_stale(log) -> str | None:
-    order = db.session.get(Order, log.order_id)
-    return None if order is not None and order.payment_status == "pagado" else "stale"
 
 
 @register_relevance("BOOKING_RESCHEDULED")
