@@ -28,9 +28,18 @@ def key_part(log, index: int) -> str:
     return log.idempotency_key.split(":")[index]
 
 
+def is_automation_key(log) -> bool:
+    """The row's key has the shape the automations give it (§3): `<scope>:<id>:<MESSAGE_TYPE>:…`. Rows of the same
+    type queued by hand with a free-form key get no code, card or relevance check of ours."""
+    parts = log.idempotency_key.split(":")
+    return len(parts) >= 4 and parts[1].isdigit() and parts[2] == log.message_type
+
+
 @register_relevance("BOOKING_REMINDER")
 def reminder_stale(log) -> str | None:
     """The day's lines were moved or cancelled since the reminder was queued."""
+    if not is_automation_key(log):
+        return None
     day = date.fromisoformat(key_part(log, 3))
     still = db.session.scalar(sa.select(sa.exists().where(
         ServiceLine.order_id == log.order_id, ServiceLine.service_date == day, ServiceLine.status == "pendiente")))
@@ -39,6 +48,8 @@ def reminder_stale(log) -> str | None:
 
 @register_relevance("BOOKING_RESCHEDULED")
 def reschedule_stale(log) -> str | None:
+    if not is_automation_key(log):
+        return None
     line = db.session.get(ServiceLine, int(key_part(log, 1)))
     return None if line is not None and line.status != "cancelada" else "stale"
 
@@ -52,6 +63,8 @@ def birthday_code_key(log) -> str:
 
 
 def birthday_code(log) -> DiscountCode | None:
+    if not is_automation_key(log):
+        return None
     return db.session.scalar(sa.select(DiscountCode).where(DiscountCode.client_id == log.client_id,
                                                            DiscountCode.description == birthday_code_key(log)))
 
@@ -61,7 +74,7 @@ def create_birthday_code(log) -> None:
     """BIRTHDAY_DISCOUNT_PERCENT > 0: a personal code `CUMPLE` + 6 random A–Z0–9, that %, max_uses 1, valid until
     today + BIRTHDAY_DISCOUNT_VALID_DAYS; flushes. 0 % → nothing (plain greeting)."""
     percent = int(current_app.config["BIRTHDAY_DISCOUNT_PERCENT"])
-    if percent <= 0 or birthday_code(log) is not None:
+    if percent <= 0 or not is_automation_key(log) or birthday_code(log) is not None:
         return
     code = _new_code()
     while db.session.scalar(sa.select(sa.exists().where(DiscountCode.code == code))):
@@ -93,6 +106,8 @@ def issue_reactivation_card(log) -> None:
     from app.auth.services import ensure_system_user
     from app.payments.giftcards import issue_gift_card
 
+    if not is_automation_key(log):
+        return
     cfg = current_app.config
     card = issue_gift_card(
         amount=int(cfg["REACTIVATION_GIFTCARD_AMOUNT"]), by=ensure_system_user(), origin="reactivacion",
