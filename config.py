@@ -161,6 +161,7 @@ class Config:
             setattr(self, key, env_int(key, default))
         for key in ("SURVEY_PUBLIC_BASE_URL", "TRIPADVISOR_URL", "NEWSLETTER_VIP_BODY"):
             setattr(self, key, env_str(key))
+        self.REPORT_EMAIL_RECIPIENTS = [r.strip() for r in env_str("REPORT_EMAIL_RECIPIENTS").split(",") if r.strip()]
 
     @staticmethod
     def _engine_options(url: str) -> dict:

@@ -39,6 +39,7 @@ def job_list() -> list[Job]:
     from app.comms import jobs as comms_jobs
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
+    from app.reports.manager_report import manager_report
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
@@ -52,6 +53,7 @@ def job_list() -> list[Job]:
         Job("satisfaction_surveys", automation_jobs.satisfaction_surveys, "cron", {"hour": 11, "minute": 0},
             DAILY_GRACE),
         Job("vip_newsletter", automation_jobs.vip_newsletter, "cron", {"day": 1, "hour": 9, "minute": 0}, DAILY_GRACE),
+        Job("manager_report", manager_report, "cron", {"hour": 21, "minute": 0}, DAILY_GRACE),
     ]
 
 
