@@ -17,7 +17,7 @@ SCHEDULES = {
     "birthday_messages": (datetime(2026, 3, 2, 9, 30), datetime(2026, 3, 2, 10, 0), 6 * 3600),
     "satisfaction_surveys": (datetime(2026, 3, 2, 11, 0, 1), datetime(2026, 3, 3, 11, 0), 6 * 3600),
     "vip_newsletter": (datetime(2026, 3, 2, 9, 0), datetime(2026, 4, 1, 9, 0), 6 * 3600),
-    "manager_report": (datetime(2026, 3, 2, 21, 0), datetime(2026, 3, 3, 21, 0), 6 * 3600),
+    "manager_report": (datetime(2026, 3, 2, 21, 0, 1), datetime(2026, 3, 3, 21, 0), 6 * 3600),
 }
 
 
