@@ -58,13 +58,22 @@ def is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def active_from(day: date, client_id_col) -> sa.Exists:
-    """The client has an active line (not cancelled / no-show, order not cancelled) on `day` or later."""
+def _booked_from(day: date):
     line, order = aliased(ServiceLine), aliased(Order)
-    return sa.exists().where(
-        order.client_id == client_id_col, line.order_id == order.id, order.cancelled_at.is_(None),
-        line.service_date >= day, line.status.not_in(NOT_A_VISIT),
-    )
+    return order, line, (line.order_id == order.id, order.cancelled_at.is_(None), line.service_date >= day,
+                         line.status.not_in(NOT_A_VISIT))
+
+
+def active_from(day: date, client_id_col, *, many: bool = False) -> sa.ColumnElement:
+    """The client has an active line (not cancelled / no-show, order not cancelled) on `day` or later.
+
+    `many=False`: a correlated EXISTS, for a few hundred candidates (surveys). `many=True`: `client_id IN (clients
+    with such a line)`, the future lines read once and hashed — for tens of thousands of candidates (reactivation:
+    the EXISTS walked every order of 50,000 lapsed clients, 11 s on the bench)."""
+    order, line, where = _booked_from(day)
+    if many:
+        return client_id_col.in_(sa.select(order.client_id).join(line, where[0]).where(*where[1:]))
+    return sa.exists().where(order.client_id == client_id_col, *where)
 
 
 def channel_ok(channel: str, message_type: str, *, email=None) -> sa.ColumnElement:
@@ -207,7 +216,7 @@ def reactivation_candidates(now: datetime) -> sa.Select:
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
         .where(stats.c.last_visit <= today - timedelta(days=int(cfg["REACTIVATION_DAYS"])),
                sa.or_(channel_ok(EMAIL, "REACTIVATION"), channel_ok(SMS, "REACTIVATION")),
-               ~active_from(today, Client.id),
+               ~active_from(today, Client.id, many=True),
                ~sa.exists().where(CommunicationLog.idempotency_key == key))
         .order_by(stats.c.last_visit.desc(), Client.id)
         .limit(int(cfg["REACTIVATION_MAX_PER_RUN"]))
