@@ -116,5 +116,6 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     from app.comms import views as comms_views
 
-    for bp in (comms_views.bp, comms_views.clients_bp, comms_views.public_bp, comms_views.api_bp):
+    for bp in (comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
+               comms_views.api_bp):
         app.register_blueprint(bp)

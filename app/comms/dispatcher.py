@@ -35,6 +35,7 @@ from app.comms.policy import (
 )
 from app.comms.providers import ProviderError, email_provider, sms_provider
 from app.comms.render import list_unsubscribe_headers, render
+from app.comms.sms_templates import cached_texts
 from app.core import clock
 from app.core.phone import is_mobile
 from app.extensions import db
@@ -127,11 +128,11 @@ def _relevance(row: CommunicationLog) -> str | None:
 def _load_context(rows: list[CommunicationLog], destinations: dict[int, str | None]):
     """Preferences, suppressions and marketing sends of the batch's clients, in three set-based queries."""
     client_ids = {r.client_id for r in rows if r.client_id}
-    prefs = {}
+    prefs, clients = {}, []
     if client_ids:
         prefs = {p.client_id: prefs_dict(p) for p in db.session.scalars(
             sa.select(ClientPreferences).where(ClientPreferences.client_id.in_(client_ids)))}
-        db.session.scalars(sa.select(Client).where(Client.id.in_(client_ids))).all()  # fill the identity map
+        clients = db.session.scalars(sa.select(Client).where(Client.id.in_(client_ids))).all()
     wanted = {(SUPPRESSION_CHANNEL[r.communication_type], destinations[r.id]) for r in rows if destinations[r.id]}
     suppressed = set()
     if wanted:
@@ -149,7 +150,7 @@ def _load_context(rows: list[CommunicationLog], destinations: dict[int, str | No
                    CommunicationLog.status.in_(SENT_STATUSES), CommunicationLog.sent_at >= since)
         ):
             sent[(cid, channel)].append(sent_at)
-    return prefs, suppressed, sent
+    return prefs, suppressed, sent, clients  # `clients` keeps the identity map filled while the batch runs
 
 
 def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[CommunicationLog]:
@@ -157,7 +158,7 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
     now = clock.now()
     limits = current_limits()
     destinations = {r.id: resolve_destination(r) for r in rows}
-    prefs, suppressed, sent = _load_context(rows, destinations)
+    prefs, suppressed, sent, _clients = _load_context(rows, destinations)
     strip = current_app.config.get("SMS_STRIP_ACCENTS", True)
     cost_per_segment = current_app.config.get("SMS_COST_CLP", 12)
     to_send = []
@@ -187,9 +188,13 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
             result.reasons[decision.reason] += 1
             continue
         try:
-            with db.session.begin_nested():
-                for hook in hooks.pre_send_hooks(row.message_type):
-                    hook(row)
+            pre_send = hooks.pre_send_hooks(row.message_type)
+            if pre_send:  # hooks write (gift cards, codes): undo them alone if this row fails
+                with db.session.begin_nested():
+                    for hook in pre_send:
+                        hook(row)
+                    rendered = render(row)
+            else:
                 rendered = render(row)
         except Exception as exc:  # a rendering bug must not stop the batch: retried, then FAILED
             log.exception("render failed for communication %s", row.id)
@@ -203,75 +208,112 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
             row.content, row.segments, row.cost = text, info.segments, info.segments * cost_per_segment
         else:
             row.content, row.segments, row.cost = rendered.html or rendered.text, None, 0
-        row._rendered = rendered  # kept in memory for the provider call (text part, attachments)
         row.status, row.attempts, row.sent_at = "SENDING", row.attempts + 1, now
         if row.client_id and is_marketing(row.message_type):
             sent[(row.client_id, channel)].append(now)
-        to_send.append(row)
+        to_send.append(Outgoing(
+            id=row.id, channel=channel, message_type=row.message_type, destination=destination,
+            content=row.content, rendered=rendered, client_id=row.client_id, key=row.idempotency_key,
+            attempts=row.attempts,
+            headers=list_unsubscribe_headers(row) if channel == EMAIL and is_marketing(row.message_type) else {},
+        ))
     return to_send
 
 
-def _temporary_failure(row: CommunicationLog, message: str, result: DispatchResult) -> None:
+@dataclass
+class Outgoing:
+    """What the provider call needs, captured before the SENDING commit (no reload per row afterwards)."""
+
+    id: int
+    channel: str
+    message_type: str
+    destination: str
+    content: str
+    rendered: object
+    client_id: int | None
+    key: str
+    attempts: int
+    headers: dict
+
+
+def _retry_values(attempts: int, message: str) -> dict:
+    """PENDING with backoff, or FAILED after the last attempt."""
     now = clock.now()
-    row.last_error = message
-    row.sent_at = None
-    delay = retry_delay(row.attempts)
+    delay = retry_delay(attempts)
     if delay is None:
-        _fail(row, message, result)
-        return
-    row.status, row.not_before = "PENDING", now + delay
-    result.retried += 1
+        return {"status": "FAILED", "failed_at": now, "last_error": message, "sent_at": None}
+    return {"status": "PENDING", "not_before": now + delay, "last_error": message, "sent_at": None}
 
 
-def _fail(row: CommunicationLog, message: str, result: DispatchResult) -> None:
-    row.status, row.failed_at, row.last_error, row.sent_at = "FAILED", clock.now(), message, None
-    result.failed += 1
-    hooks.on_message_failed(row)
+def _temporary_failure(row: CommunicationLog, message: str, result: DispatchResult) -> None:
+    for key, value in _retry_values(row.attempts, message).items():
+        setattr(row, key, value)
+    if row.status == "FAILED":
+        result.failed += 1
+        hooks.on_message_failed(row)
+    else:
+        result.retried += 1
 
 
-def _call_provider(row: CommunicationLog, sms, email) -> dict:
-    rendered = row._rendered
-    if row.communication_type == SMS:
-        return sms.send_sms(row.destination, row.content, label=f"{row.message_type}:{row.id}",
-                            commercial=is_marketing(row.message_type), client_id=row.client_id)
+def _call_provider(out: Outgoing, sms, email) -> dict:
+    if out.channel == SMS:
+        return sms.send_sms(out.destination, out.content, label=f"{out.message_type}:{out.id}",
+                            commercial=is_marketing(out.message_type), client_id=out.client_id)
     cfg = current_app.config
-    marketing = is_marketing(row.message_type)
-    headers = list_unsubscribe_headers(row) if marketing else {}
+    rendered = out.rendered
     return email.send_email(
-        row.destination, rendered.subject or "", rendered.text, rendered.html, headers, rendered.attachments,
-        from_addr=cfg["DEFAULT_FROM_EMAIL"] if marketing else cfg["VENTAS_FROM_EMAIL"],
-        reply_to=cfg["VENTAS_FROM_EMAIL"], message_id=message_id_for(row.idempotency_key),
+        out.destination, rendered.subject or "", rendered.text, rendered.html, out.headers, rendered.attachments,
+        from_addr=cfg["DEFAULT_FROM_EMAIL"] if is_marketing(out.message_type) else cfg["VENTAS_FROM_EMAIL"],
+        reply_to=cfg["VENTAS_FROM_EMAIL"], message_id=message_id_for(out.key),
     )
 
 
-def _add_bounce_suppression(row: CommunicationLog) -> None:
-    from app.comms.consent import suppress
-
-    suppress(channel=SUPPRESSION_CHANNEL[row.communication_type], destination=row.destination,
-                         reason="bounce", client=row.client)
+def _update(out: Outgoing, values: dict) -> None:
+    values["updated_at"] = clock.now()
+    db.session.execute(sa.update(CommunicationLog).where(CommunicationLog.id == out.id).values(**values))
 
 
-def _send(row: CommunicationLog, sms, email, result: DispatchResult) -> None:
+def _send(out: Outgoing, sms, email, result: DispatchResult) -> None:
     try:
-        answer = _call_provider(row, sms, email)
+        answer = _call_provider(out, sms, email)
     except ProviderError as exc:
-        row.provider_response = exc.response if isinstance(exc.response, dict) else None
+        response = exc.response if isinstance(exc.response, dict) else None
         if exc.permanent:
-            _fail(row, exc.message, result)
-            if exc.bounce and row.communication_type == EMAIL:
-                _add_bounce_suppression(row)
+            values = {"status": "FAILED", "failed_at": clock.now(), "last_error": exc.message, "sent_at": None}
         else:
-            _temporary_failure(row, exc.message, result)
+            values = _retry_values(out.attempts, exc.message)
+        _update(out, {**values, "provider_response": response} if response else values)
+        if values["status"] == "FAILED":
+            _after_failure(out, bounce=exc.bounce and exc.permanent and out.channel == EMAIL)
+            result.failed += 1
+        else:
+            result.retried += 1
         return
     except Exception as exc:  # an adapter bug is treated as temporary (retried, then FAILED)
-        log.exception("provider call failed for communication %s", row.id)
-        _temporary_failure(row, f"{type(exc).__name__}: {exc}", result)
+        log.exception("provider call failed for communication %s", out.id)
+        values = _retry_values(out.attempts, f"{type(exc).__name__}: {exc}")
+        _update(out, values)
+        if values["status"] == "FAILED":
+            _after_failure(out, bounce=False)
+            result.failed += 1
+        else:
+            result.retried += 1
         return
-    row.status, row.sent_at, row.reason = "SENT", clock.now(), None
-    row.external_id = str(answer.get("provider_id") or "") or None
+    external_id = str(answer.get("provider_id") or "") or None
     response = answer.get("response")
-    row.provider_response = response if isinstance(response, dict) else {"provider_id": row.external_id}
+    _update(out, {"status": "SENT", "sent_at": clock.now(), "reason": None, "external_id": external_id,
+                  "provider_response": response if isinstance(response, dict) else {"provider_id": external_id}})
     result.sent += 1
+
+
+def _after_failure(out: Outgoing, *, bounce: bool) -> None:
+    from app.comms.consent import suppress
+
+    row = db.session.get(CommunicationLog, out.id, populate_existing=True)
+    if bounce:
+        suppress(channel=SUPPRESSION_CHANNEL[out.channel], destination=out.destination, reason="bounce",
+                 client=row.client)
+    hooks.on_message_failed(row)
 
 
 def dispatch_outbox(limit: int | None = None, *, sms=None, email=None) -> DispatchResult:
@@ -285,12 +327,19 @@ def dispatch_outbox(limit: int | None = None, *, sms=None, email=None) -> Dispat
     if not rows:
         db.session.commit()
         return result
-    to_send = _prepare(rows, result)
+    with db.session.no_autoflush, cached_texts():
+        to_send = _prepare(rows, result)
     db.session.commit()  # blocks, deferrals and SENDING are durable before any provider call
+    del rows  # the snapshots are enough now: let the identity map drop the rows (no expiry work per commit)
     if to_send:
         sms = sms or sms_provider()
         email = email or email_provider()
-    for row in to_send:
-        _send(row, sms, email, result)
+    relaxed = db.session.get_bind().dialect.name == "postgresql"
+    for out in to_send:
+        if relaxed:
+            # Outcome commits need not wait for the disk: if the database server itself crashes before they
+            # reach it, the row stays SENDING and is sent again after 10 minutes (at-least-once, same key).
+            db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+        _send(out, sms, email, result)
         db.session.commit()
     return result

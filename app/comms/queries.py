@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from app.clients.models import Client, Suppression
 from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate
@@ -48,6 +49,7 @@ def log_list(f: LogFilters) -> sa.Select:
     lo, hi = _local_bounds(f.start, f.end)
     stmt = (
         sa.select(CommunicationLog)
+        .options(selectinload(CommunicationLog.client))
         .where(CommunicationLog.created_at >= lo, CommunicationLog.created_at < hi)
         .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
     )
@@ -102,6 +104,11 @@ def client_messages(client_id: int) -> sa.Select:
             .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
 
 
+def order_messages(order_id: int) -> sa.Select:
+    return (sa.select(CommunicationLog).where(CommunicationLog.order_id == order_id)
+            .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
+
+
 def suppressions(q: str = "") -> sa.Select:
     stmt = sa.select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc())
     if q:
@@ -110,7 +117,8 @@ def suppressions(q: str = "") -> sa.Select:
 
 
 def replies() -> sa.Select:
-    return sa.select(InboundSms).order_by(InboundSms.received_at.desc(), InboundSms.id.desc())
+    return (sa.select(InboundSms).options(selectinload(InboundSms.client))
+            .order_by(InboundSms.received_at.desc(), InboundSms.id.desc()))
 
 
 def templates() -> sa.Select:

@@ -1,6 +1,7 @@
 """Communications screens (communications.md §7, §8, §10) and the inbound SMS webhook (api.md §7).
 
-Blueprints: `comms` (staff, /ventas/comunicaciones/), `comms_clients` (client-page fragments), `comms_public`
+Blueprints: `comms` (staff, /ventas/comunicaciones/), `comms_clients` / `comms_orders` (client- and order-page
+fragments), `comms_public`
 (unsubscribe and preferences pages), `comms_api` (inbound SMS).
 """
 
@@ -40,6 +41,7 @@ from app.web.params import parse_day
 
 bp = Blueprint("comms", __name__, url_prefix="/ventas/comunicaciones")
 clients_bp = Blueprint("comms_clients", __name__, url_prefix="/ventas/clientes")
+orders_bp = Blueprint("comms_orders", __name__, url_prefix="/ventas/venta_reservas")
 public_bp = Blueprint("comms_public", __name__, url_prefix="/ventas")
 api_bp = Blueprint("comms_api", __name__, url_prefix="/ventas/api/sms")
 
@@ -125,7 +127,7 @@ def log_list():
                types={t: type_label(t) for t in MESSAGE_TYPES})
     if wants_fragment():
         return render_page("comms/log.html", "log_list", **ctx)
-    return render_page("comms/log.html", stats=_stats(), **ctx)
+    return render_page("comms/log.html", stats=_stats(), fake_outbox=uses_fakes(), **ctx)
 
 
 @bp.get("/<int:log_id>/")
@@ -275,6 +277,11 @@ def suppression_add():
                             by=current_user):
         db.session.rollback()
         return suppression_list(error="Ese destino ya está suprimido.", status=409)
+    if client is not None:  # the client's consent record shows it too (ConsentEvent with the user)
+        from app.clients.services import set_consents
+
+        set_consents(client, {"accepts_sms" if channel == "sms" else "accepts_email": False}, source="staff",
+                     by=current_user, ip=request.remote_addr)
     db.session.commit()
     return _done(url_for("comms.suppression_list"), "Destino suprimido.", "suppression-changed")
 
@@ -353,13 +360,29 @@ def client_consents_save(client_id: int):
     return redirect(url_for("comms_clients.client_consents", client_id=client.id), 303)
 
 
+def _messages(stmt, *, heading: str, endpoint: str, endpoint_args: dict):
+    page = paginate(db.session, stmt, parse_page(request.args.get("page")), 20)
+    return render_page("comms/messages.html", "client_messages", heading=heading, page=page, endpoint=endpoint,
+                       endpoint_args=endpoint_args,
+                       can_resend=lambda row: services.can_resend(row, current_user.role))
+
+
 @clients_bp.get("/<int:client_id>/mensajes/")
 @role_required(*ALL_STAFF)
 def client_messages(client_id: int):
     client = _get(Client, client_id)
-    page = paginate(db.session, queries.client_messages(client.id), parse_page(request.args.get("page")), 20)
-    return render_page("comms/client_messages.html", "client_messages", client=client, page=page,
-                       can_resend=lambda row: services.can_resend(row, current_user.role))
+    return _messages(queries.client_messages(client.id), heading=client.name,
+                     endpoint="comms_clients.client_messages", endpoint_args={"client_id": client.id})
+
+
+@orders_bp.get("/<int:order_id>/mensajes/")
+@role_required(*DESK_ROLES)
+def order_messages(order_id: int):
+    from app.orders.models import Order
+
+    order = _get(Order, order_id)
+    return _messages(queries.order_messages(order.id), heading=f"Venta #{order.id}",
+                     endpoint="comms_orders.order_messages", endpoint_args={"order_id": order.id})
 
 
 # --- public: unsubscribe and preferences ------------------------------------------------------------------------

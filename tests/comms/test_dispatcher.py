@@ -280,3 +280,15 @@ def test_cli_dispatch(app, db_session, make_client, now):
     queue(make_client())
     out = app.test_cli_runner().invoke(args=["dispatch-outbox", "--limit", "5"])
     assert out.exit_code == 0 and "1 tomados: 1 enviados" in out.output
+
+
+def test_jobs_are_in_the_one_job_list_and_run(app, db_session, make_client, now):
+    from app.scheduler import job_list, run_job
+
+    jobs = {j.id: j for j in job_list()}
+    assert jobs["dispatch_outbox"].trigger_args == {"minutes": 1}
+    assert jobs["poll_sms_status"].trigger_args == jobs["poll_sms_replies"].trigger_args == {"minutes": 15}
+    queue(make_client())
+    assert run_job(app, jobs["dispatch_outbox"]).startswith("1 tomados: 1 enviados")
+    assert run_job(app, jobs["poll_sms_status"]).startswith("1 entregados")  # the fake delivers every batch
+    assert run_job(app, jobs["poll_sms_replies"]).startswith("0 respuestas nuevas")
