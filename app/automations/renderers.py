@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.automations.hooks import birthday_code, key_part
-from app.comms.render import Rendered, register_renderer, render_email, render_sms_template
+from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, render_sms_template
 from app.core import clock
 from app.core.money import format_clp
 from app.extensions import db
@@ -72,8 +72,16 @@ def _line_vars(lines: list[Line]) -> dict[str, str]:
             "hora": first.start if first else ""}
 
 
+def _required(model, row_id, log):
+    """The row this message is about; NoRenderer (retried, then FAILED) for a row queued without it."""
+    found = db.session.get(model, row_id) if row_id is not None else None
+    if found is None:
+        raise NoRenderer(f"{log.message_type} #{log.id}: {model.__name__} {row_id} not found")
+    return found
+
+
 def _order(log) -> Order:
-    return db.session.get(Order, log.order_id)
+    return _required(Order, log.order_id, log)
 
 
 def _sms(log, **variables) -> Rendered:
@@ -130,7 +138,7 @@ def booking_reminder(log) -> Rendered:
 @register_renderer("BOOKING_RESCHEDULED")
 def booking_rescheduled(log) -> Rendered:
     order = _order(log)
-    line = db.session.get(ServiceLine, int(key_part(log, 1)))
+    line = _required(ServiceLine, int(key_part(log, 1)), log)
     moved = Line(line.service.name, line.service_date, line.start_time, line.people, line.subtotal)
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars([moved]))
@@ -179,7 +187,7 @@ def gift_card(log) -> Rendered:
     from app.payments.giftcards import public_token
     from app.web.urls import public_url
 
-    card = db.session.get(GiftCard, log.gift_card_id)
+    card = _required(GiftCard, log.gift_card_id, log)
     return render_email(log, "GIFT_CARD", subject="Recibiste una Gift Card de Aremko", card=card,
                         print_url=public_url("payments.gift_card_public", token=public_token(card)),
                         booking_url=booking_url())
@@ -216,7 +224,7 @@ def last_visit(client_id: int) -> date | None:
 
 @register_renderer("REACTIVATION")
 def reactivation(log) -> Rendered:
-    card = db.session.get(GiftCard, log.gift_card_id)
+    card = _required(GiftCard, log.gift_card_id, log)
     amount = format_clp(card.initial_amount)
     if log.communication_type == SMS:
         return _sms(log, link=booking_url(), descuento=f"una Gift Card de {amount}", codigo=card.code,
