@@ -48,12 +48,10 @@ def test_dry_run_writes_and_sends_nothing_but_shows_who_and_why(app, db_session,
 def test_real_run_queues_dispatches_and_counts(app, db_session, freeze_clock, make_client, make_order):
     freeze_clock(local(2026, 3, 2, 9, 0))
     lapsed(make_client, make_order)
-    blocked = lapsed(make_client, make_order)
+    withdrawn = lapsed(make_client, make_order)
+    withdrawn.preferences.accepts_reactivation = False  # the selection's static checks leave it out
     db_session.commit()
     runner = app.test_cli_runner()
-    # consent withdrawn after selection would block; here the static checks already skip it at selection
-    blocked.preferences.accepts_reactivation = False
-    db_session.commit()
     result = runner.invoke(args=["send-communication-triggers", "--type", "reactivation"])
     assert result.exit_code == 0, result.output
     assert "reactivation: 1 en cola, 0 existentes, 0 bloqueados, 0 diferidos" in result.output

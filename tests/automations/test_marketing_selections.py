@@ -59,7 +59,7 @@ def test_birthday_29_february_rule(db_session, freeze_clock, fan, outbox, today,
 
 
 def test_birthday_day_is_local_at_midnight(db_session, freeze_clock, fan, outbox):
-    """00:15 local on 02/03 is still 01/03 in neither zone trick: 03:15 UTC on 02/03 — the local day decides."""
+    """23:45 local on 01/03 is already 02/03 in UTC: the local day decides."""
     client = fan(birth_date=date(1990, 3, 1))
     freeze_clock(local(2026, 3, 1, 23, 45))  # 02:45 UTC on 02/03
     run_automation("birthdays")
