@@ -129,6 +129,7 @@ class Config:
         self.QUIET_HOURS_START = env_str("QUIET_HOURS_START", self.QUIET_HOURS_START)
         self.QUIET_HOURS_END = env_str("QUIET_HOURS_END", self.QUIET_HOURS_END)
         self._init_comms(env)
+        self._init_automations()
 
     def _init_comms(self, env: str) -> None:
         """Communications (spec communications.md, integrations.md §2–3)."""
@@ -150,6 +151,17 @@ class Config:
         self.VENTAS_FROM_EMAIL = env_str("VENTAS_FROM_EMAIL", "ventas@aremko.cl")
         self.DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "comunicaciones@aremko.cl")
         self.SMS_INBOUND_TOKEN = env_str("SMS_INBOUND_TOKEN")
+
+    def _init_automations(self) -> None:
+        """Automatic messages (spec communications.md §4, README §4, deployment.md §2)."""
+        for key, default in (("REMINDER_MIN_LEAD_HOURS", 12), ("REACTIVATION_DAYS", 90),
+                             ("REACTIVATION_MAX_PER_RUN", 50), ("REACTIVATION_GIFTCARD_AMOUNT", 10000),
+                             ("REACTIVATION_GIFTCARD_VALID_DAYS", 30), ("BIRTHDAY_DISCOUNT_PERCENT", 20),
+                             ("BIRTHDAY_DISCOUNT_VALID_DAYS", 30)):
+            setattr(self, key, env_int(key, default))
+        for key in ("SURVEY_PUBLIC_BASE_URL", "TRIPADVISOR_URL", "NEWSLETTER_VIP_BODY"):
+            setattr(self, key, env_str(key))
+        self.REPORT_EMAIL_RECIPIENTS = [r.strip() for r in env_str("REPORT_EMAIL_RECIPIENTS").split(",") if r.strip()]
 
     @staticmethod
     def _engine_options(url: str) -> dict:

@@ -55,6 +55,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    from app.automations import init_app as init_automations
+
+    init_automations(app)
     return app
 
 

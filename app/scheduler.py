@@ -32,13 +32,18 @@ class Job:
     func: Callable[[], str]
     trigger: str
     trigger_args: dict
-    misfire_grace_time: int = 300  # seconds; 6 h (21600) for daily/monthly jobs
+    misfire_grace_time: int = 300  # seconds; DAILY_GRACE for daily/monthly jobs (communications.md §9)
+
+
+DAILY_GRACE = 6 * 3600  # a 09:30 restart still runs the 09:00 job
 
 
 def job_list() -> list[Job]:
+    from app.automations import jobs as automation_jobs
     from app.comms import jobs as comms_jobs
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
+    from app.reports.manager_report import manager_report
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
@@ -46,6 +51,13 @@ def job_list() -> list[Job]:
         Job("dispatch_outbox", comms_jobs.dispatch_outbox, "interval", {"minutes": 1}),
         Job("poll_sms_status", comms_jobs.poll_sms_status, "interval", {"minutes": 15}),
         Job("poll_sms_replies", comms_jobs.poll_sms_replies, "interval", {"minutes": 15}),
+        Job("booking_reminders", automation_jobs.booking_reminders, "cron", {"minute": 0}),
+        Job("reactivation", automation_jobs.reactivation, "cron", {"hour": 9, "minute": 0}, DAILY_GRACE),
+        Job("birthday_messages", automation_jobs.birthday_messages, "cron", {"hour": 10, "minute": 0}, DAILY_GRACE),
+        Job("satisfaction_surveys", automation_jobs.satisfaction_surveys, "cron", {"hour": 11, "minute": 0},
+            DAILY_GRACE),
+        Job("vip_newsletter", automation_jobs.vip_newsletter, "cron", {"day": 1, "hour": 9, "minute": 0}, DAILY_GRACE),
+        Job("manager_report", manager_report, "cron", {"hour": 21, "minute": 0}, DAILY_GRACE),
     ]
 
 

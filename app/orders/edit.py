@@ -18,12 +18,12 @@ from app.orders.lines import _check_may_cancel_order
 from app.orders.models import Order, ProductLine, ServiceLine
 from app.orders.services import (
     LineRequest,
-    SlotUnavailable,
     cancel_order,
     check_line,
     line_label,
     lock_services,
     recalculate_order,
+    slot_unavailable,
 )
 
 MAX_QUANTITY = 99
@@ -43,7 +43,7 @@ def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     label = line_label(service.name, req.day, req.hhmm)
     entry, provider_id = check_line(service, req, staff=True)
     if not entry.reservable:
-        raise SlotUnavailable([(label, entry)], message=f"{label}: {entry.mensaje or 'no disponible'}.")
+        raise slot_unavailable(label, entry)
     line = ServiceLine(order_id=order.id, service_id=service.id, service_date=req.day, start_time=req.hhmm,
                        people=req.people, provider_id=provider_id, unit_price=service.base_price,
                        pricing_rule=service.pricing_rule,
@@ -56,6 +56,9 @@ def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     record_event(order.client, "line_added",
                  f"{label}, {req.people} persona{'s' if req.people != 1 else ''}, {format_clp(line.subtotal)}",
                  by=by, order_id=order.id)
+    from app.automations.events import queue_booking_confirmation
+
+    queue_booking_confirmation(order, by=by)  # communications.md §4.1: a confirmation listing every line
     return line
 
 

@@ -16,12 +16,12 @@ from app.orders import policy
 from app.orders.models import ServiceLine
 from app.orders.services import (
     LineRequest,
-    SlotUnavailable,
     cancel_order,
     check_line,
     line_label,
     lock_services,
     recalculate_order,
+    slot_unavailable,
 )
 
 # action -> (allowed from, to, audit event)
@@ -97,6 +97,9 @@ def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
                  order_id=order.id)
     if last:  # the last active line: the whole order goes
         cancel_order(order, reason="Sin líneas activas", by=by)
+        from app.automations.events import on_order_cancelled_by_staff
+
+        on_order_cancelled_by_staff(order, by=by)
         return line
     line.status = "cancelada"
     line.cancelled_at = clock.now()
@@ -113,7 +116,11 @@ def _check_may_cancel_order(order, by) -> None:
 
 def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
     _check_may_cancel_order(order, by)
-    return cancel_order(order, reason=reason, by=by, restock=restock)
+    cancel_order(order, reason=reason, by=by, restock=restock)
+    from app.automations.events import on_order_cancelled_by_staff
+
+    on_order_cancelled_by_staff(order, by=by)
+    return order
 
 
 def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: int | None):
@@ -122,8 +129,7 @@ def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: 
     req = LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people, provider_id=provider_id)
     entry, assigned = check_line(service, req, staff=True, ignore_line_id=line.id)
     if not entry.reservable:
-        raise SlotUnavailable([(line_label(service.name, day, hhmm), entry)],
-                              message=f"{line_label(service.name, day, hhmm)}: {entry.mensaje or 'no disponible'}.")
+        raise slot_unavailable(line_label(service.name, day, hhmm), entry)
     return assigned
 
 
@@ -139,8 +145,11 @@ def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: i
     line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
     line.service_date, line.start_time = day, hhmm
     recalculate_order(line.order)
-    record_event(line.order.client, "line_moved", f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}", by=by,
-                 order_id=line.order_id)
+    event = record_event(line.order.client, "line_moved", f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}",
+                         by=by, order_id=line.order_id)
+    from app.automations.events import on_line_moved
+
+    on_line_moved(line, event_id=event.id, by=by)
     return line
 
 

@@ -59,6 +59,8 @@ class Order(db.Model):
         sa.Index("ix_orders_unpaid_due", "payment_status", "payment_due_at"),
         sa.Index("ix_orders_requires_refund", "requires_refund", postgresql_where=sa.text("requires_refund"),
                  sqlite_where=sa.text("requires_refund")),
+        # client_stats' spend per client as an index-only scan (automations benchmark, docs/PERFORMANCE.md)
+        sa.Index("ix_orders_client_stats", "client_id", postgresql_include=["paid", "cancelled_at"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +125,8 @@ class ServiceLine(db.Model):
         sa.Index("ix_order_service_lines_slot", "service_id", "service_date", "start_time"),
         sa.Index("ix_order_service_lines_provider_date", "provider_id", "service_date"),
         sa.Index("ix_order_service_lines_service_date", "service_date"),  # the front desk board
+        # client_stats' visit days per order as an index-only scan (automations benchmark)
+        sa.Index("ix_order_service_lines_visits", "order_id", postgresql_include=["service_date", "status"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,6 +48,12 @@ class SlotUnavailable(ConflictError):
                          + ", ".join(label for label, _ in failures))
 
 
+def slot_unavailable(label: str, entry) -> SlotUnavailable:
+    """The conflict for one line: «Tina Calipso 02/03/2026 14:00: Horario agotado.»"""
+    reason = (entry.mensaje or "no disponible").rstrip(".")
+    return SlotUnavailable([(label, entry)], message=f"{label}: {reason}.")
+
+
 @dataclass
 class LineRequest:
     service_id: int
@@ -555,6 +561,9 @@ def place_order(
         cart.converted_at = now
         cart.discount_code = None
     db.session.flush()
+    from app.automations.events import on_order_placed
+
+    on_order_placed(order, by=by)
     return order
 
 

@@ -166,6 +166,9 @@ def _reinstate(order: Order, by) -> bool:
     recalculate_order(order)
     record_event(order.client, "order_reinstated", "Pago Flow recibido después del vencimiento", by=by,
                  order_id=order.id)
+    from app.automations.events import queue_booking_confirmation
+
+    queue_booking_confirmation(order, by=by)
     return True
 
 

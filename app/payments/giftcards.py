@@ -115,6 +115,9 @@ def issue_gift_card(
     if audit_client_id:
         record_event(db.session.get(Client, audit_client_id), "giftcard_issued",
                      f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order_id)
+    from app.automations.events import on_gift_card_issued
+
+    on_gift_card_issued(card, by=by)
     return card
 
 

@@ -108,6 +108,9 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     payment.just_paid = not was_paid and order.payment_status == "pagado"
     if payment.just_paid:
         giftcards.issue_cards_for_paid_order(order, by=by)
+        from app.automations.events import on_order_paid
+
+        on_order_paid(order, by=by)
     return payment
 
 

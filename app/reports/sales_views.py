@@ -151,6 +151,31 @@ def order_detail(order_id: int):
     return render_page("reports/sales_order_detail.html", block, public_url=public_url, **ctx)
 
 
+@bp.post("/venta_reservas/<int:order_id>/reenviar-confirmacion/")
+@role_required(*DESK)
+def order_resend_confirmation(order_id: int):
+    """"Reenviar confirmación": queue a new confirmation (SMS + e-mail) rendered from the order's current data."""
+    from flask import flash, redirect
+
+    from app.automations.events import resend_confirmation
+    from app.core.errors import DomainError
+    from app.orders.models import Order
+
+    order = _get_or_404(order_id, lambda oid: db.session.get(Order, oid))
+    try:
+        resend_confirmation(order, by=current_user)
+        db.session.commit()
+        message, status, category = "Confirmación en cola de envío (SMS y e-mail).", 200, "success"
+    except DomainError as exc:
+        db.session.rollback()
+        message, status, category = exc.message, exc.status, "danger"
+    if not wants_fragment():
+        flash(message, category)
+        return redirect(url_for("reports.order_detail", order_id=order_id), 303)
+    return render_page("reports/sales_order_detail.html", "order_actions", status=status, resend_message=message,
+                       resend_ok=status == 200, **_order_context(order_id))
+
+
 @bp.get("/venta_reservas/<int:order_id>/imprimir/")
 @role_required(*DESK)
 def order_print(order_id: int):
