@@ -42,3 +42,13 @@ from app.payments.models import (  # noqa: F401
     Payment,
     PaymentMethod,
 )
+from app.crm.models import (  # noqa: F401
+    Activity,
+    Campaign,
+    CampaignInteraction,
+    CampaignTarget,
+    Company,
+    Contact,
+    Deal,
+    Lead,
+)
