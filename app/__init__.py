@@ -111,3 +111,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp):
         app.register_blueprint(bp)
+    from app.crm.api import bp as crm_api_bp
+    from app.crm.views import bp as crm_bp
+
+    app.register_blueprint(crm_bp)
+    app.register_blueprint(crm_api_bp)

@@ -22,6 +22,16 @@ from app.clients.models import (  # noqa: F401
     ConsentEvent,
     Suppression,
 )
+from app.crm.models import (  # noqa: F401
+    Activity,
+    Campaign,
+    CampaignInteraction,
+    CampaignTarget,
+    Company,
+    Contact,
+    Deal,
+    Lead,
+)
 from app.orders.models import (  # noqa: F401
     Cart,
     CartHold,
@@ -41,14 +51,4 @@ from app.payments.models import (  # noqa: F401
     GiftCardEntry,
     Payment,
     PaymentMethod,
-)
-from app.crm.models import (  # noqa: F401
-    Activity,
-    Campaign,
-    CampaignInteraction,
-    CampaignTarget,
-    Company,
-    Contact,
-    Deal,
-    Lead,
 )

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import TimestampMixin, UTCDateTime, _now, enum_check
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.clients.models import Client
 
 CAMPAIGN_STATUS_LABELS = {"Planning": "Planificación", "Active": "Activa", "Completed": "Completada",
                           "Cancelled": "Cancelada"}
@@ -137,6 +141,7 @@ class Contact(TimestampMixin, db.Model):
     notes: Mapped[str | None] = mapped_column(sa.Text)
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
+    client: Mapped[Client | None] = relationship()
     deals: Mapped[list[Deal]] = relationship(back_populates="contact")
     activities: Mapped[list[Activity]] = relationship(back_populates="related_contact")
     interactions: Mapped[list[CampaignInteraction]] = relationship(back_populates="contact")
@@ -217,3 +222,4 @@ class CampaignInteraction(db.Model):
 
     contact: Mapped[Contact] = relationship(back_populates="interactions")
     campaign: Mapped[Campaign] = relationship()
+    activity: Mapped[Activity | None] = relationship()

@@ -1,0 +1,91 @@
+"""Read side of the CRM (nouns returning Select objects): segment lists, campaign audiences, campaign lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.clients.models import Client, ClientPreferences
+from app.clients.stats import client_stats
+from app.crm.models import Campaign, CampaignTarget
+
+
+def client_search_clause(text: str):
+    """Name/e-mail contains (case- and accent-insensitive) or phone digits contain — as the desk search does."""
+    from app.frontdesk.queries import _accentless, _fold
+
+    digits = "".join(ch for ch in text if ch.isdigit())
+    conditions = [_accentless(Client.name).contains(_fold(text), autoescape=True),
+                  sa.func.lower(Client.email).contains(text.lower(), autoescape=True)]
+    if len(digits) >= 3:
+        conditions.append(Client.phone.contains(digits, autoescape=True))
+    return sa.or_(*conditions)
+
+
+def segment_clients_select(segment: str | None, q: str = "", today: date | None = None) -> sa.Select:
+    """One row per client of `segment` (None = every client): id, name, phone, email, visits, spend, last visit,
+    segment and the marketing-consent switches; ordered by spend, then name. Streams for the export."""
+    stats = client_stats(today).subquery("stats")
+    stmt = (
+        sa.select(
+            Client.id, Client.name, Client.phone, Client.email,
+            stats.c.visits, stats.c.spend, stats.c.last_visit, stats.c.segment,
+            sa.func.coalesce(ClientPreferences.accepts_sms, False).label("accepts_sms"),
+            sa.func.coalesce(ClientPreferences.accepts_email, False).label("accepts_email"),
+            sa.func.coalesce(ClientPreferences.accepts_promotional, False).label("accepts_promotional"),
+        )
+        .join(stats, stats.c.client_id == Client.id)
+        .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
+        .order_by(stats.c.spend.desc(), Client.name, Client.id)
+    )
+    if segment is not None:
+        stmt = stmt.where(stats.c.segment == segment)
+    if q:
+        stmt = stmt.where(client_search_clause(q))
+    return stmt
+
+
+def segment_client_ids_select(segment: str, today: date | None = None) -> sa.Select:
+    stats = client_stats(today).subquery("stats")
+    return sa.select(stats.c.client_id).where(stats.c.segment == segment)
+
+
+def audience_select(campaign: Campaign, today: date | None = None) -> sa.Select:
+    """The campaign's audience as a Select of `client_id` (crm.md §9.2): its targets for `lista`; else
+    client_stats() filtered by min visits / min spend (when > 0) and segments (when any) — all empty = everyone."""
+    if campaign.audience_source == "lista":
+        return sa.select(CampaignTarget.client_id.label("client_id")).where(CampaignTarget.campaign_id == campaign.id)
+    stats = client_stats(today).subquery("stats")
+    stmt = sa.select(stats.c.client_id.label("client_id"))
+    if campaign.target_min_visits:
+        stmt = stmt.where(stats.c.visits >= campaign.target_min_visits)
+    if campaign.target_min_spend:
+        stmt = stmt.where(stats.c.spend >= campaign.target_min_spend)
+    if campaign.target_segments:
+        stmt = stmt.where(stats.c.segment.in_(list(campaign.target_segments)))
+    return stmt
+
+
+def audience_size(session, campaign: Campaign) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(audience_select(campaign).subquery())).scalar_one()
+
+
+def open_campaigns_select() -> sa.Select:
+    """Campaigns clients can be added to from the segmentation board (Planning or Active)."""
+    return (sa.select(Campaign.id, Campaign.name).where(Campaign.status.in_(("Planning", "Active")))
+            .order_by(Campaign.name))
+
+
+def campaigns_select() -> sa.Select:
+    return sa.select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
+
+
+def targets_select(campaign_id: int) -> sa.Select:
+    return (
+        sa.select(CampaignTarget.id, CampaignTarget.source, CampaignTarget.added_at, Client.id.label("client_id"),
+                  Client.name, Client.phone, Client.email)
+        .join(Client, Client.id == CampaignTarget.client_id)
+        .where(CampaignTarget.campaign_id == campaign_id)
+        .order_by(CampaignTarget.added_at.desc(), CampaignTarget.id.desc())
+    )
