@@ -130,6 +130,28 @@ class Config:
         self.QUIET_HOURS_END = env_str("QUIET_HOURS_END", self.QUIET_HOURS_END)
         self.AUTOMATION_API_KEY = env_str("AUTOMATION_API_KEY") or None  # unset: automation API answers 503
         self.CAMPAIGN_ATTRIBUTION_DAYS = env_int("CAMPAIGN_ATTRIBUTION_DAYS", 30)
+        self._init_comms(env)
+
+    def _init_comms(self, env: str) -> None:
+        """Communications (spec communications.md, integrations.md §2–3)."""
+        self.COMMUNICATION_SMS_ENABLED = env_bool("COMMUNICATION_SMS_ENABLED", True)
+        self.COMMUNICATION_EMAIL_ENABLED = env_bool("COMMUNICATION_EMAIL_ENABLED", True)
+        for key, default in (("SMS_DAILY_LIMIT_PER_CLIENT", 2), ("SMS_MONTHLY_LIMIT_PER_CLIENT", 8),
+                             ("EMAIL_WEEKLY_LIMIT_PER_CLIENT", 1), ("EMAIL_MONTHLY_LIMIT_PER_CLIENT", 4),
+                             ("CONFIRMATION_DEBOUNCE_SECONDS", 60), ("SMS_COST_CLP", 12),
+                             ("SMS_MONTHLY_BUDGET_CLP", 0), ("EMAIL_PORT", 587), ("DISPATCH_BATCH_SIZE", 200)):
+            setattr(self, key, env_int(key, default))
+        self.SMS_STRIP_ACCENTS = env_bool("SMS_STRIP_ACCENTS", True)
+        self.REDVOISS_API_URL = env_str("REDVOISS_API_URL", "https://sms.lanube.cl/services/rest").rstrip("/")
+        self.REDVOISS_USERNAME = env_str("REDVOISS_USERNAME")
+        self.REDVOISS_PASSWORD = env_str("REDVOISS_PASSWORD")
+        self.EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+        self.EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+        self.EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+        self.EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+        self.VENTAS_FROM_EMAIL = env_str("VENTAS_FROM_EMAIL", "ventas@aremko.cl")
+        self.DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "comunicaciones@aremko.cl")
+        self.SMS_INBOUND_TOKEN = env_str("SMS_INBOUND_TOKEN")
 
     @staticmethod
     def _engine_options(url: str) -> dict:

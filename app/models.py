@@ -22,6 +22,7 @@ from app.clients.models import (  # noqa: F401
     ConsentEvent,
     Suppression,
 )
+from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate  # noqa: F401
 from app.crm.models import (  # noqa: F401
     Activity,
     Campaign,

@@ -1,0 +1,1 @@
+"""The messaging mechanism: outbox (CommunicationLog), gatekeeper, templates, provider adapters, dispatcher."""
