@@ -91,8 +91,9 @@ def add_targets(campaign: Campaign, client_ids: sa.Select, *, source: str, by=No
             sa.exists().where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.client_id == cid))
     ).scalar_one()
     new_ids = (
-        sa.select(cid, sa.literal(campaign.id), sa.literal(source), sa.cast(sa.literal(getattr(by, "id", None), sa.Integer),
-                  sa.Integer), sa.literal(clock.now(), CampaignTarget.added_at.type))
+        sa.select(cid, sa.literal(campaign.id), sa.literal(source),
+                  sa.cast(sa.literal(getattr(by, "id", None), sa.Integer), sa.Integer),
+                  sa.literal(clock.now(), CampaignTarget.added_at.type))
         .where(~sa.exists().where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.client_id == cid))
         .distinct()
     )

@@ -11,7 +11,7 @@ from app.clients.stats import SEGMENT_KEYS, segment_labels
 from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.crm import queries as q
-from app.crm import services
+from app.crm import sending, services  # sending registers the PROMOTIONAL renderer and relevance check
 from app.crm.forms import CampaignForm
 from app.crm.models import Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
@@ -189,4 +189,94 @@ def select_for_clients():
     db.session.commit()
     flash(f"{result.added} clientes agregados a la campaña «{campaign.name}» ({result.existing} ya estaban).",
           "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+# --- audience preview, test, send, cancel ------------------------------------------------------------------
+
+
+@bp.get("/campanas/<int:campaign_id>/audiencia/")
+@role_required(*MARKETING)
+def campaign_audience(campaign_id: int):
+    from app.crm import audience
+
+    campaign = get_campaign_or_404(campaign_id)
+    canal = request.args.get("canal")
+    motivo = request.args.get("motivo")
+    clients = None
+    if canal in (campaign.channels or []) and (motivo in audience.PREVIEW_REASONS or motivo == "elegibles"):
+        clients = paginate(db.session, audience.reason_clients_select(campaign, canal, motivo),
+                           parse_page(request.args.get("page")), PER_PAGE, scalars=False)
+    return render_page("crm/campaign_audience.html", "audience", campaign=campaign,
+                       preview=audience.preview(campaign), labels=audience.PREVIEW_REASONS, canal=canal,
+                       motivo=motivo, clients=clients)
+
+
+@bp.post("/campanas/<int:campaign_id>/prueba/")
+@role_required(*MARKETING)
+def campaign_test(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    try:
+        channel = sending.send_test(campaign, request.form.get("destino", ""), by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'e-mail'}.", "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+def _scheduled_time(raw: str | None):
+    from datetime import datetime
+
+    from app.core.clock import LOCAL_TZ
+
+    try:
+        return datetime.fromisoformat((raw or "").strip()).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        return None
+
+
+@bp.post("/campanas/<int:campaign_id>/enviar/")
+@role_required(*MARKETING)
+def campaign_send(campaign_id: int):
+    from app.core.errors import ValidationError
+    from app.crm.audience import messages_to_queue
+
+    campaign = get_campaign_or_404(campaign_id)
+    cuando = request.form.get("cuando", "ahora")
+    raw_when = request.form.get("fecha_hora", "")
+    ctx = {"campaign": campaign, "cuando": cuando, "fecha_hora": raw_when}
+    try:
+        if cuando not in ("ahora", "programado"):
+            raise ValidationError("Elija cuándo enviar: ahora o programado.")
+        when = None
+        if cuando == "programado":
+            when = _scheduled_time(raw_when)
+            if when is None:
+                raise ValidationError("Indique la fecha y hora del envío programado.", field="fecha_hora")
+        if request.form.get("confirmar") != "1":
+            sending._check_sendable(campaign)
+            return render_page("crm/campaign_send.html", None, n=messages_to_queue(campaign), when=when, **ctx)
+        queued = sending.send_campaign(campaign, when=when, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return render_page("crm/campaign_send.html", None, error=exc.message, n=None, when=None,
+                           status=exc.status, **ctx)
+    if when is not None:
+        flash(f"Campaña programada para el {when.strftime('%d/%m/%Y %H:%M')}.", "success")
+    else:
+        flash(f"{queued} mensajes encolados.", "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+@bp.post("/campanas/<int:campaign_id>/cancelar-envio/")
+@role_required(*MARKETING)
+def campaign_cancel_send(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    blocked = sending.cancel_campaign_send(campaign)
+    db.session.commit()
+    flash(f"Envío cancelado: {blocked} mensajes pendientes bloqueados.", "success")
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
