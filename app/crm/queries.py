@@ -51,20 +51,45 @@ def segment_client_ids_select(segment: str, today: date | None = None) -> sa.Sel
     return sa.select(stats.c.client_id).where(stats.c.segment == segment)
 
 
+def rules_clause(campaign: Campaign, stats) -> sa.ColumnElement[bool]:
+    """The `reglas` filter over a client_stats() subquery: visits ≥ min (if > 0), spend ≥ min (if > 0), segments
+    (if any); all empty = true (every client)."""
+    clauses = []
+    if campaign.target_min_visits:
+        clauses.append(stats.c.visits >= campaign.target_min_visits)
+    if campaign.target_min_spend:
+        clauses.append(stats.c.spend >= campaign.target_min_spend)
+    if campaign.target_segments:
+        clauses.append(stats.c.segment.in_(list(campaign.target_segments)))
+    return sa.and_(sa.true(), *clauses)
+
+
 def audience_select(campaign: Campaign, today: date | None = None) -> sa.Select:
     """The campaign's audience as a Select of `client_id` (crm.md §9.2): its targets for `lista`; else
-    client_stats() filtered by min visits / min spend (when > 0) and segments (when any) — all empty = everyone."""
+    client_stats() filtered by the rules."""
     if campaign.audience_source == "lista":
         return sa.select(CampaignTarget.client_id.label("client_id")).where(CampaignTarget.campaign_id == campaign.id)
     stats = client_stats(today).subquery("stats")
-    stmt = sa.select(stats.c.client_id.label("client_id"))
-    if campaign.target_min_visits:
-        stmt = stmt.where(stats.c.visits >= campaign.target_min_visits)
-    if campaign.target_min_spend:
-        stmt = stmt.where(stats.c.spend >= campaign.target_min_spend)
-    if campaign.target_segments:
-        stmt = stmt.where(stats.c.segment.in_(list(campaign.target_segments)))
-    return stmt
+    return sa.select(stats.c.client_id.label("client_id")).where(rules_clause(campaign, stats))
+
+
+def audience_sizes(session, campaigns: list[Campaign]) -> dict[int, int]:
+    """Audience size of several campaigns in at most two statements: targets counted per `lista` campaign, and
+    one pass over client_stats() with a conditional count per `reglas` campaign."""
+    sizes = {c.id: 0 for c in campaigns}
+    lista = [c.id for c in campaigns if c.audience_source == "lista"]
+    if lista:
+        sizes.update(session.execute(
+            sa.select(CampaignTarget.campaign_id, sa.func.count()).where(CampaignTarget.campaign_id.in_(lista))
+            .group_by(CampaignTarget.campaign_id)).all())
+    reglas = [c for c in campaigns if c.audience_source != "lista"]
+    if reglas:
+        stats = client_stats().subquery("stats")
+        row = session.execute(sa.select(*[
+            sa.func.coalesce(sa.func.sum(sa.case((rules_clause(c, stats), 1), else_=0)), 0) for c in reglas
+        ])).one()
+        sizes.update({c.id: int(n) for c, n in zip(reglas, row, strict=True)})
+    return sizes
 
 
 def audience_size(session, campaign: Campaign) -> int:

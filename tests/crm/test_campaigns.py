@@ -298,3 +298,23 @@ def test_campaign_routes_with_arguments_by_role(app, client, login, make_campaig
         if not allowed:
             for path in posts:
                 assert c.post(path).status_code == 403, (role, path)
+
+
+def test_campaign_list_figures_in_constant_statements(login, make_campaign, audience, db_session,
+                                                      count_statements):
+    from app.crm.queries import audience_size, audience_sizes
+
+    _lista(make_campaign, audience["ok"])
+    make_campaign(target_min_visits=1)
+    db_session.commit()
+    c = login("marketing")
+    c.get("/ventas/campanas/")
+    few = count_statements(lambda: c.get("/ventas/campanas/"))
+    for i in range(6):
+        make_campaign(target_segments=["zero_spend"]) if i % 2 else _lista(make_campaign, audience["ok"][:1])
+    db_session.commit()
+    assert count_statements(lambda: c.get("/ventas/campanas/")) == few
+    campaigns = db_session.scalars(sa.select(Campaign)).all()
+    assert audience_sizes(db_session, campaigns) == {x.id: audience_size(db_session, x) for x in campaigns}
+    listing = c.get("/ventas/campanas/", headers=HX)
+    assert listing.text.lstrip().startswith('<div id="campaign-list"') and listing.text.count('id="campaign-') == 9
