@@ -29,6 +29,8 @@ PREVIEW_REASONS = {
     "canal_desactivado": "Canal desactivado",
     "se_diferira_por_tope": "Se diferirá por tope (tope alcanzado hoy)",
 }
+EXCLUSION_REASONS = ("sin_telefono_movil", "sin_email", "sin_consentimiento_canal", "sin_consentimiento_promociones",
+                     "suprimido")
 PROMO_DEFAULT_DAYS = 7
 
 
@@ -95,9 +97,7 @@ def preview(campaign: Campaign) -> dict:
         stmt = _audience_clients(campaign).add_columns(
             reason.label("reason"), sa.case((sa.and_(reason.is_(None), capped), 1), else_=0).label("capped"),
             sa.func.count().label("n")).group_by(sa.text("1"), sa.text("2"))
-        excluded = dict.fromkeys(k for k in PREVIEW_REASONS if k != "se_diferira_por_tope" and
-                                 k != "canal_desactivado")
-        excluded = {k: 0 for k in excluded}
+        excluded = dict.fromkeys(EXCLUSION_REASONS, 0)
         eligible = deferred = 0
         for r, is_capped, n in db.session.execute(stmt).all():
             code = preview_reason(channel, r)

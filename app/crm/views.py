@@ -140,7 +140,7 @@ def campaign_detail(campaign_id: int):
                                       .order_by(CampaignInteraction.timestamp.desc()).limit(50)).all()
     labels = segment_labels()
     return render_page(
-        "crm/campaign_detail.html", request.args.get("bloque") == "targets" and "campaign_targets" or None,
+        "crm/campaign_detail.html", "campaign_targets" if request.args.get("bloque") == "targets" else None,
         campaign=campaign, targets=targets, leads=leads, deals=deals, activities=activities,
         interactions=interactions, roi=campaign_roi(campaign), audience=q.audience_size(db.session, campaign),
         segment_labels=labels,
