@@ -8,7 +8,7 @@ from flask import abort, request
 
 from app.auth.decorators import role_required
 from app.clients.stats import SEGMENT_KEYS, segment_counts, segment_labels, threshold_legend
-from app.core.pagination import paginate, parse_page
+from app.core.pagination import Page, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
 from app.extensions import db
@@ -65,13 +65,37 @@ def segment_clients(segment: str):
     labels = segment_labels()
     if request.args.get("export") in EXPORT_VALUES:
         return _export(segment, q, labels[segment])
-    page = paginate(db.session, crm_q.segment_clients_select(segment, q), parse_page(request.args.get("page")),
-                    PER_PAGE, scalars=False)
+    number = parse_page(request.args.get("page"))
+    board = None if wants_fragment() else _board_context()
+    if board is not None and not q:
+        segment_total = board["counts"][segment]
+        page = _page(crm_q.segment_clients_select(segment, q), number, segment_total)
+    else:
+        page = _page_with_total(crm_q.segment_clients_select(segment, q), number)
+        segment_total = page.total if not q else db.session.execute(sa.select(sa.func.count()).select_from(
+            crm_q.segment_client_ids_select(segment).subquery())).scalar_one()
     campaigns = db.session.execute(crm_q.open_campaigns_select()).all()
-    segment_total = page.total if not q else db.session.execute(
-        sa.select(sa.func.count()).select_from(crm_q.segment_client_ids_select(segment).subquery())).scalar_one()
     ctx = {"segment": segment, "segment_label": labels[segment], "q": q, "page": page, "campaigns": campaigns,
            "segment_total": segment_total}
-    if wants_fragment():
-        return render_page("reports/segmentation.html", "segment_list", **ctx)
-    return render_page("reports/segmentation.html", "segment_list", **ctx, **_board_context())
+    return render_page("reports/segmentation.html", "segment_list", **ctx, **(board or {}))
+
+
+def _page(stmt, number: int, total: int) -> Page:
+    """One page when the total is already known (the board's count of the segment): no count statement."""
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    number = min(number, pages)
+    rows = db.session.execute(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
+    return Page(items=rows, page=number, per_page=PER_PAGE, total=total)
+
+
+def _page_with_total(stmt, number: int) -> Page:
+    """One page and the filtered total in one pass over client_stats (`count(*) OVER ()`); only a page past
+    the end needs a second statement."""
+    counted = stmt.add_columns(sa.func.count().over().label("_total"))
+    rows = db.session.execute(counted.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
+    if rows:
+        return Page(items=rows, page=number, per_page=PER_PAGE, total=rows[0]._total)
+    total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    if number > 1 and total:
+        return _page(stmt, number, total)
+    return Page(items=[], page=1, per_page=PER_PAGE, total=total)

@@ -70,6 +70,11 @@ def test_segment_list_pagination(login, make_client, add_visits):
     last_page = (total + 49) // 50
     last = c.get(BOARD + f"zero_spend/?page={last_page}", headers=HX).text
     assert last.count('name="selected_clients"') == total - 50 * (last_page - 1)
+    beyond = c.get(BOARD + "zero_spend/?page=999", headers=HX).text  # past the end: the last page
+    assert beyond.count('name="selected_clients"') == total - 50 * (last_page - 1)
+    assert f"Página {last_page} de {last_page}" in beyond
+    full = c.get(BOARD + f"zero_spend/?page={last_page}").text  # full page: total from the board's counts
+    assert f"Página {last_page} de {last_page}" in full and f"Seleccionar todo el segmento ({total})" in full
 
 
 def test_select_for_page_clients_skips_existing(login, make_client, add_visits, make_campaign, db_session):
