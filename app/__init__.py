@@ -111,6 +111,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp):
         app.register_blueprint(bp)
+    from app.comms import views as comms_views
+
+    for bp in (comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
+               comms_views.api_bp):
+        app.register_blueprint(bp)
     from app.crm.api import bp as crm_api_bp
     from app.crm.views import bp as crm_bp
 

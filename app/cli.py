@@ -18,6 +18,9 @@ def register_cli(app: Flask) -> None:
     from app.scheduler import register_scheduler_cli
 
     register_scheduler_cli(app)
+    from app.comms.cli import register_comms_cli
+
+    register_comms_cli(app)
 
     @app.cli.command("create-user")
     @click.argument("username", required=False)

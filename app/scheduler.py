@@ -31,6 +31,7 @@ class Job:
 
 
 def job_list() -> list[Job]:
+    from app.comms import jobs as comms_jobs
     from app.crm.jobs import campaign_scheduler
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
@@ -38,6 +39,9 @@ def job_list() -> list[Job]:
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("dispatch_outbox", comms_jobs.dispatch_outbox, "interval", {"minutes": 1}),
+        Job("poll_sms_status", comms_jobs.poll_sms_status, "interval", {"minutes": 15}),
+        Job("poll_sms_replies", comms_jobs.poll_sms_replies, "interval", {"minutes": 15}),
         Job("campaign_scheduler", campaign_scheduler, "interval", {"minutes": 1}),
     ]
 

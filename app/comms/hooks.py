@@ -5,6 +5,7 @@
 - `register_pre_send(message_type)(fn)`: fn(log) called only when the row will really be sent, in the dispatch
   transaction, before rendering (birthday discount code, reactivation gift card: §4.5, §4.6).
 - `message_failed_listeners`: callables fn(log) run when a row becomes FAILED (webhook `message.failed`).
+- `reply_listeners`: fn(inbound_sms, log) for a non-keyword SMS reply to a known batch (campaign interactions).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ RelevanceCheck = Callable[[object], "str | None"]
 _relevance: dict[str, list[RelevanceCheck]] = {}
 _pre_send: dict[str, list[Callable[[object], None]]] = {}
 message_failed_listeners: list[Callable[[object], None]] = []
+reply_listeners: list[Callable[[object, object], None]] = []  # fn(inbound_sms, communication_log)
 
 
 def register_relevance(*message_types: str):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import string
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -98,19 +100,42 @@ class Preview:
 
 
 def preview(content: str, *, strip_accents: bool = True) -> Preview:
-    """The text with sample data as it would be sent, with length, encoding and segments."""
-    text = fill(content, SAMPLE)
+    """The text with sample data as it would be sent, with length, encoding and segments (unbalanced braces are
+    shown as typed)."""
+    try:
+        text = fill(content, SAMPLE)
+    except ValueError:
+        text = content
     if strip_accents:
         text = strip_sms_accents(text)
     return Preview(text, sms_info(text))
 
 
+_batch_cache: ContextVar[dict | None] = ContextVar("sms_template_cache", default=None)
+
+
+@contextmanager
+def cached_texts():
+    """Within a dispatcher batch, read each type's active template once."""
+    token = _batch_cache.set({})
+    try:
+        yield
+    finally:
+        _batch_cache.reset(token)
+
+
 def active_text(message_type: str) -> str | None:
     """The active template's text for a type, else the seeded default (None if the type has neither)."""
+    cache = _batch_cache.get()
+    if cache is not None and message_type in cache:
+        return cache[message_type]
     content = db.session.scalar(
         sa.select(SmsTemplate.content).where(SmsTemplate.message_type == message_type, SmsTemplate.is_active)
     )
-    return content or DEFAULT_TEXT.get(message_type)
+    text = content or DEFAULT_TEXT.get(message_type)
+    if cache is not None:
+        cache[message_type] = text
+    return text
 
 
 def _deactivate_others(template: SmsTemplate) -> None:
@@ -142,13 +167,14 @@ def save_template(template: SmsTemplate | None, *, name: str, message_type: str,
     if db.session.scalar(clash) is not None:
         raise ConflictError("Ya existe una plantilla con ese nombre para este tipo.")
     if template is None:
-        template = SmsTemplate(created_by_id=getattr(by, "id", None))
+        template = SmsTemplate(created_by_id=getattr(by, "id", None), is_active=False)
         db.session.add(template)
     template.name, template.message_type, template.content = name, message_type, content.strip()
-    template.is_active = bool(is_active)
-    if template.is_active:
+    if is_active:
+        template.is_active = False
         db.session.flush()
-        _deactivate_others(template)
+        _deactivate_others(template)  # before activating: the partial unique index allows one active per type
+    template.is_active = bool(is_active)
     db.session.flush()
     return template
 

@@ -24,6 +24,8 @@ HUB_LINKS = [
     ("Catálogo y Compras", "Compras", "purchase.index_view", {"gerente", "admin"}),
     ("Catálogo y Compras", "Bloqueos", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
     ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Comunicaciones", "Registro de mensajes", "comms.log_list", {"marketing", "gerente", "admin"}),
+    ("Comunicaciones", "Plantillas SMS", "comms.template_list", {"marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
 ]

@@ -148,14 +148,31 @@ def test_send_confirm_then_queue_idempotent(login, make_campaign, audience, db_s
     assert row.message_type == "PROMOTIONAL" and row.destination == ok1.phone and row.triggered_by == "campaign"
 
 
-def test_promotional_renderer(make_campaign, audience, db_session, monkeypatch):
-    """The campaign text per client; the unsubscribe footer is comms' (its public pages land with comms)."""
-    monkeypatch.setattr(sending, "sms_footer", lambda log: " Baja: <url>")
-    campaign = _lista(make_campaign, audience["ok"][:1], channels=["sms"])
-    sending.queue_campaign(campaign)
-    row = db_session.scalar(sa.select(CommunicationLog).where(CommunicationLog.campaign_id == campaign.id))
-    assert sending.render_promotional(row).text == "Hola Ana, promo en http://127.0.0.1:5000/ Baja: <url>"
+def test_promotional_renderer_and_dispatch(make_campaign, audience, db_session):
+    """The dispatcher sends campaign rows with the campaign text per client, and blocks rows of a campaign
+    cancelled meanwhile (relevance hook)."""
+    from app.comms.dispatcher import dispatch_outbox
+    from app.comms.models import FakeMessage
+
+    campaign = _lista(make_campaign, audience["ok"])
+    other = _lista(make_campaign, audience["ok"], channels=["sms"], sms_template="Otra {nombre_cliente}")
+    sending.send_campaign(campaign)
+    sending.send_campaign(other)
+    row = db_session.scalar(sa.select(CommunicationLog).where(
+        CommunicationLog.idempotency_key == f"campaign:{campaign.id}:client:{audience['ok'][0].id}:sms"))
+    text = sending.render_promotional(row).text
+    assert text.startswith("Hola Ana, promo en http://127.0.0.1:5000/ Baja: ") and text.endswith("responde STOP")
     assert row.expires_at == clock.now() + timedelta(days=7)
+    other.status = "Cancelled"
+    db_session.commit()
+    result = dispatch_outbox()
+    assert result.sent == 4
+    sms = db_session.scalars(sa.select(FakeMessage.text).where(FakeMessage.channel == "SMS")).all()
+    assert sorted(t.split(" Baja:")[0] for t in sms) == ["Hola Ana, promo en http://127.0.0.1:5000/",
+                                                         "Hola Bea, promo en http://127.0.0.1:5000/"]
+    blocked = db_session.execute(sa.select(CommunicationLog.status, CommunicationLog.reason).where(
+        CommunicationLog.campaign_id == other.id)).all()
+    assert blocked == [("BLOCKED", "campaign_cancelled")] * 2
 
 
 def test_send_errors_and_scheduled(login, make_campaign, audience, db_session):
