@@ -128,6 +128,8 @@ class Config:
             setattr(self, key, env_int(key, getattr(type(self), key)))
         self.QUIET_HOURS_START = env_str("QUIET_HOURS_START", self.QUIET_HOURS_START)
         self.QUIET_HOURS_END = env_str("QUIET_HOURS_END", self.QUIET_HOURS_END)
+        self.AUTOMATION_API_KEY = env_str("AUTOMATION_API_KEY") or None  # unset: automation API answers 503
+        self.CAMPAIGN_ATTRIBUTION_DAYS = env_int("CAMPAIGN_ATTRIBUTION_DAYS", 30)
         self._init_comms(env)
         self._init_automations()
 

@@ -118,3 +118,8 @@ def _register_blueprints(app: Flask) -> None:
                comms_views.api_bp):
         app.register_blueprint(bp)
     app.register_blueprint(clients_bp)
+    from app.crm.api import bp as crm_api_bp
+    from app.crm.views import bp as crm_bp
+
+    app.register_blueprint(crm_bp)
+    app.register_blueprint(crm_api_bp)

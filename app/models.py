@@ -25,6 +25,16 @@ from app.clients.models import (  # noqa: F401
     Suppression,
 )
 from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate  # noqa: F401
+from app.crm.models import (  # noqa: F401
+    Activity,
+    Campaign,
+    CampaignInteraction,
+    CampaignTarget,
+    Company,
+    Contact,
+    Deal,
+    Lead,
+)
 from app.orders.models import (  # noqa: F401
     Cart,
     CartHold,

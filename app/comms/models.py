@@ -38,7 +38,7 @@ class CommunicationLog(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id", ondelete="SET NULL"))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"), index=True)
-    campaign_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)  # FK added with the campaigns table
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     gift_card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gift_cards.id"), index=True)
     communication_type: Mapped[str] = mapped_column(sa.String(10))
     message_type: Mapped[str] = mapped_column(sa.String(30))

@@ -7,3 +7,6 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/ventas")
 
 from app.reports import cash_views, sales_views, sold_views  # noqa: E402,F401
+
+# isort: split
+from app.reports import segmentation_views  # noqa: E402,F401

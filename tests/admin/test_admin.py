@@ -29,6 +29,8 @@ MATRIX = {
     "discountcode": ({"recepcion", "marketing", "gerente", "admin"}, {"gerente", "admin"}),
     "user": ({"admin"}, {"admin"}),
     "apitoken": ({"admin"}, set()),
+    **{crm: ({"marketing", "gerente", "admin"}, {"marketing", "admin"})  # crm.md §10
+       for crm in ("lead", "company", "contact", "deal", "activity", "campaigninteraction")},
 }
 ROLES = ("admin", "gerente", "recepcion", "marketing")
 

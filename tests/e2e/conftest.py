@@ -51,7 +51,38 @@ def seed_e2e_data() -> None:
     from app.payments.services import ensure_payment_methods
 
     ensure_payment_methods()
+    seed_crm_e2e_data()
     db.session.commit()
+
+
+def seed_crm_e2e_data() -> None:
+    """A manager, three VIP clients (6 past visits, $200.000 paid each) and a campaign in planning (crm journey)."""
+    from datetime import timedelta
+
+    from app.auth.services import create_user
+    from app.catalog.models import Service
+    from app.clients.services import create_client
+    from app.core import clock
+    from app.crm.services import save_campaign
+    from app.orders.models import Order, ServiceLine
+
+    create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerente Demo")
+    history = Service(name="Tina Histórica", base_price=25000, duration_minutes=120, service_type="tina",
+                      slot_grid={}, is_published=False, is_active=False)
+    db.session.add(history)
+    db.session.flush()
+    for n, name in enumerate(("Valentina VIP", "Vicente VIP", "Violeta VIP")):
+        client = create_client(data={"name": name, "phone": f"+5697000000{n}", "email": f"vip{n}@example.com"},
+                               origin="seed", marketing_consent=True)
+        for visit in range(6):
+            order = Order(client_id=client.id, origin="recepcion", total=200000 if visit == 0 else 0,
+                          paid=200000 if visit == 0 else 0)
+            db.session.add(order)
+            db.session.flush()
+            db.session.add(ServiceLine(order_id=order.id, service_id=history.id, start_time="14:00", people=1,
+                                       service_date=clock.today() - timedelta(days=10 + visit), unit_price=0,
+                                       pricing_rule="por_persona", subtotal=0, status="checkout"))
+    save_campaign(None, data={"name": "Campaña VIP Invierno", "audience_source": "lista", "channels": ["email"]})
 
 
 @pytest.fixture(scope="session")

@@ -46,3 +46,10 @@ document.addEventListener("click", function (evt) {
 document.addEventListener("click", function (evt) {
   if (evt.target.closest("[data-print]")) window.print();
 });
+// Segment lists: "Seleccionar página" ticks every client checkbox of the page shown.
+document.addEventListener("click", function (evt) {
+  var btn = evt.target.closest("[data-select-page]");
+  if (!btn) return;
+  var form = btn.closest("form");
+  if (form) form.querySelectorAll("input[name=selected_clients]").forEach(function (box) { box.checked = true; });
+});

@@ -1,0 +1,9 @@
+"""Thin functions the scheduler calls."""
+
+from __future__ import annotations
+
+
+def campaign_scheduler() -> str:
+    from app.crm.sending import run_scheduler
+
+    return run_scheduler()

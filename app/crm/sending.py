@@ -1,0 +1,158 @@
+"""Campaign sending through the comms outbox (crm.md §9.3): queue now or at a scheduled time, test sends, cancel;
+the PROMOTIONAL renderer and the campaign_cancelled relevance check the dispatcher calls; the scheduler job."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.comms import hooks, outbox
+from app.comms.models import CommunicationLog
+from app.comms.policy import EMAIL, SMS
+from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, sms_footer
+from app.core import clock
+from app.core.errors import ConflictError, ValidationError
+from app.core.identity import normalize_email
+from app.core.phone import is_mobile, normalize_phone
+from app.crm import policy
+from app.crm.audience import PROMOTIONAL, _queue_select
+from app.crm.models import Campaign
+from app.extensions import db
+
+OPEN = ("Planning", "Active")
+
+
+def queue_campaign(campaign: Campaign, *, by=None) -> int:
+    """One INSERT … SELECT per channel of PROMOTIONAL rows for every eligible client (key
+    `campaign:<id>:client:<cid>:<channel>`, so re-sending never duplicates); flushes. Returns rows inserted."""
+    queued = 0
+    for key in campaign.channels or []:
+        queued += outbox.enqueue_from_select(_queue_select(campaign, key), message_type=PROMOTIONAL,
+                                             channel=SMS if key == "sms" else EMAIL, triggered_by="campaign",
+                                             created_by=by)
+    return queued
+
+
+def _check_sendable(campaign: Campaign) -> None:
+    if campaign.status not in OPEN:
+        raise ConflictError(f"La campaña está {campaign.status_label.lower()}: no se puede enviar.")
+    if not campaign.channels:
+        raise ValidationError("Elija al menos un canal (SMS o e-mail) antes de enviar.")
+    if "sms" in campaign.channels and not (campaign.sms_template or "").strip():
+        raise ValidationError("Falta el texto SMS de la campaña.")
+    if "email" in campaign.channels and not ((campaign.email_subject_template or "").strip()
+                                             and (campaign.email_body_template or "").strip()):
+        raise ValidationError("Faltan el asunto o el cuerpo del e-mail de la campaña.")
+
+
+def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) -> int:
+    """Queue the campaign now (returns rows queued) or schedule it for `when` (aware, future; returns 0); the
+    campaign becomes Active; flushes. Raises ConflictError when it is not open, ValidationError when it lacks
+    channels/texts or the time is past."""
+    _check_sendable(campaign)
+    campaign.status = "Active"
+    if when is not None:
+        if when <= clock.now():
+            raise ValidationError("La fecha y hora programada debe ser futura.", field="fecha_hora")
+        campaign.scheduled_at = when
+        db.session.flush()
+        return 0
+    campaign.scheduled_at = None
+    queued = queue_campaign(campaign, by=by)
+    campaign.sent_at = campaign.sent_at or clock.now()
+    db.session.flush()
+    return queued
+
+
+def cancel_campaign_send(campaign: Campaign) -> int:
+    """Its PENDING rows become BLOCKED `campaign_cancelled`; the campaign becomes Cancelled; flushes.
+    Returns how many rows were blocked."""
+    now = clock.now()
+    result = db.session.execute(
+        sa.update(CommunicationLog)
+        .where(CommunicationLog.campaign_id == campaign.id, CommunicationLog.status == "PENDING")
+        .values(status="BLOCKED", reason="campaign_cancelled", updated_at=now)
+        .execution_options(synchronize_session=False))
+    campaign.status = "Cancelled"
+    campaign.scheduled_at = None
+    db.session.flush()
+    return result.rowcount
+
+
+def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
+    """Queue the campaign text rendered with sample names to a typed phone or e-mail (type OTHER, never capped);
+    flushes. Returns the channel. Raises ValidationError for a bad destination or a missing text."""
+    text = (destination or "").strip()
+    link = current_app.config["PUBLIC_BASE_URL"] + "/"
+    names = {"first_name": "Nombre", "last_name": "Apellido", "link": link}
+    if "@" in text:
+        email = normalize_email(text)
+        if not email or not (campaign.email_body_template or "").strip():
+            raise ValidationError("Indique un e-mail válido y el cuerpo del e-mail de la campaña.", field="destino")
+        channel, dest = EMAIL, email
+        payload = {"subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
+                   "text": policy.render_template_text(campaign.email_body_template, **names)}
+    else:
+        dest = normalize_phone(text)
+        if not is_mobile(dest) or not (campaign.sms_template or "").strip():
+            raise ValidationError("Indique un celular válido y el texto SMS de la campaña.", field="destino")
+        channel = SMS
+        payload = {"text": policy.render_template_text(campaign.sms_template, **names)}
+    outbox.enqueue(message_type="OTHER", channel=channel, idempotency_key=f"staff:{uuid.uuid4()}",
+                   destination=dest, campaign_id=campaign.id, triggered_by=f"staff:{getattr(by, 'username', '')}",
+                   created_by=by, payload=payload)
+    return channel
+
+
+def run_scheduler() -> str:
+    """Job `campaign_scheduler`: queue due scheduled campaigns; complete Active campaigns past their end date with
+    no PENDING rows."""
+    now = clock.now()
+    due = db.session.scalars(sa.select(Campaign).where(Campaign.status == "Active",
+                                                       Campaign.scheduled_at.is_not(None),
+                                                       Campaign.scheduled_at <= now)).all()
+    queued = 0
+    for campaign in due:
+        queued += queue_campaign(campaign)
+        campaign.scheduled_at = None
+        campaign.sent_at = campaign.sent_at or now
+    pending = sa.exists().where(CommunicationLog.campaign_id == Campaign.id, CommunicationLog.status == "PENDING")
+    finished = db.session.scalars(sa.select(Campaign).where(
+        Campaign.status == "Active", Campaign.end_date.is_not(None), Campaign.end_date < clock.today(),
+        Campaign.scheduled_at.is_(None), ~pending)).all()
+    for campaign in finished:
+        campaign.status = "Completed"
+    db.session.flush()
+    return f"{len(due)} campañas programadas encoladas ({queued} mensajes), {len(finished)} completadas"
+
+
+# --- dispatcher hooks ------------------------------------------------------------------------------------------
+
+
+@hooks.register_relevance(PROMOTIONAL)
+def _campaign_relevance(log) -> str | None:
+    if log.campaign_id is None:
+        return None
+    campaign = db.session.get(Campaign, log.campaign_id)
+    return "campaign_cancelled" if campaign is None or campaign.status == "Cancelled" else None
+
+
+@register_renderer(PROMOTIONAL)
+def render_promotional(log) -> Rendered:
+    """The campaign template filled for the row's client (+ unsubscribe footer / links)."""
+    campaign = db.session.get(Campaign, log.campaign_id) if log.campaign_id else None
+    if campaign is None:
+        raise NoRenderer("PROMOTIONAL row without campaign")
+    client = log.client
+    names = {"first_name": client.first_name if client else "", "last_name": client.last_name if client else "",
+             "link": current_app.config["PUBLIC_BASE_URL"] + "/"}
+    if log.communication_type == SMS:
+        return Rendered(text=policy.render_template_text(campaign.sms_template, **names) + sms_footer(log))
+    if log.communication_type == EMAIL:
+        return render_email(log, "message",
+                            subject=policy.render_template_text(campaign.email_subject_template, **names),
+                            body=policy.render_template_text(campaign.email_body_template, **names))
+    raise NoRenderer(f"{log.communication_type} is not sent by the dispatcher")

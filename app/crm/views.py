@@ -1,0 +1,282 @@
+"""Campaign screens (crm.md §9.3) and adding board selections to a campaign (§6.4): parse -> service -> commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.clients.stats import SEGMENT_KEYS, segment_labels
+from app.core.errors import DomainError
+from app.core.pagination import paginate, parse_page
+from app.crm import queries as q
+from app.crm import sending, services  # sending registers the PROMOTIONAL renderer and relevance check
+from app.crm.forms import CampaignForm
+from app.crm.models import Activity, Campaign, CampaignInteraction, Deal, Lead
+from app.extensions import db
+from app.web.htmx import render_page
+
+bp = Blueprint("crm", __name__, url_prefix="/ventas")
+
+MARKETING = ("marketing", "gerente", "admin")
+MAX_ID = 2**31 - 1
+PER_PAGE = 50
+
+
+def get_campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id <= MAX_ID else None
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def _local_redirect(target: str | None, fallback: str):
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target, 303)
+    return redirect(fallback, 303)
+
+
+# --- list, form --------------------------------------------------------------------------------------------
+
+
+@bp.get("/campanas/")
+@role_required(*MARKETING)
+def campaign_list():
+    page = paginate(db.session, q.campaigns_select(), parse_page(request.args.get("page")), PER_PAGE)
+    figures = campaign_figures(page.items)
+    return render_page("crm/campaign_list.html", "campaign_list", page=page, figures=figures)
+
+
+def campaign_figures(campaigns: list[Campaign]) -> dict[int, dict]:
+    """Audience, sent messages, attributed orders and revenue per campaign of a page (a constant number of
+    statements, whatever the number of campaigns)."""
+    from app.crm.roi import campaign_roi_rows
+
+    ids = [c.id for c in campaigns]
+    out = {cid: {"audience": 0, "sent": 0, "orders": 0, "revenue": 0} for cid in ids}
+    if not ids:
+        return out
+    for cid, size in q.audience_sizes(db.session, campaigns).items():
+        out[cid]["audience"] = size
+    for row in campaign_roi_rows(ids):
+        out[row.campaign_id].update(sent=row.sent, orders=row.orders, revenue=row.revenue)
+    return out
+
+
+def _form(campaign: Campaign | None) -> CampaignForm:
+    form = CampaignForm(obj=campaign) if campaign is not None and request.method == "GET" else CampaignForm()
+    labels = segment_labels()
+    form.target_segments.choices = [(k, labels[k]) for k in SEGMENT_KEYS]
+    if campaign is not None and request.method == "GET":
+        form.target_segments.data = list(campaign.target_segments or [])
+        form.channels.data = list(campaign.channels or [])
+    return form
+
+
+def _campaign_form(campaign: Campaign | None):
+    form = _form(campaign)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                saved = services.save_campaign(campaign, data=form.campaign_data(), by=current_user)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                target = getattr(form, exc.field, None) if exc.field else None
+                if target is not None:
+                    target.errors = [*target.errors, exc.message]
+                else:
+                    form.form_errors.append(exc.message)
+            else:
+                flash(f"Campaña «{saved.name}» guardada.", "success")
+                return redirect(url_for("crm.campaign_detail", campaign_id=saved.id), 303)
+        status = 422
+    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=status)
+
+
+@bp.route("/campanas/nueva/", methods=["GET", "POST"])
+@role_required(*MARKETING)
+def campaign_new():
+    return _campaign_form(None)
+
+
+@bp.route("/admin/campaign/setup/", methods=["GET", "POST"])
+@role_required(*MARKETING)
+def campaign_setup():
+    return _campaign_form(None)
+
+
+@bp.route("/campanas/<int:campaign_id>/editar/", methods=["GET", "POST"])
+@role_required(*MARKETING)
+def campaign_edit(campaign_id: int):
+    return _campaign_form(get_campaign_or_404(campaign_id))
+
+
+@bp.route("/admin/campaign/setup/<int:campaign_id>/", methods=["GET", "POST"])
+@role_required(*MARKETING)
+def campaign_setup_edit(campaign_id: int):
+    return _campaign_form(get_campaign_or_404(campaign_id))
+
+
+# --- detail ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/campanas/<int:campaign_id>/")
+@role_required(*MARKETING)
+def campaign_detail(campaign_id: int):
+    from app.crm.roi import campaign_roi
+
+    campaign = get_campaign_or_404(campaign_id)
+    targets = paginate(db.session, q.targets_select(campaign.id), parse_page(request.args.get("page")), PER_PAGE,
+                       scalars=False)
+    leads = db.session.scalars(sa.select(Lead).where(Lead.campaign_id == campaign.id).order_by(Lead.id)).all()
+    deals = db.session.scalars(sa.select(Deal).where(Deal.campaign_id == campaign.id).order_by(Deal.id)).all()
+    activities = db.session.scalars(sa.select(Activity).where(Activity.campaign_id == campaign.id)
+                                    .order_by(Activity.activity_date.desc()).limit(50)).all()
+    interactions = db.session.scalars(sa.select(CampaignInteraction)
+                                      .where(CampaignInteraction.campaign_id == campaign.id)
+                                      .order_by(CampaignInteraction.timestamp.desc()).limit(50)).all()
+    labels = segment_labels()
+    return render_page(
+        "crm/campaign_detail.html", "campaign_targets" if request.args.get("bloque") == "targets" else None,
+        campaign=campaign, targets=targets, leads=leads, deals=deals, activities=activities,
+        interactions=interactions, roi=campaign_roi(campaign), audience=q.audience_size(db.session, campaign),
+        segment_labels=labels,
+    )
+
+
+# --- segmentation board -> campaign ------------------------------------------------------------------------
+
+
+def _selected_ids() -> list[int]:
+    ids: list[int] = []
+    for raw in request.form.getlist("selected_clients"):
+        for part in raw.split(","):
+            part = part.strip()
+            if part.isdigit() and 0 < int(part) <= MAX_ID:
+                ids.append(int(part))
+    return sorted(set(ids))
+
+
+@bp.route("/admin/campaign/select-for-clients/", methods=["GET", "POST"])
+@role_required(*MARKETING)
+def select_for_clients():
+    board = url_for("reports.segmentation_board")
+    if request.method == "GET":
+        return redirect(board, 303)
+    back = request.form.get("origen")
+    raw_campaign = (request.form.get("campaign") or "").strip()
+    campaign = db.session.get(Campaign, int(raw_campaign)) if raw_campaign.isdigit() and int(
+        raw_campaign) <= MAX_ID else None
+    if campaign is None or campaign.status not in ("Planning", "Active"):
+        flash("Elija una campaña en planificación o activa.", "error")
+        return _local_redirect(back, board)
+    segment = (request.form.get("segmento") or "").strip()
+    if segment:
+        if segment not in SEGMENT_KEYS:
+            flash("Segmento desconocido.", "error")
+            return _local_redirect(back, board)
+        ids_select, source = q.segment_client_ids_select(segment), "segmento"
+    else:
+        ids = _selected_ids()
+        if not ids:
+            flash("No se seleccionaron clientes.", "error")
+            return _local_redirect(back, board)
+        ids_select, source = services.client_ids_select(ids), "manual"
+    result = services.add_targets(campaign, ids_select, source=source, by=current_user)
+    db.session.commit()
+    flash(f"{result.added} clientes agregados a la campaña «{campaign.name}» ({result.existing} ya estaban).",
+          "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+# --- audience preview, test, send, cancel ------------------------------------------------------------------
+
+
+@bp.get("/campanas/<int:campaign_id>/audiencia/")
+@role_required(*MARKETING)
+def campaign_audience(campaign_id: int):
+    from app.crm import audience
+
+    campaign = get_campaign_or_404(campaign_id)
+    canal = request.args.get("canal")
+    motivo = request.args.get("motivo")
+    clients = None
+    if canal in (campaign.channels or []) and (motivo in audience.PREVIEW_REASONS or motivo == "elegibles"):
+        clients = paginate(db.session, audience.reason_clients_select(campaign, canal, motivo),
+                           parse_page(request.args.get("page")), PER_PAGE, scalars=False)
+    return render_page("crm/campaign_audience.html", "audience", campaign=campaign,
+                       preview=audience.preview(campaign), labels=audience.PREVIEW_REASONS, canal=canal,
+                       motivo=motivo, clients=clients)
+
+
+@bp.post("/campanas/<int:campaign_id>/prueba/")
+@role_required(*MARKETING)
+def campaign_test(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    try:
+        channel = sending.send_test(campaign, request.form.get("destino", ""), by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'e-mail'}.", "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+def _scheduled_time(raw: str | None):
+    from datetime import datetime
+
+    from app.core.clock import LOCAL_TZ
+
+    try:
+        return datetime.fromisoformat((raw or "").strip()).replace(tzinfo=LOCAL_TZ)
+    except ValueError:
+        return None
+
+
+@bp.post("/campanas/<int:campaign_id>/enviar/")
+@role_required(*MARKETING)
+def campaign_send(campaign_id: int):
+    from app.core.errors import ValidationError
+    from app.crm.audience import messages_to_queue
+
+    campaign = get_campaign_or_404(campaign_id)
+    cuando = request.form.get("cuando", "ahora")
+    raw_when = request.form.get("fecha_hora", "")
+    ctx = {"campaign": campaign, "cuando": cuando, "fecha_hora": raw_when}
+    try:
+        if cuando not in ("ahora", "programado"):
+            raise ValidationError("Elija cuándo enviar: ahora o programado.")
+        when = None
+        if cuando == "programado":
+            when = _scheduled_time(raw_when)
+            if when is None:
+                raise ValidationError("Indique la fecha y hora del envío programado.", field="fecha_hora")
+        if request.form.get("confirmar") != "1":
+            sending._check_sendable(campaign)
+            return render_page("crm/campaign_send.html", None, n=messages_to_queue(campaign), when=when, **ctx)
+        queued = sending.send_campaign(campaign, when=when, by=current_user)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return render_page("crm/campaign_send.html", None, error=exc.message, n=None, when=None,
+                           status=exc.status, **ctx)
+    if when is not None:
+        flash(f"Campaña programada para el {when.strftime('%d/%m/%Y %H:%M')}.", "success")
+    else:
+        flash(f"{queued} mensajes encolados.", "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+
+
+@bp.post("/campanas/<int:campaign_id>/cancelar-envio/")
+@role_required(*MARKETING)
+def campaign_cancel_send(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    blocked = sending.cancel_campaign_send(campaign)
+    db.session.commit()
+    flash(f"Envío cancelado: {blocked} mensajes pendientes bloqueados.", "success")
+    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)

@@ -1,0 +1,65 @@
+"""Segmentation board benchmark (crm.md §6.3): the board and a segment list over many clients, under gunicorn.
+
+Target: board ≤ 3 s with 1,000,000 clients on PostgreSQL. Sequential requests (the board is a manager's screen,
+not a hot path); each measured `--runs` times after one warm-up. Use a separate database:
+  python bench/generate.py --clients 1000000 --orders 1000000 --url postgresql://postgres@127.0.0.1:5432/aremko_bench_crm
+  python bench/run_segmentation.py --url postgresql://postgres@127.0.0.1:5432/aremko_bench_crm
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_booking import BASE, DEFAULT_URL, OUT, one_row, start_server  # noqa: E402
+from run_frontdesk import ensure_user, login  # noqa: E402
+
+REQUESTS = [
+    ("board (counts of every segment, chart)", "/ventas/reportes/segmentacion-clientes/", {}),
+    ("segment list full page (board + page 1)", "/ventas/reportes/segmentacion-clientes/new_low_spend/", {}),
+    ("segment list HTMX fragment, page 3", "/ventas/reportes/segmentacion-clientes/new_low_spend/?page=3",
+     {"HX-Request": "true"}),
+    ("segment list HTMX fragment, search", "/ventas/reportes/segmentacion-clientes/regular_medium_spend/?q=Bench 12",
+     {"HX-Request": "true"}),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    clients = one_row(args.url, "SELECT count(*) FROM clients")[0]
+    orders = one_row(args.url, "SELECT count(*) FROM orders")[0]
+    ensure_user(args.url)
+    proc = start_server(args.url)
+    results = []
+    try:
+        session = login()
+        for label, path, headers in REQUESTS:
+            assert session.get(BASE + path, headers=headers).status_code == 200, path  # warm-up
+            times = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                r = session.get(BASE + path, headers=headers)
+                times.append(time.perf_counter() - started)
+                assert r.status_code == 200
+            results.append({"request": label, "path": path, "median_s": round(statistics.median(times), 3),
+                            "max_s": round(max(times), 3)})
+            print(f"{label}: median {statistics.median(times):.2f} s, max {max(times):.2f} s", flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "segmentation.json").write_text(json.dumps({"clients": clients, "orders": orders, "results": results},
+                                                      indent=2))
+
+
+if __name__ == "__main__":
+    main()
