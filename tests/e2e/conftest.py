@@ -56,17 +56,16 @@ def seed_e2e_data() -> None:
 
 
 def seed_crm_e2e_data() -> None:
-    """A manager, three VIP clients (6 past visits, $200.000 paid each) and a campaign in planning (crm journey)."""
+    """Three VIP clients (6 past visits, $200.000 paid each) and a campaign in planning (crm journey); the manager
+    comes from seed_e2e_data."""
     from datetime import timedelta
 
-    from app.auth.services import create_user
     from app.catalog.models import Service
     from app.clients.services import create_client
     from app.core import clock
     from app.crm.services import save_campaign
     from app.orders.models import Order, ServiceLine
 
-    create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerente Demo")
     history = Service(name="Tina Histórica", base_price=25000, duration_minutes=120, service_type="tina",
                       slot_grid={}, is_published=False, is_active=False)
     db.session.add(history)

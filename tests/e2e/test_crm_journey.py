@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
@@ -10,7 +11,7 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.e2e
 
 
-def test_manager_adds_vip_clients_to_a_campaign(live_server, browser):
+def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
     context = browser.new_context(locale="es-CL", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
@@ -48,5 +49,14 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser):
         expect(page.locator("#flashes")).to_contain_text("1 clientes agregados a la campaña «Campaña VIP Invierno» "
                                                          "(2 ya estaban).")
         expect(page.locator("#audience-size")).to_have_text("3")
+
+        # …and downloads servicios vendidos as Excel (the figures are checked in test_reports_journey)
+        page.goto(live_server + "/ventas/servicios-vendidos/")
+        with page.expect_download() as info:
+            page.get_by_role("link", name="Exportar Excel").click()
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        assert target.name.startswith("Servicios_Vendidos_")
+        assert load_workbook(target).sheetnames == ["Servicios Vendidos", "Resumen"]
     finally:
         context.close()
