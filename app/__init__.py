@@ -88,12 +88,9 @@ def _init_login(app: Flask, login_manager) -> None:
 
     @login_manager.request_loader
     def _bearer(request):
-        header = request.headers.get("Authorization", "")
-        if request.path.startswith("/ventas/api/") and header.startswith("Bearer "):
-            from app.auth.services import user_for_token
+        from app.api.auth import load_token_user
 
-            return user_for_token(header[len("Bearer "):].strip())
-        return None
+        return load_token_user(request)
 
     login_manager.unauthorized_handler(unauthorized_response)
 
@@ -111,3 +108,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp):
         app.register_blueprint(bp)
+    from app.api.setup import init_api
+
+    init_api(app)

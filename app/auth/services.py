@@ -99,6 +99,12 @@ def create_api_token(user: User, name: str = "token", days: int | None = None) -
 
 def user_for_token(raw: str) -> User | None:
     """The active user owning this bearer token, compared in constant time; None otherwise."""
+    token = active_token(raw)
+    return token.user if token is not None else None
+
+
+def active_token(raw: str) -> ApiToken | None:
+    """The usable token row for this raw token (not revoked/expired, active user); records its use."""
     if not raw:
         return None
     digest = _hash_token(raw)
@@ -110,4 +116,12 @@ def user_for_token(raw: str) -> User | None:
     if not token.user.is_active or token.user.is_system:
         return None
     token.last_used_at = clock.now()
-    return token.user
+    return token
+
+
+def revoke_api_token(token: ApiToken) -> ApiToken:
+    """Revoke a token (row kept, later requests 401); flushes."""
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        db.session.flush()
+    return token

@@ -26,6 +26,7 @@ HUB_LINKS = [
     ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Configuración", "Mis tokens de API", "tokens.token_list", {"recepcion", "marketing", "gerente", "admin"}),
 ]
 
 

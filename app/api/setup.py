@@ -1,0 +1,24 @@
+"""Wire the JSON API into the app: blueprint, CSRF exemption (header auth), per-token rate limit."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.api.auth import no_token, token_rate_key
+from app.api.views import bp
+from app.auth.token_views import bp as tokens_bp
+from app.extensions import csrf, limiter
+
+TOKEN_LIMIT = "600 per minute"
+_limited = False
+
+
+def init_api(app: Flask) -> None:
+    global _limited
+    if not _limited:  # the blueprint object is shared by every app the process creates
+        csrf.exempt(bp)
+        limiter.limit(TOKEN_LIMIT, key_func=token_rate_key, exempt_when=no_token,
+                      error_message="Demasiadas solicitudes. Intente nuevamente en un minuto.")(bp)
+        _limited = True
+    app.register_blueprint(bp)
+    app.register_blueprint(tokens_bp)
