@@ -284,12 +284,12 @@ class Resource:
         obj = self.model()
         self.assign(obj, values, by)
         db.session.add(obj)
-        db.session.flush()
+        flush_unique()
         return obj
 
     def update(self, obj, values: dict, by, *, partial: bool):
         self.assign(obj, values, by)
-        db.session.flush()
+        flush_unique()
         return obj
 
     def delete(self, obj, by):
@@ -305,6 +305,14 @@ class Resource:
 
 
 RESOURCES: list[Resource] = []
+
+
+def flush_unique() -> None:
+    """Flush; a unique constraint that a concurrent or case-variant write hit becomes a 400, not a 500."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ApiValidationError({"nombre": ["Ya existe un registro con este nombre."]}) from None
 
 
 def _staff() -> bool:
