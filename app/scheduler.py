@@ -31,12 +31,14 @@ class Job:
 
 
 def job_list() -> list[Job]:
+    from app.api.idempotency import purge_idempotency_records
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
     ]
 
 

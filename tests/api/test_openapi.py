@@ -68,23 +68,24 @@ def test_property_based_run_over_the_document(app, seeded_api):
     schema = schemathesis.openapi.from_wsgi("/ventas/api/openapi.json", app)
     headers = {"Authorization": f"Bearer {seeded_api}"}
     failures, calls = [], []
+
+    def property_test(operation):
+        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def run(case):
+            response = case.call(headers=headers)
+            calls.append(operation.label)
+            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+        return run
+
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.path == "/ventas/api/flow/create/":
             continue  # talks to Flow (fake adapter over HTTP): covered in tests/payments
-
-        strategy = operation.as_strategy()
-
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
-        @given(case=strategy)
-        def run(case, label=operation.label):
-            response = case.call(headers=headers)
-            calls.append(label)
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
-
         try:
-            run()
+            property_test(operation)()
         except Exception as exc:  # every operation's (shrunk) failure is listed
             failures.append((operation.label, str(exc)[:400]))
     assert failures == []
