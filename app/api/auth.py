@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+import sqlalchemy as sa
 from flask import current_app, g, request
 from flask_login import current_user
 
@@ -29,6 +30,7 @@ def load_token_user(req):
         g.api_token_invalid = True
         return None
     g.api_token = token
+    g.api_token_touched = sa.inspect(token).attrs.last_used_at.history.has_changes()
     return token.user
 
 

@@ -26,3 +26,15 @@ def init_api(app: Flask) -> None:
         _limited = True
     app.register_blueprint(bp)
     app.register_blueprint(tokens_bp)
+    app.after_request(_save_token_use)
+
+
+def _save_token_use(response):
+    """Reads commit nothing; keep a token's last use (set at most once a minute) after a successful GET."""
+    from flask import g, request
+
+    from app.extensions import db
+
+    if g.get("api_token_touched") and request.method == "GET" and response.status_code < 400:
+        db.session.commit()
+    return response

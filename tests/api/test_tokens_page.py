@@ -62,3 +62,16 @@ def test_requests_per_minute_per_token(limited_app, token_for):
     other = token_for("recepcion")  # per token, not per IP
     assert c.get("/ventas/api/categorias/", headers=other).status_code == 200
     assert c.get("/ventas/api/servicios/").status_code == 200  # anonymous public reads are not token-limited
+
+
+def test_last_use_is_kept_after_reads(client, make_user, db_session, freeze_clock):
+    from datetime import datetime
+
+    from app.auth.services import create_api_token
+
+    freeze_clock(datetime(2026, 3, 2, 13, 0, tzinfo=clock.UTC))
+    token, raw = create_api_token(make_user("gerente"))
+    db_session.commit()
+    assert client.get("/ventas/api/categorias/", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(ApiToken, token.id).last_used_at == datetime(2026, 3, 2, 13, 0, tzinfo=clock.UTC)
