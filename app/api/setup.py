@@ -27,6 +27,26 @@ def init_api(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(tokens_bp)
     app.after_request(_save_token_use)
+    app.after_request(_cors)
+
+
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-CSRFToken"
+
+
+def _cors(response):
+    """CORS only for /ventas/api/ and only for the origins in CORS_ALLOWED_ORIGINS (spec api.md §2)."""
+    from flask import request
+
+    origin = request.headers.get("Origin", "").rstrip("/")
+    allowed = current_app.config.get("CORS_ALLOWED_ORIGINS") or []
+    if origin and origin in allowed and request.path.startswith("/ventas/api/"):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = ", ".join(filter(None, [response.headers.get("Vary"), "Origin"]))
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 def _save_token_use(response):

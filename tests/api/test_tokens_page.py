@@ -75,3 +75,18 @@ def test_last_use_is_kept_after_reads(client, make_user, db_session, freeze_cloc
     assert client.get("/ventas/api/categorias/", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     db_session.expire_all()
     assert db_session.get(ApiToken, token.id).last_used_at == datetime(2026, 3, 2, 13, 0, tzinfo=clock.UTC)
+
+
+def test_cors_only_for_listed_origins_and_api_paths(app, client, monkeypatch):
+    assert "Access-Control-Allow-Origin" not in client.get("/ventas/api/servicios/",
+                                                           headers={"Origin": "https://n8n.example.com"}).headers
+    monkeypatch.setitem(app.config, "CORS_ALLOWED_ORIGINS", ["https://n8n.example.com"])
+    ok = client.get("/ventas/api/servicios/", headers={"Origin": "https://n8n.example.com"})
+    assert ok.headers["Access-Control-Allow-Origin"] == "https://n8n.example.com" and "Origin" in ok.headers["Vary"]
+    preflight = client.options("/ventas/api/pagos/", headers={"Origin": "https://n8n.example.com",
+                                                              "Access-Control-Request-Method": "POST"})
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+    other = client.get("/ventas/api/servicios/", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    page = client.get("/healthz", headers={"Origin": "https://n8n.example.com"})
+    assert "Access-Control-Allow-Origin" not in page.headers
