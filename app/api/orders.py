@@ -73,7 +73,7 @@ def sold_until(column):
 
 
 def reason_param(default: str) -> str:
-    return (request.args.get("motivo") or "").strip()[:255] or default
+    return (request.args.get("motivo") or "").replace("\x00", "").strip()[:255] or default
 
 
 def _order(order_id: int) -> Order:
@@ -487,7 +487,7 @@ def _prebooking_lines(raw) -> list[booking.LineRequest]:
 
 def _text(body: dict, key: str, limit: int) -> str | None:
     value = body.get(key)
-    if value is not None and not isinstance(value, str):
+    if value is not None and (not isinstance(value, str) or "\x00" in value):
         raise ValidationError(f"«{key}» debe ser texto.")
     return value[:limit] if value else None
 

@@ -135,6 +135,8 @@ class Filter:
     enum: tuple | None = None
 
     def parse(self, raw: str):
+        if "\x00" in raw:
+            raise ValueError
         if self.type == "integer":
             if not raw.isdigit() or len(raw) > 9:
                 raise ValueError

@@ -110,3 +110,17 @@ def test_pagination_shape_and_links(api, make_category):
     assert last["next"] is None and len(last["results"]) == 1
     too_big = api("gerente").get("/ventas/api/categorias-servicio/?page_size=201")
     assert too_big.status_code == 400 and "page_size" in too_big.json["detail"]
+
+
+def test_nul_characters_are_refused_not_a_server_error(api, placed_order):
+    desk = api("recepcion")
+    assert desk.get("/ventas/api/clientes/?q=a%00b").status_code == 400
+    assert desk.post("/ventas/api/proveedores/", json={"nombre": "a\x00b"}).status_code in (400, 403)
+    assert api("admin").post("/ventas/api/proveedores/", json={"nombre": "a\x00b"}).status_code == 400
+    prebook = desk.post("/ventas/ventas/prebooking/", json={"telefono": "+56911112222", "nombre_cliente": "a\x00",
+                                                             "servicios": [{"servicio_id": 1,
+                                                                            "fecha_agendamiento": "2026-03-02",
+                                                                            "hora_inicio": "14:00"}]})
+    assert prebook.status_code == 400
+    cancelled = desk.delete(f"/ventas/api/ventasreservas/{placed_order.id}/?motivo=x%00y")
+    assert cancelled.status_code == 200
