@@ -19,6 +19,7 @@ from app.api.resources import (
     Field,
     Filter,
     Resource,
+    is_hhmm,
     parse_date,
     parse_datetime,
     register,
@@ -124,7 +125,7 @@ def _service_requests(raw: list[dict]) -> list[booking.LineRequest]:
         day, hhmm = parse_date(item.get("fecha_agendamiento")), item.get("hora_inicio")
         ints_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in (sid, people)) and (
             provider is None or (isinstance(provider, int) and not isinstance(provider, bool) and 0 < provider < 2**31))
-        if not ints_ok or day is None or not _valid_hhmm(hhmm):
+        if not ints_ok or day is None or not is_hhmm(hhmm):
             errors.append(f"Línea {n}: indique servicio, fecha_agendamiento (YYYY-MM-DD), hora_inicio (HH:MM) y "
                           "cantidad_personas válidos.")
             continue
@@ -132,12 +133,6 @@ def _service_requests(raw: list[dict]) -> list[booking.LineRequest]:
     if errors:
         raise ApiValidationError({"servicios": errors})
     return out
-
-
-def _valid_hhmm(value) -> bool:
-    from app.api.resources import _HHMM
-
-    return isinstance(value, str) and bool(_HHMM.match(value))
 
 
 def _product_requests(raw: list[dict]) -> list[tuple[int, int]]:
@@ -478,7 +473,7 @@ def _prebooking_lines(raw) -> list[booking.LineRequest]:
             if when is not None:
                 local = clock.to_local(when)
                 day, hhmm = local.date(), local.strftime("%H:%M")
-        if day is None or not _valid_hhmm(hhmm):
+        if day is None or not is_hhmm(hhmm):
             raise ValidationError(f"Servicio {n}: fecha_agendamiento debe ser fecha y hora ISO 8601 "
                                   "(o fecha YYYY-MM-DD con hora_inicio HH:MM).")
         out.append(booking.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people))

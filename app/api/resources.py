@@ -156,6 +156,10 @@ class Filter:
         return raw
 
 
+def is_hhmm(value) -> bool:
+    return isinstance(value, str) and bool(_HHMM.match(value))
+
+
 def parse_date(value) -> date | None:
     if not isinstance(value, str) or not _DATE.match(value):
         return None
