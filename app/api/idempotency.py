@@ -96,7 +96,7 @@ def idempotent(view):
     def wrapped(*args, **kwargs):
         key = request.headers.get(HEADER)
         scope = api_identity()
-        if key is None or scope is None:
+        if key is None or scope is None or request.method != "POST":
             return view(*args, **kwargs)
         if not _valid_key(key):
             return api_error(400, INVALID, detail={HEADER: [INVALID]})

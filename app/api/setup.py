@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.api.auth import no_token, token_rate_key
+from app.api.idempotency import idempotent
 from app.api.views import bp
 from app.auth.token_views import bp as tokens_bp
 from app.extensions import csrf, limiter
@@ -26,6 +27,11 @@ def init_api(app: Flask) -> None:
         _limited = True
     app.register_blueprint(bp)
     app.register_blueprint(tokens_bp)
+    # Idempotency-Key also on the Flow endpoint of the payments package (spec api.md §2), wrapped from here so
+    # that payments does not import the API layer.
+    flow_create = app.view_functions.get("payments.api_flow_create")
+    if flow_create is not None:
+        app.view_functions["payments.api_flow_create"] = idempotent(flow_create)
     app.after_request(_save_token_use)
     app.after_request(_cors)
 

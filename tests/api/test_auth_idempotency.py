@@ -146,3 +146,22 @@ def test_idempotent_order_creation(api, booking_setup, make_client, db_session, 
     second = desk.post(path, json=body, headers={"Idempotency-Key": "k1"})
     assert first.status_code == second.status_code == 201 and second.headers["Idempotent-Replayed"] == "true"
     assert db_session.query(Order).count() == 1
+
+
+def test_idempotent_flow_create_for_staff(api, booking_setup, db_session):
+    from app.orders import services as booking
+    from app.payments.models import FlowTransaction
+    from tests.api.conftest import MONDAY
+
+    cart = booking.create_cart()
+    booking.hold_slot(cart, booking.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00",
+                                                people=2))
+    order = booking.checkout_cart(cart, booking.CheckoutData(telefono="+56987654321", nombre="María Pérez",
+                                                             email="maria@example.com", metodo_pago="flow"))
+    before = db_session.query(FlowTransaction).filter_by(order_id=order.id).count()
+    desk = api("recepcion")
+    first = desk.post("/ventas/api/flow/create/", json={"reserva_id": order.id}, headers={"Idempotency-Key": "f1"})
+    again = desk.post("/ventas/api/flow/create/", json={"reserva_id": order.id}, headers={"Idempotency-Key": "f1"})
+    assert first.status_code == again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    assert db_session.query(FlowTransaction).filter_by(order_id=order.id).count() == before + 1

@@ -83,7 +83,7 @@ def test_property_based_run_over_the_document(app, seeded_api):
     for result in schema.get_all_operations():
         operation = result.ok()
         if operation.path == "/ventas/api/flow/create/":
-            continue  # talks to Flow (fake adapter over HTTP): covered in tests/payments
+            continue  # starts real Flow payments: its contract is tested in tests/payments
         try:
             property_test(operation)()
         except Exception as exc:  # every operation's (shrunk) failure is listed
