@@ -13,6 +13,7 @@ from app.api.resources import ApiValidationError, Field, Filter, Resource, non_b
 from app.clients.models import Client
 from app.clients.representation import client_representation
 from app.clients.services import create_client, delete_client, update_client
+from app.clients.stats import SEGMENT_KEYS
 from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.pagination import paginate
@@ -64,6 +65,13 @@ def _phone_filter(stmt, value):
     return stmt.where(Client.phone == (phone_or_none(value) or ""))
 
 
+def _segment_filter(stmt, value):
+    from app.clients.stats import client_stats
+
+    stats = client_stats().subquery()
+    return stmt.where(Client.id.in_(sa.select(stats.c.client_id).where(stats.c.segment == value)))
+
+
 def _email_filter(stmt, value):
     try:
         email = normalize_email(value)
@@ -90,7 +98,8 @@ register(bp, ClientResource(
     fields=[*CLIENT_FIELDS, Field("fecha_creacion", "datetime", attr="created_at", write=False)],
     filters=[Filter("telefono", "string", _phone_filter, "teléfono (se normaliza a E.164), exacto"),
              Filter("email", "string", _email_filter, "e-mail exacto"),
-             Filter("q", "string", search(Client.name, Client.phone, Client.email), "texto en nombre/teléfono/e-mail")],
+             Filter("q", "string", search(Client.name, Client.phone, Client.email), "texto en nombre/teléfono/e-mail"),
+             Filter("segmento", "string", _segment_filter, "segmento (crm.md §6)", enum=SEGMENT_KEYS)],
 ))
 
 

@@ -30,7 +30,7 @@ from app.clients.models import Client
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.extensions import db
-from app.orders import editing
+from app.orders import edit as editing
 from app.orders import lines as line_services
 from app.orders import services as booking
 from app.orders.models import (
@@ -186,9 +186,9 @@ class OrderResource(Resource):
     def update(self, obj, values, by, *, partial):
         if "fecha_reserva" in values and by.role not in MANAGERS:
             raise ApiForbidden("Solo gerente o admin pueden cambiar fecha_reserva.")
-        names = {"comentarios": "comments", "numero_documento_fiscal": "fiscal_document_number",
-                 "cobrado": "charged", "fecha_reserva": "sold_at"}
-        editing.update_order_fields(obj, by=by, **{names[k]: v for k, v in values.items()})
+        editing.edit_order(obj, comments=values.get("comentarios", obj.comments),
+                           fiscal_document_number=values.get("numero_documento_fiscal", obj.fiscal_document_number),
+                           charged=values.get("cobrado", obj.charged), sold_at=values.get("fecha_reserva"), by=by)
         return obj
 
     def delete(self, obj, by):
@@ -246,10 +246,10 @@ class ServiceLineResource(Resource):
         return service_line_representation(obj, with_order=True)
 
     def create(self, values, by):
-        return editing.add_service_line(
-            _order(values["venta_reserva"]), service_id=values["servicio_id"], day=values["fecha_agendamiento"],
-            hhmm=values["hora_inicio"], people=values["cantidad_personas"],
-            provider_id=values.get("proveedor_asignado"), by=by)
+        req = booking.LineRequest(service_id=values["servicio_id"], day=values["fecha_agendamiento"],
+                                  hhmm=values["hora_inicio"], people=values["cantidad_personas"],
+                                  provider_id=values.get("proveedor_asignado"))
+        return editing.add_service_line(_order(values["venta_reserva"]), req, by=by)
 
     def update(self, obj, values, by, *, partial):
         if "fecha_agendamiento" in values or "hora_inicio" in values:
@@ -329,10 +329,13 @@ class ProductLineResource(Resource):
         return product_line_representation(obj)
 
     def create(self, values, by):
-        return editing.add_product_line(
-            _order(values["venta_reserva"]), product_id=values["producto"], quantity=values["cantidad"], by=by,
-            recipient_name=values.get("destinatario_nombre"), recipient_email=values.get("destinatario_email"),
-            message=values.get("mensaje"))
+        line = editing.add_product_line(_order(values["venta_reserva"]), product_id=values["producto"],
+                                        quantity=values["cantidad"], by=by)
+        line.recipient_name = values.get("destinatario_nombre")  # gift-card style dedication, no rule attached
+        line.recipient_email = values.get("destinatario_email")
+        line.message = values.get("mensaje")
+        db.session.flush()
+        return line
 
     def update(self, obj, values, by, *, partial):
         if "cantidad" in values:

@@ -123,3 +123,16 @@ def test_prebooking(api, booking_setup, make_client, db_session, client):
     assert api("marketing").post("/ventas/ventas/prebooking/", json=body).status_code == 403
     anon = client.post("/ventas/ventas/prebooking/", json=body)
     assert anon.status_code == 401 and anon.json["code"] == "not_authenticated"
+
+
+def test_clientes_segment_filter(api, placed_order, make_client):
+    from app.payments.services import record_payment
+
+    record_payment(placed_order, amount=30000, method="efectivo")  # future booking paid: new_low_spend
+    idle = make_client()
+    desk = api("marketing")
+    assert [r["id"] for r in desk.get("/ventas/api/clientes/?segmento=new_low_spend").json["results"]] == [
+        placed_order.client_id]
+    assert idle.id in [r["id"] for r in desk.get("/ventas/api/clientes/?segmento=zero_spend&page_size=200").json[
+        "results"]]
+    assert desk.get("/ventas/api/clientes/?segmento=otro").status_code == 400
