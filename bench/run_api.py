@@ -55,9 +55,11 @@ def main():
         client_id = conn.execute(sa.text("SELECT min(id) FROM clients")).scalar()
         tubs = conn.execute(sa.text("SELECT id, min_people, slot_grid FROM services WHERE service_type = 'tina' "
                                     "AND is_active ORDER BY id")).all()
+        last_day = conn.execute(sa.text("SELECT max(service_date) FROM order_service_lines")).scalar()
     engine.dispose()
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    days = [date.today() + timedelta(days=n) for n in range(400, 760)]  # beyond the generated bookings
+    first = max(last_day or date.today(), date.today()) + timedelta(days=1)  # beyond every booking (reruns too)
+    days = [first + timedelta(days=n) for n in range(360)]
     slots = [(s.id, d, t, s.min_people) for d in days for s in tubs for t in s.slot_grid[weekdays[d.weekday()]]]
     token = issue_token(args.url)
     auth = f"Authorization: Bearer {token}"
