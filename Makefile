@@ -47,6 +47,7 @@ bench: dev-install
 	$(BIN)/python bench/run_booking.py
 	$(BIN)/python bench/run_frontdesk.py
 	$(BIN)/python bench/run_reports.py
+	$(BIN)/python bench/run_api.py
 
 lint: dev-install
 	$(BIN)/ruff check app tests config.py wsgi.py

@@ -79,6 +79,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TRUSTED_HOSTS = [h.strip() for h in env_str("TRUSTED_HOSTS").split(",") if h.strip()] or None
+        self.CORS_ALLOWED_ORIGINS = [o.strip().rstrip("/") for o in env_str("CORS_ALLOWED_ORIGINS").split(",")
+                                     if o.strip()]
         self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
         self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -88,12 +88,9 @@ def _init_login(app: Flask, login_manager) -> None:
 
     @login_manager.request_loader
     def _bearer(request):
-        header = request.headers.get("Authorization", "")
-        if request.path.startswith("/ventas/api/") and header.startswith("Bearer "):
-            from app.auth.services import user_for_token
+        from app.api.auth import load_token_user
 
-            return user_for_token(header[len("Bearer "):].strip())
-        return None
+        return load_token_user(request)
 
     login_manager.unauthorized_handler(unauthorized_response)
 
@@ -123,3 +120,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(crm_bp)
     app.register_blueprint(crm_api_bp)
+    from app.api.setup import init_api
+
+    init_api(app)

@@ -1,5 +1,6 @@
 """Imports every domain's models so metadata (and Alembic autogenerate) sees them all."""
 
+from app.api.models import IdempotencyRecord  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     Product,

@@ -39,6 +39,7 @@ DAILY_GRACE = 6 * 3600  # a 09:30 restart still runs the 09:00 job
 
 
 def job_list() -> list[Job]:
+    from app.api.idempotency import purge_idempotency_records
     from app.automations import jobs as automation_jobs
     from app.comms import jobs as comms_jobs
     from app.crm.jobs import campaign_scheduler
@@ -60,6 +61,7 @@ def job_list() -> list[Job]:
         Job("vip_newsletter", automation_jobs.vip_newsletter, "cron", {"day": 1, "hour": 9, "minute": 0}, DAILY_GRACE),
         Job("manager_report", manager_report, "cron", {"hour": 21, "minute": 0}, DAILY_GRACE),
         Job("campaign_scheduler", campaign_scheduler, "interval", {"minutes": 1}),
+        Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
     ]
 
 

@@ -12,6 +12,12 @@ cp "htmx.org-$HTMX/package/dist/htmx.min.js" "$dest/htmx-$HTMX.min.js"
 cp "bootstrap-$BOOTSTRAP/package/dist/css/bootstrap.min.css" "$dest/bootstrap-$BOOTSTRAP.min.css"
 cp "bootstrap-$BOOTSTRAP/package/dist/js/bootstrap.bundle.min.js" "$dest/bootstrap-$BOOTSTRAP.bundle.min.js"
 cp "chart.js-$CHARTJS/package/dist/chart.umd.min.js" "$dest/chart-$CHARTJS.umd.min.js"
+SWAGGER_UI=5.35.0  # the API docs page /ventas/api/docs/
+npm pack --silent "swagger-ui-dist@$SWAGGER_UI" >/dev/null
+mkdir -p "swagger-ui-dist-$SWAGGER_UI" && tar xzf "swagger-ui-dist-$SWAGGER_UI.tgz" -C "swagger-ui-dist-$SWAGGER_UI"
+cp "swagger-ui-dist-$SWAGGER_UI/package/swagger-ui-bundle.js" "$dest/swagger-ui-bundle-$SWAGGER_UI.js"
+cp "swagger-ui-dist-$SWAGGER_UI/package/swagger-ui.css" "$dest/swagger-ui-$SWAGGER_UI.css"
+cp "swagger-ui-dist-$SWAGGER_UI/package/LICENSE" "$dest/swagger-ui-$SWAGGER_UI.LICENSE"
 sed -i 's#//\# sourceMappingURL=.*##' "$dest"/*.js
 sed -i 's#/\*\# sourceMappingURL=[^*]*\*/##' "$dest"/*.css
 echo "vendored into $dest"

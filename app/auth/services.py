@@ -78,6 +78,9 @@ def ensure_system_user() -> User:
     return user
 
 
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
 def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -99,6 +102,12 @@ def create_api_token(user: User, name: str = "token", days: int | None = None) -
 
 def user_for_token(raw: str) -> User | None:
     """The active user owning this bearer token, compared in constant time; None otherwise."""
+    token = active_token(raw)
+    return token.user if token is not None else None
+
+
+def active_token(raw: str) -> ApiToken | None:
+    """The usable token row for this raw token (not revoked/expired, active user); records its use."""
     if not raw:
         return None
     digest = _hash_token(raw)
@@ -109,5 +118,15 @@ def user_for_token(raw: str) -> User | None:
         return None
     if not token.user.is_active or token.user.is_system:
         return None
-    token.last_used_at = clock.now()
-    return token.user
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_USE_RESOLUTION:  # not a write per request
+        token.last_used_at = now
+    return token
+
+
+def revoke_api_token(token: ApiToken) -> ApiToken:
+    """Revoke a token (row kept, later requests 401); flushes."""
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        db.session.flush()
+    return token

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.catalog.models import Product, Purchase, PurchaseLine, Service, StockMovement
 from app.catalog.policy import validate_slot_grid
 from app.core import clock
-from app.core.errors import ConflictError, ValidationError
+from app.core.errors import ConflictError, InsufficientStock, ValidationError
 from app.extensions import db
 
 
@@ -38,7 +38,7 @@ def change_stock(
     if locked.stock + delta < 0:
         if reason.startswith("compra"):
             raise ConflictError("No se puede eliminar: el stock quedaría negativo.")
-        raise ConflictError(f"Stock insuficiente para {locked.name}: disponible {locked.stock}.")
+        raise InsufficientStock(f"Stock insuficiente para {locked.name}: disponible {locked.stock}.")
     locked.stock += delta
     movement = StockMovement(
         product_id=locked.id,

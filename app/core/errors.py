@@ -23,9 +23,11 @@ class ConflictError(DomainError):
 
 
 class HasHistory(ConflictError):
+    code = "has_history"
+
     def __init__(self) -> None:
         super().__init__("No se puede eliminar: tiene historial asociado. Desactívelo en su lugar.")
 
 
 class InsufficientStock(ConflictError):
-    pass
+    code = "insufficient_stock"

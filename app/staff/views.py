@@ -34,6 +34,7 @@ HUB_LINKS = [
     ("Clientes y CRM", "Exportar clientes", "clients.client_export", {"marketing", "gerente", "admin"}),
     ("Clientes y CRM", "Importar clientes", "clients.client_import", {"gerente", "admin"}),
     ("Clientes y CRM", "Clientes duplicados", "clients.client_duplicates", {"gerente", "admin"}),
+    ("Configuración", "Mis tokens de API", "tokens.token_list", {"recepcion", "marketing", "gerente", "admin"}),
 ]
 
 

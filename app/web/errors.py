@@ -29,16 +29,44 @@ MESSAGES = {
 
 
 def is_api_path() -> bool:
-    return request.path.startswith("/ventas/api/")
+    return request.path.startswith(("/ventas/api/", "/ventas/ventas/prebooking/"))
+
+
+# JSON API error codes and messages (spec api.md §2)
+API_CODES = {400: "validation_error", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+             405: "method_not_allowed", 409: "conflict", 422: "business_rule", 429: "rate_limited",
+             500: "internal_error", 503: "service_unavailable"}
+API_MESSAGES = {401: "Autenticación requerida.", 403: "No tiene permiso para realizar esta acción.",
+                404: "No encontrado.", 500: "Error interno del servidor."}
+
+
+def api_error(status: int, message: str | None = None, *, code: str | None = None, detail: dict | None = None):
+    """`{"error", "code", "detail"}` (+ `request_id` on 5xx); never a trace or request data."""
+    body = {"error": message or API_MESSAGES.get(status) or MESSAGES.get(status, "Error."),
+            "code": code or API_CODES.get(status, "error"), "detail": detail or {}}
+    if status >= 500:
+        body["request_id"] = g.get("request_id", "")
+    return make_response(jsonify(body), status)
+
+
+def domain_error_response(exc: DomainError):
+    """A DomainError as the API's JSON error (after rolling the transaction back)."""
+    from app.extensions import db
+
+    db.session.rollback()
+    detail = {exc.field: [exc.message]} if exc.field else None
+    if getattr(exc, "failures", None):  # SlotUnavailable: which lines and why
+        detail = {"lineas": [{"linea": label, "motivo": entry.motivo, "mensaje": entry.mensaje}
+                             for label, entry in exc.failures]}
+    elif getattr(exc, "code", None) == "insufficient_stock":
+        detail = {"lineas": [{"mensaje": exc.message}]}
+    return api_error(exc.status, exc.message, code=getattr(exc, "code", None), detail=detail)
 
 
 def error_response(status: int, message: str | None = None):
-    message = message or MESSAGES.get(status, "Error.")
     if is_api_path():
-        body = {"error": message, "status": status}
-        if status >= 500:
-            body["request_id"] = g.get("request_id", "")
-        return make_response(jsonify(body), status)
+        return api_error(status, message if status not in API_MESSAGES else None)
+    message = message or MESSAGES.get(status, "Error.")
     if request_ctx.url_adapter is None:  # Host not in TRUSTED_HOSTS: no URL can be built, so no page either
         return make_response(message, status, {"Content-Type": "text/plain; charset=utf-8"})
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
@@ -70,6 +98,8 @@ def init_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if is_api_path():
+            return domain_error_response(exc)
         return error_response(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)

@@ -1,0 +1,472 @@
+"""The declarative router-resource layer (spec api.md §4).
+
+A `Resource` declares its fields, filters, roles and (where the business needs it) the service calls for create,
+update and delete; one generic implementation serves list (paginated, filtered), retrieve, create, update,
+partial update and delete for all of them, and `app.api.openapi` documents them from the same declarations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from app.api.auth import STAFF, check_access
+from app.core.errors import DomainError, HasHistory
+from app.core.pagination import paginate
+from app.extensions import db
+from app.web.errors import api_error, domain_error_response
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+INVALID_JSON = "Se esperaba un objeto JSON."
+
+
+class ApiForbidden(Exception):
+    """403 permission_denied for one field or action the caller's role may not use."""
+
+
+class ApiValidationError(Exception):
+    """400 validation_error with `detail` = {"campo": ["mensaje"]}."""
+
+    def __init__(self, detail: dict[str, list[str]], message: str = "Datos inválidos."):
+        super().__init__(message)
+        self.detail = detail
+        self.message = message
+
+    def response(self):
+        return api_error(400, self.message, detail=self.detail)
+
+
+@dataclass
+class Field:
+    """One JSON field: its Spanish name, JSON type and how it maps to the model."""
+
+    name: str
+    type: str = "string"  # integer | string | boolean | date | time | datetime | array | object
+    attr: str | None = None  # model attribute read and written (default: none, use `get`)
+    get: Callable[[Any], Any] | None = None  # computed output
+    read: bool = True
+    write: bool = True
+    required: bool = False
+    nullable: bool = False
+    max_length: int | None = None
+    minimum: int | None = None
+    enum: tuple | None = None
+    items: str = "integer"  # array item type
+    ref: Any = None  # model a written id must exist in
+    check: Callable[[Any], Any] | None = None  # extra validation/conversion; raises ValueError
+    of: list[Field] | None = None  # properties of an object / of the items of an array of objects
+    description: str = ""
+
+    def output(self, obj) -> Any:
+        if self.get is None and self.attr is None:
+            return None  # documented only: the resource's serializer fills it
+        value = self.get(obj) if self.get else getattr(obj, self.attr)
+        return to_json(value)
+
+    def parse(self, value) -> Any:
+        """Validate one input value; returns the Python value or raises ValueError with a Spanish message."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise ValueError("Este campo no puede ser nulo.")
+        kind = self.type
+        if kind == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError("Se esperaba un número entero.")
+            if self.minimum is not None and value < self.minimum:
+                raise ValueError(f"Debe ser mayor o igual a {self.minimum}.")
+            if abs(value) > 2**31 - 1:
+                raise ValueError("Número fuera de rango.")
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                raise ValueError("Se esperaba true o false.")
+        elif kind == "string":
+            if not isinstance(value, str):
+                raise ValueError("Se esperaba un texto.")
+            if "\x00" in value:
+                raise ValueError("Texto inválido.")
+            if self.max_length is not None and len(value) > self.max_length:
+                raise ValueError(f"Máximo {self.max_length} caracteres.")
+            if self.enum is not None and value not in self.enum:
+                raise ValueError(f"Valor inválido. Use uno de: {', '.join(self.enum)}.")
+        elif kind == "date":
+            value = parse_date(value)
+            if value is None:
+                raise ValueError("Fecha inválida. Use YYYY-MM-DD.")
+        elif kind == "time":
+            if not isinstance(value, str) or not _HHMM.match(value):
+                raise ValueError("Hora inválida. Use HH:MM.")
+        elif kind == "datetime":
+            value = parse_datetime(value)
+            if value is None:
+                raise ValueError("Fecha y hora inválida. Use ISO 8601 con zona horaria.")
+        elif kind == "array" and self.items == "object":
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value) or len(value) > 50:
+                raise ValueError("Se esperaba una lista de objetos (máximo 50).")
+        elif kind == "array":
+            if not isinstance(value, list) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+                raise ValueError("Se esperaba una lista de ids.")
+        elif kind == "object":
+            if not isinstance(value, dict):
+                raise ValueError("Se esperaba un objeto.")
+        if self.ref is not None and db.session.get(self.ref, value) is None:
+            raise ValueError("No existe.")
+        return self.check(value) if self.check else value
+
+
+@dataclass
+class Filter:
+    name: str
+    type: str  # integer | string | boolean | date
+    apply: Callable[[sa.Select, Any], sa.Select]
+    description: str = ""
+    enum: tuple | None = None
+
+    def parse(self, raw: str):
+        if "\x00" in raw:
+            raise ValueError
+        if self.type == "integer":
+            if not raw.isdigit() or len(raw) > 9:
+                raise ValueError
+            return int(raw)
+        if self.type == "boolean":
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "1", "0"):
+                raise ValueError
+            return lowered in ("true", "1")
+        if self.type == "date":
+            day = parse_date(raw)
+            if day is None:
+                raise ValueError
+            return day
+        if self.enum is not None and raw not in self.enum:
+            raise ValueError
+        return raw
+
+
+def is_hhmm(value) -> bool:
+    return isinstance(value, str) and bool(_HHMM.match(value))
+
+
+def parse_date(value) -> date | None:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_datetime(value) -> datetime | None:
+    """An ISO 8601 date-time with offset (naive values are America/Santiago)."""
+    from app.core import clock
+
+    if not isinstance(value, str) or not _DATE.match(value[:10]) or len(value) < 16:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=clock.LOCAL_TZ)
+    if not 1900 <= parsed.year <= 2999:
+        return None
+    return parsed
+
+
+def to_json(value):
+    from app.orders.representation import iso_datetime
+
+    if isinstance(value, datetime):
+        return iso_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def non_blank(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("Este campo no puede estar vacío.")
+    return value
+
+
+def validate(fields: list[Field], body: dict, *, partial: bool) -> dict:
+    """Parse the writable fields present in `body`; raises ApiValidationError listing every bad field."""
+    values, errors = {}, {}
+    for f in fields:
+        if not f.write:
+            continue
+        if f.name not in body:
+            if f.required and not partial:
+                errors[f.name] = ["Este campo es requerido."]
+            continue
+        try:
+            values[f.name] = f.parse(body[f.name])
+        except ValueError as exc:
+            errors[f.name] = [str(exc)]
+    if errors:
+        raise ApiValidationError(errors)
+    return values
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiValidationError({"body": [INVALID_JSON]}, "JSON inválido.")
+    return body
+
+
+@dataclass
+class Resource:
+    """Declaration of one router resource; override the hooks where the business needs a service."""
+
+    name: str
+    model: Any
+    fields: list[Field]
+    filters: list[Filter] = field(default_factory=list)
+    read_roles: frozenset | None = STAFF  # None = anonymous may read (see `visible`)
+    write_roles: frozenset = frozenset({"gerente", "admin"})
+    delete_roles: frozenset | None = None  # default: write_roles
+    create_fields: list[Field] | None = None  # input when it differs from the representation
+    update_fields: list[Field] | None = None
+    idempotent_create: bool = False
+    not_modifiable: str | None = None  # PUT/PATCH answer 405 with this message
+    summary: str = ""
+    delete_params: list[tuple[str, str]] = field(default_factory=list)  # documented query params of DELETE
+
+    # --- declarations used by the generic views and the OpenAPI document
+    @property
+    def endpoint(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def schema_name(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("-"))
+
+    def input_fields(self, *, create: bool) -> list[Field]:
+        if create and self.create_fields is not None:
+            return self.create_fields
+        if not create and self.update_fields is not None:
+            return self.update_fields
+        return [f for f in self.fields if f.write]
+
+    # --- hooks
+    def base_query(self) -> sa.Select:
+        return sa.select(self.model).order_by(self.model.id)
+
+    def visible(self, stmt: sa.Select, staff: bool) -> sa.Select:
+        """Restrict what anonymous callers see (resources readable by anonymous only)."""
+        return stmt
+
+    def load_options(self) -> list:
+        return []
+
+    def serialize(self, obj) -> dict:
+        return {f.name: f.output(obj) for f in self.fields if f.read}
+
+    def assign(self, obj, values: dict, by) -> None:
+        by_name = {f.name: f for f in self.fields}
+        for name, value in values.items():
+            f = by_name.get(name)
+            if f is not None and f.attr:
+                setattr(obj, f.attr, value)
+
+    def create(self, values: dict, by):
+        obj = self.model()
+        self.assign(obj, values, by)
+        db.session.add(obj)
+        flush_unique()
+        return obj
+
+    def update(self, obj, values: dict, by, *, partial: bool):
+        self.assign(obj, values, by)
+        flush_unique()
+        return obj
+
+    def delete(self, obj, by):
+        """Default: refuse rows with history (409 has_history), else delete; returns a body or None (204)."""
+        if getattr(obj, "has_history", None) and obj.has_history():
+            raise HasHistory()
+        try:
+            db.session.delete(obj)
+            db.session.flush()
+        except IntegrityError:  # still referenced by rows the model does not list
+            raise HasHistory() from None
+        return None
+
+
+RESOURCES: list[Resource] = []
+
+
+def flush_unique() -> None:
+    """Flush; a unique constraint that a concurrent or case-variant write hit becomes a 400, not a 500."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise ApiValidationError({"nombre": ["Ya existe un registro con este nombre."]}) from None
+
+
+def _staff() -> bool:
+    from flask_login import current_user
+
+    return current_user.is_authenticated and current_user.role in STAFF
+
+
+def _get_object(res: Resource, obj_id: int):
+    stmt = res.visible(res.base_query().where(res.model.id == obj_id), _staff())
+    if res.load_options():
+        stmt = stmt.options(*res.load_options())
+    return db.session.scalars(stmt).first()
+
+
+def page_links(page, per_page: int) -> tuple[str | None, str | None]:
+    def link(number: int) -> str:
+        args = request.args.to_dict()
+        args.update(page=str(number), page_size=str(per_page))
+        return f"{request.base_url}?{urlencode(args)}"
+
+    return (link(page.page + 1) if page.has_next else None, link(page.page - 1) if page.has_prev else None)
+
+
+def parse_paging(default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> tuple[int, int]:
+    raw_page, raw_size = request.args.get("page", "1"), request.args.get("page_size", str(default))
+    errors = {}
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 10**6:
+        errors["page"] = ["Página inválida."]
+    if not raw_size.isdigit() or not 1 <= int(raw_size) <= maximum:
+        errors["page_size"] = [f"Debe ser un entero entre 1 y {maximum}."]
+    if errors:
+        raise ApiValidationError(errors)
+    return int(raw_page), int(raw_size)
+
+
+def list_objects(res: Resource):
+    page_number, per_page = parse_paging()
+    stmt = res.visible(res.base_query(), _staff())
+    errors = {}
+    for flt in res.filters:
+        raw = request.args.get(flt.name)
+        if raw is None or raw == "":
+            continue
+        try:
+            stmt = flt.apply(stmt, flt.parse(raw))
+        except ValueError:
+            errors[flt.name] = ["Valor de filtro inválido."]
+    if errors:
+        raise ApiValidationError(errors)
+    if res.load_options():
+        stmt = stmt.options(*res.load_options())
+    page = paginate(db.session, stmt, page_number, per_page)
+    next_url, previous_url = page_links(page, per_page)
+    return jsonify(count=page.total, next=next_url, previous=previous_url,
+                   results=[res.serialize(obj) for obj in page.items])
+
+
+def _run_write(fn):
+    """Run a write, commit once; domain and validation errors become JSON answers (rolled back)."""
+    try:
+        body, status = fn()
+    except ApiValidationError as exc:
+        db.session.rollback()
+        return exc.response()
+    except ApiForbidden as exc:
+        db.session.rollback()
+        return api_error(403, str(exc) or None)
+    except DomainError as exc:
+        return domain_error_response(exc)
+    db.session.commit()
+    if body is None:
+        return "", 204
+    return jsonify(body), status
+
+
+def make_views(res: Resource):
+    from flask_login import current_user
+
+    from app.api.idempotency import idempotent
+
+    read_roles = res.read_roles
+    delete_roles = res.delete_roles or res.write_roles
+
+    def create():
+        def work():
+            values = validate(res.input_fields(create=True), json_body(), partial=False)
+            obj = res.create(values, current_user)
+            return (obj if isinstance(obj, dict) else res.serialize(obj)), 201
+
+        return _run_write(work)
+
+    if res.idempotent_create:
+        create = idempotent(create)
+
+    def collection():
+        if request.method == "POST":
+            denied = check_access(res.write_roles)
+            return denied or create()
+        denied = check_access(read_roles)
+        if denied:
+            return denied
+        try:
+            return list_objects(res)
+        except ApiValidationError as exc:
+            return exc.response()
+
+    def item(obj_id: int):
+        method = request.method
+        roles = read_roles if method == "GET" else delete_roles if method == "DELETE" else res.write_roles
+        denied = check_access(roles)
+        if denied:
+            return denied
+        if method in ("PUT", "PATCH") and res.not_modifiable:
+            response = api_error(405, res.not_modifiable)
+            response.headers["Allow"] = "GET, DELETE"
+            return response
+        obj = _get_object(res, obj_id)
+        if obj is None:
+            return api_error(404)
+        if method == "GET":
+            return jsonify(res.serialize(obj))
+        if method == "DELETE":
+            return _run_write(lambda: (res.delete(obj, current_user), 200))
+
+        def work():
+            partial = method == "PATCH"
+            values = validate(res.input_fields(create=False), json_body(), partial=partial)
+            updated = res.update(obj, values, current_user, partial=partial)
+            return (updated if isinstance(updated, dict) else res.serialize(updated)), 200
+
+        return _run_write(work)
+
+    for view in (collection, item):
+        if read_roles is None:
+            view._public = True
+        else:
+            view._roles = read_roles
+    collection.__name__ = f"{res.endpoint}_collection"
+    item.__name__ = f"{res.endpoint}_item"
+    return collection, item
+
+
+def register(bp: Blueprint, res: Resource) -> Resource:
+    collection, item = make_views(res)
+    bp.add_url_rule(f"/ventas/api/{res.name}/", endpoint=collection.__name__, view_func=collection,
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/ventas/api/{res.name}/<int:obj_id>/", endpoint=item.__name__, view_func=item,
+                    methods=["GET", "PUT", "PATCH", "DELETE"])
+    RESOURCES.append(res)
+    return res

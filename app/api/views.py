@@ -1,0 +1,110 @@
+"""Imports every API module (their routes and resources register on `bp`) and documents the hand-written
+endpoints for the OpenAPI document."""
+
+from __future__ import annotations
+
+from app.api import catalog, clients, openapi, orders  # noqa: F401
+from app.api.blueprint import bp
+from app.api.openapi import PUBLIC, Operation, document
+from app.api.resources import Field
+
+__all__ = ["bp"]
+
+ANY = {"type": "object"}
+CLIENT = {"type": "object", "required": ["id", "nombre", "telefono"], "properties": {
+    "id": {"type": "integer"}, "nombre": {"type": "string"}, "telefono": {"type": "string"},
+    "email": {"type": "string", "nullable": True}, "documento_identidad": {"type": "string", "nullable": True},
+    "ciudad": {"type": "string", "nullable": True}, "pais": {"type": "string", "nullable": True},
+    "fecha_nacimiento": {"type": "string", "format": "date", "nullable": True}}}
+ERROR_TEXT = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+API_ERROR = {"$ref": "#/components/schemas/Error"}
+MINI_ERROR = {"type": "object", "required": ["status", "message"], "properties": {
+    "status": {"type": "string", "enum": ["error"]}, "message": {}}}
+PHONE = Field("telefono", required=True, max_length=30, description="teléfono (se normaliza a E.164)")
+CLIENT_BODY = [Field("nombre", max_length=100), Field("telefono", max_length=30),
+               Field("email", nullable=True, max_length=254),
+               Field("documento_identidad", nullable=True, max_length=30),
+               Field("pais", nullable=True, max_length=60), Field("ciudad", nullable=True, max_length=100),
+               Field("fecha_nacimiento", "date", nullable=True)]
+STAFF_ERRORS = {"401": API_ERROR, "403": API_ERROR}
+
+document(Operation(
+    "/ventas/api/get-client-details/", "get", "¿Teléfono conocido? Anónimo: solo nombre de pila (10/min/IP)",
+    "clientes-consulta", security=PUBLIC, params=[PHONE],
+    responses={"200": {"type": "object", "required": ["found"], "properties": {
+        "found": {"type": "boolean"}, "nombre": {"type": "string"}, "email": {"type": "string"},
+        "documento_identidad": {"type": "string"}}}, "400": ERROR_TEXT, "401": API_ERROR, "429": API_ERROR}))
+document(Operation(
+    "/ventas/api/get-client-by-phone/", "get", "Cliente por teléfono (personal)", "clientes-consulta",
+    params=[PHONE], responses={"200": {"type": "object", "required": ["cliente"], "properties": {"cliente": CLIENT}},
+                               "404": {"type": "object", "properties": {"cliente": {"nullable": True}}},
+                               "400": ERROR_TEXT, **STAFF_ERRORS}))
+document(Operation(
+    "/ventas/api/cliente/", "get", "Mini-API: listar clientes (100 por página, máx. 500)", "cliente",
+    params=[Field("page", "integer", minimum=1), Field("page_size", "integer", minimum=1)],
+    responses={"200": {"type": "object", "required": ["status", "count", "page", "pages", "data"], "properties": {
+        "status": {"type": "string"}, "count": {"type": "integer"}, "page": {"type": "integer"},
+        "pages": {"type": "integer"}, "data": {"type": "array", "items": CLIENT}}},
+        "400": MINI_ERROR, **STAFF_ERRORS}))
+document(Operation(
+    "/ventas/api/cliente/{telefono}/", "get", "Mini-API: cliente por teléfono", "cliente",
+    path_params=[Field("telefono", max_length=30)],
+    responses={"200": {"type": "object", "required": ["status", "count", "data"], "properties": {
+        "status": {"type": "string"}, "count": {"type": "integer"}, "data": {"type": "array", "items": CLIENT}}},
+        "404": MINI_ERROR, **STAFF_ERRORS}))
+document(Operation(
+    "/ventas/api/cliente/create/", "post", "Mini-API: crear cliente", "cliente", body=CLIENT_BODY,
+    body_required=["nombre", "telefono"],
+    responses={"201": {"type": "object", "required": ["status", "message", "data"], "properties": {
+        "status": {"type": "string"}, "message": {"type": "string"}, "data": CLIENT}}, "400": MINI_ERROR,
+        **STAFF_ERRORS}))
+for _method in ("put", "patch"):
+    document(Operation(
+        "/ventas/api/cliente/update/{telefono}/", _method, "Mini-API: actualizar cliente", "cliente",
+        path_params=[Field("telefono", max_length=30)], body=[f for f in CLIENT_BODY if f.name != "telefono"],
+        responses={"200": {"type": "object", "required": ["status", "message", "data"], "properties": {
+            "status": {"type": "string"}, "message": {"type": "string"}, "data": CLIENT}},
+            "400": MINI_ERROR, "404": MINI_ERROR, **STAFF_ERRORS}))
+document(Operation(
+    "/ventas/ventas/prebooking/", "post", "Pre-reserva (token/personal: recepcion, gerente, admin)", "prebooking",
+    body=[Field("telefono", max_length=30), Field("nombre_cliente", max_length=100),
+          Field("email", nullable=True, max_length=254), Field("comentarios", nullable=True, max_length=2000),
+          Field("discount_code", nullable=True, max_length=30),
+          Field("servicios", "array", items="object", of=[
+              Field("servicio_id", "integer", minimum=1), Field("fecha_agendamiento", description="ISO 8601"),
+              Field("hora_inicio", "time"), Field("cantidad_personas", "integer", minimum=1)])],
+    body_required=["telefono", "nombre_cliente", "servicios"],
+    headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"}}],
+    responses={"201": {"type": "object", "required": ["status", "message", "venta_reserva_id", "total",
+                                                      "discount_applied"], "properties": {
+        "status": {"type": "string"}, "message": {"type": "string"}, "venta_reserva_id": {"type": "integer"},
+        "total": {"type": "integer"}, "discount_applied": {"type": "integer"}}},
+        "400": MINI_ERROR, "409": {"type": "object", "required": ["status", "message"]}, "422": API_ERROR,
+        **STAFF_ERRORS}))
+SLOT_PARAMS = [Field("servicio_id", "integer", required=True, minimum=1), Field("fecha", "date", required=True),
+               Field("cantidad_personas", "integer", minimum=1)]
+document(Operation(
+    "/ventas/get-available-hours/", "get", "Horas disponibles de un servicio en una fecha", "disponibilidad",
+    security=PUBLIC, params=SLOT_PARAMS,
+    responses={"200": {"type": "object", "required": ["success", "horas_disponibles", "detalle"], "properties": {
+        "success": {"type": "boolean"}, "horas_disponibles": {"type": "array", "items": {"type": "string"}},
+        "detalle": {"type": "array", "items": ANY}}}, "400": ANY, "404": ANY}))
+document(Operation(
+    "/ventas/check-availability/", "get", "¿Está disponible un horario?", "disponibilidad", security=PUBLIC,
+    params=[*SLOT_PARAMS, Field("hora", "time", required=True)],
+    responses={"200": {"type": "object", "required": ["available"], "properties": {
+        "available": {"type": "boolean"}, "motivo": {"type": "string", "nullable": True},
+        "mensaje": {"type": "string", "nullable": True}}}, "400": ANY, "404": ANY}))
+document(Operation(
+    "/ventas/api/flow/create/", "post", "Iniciar pago Flow de una reserva (token de la orden o personal)", "flow",
+    security=PUBLIC, body=[Field("reserva_id", "integer", minimum=1), Field("token", nullable=True)],
+    body_required=["reserva_id"],
+    responses={"200": {"type": "object", "required": ["url", "token"], "properties": {
+        "url": {"type": "string"}, "token": {"type": "string"}}},
+        **{s: ERROR_TEXT for s in ("400", "403", "404", "405", "409", "502", "503")}}))
+for _path, _schema in (("/healthz", {"type": "object", "required": ["status"]}),
+                       ("/readyz", {"type": "object", "required": ["status", "database"]})):
+    document(Operation(_path, "get", "Salud del servicio", "salud", security=[{}],
+                       responses={"200": _schema, "503": _schema}))
+

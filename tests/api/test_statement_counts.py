@@ -1,0 +1,41 @@
+"""A list request runs the same number of SQL statements for a page of 2 or of 40 rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.orders import services as booking
+from app.payments.services import record_payment
+from tests.api.conftest import MONDAY
+
+
+def add_orders(setup, client, n, by):
+    for _ in range(n):
+        order = booking.place_order(
+            lines=[booking.LineRequest(service_id=setup["relajacion"].id, day=MONDAY, hhmm="13:00", people=1)],
+            data=booking.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+        record_payment(order, amount=1000, method="efectivo", by=by)
+        booking.apply_discount(order, amount=500, reason="prueba", by=by)
+        booking.cancel_order(order, reason="liberar cupo", by=by)  # keeps the slot free for the next one
+
+
+@pytest.mark.parametrize("path", ["/ventas/api/ventasreservas/", "/ventas/api/pagos/", "/ventas/api/reservaservicios/",
+                                  "/ventas/api/clientes/", "/ventas/api/servicios/"])
+def test_list_statements_constant(path, booking_setup, make_client, make_user, token_for, client, count_statements,
+                                  db_session):
+    gerente = make_user("gerente")
+    headers = token_for(user=gerente)
+    owner = make_client()
+    add_orders(booking_setup, owner, 2, gerente)
+    db_session.commit()
+    url = f"{path}?page_size=100"
+    client.get(url, headers=headers)
+    few = count_statements(lambda: client.get(url, headers=headers))
+    add_orders(booking_setup, owner, 38, gerente)
+    for _ in range(20):
+        make_client()
+    db_session.commit()
+    resp = client.get(url, headers=headers)
+    assert resp.status_code == 200 and resp.json["count"] >= 2
+    assert count_statements(lambda: client.get(url, headers=headers)) == few, path
+    assert few <= 16
