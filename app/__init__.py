@@ -100,6 +100,7 @@ def _init_login(app: Flask, login_manager) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.calendars.views import bp as calendars_bp
     from app.frontdesk.views import bp as frontdesk_bp
     from app.payments.fake_flow import bp as fake_flow_bp
     from app.payments.views import bp as payments_bp
@@ -108,6 +109,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.staff.views import bp as staff_bp
     from app.web.health import bp as health_bp
     from app.web.media import bp as media_bp
+    from app.webhooks.views import bp as webhooks_bp
 
     for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(calendars_bp)

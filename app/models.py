@@ -1,6 +1,7 @@
 """Imports every domain's models so metadata (and Alembic autogenerate) sees them all."""
 
 from app.auth.models import ApiToken, User  # noqa: F401
+from app.calendars.models import CalendarFeedKey  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     Product,
     ProductCategory,
@@ -42,3 +43,4 @@ from app.payments.models import (  # noqa: F401
     Payment,
     PaymentMethod,
 )
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -33,10 +33,12 @@ class Job:
 def job_list() -> list[Job]:
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
+    from app.webhooks.dispatcher import dispatch_webhooks
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("dispatch_webhooks", dispatch_webhooks, "interval", {"minutes": 1}),
     ]
 
 

@@ -26,6 +26,8 @@ HUB_LINKS = [
     ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Configuración", "Webhooks", "webhooks.endpoint_list", {"admin"}),
+    ("Configuración", "Calendarios", "calendars.feed_list", {"gerente", "admin"}),
 ]
 
 
