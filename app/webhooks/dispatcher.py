@@ -51,12 +51,16 @@ def claim(limit: int = BATCH_SIZE, only_ids: list[int] | None = None) -> list[in
         stmt = stmt.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(stmt))
     if ids:
-        db.session.execute(
-            sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-            .values(status="SENDING", attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
-            .execution_options(synchronize_session=False))
+        mark_sending(ids, now)
     db.session.commit()
     return ids
+
+
+def mark_sending(ids: list[int], now) -> None:
+    db.session.execute(
+        sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+        .values(status="SENDING", attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False))
 
 
 def send(*, url: str, secret: str, event: str, event_id: str, payload: dict, sender) -> SendResult:

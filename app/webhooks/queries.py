@@ -29,8 +29,8 @@ def delivery_filters(args) -> dict:
         out["estado"] = args["estado"]
     if args.get("evento") in (*EVENTS, PING):
         out["evento"] = args["evento"]
-    if (args.get("endpoint") or "").isdigit():
-        out["endpoint"] = int(args["endpoint"])
+    if (args.get("webhook") or "").isdigit():
+        out["webhook"] = int(args["webhook"])
     for key in ("desde", "hasta"):
         if _day(args.get(key)):
             out[key] = args[key]
@@ -44,8 +44,8 @@ def deliveries_statement(filters: dict) -> sa.Select:
         stmt = stmt.where(WebhookDelivery.status == filters["estado"])
     if "evento" in filters:
         stmt = stmt.where(WebhookDelivery.event == filters["evento"])
-    if "endpoint" in filters:
-        stmt = stmt.where(WebhookDelivery.endpoint_id == filters["endpoint"])
+    if "webhook" in filters:
+        stmt = stmt.where(WebhookDelivery.endpoint_id == filters["webhook"])
     if "desde" in filters:
         stmt = stmt.where(WebhookDelivery.created_at >= datetime.combine(_day(filters["desde"]), time(), LOCAL_TZ))
     if "hasta" in filters:

@@ -79,7 +79,7 @@ def endpoint_new():
 @role_required("admin")
 def endpoint_detail(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    recent = paginate(db.session, queries.deliveries_statement({"endpoint": endpoint.id}), 1, 10)
+    recent = paginate(db.session, queries.deliveries_statement({"webhook": endpoint.id}), 1, 10)
     return render_page("webhooks/endpoint_detail.html", None, endpoint=endpoint, events=EVENTS, recent=recent)
 
 
