@@ -83,10 +83,11 @@ def people_label(people: int) -> str:
     return f"{people} persona{'s' if people != 1 else ''}"
 
 
-def _calendar(name: str, events, *, method: str | None = None) -> bytes:
-    cal = Calendar.new(prodid=PRODID, name=name, method=method, refresh_interval=timedelta(hours=1))
+def _calendar(name: str, uid: str, events, *, method: str | None = None) -> bytes:
+    cal = Calendar.new(prodid=PRODID, name=name, method=method, uid=f"{uid}@{UID_DOMAIN}")
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})  # RFC 7986
     cal.add("x-wr-timezone", str(clock.LOCAL_TZ))
-    cal.add("x-published-ttl", timedelta(hours=1))
+    cal.add("x-published-ttl", "PT1H")
     for event in events:
         cal.add_component(event)
     cal.add_missing_timezones()
@@ -124,7 +125,7 @@ def feed_ics(kind: str, owner) -> bytes:
         description = f"Venta #{row.order_id}" + (f" · {row.provider_name}" if row.provider_name else "")
         events.append(_event(line_id=row.id, start=line_start(row.service_date, row.start_time),
                              minutes=row.duration_minutes, summary=summary, stamp=stamp, description=description))
-    return _calendar(f"Aremko - {owner.name}", events)
+    return _calendar(f"Aremko - {owner.name}", f"calendario-{kind}-{owner.id}", events)
 
 
 def order_ics(order: Order) -> bytes:
@@ -138,8 +139,13 @@ def order_ics(order: Order) -> bytes:
                location=location)
         for line in order.service_lines if line.status != "cancelada"
     ]
-    return _calendar(f"Reserva #{order.id}", events, method="PUBLISH")
+    return _calendar(f"Reserva #{order.id}", f"reserva-{order.id}", events, method="PUBLISH")
 
 
 def order_ics_filename(order: Order) -> str:
     return f"reserva-{order.id}.ics"
+
+
+def order_ics_attachment(order: Order) -> tuple[str, str, bytes]:
+    """(filename, mime type, content) for the booking-confirmation e-mail."""
+    return order_ics_filename(order), "text/calendar", order_ics(order)

@@ -84,3 +84,9 @@ def giftcard_datos(card, *, amount: int, order_id: int | None) -> dict:
     """`giftcard.redeemed` payload: the card, the amount redeemed, the balance left and the order."""
     return {"giftcard": {"codigo": card.code, "monto_redimido": amount, "saldo": card.balance,
                          "venta_reserva": order_id}}
+
+
+def message_failed_from_log(log) -> list[WebhookDelivery]:
+    """Listener for the communications outbox (a CommunicationLog that became FAILED) -> `message.failed`."""
+    return emit_message_failed(message_id=log.id, message_type=log.message_type, channel=log.communication_type,
+                               client_id=log.client_id, reason=log.reason or log.last_error)

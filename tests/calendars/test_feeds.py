@@ -68,6 +68,7 @@ def test_service_feed_is_valid_icalendar_with_the_right_events(client, booking_s
     assert ev["DTSTART"].params["TZID"] == "America/Santiago"
     assert ev["DTEND"].dt - ev["DTSTART"].dt == timedelta(minutes=120)
     assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["America/Santiago"]
+    assert str(cal["X-WR-CALNAME"]) == "Aremko - Tina Calipso" and cal["REFRESH-INTERVAL"].dt == timedelta(hours=1)
     assert b"+56987654321" not in resp.data and b"maria@example.com" not in resp.data
     again = events(client.get(url("servicio", s["calipso"])).data)[1]
     assert set(again) == set(evs)  # stable UIDs: calendar apps update events in place
@@ -134,7 +135,8 @@ def test_order_ics_one_event_per_active_line(booking_setup, app):
     assert str(cabin["SUMMARY"]) == "Cabaña Arrayán - 2 personas"
     assert cabin["DTSTART"].dt == datetime(2026, 3, 2, 16, 0, tzinfo=LOCAL_TZ)
     assert "Río Pescado" in str(cabin["LOCATION"]) and f"Reserva #{order.id}" in str(cabin["DESCRIPTION"])
-    assert cal.walk("VTIMEZONE") and feeds.order_ics_filename(order) == f"reserva-{order.id}.ics"
+    assert cal.walk("VTIMEZONE") and feeds.order_ics_attachment(order) == (f"reserva-{order.id}.ics", "text/calendar",
+                                                                           feeds.order_ics(order))
 
 
 def test_staff_page_shows_feed_urls_and_admin_rotates(login, booking_setup, db_session):

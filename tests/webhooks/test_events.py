@@ -11,7 +11,7 @@ from app.orders import services as booking
 from app.orders.lines import cancel_order_by_staff
 from app.payments import flow_service, giftcards
 from app.payments.services import record_payment
-from app.webhooks.events import emit_event, emit_message_failed
+from app.webhooks.events import emit_event, emit_message_failed, message_failed_from_log
 from tests.payments.test_flow import flow_order, started  # noqa: F401  (fixture reused)
 
 MONDAY = date(2026, 3, 2)
@@ -144,3 +144,14 @@ def test_message_failed_payload(make_endpoint, deliveries):
     [failed] = deliveries()
     assert failed.payload["datos"] == {"comunicacion": {"id": 7, "tipo": "BOOKING_CONFIRMATION", "canal": "sms",
                                                         "cliente": 3, "motivo": "Número inválido"}}
+
+
+def test_message_failed_listener_reads_an_outbox_row(make_endpoint, deliveries):
+    from types import SimpleNamespace
+
+    make_endpoint(events=["message.failed"])
+    log = SimpleNamespace(id=8, message_type="PAYMENT_REMINDER", communication_type="email", client_id=None,
+                          reason=None, last_error="550 mailbox unavailable")
+    message_failed_from_log(log)
+    assert deliveries()[0].payload["datos"]["comunicacion"] == {
+        "id": 8, "tipo": "PAYMENT_REMINDER", "canal": "email", "cliente": None, "motivo": "550 mailbox unavailable"}
