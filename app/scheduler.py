@@ -18,7 +18,7 @@ from flask import Flask
 from app.extensions import db
 
 log = logging.getLogger(__name__)
-LEADER_LOCK_KEY = 72_010_001  # pg_advisory_lock key shared by every scheduler process of this app
+LEADER_LOCK_KEY = 4242001  # pg_advisory_lock key shared by every scheduler process (communications.md §9)
 HEARTBEAT_FILE = os.environ.get("SCHEDULER_HEARTBEAT_FILE", "/tmp/scheduler-heartbeat")
 
 

@@ -3,11 +3,14 @@ client search, walk-in and phone bookings. Views parse, call one service, commit
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.auth.decorators import role_required
 from app.catalog.models import Service
@@ -53,12 +56,46 @@ def row_context() -> dict:
             "order_base": "/ventas/venta_reservas/"}
 
 
+class RowsCache:
+    """Rendered board rows keyed by everything they are rendered from (the rows' values, the therapists offered,
+    today and the current minute), so an unchanged board is not re-rendered on every poll. The key holds the
+    values themselves (no hash collisions); the CSRF token goes in after the cache, per request."""
+
+    CSRF_SLOT = "__board_csrf_token__"
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self.entries: OrderedDict[tuple, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def render(self, rows, providers: dict, ctx: dict) -> Markup:
+        key = (tuple(tuple(r) for r in rows), tuple((k, tuple(v)) for k, v in sorted(providers.items())),
+               ctx["today"], ctx["now_hhmm"], ctx["order_base"])
+        with self.lock:
+            html = self.entries.get(key)
+            if html is not None:
+                self.entries.move_to_end(key)
+        if html is None:
+            html = render_template("frontdesk/_board_rows.html", rows=rows, providers=providers,
+                                   **{**ctx, "csrf": self.CSRF_SLOT})
+            with self.lock:
+                self.entries[key] = html
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+        return Markup(html.replace(self.CSRF_SLOT, ctx["csrf"]))
+
+
+rows_cache = RowsCache()
+
+
 def board_context(day: date, show_cancelled: bool) -> dict:
     rows = db.session.execute(queries.board_statement(day, show_cancelled=show_cancelled)).all()
     massage_ids = [r.service_id for r in rows if r.service_type == "masaje"]
-    return {"day": day, "rows": rows, "counters": queries.board_counters(day), "show_cancelled": show_cancelled,
-            "providers": queries.providers_for(massage_ids), "prev_day": day - timedelta(days=1),
-            "next_day": day + timedelta(days=1), **row_context()}
+    providers = queries.providers_for(massage_ids)
+    ctx = row_context()
+    return {"day": day, "rows": rows, "rows_html": rows_cache.render(rows, providers, ctx),
+            "counters": queries.board_counters(day), "show_cancelled": show_cancelled, "providers": providers,
+            "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1), **ctx}
 
 
 @bp.get("/recepcion/")
@@ -375,4 +412,4 @@ def _create_walk_in(form):
         payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
     return order, payment
 
-from app.frontdesk import giftcard_views  # noqa: E402,F401  (registers the gift-card routes on bp)
+from app.frontdesk import giftcard_views, order_views  # noqa: E402,F401  (register their routes on bp)

@@ -35,11 +35,16 @@ def seed_e2e_data() -> None:
     db.session.add_all([tinas, masajes])
     grid = validate_slot_grid({day: ["14:00", "17:00", "19:00"] for day in
                                ("monday", "wednesday", "thursday", "friday", "saturday", "sunday")})
+    every_day = validate_slot_grid({day: ["10:00", "19:00"] for day in
+                                    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")})
     db.session.add_all([
         Service(name="Tina Calipso", base_price=25000, duration_minutes=120, min_people=1, max_people=4,
                 service_type="tina", category=tinas, slot_grid=grid, web_description="Tina de madera nativa."),
         Service(name="Masaje Relajación", base_price=45000, duration_minutes=60, service_type="masaje",
                 category=masajes, slot_grid=grid),
+        # not published: booked only at the desk (the receptionist's journey runs on any weekday)
+        Service(name="Tina Privada", base_price=30000, duration_minutes=120, min_people=1, max_people=4,
+                service_type="tina", category=tinas, slot_grid=every_day, is_published=False),
     ])
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
     from app.payments.services import ensure_payment_methods

@@ -239,3 +239,23 @@ def test_gift_card_pages(booking_setup, login, db_session, client):
     token = giftcards.public_token(card)
     assert card.code in client.get(f"/ventas/giftcard/{token}/").text
     assert client.get("/ventas/giftcard/falso/").status_code == 404
+
+
+def test_board_rows_cache_follows_the_data_and_never_leaks_the_token_slot(booking_setup, login, db_session):
+    from app.frontdesk.views import RowsCache, rows_cache
+
+    order = place(booking_setup)
+    line_id = order.service_lines[0].id
+    db_session.commit()
+    c = login("recepcion")
+    rows_cache.entries.clear()
+    first = c.get("/ventas/recepcion/?fecha=2026-03-02", headers=HX)
+    again = c.get("/ventas/recepcion/?fecha=2026-03-02", headers=HX)
+    assert len(rows_cache.entries) == 1  # the second request reused the rendered rows
+    assert first.text.count('name="csrf_token"') == again.text.count('name="csrf_token"') > 0
+    assert RowsCache.CSRF_SLOT not in first.text and RowsCache.CSRF_SLOT not in again.text
+    assert c.post(f"/ventas/recepcion/lineas/{line_id}/checkin/", headers=HX).status_code == 200
+    after = c.get("/ventas/recepcion/?fecha=2026-03-02", headers=HX)
+    badge = '<span class="badge text-bg-primary">En el spa</span>'
+    assert len(rows_cache.entries) == 2 and badge in after.text and badge not in first.text
+
