@@ -16,6 +16,7 @@ from app.core.money import format_clp
 from app.extensions import db
 from app.orders.lines import _check_may_cancel_order
 from app.orders.models import Order, ProductLine, ServiceLine
+from app.orders.representation import order_representation
 from app.orders.services import (
     LineRequest,
     SlotUnavailable,
@@ -25,6 +26,7 @@ from app.orders.services import (
     lock_services,
     recalculate_order,
 )
+from app.webhooks.events import emit_event
 
 MAX_QUANTITY = 99
 
@@ -56,6 +58,7 @@ def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     record_event(order.client, "line_added",
                  f"{label}, {req.people} persona{'s' if req.people != 1 else ''}, {format_clp(line.subtotal)}",
                  by=by, order_id=order.id)
+    emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
     return line
 
 

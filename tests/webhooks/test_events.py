@@ -155,3 +155,15 @@ def test_message_failed_listener_reads_an_outbox_row(make_endpoint, deliveries):
     message_failed_from_log(log)
     assert deliveries()[0].payload["datos"]["comunicacion"] == {
         "id": 8, "tipo": "PAYMENT_REMINDER", "canal": "email", "cliente": None, "motivo": "550 mailbox unavailable"}
+
+
+def test_booking_created_when_a_service_line_is_added(booking_setup, make_endpoint, deliveries, make_user):
+    from app.orders import edit
+
+    make_endpoint(events=["booking.created"])
+    order = place(booking_setup)
+    edit.add_service_line(order, line(booking_setup["calipso"], "17:00", 1), by=make_user("recepcion"))
+    first, added = deliveries()
+    assert first.event_id != added.event_id
+    assert [s["hora_inicio"] for s in added.payload["datos"]["venta_reserva"]["servicios"]] == ["14:00", "17:00"]
+    assert added.payload["datos"]["venta_reserva"]["total"] == 75000
