@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import public, role_required
@@ -26,7 +26,10 @@ def feed(kind: str, object_id: int, token: str):
     owner = db.session.get(feeds.MODELS[kind], object_id)
     if owner is None:
         abort(404)
-    response = Response(feeds.feed_ics(kind, owner), mimetype="text/calendar")
+    body, etag = feeds.feed_ics(kind, owner)
+    response = Response(body, mimetype="text/calendar")
+    response.set_etag(etag)
+    response.make_conditional(request)
     response.headers["Content-Disposition"] = f'inline; filename="aremko-{kind}-{object_id}.ics"'
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

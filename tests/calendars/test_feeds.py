@@ -161,3 +161,15 @@ def test_rotate_access_matrix(client, login, booking_setup, role):
     c = login(role) if role else client
     status = c.post(f"/ventas/calendario/proveedor/{booking_setup['ana'].id}/regenerar/").status_code
     assert status == {None: 302, "admin": 303}.get(role, 403)
+
+
+def test_unchanged_feed_is_served_from_cache_and_conditional_get(client, booking_setup, db_session, make_client):
+    calipso = booking_setup["calipso"]
+    add_line(db_session, calipso, make_client(), MONDAY)
+    first = client.get(url("servicio", calipso))
+    etag = first.headers["ETag"]
+    assert client.get(url("servicio", calipso)).data == first.data  # same build (same DTSTAMP)
+    assert client.get(url("servicio", calipso), headers={"If-None-Match": etag}).status_code == 304
+    add_line(db_session, calipso, make_client(), MONDAY + timedelta(days=1))
+    changed = client.get(url("servicio", calipso), headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag and len(events(changed.data)[1]) == 2
