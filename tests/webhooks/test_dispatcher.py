@@ -163,3 +163,17 @@ def test_http_adapter_against_a_local_server(app, local_server, make_endpoint, m
     assert second.status == "PENDING" and second.last_status_code == 503
     closed = HttpSender().post("http://127.0.0.1:9/", b"{}", {})
     assert closed.status_code is None and closed.error
+
+
+def test_n8n_workflow_checks_the_headers_we_send():
+    from pathlib import Path
+
+    workflow = json.loads((Path(__file__).resolve().parents[2] / "docs/n8n/aremko-webhooks.json").read_text())
+    nodes = {n["name"]: n for n in workflow["nodes"]}
+    code = nodes["Verificar firma"]["parameters"]["jsCode"]
+    for header in signed_headers(secret="s", event="ping", event_id="e", timestamp=1, body=b"{}"):
+        if header.startswith("X-Aremko-") and header not in ("X-Aremko-Event", "X-Aremko-Delivery"):
+            assert header.lower() in code
+    assert "'sha256='" in code and "ts + '.'" in code
+    assert nodes["Aremko webhook"]["parameters"]["options"]["rawBody"] is True
+    assert "/ventas/api/ventasreservas/" in nodes["Venta actual (API)"]["parameters"]["url"]
