@@ -65,7 +65,8 @@ def board_counters(day: date) -> dict:
             .scalar_subquery(),
             sa.select(sa.func.count()).select_from(ClientUpdateRequest)
             .where(ClientUpdateRequest.status == "pendiente").scalar_subquery(),
-            sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund).scalar_subquery(),  # partial index
+            # a bare boolean predicate, so PostgreSQL uses the partial index ix_orders_requires_refund
+            sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund).scalar_subquery(),
         )
     ).one()
     return {"reservas": row[0], "personas": int(row[1]), "en_spa": row[2], "pendiente": int(row[3]),

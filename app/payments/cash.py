@@ -38,12 +38,16 @@ def money_sum(expr) -> sa.ColumnElement[int]:
     return sa.cast(sa.func.coalesce(sa.func.sum(expr), 0), sa.BigInteger)
 
 
-def lock_cash_day(day: date) -> None:
-    """Serialise closes (and payment checks that call it) of one business day: a transaction-scoped advisory lock
-    on PostgreSQL; a no-op on SQLite (one writer at a time anyway)."""
+def lock_cash_day(day: date, *, shared: bool = False) -> None:
+    """The day's transaction-scoped advisory lock on PostgreSQL (a no-op on SQLite: one writer at a time anyway).
+
+    A close takes it exclusively; a payment takes it shared, so payments never wait for each other, but a payment
+    waits for a close in progress (and then sees it) and a close waits for payments in flight (and then counts
+    them): no payment can land in a day between the close's reading and its commit."""
     if not LOCKING_ENABLED or db.session.get_bind().dialect.name != "postgresql":
         return
-    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CASH_LOCK_NAMESPACE, day.toordinal())))
+    lock = sa.func.pg_advisory_xact_lock_shared if shared else sa.func.pg_advisory_xact_lock
+    db.session.execute(sa.select(lock(CASH_LOCK_NAMESPACE, day.toordinal())))
 
 
 def closed_close(day: date) -> CashClose | None:

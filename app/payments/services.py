@@ -11,7 +11,7 @@ from app.extensions import db
 from app.orders.models import Order
 from app.orders.representation import order_representation
 from app.orders.services import recalculate_order
-from app.payments.cash import closed_close
+from app.payments.cash import closed_close, lock_cash_day
 from app.payments.models import Payment, PaymentMethod
 from app.webhooks.events import emit_event, giftcard_datos
 
@@ -52,7 +52,9 @@ def is_privileged(by) -> bool:
 
 
 def _closed_day_check(day, by) -> bool:
-    """True when `day` is closed and `by` may still act (the row is flagged "posterior al cierre")."""
+    """True when `day` is closed and `by` may still act (the row is flagged "posterior al cierre").
+    Takes the day's shared cash lock first, so a close in progress is waited for and seen."""
+    lock_cash_day(day, shared=True)
     if closed_close(day) is None:
         return False
     if not is_privileged(by):
@@ -127,6 +129,7 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
     if payment.flow_transaction_id is not None and not is_privileged(by):
         raise ValidationError("Solo un gerente puede anular un pago Flow.")
     day = clock.to_local(payment.paid_at).date()
+    lock_cash_day(day, shared=True)
     if closed_close(day) is not None:
         raise ValidationError(f"La caja del {day:%d/%m/%Y} está cerrada: debe reabrirse primero.")
     if not is_privileged(by):

@@ -49,7 +49,7 @@ def race(app, tokens, monkeypatch) -> tuple[int, list[str]]:
 
     def slow_context(*args, **kwargs):  # widen the check-then-insert window, as a slow request would
         ctx = original(*args, **kwargs)
-        time.sleep(0.02)
+        time.sleep(0.05)
         return ctx
 
     monkeypatch.setattr(booking, "load_slot_context", slow_context)
