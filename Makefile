@@ -48,6 +48,7 @@ bench: dev-install
 	$(BIN)/python bench/run_frontdesk.py
 	$(BIN)/python bench/run_reports.py
 	$(BIN)/python bench/run_api.py
+	$(BIN)/python bench/run_calendars.py
 
 lint: dev-install
 	$(BIN)/ruff check app tests config.py wsgi.py

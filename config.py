@@ -105,6 +105,8 @@ class Config:
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
         self.SMS_BACKEND = env_str("SMS_BACKEND", "redvoiss" if env == "production" else "fake")
         self.EMAIL_BACKEND = env_str("EMAIL_BACKEND", "smtp" if env == "production" else "fake")
+        self.WEBHOOK_BACKEND = env_str("WEBHOOK_BACKEND", "http" if env == "production" else "fake")
+        self.WEBHOOK_ALLOW_HTTP = env == "development"  # webhook URLs must be https except in development
         for key in ("FLOW_API_KEY", "FLOW_SECRET_KEY", "FLOW_CREATE_API_URL", "FLOW_STATUS_API_URL",
                     "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
                     "PRIVACY_TEXT"):

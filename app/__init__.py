@@ -97,7 +97,11 @@ def _init_login(app: Flask, login_manager) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.calendars.views import bp as calendars_bp
     from app.clients.views import bp as clients_bp
+    from app.comms import views as comms_views
+    from app.crm.api import bp as crm_api_bp
+    from app.crm.views import bp as crm_bp
     from app.frontdesk.views import bp as frontdesk_bp
     from app.payments.fake_flow import bp as fake_flow_bp
     from app.payments.views import bp as payments_bp
@@ -106,20 +110,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.staff.views import bp as staff_bp
     from app.web.health import bp as health_bp
     from app.web.media import bp as media_bp
+    from app.webhooks.views import bp as webhooks_bp
 
-    for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp):
+    for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp,
+               comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
+               comms_views.api_bp, clients_bp, crm_bp, crm_api_bp, webhooks_bp, calendars_bp):
         app.register_blueprint(bp)
-    from app.comms import views as comms_views
-
-    for bp in (comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
-               comms_views.api_bp):
-        app.register_blueprint(bp)
-    app.register_blueprint(clients_bp)
-    from app.crm.api import bp as crm_api_bp
-    from app.crm.views import bp as crm_bp
-
-    app.register_blueprint(crm_bp)
-    app.register_blueprint(crm_api_bp)
-    from app.api.setup import init_api
+    from app.api.setup import init_api  # after the shop: the API reuses its views' module-level names
 
     init_api(app)

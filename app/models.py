@@ -2,6 +2,7 @@
 
 from app.api.models import IdempotencyRecord  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
+from app.calendars.models import CalendarFeedKey  # noqa: F401
 from app.catalog.models import (  # noqa: F401
     Product,
     ProductCategory,
@@ -56,3 +57,4 @@ from app.payments.models import (  # noqa: F401
     Payment,
     PaymentMethod,
 )
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

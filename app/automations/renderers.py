@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.automations.hooks import birthday_code, key_part
+from app.calendars.feeds import order_ics_attachment
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, render_sms_template
 from app.core import clock
 from app.core.money import format_clp
@@ -99,9 +100,7 @@ def booking_confirmation(log) -> Rendered:
         return _sms(log, link=order_url(order.id), **_line_vars(lines))
     due = order.balance_due > 0
     subject = f"{'Reserva por confirmar' if due else 'Reserva confirmada'} - {service_summary(lines, ' + ')}"
-    # Integration: the `.ics` attachment (integrations.md §3) comes from the `hooks` branch — append
-    # (f"reserva-{order.id}.ics", "text/calendar", order_ics(order)) to this list.
-    attachments: list = []
+    attachments = [order_ics_attachment(order)] if lines else []  # integrations.md §3: the bookings as .ics
     return render_email(log, "BOOKING_CONFIRMATION", subject=subject, attachments=attachments, order=order,
                         lines=lines, due=due, order_url=order_url(order.id),
                         transfer_instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS") or "")

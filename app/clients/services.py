@@ -16,11 +16,13 @@ from app.clients.models import (
     ClientPreferences,
     ConsentEvent,
 )
+from app.clients.representation import client_representation
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_document, normalize_email
 from app.core.phone import normalize_phone
 from app.extensions import db
+from app.webhooks.events import emit_event
 
 EDITABLE_FIELDS = ("name", "phone", "email", "document_id", "country", "city", "birth_date", "notes")
 FIELD_LABELS = {
@@ -103,6 +105,7 @@ def create_client(*, data: dict, origin: str, marketing_consent: bool = False, c
     prefs = ClientPreferences(client_id=client.id, **{f: bool(marketing_consent) for f in MARKETING_FIELDS})
     db.session.add(prefs)
     record_event(client, "client_created", f"Cliente creado ({origin})", by=by)
+    emit_event("client.created", lambda: {"cliente": client_representation(client)})
     if marketing_consent:
         for f in MARKETING_FIELDS:
             db.session.add(ConsentEvent(client_id=client.id, field=f, old_value=None, new_value=True,

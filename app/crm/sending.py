@@ -156,3 +156,26 @@ def render_promotional(log) -> Rendered:
                             subject=policy.render_template_text(campaign.email_subject_template, **names),
                             body=policy.render_template_text(campaign.email_body_template, **names))
     raise NoRenderer(f"{log.communication_type} is not sent by the dispatcher")
+
+
+def record_sms_reply(inbound, log) -> None:
+    """A free-text SMS reply to a campaign message → CampaignInteraction SMS_REPLY on the client's contact
+    (communications.md §7); replies to other messages are only kept on the replies page."""
+    from app.clients.models import Client
+    from app.crm.models import CampaignInteraction
+    from app.crm.services import ensure_contact_for_client
+
+    if log.campaign_id is None or log.client_id is None:
+        return
+    client = db.session.get(Client, log.client_id)
+    if client is None:
+        return
+    contact = ensure_contact_for_client(client)
+    db.session.add(CampaignInteraction(contact_id=contact.id, campaign_id=log.campaign_id,
+                                       interaction_type="SMS_REPLY", timestamp=inbound.received_at,
+                                       details={"texto": inbound.text, "mensaje_id": log.id}))
+    db.session.flush()
+
+
+if record_sms_reply not in hooks.reply_listeners:
+    hooks.reply_listeners.append(record_sms_reply)

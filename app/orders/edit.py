@@ -16,6 +16,7 @@ from app.core.money import format_clp
 from app.extensions import db
 from app.orders.lines import _check_may_cancel_order
 from app.orders.models import Order, ProductLine, ServiceLine
+from app.orders.representation import order_representation
 from app.orders.services import (
     LineRequest,
     cancel_order,
@@ -25,6 +26,7 @@ from app.orders.services import (
     recalculate_order,
     slot_unavailable,
 )
+from app.webhooks.events import emit_event
 
 MAX_QUANTITY = 99
 
@@ -59,6 +61,7 @@ def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     from app.automations.events import queue_booking_confirmation
 
     queue_booking_confirmation(order, by=by)  # communications.md §4.1: a confirmation listing every line
+    emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
     return line
 
 

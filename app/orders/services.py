@@ -29,6 +29,8 @@ from app.extensions import db
 from app.orders import policy
 from app.orders.models import Cart, CartHold, CartProductLine, Discount, DiscountCode, Order, ServiceLine
 from app.orders.queries import load_slot_context
+from app.orders.representation import order_representation
+from app.webhooks.events import emit_event
 
 # Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
 LOCKING_ENABLED = True
@@ -554,6 +556,8 @@ def place_order(
         record_event(client, "client_update_requested",
                      "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
                      by=by, order_id=order.id)
+    if order.service_lines:
+        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
     if cart is not None:
         cart.holds.clear()  # delete-orphan: the rows go with the flush
         cart.product_lines.clear()
@@ -607,4 +611,5 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     order.cancel_reason = reason.strip()
     recalculate_order(order)
     record_event(order.client, "order_cancelled", f"Motivo: {reason.strip()}", by=by, order_id=order.id)
+    emit_event("order.cancelled", lambda: {"venta_reserva": order_representation(order)})
     return order

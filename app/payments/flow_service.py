@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.extensions import db
 from app.orders.models import Order
+from app.orders.representation import order_representation
 from app.payments.flow import (
     PRODUCTION,
     SANDBOX,
@@ -24,6 +25,7 @@ from app.payments.flow import (
     FlowSettings,
 )
 from app.payments.models import FlowTransaction, Payment
+from app.webhooks.events import emit_event
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,7 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
         record_event(order.client, "flow_payment_late",
                      f"{format_clp(tx.amount)} recibido con la venta cancelada: requiere reembolso", by=sistema,
                      order_id=order.id)
+        emit_event("order.paid", lambda: {"venta_reserva": order_representation(order)})
         return
     record_payment(order, amount=tx.amount, method="flow", by=sistema, reference=tx.flow_order,
                    flow_transaction_id=tx.id, allow_credit=True)

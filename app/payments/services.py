@@ -9,9 +9,11 @@ from app.core.errors import ValidationError
 from app.core.money import format_clp, require_positive
 from app.extensions import db
 from app.orders.models import Order
+from app.orders.representation import order_representation
 from app.orders.services import recalculate_order
 from app.payments.cash import closed_close, lock_cash_day
 from app.payments.models import Payment, PaymentMethod
+from app.webhooks.events import emit_event, giftcard_datos
 
 # (code, label, public, counts as cash) — spec booking.md §7.1
 PAYMENT_METHODS = [
@@ -105,12 +107,14 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     if card is not None:
         record_event(order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by,
                      order_id=order.id)
+        emit_event("giftcard.redeemed", giftcard_datos(card, amount=amount, order_id=order.id))
     payment.just_paid = not was_paid and order.payment_status == "pagado"
     if payment.just_paid:
         giftcards.issue_cards_for_paid_order(order, by=by)
         from app.automations.events import on_order_paid
 
         on_order_paid(order, by=by)
+        emit_event("order.paid", lambda: {"venta_reserva": order_representation(order)})
     return payment
 
 

@@ -35,6 +35,8 @@ HUB_LINKS = [
     ("Clientes y CRM", "Importar clientes", "clients.client_import", {"gerente", "admin"}),
     ("Clientes y CRM", "Clientes duplicados", "clients.client_duplicates", {"gerente", "admin"}),
     ("Configuración", "Mis tokens de API", "tokens.token_list", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Configuración", "Webhooks", "webhooks.endpoint_list", {"admin"}),
+    ("Configuración", "Calendarios", "calendars.feed_list", {"gerente", "admin"}),
 ]
 
 

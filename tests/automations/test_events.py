@@ -83,7 +83,10 @@ def test_confirmation_texts_while_due_and_when_paid(db_session, place, app):
     assert "02/03/2026" in mail.html and "13:00" in mail.html and "$70.000" in mail.text
     assert "Pago pendiente" in mail.html and "Banco Estado, cuenta 123" in mail.html
     assert "ventas@aremko.cl" in mail.text and "Llega 10 minutos antes" in mail.text
-    assert "/ventas/reserva/" in mail.text and mail.attachments == []
+    assert "/ventas/reserva/" in mail.text
+    [(filename, mime, ics)] = mail.attachments  # the bookings as a calendar file (integrations.md §3)
+    assert filename.endswith(".ics") and mime == "text/calendar"
+    assert ics.count(b"BEGIN:VEVENT") == 2 and b"Tina Calipso" in ics
     text = render(sms).text
     assert text.startswith(f"Hola Camila, recibimos tu reserva #{order.id}: Masaje Relajación y 1 más el "
                            "02/03/2026 a las 13:00. Detalle y pago: http")

@@ -1,0 +1,96 @@
+"""The webhook HTTP adapter (spec integrations.md: real `requests` with explicit timeouts, and a fake).
+
+`WEBHOOK_BACKEND=http` posts for real (production default); `fake` records the requests in memory and answers
+200, so the demo and the tests never touch the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+TIMEOUT_SECONDS = 10
+USER_AGENT = "Aremko-Webhooks/1"
+
+
+def signature(secret: str, timestamp: int | str, body: bytes) -> str:
+    """Hex HMAC-SHA256 with the endpoint secret over `timestamp + "." + raw_body`."""
+    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(*, secret: str, event: str, event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Aremko-Event": event,
+        "X-Aremko-Delivery": event_id,
+        "X-Aremko-Timestamp": str(timestamp),
+        "X-Aremko-Signature": "sha256=" + signature(secret, timestamp, body),
+    }
+
+
+@dataclass
+class SendResult:
+    status_code: int | None  # None: no HTTP answer (timeout, refused, DNS)
+    text: str = ""
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class HttpSender:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        import requests
+
+        try:
+            resp = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        except requests.RequestException as exc:
+            return SendResult(None, error=f"{type(exc).__name__}: {exc}"[:500])
+        return SendResult(resp.status_code, resp.text[:500])
+
+
+@dataclass
+class FakeRequest:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSender:
+    """Records every request; answers `status_code` (tests set it, or a callable url -> SendResult)."""
+
+    requests: list[FakeRequest] = field(default_factory=list)
+    status_code: int = 200
+    responder: object = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        with self._lock:
+            self.requests.append(FakeRequest(url, body, dict(headers)))
+        if callable(self.responder):
+            return self.responder(url)
+        return SendResult(self.status_code, "ok" if self.status_code < 300 else "error")
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+        self.status_code, self.responder = 200, None
+
+
+FAKE = FakeSender()
+
+
+def get_sender():
+    backend = current_app.config.get("WEBHOOK_BACKEND", "fake")
+    if backend == "http":
+        return HttpSender()
+    if backend == "fake":
+        return FAKE
+    raise RuntimeError(f"WEBHOOK_BACKEND desconocido: {backend!r}")
