@@ -94,7 +94,7 @@ def board_context(day: date, show_cancelled: bool) -> dict:
     providers = queries.providers_for(massage_ids)
     ctx = row_context()
     return {"day": day, "rows": rows, "rows_html": rows_cache.render(rows, providers, ctx),
-            "counters": queries.board_counters(day), "show_cancelled": show_cancelled, "providers": providers,
+            "counters": queries.board_counters(rows), "show_cancelled": show_cancelled, "providers": providers,
             "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1), **ctx}
 
 
