@@ -103,6 +103,60 @@ document(Operation(
     responses={"200": {"type": "object", "required": ["url", "token"], "properties": {
         "url": {"type": "string"}, "token": {"type": "string"}}},
         **{s: ERROR_TEXT for s in ("400", "403", "404", "405", "409", "502", "503")}}))
+# Automation endpoints (api.md §6, X-API-KEY) and the inbound SMS webhook (§7): original error shapes.
+AUTOMATION = [{"apiKeyAuth": []}]
+AUTOMATION_ERRORS = {s: ERROR_TEXT for s in ("400", "401", "404", "429", "503")}
+CONTACT_BODY = [Field("contact_identifier_type", enum=("email", "phone", "cliente_id", "contact_id")),
+                Field("contact_identifier", max_length=254), Field("campaign_id", "integer", minimum=1)]
+CREATED = {"type": "object", "required": ["success"], "properties": {"success": {"type": "boolean"}}}
+CAMPAIGN_ID = [Field("campaign_id", "integer", minimum=1)]
+document(Operation(
+    "/ventas/api/campaigns/{campaign_id}/details/", "get", "Campaña: datos y plantillas (n8n)", "automatizacion",
+    security=AUTOMATION, path_params=CAMPAIGN_ID,
+    responses={"200": {"type": "object", "required": ["id", "name", "status"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "status": {"type": "string"},
+        "goal": {"type": "string", "nullable": True}, "start_date": {"type": "string", "nullable": True},
+        "end_date": {"type": "string", "nullable": True},
+        **{k: {"type": "string", "nullable": True} for k in (
+            "email_subject_template", "email_body_template", "sms_template", "whatsapp_template")}}},
+        **AUTOMATION_ERRORS}))
+document(Operation(
+    "/ventas/api/campaigns/{campaign_id}/targets/", "get",
+    "Campaña: destinatarios elegibles ahora (consentimiento, supresión, topes; 100 por página, máx. 1000)",
+    "automatizacion", security=AUTOMATION, path_params=CAMPAIGN_ID,
+    params=[Field("page", "integer", minimum=1), Field("page_size", "integer", minimum=1),
+            Field("canal", enum=("sms", "email", "whatsapp", "any"))],
+    responses={"200": {"type": "object", "required": ["campaign_id", "count", "page", "page_size", "next",
+                                                      "targets"], "properties": {
+        "campaign_id": {"type": "integer"}, "count": {"type": "integer"}, "page": {"type": "integer"},
+        "page_size": {"type": "integer"}, "next": {"type": "string", "nullable": True},
+        "targets": {"type": "array", "items": {"type": "object", "required": ["id", "nombre"], "properties": {
+            "id": {"type": "integer"}, "nombre": {"type": "string"}, "apellido": {"type": "string"},
+            "email": {"type": "string", "nullable": True}, "telefono": {"type": "string", "nullable": True},
+            "acepta_sms": {"type": "boolean"}, "acepta_email": {"type": "boolean"},
+            "acepta_whatsapp": {"type": "boolean"}}}}}}, **AUTOMATION_ERRORS}))
+document(Operation(
+    "/ventas/api/activities/log/", "post", "Registrar una actividad de campaña (n8n)", "automatizacion",
+    security=AUTOMATION, body=[*CONTACT_BODY, Field("activity_type", max_length=40),
+                               Field("subject", max_length=255), Field("notes", nullable=True, max_length=5000)],
+    body_required=["contact_identifier_type", "contact_identifier", "campaign_id", "activity_type", "subject"],
+    responses={"201": {**CREATED, "properties": {**CREATED["properties"], "activity_id": {"type": "integer"}}},
+               **AUTOMATION_ERRORS}))
+document(Operation(
+    "/ventas/api/interactions/log/", "post", "Registrar una interacción de campaña (n8n)", "automatizacion",
+    security=AUTOMATION, body=[*CONTACT_BODY, Field("interaction_type", max_length=20),
+                               Field("timestamp", nullable=True, description="ISO 8601; inválido = ahora"),
+                               Field("details", "object", nullable=True),
+                               Field("activity_id", "integer", nullable=True, minimum=1)],
+    body_required=["contact_identifier_type", "contact_identifier", "campaign_id", "interaction_type"],
+    responses={"201": {**CREATED, "properties": {**CREATED["properties"], "interaction_id": {"type": "integer"}}},
+               **AUTOMATION_ERRORS}))
+document(Operation(
+    "/ventas/api/sms/inbound/", "post", "Respuesta SMS entrante del proveedor (token ?token= o X-SMS-Token)",
+    "sms", security=[{}], params=[Field("token", max_length=200)],
+    body=[Field("from", max_length=30), Field("message", max_length=1600)],
+    responses={"200": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
+               "400": ANY, "401": ANY}))
 for _path, _schema in (("/healthz", {"type": "object", "required": ["status"]}),
                        ("/readyz", {"type": "object", "required": ["status", "database"]})):
     document(Operation(_path, "get", "Salud del servicio", "salud", security=[{}],
