@@ -10,9 +10,9 @@ from flask import current_app, jsonify, render_template
 from app.api.auth import api_roles
 from app.api.blueprint import bp
 from app.api.resources import MAX_PAGE_SIZE, RESOURCES, Field, Resource
+from app.core import clock
 from app.extensions import limiter
 
-HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 AUTH = [{"bearerAuth": []}, {"cookieAuth": []}]
 PUBLIC = [{}, {"bearerAuth": []}, {"cookieAuth": []}]
 ERROR_STATUSES = {"400": "Datos inválidos", "401": "Autenticación requerida", "403": "Sin permiso",
@@ -34,7 +34,7 @@ def field_schema(f: Field) -> dict:
     elif f.type == "datetime":
         schema = {"type": "string", "format": "date-time"}
     elif f.type == "time":
-        schema = {"type": "string", "pattern": HHMM_PATTERN}
+        schema = {"type": "string", "pattern": clock.HHMM_PATTERN}
     elif f.type == "array":
         if f.items == "object":
             schema = {"type": "array", "items": object_schema(f.of) if f.of else {"type": "object"}}

@@ -3,7 +3,7 @@ endpoint (§5.4). Every write goes through the booking/payment services (locks, 
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import jsonify, request
@@ -19,7 +19,6 @@ from app.api.resources import (
     Field,
     Filter,
     Resource,
-    is_hhmm,
     parse_date,
     parse_datetime,
     register,
@@ -54,23 +53,18 @@ from app.payments.services import record_payment, void_payment
 
 DESK = frozenset({"recepcion", "gerente", "admin"})
 MANAGERS = frozenset({"gerente", "admin"})
-_HHMM_LEN = 5
 
 
 def equals(column):
     return lambda stmt, value: stmt.where(column == value)
 
 
-def local_day_start(day) -> datetime:
-    return clock.local_instant(day, time(0, 0))
-
-
 def sold_from(column):
-    return lambda stmt, day: stmt.where(column >= local_day_start(day))
+    return lambda stmt, day: stmt.where(column >= clock.local_midnight(day))
 
 
 def sold_until(column):
-    return lambda stmt, day: stmt.where(column < local_day_start(day + timedelta(days=1)))
+    return lambda stmt, day: stmt.where(column < clock.local_midnight(day + timedelta(days=1)))
 
 
 def reason_param(default: str) -> str:
@@ -125,7 +119,7 @@ def _service_requests(raw: list[dict]) -> list[booking.LineRequest]:
         day, hhmm = parse_date(item.get("fecha_agendamiento")), item.get("hora_inicio")
         ints_ok = all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in (sid, people)) and (
             provider is None or (isinstance(provider, int) and not isinstance(provider, bool) and 0 < provider < 2**31))
-        if not ints_ok or day is None or not is_hhmm(hhmm):
+        if not ints_ok or day is None or not clock.is_hhmm(hhmm):
             errors.append(f"Línea {n}: indique servicio, fecha_agendamiento (YYYY-MM-DD), hora_inicio (HH:MM) y "
                           "cantidad_personas válidos.")
             continue
@@ -476,7 +470,7 @@ def _prebooking_lines(raw) -> list[booking.LineRequest]:
             if when is not None:
                 local = clock.to_local(when)
                 day, hhmm = local.date(), local.strftime("%H:%M")
-        if day is None or not is_hhmm(hhmm):
+        if day is None or not clock.is_hhmm(hhmm):
             raise ValidationError(f"Servicio {n}: fecha_agendamiento debe ser fecha y hora ISO 8601 "
                                   "(o fecha YYYY-MM-DD con hora_inicio HH:MM).")
         out.append(booking.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people))

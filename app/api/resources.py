@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
 from app.api.auth import STAFF, check_access
+from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import paginate
 from app.extensions import db
@@ -27,7 +28,6 @@ from app.web.errors import api_error, domain_error_response
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 INVALID_JSON = "Se esperaba un objeto JSON."
 
 
@@ -105,7 +105,7 @@ class Field:
             if value is None:
                 raise ValueError("Fecha inválida. Use YYYY-MM-DD.")
         elif kind == "time":
-            if not isinstance(value, str) or not _HHMM.match(value):
+            if not is_hhmm(value):
                 raise ValueError("Hora inválida. Use HH:MM.")
         elif kind == "datetime":
             value = parse_datetime(value)
@@ -154,10 +154,6 @@ class Filter:
         if self.enum is not None and raw not in self.enum:
             raise ValueError
         return raw
-
-
-def is_hhmm(value) -> bool:
-    return isinstance(value, str) and bool(_HHMM.match(value))
 
 
 def parse_date(value) -> date | None:

@@ -22,4 +22,4 @@ class TokenForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    pass
+    """Only the CSRF token: revoking takes no other input."""

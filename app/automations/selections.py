@@ -21,7 +21,8 @@ from app.clients.models import Client, ClientPreferences
 from app.clients.stats import NOT_A_VISIT, client_stats
 from app.comms.eligibility import client_destination, reason_expr
 from app.comms.models import CommunicationLog
-from app.core.clock import LOCAL_TZ, to_local
+from app.core import clock
+from app.core.clock import to_local
 from app.orders.models import Order, ServiceLine
 
 SMS, EMAIL = "SMS", "EMAIL"
@@ -41,17 +42,13 @@ def _at(value: datetime, column) -> sa.ColumnElement:
     return sa.literal(value, column.type)
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=LOCAL_TZ)
-
-
 def quarter_key(day: date) -> str:
     return f"{day.year}-{(day.month - 1) // 3 + 1}"
 
 
 def month_end(day: date) -> datetime:
     """The first local instant of the next month (the exclusive end of `day`'s month)."""
-    return local_midnight(date(day.year + (day.month == 12), day.month % 12 + 1, 1))
+    return clock.local_midnight(clock.next_month(day))
 
 
 def is_leap(year: int) -> bool:
@@ -184,7 +181,7 @@ def birthdays(now: datetime, channel: str) -> sa.Select:
             _key("client:", Client.id, f":BIRTHDAY:{today.year}").label("idempotency_key"),
             Client.id.label("client_id"),
             _at(now, CommunicationLog.not_before).label("not_before"),
-            _at(local_midnight(today + timedelta(days=2)), CommunicationLog.expires_at).label("expires_at"),
+            _at(clock.local_midnight(today + timedelta(days=2)), CommunicationLog.expires_at).label("expires_at"),
         )
         .select_from(Client)
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from app.core.clock import is_hhmm
 from app.core.errors import ValidationError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -19,7 +18,6 @@ WEEKDAY_LABELS = {
 SERVICE_TYPES = ("tina", "masaje", "cabana", "otro")
 SERVICE_TYPE_LABELS = {"tina": "Tina", "masaje": "Masaje", "cabana": "Cabaña", "otro": "Otro"}
 PRICING_RULE_BY_TYPE = {"tina": "por_persona", "masaje": "por_persona", "cabana": "por_reserva", "otro": "por_persona"}
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def empty_grid() -> dict[str, list[str]]:
@@ -41,7 +39,7 @@ def validate_slot_grid(grid: object) -> dict[str, list[str]]:
         if not isinstance(times, list):
             raise ValidationError(f"Los horarios de {key} deben ser una lista.", field="slot_grid")
         for value in times:
-            if not isinstance(value, str) or not _HHMM.match(value):
+            if not is_hhmm(value):
                 raise ValidationError(f"Hora inválida «{value}» en {key}", field="slot_grid")
         out[key] = sorted(set(times))
     return out

@@ -17,10 +17,11 @@ from app.clients import queries as q
 from app.clients.merge import merge_clients
 from app.clients.models import CONSENT_FIELDS, CONSENT_LABELS, EVENT_TYPES, Client, ClientImport
 from app.core.errors import DomainError
-from app.core.pagination import Page, parse_page
+from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.extensions import db
 from app.web.htmx import render_page, see_other
+from app.web.params import MAX_ID
 
 bp = Blueprint("clients", __name__, url_prefix="/ventas")
 
@@ -30,7 +31,6 @@ MANAGERS = ("gerente", "admin")
 PER_PAGE = 25
 ORDERS_PER_PAGE = 10
 EVENTS_PER_PAGE = 50
-MAX_ID = 2**31 - 1
 EXPORT_HEADERS = ["ID", "Nombre", "Teléfono", "Email", "Documento Identidad", "Ciudad", "País", "Fecha Nacimiento",
                   "Visitas", "Gasto Total", "Última Visita", "Fecha Creación"]
 TEMPLATE_HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email", "Ciudad", "País", "Fecha Nacimiento",
@@ -38,10 +38,7 @@ TEMPLATE_HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email",
 
 
 def _page(stmt, total: int, arg: str, per_page: int, *, scalars: bool = True) -> Page:
-    pages = max((total + per_page - 1) // per_page, 1)
-    number = min(parse_page(request.args.get(arg)), pages)
-    result = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page))
-    return Page(items=list(result.scalars() if scalars else result), page=number, per_page=per_page, total=total)
+    return page_of(db.session, stmt, total, parse_page(request.args.get(arg)), per_page, scalars=scalars)
 
 
 def _search_text() -> str:

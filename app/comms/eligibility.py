@@ -8,13 +8,18 @@ The order of the checks is the same in both; tests compare them over a matrix of
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 import sqlalchemy as sa
 from flask import current_app
 
 from app.clients.models import Client, ClientPreferences, Suppression
+from app.comms.models import CommunicationLog
 from app.comms.policy import (
     CHANNEL_CONSENT,
+    MARKETING_TYPES,
     REASONS,
+    SENT_STATUSES,
     SMS,
     SUPPRESSION_CHANNEL,
     Limits,
@@ -22,10 +27,11 @@ from app.comms.policy import (
     reason_label,
     static_reason,
 )
+from app.core import clock
 from app.core.phone import is_mobile
 
-__all__ = ["REASONS", "check", "clients_with_reason", "client_destination", "current_limits", "reason_expr",
-           "reason_label", "eligible"]
+__all__ = ["REASONS", "cap_reached", "check", "clients_with_reason", "client_destination", "current_limits",
+           "reason_expr", "reason_label", "eligible"]
 
 
 def current_limits() -> Limits:
@@ -112,3 +118,31 @@ def eligible(message_type: str, channel: str, *, limits: Limits | None = None):
     """WHERE clause for a selection over Client outer-joined to ClientPreferences: passes rows 1–5."""
     destination = client_destination(channel)
     return reason_expr(message_type, channel, destination=destination, has_client=sa.true(), limits=limits).is_(None)
+
+
+# --- caps (§5 row 7) in SQL ------------------------------------------------------------------------------------
+
+
+def _windows(now: datetime) -> dict[str, datetime]:
+    """Start instants (UTC) of the local day, week (Monday) and month containing `now`."""
+    today = clock.to_local(now).date()
+    monday = today - timedelta(days=today.weekday())
+    return {name: clock.local_instant(day, time(0, 0)) for name, day in
+            (("day", today), ("week", monday), ("month", today.replace(day=1)))}
+
+
+def cap_reached(channel: str, client_id, limits: Limits, now: datetime):
+    """SQL form of policy.cap_deferral (§5 row 7): true when the client's marketing rows sent on `channel` already
+    reach a cap of the current local day/month (SMS) or week/month (e-mail); such a message would be deferred, not
+    dropped. Used by set-based previews and the automation targets API."""
+    w = _windows(now)
+
+    def sent_since(start):
+        return (sa.select(sa.func.count()).where(
+            CommunicationLog.client_id == client_id, CommunicationLog.communication_type == channel,
+            CommunicationLog.message_type.in_(MARKETING_TYPES), CommunicationLog.status.in_(SENT_STATUSES),
+            CommunicationLog.sent_at >= start).scalar_subquery())
+
+    if channel == SMS:
+        return sa.or_(sent_since(w["day"]) >= limits.sms_daily, sent_since(w["month"]) >= limits.sms_monthly)
+    return sa.or_(sent_since(w["week"]) >= limits.email_weekly, sent_since(w["month"]) >= limits.email_monthly)

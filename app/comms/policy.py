@@ -8,9 +8,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("America/Santiago")
+from app.core import clock
+
+LOCAL_TZ = clock.LOCAL_TZ
 
 SMS = "SMS"
 EMAIL = "EMAIL"
@@ -191,25 +192,17 @@ def window_of(prefs: dict | None, limits: Limits) -> tuple[time, time]:
     return start, end
 
 
-def _local_start(day: date, start: time) -> datetime:
-    return datetime.combine(day, start, tzinfo=LOCAL_TZ)
-
-
 def quiet_hours_deferral(now: datetime, start: time, end: time) -> datetime | None:
     """None inside [start, end) local; else the next window start (aware)."""
     local = now.astimezone(LOCAL_TZ)
     if start <= local.time() < end:
         return None
     day = local.date() if local.time() < start else local.date() + timedelta(days=1)
-    return _local_start(day, start)
+    return clock.local_instant(day, start)
 
 
 def _month_start(day: date) -> date:
     return day.replace(day=1)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def cap_deferral(now: datetime, channel: str, sent: tuple[datetime, ...], start: time,
@@ -221,16 +214,16 @@ def cap_deferral(now: datetime, channel: str, sent: tuple[datetime, ...], start:
     if channel == SMS:
         today_count = sum(1 for d in days if d == local_today)
         if today_count >= limits.sms_daily:
-            return "cap_sms_daily", _local_start(local_today + timedelta(days=1), start)
+            return "cap_sms_daily", clock.local_instant(local_today + timedelta(days=1), start)
         if month >= limits.sms_monthly:
-            return "cap_sms_monthly", _local_start(_next_month(local_today), start)
+            return "cap_sms_monthly", clock.local_instant(clock.next_month(local_today), start)
     elif channel == EMAIL:
         monday = local_today - timedelta(days=local_today.weekday())
         week = sum(1 for d in days if monday <= d < monday + timedelta(days=7))
         if week >= limits.email_weekly:
-            return "cap_email_weekly", _local_start(monday + timedelta(days=7), start)
+            return "cap_email_weekly", clock.local_instant(monday + timedelta(days=7), start)
         if month >= limits.email_monthly:
-            return "cap_email_monthly", _local_start(_next_month(local_today), start)
+            return "cap_email_monthly", clock.local_instant(clock.next_month(local_today), start)
     return None
 
 

@@ -29,7 +29,7 @@ class Rendered:
 
 
 class NoRenderer(LookupError):
-    pass
+    """No renderer (or no row to render from) for a message: the dispatcher retries it later."""
 
 
 _renderers: dict[str, Callable[[object], Rendered]] = {}

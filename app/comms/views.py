@@ -37,7 +37,7 @@ from app.core.pagination import paginate, parse_page
 from app.core.phone import InvalidPhone, normalize_phone
 from app.extensions import csrf, db, limiter
 from app.web.htmx import hx_trigger, render_page, wants_fragment
-from app.web.params import parse_day
+from app.web.params import MAX_ID, parse_choice, parse_day, parse_id
 
 bp = Blueprint("comms", __name__, url_prefix="/ventas/comunicaciones")
 clients_bp = Blueprint("comms_clients", __name__, url_prefix="/ventas/clientes")
@@ -51,18 +51,7 @@ DESK_ROLES = ("recepcion", "gerente", "admin")
 ALL_STAFF = ("recepcion", "marketing", "gerente", "admin")
 PER_PAGE = 50
 RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
-MAX_ID = 2**31 - 1
 CONSENT_FORM_FIELDS = consent.PREFERENCE_FIELDS
-
-
-def _int(raw) -> int | None:
-    text = (raw or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
-
-
-def _choice(raw, allowed) -> str | None:
-    text = (raw or "").strip()
-    return text if text in allowed else None
 
 
 def _get(model, entity_id: int):
@@ -95,12 +84,12 @@ def parse_log_filters(args) -> queries.LogFilters:
         start, end = end, start
     return queries.LogFilters(
         start=start, end=end, notice=bad_start or bad_end,
-        canal=_choice(args.get("canal"), CHANNEL_LABELS),
-        tipo=_choice(args.get("tipo"), MESSAGE_TYPES),
-        estado=_choice(args.get("estado"), STATUSES),
-        motivo=_choice(args.get("motivo"), REASONS),
-        cliente=_int(args.get("cliente")),
-        campana=_int(args.get("campana")),
+        canal=parse_choice(args.get("canal"), CHANNEL_LABELS),
+        tipo=parse_choice(args.get("tipo"), MESSAGE_TYPES),
+        estado=parse_choice(args.get("estado"), STATUSES),
+        motivo=parse_choice(args.get("motivo"), REASONS),
+        cliente=parse_id(args.get("cliente")),
+        campana=parse_id(args.get("campana")),
         q=(args.get("q") or "").strip()[:100],
     )
 
@@ -258,7 +247,7 @@ def suppression_list(error: str | None = None, status: int = 200):
 @bp.post("/supresiones/")
 @role_required(*EDIT_ROLES)
 def suppression_add():
-    channel = _choice(request.form.get("channel"), ("sms", "email"))
+    channel = parse_choice(request.form.get("channel"), ("sms", "email"))
     raw = (request.form.get("destination") or "").strip()
     if channel is None or not raw:
         return suppression_list(error="Indique canal y destino.", status=422)

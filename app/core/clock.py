@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 UTC = UTC
 LOCAL_TZ = ZoneInfo("America/Santiago")
 
+HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"  # a wall time "HH:MM", 00:00–23:59
+_HHMM = re.compile(HHMM_PATTERN)
+
 _frozen: datetime | None = None
+
+
+def is_hhmm(value) -> bool:
+    """A slot time as the system writes it: "HH:MM", 00:00–23:59."""
+    return isinstance(value, str) and bool(_HHMM.match(value))
 
 
 def now() -> datetime:
@@ -34,6 +43,16 @@ def to_local(value: datetime) -> datetime:
 def local_instant(day: date, hhmm: time) -> datetime:
     """A local date + wall time as an aware instant (America/Santiago)."""
     return datetime.combine(day, hhmm, tzinfo=LOCAL_TZ)
+
+
+def local_midnight(day: date) -> datetime:
+    """The first instant of a local business day (America/Santiago)."""
+    return local_instant(day, time(0, 0))
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def freeze(at: datetime | None) -> None:

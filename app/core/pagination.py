@@ -35,10 +35,15 @@ def parse_page(value: str | None) -> int:
         return 1
 
 
-def paginate(session, stmt: sa.Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
-    """Run `stmt` for one page plus a count over the same filter."""
-    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True) -> Page:
+    """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT."""
     page = min(page, max((total + per_page - 1) // per_page, 1))
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else list(result)
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def paginate(session, stmt: sa.Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
+    """Run `stmt` for one page plus a count over the same filter."""
+    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    return page_of(session, stmt, total, page, per_page, scalars=scalars)

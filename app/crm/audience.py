@@ -1,6 +1,6 @@
 """Campaign audience against the gatekeeper (crm.md §9.2–9.3, api.md §6): preview by reason, eligible targets,
-set-based queueing of PROMOTIONAL rows, cancel. The static checks come from comms.eligibility (one definition);
-the cap clause is the SQL form of comms.policy.cap_deferral's windows."""
+set-based queueing of PROMOTIONAL rows, cancel. The static checks and the cap clause come from comms.eligibility
+(one definition each)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.clients.models import Client, ClientPreferences
 from app.comms import eligibility
 from app.comms.models import CommunicationLog
-from app.comms.policy import EMAIL, MARKETING_TYPES, SENT_STATUSES, SMS, Limits
+from app.comms.policy import EMAIL, SMS
 from app.core import clock
 from app.crm.models import Campaign
 from app.crm.queries import audience_select
@@ -43,30 +43,6 @@ def preview_reason(channel: str, reason: str | None) -> str | None:
             "suppressed": "suprimido", "channel_disabled": "canal_desactivado"}.get(reason, reason)
 
 
-def _windows(now: datetime) -> dict[str, datetime]:
-    """Start instants (UTC) of the local day, week (Monday) and month containing `now`."""
-    today = clock.to_local(now).date()
-    monday = today - timedelta(days=today.weekday())
-    return {name: clock.local_instant(day, time(0, 0)) for name, day in
-            (("day", today), ("week", monday), ("month", today.replace(day=1)))}
-
-
-def cap_reached(channel: str, client_id, limits: Limits, now: datetime):
-    """True when the client's marketing rows sent on `channel` already reach a cap of the current local
-    day/month (SMS) or week/month (e-mail): such a message would be deferred, not dropped."""
-    w = _windows(now)
-
-    def sent_since(start):
-        return (sa.select(sa.func.count()).where(
-            CommunicationLog.client_id == client_id, CommunicationLog.communication_type == channel,
-            CommunicationLog.message_type.in_(MARKETING_TYPES), CommunicationLog.status.in_(SENT_STATUSES),
-            CommunicationLog.sent_at >= start).scalar_subquery())
-
-    if channel == SMS:
-        return sa.or_(sent_since(w["day"]) >= limits.sms_daily, sent_since(w["month"]) >= limits.sms_monthly)
-    return sa.or_(sent_since(w["week"]) >= limits.email_weekly, sent_since(w["month"]) >= limits.email_monthly)
-
-
 def _audience_clients(campaign: Campaign) -> sa.Select:
     """Client outer-joined to its preferences, restricted to the campaign's audience (add columns to it)."""
     audience = audience_select(campaign).subquery("audience")
@@ -93,7 +69,7 @@ def preview(campaign: Campaign) -> dict:
     for key in campaign.channels or []:
         channel = CHANNEL_CODES[key]
         reason = _reason(channel)
-        capped = cap_reached(channel, Client.id, limits, now)
+        capped = eligibility.cap_reached(channel, Client.id, limits, now)
         stmt = _audience_clients(campaign).add_columns(
             reason.label("reason"), sa.case((sa.and_(reason.is_(None), capped), 1), else_=0).label("capped"),
             sa.func.count().label("n")).group_by(sa.text("1"), sa.text("2"))
@@ -120,7 +96,7 @@ def reason_clients_select(campaign: Campaign, key: str, code: str) -> sa.Select:
     if code == "elegibles":
         return stmt.where(reason.is_(None))
     if code == "se_diferira_por_tope":
-        return stmt.where(reason.is_(None), cap_reached(channel, Client.id, eligibility.current_limits(),
+        return stmt.where(reason.is_(None), eligibility.cap_reached(channel, Client.id, eligibility.current_limits(),
                                                          clock.now()))
     raw = {"sin_consentimiento_canal": ["no_channel_consent"], "sin_consentimiento_promociones": ["no_type_consent"],
            "suprimido": ["suppressed"], "canal_desactivado": ["channel_disabled"],
@@ -138,7 +114,7 @@ def eligible_targets_select(campaign: Campaign, canal: str) -> sa.Select:
     limits = eligibility.current_limits()
     ok = {}
     for key, channel in CHANNEL_CODES.items():
-        ok[key] = sa.and_(_reason(channel).is_(None), sa.not_(cap_reached(channel, Client.id, limits, now)))
+        ok[key] = sa.and_(_reason(channel).is_(None), sa.not_(eligibility.cap_reached(channel, Client.id, limits, now)))
     # WhatsApp is sent by n8n: a phone, WhatsApp and promotional consent, phone not suppressed.
     sms_reason = _reason(SMS)
     ok["whatsapp"] = sa.and_(sa.func.coalesce(ClientPreferences.accepts_whatsapp, sa.false()),

@@ -16,11 +16,11 @@ from app.crm.forms import CampaignForm
 from app.crm.models import Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
 from app.web.htmx import render_page
+from app.web.params import MAX_ID
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
 
 MARKETING = ("marketing", "gerente", "admin")
-MAX_ID = 2**31 - 1
 PER_PAGE = 50
 
 

@@ -18,7 +18,7 @@ from app.frontdesk.views import DESK, _order_dialog, _row_post, bookable_service
 from app.orders import edit
 from app.orders.models import ProductLine
 from app.orders.services import LineRequest
-from app.web.params import parse_day
+from app.web.params import parse_day, parse_hhmm
 
 
 def _product_line_or_404(order_id: int, line_id: int) -> ProductLine:
@@ -37,15 +37,6 @@ def _massage_providers() -> list[Provider]:
     return list(db.session.scalars(sa.select(Provider).where(Provider.is_active.is_(True)).order_by(Provider.name)))
 
 
-def _hhmm(raw: str | None) -> str:
-    hhmm = (raw or "").strip()
-    try:
-        datetime.strptime(hhmm, "%H:%M")
-    except ValueError:
-        raise ValidationError("Indique la hora (HH:MM).", field="hora") from None
-    return hhmm
-
-
 @bp.route("/venta_reservas/<int:order_id>/servicios/", methods=["GET", "POST"])
 @role_required(*DESK)
 def order_add_service(order_id: int):
@@ -55,7 +46,7 @@ def order_add_service(order_id: int):
             raise ValidationError("Fecha inválida.", field="fecha")
         provider = form.get("proveedor") or None
         req = LineRequest(service_id=parse_int(form.get("servicio"), field="servicio", label="Servicio"), day=day,
-                          hhmm=_hhmm(form.get("hora")),
+                          hhmm=parse_hhmm(form.get("hora")),
                           people=parse_int(form.get("personas") or "1", field="personas", label="Personas"),
                           provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None)
         line = edit.add_service_line(order, req, by=current_user)

@@ -24,8 +24,8 @@ from app.orders import services as booking
 from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
 from app.payments.services import record_payment, refund, void_payment
-from app.web.htmx import hx_trigger, render_page, wants_fragment
-from app.web.params import parse_day
+from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
+from app.web.params import parse_day, parse_hhmm
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/ventas")
 DESK = ("recepcion", "gerente", "admin")
@@ -376,11 +376,7 @@ def new_booking():
             flash(message, "success")
             target = url_for("frontdesk.board", fecha=order.service_lines[0].service_date.isoformat()
                              if order.service_lines else None)
-            if wants_fragment():
-                response = make_response("", 204)
-                response.headers["HX-Redirect"] = target
-                return response
-            return redirect(target, 303)
+            return see_other(target)
     return render_page("frontdesk/new_booking.html", "booking_form", status=status, form=form, error=error,
                        services=bookable_services(), today=clock.today(), methods=active_methods(
                            exclude=("flow", "giftcard")))
@@ -391,9 +387,7 @@ def _create_walk_in(form):
     day, bad = parse_day(form.get("fecha"))
     if bad:
         raise ValidationError("Fecha inválida.", field="fecha")
-    hhmm = (form.get("hora") or "").strip()
-    if len(hhmm) != 5 or hhmm[2] != ":":
-        raise ValidationError("Indique la hora (HH:MM).", field="hora")
+    hhmm = parse_hhmm(form.get("hora"))
     people = parse_int(form.get("personas") or "1", field="personas", label="Personas")
     provider = form.get("proveedor") or None
     origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"

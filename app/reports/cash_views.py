@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -23,12 +23,11 @@ from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
-from app.web.htmx import render_page, wants_fragment
-from app.web.params import INVALID_DATE_NOTICE, parse_day
+from app.web.htmx import render_page, see_other
+from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
 
 PER_PAGE = 50
 DIGITS = re.compile(r"[0-9]{1,18}")
-TRUE_VALUES = {"1", "on", "true", "si", "sí", "yes"}
 MANAGERS = ("gerente", "admin")
 EXPORTS = ("excel", "xlsx")
 
@@ -113,10 +112,6 @@ def load_summary(f: CashFilter) -> CashSummary:
     )
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in TRUE_VALUES
-
-
 def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
     """Which users the report covers. Returns template context plus the CashFilter keyword arguments."""
     raw = (args.get("usuario") or "").strip()
@@ -174,7 +169,7 @@ def _cash_report(*, reception: bool):
         notices.append("Método de pago inválido: se muestran todos.")
         method = None
     users_ctx = _user_filter(args, reception=reception, notices=notices)
-    include_voided = _flag(args.get("incluir_anulados"))
+    include_voided = parse_flag(args.get("incluir_anulados"))
     f = CashFilter(rng.start_utc, rng.end_utc, method=method, include_voided=include_voided,
                    **users_ctx.pop("filter_kw"))
     summary = load_summary(f)
@@ -277,15 +272,7 @@ def cash_close_form():
         shown = day if exc.field != "fecha" else today
         return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values)
     flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
-    return _redirect(url_for("reports.cash_close_detail", close_id=close_id))
-
-
-def _redirect(target: str):
-    if wants_fragment():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, 303)
+    return see_other(url_for("reports.cash_close_detail", close_id=close_id))
 
 
 def _parse_month(raw: str | None) -> tuple[date, str | None]:
@@ -303,7 +290,7 @@ def _parse_month(raw: str | None) -> tuple[date, str | None]:
 
 
 def _month_end(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return clock.next_month(first) - timedelta(days=1)
 
 
 @bp.get("/caja-diaria/cierres/")
@@ -362,4 +349,4 @@ def cash_close_reopen(close_id: int):
         close = db.session.get(CashClose, close_id)
         return _close_detail_page(close, status=exc.status, reopen_error=exc.message, reason=reason)
     flash(f"Caja del {close.business_date:%d/%m/%Y} reabierta.", "success")
-    return _redirect(url_for("reports.cash_close_detail", close_id=close_id))
+    return see_other(url_for("reports.cash_close_detail", close_id=close_id))

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.core import clock
-from app.core.pagination import Page, parse_page
+from app.core.pagination import Page, page_of, parse_page
 from app.core.signing import order_token
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
@@ -19,27 +19,14 @@ from app.reports import sales_queries as q
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
 from app.web.htmx import render_page, wants_fragment
+from app.web.params import MAX_ID, parse_choice, parse_id
 
 DESK = ("recepcion", "gerente", "admin")
 MANAGERS = ("gerente", "admin")
 PER_PAGE = 50
 EXPORT_VALUES = ("excel", "xlsx")
-MAX_ID = 2**31 - 1
 YES = ("si", "sí", "1", "true", "on")
 NO = ("no", "0", "false", "off")
-
-
-def _int(raw: str | None) -> int | None:
-    """A positive id from the query string; anything else is ignored (never a 500)."""
-    text = (raw or "").strip()
-    if text.isdigit() and 0 < int(text) <= MAX_ID:
-        return int(text)
-    return None
-
-
-def _choice(raw: str | None, allowed) -> str | None:
-    text = (raw or "").strip()
-    return text if text in allowed else None
 
 
 def _wants_export() -> bool:
@@ -48,11 +35,7 @@ def _wants_export() -> bool:
 
 def _page(stmt, total: int, *, scalars: bool, per_page: int = PER_PAGE) -> Page:
     """One page of `stmt`; the row count comes from the totals statement (no separate COUNT)."""
-    pages = max((total + per_page - 1) // per_page, 1)
-    number = min(parse_page(request.args.get("page")), pages)
-    result = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page))
-    items = list(result.scalars()) if scalars else list(result)
-    return Page(items=items, page=number, per_page=per_page, total=total)
+    return page_of(db.session, stmt, total, parse_page(request.args.get("page")), per_page, scalars=scalars)
 
 
 def _get_or_404(entity_id: int, loader):
@@ -71,12 +54,12 @@ def parse_order_filters(args) -> q.OrderFilters:
     refund = (args.get("requiere_reembolso") or "").strip().lower()
     return q.OrderFilters(
         dates=parse_date_range(args),
-        base=_choice(args.get("base"), q.BASES) or "venta",
-        categoria=_int(args.get("categoria")),
-        servicio=_int(args.get("servicio")),
-        estado_pago=_choice(args.get("estado_pago"), PAYMENT_STATUSES),
-        estado_reserva=_choice(args.get("estado_reserva"), BOOKING_STATUSES),
-        origen=_choice(args.get("origen"), ORDER_ORIGINS),
+        base=parse_choice(args.get("base"), q.BASES) or "venta",
+        categoria=parse_id(args.get("categoria")),
+        servicio=parse_id(args.get("servicio")),
+        estado_pago=parse_choice(args.get("estado_pago"), PAYMENT_STATUSES),
+        estado_reserva=parse_choice(args.get("estado_reserva"), BOOKING_STATUSES),
+        origen=parse_choice(args.get("origen"), ORDER_ORIGINS),
         requiere_reembolso=True if refund in YES else False if refund in NO else None,
         q=(args.get("q") or "").strip()[:100],
     )
@@ -146,7 +129,7 @@ def _order_context(order_id: int) -> dict:
 @role_required(*DESK)
 def order_detail(order_id: int):
     ctx = _order_context(order_id)
-    block = _choice(request.args.get("bloque"), q.DETAIL_BLOCKS)
+    block = parse_choice(request.args.get("bloque"), q.DETAIL_BLOCKS)
     public_url = url_for("shop.order_page", token=order_token(order_id))
     return render_page("reports/sales_order_detail.html", block, public_url=public_url, **ctx)
 
@@ -186,8 +169,8 @@ def order_print(order_id: int):
 
 
 def parse_purchase_filters(args) -> q.PurchaseFilters:
-    return q.PurchaseFilters(dates=parse_date_range(args), proveedor=_int(args.get("proveedor")),
-                             producto=_int(args.get("producto")))
+    return q.PurchaseFilters(dates=parse_date_range(args), proveedor=parse_id(args.get("proveedor")),
+                             producto=parse_id(args.get("producto")))
 
 
 def _purchase_choices() -> tuple[dict[int, str], dict[int, str]]:

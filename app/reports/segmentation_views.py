@@ -8,7 +8,7 @@ from flask import abort, request
 
 from app.auth.decorators import role_required
 from app.clients.stats import SEGMENT_KEYS, segment_counts, segment_labels, threshold_legend
-from app.core.pagination import Page, parse_page
+from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
 from app.extensions import db
@@ -82,10 +82,7 @@ def segment_clients(segment: str):
 
 def _page(stmt, number: int, total: int) -> Page:
     """One page when the total is already known (the board's count of the segment): no count statement."""
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    number = min(number, pages)
-    rows = db.session.execute(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
-    return Page(items=rows, page=number, per_page=PER_PAGE, total=total)
+    return page_of(db.session, stmt, total, number, PER_PAGE, scalars=False)
 
 
 def _page_with_total(stmt, number: int) -> Page:

@@ -16,15 +16,12 @@ from app.reports import sold_exports as exports
 from app.reports import sold_queries as q
 from app.reports.filters import parse_date_range
 from app.reports.sales_queries import LINE_STATUS_LABELS
-from app.reports.sales_views import MANAGERS, YES, _choice, _int, _page, _wants_export
+from app.reports.sales_views import MANAGERS, _page, _wants_export
 from app.reports.views import bp
 from app.web.htmx import render_page, wants_fragment
+from app.web.params import parse_choice, parse_flag, parse_id
 
 AUDIT_PER_PAGE = 100
-
-
-def _flag(args, key: str) -> bool:
-    return (args.get(key) or "").strip().lower() in YES
 
 
 def _choices(statements) -> list[dict]:
@@ -41,10 +38,11 @@ def _labelled(labels: list, key: str, value, names: dict) -> None:
 
 def parse_service_filters(args) -> q.ServiceSoldFilters:
     return q.ServiceSoldFilters(
-        dates=parse_date_range(args), categoria=_int(args.get("categoria")), servicio=_int(args.get("servicio")),
-        proveedor=_int(args.get("proveedor")), estado=_choice(args.get("estado"), BOOKING_STATUSES),
-        incluir_canceladas=_flag(args, "incluir_canceladas"),
-        venta_reserva_id=_int(args.get("venta_reserva_id")),
+        dates=parse_date_range(args), categoria=parse_id(args.get("categoria")),
+        servicio=parse_id(args.get("servicio")),
+        proveedor=parse_id(args.get("proveedor")), estado=parse_choice(args.get("estado"), BOOKING_STATUSES),
+        incluir_canceladas=parse_flag(args.get("incluir_canceladas")),
+        venta_reserva_id=parse_id(args.get("venta_reserva_id")),
     )
 
 
@@ -87,8 +85,9 @@ def services_sold():
 
 def parse_product_filters(args) -> q.ProductSoldFilters:
     return q.ProductSoldFilters(
-        dates=parse_date_range(args), proveedor=_int(args.get("proveedor")), producto=_int(args.get("producto")),
-        categoria=_int(args.get("categoria")), incluir_anuladas=_flag(args, "incluir_anuladas"),
+        dates=parse_date_range(args), proveedor=parse_id(args.get("proveedor")),
+        producto=parse_id(args.get("producto")),
+        categoria=parse_id(args.get("categoria")), incluir_anuladas=parse_flag(args.get("incluir_anuladas")),
     )
 
 
@@ -127,7 +126,7 @@ def parse_audit_filters(args) -> aq.AuditFilters:
     return aq.AuditFilters(
         dates=parse_date_range(args), tipo_movimiento=(args.get("tipo_movimiento") or "").strip()[:60],
         usuario=(args.get("usuario") or "").strip()[:150], cliente=(args.get("cliente") or "").strip()[:40],
-        venta_reserva_id=_int(args.get("venta_reserva_id")),
+        venta_reserva_id=parse_id(args.get("venta_reserva_id")),
     )
 
 

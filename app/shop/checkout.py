@@ -19,7 +19,7 @@ from app.orders.models import Order
 from app.shop.booking import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm
 from app.shop.views import bp
-from app.web.htmx import render_page, wants_fragment
+from app.web.htmx import render_page, see_other
 
 log = logging.getLogger(__name__)
 METHOD_LABELS = {"transferencia": "Transferencia bancaria", "flow": "Flow (tarjetas, Webpay)"}
@@ -127,11 +127,7 @@ def complete_checkout():
     if _json_wanted():
         return jsonify(success=True, message="Reserva creada exitosamente", reserva_id=order_id,
                        metodo_pago=method, redirect_url=target, token=order_token(order_id))
-    if wants_fragment():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, 303)
+    return see_other(target)
 
 
 def start_flow_or_order_page(order: Order) -> str:

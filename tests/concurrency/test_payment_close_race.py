@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from app.auth.models import User
@@ -79,37 +80,32 @@ def state(app):
         return expected_cash, [(p.amount, p.after_close) for p in payments]
 
 
-def test_a_receptionist_payment_waits_for_the_close_and_is_refused(pg_app):
+@pytest.fixture
+def frozen():
     clock.freeze(NOW)
-    try:
-        desk_id, _, order_id = prepare(pg_app)
-        outcome, waited = pay_during_close(pg_app, desk_id, order_id)
-    finally:
-        clock.freeze(None)
+    yield
+    clock.freeze(None)
+
+
+def test_a_receptionist_payment_waits_for_the_close_and_is_refused(pg_app, frozen):
+    desk_id, _, order_id = prepare(pg_app)
+    outcome, waited = pay_during_close(pg_app, desk_id, order_id)
     assert waited, "the payment should wait for the close in progress"
     assert outcome == "La caja del 02/03/2026 está cerrada."
     assert state(pg_app) == (0, [])
 
 
-def test_a_manager_payment_waits_and_is_flagged_after_the_close(pg_app):
-    clock.freeze(NOW)
-    try:
-        _, manager_id, order_id = prepare(pg_app)
-        outcome, waited = pay_during_close(pg_app, manager_id, order_id)
-    finally:
-        clock.freeze(None)
+def test_a_manager_payment_waits_and_is_flagged_after_the_close(pg_app, frozen):
+    _, manager_id, order_id = prepare(pg_app)
+    outcome, waited = pay_during_close(pg_app, manager_id, order_id)
     assert waited and outcome == "ok"
     assert state(pg_app) == (0, [(10000, True)])  # not in the close, but visibly "posterior al cierre"
 
 
-def test_negative_control_without_the_lock_the_payment_slips_into_the_closed_day(pg_app, monkeypatch):
+def test_negative_control_without_the_lock_the_payment_slips_into_the_closed_day(pg_app, frozen, monkeypatch):
     monkeypatch.setattr(cash, "LOCKING_ENABLED", False)
-    clock.freeze(NOW)
-    try:
-        desk_id, _, order_id = prepare(pg_app)
-        outcome, waited = pay_during_close(pg_app, desk_id, order_id)
-    finally:
-        clock.freeze(None)
+    desk_id, _, order_id = prepare(pg_app)
+    outcome, waited = pay_during_close(pg_app, desk_id, order_id)
     assert not waited and outcome == "ok"
     expected_cash, payments = state(pg_app)
     assert expected_cash == 0 and payments == [(10000, False)]  # money in a closed day that nobody counted
