@@ -5,6 +5,7 @@ Duplicates hit the unique `idempotency_key` and are skipped (`ON CONFLICT DO NOT
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,6 +25,33 @@ def _insert():
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(CommunicationLog.__table__)
+
+
+_ROW_COLUMNS = ("client_id", "order_id", "campaign_id", "gift_card_id", "communication_type", "message_type",
+                "destination", "status", "idempotency_key", "not_before", "expires_at", "payload", "force_send",
+                "attempts", "cost", "triggered_by", "created_by_id", "created_at", "updated_at")
+
+
+@functools.cache
+def _row_statement(dialect: str, debounce: bool):
+    """One-row INSERT of every `_row` column as bound parameters, built once per dialect: ON CONFLICT DO NOTHING,
+    or (debounce) push `not_before` of a PENDING row with the same key."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = CommunicationLog.__table__
+    stmt = module.insert(table).values({name: sa.bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS})
+    if not debounce:
+        return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return stmt.on_conflict_do_update(
+        index_elements=["idempotency_key"],
+        set_={"not_before": stmt.excluded.not_before, "updated_at": stmt.excluded.updated_at},
+        where=table.c.status == "PENDING",
+    )
+
+
+def _execute_row(values: dict, *, debounce: bool) -> int:
+    db.session.flush()
+    statement = _row_statement(db.session.get_bind().dialect.name, debounce)
+    return db.session.execute(statement, values).rowcount
 
 
 def _check(message_type: str, channel: str) -> None:
@@ -76,9 +104,7 @@ def enqueue(*, message_type: str, channel: str, idempotency_key: str, client_id:
                   client_id=client_id, order_id=order_id, campaign_id=campaign_id, gift_card_id=gift_card_id,
                   destination=destination, not_before=not_before, expires_at=expires_at,
                   triggered_by=triggered_by, created_by=created_by, now=now, payload=payload)
-    db.session.flush()
-    stmt = _insert().values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return db.session.execute(stmt).rowcount == 1
+    return _execute_row(values, debounce=False) == 1
 
 
 def enqueue_from_select(select: sa.Select, *, message_type: str, channel: str, triggered_by: str,
@@ -144,12 +170,4 @@ def debounce_upsert(*, message_type: str, channel: str, idempotency_key: str, de
                   client_id=client_id, order_id=order_id, campaign_id=None, gift_card_id=gift_card_id,
                   destination=destination, not_before=when, expires_at=expires_at, triggered_by=triggered_by,
                   created_by=created_by, now=now)
-    table = CommunicationLog.__table__
-    db.session.flush()
-    stmt = _insert().values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["idempotency_key"],
-        set_={"not_before": stmt.excluded.not_before, "updated_at": stmt.excluded.updated_at},
-        where=table.c.status == "PENDING",
-    )
-    return db.session.execute(stmt).rowcount == 1
+    return _execute_row(values, debounce=True) == 1

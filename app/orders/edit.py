@@ -39,7 +39,7 @@ def _check_open(order: Order) -> None:
 def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     """A new service line priced from the catalogue now, checked in staff mode under the booking locks."""
     _check_open(order)
-    service = lock_services([req.service_id]).get(req.service_id)
+    service = lock_services([(req.service_id, req.day)]).get(req.service_id)
     if service is None or not service.is_active:
         raise ValidationError("Servicio no encontrado.", field="servicio")
     label = line_label(service.name, req.day, req.hhmm)

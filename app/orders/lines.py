@@ -124,8 +124,9 @@ def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
 
 
 def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: int | None):
-    """Lock the service (and providers), re-check the slot ignoring the line itself; returns the provider."""
-    service = lock_services([line.service_id])[line.service_id]
+    """Take the booking locks of the service (and providers) that day, re-check the slot ignoring the line itself;
+    returns the provider."""
+    service = lock_services([(line.service_id, day)])[line.service_id]
     req = LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people, provider_id=provider_id)
     entry, assigned = check_line(service, req, staff=True, ignore_line_id=line.id)
     if not entry.reservable:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from app.catalog.models import Product, Service, service_providers
 from app.catalog.policy import line_price
@@ -77,26 +78,38 @@ def cfg(key: str) -> int:
 # --- locking and checking ----------------------------------------------------------------------------------
 
 
-def lock_services(service_ids) -> dict[int, Service]:
-    """SELECT … FOR UPDATE the services, then the qualified providers of massages; ascending ids (no deadlocks)."""
-    ids = sorted(set(service_ids))
-    stmt = sa.select(Service).where(Service.id.in_(ids)).order_by(Service.id)
-    if LOCKING_ENABLED:
-        stmt = stmt.with_for_update()
-    services = {s.id: s for s in db.session.scalars(stmt)}
-    massage_ids = [sid for sid, s in services.items() if s.service_type == "masaje"]
-    if massage_ids and LOCKING_ENABLED:
-        provider_ids = db.session.scalars(
-            sa.select(service_providers.c.provider_id).where(service_providers.c.service_id.in_(massage_ids))
-            .distinct()
-        ).all()
-        if provider_ids:
-            from app.catalog.models import Provider
+SLOT_LOCK = 1 << 52  # pg_advisory_xact_lock(bigint) key spaces: service-day and provider-day (below 2**63)
+PROVIDER_LOCK = 2 << 52
 
-            db.session.execute(
-                sa.select(Provider.id).where(Provider.id.in_(sorted(provider_ids))).order_by(Provider.id)
-                .with_for_update()
-            ).all()
+
+def booking_lock_key(namespace: int, row_id: int, day: date) -> int:
+    """One bigint per (service or provider, day): namespace | id << 20 | day ordinal (< 2**20 until year 2870)."""
+    return namespace | row_id << 20 | day.toordinal()
+
+
+def lock_services(slots) -> dict[int, Service]:
+    """Load the services of `slots` ((service id, day) pairs) and take the booking locks of those days: one
+    transaction-scoped advisory lock per service and day and, for massages, per qualified provider and day, in
+    ascending key order (no deadlocks). Checkouts of other days or services never wait for each other. On SQLite
+    (one writer at a time) only the services are loaded."""
+    slots = sorted(set(slots))
+    ids = sorted({sid for sid, _ in slots})
+    services = {s.id: s for s in db.session.scalars(sa.select(Service).where(Service.id.in_(ids)))}
+    if not LOCKING_ENABLED or not slots or db.session.get_bind().dialect.name != "postgresql":
+        return services
+    keys = {booking_lock_key(SLOT_LOCK, sid, day) for sid, day in slots if sid in services}
+    massage_days: dict[int, set[date]] = {}
+    for sid, day in slots:
+        if sid in services and services[sid].service_type == "masaje":
+            massage_days.setdefault(sid, set()).add(day)
+    if massage_days:
+        pairs = db.session.execute(
+            sa.select(service_providers.c.service_id, service_providers.c.provider_id)
+            .where(service_providers.c.service_id.in_(sorted(massage_days)))
+        ).all()
+        keys |= {booking_lock_key(PROVIDER_LOCK, pid, day) for sid, pid in pairs for day in massage_days[sid]}
+    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                       {"keys": sorted(keys)}).all()
     return services
 
 
@@ -135,10 +148,18 @@ def new_cart_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def get_cart(token: str | None) -> Cart | None:
+def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
+    """The cart of a session token; `with_lines` loads its holds (service, provider) and product lines (product)
+    in the same statement, for pages that show them."""
     if not token:
         return None
-    return db.session.scalar(sa.select(Cart).where(Cart.token == token))
+    statement = sa.select(Cart).where(Cart.token == token)
+    if with_lines:
+        holds = orm.joinedload(Cart.holds)
+        statement = statement.options(holds.joinedload(CartHold.service), holds.joinedload(CartHold.provider),
+                                      orm.joinedload(Cart.product_lines).joinedload(CartProductLine.product))
+        return db.session.scalars(statement).unique().first()
+    return db.session.scalar(statement)
 
 
 def create_cart() -> Cart:
@@ -160,7 +181,7 @@ def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
     """
     if cart_line_count(cart) >= MAX_CART_LINES:
         raise ValidationError("El carrito admite hasta 10 líneas.")
-    services = lock_services([req.service_id])
+    services = lock_services([(req.service_id, req.day)])
     service = services.get(req.service_id)
     if service is None:
         raise ValidationError("Servicio no encontrado.", field="servicio_id")
@@ -496,8 +517,8 @@ def place_order(
     db.session.flush()
 
     # Lock as late as possible (the client and order rows above are private to this transaction) so that
-    # concurrent checkouts of one service wait for each other only during the check-and-insert.
-    services = lock_services([ln.service_id for ln in lines])
+    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+    services = lock_services([(ln.service_id, ln.day) for ln in lines])
     failures = []
     holds = {h.id: h for h in (cart.holds if cart else [])}
     for req in lines:

@@ -154,7 +154,7 @@ def _reinstate(order: Order, by) -> bool:
     from app.orders.services import LineRequest, check_line, lock_services, recalculate_order
 
     lines = [ln for ln in order.service_lines if ln.status == "cancelada"]
-    services = lock_services([ln.service_id for ln in lines])
+    services = lock_services([(ln.service_id, ln.service_date) for ln in lines])
     for ln in lines:
         req = LineRequest(service_id=ln.service_id, day=ln.service_date, hhmm=ln.start_time, people=ln.people,
                           provider_id=ln.provider_id)

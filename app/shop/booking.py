@@ -28,9 +28,10 @@ from app.core.money import format_clp
 from app.extensions import db, limiter
 from app.orders import services as booking
 from app.orders.policy import slot_availability
-from app.orders.queries import load_slot_context
+from app.orders.queries import load_slot_context, load_slot_context_by_id
 from app.shop.views import bp
 from app.web.htmx import hx_trigger, render_page, wants_fragment
+from app.web.params import parse_id
 
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
@@ -66,8 +67,8 @@ def public_service(service_id: int) -> Service:
     return service
 
 
-def current_cart(create: bool = False):
-    cart = booking.get_cart(session.get("cart_token"))
+def current_cart(create: bool = False, *, with_lines: bool = False):
+    cart = booking.get_cart(session.get("cart_token"), with_lines=with_lines)
     if cart is None and create:
         cart = booking.create_cart()
         session["cart_token"] = cart.token
@@ -136,18 +137,20 @@ def service_hours(service_id: int):
 # --- JSON availability (api.md §5.1) -----------------------------------------------------------------------
 
 
-def _json_service(prefix: dict):
+def _json_context(prefix: dict):
+    """(slot context of `servicio_id` on `fecha`, None) or (None, error response): one statement in all."""
     raw_id = request.args.get("servicio_id", "")
     raw_date = request.args.get("fecha", "")
     if not raw_id or not raw_date:
-        return None, None, (jsonify({**prefix, "error": "Parámetros servicio_id y fecha son requeridos."}), 400)
+        return None, (jsonify({**prefix, "error": "Parámetros servicio_id y fecha son requeridos."}), 400)
     day = parse_date(raw_date)
     if day is None:
-        return None, None, (jsonify({**prefix, "error": "Formato de fecha inválido. Use YYYY-MM-DD."}), 400)
-    service = db.session.get(Service, int(raw_id)) if raw_id.isdigit() else None
-    if service is None:
-        return None, None, (jsonify({**prefix, "error": "Servicio no encontrado."}), 404)
-    return service, day, None
+        return None, (jsonify({**prefix, "error": "Formato de fecha inválido. Use YYYY-MM-DD."}), 400)
+    service_id = parse_id(raw_id)
+    ctx = load_slot_context_by_id(service_id, day, staff=_staff_mode()) if service_id else None
+    if ctx is None:
+        return None, (jsonify({**prefix, "error": "Servicio no encontrado."}), 404)
+    return ctx, None
 
 
 def _json_people(prefix: dict):
@@ -169,11 +172,11 @@ def _staff_mode() -> bool:
 @bp.get("/ventas/get-available-hours/")
 @public
 def get_available_hours():
-    service, day, error = _json_service({"success": False})
+    ctx, error = _json_context({"success": False})
     people, people_error = _json_people({"success": False})
     if error or people_error:
         return error or people_error
-    entries = slot_availability(load_slot_context(service, day, staff=_staff_mode()), people)
+    entries = slot_availability(ctx, people)
     return jsonify(success=True, horas_disponibles=[e.hora for e in entries if e.reservable],
                    detalle=[e.as_json() for e in entries])
 
@@ -183,14 +186,14 @@ def get_available_hours():
 def check_availability():
     from app.orders.policy import check_slot
 
-    service, day, error = _json_service({"available": False})
+    ctx, error = _json_context({"available": False})
     people, people_error = _json_people({"available": False})
     if error or people_error:
         return error or people_error
     hhmm = (request.args.get("hora") or "").strip()
     if not hhmm:
         return jsonify(available=False, error="Parámetro hora es requerido."), 400
-    entry = check_slot(load_slot_context(service, day, staff=_staff_mode()), hhmm, people)
+    entry = check_slot(ctx, hhmm, people)
     if entry.reservable:
         return jsonify(available=True)
     return jsonify(available=False, motivo=entry.motivo, mensaje=entry.mensaje)
@@ -293,7 +296,7 @@ def cart_context(cart, *, failing=()):
 @bp.get("/ventas/cart/")
 @public
 def cart():
-    return render_page("shop/cart.html", "cart_lines", **cart_context(current_cart()))
+    return render_page("shop/cart.html", "cart_lines", **cart_context(current_cart(with_lines=True)))
 
 
 @bp.post("/ventas/remove-from-cart/")

@@ -95,7 +95,7 @@ def _json_wanted() -> bool:
 @public
 def complete_checkout():
     form = _form()
-    cart = current_cart()
+    cart = current_cart(with_lines=True)
     if not form.validate():  # CSRF and shape
         return render_template("shop/checkout.html", form=form, **cart_context(cart)), 422
     if cart is None:
