@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import sqlalchemy as sa
@@ -16,9 +17,10 @@ from app.payments import giftcards
 from app.payments.models import GiftCard
 
 
-def board_statement(day: date | None = None, *, show_cancelled: bool = False, line_id: int | None = None
-                    ) -> sa.Select:
-    """One row per service line of `day` (or just the line `line_id`) with everything the board shows."""
+@functools.cache
+def _board_statement(by_line: bool, show_cancelled: bool) -> sa.Select:
+    """One row per service line of the day `:day` (or just the line `:line_id`) with everything the board shows;
+    built once per shape (the board is polled all day), bound per call."""
     stmt = (
         sa.select(
             ServiceLine.id, ServiceLine.order_id, ServiceLine.start_time, ServiceLine.people, ServiceLine.status,
@@ -38,12 +40,32 @@ def board_statement(day: date | None = None, *, show_cancelled: bool = False, li
         .order_by(ServiceLine.start_time, ServiceCategory.sort_order, ServiceCategory.name, Service.name,
                   ServiceLine.id)
     )
-    if line_id is not None:
-        return stmt.where(ServiceLine.id == line_id)
-    stmt = stmt.where(ServiceLine.service_date == day)
+    if by_line:
+        return stmt.where(ServiceLine.id == sa.bindparam("line_id"))
+    stmt = stmt.where(ServiceLine.service_date == sa.bindparam("day", type_=sa.Date))
     if not show_cancelled:
         stmt = stmt.where(ServiceLine.status != "cancelada")
     return stmt
+
+
+def board_rows(day: date, *, show_cancelled: bool = False) -> list:
+    """The board's rows of `day` (one statement)."""
+    return db.session.execute(_board_statement(False, show_cancelled), {"day": day}).all()
+
+
+def board_row(line_id: int):
+    """The board row of one service line (after a row action)."""
+    return db.session.execute(_board_statement(True, True), {"line_id": line_id}).one()
+
+
+@functools.cache
+def _side_counts_statement() -> sa.Select:
+    return sa.select(
+        sa.select(sa.func.count()).select_from(ClientUpdateRequest)
+        .where(ClientUpdateRequest.status == "pendiente").scalar_subquery(),
+        # a bare boolean predicate, so PostgreSQL uses the partial index ix_orders_requires_refund
+        sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund).scalar_subquery(),
+    )
 
 
 def board_counters(rows) -> dict:
@@ -51,12 +73,7 @@ def board_counters(rows) -> dict:
     the day's lines), plus the two side-panel counts (one statement on indexed predicates)."""
     active = [r for r in rows if r.status != "cancelada"]
     pending = {r.order_id: r.balance_due for r in active}
-    side = db.session.execute(sa.select(
-        sa.select(sa.func.count()).select_from(ClientUpdateRequest)
-        .where(ClientUpdateRequest.status == "pendiente").scalar_subquery(),
-        # a bare boolean predicate, so PostgreSQL uses the partial index ix_orders_requires_refund
-        sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund).scalar_subquery(),
-    )).one()
+    side = db.session.execute(_side_counts_statement()).one()
     return {"reservas": len(active), "personas": sum(r.people for r in active),
             "en_spa": sum(1 for r in active if r.status in ("checkin", "checkout")),
             "pendiente": sum(pending.values()), "actualizaciones": side[0], "reembolsos": side[1]}
@@ -71,19 +88,23 @@ def search_clients(q: str, limit: int = 10) -> list[Client]:
                                    .limit(limit)))
 
 
-def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
-    """Qualified active providers per massage service of the board (one statement)."""
+@functools.cache
+def _providers_statement() -> sa.Select:
     from app.catalog.models import service_providers
 
+    return (sa.select(service_providers.c.service_id, Provider.id, Provider.name)
+            .join(Provider, Provider.id == service_providers.c.provider_id)
+            .where(service_providers.c.service_id.in_(sa.bindparam("ids", expanding=True)),
+                   Provider.is_active.is_(True))
+            .order_by(Provider.name))
+
+
+def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
+    """Qualified active providers per massage service of the board (one statement)."""
     out: dict[int, list[tuple[int, str]]] = {}
     if not service_ids:
         return out
-    rows = db.session.execute(
-        sa.select(service_providers.c.service_id, Provider.id, Provider.name)
-        .join(Provider, Provider.id == service_providers.c.provider_id)
-        .where(service_providers.c.service_id.in_(sorted(set(service_ids))), Provider.is_active.is_(True))
-        .order_by(Provider.name)
-    )
+    rows = db.session.execute(_providers_statement(), {"ids": sorted(set(service_ids))})
     for sid, pid, name in rows:
         out.setdefault(sid, []).append((pid, name))
     return out

@@ -89,7 +89,7 @@ rows_cache = RowsCache()
 
 
 def board_context(day: date, show_cancelled: bool) -> dict:
-    rows = db.session.execute(queries.board_statement(day, show_cancelled=show_cancelled)).all()
+    rows = queries.board_rows(day, show_cancelled=show_cancelled)
     massage_ids = [r.service_id for r in rows if r.service_type == "masaje"]
     providers = queries.providers_for(massage_ids)
     ctx = row_context()
@@ -114,7 +114,7 @@ def _line_or_404(line_id: int) -> ServiceLine:
 
 
 def _row_response(line_id: int, *, status: int = 200, error: str | None = None, event: bool = True):
-    row = db.session.execute(queries.board_statement(line_id=line_id)).one()
+    row = queries.board_row(line_id)
     providers = queries.providers_for([row.service_id]) if row.service_type == "masaje" else {}
     body = render_template("frontdesk/_board_row_alone.html", r=row, providers=providers, error=error,
                            **row_context())
