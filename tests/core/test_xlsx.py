@@ -124,8 +124,9 @@ def test_many_rows_across_write_chunks_keep_order(tmp_path):
     path, counts = _write(tmp_path, [Sheet("Muchas", ["N", "Monto"], ((i, i * 1000) for i in range(n)),
                                            money_columns=(1,))])
     assert counts == [n]
-    ws = load_workbook(path, read_only=True)["Muchas"]
-    values = list(ws.iter_rows(min_row=2, values_only=True))
+    wb = load_workbook(path, read_only=True)
+    values = list(wb["Muchas"].iter_rows(min_row=2, values_only=True))
+    wb.close()
     assert values == [(i, i * 1000) for i in range(n)]
 
 
