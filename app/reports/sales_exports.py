@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlalchemy as sa
+
 from app.core import clock
 from app.core.phone import format_phone
 from app.core.xlsx import Sheet
 from app.reports import sales_queries as q
 
 CHUNK = 1000
+
+
+def stream_rows(session, stmt: sa.Select) -> Iterator:
+    """The rows of a plain-column select, `CHUNK` at a time (a server-side cursor on PostgreSQL), executed on the
+    session's connection: Core rows straight from the cursor, without the ORM's per-row result processing (about
+    2 µs a row, 2 s per 1.000.000 rows). The statement must select columns, not entities."""
+    return session.connection().execute(stmt.execution_options(yield_per=CHUNK))
 
 ORDER_HEADERS = ["ID Venta/Reserva", "Fecha Venta", "Cliente", "Teléfono", "Servicios", "Productos",
                  "Total Servicios", "Total Productos", "Descuentos", "Total", "Pagado", "Saldo Pendiente",
