@@ -32,7 +32,7 @@ def service_row(r) -> tuple:
 
 
 def service_rows(session, f: q.ServiceSoldFilters) -> Iterator[tuple]:
-    return map(service_row, stream_rows(session, q.services_sold_select(f)))
+    yield from map(service_row, stream_rows(session, q.services_sold_select(f)))
 
 
 def service_sheets(session, f: q.ServiceSoldFilters, *, filter_labels, totals) -> list[Sheet]:
