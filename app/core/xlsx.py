@@ -110,8 +110,10 @@ def _xml_attr(value: str) -> str:
 
 
 def _string_tail(value: str) -> str:
-    """A string cell after its reference."""
-    return f' t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+    """A string cell after its reference; xml:space="preserve" only where leading/trailing whitespace needs it."""
+    text = xml_text(value)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def excel_serial(value: datetime) -> float | int:
@@ -292,9 +294,8 @@ def _sheet_head(sheet: Sheet, n_columns: int, selected: bool) -> str:
     wide = set(sheet.wide_columns)
     cols = "".join(f'<col min="{i}" max="{i}" width="{WIDE_WIDTH if i - 1 in wide else DEFAULT_WIDTH}" '
                    'customWidth="1"/>' for i in range(1, n_columns + 1))
-    header = "".join(
-        f'<c r="{column_letter(i)}1" s="{_S_HEADER}" t="inlineStr"><is><t xml:space="preserve">{xml_text(str(h))}'
-        '</t></is></c>' for i, h in enumerate(sheet.headers))
+    header = "".join(f'<c r="{column_letter(i)}1" s="{_S_HEADER}"{_string_tail(str(h))}'
+                     for i, h in enumerate(sheet.headers))
     # Schema order inside <worksheet>: sheetPr?, dimension?, sheetViews?, sheetFormatPr?, cols*, sheetData, …,
     # autoFilter? (written by _sheet_tail once the row count is known). No <dimension>: it is optional.
     return (f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
