@@ -1,6 +1,7 @@
 """Excel builders for servicios/productos vendidos and auditoría (spec reports.md §3, §4, §8).
 
-Rows stream from plain-column queries (`yield_per(1000)`), no ORM identity map, so memory stays flat.
+Rows stream from plain-column queries (`stream_rows`: yield_per(1000) on the session's connection), no ORM identity
+map, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from app.clients.models import EVENT_TYPES
 from app.core.xlsx import Sheet
 from app.reports import audit_queries as aq
 from app.reports import sold_queries as q
-from app.reports.sales_exports import CHUNK, _summary_rows
+from app.reports.sales_exports import _summary_rows, stream_rows
 
 SERVICE_HEADERS = ["ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
                    "Hora de Agendamiento", "Cantidad de Personas", "Monto Total", "Proveedor Asignado", "Estado"]
@@ -23,15 +24,15 @@ NOT_ASSIGNED = "N/A"
 
 
 def service_row(r) -> tuple:
-    """One servicios vendidos row, the same for the page and the Excel."""
-    return (r.order_id, r.client_name, r.category_name or q.NO_CATEGORY, r.service_name, r.service_date,
-            r.start_time, r.people, r.subtotal, r.provider_name or NOT_ASSIGNED,
-            q.service_line_status_label(r.status))
+    """One servicios vendidos row, the same for the page and the Excel. `r` is a row of `services_sold_select`,
+    unpacked by position: a Row's attribute access costs ~0.4 µs a column, 4 s over 1.000.000 lines."""
+    _, order_id, client, category, service, day, start, people, subtotal, provider, status = r
+    return (order_id, client, category or q.NO_CATEGORY, service, day, start, people, subtotal,
+            provider or NOT_ASSIGNED, q.service_line_status_label(status))
 
 
 def service_rows(session, f: q.ServiceSoldFilters) -> Iterator[tuple]:
-    for r in session.execute(q.services_sold_select(f).execution_options(yield_per=CHUNK)):
-        yield service_row(r)
+    yield from map(service_row, stream_rows(session, q.services_sold_select(f)))
 
 
 def service_sheets(session, f: q.ServiceSoldFilters, *, filter_labels, totals) -> list[Sheet]:
@@ -46,7 +47,7 @@ def service_sheets(session, f: q.ServiceSoldFilters, *, filter_labels, totals) -
 
 
 def product_rows(session, f: q.ProductSoldFilters) -> Iterator[tuple]:
-    for r in session.execute(q.products_sold_select(f).execution_options(yield_per=CHUNK)):
+    for r in stream_rows(session, q.products_sold_select(f)):
         yield (r.order_id, r.client_name, r.sold_at, r.provider_name or "", r.product_name, r.quantity,
                r.unit_price, r.subtotal)
 
@@ -66,7 +67,7 @@ def product_sheets(session, f: q.ProductSoldFilters, *, filter_labels, totals) -
 
 
 def audit_rows(session, f: aq.AuditFilters) -> Iterator[tuple]:
-    for r in session.execute(aq.audit_select(f).execution_options(yield_per=CHUNK)):
+    for r in stream_rows(session, aq.audit_select(f)):
         yield (r.created_at, r.client_name, EVENT_TYPES.get(r.event_type, r.event_type), r.description,
                r.username or aq.SYSTEM_USER, r.order_id)
 

@@ -65,7 +65,8 @@ def service_sold_conditions(f: ServiceSoldFilters) -> list[sa.ColumnElement]:
 
 
 def services_sold_select(f: ServiceSoldFilters) -> sa.Select:
-    """One row per service line with the columns of the page and the Excel; service date desc, time asc, id."""
+    """One row per service line with the columns of the page and the Excel; service date desc, time asc, id.
+    `sold_exports.service_row` unpacks these columns by position."""
     return (
         sa.select(ServiceLine.id, ServiceLine.order_id, Client.name.label("client_name"),
                   ServiceCategory.name.label("category_name"), Service.name.label("service_name"),
