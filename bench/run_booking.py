@@ -144,12 +144,15 @@ def main():
         services = conn.execute(sa.text(
             "SELECT id, service_type, min_people, slot_grid FROM services WHERE is_published ORDER BY id")).all()
         orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
+        taken = {tuple(r) for r in conn.execute(sa.text(  # slots booked by earlier runs are skipped
+            "SELECT service_id, service_date, start_time FROM order_service_lines WHERE status <> 'cancelada' "
+            "AND service_date > CURRENT_DATE + 30"))}
     engine.dispose()
     tubs = [s for s in services if s.service_type == "tina"]
     days = [d for d in (date.today() + timedelta(days=n) for n in range(31, 360)) if d.weekday() != 1]
     slots = [(s.id, d, t, s.min_people) for d in days for s in tubs
              for t in s.slot_grid[("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                                   "sunday")[d.weekday()]]]
+                                   "sunday")[d.weekday()]] if (s.id, d, t) not in taken]
     proc = start_server(args.url)
     try:
         def hours(i, n):
