@@ -56,13 +56,17 @@ def main() -> None:
             "SELECT id, base_price, service_type, slot_grid FROM services WHERE is_published")).all()
         now = datetime.now(UTC)
         with db.engine.begin() as conn:
-            batch = []
+            # set-based in chunks (like the orders): client i gets "Cliente Bench i", b{i}@example.com and the
+            # i-th phone of one rng.sample, so the data are those of the former row-by-row insert
             phones = rng.sample(range(10_000_000, 99_999_999), args.clients)
-            for i, p in enumerate(phones):
-                batch.append({"name": f"Cliente Bench {i}", "phone": f"+569{p}", "email": f"b{i}@example.com",
-                              "origin": "seed", "created_at": now, "updated_at": now})
-            conn.execute(sa.text("INSERT INTO clients (name, phone, email, origin, created_at, updated_at) "
-                                 "VALUES (:name, :phone, :email, :origin, :created_at, :updated_at)"), batch)
+            chunk = 100_000
+            for start in range(0, args.clients, chunk):
+                conn.execute(sa.text(
+                    "INSERT INTO clients (name, phone, email, origin, created_at, updated_at) "
+                    "SELECT 'Cliente Bench ' || (:start + x.n - 1), '+569' || x.p, "
+                    "'b' || (:start + x.n - 1) || '@example.com', 'seed', :now, :now "
+                    "FROM unnest(CAST(:phones AS bigint[])) WITH ORDINALITY AS x(p, n) ORDER BY x.n"),
+                    {"start": start, "now": now, "phones": phones[start:start + chunk]})
             conn.execute(sa.text(
                 "INSERT INTO client_preferences (client_id, accepts_sms, accepts_email, accepts_whatsapp, "
                 "accepts_booking_confirmations, accepts_booking_reminders, accepts_surveys, "
@@ -70,7 +74,7 @@ def main() -> None:
                 "preferred_contact_hour_start, preferred_contact_hour_end, updated_at) "
                 "SELECT id, true, true, true, true, true, true, false, false, false, false, '09:00', '20:00', now() "
                 "FROM clients"))
-            client_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM clients"))]
+            client_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM clients ORDER BY id"))]
         print(f"{args.clients} clientes en {time.monotonic() - started:.1f} s", flush=True)
         today = date.today()
         chunk = 5000

@@ -79,62 +79,96 @@ def threshold_legend(t: Thresholds | None = None) -> list[str]:
     ]
 
 
-def client_stats(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
-    """client_id, visits, spend, last_visit, visit_band, spend_band, segment for every client (LEFT JOINs)."""
-    today = today or clock.today()
-    t = thresholds or Thresholds.from_config()
-
-    visit_days = (
-        sa.select(ServiceLine.order_id, sa.func.max(ServiceLine.service_date).label("day"))
-        .where(ServiceLine.status.not_in(NOT_A_VISIT), ServiceLine.service_date <= today)
-        .group_by(ServiceLine.order_id)
-        .subquery("visit_days")
-    )
-    visits_q = (
-        sa.select(Order.client_id.label("client_id"),
-                  sa.func.count().label("visits"),
-                  sa.func.max(visit_days.c.day).label("last_visit"))
-        .join(visit_days, visit_days.c.order_id == Order.id)
-        .where(Order.cancelled_at.is_(None))
-        .group_by(Order.client_id)
-        .subquery("visits")
-    )
-    spend_q = (
-        sa.select(Order.client_id.label("client_id"), sa.func.sum(Order.paid).label("spend"))
-        .where(Order.cancelled_at.is_(None))
-        .group_by(Order.client_id)
-        .subquery("spend")
-    )
-    visits = sa.func.coalesce(visits_q.c.visits, 0)
-    spend = sa.cast(sa.func.coalesce(spend_q.c.spend, 0), sa.BigInteger)
+def _segment_columns(visits, spend, t: Thresholds) -> list:
+    """visit_band, spend_band and segment as SQL CASEs over `visits`/`spend` (the pure rule segment_of)."""
     v_band = sa.case((visits < t.visits_regular, "new"), (visits < t.visits_vip, "regular"), else_="vip")
     s_band = sa.case((spend < t.spend_medium, "low"), (spend < t.spend_high, "medium"), else_="high")
     segment = sa.case(
         (sa.and_(visits == 0, spend == 0), ZERO_SPEND),
         else_=v_band + "_" + s_band + "_spend",
     )
+    return [v_band.label("visit_band"), s_band.label("spend_band"), segment.label("segment")]
+
+
+def _activity_subquery(today: date) -> sa.Subquery:
+    """Per client with ≥ 1 non-cancelled order, in ONE grouped pass over those orders LEFT JOINed to their visit
+    day: visits = orders with a visit day, last_visit = latest visit day, spend = Σ paid. (On PostgreSQL: a merge
+    join of the orders with the lines grouped per order, both read in order-id order, then one hash aggregate.)"""
+    visit_days = (
+        sa.select(ServiceLine.order_id, sa.func.max(ServiceLine.service_date).label("day"))
+        .where(ServiceLine.status.not_in(NOT_A_VISIT), ServiceLine.service_date <= today)
+        .group_by(ServiceLine.order_id)
+        .subquery("visit_days")
+    )
     return (
-        sa.select(
-            Client.id.label("client_id"),
-            visits.label("visits"),
-            spend.label("spend"),
-            visits_q.c.last_visit.label("last_visit"),
-            v_band.label("visit_band"),
-            s_band.label("spend_band"),
-            segment.label("segment"),
-        )
-        .select_from(Client)
-        .outerjoin(visits_q, visits_q.c.client_id == Client.id)
-        .outerjoin(spend_q, spend_q.c.client_id == Client.id)
+        sa.select(Order.client_id.label("client_id"),
+                  sa.func.count(visit_days.c.day).label("visits"),
+                  sa.func.sum(Order.paid).label("spend"),
+                  sa.func.max(visit_days.c.day).label("last_visit"))
+        .select_from(Order)
+        .outerjoin(visit_days, visit_days.c.order_id == Order.id)
+        .where(Order.cancelled_at.is_(None))
+        .group_by(Order.client_id)
+        .subquery("activity")
     )
 
 
+def client_activity(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
+    """client_stats() restricted to the clients with ≥ 1 non-cancelled order (same columns, same values), without
+    the pass over every client: every client outside it is zero_spend, so any other segment can be read here."""
+    today = today or clock.today()
+    t = thresholds or Thresholds.from_config()
+    activity = _activity_subquery(today)
+    visits = activity.c.visits
+    spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
+    return sa.select(activity.c.client_id.label("client_id"), visits.label("visits"), spend.label("spend"),
+                     activity.c.last_visit.label("last_visit"), *_segment_columns(visits, spend, t))
+
+
+def client_stats(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
+    """client_id, visits, spend, last_visit, visit_band, spend_band, segment for every client (clients LEFT JOIN
+    the per-client activity)."""
+    today = today or clock.today()
+    t = thresholds or Thresholds.from_config()
+    activity = _activity_subquery(today)
+    visits = sa.func.coalesce(activity.c.visits, 0)
+    spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
+    return (
+        sa.select(Client.id.label("client_id"), visits.label("visits"), spend.label("spend"),
+                  activity.c.last_visit.label("last_visit"), *_segment_columns(visits, spend, t))
+        .select_from(Client)
+        .outerjoin(activity, activity.c.client_id == Client.id)
+    )
+
+
+def segment_stats(segment: str | None, today: date | None = None) -> sa.Select:
+    """client_stats() rows of one segment (None = every client); a segment other than zero_spend is read from
+    client_activity() (its clients all have an order), so the million clients are not scanned for it."""
+    if segment is None:
+        return client_stats(today)
+    source = client_stats(today) if segment == ZERO_SPEND else client_activity(today)
+    stats = source.subquery("segment_stats")
+    return sa.select(*stats.c).where(stats.c.segment == segment)
+
+
+def segment_counts_select(today: date | None = None) -> sa.CompoundSelect:
+    """(segment, clients) of the clients with an order, UNION ALL (NULL, number of clients): ONE statement."""
+    activity = client_activity(today).subquery()
+    by_segment = sa.select(activity.c.segment, sa.func.count()).group_by(activity.c.segment)
+    return sa.union_all(by_segment, sa.select(sa.null(), sa.func.count()).select_from(Client))
+
+
 def segment_counts(today: date | None = None) -> dict[str, int]:
-    """Clients per segment (every key present, zeros included) in one aggregate over client_stats."""
+    """Clients per segment (every key present, zeros included) in one statement (segment_counts_select); the
+    clients without an order, absent from client_activity, are zero_spend."""
     from app.extensions import db
 
-    stats = client_stats(today).subquery()
-    rows = db.session.execute(sa.select(stats.c.segment, sa.func.count()).group_by(stats.c.segment)).all()
     counts = dict.fromkeys(SEGMENT_KEYS, 0)
-    counts.update({segment: n for segment, n in rows})
+    total = 0
+    for segment, n in db.session.execute(segment_counts_select(today)).all():
+        if segment is None:
+            total = n
+        else:
+            counts[segment] = n
+    counts[ZERO_SPEND] += total - sum(counts.values())
     return counts

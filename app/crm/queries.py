@@ -8,14 +8,14 @@ import sqlalchemy as sa
 
 from app.clients.models import Client, ClientPreferences
 from app.clients.queries import search_condition
-from app.clients.stats import client_stats
+from app.clients.stats import client_stats, segment_stats
 from app.crm.models import Campaign, CampaignTarget
 
 
 def segment_clients_select(segment: str | None, q: str = "", today: date | None = None) -> sa.Select:
     """One row per client of `segment` (None = every client): id, name, phone, email, visits, spend, last visit,
     segment and the marketing-consent switches; ordered by spend, then name. Streams for the export."""
-    stats = client_stats(today).subquery("stats")
+    stats = segment_stats(segment, today).subquery("stats")
     stmt = (
         sa.select(
             Client.id, Client.name, Client.phone, Client.email,
@@ -28,8 +28,6 @@ def segment_clients_select(segment: str | None, q: str = "", today: date | None 
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
         .order_by(stats.c.spend.desc(), Client.name, Client.id)
     )
-    if segment is not None:
-        stmt = stmt.where(stats.c.segment == segment)
     condition = search_condition(q)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -37,8 +35,8 @@ def segment_clients_select(segment: str | None, q: str = "", today: date | None 
 
 
 def segment_client_ids_select(segment: str, today: date | None = None) -> sa.Select:
-    stats = client_stats(today).subquery("stats")
-    return sa.select(stats.c.client_id).where(stats.c.segment == segment)
+    stats = segment_stats(segment, today).subquery("stats")
+    return sa.select(stats.c.client_id)
 
 
 def rules_clause(campaign: Campaign, stats) -> sa.ColumnElement[bool]:

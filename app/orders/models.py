@@ -61,6 +61,10 @@ class Order(db.Model):
                  sqlite_where=sa.text("requires_refund")),
         # client_stats' spend per client as an index-only scan (automations benchmark, docs/PERFORMANCE.md)
         sa.Index("ix_orders_client_stats", "client_id", postgresql_include=["paid", "cancelled_at"]),
+        # client_stats' non-cancelled orders in id order (merged with the lines per order) as an index-only scan
+        # (segmentation benchmark, docs/PERFORMANCE.md)
+        sa.Index("ix_orders_live_by_id", "id", postgresql_include=["client_id", "paid"],
+                 postgresql_where=sa.text("cancelled_at IS NULL"), sqlite_where=sa.text("cancelled_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,10 +9,12 @@ import pytest
 from app.clients.stats import (
     SEGMENT_KEYS,
     Thresholds,
+    client_activity,
     client_stats,
     segment_counts,
     segment_labels,
     segment_of,
+    segment_stats,
 )
 from app.extensions import db
 from app.orders.models import Order, ServiceLine
@@ -129,3 +131,54 @@ def test_labels_follow_thresholds():
     assert labels["vip_high_spend"] == "VIP (>5 Visitas, Alto Gasto)"
     assert labels["zero_spend"] == "Clientes Sin Gasto Registrado"
     assert set(labels) == set(SEGMENT_KEYS)
+
+
+@pytest.fixture
+def mixed_clients(add_order, make_client):
+    """Clients of several segments, plus the three ways to be zero_spend: no order, only cancelled orders, an
+    unpaid order without a visit."""
+    a, b, c = make_client(), make_client(), make_client()
+    add_order(a, paid=200000, days=[-1])
+    add_order(a, days=[-3, -2])
+    for i in range(6):
+        add_order(b, paid=30000, days=[-1 - i])
+    add_order(c, paid=10000, days=[5])
+    make_client()
+    add_order(make_client(), paid=90000, days=[-1], cancelled=True)
+    add_order(make_client(), days=[4])
+    return a, b, c
+
+
+def _rows(stmt):
+    q = stmt.subquery()
+    return {r.client_id: tuple(r) for r in db.session.execute(db.select(q))}
+
+
+def test_client_activity_rows_equal_client_stats_rows_of_clients_with_an_order(mixed_clients):
+    everyone = _rows(client_stats(TODAY))
+    active = _rows(client_activity(TODAY))
+    live_orders = set(db.session.scalars(db.select(Order.client_id).where(Order.cancelled_at.is_(None))))
+    assert set(active) == live_orders
+    assert active == {cid: row for cid, row in everyone.items() if cid in live_orders}
+    assert all(row[-1] == "zero_spend" for cid, row in everyone.items() if cid not in live_orders)
+    a, b, c = mixed_clients
+    assert active[a.id][1:4] == (2, 200000, TODAY - timedelta(days=1))
+    assert (active[b.id][1], active[b.id][-1]) == (6, "vip_high_spend")
+    assert (active[c.id][1:4], active[c.id][-1]) == ((0, 10000, None), "new_low_spend")
+
+
+def test_segment_stats_is_client_stats_filtered_for_every_key(mixed_clients):
+    everyone = _rows(client_stats(TODAY))
+    for key in SEGMENT_KEYS:
+        assert _rows(segment_stats(key, TODAY)) == {cid: r for cid, r in everyone.items() if r[-1] == key}, key
+    assert _rows(segment_stats(None, TODAY)) == everyone
+
+
+def test_segment_counts_equal_client_stats_grouped_in_one_statement(mixed_clients, count_statements):
+    q = client_stats(TODAY).subquery()
+    expected = dict.fromkeys(SEGMENT_KEYS, 0)
+    expected.update(db.session.execute(db.select(q.c.segment, db.func.count()).group_by(q.c.segment)).all())
+    counts = {}
+    assert count_statements(lambda: counts.update(segment_counts(TODAY))) == 1
+    assert counts == expected
+    assert counts["zero_spend"] >= 3 and counts["vip_high_spend"] >= 1
