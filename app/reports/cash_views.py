@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, request, url_for
@@ -13,7 +14,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
-from app.core.pagination import Page, parse_page
+from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.payments import cash
@@ -183,9 +184,8 @@ def _cash_report(*, reception: bool):
         return xlsx_download(export_filename("Caja_Diaria"), exports.cash_daily_sheets(summary, filters))
     totals = summary.totals
     rows_total = totals.count + (totals.voided if include_voided else 0)
-    number = min(parse_page(args.get("page")), max((rows_total + PER_PAGE - 1) // PER_PAGE, 1))
-    page = Page(items=db.session.execute(queries.detail_page(f, number, PER_PAGE)).all(), page=number,
-                per_page=PER_PAGE, total=rows_total)
+    page = page_of_select(db.session, partial(queries.detail_page, f), rows_total, parse_page(args.get("page")),
+                          PER_PAGE, scalars=False)
     fixed = users_ctx["user_mode"] == "fixed"
     return render_page(
         "reports/cash_daily.html", "cash_report",
