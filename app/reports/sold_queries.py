@@ -226,16 +226,28 @@ def products_sold_by_product_select(f: ProductSoldFilters) -> sa.Select:
 # --- filter choices --------------------------------------------------------------------------------------------
 
 
-def service_filter_choices() -> tuple[sa.Select, sa.Select, sa.Select]:
-    """Service categories, services and providers for the servicios vendidos form."""
-    return (sa.select(ServiceCategory.id, ServiceCategory.name).order_by(ServiceCategory.sort_order,
-                                                                         ServiceCategory.name),
-            sa.select(Service.id, Service.name).order_by(Service.name, Service.id),
-            sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id))
+def _options(part: int, entity_id, name, *order_by) -> sa.Select:
+    return sa.select(sa.literal(part).label("part"), entity_id.label("id"), name.label("name"),
+                     sa.func.row_number().over(order_by=order_by).label("pos"))
 
 
-def product_filter_choices() -> tuple[sa.Select, sa.Select, sa.Select]:
-    """Providers, products and product categories for the productos vendidos form."""
-    return (sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id),
-            sa.select(Product.id, Product.name).order_by(Product.name, Product.id),
-            sa.select(ProductCategory.id, ProductCategory.name).order_by(ProductCategory.name))
+def _option_lists(*parts: sa.Select) -> sa.Select:
+    """Several (id, name) option lists in one statement: rows (part, id, name, pos), by part then position."""
+    u = sa.union_all(*parts).subquery()
+    return sa.select(u.c.part, u.c.id, u.c.name).order_by(u.c.part, u.c.pos)
+
+
+def service_filter_choices() -> sa.Select:
+    """Service categories (part 0), services (1) and providers (2) for the servicios vendidos form."""
+    return _option_lists(
+        _options(0, ServiceCategory.id, ServiceCategory.name, ServiceCategory.sort_order, ServiceCategory.name),
+        _options(1, Service.id, Service.name, Service.name, Service.id),
+        _options(2, Provider.id, Provider.name, Provider.name, Provider.id))
+
+
+def product_filter_choices() -> sa.Select:
+    """Providers (part 0), products (1) and product categories (2) for the productos vendidos form."""
+    return _option_lists(
+        _options(0, Provider.id, Provider.name, Provider.name, Provider.id),
+        _options(1, Product.id, Product.name, Product.name, Product.id),
+        _options(2, ProductCategory.id, ProductCategory.name, ProductCategory.name))

@@ -27,8 +27,12 @@ from app.web.params import parse_choice, parse_flag, parse_id
 AUDIT_PER_PAGE = 100
 
 
-def _choices(statements) -> list[dict]:
-    return [dict(db.session.execute(stmt).all()) for stmt in statements]
+def _choices(stmt: sa.Select, parts: int = 3) -> list[dict]:
+    """The (part, id, name) rows of `q.*_filter_choices()` as one {id: name} dict per part, in order."""
+    lists: list[dict] = [{} for _ in range(parts)]
+    for part, entity_id, name in db.session.execute(stmt):
+        lists[part][entity_id] = name
+    return lists
 
 
 def _labelled(labels: list, key: str, value, names: dict) -> None:
