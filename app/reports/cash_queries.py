@@ -6,6 +6,7 @@ whatever the number of payments.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,10 @@ class CashFilter:
     reception_only: bool = False  # only users whose role is recepcion ("Todos los de recepción")
     include_voided: bool = False  # detail only; voided payments are never counted
 
+    def __post_init__(self):
+        if isinstance(self.method, str) and not self.method:
+            object.__setattr__(self, "method", None)  # no method = every method
+
     @classmethod
     def for_day(cls, day: date, **kw) -> CashFilter:
         start, end = day_bounds(day)
@@ -46,7 +51,8 @@ def _reception_ids() -> sa.Select:
 def _user_conditions(column, f: CashFilter) -> list:
     conds = []
     if f.user_ids is not None:
-        conds.append(column.in_(list(f.user_ids)))
+        ids = f.user_ids
+        conds.append(column.in_(ids if isinstance(ids, sa.BindParameter) else list(ids)))
     if f.reception_only:
         conds.append(column.in_(_reception_ids()))
     return conds
@@ -55,7 +61,7 @@ def _user_conditions(column, f: CashFilter) -> list:
 def payment_conditions(f: CashFilter) -> list:
     """Filters shared by every payment query (not the status)."""
     conds = [Payment.paid_at >= f.start_utc, Payment.paid_at < f.end_utc, *_user_conditions(Payment.recorded_by_id, f)]
-    if f.method:
+    if f.method is not None:
         conds.append(Payment.method == f.method)
     return conds
 
@@ -66,7 +72,19 @@ def discount_conditions(f: CashFilter) -> list:
             *_user_conditions(Discount.created_by_id, f)]
 
 
-def cash_groups(f: CashFilter) -> sa.Select:
+def cash_groups(f: CashFilter) -> tuple[sa.Select, dict]:
+    """`_cash_groups` for `f`: the statement (built once per shape of filter: its construction and cache key cost
+    more CPU than its execution) and its parameters."""
+    params = {"start_utc": f.start_utc, "end_utc": f.end_utc}
+    if f.method is not None:
+        params["method"] = f.method
+    if f.user_ids is not None:
+        params["user_ids"] = list(f.user_ids)
+    return _cash_groups(f.method is not None, f.user_ids is not None, f.reception_only), params
+
+
+@functools.cache
+def _cash_groups(by_method: bool, by_users: bool, reception_only: bool) -> sa.Select:
     """Blocks A–D and the detail footer in one statement, one scan of the filtered payments (index-only on
     ix_payments_cash) plus the discounts: rows per (method, user) over the payments and per user over the active
     discounts (`code` None), each with the rank of its method (`sort_order`, code) and of its user (username, sistema
@@ -74,7 +92,11 @@ def cash_groups(f: CashFilter) -> sa.Select:
 
     Payment rows: code, label, counts_as_cash, user_id, transactions (valid), income (Σ valid > 0), refunds (Σ valid
     < 0, negative), net (Σ valid), voided (count of voided rows: shown in the detail, never counted); discount rows:
-    user_id, discount_count, discounts (Σ amount). Other columns are 0."""
+    user_id, discount_count, discounts (Σ amount). Other columns are 0. The filter's values are bind parameters."""
+    f = CashFilter(sa.bindparam("start_utc"), sa.bindparam("end_utc"),
+                   method=sa.bindparam("method") if by_method else None,
+                   user_ids=sa.bindparam("user_ids", expanding=True) if by_users else None,
+                   reception_only=reception_only)
     valid = Payment.status == "valido"
     zero = sa.literal(0, sa.BigInteger)
     pays = (

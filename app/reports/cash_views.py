@@ -109,7 +109,7 @@ _METHOD_SUMS = ("transactions", "income", "refunds", "net", "voided")
 def load_summary(f: CashFilter) -> CashSummary:
     """Folds the rows of `queries.cash_groups` (one statement): per method (every method with filtered payments,
     valid or voided), discounts per user, and per user (users with valid payments or active discounts)."""
-    rows = db.session.execute(queries.cash_groups(f)).all()
+    rows = db.session.execute(*queries.cash_groups(f)).all()
     methods: dict[str, SimpleNamespace] = {}
     users: dict[int | None, SimpleNamespace] = {}
     discounts = []
