@@ -87,6 +87,8 @@ def main():
         pages = [(f"caja diaria month ({rows} payments)", month, cookie), ("caja diaria month fragment", month, hx),
                  ("caja diaria month page 40", month + "&page=40", hx)]
         results = []
+        for name, path, headers in pages:  # a freshly started server: warm every thread and connection
+            wrk(f"warm-up {name}", path, 2, headers=headers)
         for connections in (8, 1) if args.sequential else (8,):
             results += [wrk(name + ("" if connections > 1 else " (sequential)"), path, args.seconds,
                             headers=headers, connections=connections) for name, path, headers in pages]

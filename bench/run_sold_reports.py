@@ -128,6 +128,8 @@ def main():
                 ("productos vendidos month", f"/ventas/productos-vendidos/?{month}", cookie),
                 ("auditoria month", f"/ventas/auditoria-movimientos/?{month}", cookie),
             ]
+            for name, path, headers in pages:  # a freshly started server: warm every thread and connection
+                wrk(f"warm-up {name}", path, 2, headers=headers)
             for connections in (8, 1) if args.sequential else (8,):
                 results += [wrk(name + ("" if connections > 1 else " (sequential)"), path, args.seconds,
                                 headers=headers, connections=connections) for name, path, headers in pages]
