@@ -24,7 +24,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "output"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/aremko_bench"
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))  # another port when several benchmarks share a machine
 BASE = f"http://127.0.0.1:{PORT}"
 CLIENTS = 8
 
@@ -91,8 +91,9 @@ def run_parallel(target, per_client):
     return results
 
 
-def wrk(name, path, seconds, headers=(), paths=None):
-    """wrk (C load generator, 8 connections, 2 threads): server latency without a Python client's CPU cost."""
+def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
+    """wrk (C load generator, 8 connections, 2 threads; `connections=1`: sequential requests, one thread): server
+    latency without a Python client's CPU cost."""
     import shutil
     import tempfile
 
@@ -105,11 +106,13 @@ def wrk(name, path, seconds, headers=(), paths=None):
         fh.write("\n".join(paths))
         fh.close()
         env["WRK_PATHS"] = fh.name
-    cmd = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "wrk_report.lua")]
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+           "-s", str(ROOT / "bench" / "wrk_report.lua")]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, env=env, timeout=seconds + 30)
-    result = {"name": name, "tool": "wrk", **json.loads(out.stdout.strip().splitlines()[-1])}
+    result = {"name": name, "tool": "wrk", "connections": connections,
+              **json.loads(out.stdout.strip().splitlines()[-1])}
     print(f"{name:28s} n={result['requests']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
           f"p99={result['p99_ms']:7.1f} ms  errors={result['errors']}", flush=True)
     return result

@@ -4,7 +4,7 @@ The generator writes orders without payment rows; this script first adds them on
 sale time, ~5 % voided, ~3 % refunds, ~10 % gift cards, several users; marked reference 'bench'), then measures the
 full page, the HTMX fragment, a later page of the detail and the Excel download of the busiest month.
 Target: caja diaria one month p95 ≤ 150 ms.
-Usage: python bench/generate.py && python bench/run_reports.py [--url …] [--seconds 20] [--excel 10]
+Usage: python bench/generate.py && python bench/run_reports.py [--url …] [--seconds 20] [--excel 10] [--sequential]
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def add_payments(url: str) -> int:
             "SELECT p.order_id, p.paid_at + interval '1 hour', -least(p.amount, 10000), p.method, p.recorded_by_id, "
             "true, 'valido', false, 'bench', p.created_at FROM payments p "
             "WHERE p.reference = 'bench' AND p.method <> 'giftcard' AND random() < 0.03"))
-        conn.execute(sa.text("ANALYZE payments"))
         count = conn.execute(sa.text("SELECT count(*) FROM payments WHERE reference = 'bench'")).scalar()
+    # VACUUM as autovacuum would have done on a live database: index-only scans need the visibility map
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE payments"))
     engine.dispose()
     return count
 
@@ -67,6 +69,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--sequential", action="store_true", help="also measure with one connection")
     parser.add_argument("--excel", type=int, default=10, help="sequential Excel downloads to time")
     args = parser.parse_args()
     ensure_user(args.url)
@@ -80,11 +83,15 @@ def main():
         cookie = [f"Cookie: {'; '.join(f'{k}={v}' for k, v in session.cookies.items())}"]
         month = f"/ventas/caja-diaria/?fecha_inicio={first}&fecha_fin={last}"
         assert session.get(BASE + month).status_code == 200
-        results = [
-            wrk(f"caja diaria month ({rows} payments)", month, args.seconds, headers=cookie),
-            wrk("caja diaria month fragment", month, args.seconds, headers=[*cookie, "HX-Request: true"]),
-            wrk("caja diaria month page 40", month + "&page=40", args.seconds, headers=[*cookie, "HX-Request: true"]),
-        ]
+        hx = [*cookie, "HX-Request: true"]
+        pages = [(f"caja diaria month ({rows} payments)", month, cookie), ("caja diaria month fragment", month, hx),
+                 ("caja diaria month page 40", month + "&page=40", hx)]
+        results = []
+        for name, path, headers in pages:  # a freshly started server: warm every thread and connection
+            wrk(f"warm-up {name}", path, 2, headers=headers)
+        for connections in (8, 1) if args.sequential else (8,):
+            results += [wrk(name + ("" if connections > 1 else " (sequential)"), path, args.seconds,
+                            headers=headers, connections=connections) for name, path, headers in pages]
         timings = []
         for _ in range(args.excel):
             t0 = time.perf_counter()

@@ -8,6 +8,7 @@
    rows/s. The generator writes one line per order; this script first copies lines (same orders, dates and prices)
    until there are 1.000.000 (idempotent: only tops up).
 Usage: python bench/generate.py && python bench/run_sold_reports.py [--url …] [--seconds 20] [--lines 1000000]
+       [--sequential] [--skip-pages] [--skip-excel]
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--sequential", action="store_true", help="also measure with one connection")
+    parser.add_argument("--skip-excel", action="store_true", help="pages only (no top-up, no 1.000.000-line Excel)")
     args = parser.parse_args()
     ensure_user(args.url)
     orders = one_row(args.url, "SELECT count(*) FROM orders")[0]
@@ -119,21 +122,26 @@ def main():
             for path in ("/ventas/servicios-vendidos/", "/ventas/productos-vendidos/",
                          "/ventas/auditoria-movimientos/"):
                 assert session.get(f"{BASE}{path}?{month}").status_code == 200, path
-            results += [
-                wrk(f"servicios vendidos month ({orders} orders)", f"/ventas/servicios-vendidos/?{month}",
-                    args.seconds, headers=cookie),
-                wrk("servicios vendidos fragment", f"/ventas/servicios-vendidos/?{month}", args.seconds, headers=hx),
-                wrk("servicios vendidos page 20", f"/ventas/servicios-vendidos/?{month}&page=20", args.seconds,
-                    headers=hx),
-                wrk("productos vendidos month", f"/ventas/productos-vendidos/?{month}", args.seconds, headers=cookie),
-                wrk("auditoria month", f"/ventas/auditoria-movimientos/?{month}", args.seconds, headers=cookie),
+            pages = [
+                (f"servicios vendidos month ({orders} orders)", f"/ventas/servicios-vendidos/?{month}", cookie),
+                ("servicios vendidos fragment", f"/ventas/servicios-vendidos/?{month}", hx),
+                ("servicios vendidos page 20", f"/ventas/servicios-vendidos/?{month}&page=20", hx),
+                ("productos vendidos month", f"/ventas/productos-vendidos/?{month}", cookie),
+                ("auditoria month", f"/ventas/auditoria-movimientos/?{month}", cookie),
             ]
+            for name, path, headers in pages:  # a freshly started server: warm every thread and connection
+                wrk(f"warm-up {name}", path, 2, headers=headers)
+            for connections in (8, 1) if args.sequential else (8,):
+                results += [wrk(name + ("" if connections > 1 else " (sequential)"), path, args.seconds,
+                                headers=headers, connections=connections) for name, path, headers in pages]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    lines = top_up_lines(args.url, args.lines)
-    print(f"{lines} líneas de servicio", flush=True)
-    results.append(export_all_lines(args.url))
+    lines = one_row(args.url, "SELECT count(*) FROM order_service_lines")[0]
+    if not args.skip_excel:
+        lines = top_up_lines(args.url, args.lines)
+        print(f"{lines} líneas de servicio", flush=True)
+        results.append(export_all_lines(args.url))
     OUT.mkdir(exist_ok=True)
     (OUT / "sold_reports.json").write_text(json.dumps({"orders": orders, "lines": lines, "results": results},
                                                       indent=2, default=str))

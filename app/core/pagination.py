@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,16 @@ def parse_page(value: str | None) -> int:
 
 def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True) -> Page:
     """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT."""
+    return page_of_select(session, lambda n, size: stmt.limit(size).offset((n - 1) * size), total, page, per_page,
+                          scalars=scalars)
+
+
+def page_of_select(session, page_select: Callable[[int, int], sa.Select], total: int, page: int, per_page: int, *,
+                   scalars: bool = True) -> Page:
+    """Like `page_of`, for a statement that picks its own page: `page_select(page, per_page)` (e.g. the page's ids
+    chosen on an index first, then joined). The page number is clamped to the last page."""
     page = min(page, max((total + per_page - 1) // per_page, 1))
-    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    result = session.execute(page_select(page, per_page))
     items = list(result.scalars()) if scalars else list(result)
     return Page(items=items, page=page, per_page=per_page, total=total)
 

@@ -131,6 +131,9 @@ class ServiceLine(db.Model):
         sa.Index("ix_order_service_lines_service_date", "service_date"),  # the front desk board
         # client_stats' visit days per order as an index-only scan (automations benchmark)
         sa.Index("ix_order_service_lines_visits", "order_id", postgresql_include=["service_date", "status"]),
+        # servicios vendidos: the month's aggregate and the ids of one page as index-only scans
+        sa.Index("ix_order_service_lines_sold", "service_date", "status",
+                 postgresql_include=["id", "service_id", "start_time", "people", "subtotal"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -51,6 +51,9 @@ class Payment(db.Model):
         enum_check("status", ("valido", "anulado")),
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
         sa.Index("ix_payments_paid_at", "paid_at"),
+        # caja diaria: the range's aggregates and the ids of one detail page as index-only scans
+        sa.Index("ix_payments_cash", "paid_at", "id",
+                 postgresql_include=["status", "method", "amount", "recorded_by_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,7 @@ whatever the number of payments.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,10 @@ class CashFilter:
     reception_only: bool = False  # only users whose role is recepcion ("Todos los de recepción")
     include_voided: bool = False  # detail only; voided payments are never counted
 
+    def __post_init__(self):
+        if isinstance(self.method, str) and not self.method:
+            object.__setattr__(self, "method", None)  # no method = every method
+
     @classmethod
     def for_day(cls, day: date, **kw) -> CashFilter:
         start, end = day_bounds(day)
@@ -46,7 +51,8 @@ def _reception_ids() -> sa.Select:
 def _user_conditions(column, f: CashFilter) -> list:
     conds = []
     if f.user_ids is not None:
-        conds.append(column.in_(list(f.user_ids)))
+        ids = f.user_ids
+        conds.append(column.in_(ids if isinstance(ids, sa.BindParameter) else list(ids)))
     if f.reception_only:
         conds.append(column.in_(_reception_ids()))
     return conds
@@ -55,7 +61,7 @@ def _user_conditions(column, f: CashFilter) -> list:
 def payment_conditions(f: CashFilter) -> list:
     """Filters shared by every payment query (not the status)."""
     conds = [Payment.paid_at >= f.start_utc, Payment.paid_at < f.end_utc, *_user_conditions(Payment.recorded_by_id, f)]
-    if f.method:
+    if f.method is not None:
         conds.append(Payment.method == f.method)
     return conds
 
@@ -66,61 +72,53 @@ def discount_conditions(f: CashFilter) -> list:
             *_user_conditions(Discount.created_by_id, f)]
 
 
-def method_totals(f: CashFilter) -> sa.Select:
-    """Per method over the filtered payments (one scan feeds blocks A and B and the detail footer), `sort_order`.
+def cash_groups(f: CashFilter) -> tuple[sa.Select, dict]:
+    """`_cash_groups` for `f`: the statement (built once per shape of filter: its construction and cache key cost
+    more CPU than its execution) and its parameters."""
+    params = {"start_utc": f.start_utc, "end_utc": f.end_utc}
+    if f.method is not None:
+        params["method"] = f.method
+    if f.user_ids is not None:
+        params["user_ids"] = list(f.user_ids)
+    return _cash_groups(f.method is not None, f.user_ids is not None, f.reception_only), params
 
-    Rows: code, label, counts_as_cash, transactions (valid), income (Σ valid > 0), refunds (Σ valid < 0, negative),
-    net (Σ valid), voided (count of voided rows: shown in the detail, never counted)."""
+
+@functools.cache
+def _cash_groups(by_method: bool, by_users: bool, reception_only: bool) -> sa.Select:
+    """Blocks A–D and the detail footer in one statement, one scan of the filtered payments (index-only on
+    ix_payments_cash) plus the discounts: rows per (method, user) over the payments and per user over the active
+    discounts (`code` None), each with the rank of its method (`sort_order`, code) and of its user (username, sistema
+    last) so that the caller folds them in SQL's order.
+
+    Payment rows: code, label, counts_as_cash, user_id, transactions (valid), income (Σ valid > 0), refunds (Σ valid
+    < 0, negative), net (Σ valid), voided (count of voided rows: shown in the detail, never counted); discount rows:
+    user_id, discount_count, discounts (Σ amount). Other columns are 0. The filter's values are bind parameters."""
+    f = CashFilter(sa.bindparam("start_utc"), sa.bindparam("end_utc"),
+                   method=sa.bindparam("method") if by_method else None,
+                   user_ids=sa.bindparam("user_ids", expanding=True) if by_users else None,
+                   reception_only=reception_only)
     valid = Payment.status == "valido"
-    return (
-        sa.select(
-            PaymentMethod.code,
-            PaymentMethod.label,
-            PaymentMethod.counts_as_cash,
-            sa.func.count(Payment.id).filter(valid).label("transactions"),
-            money_sum(sa.case((valid & (Payment.amount > 0), Payment.amount), else_=0)).label("income"),
-            money_sum(sa.case((valid & (Payment.amount < 0), Payment.amount), else_=0)).label("refunds"),
-            money_sum(sa.case((valid, Payment.amount), else_=0)).label("net"),
-            sa.func.count(Payment.id).filter(Payment.status == "anulado").label("voided"),
-        )
-        .join(PaymentMethod, PaymentMethod.code == Payment.method)
-        .where(*payment_conditions(f))
-        .group_by(PaymentMethod.code, PaymentMethod.label, PaymentMethod.counts_as_cash, PaymentMethod.sort_order)
-        .order_by(PaymentMethod.sort_order, PaymentMethod.code)
-    )
-
-
-def discounts_by_user(f: CashFilter) -> sa.Select:
-    """Block C: active discounts created in the range, per user (user_id None = sistema): count, total."""
-    return (
-        sa.select(Discount.created_by_id.label("user_id"), User.username, sa.func.count(Discount.id).label("count"),
-                  money_sum(Discount.amount).label("total"))
-        .outerjoin(User, User.id == Discount.created_by_id)
-        .where(*discount_conditions(f))
-        .group_by(Discount.created_by_id, User.username)
-        .order_by(User.username.is_(None), User.username)
-    )
-
-
-def by_user(f: CashFilter) -> sa.Select:
-    """Block D, one row per user: payments (valid), real money net, gift-card redemptions, discounts given."""
     zero = sa.literal(0, sa.BigInteger)
     pays = (
         sa.select(
-            Payment.recorded_by_id.label("user_id"),
-            sa.cast(sa.func.count(Payment.id), sa.BigInteger).label("payments"),
-            money_sum(sa.case((PaymentMethod.counts_as_cash.is_(True), Payment.amount), else_=0)).label("cash_net"),
-            money_sum(sa.case((Payment.method == GIFTCARD, Payment.amount), else_=0)).label("giftcard"),
-            zero.label("discount_count"),
-            zero.label("discounts"),
+            Payment.method.label("code"), PaymentMethod.label, PaymentMethod.counts_as_cash,
+            PaymentMethod.sort_order, Payment.recorded_by_id.label("user_id"),
+            sa.cast(sa.func.count(Payment.id).filter(valid), sa.BigInteger).label("transactions"),
+            money_sum(sa.case((valid & (Payment.amount > 0), Payment.amount), else_=0)).label("income"),
+            money_sum(sa.case((valid & (Payment.amount < 0), Payment.amount), else_=0)).label("refunds"),
+            money_sum(sa.case((valid, Payment.amount), else_=0)).label("net"),
+            sa.cast(sa.func.count(Payment.id).filter(Payment.status == "anulado"), sa.BigInteger).label("voided"),
+            zero.label("discount_count"), zero.label("discounts"),
         )
         .join(PaymentMethod, PaymentMethod.code == Payment.method)
-        .where(Payment.status == "valido", *payment_conditions(f))
-        .group_by(Payment.recorded_by_id)
+        .where(*payment_conditions(f))
+        .group_by(Payment.method, PaymentMethod.label, PaymentMethod.counts_as_cash, PaymentMethod.sort_order,
+                  Payment.recorded_by_id)
     )
     discs = (
         sa.select(
-            Discount.created_by_id.label("user_id"), zero, zero, zero,
+            sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Boolean),
+            sa.cast(sa.null(), sa.Integer), Discount.created_by_id, zero, zero, zero, zero, zero,
             sa.cast(sa.func.count(Discount.id), sa.BigInteger), money_sum(Discount.amount),
         )
         .where(*discount_conditions(f))
@@ -129,17 +127,11 @@ def by_user(f: CashFilter) -> sa.Select:
     u = sa.union_all(pays, discs).subquery()
     return (
         sa.select(
-            u.c.user_id,
-            User.username,
-            sa.cast(sa.func.sum(u.c.payments), sa.BigInteger).label("payments"),
-            sa.cast(sa.func.sum(u.c.cash_net), sa.BigInteger).label("cash_net"),
-            sa.cast(sa.func.sum(u.c.giftcard), sa.BigInteger).label("giftcard"),
-            sa.cast(sa.func.sum(u.c.discount_count), sa.BigInteger).label("discount_count"),
-            sa.cast(sa.func.sum(u.c.discounts), sa.BigInteger).label("discounts"),
+            *u.c, User.username,
+            sa.func.dense_rank().over(order_by=(u.c.sort_order, u.c.code)).label("method_rank"),
+            sa.func.dense_rank().over(order_by=(User.username.is_(None), User.username)).label("user_rank"),
         )
         .outerjoin(User, User.id == u.c.user_id)
-        .group_by(u.c.user_id, User.username)
-        .order_by(User.username.is_(None), User.username)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from types import SimpleNamespace
 
 from flask import abort, current_app, flash, request, url_for
@@ -13,7 +14,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
-from app.core.pagination import Page, parse_page
+from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.payments import cash
@@ -37,8 +38,8 @@ EXPORTS = ("excel", "xlsx")
 
 @dataclass
 class CashSummary:
-    """Blocks A–D and the detail footer of one filter, from three GROUP BY statements whatever the number of rows:
-    per method (A, B, footer), per user for discounts (C) and per user (D)."""
+    """Blocks A–D and the detail footer of one filter, from one grouped statement whatever the number of rows
+    (`load_summary`): per method (A, B, footer), per user for discounts (C) and per user (D)."""
 
     filter: CashFilter
     by_method: list  # every method with filtered payments (valid or voided)
@@ -102,14 +103,41 @@ class CashSummary:
         }
 
 
+_METHOD_SUMS = ("transactions", "income", "refunds", "net", "voided")
+
+
 def load_summary(f: CashFilter) -> CashSummary:
-    s = db.session
-    return CashSummary(
-        filter=f,
-        by_method=s.execute(queries.method_totals(f)).all(),
-        discounts=s.execute(queries.discounts_by_user(f)).all(),
-        users=s.execute(queries.by_user(f)).all(),
-    )
+    """Folds the rows of `queries.cash_groups` (one statement): per method (every method with filtered payments,
+    valid or voided), discounts per user, and per user (users with valid payments or active discounts)."""
+    rows = db.session.execute(*queries.cash_groups(f)).all()
+    methods: dict[str, SimpleNamespace] = {}
+    users: dict[int | None, SimpleNamespace] = {}
+    discounts = []
+    for r in sorted(rows, key=lambda r: (r.method_rank, r.user_rank)):
+        if r.code is None:
+            discounts.append(SimpleNamespace(user_id=r.user_id, username=r.username, count=int(r.discount_count),
+                                             total=int(r.discounts)))
+            continue
+        m = methods.setdefault(r.code, SimpleNamespace(code=r.code, label=r.label,
+                                                       counts_as_cash=bool(r.counts_as_cash),
+                                                       **dict.fromkeys(_METHOD_SUMS, 0)))
+        for key in _METHOD_SUMS:
+            setattr(m, key, getattr(m, key) + int(getattr(r, key)))
+    for r in sorted(rows, key=lambda r: r.user_rank):
+        if r.code is not None and not r.transactions:
+            continue  # only voided payments of this user and method: not in block D
+        u = users.setdefault(r.user_id, SimpleNamespace(user_id=r.user_id, username=r.username, payments=0,
+                                                        cash_net=0, giftcard=0, discount_count=0, discounts=0))
+        if r.code is None:
+            u.discount_count += int(r.discount_count)
+            u.discounts += int(r.discounts)
+            continue
+        u.payments += int(r.transactions)
+        if r.counts_as_cash:
+            u.cash_net += int(r.net)
+        if r.code == queries.GIFTCARD:
+            u.giftcard += int(r.net)
+    return CashSummary(filter=f, by_method=list(methods.values()), discounts=discounts, users=list(users.values()))
 
 
 def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
@@ -183,9 +211,8 @@ def _cash_report(*, reception: bool):
         return xlsx_download(export_filename("Caja_Diaria"), exports.cash_daily_sheets(summary, filters))
     totals = summary.totals
     rows_total = totals.count + (totals.voided if include_voided else 0)
-    number = min(parse_page(args.get("page")), max((rows_total + PER_PAGE - 1) // PER_PAGE, 1))
-    page = Page(items=db.session.execute(queries.detail_page(f, number, PER_PAGE)).all(), page=number,
-                per_page=PER_PAGE, total=rows_total)
+    page = page_of_select(db.session, partial(queries.detail_page, f), rows_total, parse_page(args.get("page")),
+                          PER_PAGE, scalars=False)
     fixed = users_ctx["user_mode"] == "fixed"
     return render_page(
         "reports/cash_daily.html", "cash_report",

@@ -64,9 +64,10 @@ def service_sold_conditions(f: ServiceSoldFilters) -> list[sa.ColumnElement]:
     return conds
 
 
-def services_sold_select(f: ServiceSoldFilters) -> sa.Select:
-    """One row per service line with the columns of the page and the Excel; service date desc, time asc, id.
-    `sold_exports.service_row` unpacks these columns by position."""
+SERVICE_SOLD_ORDER = (ServiceLine.service_date.desc(), ServiceLine.start_time, ServiceLine.id)
+
+
+def _service_rows() -> sa.Select:
     return (
         sa.select(ServiceLine.id, ServiceLine.order_id, Client.name.label("client_name"),
                   ServiceCategory.name.label("category_name"), Service.name.label("service_name"),
@@ -78,9 +79,25 @@ def services_sold_select(f: ServiceSoldFilters) -> sa.Select:
         .join(Client, Client.id == Order.client_id)
         .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
         .outerjoin(Provider, Provider.id == ServiceLine.provider_id)
-        .where(*service_sold_conditions(f))
-        .order_by(ServiceLine.service_date.desc(), ServiceLine.start_time, ServiceLine.id)
+        .order_by(*SERVICE_SOLD_ORDER)
     )
+
+
+def services_sold_select(f: ServiceSoldFilters) -> sa.Select:
+    """One row per service line with the columns of the page and the Excel; service date desc, time asc, id.
+    `sold_exports.service_row` unpacks these columns by position."""
+    return _service_rows().where(*service_sold_conditions(f))
+
+
+def services_sold_page_select(f: ServiceSoldFilters, page: int, per_page: int) -> sa.Select:
+    """One page of `services_sold_select(f)`: the page's ids are chosen on the lines alone (an index-only scan of
+    ix_order_service_lines_sold; services only joined for the category filter), then the 50 rows are joined."""
+    ids = sa.select(ServiceLine.id)
+    if f.categoria is not None:
+        ids = ids.join(Service, Service.id == ServiceLine.service_id)
+    ids = ids.where(*service_sold_conditions(f)).order_by(*SERVICE_SOLD_ORDER).limit(per_page).offset(
+        (page - 1) * per_page)
+    return _service_rows().where(ServiceLine.id.in_(ids))
 
 
 def services_sold_by_day_select(f: ServiceSoldFilters) -> sa.Select:
@@ -210,16 +227,28 @@ def products_sold_by_product_select(f: ProductSoldFilters) -> sa.Select:
 # --- filter choices --------------------------------------------------------------------------------------------
 
 
-def service_filter_choices() -> tuple[sa.Select, sa.Select, sa.Select]:
-    """Service categories, services and providers for the servicios vendidos form."""
-    return (sa.select(ServiceCategory.id, ServiceCategory.name).order_by(ServiceCategory.sort_order,
-                                                                         ServiceCategory.name),
-            sa.select(Service.id, Service.name).order_by(Service.name, Service.id),
-            sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id))
+def _options(part: int, entity_id, name, *order_by) -> sa.Select:
+    return sa.select(sa.literal(part).label("part"), entity_id.label("id"), name.label("name"),
+                     sa.func.row_number().over(order_by=order_by).label("pos"))
 
 
-def product_filter_choices() -> tuple[sa.Select, sa.Select, sa.Select]:
-    """Providers, products and product categories for the productos vendidos form."""
-    return (sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id),
-            sa.select(Product.id, Product.name).order_by(Product.name, Product.id),
-            sa.select(ProductCategory.id, ProductCategory.name).order_by(ProductCategory.name))
+def _option_lists(*parts: sa.Select) -> sa.Select:
+    """Several (id, name) option lists in one statement: rows (part, id, name, pos), by part then position."""
+    u = sa.union_all(*parts).subquery()
+    return sa.select(u.c.part, u.c.id, u.c.name).order_by(u.c.part, u.c.pos)
+
+
+def service_filter_choices() -> sa.Select:
+    """Service categories (part 0), services (1) and providers (2) for the servicios vendidos form."""
+    return _option_lists(
+        _options(0, ServiceCategory.id, ServiceCategory.name, ServiceCategory.sort_order, ServiceCategory.name),
+        _options(1, Service.id, Service.name, Service.name, Service.id),
+        _options(2, Provider.id, Provider.name, Provider.name, Provider.id))
+
+
+def product_filter_choices() -> sa.Select:
+    """Providers (part 0), products (1) and product categories (2) for the productos vendidos form."""
+    return _option_lists(
+        _options(0, Provider.id, Provider.name, Provider.name, Provider.id),
+        _options(1, Product.id, Product.name, Product.name, Product.id),
+        _options(2, ProductCategory.id, ProductCategory.name, ProductCategory.name))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import request
 
 from app.auth.decorators import role_required
 from app.auth.models import User
 from app.clients.models import EVENT_TYPES
+from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.orders.models import BOOKING_STATUSES
@@ -16,7 +19,7 @@ from app.reports import sold_exports as exports
 from app.reports import sold_queries as q
 from app.reports.filters import parse_date_range
 from app.reports.sales_queries import LINE_STATUS_LABELS
-from app.reports.sales_views import MANAGERS, _page, _wants_export
+from app.reports.sales_views import MANAGERS, PER_PAGE, _page, _wants_export
 from app.reports.views import bp
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import parse_choice, parse_flag, parse_id
@@ -24,8 +27,12 @@ from app.web.params import parse_choice, parse_flag, parse_id
 AUDIT_PER_PAGE = 100
 
 
-def _choices(statements) -> list[dict]:
-    return [dict(db.session.execute(stmt).all()) for stmt in statements]
+def _choices(stmt: sa.Select, parts: int = 3) -> list[dict]:
+    """The (part, id, name) rows of `q.*_filter_choices()` as one {id: name} dict per part, in order."""
+    lists: list[dict] = [{} for _ in range(parts)]
+    for part, entity_id, name in db.session.execute(stmt):
+        lists[part][entity_id] = name
+    return lists
 
 
 def _labelled(labels: list, key: str, value, names: dict) -> None:
@@ -70,7 +77,8 @@ def services_sold():
         sheets = exports.service_sheets(db.session, f, totals=totals,
                                         filter_labels=_service_labels(f, categories, services, providers))
         return xlsx_download(export_filename("Servicios_Vendidos"), sheets)
-    page = _page(q.services_sold_select(f), totals.n, scalars=False)
+    page = page_of_select(db.session, partial(q.services_sold_page_select, f), totals.n,
+                          parse_page(request.args.get("page")), PER_PAGE, scalars=False)
     chart = summary.chart(f.dates)
     categories, services, providers = ({}, {}, {}) if wants_fragment() else _choices(q.service_filter_choices())
     return render_page(
