@@ -44,9 +44,13 @@ from app.orders.models import (
 from app.orders.representation import (
     order_load_options,
     order_representation,
+    order_representations,
+    order_rows,
     payment_summary,
     product_line_representation,
     service_line_representation,
+    service_line_rows,
+    service_refs,
 )
 from app.payments.models import Payment
 from app.payments.services import record_payment, void_payment
@@ -159,6 +163,12 @@ class OrderResource(Resource):
     def serialize(self, obj):
         return order_representation(obj)
 
+    def rows_query(self, stmt):
+        return order_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return order_representations(db.session, rows)
+
     def create(self, values, by):
         client = db.session.get(Client, values["cliente"])
         lines = _service_requests(values.get("servicios") or [])
@@ -238,6 +248,13 @@ class ServiceLineResource(Resource):
 
     def serialize(self, obj):
         return service_line_representation(obj, with_order=True)
+
+    def rows_query(self, stmt):
+        return service_line_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return [service_line_representation(row, with_order=True, service=ref)
+                for row, ref in zip(rows, service_refs(rows), strict=True)]
 
     def create(self, values, by):
         req = booking.LineRequest(service_id=values["servicio_id"], day=values["fecha_agendamiento"],

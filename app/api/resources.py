@@ -11,17 +11,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
 from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
-from app.core.pagination import paginate
+from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
 from app.web.errors import api_error, domain_error_response
 
@@ -275,6 +277,33 @@ class Resource:
     def serialize(self, obj) -> dict:
         return {f.name: f.output(obj) for f in self.fields if f.read}
 
+    def rows_query(self, stmt: sa.Select) -> sa.Select | None:
+        """The list page as plain rows that `serialize_rows` reads (no ORM objects); None = load ORM objects.
+
+        By default, resources whose representation is only mapped columns (`Field.attr`) list from rows labelled
+        with the attribute names, so `serialize` reads them like the objects.
+        """
+        cols = self._row_columns
+        return stmt.with_only_columns(*cols) if cols else None
+
+    def serialize_rows(self, rows) -> list[dict]:
+        return [self.serialize(row) for row in rows]
+
+    @cached_property
+    def _row_columns(self) -> list | None:
+        if type(self).serialize is not Resource.serialize or self.load_options():
+            return None
+        mapper = sa.inspect(self.model)
+        names = []
+        for f in self.fields:
+            if not f.read:
+                continue
+            if f.get is not None or f.attr is None or not isinstance(mapper.attrs.get(f.attr), ColumnProperty):
+                return None
+            if f.attr not in names:
+                names.append(f.attr)
+        return [getattr(self.model, name).label(name) for name in names]
+
     def assign(self, obj, values: dict, by) -> None:
         by_name = {f.name: f for f in self.fields}
         for name, value in values.items():
@@ -365,12 +394,17 @@ def list_objects(res: Resource):
             errors[flt.name] = ["Valor de filtro inválido."]
     if errors:
         raise ApiValidationError(errors)
-    if res.load_options():
-        stmt = stmt.options(*res.load_options())
-    page = paginate(db.session, stmt, page_number, per_page)
+    rows_stmt = res.rows_query(stmt)
+    if rows_stmt is not None:  # counted over the resource's own select, not the joins the rows add
+        page = page_of(db.session, rows_stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False)
+        results = res.serialize_rows(page.items)
+    else:
+        if res.load_options():
+            stmt = stmt.options(*res.load_options())
+        page = paginate(db.session, stmt, page_number, per_page)
+        results = [res.serialize(obj) for obj in page.items]
     next_url, previous_url = page_links(page, per_page)
-    return jsonify(count=page.total, next=next_url, previous=previous_url,
-                   results=[res.serialize(obj) for obj in page.items])
+    return jsonify(count=page.total, next=next_url, previous=previous_url, results=results)
 
 
 def _run_write(fn):

@@ -43,7 +43,11 @@ def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, s
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
+def count_rows(session, stmt: sa.Select) -> int:
+    """The number of rows `stmt` returns (its ORDER BY dropped)."""
+    return session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
 def paginate(session, stmt: sa.Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
     """Run `stmt` for one page plus a count over the same filter."""
-    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    return page_of(session, stmt, total, page, per_page, scalars=scalars)
+    return page_of(session, stmt, count_rows(session, stmt), page, per_page, scalars=scalars)
