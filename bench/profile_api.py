@@ -84,14 +84,14 @@ def main():
               f"cpu p50={statistics.median(cpus):6.1f} ms", flush=True)
         if args.sql == name:
             for s in statements:
-                print("   ", " ".join(s.split())[:220])
+                print("   ", " ".join(s.split())[:int(os.environ.get("SQL_WIDTH", "220"))])
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
         for _ in range(10):
             request(args.profile)
         prof.disable()
-        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(prof).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(30)
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ class OrderResource(Resource):
         _service_exists(lines)
         data = booking.CheckoutData(telefono=client.phone, nombre=client.name, email=client.email,
                                     comentarios=values.get("comentarios"))
-        order = booking.place_order(lines=lines, data=data, origin="api", by=by, staff=True)
+        order = booking.place_order(lines=lines, data=data, origin="api", by=by, staff=True, client=client)
         for product_id, quantity in products:
             if db.session.get(Product, product_id) is None:
                 raise ApiValidationError({"productos": ["Producto no encontrado."]})

@@ -16,11 +16,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, make_response, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
+from app.api.idempotency import commit_with
 from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import count_rows, page_of, paginate
@@ -123,8 +124,12 @@ class Field:
         elif kind == "object":
             if not isinstance(value, dict):
                 raise ValueError("Se esperaba un objeto.")
-        if self.ref is not None and db.session.get(self.ref, value) is None:
-            raise ValueError("No existe.")
+        if self.ref is not None:
+            row = db.session.get(self.ref, value)
+            if row is None:
+                raise ValueError("No existe.")
+            # the identity map holds rows weakly: keep this one for the request, the service reads it again
+            g.setdefault("api_refs", []).append(row)
         return self.check(value) if self.check else value
 
 
@@ -419,10 +424,9 @@ def _run_write(fn):
         return api_error(403, str(exc) or None)
     except DomainError as exc:
         return domain_error_response(exc)
-    db.session.commit()
-    if body is None:
-        return "", 204
-    return jsonify(body), status
+    response = make_response(("", 204) if body is None else (jsonify(body), status))
+    commit_with(response)
+    return response
 
 
 def make_views(res: Resource):
