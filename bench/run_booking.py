@@ -24,7 +24,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "output"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/aremko_bench"
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))  # another port when benchmarks run side by side
 BASE = f"http://127.0.0.1:{PORT}"
 CLIENTS = 8
 
@@ -75,7 +75,7 @@ def csrf_token(session, path):
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
-def run_parallel(target, per_client):
+def run_parallel(target, per_client, clients=CLIENTS):
     results, lock = [], threading.Lock()
 
     def worker(i):
@@ -83,7 +83,7 @@ def run_parallel(target, per_client):
         with lock:
             results.extend(out)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -91,7 +91,7 @@ def run_parallel(target, per_client):
     return results
 
 
-def wrk(name, path, seconds, headers=(), paths=None):
+def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
     """wrk (C load generator, 8 connections, 2 threads): server latency without a Python client's CPU cost."""
     import shutil
     import tempfile
@@ -105,7 +105,8 @@ def wrk(name, path, seconds, headers=(), paths=None):
         fh.write("\n".join(paths))
         fh.close()
         env["WRK_PATHS"] = fh.name
-    cmd = ["wrk", "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "wrk_report.lua")]
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+           "-s", str(ROOT / "bench" / "wrk_report.lua")]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, env=env, timeout=seconds + 30)
