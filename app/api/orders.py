@@ -42,11 +42,15 @@ from app.orders.models import (
     ServiceLine,
 )
 from app.orders.representation import (
+    PRODUCT_LINE_COLUMNS,
+    columns,
     order_load_options,
     order_representation,
     order_representations,
     order_rows,
+    payment_rows,
     payment_summary,
+    payment_summary_of,
     product_line_representation,
     service_line_representation,
     service_line_rows,
@@ -339,6 +343,9 @@ class ProductLineResource(Resource):
     def serialize(self, obj):
         return product_line_representation(obj)
 
+    def rows_query(self, stmt):
+        return stmt.with_only_columns(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
+
     def create(self, values, by):
         line = editing.add_product_line(_order(values["venta_reserva"]), product_id=values["producto"],
                                         quantity=values["cantidad"], by=by)
@@ -392,8 +399,9 @@ register(bp, ProductLineResource(
 NOT_MODIFIABLE = "Los pagos no se modifican; anule el pago y registre uno nuevo."
 
 
-def payment_representation(payment: Payment) -> dict:
-    out = payment_summary(payment)
+def payment_representation(payment: Payment, out: dict | None = None) -> dict:
+    """The `pagos` resource: payment_summary (`out`, given for rows of payment_rows) plus its own fields."""
+    out = out if out is not None else payment_summary(payment)
     return {"id": out["id"], "venta_reserva": payment.order_id, "fecha_pago": out["fecha_pago"],
             "monto": out["monto"], "metodo_pago": out["metodo_pago"], "usuario": out["usuario"],
             "giftcard": out["giftcard"], "es_reembolso": out["es_reembolso"], "referencia": payment.reference,
@@ -406,6 +414,13 @@ class PaymentResource(Resource):
 
     def serialize(self, obj):
         return payment_representation(obj)
+
+    def rows_query(self, stmt):
+        return payment_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return [payment_representation(row, payment_summary_of(row, username=row.username, giftcard=row.giftcard))
+                for row in rows]
 
     def create(self, values, by):
         order = _order(values["venta_reserva"])

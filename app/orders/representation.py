@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.core import clock
 from app.orders.models import Discount, DiscountCode, Order, ProductLine, ServiceLine
@@ -155,7 +155,8 @@ SERVICE_LINE_COLUMNS = ("id", "order_id", "service_date", "start_time", "people"
                         "pricing_rule", "subtotal", "status")
 PRODUCT_LINE_COLUMNS = ("id", "order_id", "product_id", "quantity", "unit_price", "subtotal", "status",
                         "recipient_name", "recipient_email", "message")
-PAYMENT_COLUMNS = ("id", "order_id", "paid_at", "amount", "method", "is_refund", "status")
+PAYMENT_COLUMNS = ("id", "order_id", "paid_at", "amount", "method", "is_refund", "status", "reference",
+                   "void_reason")
 
 
 def columns(model, names) -> list:
@@ -164,13 +165,14 @@ def columns(model, names) -> list:
 
 
 def service_line_rows(stmt):
-    """`stmt` (a select of ServiceLine) as rows of the line's columns plus its service (`service` attribute)."""
+    """`stmt` (a select of ServiceLine) as rows of the line's columns plus its service's (s_id, s_name, …)."""
     from app.catalog.models import Service
 
+    service = aliased(Service)  # never correlated with a filter's subquery on services
     return stmt.with_only_columns(
-        *columns(ServiceLine, SERVICE_LINE_COLUMNS), Service.id.label("s_id"), Service.name.label("s_name"),
-        Service.service_type.label("s_type"), Service.base_price.label("s_price"),
-    ).join_from(ServiceLine, Service, Service.id == ServiceLine.service_id)
+        *columns(ServiceLine, SERVICE_LINE_COLUMNS), service.id.label("s_id"), service.name.label("s_name"),
+        service.service_type.label("s_type"), service.base_price.label("s_price"),
+    ).join_from(ServiceLine, service, service.id == ServiceLine.service_id)
 
 
 def service_refs(rows) -> list[dict]:
@@ -190,14 +192,26 @@ def order_rows(stmt):
     """`stmt` (a select of Order, filtered and ordered) as rows of the columns the representation reads."""
     from app.clients.models import Client
 
-    return stmt.with_only_columns(*columns(Order, ORDER_COLUMNS), Client.name.label("client_name")).outerjoin_from(
-        Order, Client, Client.id == Order.client_id)
+    client = aliased(Client)
+    return stmt.with_only_columns(*columns(Order, ORDER_COLUMNS), client.name.label("client_name")).outerjoin_from(
+        Order, client, client.id == Order.client_id)
+
+
+def payment_rows(stmt):
+    """`stmt` (a select of Payment) as rows of its columns plus `username` (who recorded it) and `giftcard`."""
+    from app.auth.models import User
+    from app.payments.models import GiftCard, Payment
+
+    user, card = aliased(User), aliased(GiftCard)
+    return (stmt.with_only_columns(*columns(Payment, PAYMENT_COLUMNS), user.username.label("username"),
+                                   card.code.label("giftcard"))
+            .outerjoin_from(Payment, user, user.id == Payment.recorded_by_id)
+            .outerjoin(card, card.id == Payment.gift_card_id))
 
 
 def order_representations(session, rows) -> list[dict]:
     """order_representation for each row of order_rows, with four set-based statements for the nested parts."""
-    from app.auth.models import User
-    from app.payments.models import GiftCard, Payment
+    from app.payments.models import Payment
 
     ids = [r.id for r in rows]
     if not ids:
@@ -213,12 +227,7 @@ def order_representations(session, rows) -> list[dict]:
     for line in session.execute(sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS)).where(
             ProductLine.order_id.in_(ids)).order_by(ProductLine.id)):
         products[line.order_id].append(product_line_representation(line))
-    for p in session.execute(
-            sa.select(*columns(Payment, PAYMENT_COLUMNS), User.username.label("username"),
-                      GiftCard.code.label("giftcard"))
-            .outerjoin_from(Payment, User, User.id == Payment.recorded_by_id)
-            .outerjoin(GiftCard, GiftCard.id == Payment.gift_card_id)
-            .where(Payment.order_id.in_(ids)).order_by(Payment.id)):
+    for p in session.execute(payment_rows(sa.select(Payment).where(Payment.order_id.in_(ids)).order_by(Payment.id))):
         payments[p.order_id].append(payment_summary_of(p, username=p.username, giftcard=p.giftcard))
     for d in session.execute(
             sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)

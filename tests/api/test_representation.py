@@ -60,7 +60,7 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     from app.api.orders import payment_representation
     from app.orders import edit as editing
     from app.orders.models import Order, ServiceLine
-    from app.orders.representation import service_line_representation
+    from app.orders.representation import product_line_representation, service_line_representation
     from app.payments import giftcards
     from app.payments.models import Payment
 
@@ -96,3 +96,7 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     payments = http.get("/ventas/api/pagos/?page_size=10").json["results"]
     assert payments == [payment_representation(p) for p in db_session.scalars(sa.select(Payment).order_by(Payment.id))]
     assert payments[1]["giftcard"] == card.code and payments[0]["usuario"] == "recepcion"
+    assert http.get("/ventas/api/pagos/?usuario=recepcion").json["results"] == payments[:1]
+    products = http.get("/ventas/api/reservaproductos/").json["results"]
+    assert products == [product_line_representation(line) for line in rich.product_lines]
+    assert http.get(f"/ventas/api/ventasreservas/?cliente={owner.id}").json["results"] == orders[1:]
