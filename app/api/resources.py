@@ -283,7 +283,7 @@ class Resource:
         return {f.name: f.output(obj) for f in self.fields if f.read}
 
     def rows_query(self, stmt: sa.Select) -> sa.Select | None:
-        """The list page as plain rows that `serialize_rows` reads (no ORM objects); None = load ORM objects.
+        """The list page (`stmt`, limited) as plain rows that `serialize_rows` reads; None = load ORM objects.
 
         By default, resources whose representation is only mapped columns (`Field.attr`) list from rows labelled
         with the attribute names, so `serialize` reads them like the objects.
@@ -293,6 +293,10 @@ class Resource:
 
     def serialize_rows(self, rows) -> list[dict]:
         return [self.serialize(row) for row in rows]
+
+    @property
+    def lists_rows(self) -> bool:
+        return type(self).rows_query is not Resource.rows_query or self._row_columns is not None
 
     @cached_property
     def _row_columns(self) -> list | None:
@@ -399,9 +403,9 @@ def list_objects(res: Resource):
             errors[flt.name] = ["Valor de filtro inválido."]
     if errors:
         raise ApiValidationError(errors)
-    rows_stmt = res.rows_query(stmt)
-    if rows_stmt is not None:  # counted over the resource's own select, not the joins the rows add
-        page = page_of(db.session, rows_stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False)
+    if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+        page = page_of(db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False,
+                       wrap=res.rows_query)
         results = res.serialize_rows(page.items)
     else:
         if res.load_options():

@@ -35,10 +35,14 @@ def parse_page(value: str | None) -> int:
         return 1
 
 
-def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True) -> Page:
-    """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT."""
+def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True,
+            wrap=None) -> Page:
+    """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT.
+
+    `wrap(limited)` turns the limited select into the statement run (e.g. joins applied after the LIMIT)."""
     page = min(page, max((total + per_page - 1) // per_page, 1))
-    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    result = session.execute(wrap(limited) if wrap is not None else limited)
     items = list(result.scalars()) if scalars else list(result)
     return Page(items=items, page=page, per_page=per_page, total=total)
 

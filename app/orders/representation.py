@@ -164,15 +164,23 @@ def columns(model, names) -> list:
     return [getattr(model, name).label(name) for name in names]
 
 
+def _joined_after(stmt, model, *, descending: bool = False):
+    """`stmt` (a select of `model`, possibly limited) as a subquery, and the same rows re-ordered by id: joins
+    added to it run for the page's rows only, not for every row an OFFSET skips."""
+    row = aliased(model, stmt.subquery())
+    return row, (row.id.desc() if descending else row.id)
+
+
 def service_line_rows(stmt):
-    """`stmt` (a select of ServiceLine) as rows of the line's columns plus its service's (s_id, s_name, …)."""
+    """`stmt` (a select of ServiceLine in id order) as rows of the line's columns plus its service's (s_id, …)."""
     from app.catalog.models import Service
 
-    service = aliased(Service)  # never correlated with a filter's subquery on services
-    return stmt.with_only_columns(
-        *columns(ServiceLine, SERVICE_LINE_COLUMNS), service.id.label("s_id"), service.name.label("s_name"),
+    line, order = _joined_after(stmt, ServiceLine)
+    service = aliased(Service)
+    return sa.select(
+        *columns(line, SERVICE_LINE_COLUMNS), service.id.label("s_id"), service.name.label("s_name"),
         service.service_type.label("s_type"), service.base_price.label("s_price"),
-    ).join_from(ServiceLine, service, service.id == ServiceLine.service_id)
+    ).join(service, service.id == line.service_id).order_by(order)
 
 
 def service_refs(rows) -> list[dict]:
@@ -189,24 +197,28 @@ def service_refs(rows) -> list[dict]:
 
 
 def order_rows(stmt):
-    """`stmt` (a select of Order, filtered and ordered) as rows of the columns the representation reads."""
+    """`stmt` (a select of Order, newest first as the `ventasreservas` list) as rows of the columns the
+    representation reads plus `client_name`."""
     from app.clients.models import Client
 
+    order, newest_first = _joined_after(stmt, Order, descending=True)
     client = aliased(Client)
-    return stmt.with_only_columns(*columns(Order, ORDER_COLUMNS), client.name.label("client_name")).outerjoin_from(
-        Order, client, client.id == Order.client_id)
+    return sa.select(*columns(order, ORDER_COLUMNS), client.name.label("client_name")).outerjoin(
+        client, client.id == order.client_id).order_by(newest_first)
 
 
 def payment_rows(stmt):
-    """`stmt` (a select of Payment) as rows of its columns plus `username` (who recorded it) and `giftcard`."""
+    """`stmt` (a select of Payment in id order) as rows of its columns plus `username` (who recorded it) and
+    `giftcard` (its code)."""
     from app.auth.models import User
     from app.payments.models import GiftCard, Payment
 
+    payment, order = _joined_after(stmt, Payment)
     user, card = aliased(User), aliased(GiftCard)
-    return (stmt.with_only_columns(*columns(Payment, PAYMENT_COLUMNS), user.username.label("username"),
-                                   card.code.label("giftcard"))
-            .outerjoin_from(Payment, user, user.id == Payment.recorded_by_id)
-            .outerjoin(card, card.id == Payment.gift_card_id))
+    return (sa.select(*columns(payment, PAYMENT_COLUMNS), user.username.label("username"),
+                      card.code.label("giftcard"))
+            .outerjoin(user, user.id == payment.recorded_by_id)
+            .outerjoin(card, card.id == payment.gift_card_id).order_by(order))
 
 
 def order_representations(session, rows) -> list[dict]:
