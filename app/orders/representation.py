@@ -164,23 +164,25 @@ def columns(model, names) -> list:
     return [getattr(model, name).label(name) for name in names]
 
 
-def _joined_after(stmt, model, *, descending: bool = False):
-    """`stmt` (a select of `model`, possibly limited) as a subquery, and the same rows re-ordered by id: joins
-    added to it run for the page's rows only, not for every row an OFFSET skips."""
-    row = aliased(model, stmt.subquery())
-    return row, (row.id.desc() if descending else row.id)
+def _subquery(stmt, names, *extra):
+    """`stmt` (a select of one model, possibly limited) narrowed to its columns `names` (+ `extra`, e.g. join
+    keys) as a subquery, and those columns labelled: joins added to it run for the page's rows only, not for each
+    row an OFFSET skips. Core columns (an ORM alias of the subquery costs ~2 ms to build per request)."""
+    model = stmt.column_descriptions[0]["entity"]
+    page = stmt.with_only_columns(*(getattr(model, n) for n in (*names, *extra))).subquery()
+    return page, [page.c[name].label(name) for name in names]
 
 
 def service_line_rows(stmt):
     """`stmt` (a select of ServiceLine in id order) as rows of the line's columns plus its service's (s_id, …)."""
     from app.catalog.models import Service
 
-    line, order = _joined_after(stmt, ServiceLine)
+    page, cols = _subquery(stmt, SERVICE_LINE_COLUMNS, "service_id")
     service = aliased(Service)
     return sa.select(
-        *columns(line, SERVICE_LINE_COLUMNS), service.id.label("s_id"), service.name.label("s_name"),
-        service.service_type.label("s_type"), service.base_price.label("s_price"),
-    ).join(service, service.id == line.service_id).order_by(order)
+        *cols, service.id.label("s_id"), service.name.label("s_name"), service.service_type.label("s_type"),
+        service.base_price.label("s_price"),
+    ).join(service, service.id == page.c.service_id).order_by(page.c.id)
 
 
 def service_refs(rows) -> list[dict]:
@@ -201,24 +203,23 @@ def order_rows(stmt):
     representation reads plus `client_name`."""
     from app.clients.models import Client
 
-    order, newest_first = _joined_after(stmt, Order, descending=True)
+    page, cols = _subquery(stmt, ORDER_COLUMNS)
     client = aliased(Client)
-    return sa.select(*columns(order, ORDER_COLUMNS), client.name.label("client_name")).outerjoin(
-        client, client.id == order.client_id).order_by(newest_first)
+    return sa.select(*cols, client.name.label("client_name")).outerjoin(
+        client, client.id == page.c.client_id).order_by(page.c.id.desc())
 
 
 def payment_rows(stmt):
     """`stmt` (a select of Payment in id order) as rows of its columns plus `username` (who recorded it) and
     `giftcard` (its code)."""
     from app.auth.models import User
-    from app.payments.models import GiftCard, Payment
+    from app.payments.models import GiftCard
 
-    payment, order = _joined_after(stmt, Payment)
+    page, cols = _subquery(stmt, PAYMENT_COLUMNS, "recorded_by_id", "gift_card_id")
     user, card = aliased(User), aliased(GiftCard)
-    return (sa.select(*columns(payment, PAYMENT_COLUMNS), user.username.label("username"),
-                      card.code.label("giftcard"))
-            .outerjoin(user, user.id == payment.recorded_by_id)
-            .outerjoin(card, card.id == payment.gift_card_id).order_by(order))
+    return (sa.select(*cols, user.username.label("username"), card.code.label("giftcard"))
+            .outerjoin(user, user.id == page.c.recorded_by_id).outerjoin(card, card.id == page.c.gift_card_id)
+            .order_by(page.c.id))
 
 
 def order_representations(session, rows) -> list[dict]:
