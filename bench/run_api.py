@@ -1,7 +1,8 @@
 """JSON API benchmark (issue 8): router list pages and order creation under gunicorn on the generated data.
 
 Targets (100,000 orders): list endpoints p95 ≤ 50 ms per page of 100; order creation via API p95 ≤ 100 ms.
-Usage: python bench/generate.py && python bench/run_api.py [--url …] [--seconds 15] [--orders 25]
+Usage: python bench/generate.py && python bench/run_api.py [--url …] [--seconds 15] [--orders 25] [--connections 8]
+`--connections 1` measures one request at a time (sequential); the default is 8 concurrent clients.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--orders", type=int, default=25, help="order creations per client (8 clients)")
+    parser.add_argument("--orders", type=int, default=25, help="order creations per client")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent clients (wrk connections)")
     args = parser.parse_args()
+    conns = args.connections
     engine = sa.create_engine(args.url)
     with engine.connect() as conn:
         orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
@@ -70,9 +73,9 @@ def main():
             path = f"/ventas/api/{name}/?page_size=100"
             r = requests.get(BASE + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             assert r.status_code == 200, (name, r.status_code)
-            results.append(wrk(f"GET {name} (100/page)", path, args.seconds, headers=[auth]))
+            results.append(wrk(f"GET {name} (100/page)", path, args.seconds, headers=[auth], connections=conns))
         deep = "/ventas/api/ventasreservas/?page=500&page_size=100"
-        results.append(wrk("GET ventasreservas page 500", deep, args.seconds, headers=[auth]))
+        results.append(wrk("GET ventasreservas page 500", deep, args.seconds, headers=[auth], connections=conns))
 
         def create(i, n):
             session, out = requests.Session(), []
@@ -88,12 +91,14 @@ def main():
                 assert r.status_code == 201, (r.status_code, r.text[:300])
             return out
 
-        results.append(summary("POST ventasreservas", run_parallel(create, args.orders)))
+        results.append(summary("POST ventasreservas", run_parallel(create, args.orders, clients=conns)))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     OUT.mkdir(exist_ok=True)
-    (OUT / "api.json").write_text(json.dumps({"orders_in_database": orders, "results": results}, indent=2))
+    (OUT / f"api-c{conns}.json").write_text(json.dumps(
+        {"orders_in_database": orders, "connections": conns, "load_average": os.getloadavg(), "results": results},
+        indent=2))
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def csrf_token(session, path):
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
 
 
-def run_parallel(target, per_client):
+def run_parallel(target, per_client, clients=CLIENTS):
     results, lock = [], threading.Lock()
 
     def worker(i):
@@ -83,7 +83,7 @@ def run_parallel(target, per_client):
         with lock:
             results.extend(out)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Response, make_response, request
+from flask import Response, g, make_response, request
 from sqlalchemy.exc import IntegrityError
 
 from app.api.auth import api_identity
@@ -54,19 +54,23 @@ def _replay(record: IdempotencyRecord) -> Response:
 def claim(scope: str, key: str):
     """Insert the in-progress record and commit; returns (record id, None) or (None, response to send)."""
     digest = request_hash()
-    db.session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
-        IdempotencyRecord.created_at < clock.now() - TTL))
-    record = IdempotencyRecord(scope=scope, key=key, method=request.method, path=request.path[:255],
-                               request_hash=digest, status="in_progress", created_at=clock.now())
-    db.session.add(record)
-    try:
+    for _ in range(2):  # a second time only after purging an expired record of this key
+        record = IdempotencyRecord(scope=scope, key=key, method=request.method, path=request.path[:255],
+                                   request_hash=digest, status="in_progress", created_at=clock.now())
+        db.session.add(record)
+        try:
+            db.session.flush()
+            record_id = record.id
+            _commit_keeping_state()
+            return record_id, None
+        except IntegrityError:
+            db.session.rollback()
+        existing = db.session.scalar(sa.select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
+        if existing is None or existing.created_at >= clock.now() - TTL:
+            break
+        db.session.delete(existing)  # older than 24 h: ignored, the key is free again
         db.session.commit()
-        return record.id, None
-    except IntegrityError:
-        db.session.rollback()
-    existing = db.session.scalar(sa.select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
     if existing is None:  # released meanwhile: the caller may retry
         return None, api_error(409, IN_PROGRESS, code="idempotency_in_progress")
     if existing.request_hash != digest or existing.method != request.method or existing.path != request.path[:255]:
@@ -76,17 +80,25 @@ def claim(scope: str, key: str):
     return None, _replay(existing)
 
 
+def _commit_keeping_state() -> None:
+    """Commit the claim without expiring what the request already loaded (caller, token): the view goes on in a
+    new transaction with them instead of reloading each one."""
+    session = db.session()
+    previous, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+
+
 def store(record_id: int, response: Response) -> None:
-    """Keep the response (done) or, for a 5xx, release the key; in the current transaction."""
-    record = db.session.get(IdempotencyRecord, record_id)
-    if record is None:
-        return
+    """Keep the response (done) or, for a 5xx, release the key; in the current transaction (one statement)."""
+    where = IdempotencyRecord.id == record_id
     if response.status_code >= 500:
-        db.session.delete(record)
+        db.session.execute(sa.delete(IdempotencyRecord).where(where))
     else:
-        record.status = "done"
-        record.response_status = response.status_code
-        record.response_body = response.get_data(as_text=True)
+        db.session.execute(sa.update(IdempotencyRecord).where(where).values(
+            status="done", response_status=response.status_code, response_body=response.get_data(as_text=True)))
 
 
 def idempotent(view):
@@ -103,26 +115,37 @@ def idempotent(view):
         record_id, early = claim(scope, key)
         if early is not None:
             return early
+        g.idempotency_record = record_id
         try:
             response = make_response(view(*args, **kwargs))
         except Exception:
             db.session.rollback()
             _finish(record_id, None)
             raise
-        _finish(record_id, response)
+        finally:
+            g.pop("idempotency_record", None)
+        if not g.pop("idempotency_stored", False):
+            _finish(record_id, response)
         return response
 
     return wrapped
 
 
+def commit_with(response: Response) -> None:
+    """Commit the view's work; under a claimed Idempotency-Key its response is stored in that same commit."""
+    record_id = g.get("idempotency_record")
+    if record_id is not None:
+        store(record_id, response)
+    db.session.commit()
+    if record_id is not None:
+        g.idempotency_stored = True
+
+
 def _finish(record_id: int, response: Response | None) -> None:
     """After the view: store the outcome in a fresh transaction (the view already committed or rolled back)."""
     db.session.rollback()  # anything the view left uncommitted was not meant to be kept
-    record = db.session.get(IdempotencyRecord, record_id)
-    if record is None:
-        return
-    if response is None or response.status_code >= 500:
-        db.session.delete(record)
+    if response is None:
+        db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
     else:
         store(record_id, response)
     db.session.commit()

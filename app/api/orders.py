@@ -42,11 +42,19 @@ from app.orders.models import (
     ServiceLine,
 )
 from app.orders.representation import (
+    PRODUCT_LINE_COLUMNS,
+    columns,
     order_load_options,
     order_representation,
+    order_representations,
+    order_rows,
+    payment_rows,
     payment_summary,
+    payment_summary_of,
     product_line_representation,
     service_line_representation,
+    service_line_rows,
+    service_refs,
 )
 from app.payments.models import Payment
 from app.payments.services import record_payment, void_payment
@@ -159,6 +167,12 @@ class OrderResource(Resource):
     def serialize(self, obj):
         return order_representation(obj)
 
+    def rows_query(self, stmt):
+        return order_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return order_representations(db.session, rows)
+
     def create(self, values, by):
         client = db.session.get(Client, values["cliente"])
         lines = _service_requests(values.get("servicios") or [])
@@ -168,7 +182,7 @@ class OrderResource(Resource):
         _service_exists(lines)
         data = booking.CheckoutData(telefono=client.phone, nombre=client.name, email=client.email,
                                     comentarios=values.get("comentarios"))
-        order = booking.place_order(lines=lines, data=data, origin="api", by=by, staff=True)
+        order = booking.place_order(lines=lines, data=data, origin="api", by=by, staff=True, client=client)
         for product_id, quantity in products:
             if db.session.get(Product, product_id) is None:
                 raise ApiValidationError({"productos": ["Producto no encontrado."]})
@@ -238,6 +252,13 @@ class ServiceLineResource(Resource):
 
     def serialize(self, obj):
         return service_line_representation(obj, with_order=True)
+
+    def rows_query(self, stmt):
+        return service_line_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return [service_line_representation(row, with_order=True, service=ref)
+                for row, ref in zip(rows, service_refs(rows), strict=True)]
 
     def create(self, values, by):
         req = booking.LineRequest(service_id=values["servicio_id"], day=values["fecha_agendamiento"],
@@ -322,6 +343,9 @@ class ProductLineResource(Resource):
     def serialize(self, obj):
         return product_line_representation(obj)
 
+    def rows_query(self, stmt):
+        return stmt.with_only_columns(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
+
     def create(self, values, by):
         line = editing.add_product_line(_order(values["venta_reserva"]), product_id=values["producto"],
                                         quantity=values["cantidad"], by=by)
@@ -375,8 +399,9 @@ register(bp, ProductLineResource(
 NOT_MODIFIABLE = "Los pagos no se modifican; anule el pago y registre uno nuevo."
 
 
-def payment_representation(payment: Payment) -> dict:
-    out = payment_summary(payment)
+def payment_representation(payment: Payment, out: dict | None = None) -> dict:
+    """The `pagos` resource: payment_summary (`out`, given for rows of payment_rows) plus its own fields."""
+    out = out if out is not None else payment_summary(payment)
     return {"id": out["id"], "venta_reserva": payment.order_id, "fecha_pago": out["fecha_pago"],
             "monto": out["monto"], "metodo_pago": out["metodo_pago"], "usuario": out["usuario"],
             "giftcard": out["giftcard"], "es_reembolso": out["es_reembolso"], "referencia": payment.reference,
@@ -389,6 +414,13 @@ class PaymentResource(Resource):
 
     def serialize(self, obj):
         return payment_representation(obj)
+
+    def rows_query(self, stmt):
+        return payment_rows(stmt)
+
+    def serialize_rows(self, rows):
+        return [payment_representation(row, payment_summary_of(row, username=row.username, giftcard=row.giftcard))
+                for row in rows]
 
     def create(self, values, by):
         order = _order(values["venta_reserva"])

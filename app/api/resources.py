@@ -11,17 +11,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, make_response, request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
+from app.api.idempotency import commit_with
 from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
-from app.core.pagination import paginate
+from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
 from app.web.errors import api_error, domain_error_response
 
@@ -121,8 +124,12 @@ class Field:
         elif kind == "object":
             if not isinstance(value, dict):
                 raise ValueError("Se esperaba un objeto.")
-        if self.ref is not None and db.session.get(self.ref, value) is None:
-            raise ValueError("No existe.")
+        if self.ref is not None:
+            row = db.session.get(self.ref, value)
+            if row is None:
+                raise ValueError("No existe.")
+            # the identity map holds rows weakly: keep this one for the request, the service reads it again
+            g.setdefault("api_refs", []).append(row)
         return self.check(value) if self.check else value
 
 
@@ -275,6 +282,37 @@ class Resource:
     def serialize(self, obj) -> dict:
         return {f.name: f.output(obj) for f in self.fields if f.read}
 
+    def rows_query(self, stmt: sa.Select) -> sa.Select | None:
+        """The list page (`stmt`, limited) as plain rows that `serialize_rows` reads; None = load ORM objects.
+
+        By default, resources whose representation is only mapped columns (`Field.attr`) list from rows labelled
+        with the attribute names, so `serialize` reads them like the objects.
+        """
+        cols = self._row_columns
+        return stmt.with_only_columns(*cols) if cols else None
+
+    def serialize_rows(self, rows) -> list[dict]:
+        return [self.serialize(row) for row in rows]
+
+    @property
+    def lists_rows(self) -> bool:
+        return type(self).rows_query is not Resource.rows_query or self._row_columns is not None
+
+    @cached_property
+    def _row_columns(self) -> list | None:
+        if type(self).serialize is not Resource.serialize or self.load_options():
+            return None
+        mapper = sa.inspect(self.model)
+        names = []
+        for f in self.fields:
+            if not f.read:
+                continue
+            if f.get is not None or f.attr is None or not isinstance(mapper.attrs.get(f.attr), ColumnProperty):
+                return None
+            if f.attr not in names:
+                names.append(f.attr)
+        return [getattr(self.model, name).label(name) for name in names]
+
     def assign(self, obj, values: dict, by) -> None:
         by_name = {f.name: f for f in self.fields}
         for name, value in values.items():
@@ -365,12 +403,17 @@ def list_objects(res: Resource):
             errors[flt.name] = ["Valor de filtro inválido."]
     if errors:
         raise ApiValidationError(errors)
-    if res.load_options():
-        stmt = stmt.options(*res.load_options())
-    page = paginate(db.session, stmt, page_number, per_page)
+    if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+        page = page_of(db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False,
+                       wrap=res.rows_query)
+        results = res.serialize_rows(page.items)
+    else:
+        if res.load_options():
+            stmt = stmt.options(*res.load_options())
+        page = paginate(db.session, stmt, page_number, per_page)
+        results = [res.serialize(obj) for obj in page.items]
     next_url, previous_url = page_links(page, per_page)
-    return jsonify(count=page.total, next=next_url, previous=previous_url,
-                   results=[res.serialize(obj) for obj in page.items])
+    return jsonify(count=page.total, next=next_url, previous=previous_url, results=results)
 
 
 def _run_write(fn):
@@ -385,10 +428,9 @@ def _run_write(fn):
         return api_error(403, str(exc) or None)
     except DomainError as exc:
         return domain_error_response(exc)
-    db.session.commit()
-    if body is None:
-        return "", 204
-    return jsonify(body), status
+    response = make_response(("", 204) if body is None else (jsonify(body), status))
+    commit_with(response)
+    return response
 
 
 def make_views(res: Resource):

@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import ROLES, ApiToken, User
@@ -111,7 +112,8 @@ def active_token(raw: str) -> ApiToken | None:
     if not raw:
         return None
     digest = _hash_token(raw)
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
+    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))  # one statement
+                              .where(ApiToken.token_hash == digest))
     if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, digest):
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():

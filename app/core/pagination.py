@@ -36,10 +36,16 @@ def parse_page(value: str | None) -> int:
         return 1
 
 
-def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True) -> Page:
-    """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT."""
-    return page_of_select(session, lambda n, size: stmt.limit(size).offset((n - 1) * size), total, page, per_page,
-                          scalars=scalars)
+def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True,
+            wrap=None) -> Page:
+    """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT.
+
+    `wrap(limited)` turns the limited select into the statement run (e.g. joins applied after the LIMIT)."""
+    def select(n: int, size: int) -> sa.Select:
+        limited = stmt.limit(size).offset((n - 1) * size)
+        return wrap(limited) if wrap is not None else limited
+
+    return page_of_select(session, select, total, page, per_page, scalars=scalars)
 
 
 def page_of_select(session, page_select: Callable[[int, int], sa.Select], total: int, page: int, per_page: int, *,
@@ -52,7 +58,11 @@ def page_of_select(session, page_select: Callable[[int, int], sa.Select], total:
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
+def count_rows(session, stmt: sa.Select) -> int:
+    """The number of rows `stmt` returns (its ORDER BY dropped)."""
+    return session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
 def paginate(session, stmt: sa.Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
     """Run `stmt` for one page plus a count over the same filter."""
-    total = session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    return page_of(session, stmt, total, page, per_page, scalars=scalars)
+    return page_of(session, stmt, count_rows(session, stmt), page, per_page, scalars=scalars)

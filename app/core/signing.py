@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -9,7 +11,13 @@ ORDER_SALT = "order-public"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
+    return _serializer_for(current_app.config["SECRET_KEY"], salt)
+
+
+@lru_cache(maxsize=32)
+def _serializer_for(secret, salt: str) -> URLSafeSerializer:
+    """One serializer per key and salt (stateless; a page of 100 orders signs 100 links)."""
+    return URLSafeSerializer(secret, salt=salt)
 
 
 def sign_value(value, salt: str) -> str:

@@ -484,11 +484,13 @@ def place_order(
     by=None,
     ip: str | None = None,
     staff: bool = False,
+    client: Client | None = None,
 ) -> Order:
     """Re-check every line under lock and write the order in one transaction; flushes.
 
-    Raises ValidationError for bad input and SlotUnavailable / InsufficientStock for conflicts; the caller rolls
-    back, so nothing is half-written.
+    `client`: the known client the contact data was taken from (the API's `cliente`), instead of matching the
+    phone. Raises ValidationError for bad input and SlotUnavailable / InsufficientStock for conflicts; the caller
+    rolls back, so nothing is half-written.
     """
     if not lines and not (cart and cart.product_lines):
         raise ValidationError("El carrito está vacío")
@@ -500,7 +502,10 @@ def place_order(
     email = normalize_email(data.email)
     normalize_document(data.documento_identidad)
 
-    client, proposed = _match_or_create_client(data, origin=origin, by=by, ip=ip)
+    if client is None:
+        client, proposed = _match_or_create_client(data, origin=origin, by=by, ip=ip)
+    else:
+        proposed = {}
     now = clock.now()
     due = None
     if data.metodo_pago == "flow":
@@ -508,7 +513,8 @@ def place_order(
     elif data.metodo_pago == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
         due = now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
     order = Order(
-        client_id=client.id, origin=origin, contact_name=" ".join(data.nombre.split()), contact_email=email,
+        client=client, client_id=client.id, origin=origin, contact_name=" ".join(data.nombre.split()),
+        contact_email=email,
         contact_phone=normalize_phone(data.telefono), checkout_method=data.metodo_pago, payment_due_at=due,
         comments=(data.comentarios or "").strip() or None, created_by_id=getattr(by, "id", None),
         created_at=now, sold_at=now,

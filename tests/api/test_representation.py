@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from app.clients.representation import client_representation
 from app.orders import services as booking
 from app.orders.representation import order_representation
@@ -50,3 +52,51 @@ def test_client_representation(make_client):
     assert client_representation(client) == {
         "id": client.id, "nombre": "María Pérez", "telefono": "+56987654321", "email": "maria@example.com",
         "documento_identidad": None, "ciudad": "Puerto Varas", "pais": "Chile", "fecha_nacimiento": "1990-05-01"}
+
+
+def test_list_rows_give_the_object_representation(booking_setup, make_user, make_client, make_product, api,
+                                                 db_session):
+    """The list endpoints serialise plain rows; every field equals the ORM representation (api.md §4.2)."""
+    from app.api.orders import payment_representation
+    from app.orders import edit as editing
+    from app.orders.models import Order, ServiceLine
+    from app.orders.representation import product_line_representation, service_line_representation
+    from app.payments import giftcards
+    from app.payments.models import Payment
+
+    s = booking_setup
+    recepcion, gerente = make_user("recepcion", username="recepcion"), make_user("gerente")
+    owner = make_client(name="María Pérez", phone="+56987654321")
+    rich = booking.place_order(
+        lines=[booking.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2),
+               booking.LineRequest(service_id=s["relajacion"].id, day=date(2026, 3, 2), hhmm="13:00", people=1,
+                                   provider_id=s["ana"].id)],
+        data=booking.CheckoutData(telefono=owner.phone, nombre=owner.name, comentarios="ventana"), origin="api",
+        staff=True)
+    editing.add_product_line(rich, product_id=make_product(name="Espumante").id, quantity=2, by=recepcion)
+    booking.apply_code(rich, "AREMKO15", by=recepcion)
+    voided = booking.apply_discount(rich, amount=1000, reason="error", by=gerente)
+    booking.void_discount(voided, by=gerente)
+    booking.apply_discount(rich, amount=2000, reason="cliente frecuente", by=gerente)
+    record_payment(rich, amount=10000, method="efectivo", by=recepcion)
+    card = giftcards.issue_gift_card(amount=50000, by=recepcion)
+    record_payment(rich, amount=5000, method="giftcard", gift_card_code=card.code)
+    bare = booking.place_order(
+        lines=[booking.LineRequest(service_id=s["grande"].id, day=date(2026, 3, 2), hhmm="19:00", people=2)],
+        data=booking.CheckoutData(telefono="+56911112222", nombre="Juan"), origin="recepcion", staff=True)
+    db_session.commit()
+    http = api("gerente")
+    orders = http.get("/ventas/api/ventasreservas/?page_size=10").json["results"]
+    db_session.expire_all()
+    assert orders == [order_representation(db_session.get(Order, o.id)) for o in (bare, rich)]
+    assert [len(orders[1][k]) for k in ("servicios", "productos", "pagos", "descuentos_detalle")] == [2, 1, 2, 2]
+    lines = http.get("/ventas/api/reservaservicios/?page_size=10").json["results"]
+    assert lines == [service_line_representation(line, with_order=True)
+                     for line in db_session.scalars(sa.select(ServiceLine).order_by(ServiceLine.id))]
+    payments = http.get("/ventas/api/pagos/?page_size=10").json["results"]
+    assert payments == [payment_representation(p) for p in db_session.scalars(sa.select(Payment).order_by(Payment.id))]
+    assert payments[1]["giftcard"] == card.code and payments[0]["usuario"] == "recepcion"
+    assert http.get("/ventas/api/pagos/?usuario=recepcion").json["results"] == payments[:1]
+    products = http.get("/ventas/api/reservaproductos/").json["results"]
+    assert products == [product_line_representation(line) for line in rich.product_lines]
+    assert http.get(f"/ventas/api/ventasreservas/?cliente={owner.id}").json["results"] == orders[1:]
