@@ -6,7 +6,7 @@ set -eu
 
 : "${PORT:=8000}"
 : "${WEB_CONCURRENCY:=2}"
-: "${GUNICORN_THREADS:=4}"
+: "${GUNICORN_THREADS:=2}"  # 2 threads per worker: better p95 than 4 under CPU-bound load (docs/PERFORMANCE.md)
 : "${GUNICORN_TIMEOUT:=60}"
 
 case "${1:-web}" in

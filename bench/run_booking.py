@@ -47,7 +47,7 @@ def summary(name, values):
 def start_server(url):
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url,
            "FLOW_MODE": "fake", "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING", "PORT": str(PORT), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4",
+           "LOG_LEVEL": "WARNING", "PORT": str(PORT), "WEB_CONCURRENCY": "2",
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
     proc = subprocess.Popen(["sh", "docker-entrypoint.sh", "web"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

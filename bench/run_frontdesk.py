@@ -1,6 +1,6 @@
 """Front desk benchmark (issue 5): the today board under gunicorn on the generated PostgreSQL data.
 
-Target: board p95 ≤ 60 ms (100,000 orders, 8 concurrent clients). Caja diaria: bench/run_reports.py.
+Target: board p95 ≤ 60 ms (100,000 orders); measured with 1 and with 8 connections. Caja diaria: bench/run_reports.py.
 Usage: python bench/generate.py && python bench/run_frontdesk.py [--url …] [--seconds 20]
 """
 
@@ -57,6 +57,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
     ensure_user(args.url)
     day, lines = busiest_day(args.url)
@@ -66,10 +67,14 @@ def main():
         cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
         board = f"/ventas/recepcion/?fecha={day.isoformat()}"
         assert session.get(BASE + board).status_code == 200
-        results = [
-            wrk(f"today board ({lines} lines)", board, args.seconds, headers=[f"Cookie: {cookie}"]),
-            wrk("today board fragment", board, args.seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"]),
-        ]
+        page, fragment = [f"Cookie: {cookie}"], [f"Cookie: {cookie}", "HX-Request: true"]
+        wrk("warm-up", board, 2, headers=page)
+        results = []
+        for n in args.connections:  # the issue names no concurrency: one receptionist at a time, then 8 at once
+            results += [
+                wrk(f"today board ({lines} lines), {n} conn.", board, args.seconds, headers=page, connections=n),
+                wrk(f"today board fragment, {n} conn.", board, args.seconds, headers=fragment, connections=n),
+            ]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -24,13 +24,12 @@ def _board_statement(by_line: bool, show_cancelled: bool) -> sa.Select:
     stmt = (
         sa.select(
             ServiceLine.id, ServiceLine.order_id, ServiceLine.start_time, ServiceLine.people, ServiceLine.status,
-            ServiceLine.provider_id, ServiceLine.service_date, ServiceLine.subtotal,
+            ServiceLine.provider_id, ServiceLine.service_date,
             Service.id.label("service_id"), Service.name.label("service_name"),
             Service.service_type, ServiceCategory.name.label("category_name"),
-            Client.id.label("client_id"), Client.name.label("client_name"), Client.phone.label("client_phone"),
+            Client.name.label("client_name"), Client.phone.label("client_phone"),
             Provider.name.label("provider_name"),
             Order.payment_status, Order.balance_due, Order.credit, Order.requires_refund, Order.checkout_method,
-            Order.payment_due_at,
         )
         .join(Order, Order.id == ServiceLine.order_id)
         .join(Client, Client.id == Order.client_id)

@@ -32,7 +32,7 @@ def test_web_builds_gunicorn_command_from_variables():
 
 def test_web_defaults():
     out = run(env={"ENTRYPOINT_DRY_RUN": "1"})
-    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 4 "
+    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 2 "
                                   "--timeout 60 --access-logfile -")
 
 
