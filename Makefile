@@ -46,8 +46,10 @@ bench: dev-install
 	$(BIN)/python bench/generate.py --clients 20000 --orders 100000
 	$(BIN)/python bench/run_booking.py
 	$(BIN)/python bench/run_frontdesk.py
-	$(BIN)/python bench/run_reports.py
-	$(BIN)/python bench/run_api.py
+	$(BIN)/python bench/run_reports.py --sequential
+	$(BIN)/python bench/run_sold_reports.py --sequential --skip-excel
+	$(BIN)/python bench/run_api.py --connections 1
+	$(BIN)/python bench/run_api.py --connections 8
 	$(BIN)/python bench/run_calendars.py
 
 lint: dev-install
