@@ -48,13 +48,13 @@ def _board_statement(by_line: bool, show_cancelled: bool) -> sa.Select:
 
 
 def board_rows(day: date, *, show_cancelled: bool = False) -> list:
-    """The board's rows of `day` (one statement)."""
-    return db.session.execute(_board_statement(False, show_cancelled), {"day": day}).all()
+    """The board's rows of `day` (one statement, on the session's connection: plain rows, no ORM loading)."""
+    return db.session.connection().execute(_board_statement(False, show_cancelled), {"day": day}).all()
 
 
 def board_row(line_id: int):
     """The board row of one service line (after a row action)."""
-    return db.session.execute(_board_statement(True, True), {"line_id": line_id}).one()
+    return db.session.connection().execute(_board_statement(True, True), {"line_id": line_id}).one()
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from tests.deploy.test_scale_out import pg_database, wait_until  # noqa: F401  (
 def holders(engine) -> list[int]:
     with engine.connect() as conn:
         return list(conn.execute(sa.text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :k AND granted "
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :k AND granted "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
             {"k": LEADER_LOCK_KEY}).scalars())
 

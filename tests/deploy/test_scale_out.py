@@ -265,8 +265,8 @@ def run_every_job_now(env) -> str:
 def lock_holders(url: str) -> int:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242001 "
-                                 "AND granted AND database = (SELECT oid FROM pg_database "
+        n = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+                                 "AND objid = 4242001 AND granted AND database = (SELECT oid FROM pg_database "
                                  "WHERE datname = current_database())")).scalar()
     engine.dispose()
     return n
