@@ -177,6 +177,8 @@ def test_json_availability_endpoints(client, calipso, booking_setup):
     assert bad_date.status_code == 400 and "Formato de fecha inválido" in bad_date.get_json()["error"]
     missing = client.get("/ventas/get-available-hours/?servicio_id=999999&fecha=2026-03-02")
     assert missing.status_code == 404 and missing.get_json()["error"] == "Servicio no encontrado."
+    beyond_integer = client.get("/ventas/get-available-hours/?servicio_id=99999999999&fecha=2026-03-02")
+    assert beyond_integer.status_code == 404 and beyond_integer.get_json()["error"] == "Servicio no encontrado."
     check = client.get(f"/ventas/check-availability/?servicio_id={calipso.id}&fecha=2026-03-02&hora=14:00")
     assert check.get_json() == {"available": True}
     add(client, calipso)
