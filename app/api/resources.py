@@ -26,6 +26,7 @@ from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
+from app.orders.representation import columns
 from app.web.errors import api_error, domain_error_response
 
 DEFAULT_PAGE_SIZE = 50
@@ -311,7 +312,7 @@ class Resource:
                 return None
             if f.attr not in names:
                 names.append(f.attr)
-        return [getattr(self.model, name).label(name) for name in names]
+        return columns(self.model, names)
 
     def assign(self, obj, values: dict, by) -> None:
         by_name = {f.name: f for f in self.fields}

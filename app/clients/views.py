@@ -16,6 +16,7 @@ from app.clients import importer
 from app.clients import queries as q
 from app.clients.merge import merge_clients
 from app.clients.models import CONSENT_FIELDS, CONSENT_LABELS, EVENT_TYPES, Client, ClientImport
+from app.core.db import stream_rows
 from app.core.errors import DomainError
 from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
@@ -61,9 +62,7 @@ def client_list():
 
 
 def _client_export_rows(text: str):
-    from app.reports.sales_exports import CHUNK
-
-    for r in db.session.execute(q.client_export_select(text).execution_options(yield_per=CHUNK)):
+    for r in stream_rows(db.session, q.client_export_select(text)):
         yield (r.id, r.name, r.phone, r.email, r.document_id, r.city, r.country, r.birth_date, int(r.visits),
                int(r.spend), r.last_visit, r.created_at)
 

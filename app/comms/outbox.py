@@ -21,8 +21,9 @@ SELECT_COLUMNS = ("idempotency_key", "client_id", "order_id", "campaign_id", "gi
                   "not_before", "expires_at")
 
 
-def _insert():
-    dialect = db.session.get_bind().dialect.name
+def _insert(dialect: str | None = None):
+    """INSERT into the outbox with the dialect's ON CONFLICT (PostgreSQL or SQLite); the session's by default."""
+    dialect = dialect or db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(CommunicationLog.__table__)
 
@@ -36,9 +37,8 @@ _ROW_COLUMNS = ("client_id", "order_id", "campaign_id", "gift_card_id", "communi
 def _row_statement(dialect: str, debounce: bool):
     """One-row INSERT of every `_row` column as bound parameters, built once per dialect: ON CONFLICT DO NOTHING,
     or (debounce) push `not_before` of a PENDING row with the same key."""
-    module = postgresql if dialect == "postgresql" else sqlite
     table = CommunicationLog.__table__
-    stmt = module.insert(table).values({name: sa.bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS})
+    stmt = _insert(dialect).values({name: sa.bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS})
     if not debounce:
         return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
     return stmt.on_conflict_do_update(

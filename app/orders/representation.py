@@ -40,8 +40,11 @@ def order_load_options() -> list:
 
 def service_ref(service) -> dict:
     """The nested `servicio` of a service line."""
-    return {"id": service.id, "nombre": service.name, "tipo_servicio": service.service_type,
-            "precio_base": service.base_price}
+    return _service_ref(service.id, service.name, service.service_type, service.base_price)
+
+
+def _service_ref(service_id, name, service_type, base_price) -> dict:
+    return {"id": service_id, "nombre": name, "tipo_servicio": service_type, "precio_base": base_price}
 
 
 def service_line_representation(line, *, with_order: bool = False, service: dict | None = None) -> dict:
@@ -192,8 +195,7 @@ def service_refs(rows) -> list[dict]:
     for r in rows:
         ref = refs.get(r.s_id)
         if ref is None:
-            ref = refs[r.s_id] = {"id": r.s_id, "nombre": r.s_name, "tipo_servicio": r.s_type,
-                                  "precio_base": r.s_price}
+            ref = refs[r.s_id] = _service_ref(r.s_id, r.s_name, r.s_type, r.s_price)
         out.append(ref)
     return out
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
 
+from app.core.db import stream_rows
 from app.core.xlsx import Sheet
 from app.extensions import db
 from app.payments.models import CashClose
@@ -31,13 +32,8 @@ def user_label(username: str | None) -> str:
     return username or "sistema"
 
 
-def stream(stmt: sa.Select) -> Iterator:
-    """Rows of `stmt` fetched 1.000 at a time (a server-side cursor on PostgreSQL): constant memory."""
-    yield from db.session.execute(stmt.execution_options(yield_per=1000))
-
-
 def detail_rows(stmt: sa.Select) -> Iterator[tuple]:
-    for r in stream(stmt):
+    for r in stream_rows(db.session, stmt):
         yield (r.id, r.paid_at, r.order_id, r.client_name, r.method_label, r.amount, user_label(r.username),
                payment_type(r), payment_status(r), r.reference)
 

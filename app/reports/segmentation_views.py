@@ -8,6 +8,7 @@ from flask import abort, request
 
 from app.auth.decorators import role_required
 from app.clients.stats import SEGMENT_KEYS, segment_counts, segment_labels, threshold_legend
+from app.core.db import stream_rows
 from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
@@ -47,8 +48,7 @@ def segmentation_board():
 
 def _export(segment: str, q: str, label: str):
     def rows():
-        stmt = crm_q.segment_clients_select(segment, q).execution_options(yield_per=1000)
-        for r in db.session.execute(stmt):
+        for r in stream_rows(db.session, crm_q.segment_clients_select(segment, q)):
             yield (r.id, r.name, r.phone, r.email or "", r.visits, int(r.spend), r.last_visit, label,
                    "Sí" if r.accepts_promotional else "No")
 

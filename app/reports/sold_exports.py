@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from app.clients.models import EVENT_TYPES
+from app.core.db import stream_rows
 from app.core.xlsx import Sheet
 from app.reports import audit_queries as aq
 from app.reports import sold_queries as q
-from app.reports.sales_exports import _summary_rows, stream_rows
+from app.reports.sales_exports import _summary_rows
 
 SERVICE_HEADERS = ["ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
                    "Hora de Agendamiento", "Cantidad de Personas", "Monto Total", "Proveedor Asignado", "Estado"]
