@@ -80,11 +80,13 @@ def test_negative_control_without_row_locks_sends_twice(pg_app, frozen, monkeypa
     original = dispatcher._take
 
     def unlocked(limit):
-        rows = original(limit)  # same selection…
-        db.session.commit()  # …but the locks are dropped at once, as without FOR UPDATE SKIP LOCKED
+        with one_at_a_time:  # no worker reads while another still holds the row locks: none of them skips a row
+            rows = original(limit)  # same selection…
+            db.session.commit()  # …but the locks are dropped at once, as without FOR UPDATE SKIP LOCKED
         barrier.wait(timeout=30)  # every worker has read the same PENDING rows
         return rows
 
+    one_at_a_time = threading.Lock()
     barrier = threading.Barrier(WORKERS)
     monkeypatch.setattr(dispatcher, "_take", unlocked)
     prepare(pg_app)
