@@ -80,11 +80,13 @@ def _init_login(app: Flask, login_manager) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+        ident, _, version = (user_id or "").partition(":")
+        if not (ident.isascii() and ident.isdigit() and (not version or (version.isascii() and version.isdigit()))):
             return None
-        return user if user is not None and user.can_log_in else None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.can_log_in or int(version or 0) != user.session_version:
+            return None  # a session from before a logout or password change
+        return user
 
     @login_manager.request_loader
     def _bearer(request):

@@ -470,6 +470,8 @@ class UserView(RoleModelView):
         if password:
             validate_password(password)
             model.password_hash = generate_password_hash(password)
+            if not is_created:
+                model.end_sessions()
 
 
 class ApiTokenView(ReadOnlyView):

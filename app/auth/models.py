@@ -27,11 +27,18 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    # bumped by logout and password change: browser sessions carry it in their id, so older cookies stop working
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id a browser session stores: `<id>:<session_version>` (a bare id means version 0)."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every browser session of this user (logout everywhere, password change)."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def can_log_in(self) -> bool:

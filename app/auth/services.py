@@ -53,6 +53,7 @@ def set_password(user: User, password: str) -> None:
     """Replace the user's password; flushes; raises ValidationError if too short."""
     validate_password(password)
     user.password_hash = generate_password_hash(password)
+    user.end_sessions()
     db.session.flush()
 
 

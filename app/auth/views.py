@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
@@ -67,9 +67,9 @@ def login():
             user = services.authenticate(form.username.data, form.password.data)
             if user is not None:
                 db.session.commit()
+                session.pop("csrf_token", None)  # a new CSRF token for the new session (review L2)
+                g.pop("csrf_token", None)
                 login_user(user)
-                from flask import session
-
                 session.permanent = True
                 return redirect(safe_next(form.next.data) or role_home(user))
         form.form_errors.append("Usuario o contraseña incorrectos.")
@@ -84,7 +84,11 @@ def logout():
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("auth/logout.html", form=form), 422
+        if current_user.is_authenticated:
+            current_user.end_sessions()  # every copy of this session cookie, and the user's other sessions, end
+            db.session.commit()
         logout_user()
+        session.pop("csrf_token", None)
         flash("Sesión cerrada.", "success")
         return redirect(url_for("auth.login"), 303)
     return render_template("auth/logout.html", form=form)

@@ -51,11 +51,11 @@ def claim_submission(key: str | None = None) -> None:
         return
     if len(key) > 64 or not key.isascii() or not key.replace("-", "").replace("_", "").isalnum():
         raise ValidationError("El formulario no es válido; recargue la página e intente nuevamente.")
-    user_id = current_user.get_id() if current_user and current_user.is_authenticated else None
+    user_id = current_user.id if current_user and current_user.is_authenticated else None
     try:
         with db.session.begin_nested():
             db.session.add(FormSubmission(key=key, endpoint=(request.endpoint or "")[:120],
-                                          user_id=int(user_id) if user_id else None))
+                                          user_id=user_id))
     except IntegrityError:
         raise DuplicateSubmission() from None
 
