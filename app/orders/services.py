@@ -78,8 +78,46 @@ def cfg(key: str) -> int:
 # --- locking and checking ----------------------------------------------------------------------------------
 
 
+# GLOBAL LOCK ORDER (docs/CONCURRENCY.md). A transaction takes the locks it needs in this order, never backwards,
+# so no two transactions wait for each other in a cycle (no deadlock):
+#   1. order rows              lock_order() below: SELECT … FOR NO KEY UPDATE; several orders in ascending id
+#   2. Flow transaction row    payments.flow_service._transaction_for(lock=True)
+#   3. booking advisory locks  lock_services(): service-day (SLOT_LOCK) then provider-day (PROVIDER_LOCK) keys,
+#                              ascending key order in one statement
+#   4. product rows (stock)    catalog.services.lock_products / change_stock: ascending product id
+#   5. cash-day advisory lock  payments.cash.lock_cash_day (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
+#   6. gift-card rows          payments.giftcards.lock_card
+#   7. cash-close row          payments.cash.reopen_close
+# Each lock is transaction-scoped (released at commit/rollback). Re-taking a lock already held is free.
+ORDER_LOCKING_ENABLED = True  # the concurrency tests' negative controls switch the order lock off
 SLOT_LOCK = 1 << 52  # pg_advisory_xact_lock(bigint) key spaces: service-day and provider-day (below 2**63)
 PROVIDER_LOCK = 2 << 52
+
+
+def lock_order(order: Order | int, *related) -> Order:
+    """Take the order's row lock (lock 1 of the global order) and re-read it: every change to an order's money or
+    lines calls this before it reads the balance, the totals or the lines, so concurrent writers of one order run
+    one after the other and `recalculate_order` never overwrites a total it could not see (security review H1).
+
+    `SELECT … FOR NO KEY UPDATE`: writers of the order wait for each other, while inserts of rows that only
+    reference it (audit events, outbox, messages) do not. The order and the `related` rows already loaded (a line,
+    a payment, a discount of the order) are flushed, expired and re-read after the lock, so their columns and
+    collections are current. On SQLite (one writer at a time) only the re-read happens.
+    Raises ValidationError when the order does not exist."""
+    order_id = order if isinstance(order, int) else order.id
+    if not ORDER_LOCKING_ENABLED:  # negative control: the old, unlocked behaviour
+        found = order if isinstance(order, Order) else db.session.get(Order, order_id)
+        if found is None:
+            raise ValidationError("Venta no encontrada.")
+        return found
+    db.session.flush()
+    for obj in (order, *related):
+        if not isinstance(obj, int) and obj in db.session:
+            db.session.expire(obj)
+    locked = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update(key_share=True))
+    if locked is None:
+        raise ValidationError("Venta no encontrada.")
+    return locked
 
 
 def booking_lock_key(namespace: int, row_id: int, day: date) -> int:
@@ -311,7 +349,8 @@ def set_cart_code(cart: Cart, raw: str) -> DiscountCode:
 
 
 def apply_code(order: Order, raw: str, *, by=None) -> Discount:
-    """Apply a discount code to an order (one code per order); recalculates; flushes."""
+    """Apply a discount code to an order (one code per order) under the order lock; recalculates; flushes."""
+    order = lock_order(order)
     if order.discount_code_id is not None:
         raise ValidationError("La venta ya tiene un código de descuento.")
     code = find_valid_code(raw, client_id=order.client_id)
@@ -336,7 +375,9 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
     """A staff discount: a fixed amount with a reason, or a code (spec booking.md §7.3); recalculates; audit.
 
     Σ discounts ≤ subtotal; recepcion may give at most RECEPTION_MAX_DISCOUNT_PERCENT % of the subtotal in total.
+    Both caps are checked against the totals read under the order lock.
     """
+    order = lock_order(order)
     if order.is_cancelled:
         raise ValidationError("La venta está cancelada.")
     subtotal = order.services_total + order.products_total
@@ -366,6 +407,7 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
 
 def void_discount(discount: Discount, *, by) -> Discount:
     """Void a discount (row kept); recepcion only its own; recalculates; audit `discount_voided`."""
+    lock_order(discount.order_id, discount)
     if discount.status != "activo":
         raise ValidationError("El descuento ya está anulado.")
     if getattr(by, "role", None) == "recepcion" and discount.created_by_id != getattr(by, "id", None):
@@ -620,6 +662,7 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    order = lock_order(order)
     if order.is_cancelled:
         return order
     now = clock.now()
