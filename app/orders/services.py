@@ -18,7 +18,7 @@ from sqlalchemy import orm
 
 from app.catalog.models import Product, Service, service_providers
 from app.catalog.policy import line_price
-from app.catalog.services import change_stock
+from app.catalog.services import change_stock, lock_products
 from app.clients.models import MARKETING_FIELDS, Client, ClientUpdateRequest
 from app.clients.services import create_client, record_event, set_consents
 from app.core import clock
@@ -595,6 +595,7 @@ def place_order(
 
     from app.orders.models import ProductLine
 
+    lock_products(item.product_id for item in (cart.product_lines if cart else []))  # ascending ids, once
     for item in cart.product_lines if cart else []:
         product = db.session.get(Product, item.product_id)
         line = ProductLine(order_id=order.id, product_id=product.id, quantity=item.quantity,
@@ -666,6 +667,8 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     if order.is_cancelled:
         return order
     now = clock.now()
+    if restock:
+        lock_products(pl.product_id for pl in order.product_lines if pl.status == "activa")
     for line in order.service_lines:
         if line.status != "cancelada":
             line.status = "cancelada"
