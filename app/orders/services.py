@@ -85,11 +85,17 @@ def cfg(key: str) -> int:
 #   3. booking advisory locks  lock_services(): service-day (SLOT_LOCK) then provider-day (PROVIDER_LOCK) keys,
 #                              ascending key order in one statement
 #   4. product rows (stock)    catalog.services.lock_products / change_stock: ascending product id
-#   5. cash-day advisory lock  payments.cash.lock_cash_day (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
-#   6. gift-card rows          payments.giftcards.lock_card
-#   7. cash-close row          payments.cash.reopen_close
+#   5. discount-code row       find_valid_code(lock=True), from apply_code: the code's uses are counted under it
+#   6. cash-day advisory lock  payments.cash.lock_cash_day (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
+#   7. gift-card rows          payments.giftcards.lock_card
+#   8. cash-close row          payments.cash.reopen_close
+#   9. client rows             clients.merge.lock_clients (FOR UPDATE, ascending id; after the clients' orders, 1)
+# Rows outside orders and money have their own single lock, never held with another one of the same kind:
+# a campaign (crm.sending.lock_campaign), a client import (clients.importer.lock_import), a purchase's products
+# (4), a Flow transaction (2), the outbox rows (skip locked) and the scheduler's session advisory lock.
 # Each lock is transaction-scoped (released at commit/rollback). Re-taking a lock already held is free.
 ORDER_LOCKING_ENABLED = True  # the concurrency tests' negative controls switch the order lock off
+CODE_LOCKING_ENABLED = True  # … and the discount-code row lock
 SLOT_LOCK = 1 << 52  # pg_advisory_xact_lock(bigint) key spaces: service-day and provider-day (below 2**63)
 PROVIDER_LOCK = 2 << 52
 
@@ -320,12 +326,18 @@ def code_uses(code: DiscountCode) -> int:
     )
 
 
-def find_valid_code(raw: str, *, client_id: int | None) -> DiscountCode | None:
-    """The usable code (active, in its dates, uses left, personal only for its client), else None."""
+def find_valid_code(raw: str, *, client_id: int | None, lock: bool = False) -> DiscountCode | None:
+    """The usable code (active, in its dates, uses left, personal only for its client), else None.
+
+    `lock` (applying it to an order): the code's row lock first (global lock order: after the products), then the
+    uses are counted, so two orders never take the last use of a code together."""
     text = (raw or "").strip().upper()
     if not text:
         return None
-    code = db.session.scalar(sa.select(DiscountCode).where(DiscountCode.code == text))
+    stmt = sa.select(DiscountCode).where(DiscountCode.code == text)
+    if lock and CODE_LOCKING_ENABLED:
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+    code = db.session.scalar(stmt)
     today = clock.today()
     if code is None or not code.is_active:
         return None
@@ -353,7 +365,7 @@ def apply_code(order: Order, raw: str, *, by=None) -> Discount:
     order = lock_order(order)
     if order.discount_code_id is not None:
         raise ValidationError("La venta ya tiene un código de descuento.")
-    code = find_valid_code(raw, client_id=order.client_id)
+    code = find_valid_code(raw, client_id=order.client_id, lock=True)
     if code is None:
         raise ValidationError(INVALID_CODE, field="codigo")
     percent = code.value if code.kind == "porcentaje" else None
@@ -607,7 +619,7 @@ def place_order(
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
 
     if cart is not None and cart.discount_code:
-        code = find_valid_code(cart.discount_code, client_id=client.id)
+        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
         if code is not None:
             apply_code(order, code.code, by=by)
     recalculate_order(order)
