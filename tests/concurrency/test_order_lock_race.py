@@ -253,3 +253,57 @@ def test_negative_control_a_line_added_during_a_payment_without_the_order_lock(p
     # SQLAlchemy writes only the columns each transaction changed, so the row mixes both writers' figures; the
     # balance is the one both wrote, and the last writer's never saw the other's row
     assert state["row"] != state["rows"], "without the order lock one of the two updates should be lost"
+
+
+# --- two payments completing an order that sells a gift card -------------------------------------------------
+
+
+def gift_card_order(app) -> tuple[int, int]:
+    """An order whose only line is a $50.000 gift card; committed. Returns (order id, recepcion user id)."""
+    with app.app_context():
+        ensure_payment_methods()
+        desk = User(username="caja-gc", role="recepcion")
+        client = Client(name="Cliente Regalo", phone="+56990004444", origin="recepcion")
+        card = Product(name="Gift card", base_price=PRICE, is_gift_card=True, stock=0)
+        db.session.add_all([desk, client, card])
+        db.session.flush()
+        order = Order(client_id=client.id, origin="recepcion")
+        db.session.add(order)
+        db.session.flush()
+        db.session.add(ProductLine(order_id=order.id, product_id=card.id, quantity=1, unit_price=PRICE,
+                                   subtotal=PRICE, recipient_name="Ana"))
+        booking.recalculate_order(order)
+        db.session.commit()
+        return order.id, desk.id
+
+
+def two_halves(app, monkeypatch) -> tuple[list[str], dict, int]:
+    from app.payments.models import GiftCard
+
+    order_id, desk_id = gift_card_order(app)
+    widen(monkeypatch, 2)
+
+    def pay(_, start):
+        by = db.session.get(User, desk_id)
+        order = db.session.get(Order, order_id)
+        start()
+        record_payment(order, amount=PRICE // 2, method="efectivo", by=by)
+
+    outcomes = run_concurrently(app, range(2), pay)
+    with app.app_context():
+        cards = db.session.scalar(sa.select(sa.func.count()).select_from(GiftCard))
+    return outcomes, ledger(app, order_id), cards
+
+
+def test_two_payments_completing_an_order_issue_its_gift_card_once(pg_app, monkeypatch):
+    outcomes, state, cards = two_halves(pg_app, monkeypatch)
+    assert outcomes == ["ok", "ok"]
+    assert state["row"] == state["rows"] == (PRICE, 0, PRICE, PRICE, 0, 0)
+    assert cards == 1
+
+
+def test_negative_control_two_payments_without_the_order_lock_issue_no_card(pg_app, monkeypatch):
+    unlocked(monkeypatch)
+    outcomes, state, cards = two_halves(pg_app, monkeypatch)
+    assert outcomes == ["ok", "ok"]
+    assert state["row"] != state["rows"] and cards == 0, "without the order lock neither payment sees the order paid"
