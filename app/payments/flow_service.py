@@ -144,9 +144,8 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
     from app.auth.services import ensure_system_user
     from app.clients.services import record_event
     from app.core.money import format_clp
-    from app.payments.services import record_payment
-
     from app.orders.services import lock_order
+    from app.payments.services import record_payment
 
     order = lock_order(tx.order_id)  # already held by the callers of apply_status; re-taking it is free
     sistema = ensure_system_user()
