@@ -18,8 +18,27 @@ def save_service_grid(service: Service, grid: object) -> Service:
     return service
 
 
+# Tests switch this off to show that without the row lock concurrent sales oversell (negative control).
+LOCKING_ENABLED = True
+
+
+def lock_products(product_ids) -> dict[int, Product]:
+    """SELECT … FOR NO KEY UPDATE the products in ascending id order (lock 4 of the global lock order,
+    orders.services), re-read: a transaction that changes the stock of several products takes them all here first,
+    so two of them never wait for each other in a cycle. Returns {id: product} with current stock."""
+    ids = sorted({pid for pid in product_ids if pid is not None})
+    if not ids:
+        return {}
+    stmt = sa.select(Product).where(Product.id.in_(ids)).order_by(Product.id)
+    if LOCKING_ENABLED:  # FOR NO KEY UPDATE: stock writers wait for each other, while inserting a line or a
+        stmt = stmt.with_for_update(key_share=True)  # movement that references the product (KEY SHARE) does not
+    # populate_existing: a product already loaded in this session (the line's, the form's) gets the stock read
+    # under the lock, not the one read before it
+    return {p.id: p for p in db.session.scalars(stmt.execution_options(populate_existing=True))}
+
+
 def _locked_product(product_id: int) -> Product:
-    product = db.session.scalar(sa.select(Product).where(Product.id == product_id).with_for_update())
+    product = lock_products([product_id]).get(product_id)
     if product is None:
         raise ValidationError("Producto no encontrado.", field="product_id")
     return product
@@ -94,6 +113,7 @@ def create_purchase(*, lines: list[dict], by, purchase_date=None, provider_id=No
     """Record a purchase; every product line raises stock in the same transaction; flushes."""
     if not lines:
         raise ValidationError("La compra debe tener al menos una línea.")
+    lock_products(raw.get("product_id") for raw in lines if isinstance(raw.get("product_id"), int))
     purchase = Purchase(
         purchase_date=purchase_date or clock.today(),
         provider_id=provider_id,
@@ -127,6 +147,9 @@ def add_purchase_line(purchase: Purchase, raw: dict, *, by) -> PurchaseLine:
 def update_purchase_line(line: PurchaseLine, *, quantity: int, unit_price: int, by) -> PurchaseLine:
     """Change quantity/price of a line; stock follows the quantity delta; flushes."""
     _check_quantity_price(quantity, unit_price)
+    if line.product_id is not None:  # the product's lock serializes edits of its lines; then re-read the line
+        lock_products([line.product_id])
+        db.session.refresh(line)
     delta = quantity - line.quantity
     if line.product is not None and delta:
         change_stock(line.product, delta, reason="compra_editada", by=by, purchase_id=line.purchase_id)
@@ -140,6 +163,9 @@ def update_purchase_line(line: PurchaseLine, *, quantity: int, unit_price: int, 
 
 def delete_purchase_line(line: PurchaseLine, *, by) -> None:
     """Remove a line and subtract its stock; refused if stock would go negative; flushes."""
+    if line.product_id is not None:
+        lock_products([line.product_id])
+        db.session.refresh(line)
     purchase = line.purchase
     if line.product is not None:
         change_stock(line.product, -line.quantity, reason="compra_eliminada", by=by, purchase_id=purchase.id)
@@ -151,6 +177,7 @@ def delete_purchase_line(line: PurchaseLine, *, by) -> None:
 
 def delete_purchase(purchase: Purchase, *, by) -> None:
     """Delete a purchase, subtracting all its stock first (all or nothing); flushes."""
+    lock_products(line.product_id for line in purchase.lines)
     for line in list(purchase.lines):
         delete_purchase_line(line, by=by)
     db.session.delete(purchase)

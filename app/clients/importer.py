@@ -414,8 +414,25 @@ def create_import(stream, filename: str, *, marketing: bool, by) -> tuple[Client
     return record, result
 
 
+# Tests switch this off to show that without the row lock a double confirm applies the file twice.
+LOCKING_ENABLED = True
+
+
+def lock_import(record: ClientImport) -> ClientImport:
+    """SELECT … FOR NO KEY UPDATE the import row and re-read it: a confirm and a second confirm (double click, two
+    tabs) or a discard of the same import run one after the other, and the second sees the first's status."""
+    if not LOCKING_ENABLED:
+        return record
+    return db.session.execute(
+        sa.select(ClientImport).where(ClientImport.id == record.id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def apply_import(record: ClientImport, *, by) -> dict[str, int]:
-    """Re-read the stored file (checksum must match) and write every planned row; flushes every 500 rows."""
+    """Re-read the stored file (checksum must match) and write every planned row; flushes every 500 rows.
+    Under the import's row lock: applied once."""
+    record = lock_import(record)
     if record.status != "preview":
         raise ValidationError("Esta importación ya fue aplicada o descartada.")
     path = stored_path(record.stored_name)
@@ -452,6 +469,7 @@ def remove_file(record: ClientImport) -> None:
 
 
 def discard_import(record: ClientImport) -> None:
+    record = lock_import(record)
     if record.status != "preview":
         raise ValidationError("Esta importación ya fue aplicada o descartada.")
     record.status = "descartado"

@@ -19,6 +19,8 @@ from app.core.errors import ValidationError
 from app.extensions import db
 
 SYSTEM = "sistema"
+# Tests switch this off to show that without the locks two merges of one duplicate crash (negative control).
+LOCKING_ENABLED = True
 # Handled explicitly: preferences are combined, the merge log keeps pointing at survivors.
 SPECIAL_TABLES = {"client_preferences"}
 
@@ -100,12 +102,35 @@ def _merge_preferences(survivor: Client, duplicate: Client, *, by) -> None:
         ours.opt_out_date = min(dates)
 
 
+def lock_clients(client_ids) -> None:
+    """Global lock order (orders.services): first the clients' orders (the order locks, ascending id), then the
+    client rows FOR UPDATE in ascending id, re-read. Two merges that share a client run one after the other, and the
+    second finds the client the first deleted: a Spanish refusal instead of a crash. Payments and line changes of
+    those orders wait for the merge, never the other way round (no deadlock)."""
+    from app.orders.models import Order
+
+    ids = sorted(set(client_ids))
+    if not LOCKING_ENABLED or not ids:
+        return
+    db.session.execute(sa.select(Order.id).where(Order.client_id.in_(ids)).order_by(Order.id)
+                       .with_for_update(key_share=True)).all()
+    found = {c.id for c in db.session.scalars(
+        sa.select(Client).where(Client.id.in_(ids)).order_by(Client.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    missing = [cid for cid in ids if cid not in found]
+    if missing:
+        raise ValidationError(f"El cliente #{missing[0]} ya no existe (¿fusionado en otra sesión?). "
+                              "Recargue la página.")
+
+
 def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> list[ClientMerge]:
     """Move every row of each duplicate to `survivor`, fill its empty fields, log a ClientMerge and a
-    `client_merged` event, delete the duplicate. One transaction (the caller commits); flushes."""
+    `client_merged` event, delete the duplicate. One transaction (the caller commits); flushes. Under the locks
+    of `lock_clients`."""
     duplicates = [d for d in duplicates if d.id != survivor.id]
     if not duplicates:
         raise ValidationError("Elija al menos un cliente para fusionar con el sobreviviente.")
+    lock_clients([survivor.id, *(d.id for d in duplicates)])
     by_label = getattr(by, "username", None) or SYSTEM
     merges = []
     for dup in duplicates:

@@ -23,6 +23,20 @@ from app.crm.models import Campaign
 from app.extensions import db
 
 OPEN = ("Planning", "Active")
+# Tests switch this off to show that without the row lock a send and a cancel both win (negative control).
+LOCKING_ENABLED = True
+
+
+def lock_campaign(campaign: Campaign) -> Campaign:
+    """SELECT … FOR NO KEY UPDATE the campaign and re-read it (its status above all): a send, a cancel and the
+    scheduler's queueing of one campaign run one after the other, each seeing what the previous one wrote; the
+    outbox rows that reference the campaign are not held up."""
+    if not LOCKING_ENABLED:
+        return campaign
+    return db.session.execute(
+        sa.select(Campaign).where(Campaign.id == campaign.id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def queue_campaign(campaign: Campaign, *, by=None) -> int:
@@ -51,7 +65,8 @@ def _check_sendable(campaign: Campaign) -> None:
 def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) -> int:
     """Queue the campaign now (returns rows queued) or schedule it for `when` (aware, future; returns 0); the
     campaign becomes Active; flushes. Raises ConflictError when it is not open, ValidationError when it lacks
-    channels/texts or the time is past."""
+    channels/texts or the time is past. Under the campaign's row lock."""
+    campaign = lock_campaign(campaign)
     _check_sendable(campaign)
     campaign.status = "Active"
     if when is not None:
@@ -69,7 +84,9 @@ def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) 
 
 def cancel_campaign_send(campaign: Campaign) -> int:
     """Its PENDING rows become BLOCKED `campaign_cancelled`; the campaign becomes Cancelled; flushes.
-    Returns how many rows were blocked."""
+    Returns how many rows were blocked. Under the campaign's row lock: a send in flight is waited for, and its rows
+    are blocked too."""
+    campaign = lock_campaign(campaign)
     now = clock.now()
     result = db.session.execute(
         sa.update(CommunicationLog)
@@ -113,7 +130,9 @@ def run_scheduler() -> str:
     now = clock.now()
     due = db.session.scalars(sa.select(Campaign).where(Campaign.status == "Active",
                                                        Campaign.scheduled_at.is_not(None),
-                                                       Campaign.scheduled_at <= now)).all()
+                                                       Campaign.scheduled_at <= now)
+                             .with_for_update(key_share=True, skip_locked=True)  # the lock of lock_campaign
+                             .execution_options(populate_existing=True)).all()
     queued = 0
     for campaign in due:
         queued += queue_campaign(campaign)
@@ -122,7 +141,8 @@ def run_scheduler() -> str:
     pending = sa.exists().where(CommunicationLog.campaign_id == Campaign.id, CommunicationLog.status == "PENDING")
     finished = db.session.scalars(sa.select(Campaign).where(
         Campaign.status == "Active", Campaign.end_date.is_not(None), Campaign.end_date < clock.today(),
-        Campaign.scheduled_at.is_(None), ~pending)).all()
+        Campaign.scheduled_at.is_(None), ~pending)
+        .with_for_update(key_share=True, skip_locked=True).execution_options(populate_existing=True)).all()
     for campaign in finished:
         campaign.status = "Completed"
     db.session.flush()

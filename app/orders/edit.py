@@ -22,6 +22,7 @@ from app.orders.services import (
     cancel_order,
     check_line,
     line_label,
+    lock_order,
     lock_services,
     recalculate_order,
     slot_unavailable,
@@ -37,7 +38,9 @@ def _check_open(order: Order) -> None:
 
 
 def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
-    """A new service line priced from the catalogue now, checked in staff mode under the booking locks."""
+    """A new service line priced from the catalogue now, checked in staff mode under the booking locks (taken after
+    the order lock: global lock order)."""
+    order = lock_order(order)
     _check_open(order)
     service = lock_services([(req.service_id, req.day)]).get(req.service_id)
     if service is None or not service.is_active:
@@ -72,7 +75,9 @@ def _quantity(raw: int) -> int:
 
 
 def add_product_line(order: Order, *, product_id: int, quantity: int, by) -> ProductLine:
-    """A product sold at the desk (stock taken under the product lock); gift cards are sold from Gift cards."""
+    """A product sold at the desk (stock taken under the product lock, after the order lock); gift cards are sold
+    from Gift cards."""
+    order = lock_order(order)
     _check_open(order)
     product = db.session.get(Product, product_id)
     if product is None or not product.is_active:
@@ -93,6 +98,8 @@ def add_product_line(order: Order, *, product_id: int, quantity: int, by) -> Pro
 
 
 def _check_product_line(line: ProductLine) -> None:
+    """Takes the order lock and re-reads the line, then checks it may still change."""
+    lock_order(line.order_id, line)
     _check_open(line.order)
     if line.status != "activa":
         raise ValidationError("La línea ya está anulada.")
@@ -150,6 +157,7 @@ EDITABLE = {"comments": "Comentarios", "fiscal_document_number": "Documento fisc
 def edit_order(order: Order, *, comments: str | None, fiscal_document_number: str | None, charged: bool,
                sold_at: datetime | None, by) -> Order:
     """Comments, fiscal document number, cobrado and the sale date (fecha_reserva, gerente/admin only)."""
+    order = lock_order(order)
     if sold_at is not None and _to_minute(sold_at) == _to_minute(order.sold_at):
         sold_at = None  # the form shows minutes: same minute = unchanged
     if sold_at is not None and getattr(by, "role", None) not in ("gerente", "admin"):

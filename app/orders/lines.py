@@ -19,6 +19,7 @@ from app.orders.services import (
     cancel_order,
     check_line,
     line_label,
+    lock_order,
     lock_services,
     recalculate_order,
     slot_unavailable,
@@ -45,6 +46,7 @@ def _slot_passed(line: ServiceLine) -> bool:
 
 def change_status(line: ServiceLine, action: str, *, by) -> ServiceLine:
     """checkin / checkout / no-show / deshacer with the spec's guards; recalculates the order; audit."""
+    lock_order(line.order_id, line)
     if line.status == "cancelada":
         raise ValidationError("La reserva está cancelada.")
     today = clock.today()
@@ -85,9 +87,9 @@ def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
     """Cancel one service line (capacity freed at once); the last active line cancels the order."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    order = lock_order(line.order_id, line)
     if line.status == "cancelada":
         return line
-    order = line.order
     last = not any(ln.status != "cancelada" and ln.id != line.id for ln in order.service_lines) and not any(
         pl.status == "activa" for pl in order.product_lines)
     if last:
@@ -115,6 +117,7 @@ def _check_may_cancel_order(order, by) -> None:
 
 
 def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
+    order = lock_order(order)
     _check_may_cancel_order(order, by)
     cancel_order(order, reason=reason, by=by, restock=restock)
     from app.automations.events import on_order_cancelled_by_staff
@@ -141,6 +144,7 @@ def _check_open(line: ServiceLine) -> None:
 
 def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: int | None = None, by) -> ServiceLine:
     """New date/time/provider under the same availability rules; the price is kept; audit `line_moved`."""
+    lock_order(line.order_id, line)
     _check_open(line)
     before = f"{line.service_date:%d/%m/%Y} {line.start_time}"
     line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
@@ -156,6 +160,7 @@ def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: i
 
 def change_people(line: ServiceLine, *, people: int, by) -> ServiceLine:
     """People within the service's bounds; subtotal from the line's price snapshot, never the catalogue."""
+    lock_order(line.order_id, line)
     _check_open(line)
     service = line.service
     if not service.min_people <= people <= service.max_people:
@@ -173,6 +178,7 @@ def change_people(line: ServiceLine, *, people: int, by) -> ServiceLine:
 
 def change_provider(line: ServiceLine, *, provider_id: int, by) -> ServiceLine:
     """Another qualified, free therapist for the same slot."""
+    lock_order(line.order_id, line)
     _check_open(line)
     assigned = _recheck(line, line.service_date, line.start_time, line.people, provider_id)
     before = line.provider.name if line.provider else "—"

@@ -18,7 +18,7 @@ from sqlalchemy import orm
 
 from app.catalog.models import Product, Service, service_providers
 from app.catalog.policy import line_price
-from app.catalog.services import change_stock
+from app.catalog.services import change_stock, lock_products
 from app.clients.models import MARKETING_FIELDS, Client, ClientUpdateRequest
 from app.clients.services import create_client, record_event, set_consents
 from app.core import clock
@@ -78,8 +78,52 @@ def cfg(key: str) -> int:
 # --- locking and checking ----------------------------------------------------------------------------------
 
 
+# GLOBAL LOCK ORDER (docs/CONCURRENCY.md). A transaction takes the locks it needs in this order, never backwards,
+# so no two transactions wait for each other in a cycle (no deadlock):
+#   1. order rows              lock_order() below: SELECT … FOR NO KEY UPDATE; several orders in ascending id
+#   2. Flow transaction row    payments.flow_service._transaction_for(lock=True)
+#   3. booking advisory locks  lock_services(): service-day (SLOT_LOCK) then provider-day (PROVIDER_LOCK) keys,
+#                              ascending key order in one statement
+#   4. product rows (stock)    catalog.services.lock_products / change_stock: ascending product id
+#   5. discount-code row       find_valid_code(lock=True), from apply_code: the code's uses are counted under it
+#   6. cash-day advisory lock  payments.cash.lock_cash_day (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
+#   7. gift-card rows          payments.giftcards.lock_card
+#   8. cash-close row          payments.cash.reopen_close
+#   9. client rows             clients.merge.lock_clients (FOR UPDATE, ascending id; after the clients' orders, 1)
+# Rows outside orders and money have their own single lock, never held with another one of the same kind:
+# a campaign (crm.sending.lock_campaign), a client import (clients.importer.lock_import), a purchase's products
+# (4), a Flow transaction (2), the outbox rows (skip locked) and the scheduler's session advisory lock.
+# Each lock is transaction-scoped (released at commit/rollback). Re-taking a lock already held is free.
+ORDER_LOCKING_ENABLED = True  # the concurrency tests' negative controls switch the order lock off
+CODE_LOCKING_ENABLED = True  # … and the discount-code row lock
 SLOT_LOCK = 1 << 52  # pg_advisory_xact_lock(bigint) key spaces: service-day and provider-day (below 2**63)
 PROVIDER_LOCK = 2 << 52
+
+
+def lock_order(order: Order | int, *related) -> Order:
+    """Take the order's row lock (lock 1 of the global order) and re-read it: every change to an order's money or
+    lines calls this before it reads the balance, the totals or the lines, so concurrent writers of one order run
+    one after the other and `recalculate_order` never overwrites a total it could not see (security review H1).
+
+    `SELECT … FOR NO KEY UPDATE`: writers of the order wait for each other, while inserts of rows that only
+    reference it (audit events, outbox, messages) do not. The order and the `related` rows already loaded (a line,
+    a payment, a discount of the order) are flushed, expired and re-read after the lock, so their columns and
+    collections are current. On SQLite (one writer at a time) only the re-read happens.
+    Raises ValidationError when the order does not exist."""
+    order_id = order if isinstance(order, int) else order.id
+    if not ORDER_LOCKING_ENABLED:  # negative control: the old, unlocked behaviour
+        found = order if isinstance(order, Order) else db.session.get(Order, order_id)
+        if found is None:
+            raise ValidationError("Venta no encontrada.")
+        return found
+    db.session.flush()
+    for obj in (order, *related):
+        if not isinstance(obj, int) and obj in db.session:
+            db.session.expire(obj)
+    locked = db.session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update(key_share=True))
+    if locked is None:
+        raise ValidationError("Venta no encontrada.")
+    return locked
 
 
 def booking_lock_key(namespace: int, row_id: int, day: date) -> int:
@@ -282,12 +326,18 @@ def code_uses(code: DiscountCode) -> int:
     )
 
 
-def find_valid_code(raw: str, *, client_id: int | None) -> DiscountCode | None:
-    """The usable code (active, in its dates, uses left, personal only for its client), else None."""
+def find_valid_code(raw: str, *, client_id: int | None, lock: bool = False) -> DiscountCode | None:
+    """The usable code (active, in its dates, uses left, personal only for its client), else None.
+
+    `lock` (applying it to an order): the code's row lock first (global lock order: after the products), then the
+    uses are counted, so two orders never take the last use of a code together."""
     text = (raw or "").strip().upper()
     if not text:
         return None
-    code = db.session.scalar(sa.select(DiscountCode).where(DiscountCode.code == text))
+    stmt = sa.select(DiscountCode).where(DiscountCode.code == text)
+    if lock and CODE_LOCKING_ENABLED:
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+    code = db.session.scalar(stmt)
     today = clock.today()
     if code is None or not code.is_active:
         return None
@@ -311,10 +361,11 @@ def set_cart_code(cart: Cart, raw: str) -> DiscountCode:
 
 
 def apply_code(order: Order, raw: str, *, by=None) -> Discount:
-    """Apply a discount code to an order (one code per order); recalculates; flushes."""
+    """Apply a discount code to an order (one code per order) under the order lock; recalculates; flushes."""
+    order = lock_order(order)
     if order.discount_code_id is not None:
         raise ValidationError("La venta ya tiene un código de descuento.")
-    code = find_valid_code(raw, client_id=order.client_id)
+    code = find_valid_code(raw, client_id=order.client_id, lock=True)
     if code is None:
         raise ValidationError(INVALID_CODE, field="codigo")
     percent = code.value if code.kind == "porcentaje" else None
@@ -336,7 +387,9 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
     """A staff discount: a fixed amount with a reason, or a code (spec booking.md §7.3); recalculates; audit.
 
     Σ discounts ≤ subtotal; recepcion may give at most RECEPTION_MAX_DISCOUNT_PERCENT % of the subtotal in total.
+    Both caps are checked against the totals read under the order lock.
     """
+    order = lock_order(order)
     if order.is_cancelled:
         raise ValidationError("La venta está cancelada.")
     subtotal = order.services_total + order.products_total
@@ -366,6 +419,7 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
 
 def void_discount(discount: Discount, *, by) -> Discount:
     """Void a discount (row kept); recepcion only its own; recalculates; audit `discount_voided`."""
+    lock_order(discount.order_id, discount)
     if discount.status != "activo":
         raise ValidationError("El descuento ya está anulado.")
     if getattr(by, "role", None) == "recepcion" and discount.created_by_id != getattr(by, "id", None):
@@ -553,6 +607,7 @@ def place_order(
 
     from app.orders.models import ProductLine
 
+    lock_products(item.product_id for item in (cart.product_lines if cart else []))  # ascending ids, once
     for item in cart.product_lines if cart else []:
         product = db.session.get(Product, item.product_id)
         line = ProductLine(order_id=order.id, product_id=product.id, quantity=item.quantity,
@@ -564,7 +619,7 @@ def place_order(
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
 
     if cart is not None and cart.discount_code:
-        code = find_valid_code(cart.discount_code, client_id=client.id)
+        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
         if code is not None:
             apply_code(order, code.code, by=by)
     recalculate_order(order)
@@ -620,9 +675,12 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    order = lock_order(order)
     if order.is_cancelled:
         return order
     now = clock.now()
+    if restock:
+        lock_products(pl.product_id for pl in order.product_lines if pl.status == "activa")
     for line in order.service_lines:
         if line.status != "cancelada":
             line.status = "cancelada"

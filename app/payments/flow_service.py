@@ -72,8 +72,12 @@ def start_flow_payment(order: Order) -> str:
     """Create a FlowTransaction for the order's balance and return the URL to send the customer to; flushes.
 
     Raises FlowDisabled, ConflictError (cancelled / nothing to pay) or FlowUnavailable/FlowError from the adapter.
+    The balance and the attempt number are read under the order lock.
     """
+    from app.orders.services import lock_order
+
     gateway = flow_gateway()
+    order = lock_order(order)
     if order.is_cancelled:
         raise ConflictError("Reservation is cancelled")
     if order.balance_due <= 0:
@@ -94,10 +98,20 @@ def start_flow_payment(order: Order) -> str:
 
 
 def _transaction_for(token: str, *, lock: bool) -> FlowTransaction | None:
+    """The transaction of `token`; `lock`: its row lock, re-read. Global lock order: the order comes first, so the
+    caller takes `lock_order(tx.order_id)` before (see lock_transaction)."""
     stmt = sa.select(FlowTransaction).where(FlowTransaction.token == token)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return db.session.scalar(stmt)
+
+
+def lock_transaction(tx: FlowTransaction) -> FlowTransaction:
+    """The order's lock, then the transaction's row lock (global lock order), the row re-read after both."""
+    from app.orders.services import lock_order
+
+    lock_order(tx.order_id)
+    return _transaction_for(tx.token, lock=True)
 
 
 def apply_status(tx: FlowTransaction, status: dict) -> str:
@@ -130,9 +144,10 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
     from app.auth.services import ensure_system_user
     from app.clients.services import record_event
     from app.core.money import format_clp
+    from app.orders.services import lock_order
     from app.payments.services import record_payment
 
-    order = db.session.get(Order, tx.order_id)
+    order = lock_order(tx.order_id)  # already held by the callers of apply_status; re-taking it is free
     sistema = ensure_system_user()
     if order.is_cancelled and not _reinstate(order, sistema):
         record_payment(order, amount=tx.amount, method="flow", by=sistema, reference=tx.flow_order,
@@ -195,15 +210,16 @@ def confirm_flow_token(token: str) -> tuple[int, str, FlowTransaction | None]:
 
     if not token:
         return 400, "Missing token", None
-    tx = _transaction_for(token, lock=True)
+    tx = _transaction_for(token, lock=False)
     if tx is None:
         log.warning("Flow confirmation for unknown token")
         return 404, "Unknown token", None
     try:
-        status = flow_gateway().get_status(token)
+        status = flow_gateway().get_status(token)  # outside the locks: no order waits for Flow's answer
     except (FlowUnavailable, FlowError, FlowDisabled):
         log.exception("Flow getStatus failed")
         return 502, "Flow API request failed", tx
+    tx = lock_transaction(tx)  # order, then transaction; apply_status then sees a payment recorded meanwhile
     return 200, apply_status(tx, status), tx
 
 
@@ -216,7 +232,7 @@ def expire_unpaid_orders() -> int:
     due = db.session.scalars(
         sa.select(Order).where(Order.payment_status == "pendiente", Order.paid == 0, Order.cancelled_at.is_(None),
                                Order.payment_due_at.is_not(None), Order.payment_due_at < now)
-        .order_by(Order.id).with_for_update(skip_locked=True)
+        .order_by(Order.id).with_for_update(skip_locked=True, key_share=True)  # the order locks (lock_order)
     ).all()
     sistema = ensure_system_user()
     cancelled = 0
@@ -225,7 +241,8 @@ def expire_unpaid_orders() -> int:
                                .order_by(FlowTransaction.id.desc()).limit(1))
         if tx is not None and tx.token and flow_enabled():
             try:
-                if apply_status(tx, flow_gateway().get_status(tx.token)) in ("paid", "already_paid"):
+                status = flow_gateway().get_status(tx.token)
+                if apply_status(lock_transaction(tx), status) in ("paid", "already_paid"):
                     continue
             except Exception:  # Flow down: cancel anyway; a late confirmation is handled (§6.3)
                 log.exception("Flow status check failed during expiry")

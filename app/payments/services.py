@@ -10,7 +10,7 @@ from app.core.money import format_clp, require_positive
 from app.extensions import db
 from app.orders.models import Order
 from app.orders.representation import order_representation
-from app.orders.services import recalculate_order
+from app.orders.services import lock_order, recalculate_order
 from app.payments.cash import closed_close, lock_cash_day
 from app.payments.models import Payment, PaymentMethod
 from app.webhooks.events import emit_event, giftcard_datos
@@ -77,6 +77,7 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
     if pm is None or not pm.is_active:
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    order = lock_order(order)  # before reading the balance (global lock order: order, cash day, gift card)
     if order.is_cancelled and not allow_cancelled:
         raise ValidationError("La venta está cancelada.")
     now = clock.now()
@@ -127,6 +128,7 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
 
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la anulación.", field="motivo")
+    lock_order(payment.order_id, payment)
     if payment.status != "valido":
         raise ValidationError("El pago ya está anulado.")
     if payment.flow_transaction_id is not None and not is_privileged(by):
@@ -174,6 +176,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
     require_positive(amount)
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo del reembolso.", field="motivo")
+    order = lock_order(order)
     if amount > order.paid:
         raise ValidationError(f"El reembolso supera lo pagado ({format_clp(order.paid)}).", field="monto")
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))

@@ -82,3 +82,32 @@ def run_concurrently(app, args, action, outcome_of=lambda exc: None) -> list[str
     for t in threads:
         t.join(timeout=120)
     return outcomes
+
+
+def rendezvous_in(monkeypatch, owner, name: str, parties: int, timeout: float = 1.0, *, after: bool = False) -> None:
+    """Make every caller of `owner.name` wait there until `parties` callers arrived (or `timeout` passed once).
+
+    Put inside a read-check-write window, it makes a race certain instead of likely, without sleeping: unlocked
+    writers all arrive and go on together with what they read; locked writers arrive one at a time, so the first
+    waits `timeout` once, the barrier breaks and everybody after it passes straight through. `after`: wait once
+    the original returned (wrapping a lock helper: just after the lock)."""
+    import threading
+
+    barrier = threading.Barrier(parties)
+    original = getattr(owner, name)
+
+    def wait():
+        try:
+            barrier.wait(timeout=timeout)
+        except threading.BrokenBarrierError:
+            pass
+
+    def waiting(*args, **kwargs):
+        if after:
+            result = original(*args, **kwargs)
+            wait()
+            return result
+        wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, waiting)
