@@ -22,6 +22,8 @@ from app.shop.views import bp
 from app.web.htmx import render_page, see_other
 
 log = logging.getLogger(__name__)
+EMPTY_CART = "El carrito está vacío"
+SESSION_EXPIRED = "La sesión expiró. Revise sus datos y vuelva a confirmar."
 METHOD_LABELS = {"transferencia": "Transferencia bancaria", "flow": "Flow (tarjetas, Webpay)"}
 
 
@@ -44,7 +46,7 @@ def _form() -> CheckoutForm:
 @public
 def checkout():
     cart = current_cart()
-    if cart is None or not (cart.holds or cart.product_lines):
+    if cart is None:
         flash("El carrito está vacío", "info")
         return redirect(url_for("shop.cart"), 303)
     return render_template("shop/checkout.html", form=_form(), **cart_context(cart))
@@ -97,9 +99,11 @@ def complete_checkout():
     form = _form()
     cart = current_cart(with_lines=True)
     if not form.validate():  # CSRF and shape
-        return render_template("shop/checkout.html", form=form, **cart_context(cart)), 422
+        message = (SESSION_EXPIRED if "csrf_token" in form.errors
+                   else next((m for ms in form.errors.values() for m in ms), "Revise los datos del formulario."))
+        return _checkout_failed(form, cart, message, 422)
     if cart is None:
-        return _checkout_failed(form, cart, "El carrito está vacío", 400)
+        return _checkout_failed(form, cart, EMPTY_CART, 400)
     errors = _validate(form)
     if errors:
         for name, message in errors.items():
@@ -147,10 +151,11 @@ def start_flow_or_order_page(order: Order) -> str:
 
 
 def _checkout_failed(form, cart, message, status, failing=()):
+    """The form again with its messages; HTML answers are 409 (slot taken) or 422, the codes HTMX swaps in."""
     if _json_wanted():
         return jsonify(success=False, error=message), 400 if status == 422 else status
     form.form_errors.append(message)
-    return render_page("shop/checkout.html", "checkout_form", status=status, form=form,
+    return render_page("shop/checkout.html", "checkout_form", status=409 if status == 409 else 422, form=form,
                        **cart_context(cart, failing=failing))
 
 
