@@ -57,4 +57,5 @@ from app.payments.models import (  # noqa: F401
     Payment,
     PaymentMethod,
 )
+from app.web.models import FormSubmission  # noqa: F401
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -46,6 +46,7 @@ def job_list() -> list[Job]:
     from app.orders.jobs import expire_cart_holds
     from app.payments.jobs import expire_unpaid_orders
     from app.reports.manager_report import manager_report
+    from app.web.submissions import purge_form_submissions
     from app.webhooks.dispatcher import dispatch_webhooks
 
     return [
@@ -63,6 +64,7 @@ def job_list() -> list[Job]:
         Job("manager_report", manager_report, "cron", {"hour": 21, "minute": 0}, DAILY_GRACE),
         Job("campaign_scheduler", campaign_scheduler, "interval", {"minutes": 1}),
         Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
+        Job("purge_form_submissions", purge_form_submissions, "interval", {"hours": 1}),
         Job("dispatch_webhooks", dispatch_webhooks, "interval", {"minutes": 1}),
     ]
 

@@ -51,3 +51,6 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(fmt_lines, "lineas")
     # links to optional screens: shown only when that endpoint is installed
     app.add_template_global(lambda endpoint: endpoint in app.view_functions, "has_endpoint")
+    from app.web.submissions import submission_field
+
+    app.add_template_global(submission_field, "submission_field")
