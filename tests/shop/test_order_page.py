@@ -129,3 +129,11 @@ def test_same_checkout_submission_twice_places_one_order(client, calipso, db_ses
     assert first.status_code == 303 and second.status_code == 204
     assert second.headers["HX-Redirect"] == first.headers["Location"]
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1
+
+
+def test_footer_links_the_gift_card_balance_and_demo_has_bank_details(client, booking_setup, monkeypatch):
+    assert '<a href="/ventas/giftcard/saldo/">Consultar saldo de gift card</a>' in client.get("/").text
+    from config import DevConfig
+
+    monkeypatch.delenv("BANK_TRANSFER_INSTRUCTIONS", raising=False)
+    assert "Cuenta corriente" in DevConfig().BANK_TRANSFER_INSTRUCTIONS
