@@ -107,6 +107,8 @@ def month_days(service: Service, first: date, people: int) -> dict[date, str]:
                 states[day] = "disponible"
             elif not entries or all(e.motivo in ("dia_sin_horario", "bloqueado") for e in entries):
                 states[day] = "cerrado"
+            elif all(e.motivo in ("hora_pasada", "fecha_pasada") for e in entries):
+                states[day] = "pasado"
             elif all(e.motivo == "fuera_de_plazo" for e in entries):
                 states[day] = "fuera"
             else:
