@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from app.core import clock
 from tests.e2e.conftest import PHONE
-from tests.e2e.test_booking_journey import book_tub
 
 pytestmark = pytest.mark.e2e
 
@@ -21,6 +20,27 @@ def phone(browser):
     context = browser.new_context(**PHONE, locale="es-CL")
     yield context
     context.close()
+
+
+def book_tub(page, base, hhmm, days_ahead):
+    """Service page -> a day from the calendar -> 2 people -> time -> add -> cart -> checkout page. Each journey
+    uses its own hour and day, away from test_booking_journey's (two days ahead), as they share one database."""
+    day = clock.today() + timedelta(days=days_ahead)
+    while day.weekday() == 1:  # closed on Tuesdays
+        day += timedelta(days=1)
+    page.goto(base + "/")
+    page.locator("#service-grid").get_by_role("link", name="Reservar Tina Calipso").click()
+    page.fill("#fecha", day.isoformat())
+    expect(page.locator("#hours legend")).to_contain_text(f" {day.day} de ")
+    page.select_option("#cantidad_personas", "2")
+    expect(page.locator("#live-price")).to_have_text("Total: $50.000")
+    expect(page.get_by_role("button", name="Agregar al carrito")).to_be_disabled()  # no hour chosen yet
+    page.locator("#hours label", has_text=hhmm).click()
+    page.get_by_role("button", name="Agregar al carrito").click()
+    expect(page.locator("#booking-panel")).to_contain_text("Agregado al carrito: Tina Calipso")
+    page.get_by_role("link", name="Ver carrito").click()
+    page.get_by_role("link", name="Continuar al pago").click()
+    expect(page.get_by_role("heading", name="Datos para tu reserva")).to_be_visible()
 
 
 def no_error_banner(page):
@@ -33,7 +53,7 @@ def confirm(page):
 
 def test_every_checkout_error_shows_field_messages_with_javascript(live_server, phone):
     page = phone.new_page()
-    book_tub(page, live_server, "14:00")
+    book_tub(page, live_server, "14:00", 5)
     # summary (with the hold countdown) comes before the form on a phone
     summary, button = page.locator("#checkout-summary"), page.get_by_role("button", name="Confirmar reserva")
     assert summary.bounding_box()["y"] < button.bounding_box()["y"]
@@ -68,7 +88,7 @@ def test_every_checkout_error_shows_field_messages_with_javascript(live_server, 
     try:
         other = phone.browser.new_context(**PHONE, locale="es-CL")
         try:
-            book_tub(other.new_page(), live_server, "14:00")
+            book_tub(other.new_page(), live_server, "14:00", 5)
         finally:
             other.close()
         confirm(page)
@@ -93,7 +113,7 @@ def test_every_checkout_error_shows_field_messages_with_javascript(live_server, 
 
 def test_rejected_flow_payment_then_successful_retry(live_server, phone):
     page = phone.new_page()
-    book_tub(page, live_server, "17:00")
+    book_tub(page, live_server, "17:00", 6)
     page.get_by_label("Teléfono").fill("9 8765 4322")
     page.get_by_label("Nombre y apellido").fill("Pedro Soto")
     page.locator("#email").fill("pedro@example.com")
@@ -123,7 +143,7 @@ def test_booking_without_javascript_on_a_phone(live_server, browser):
         page.goto(live_server + "/")
         page.locator("#service-grid").get_by_role("link", name="Reservar Tina Calipso").click()
         # a day from the calendar (a plain link), then the people with "Ver horarios" (a GET without the token)
-        day = clock.today() + timedelta(days=3)
+        day = clock.today() + timedelta(days=7)
         while day.weekday() == 1:
             day += timedelta(days=1)
         page.locator(f'#booking-calendar a[href*="fecha={day.isoformat()}"]').first.click()

@@ -23,8 +23,8 @@ def day_cell(page: str, iso: str) -> str:
     d = datetime.fromisoformat(iso)
     months = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
               "noviembre", "diciembre")
-    match = re.search(r'<(a|span) class="cal-day[^>]*aria-label="[a-zé]+ %d de %s: [^"]*"[^>]*>' % (
-        d.day, months[d.month - 1]), page)
+    pattern = r'<(a|span) class="cal-day[^>]*(aria-label|title)="[a-zé]+ {} de {}: [^"]*"[^>]*>'
+    match = re.search(pattern.format(d.day, months[d.month - 1]), page)
     assert match, iso
     return match.group(0)
 
@@ -35,7 +35,7 @@ def test_calendar_greys_closed_full_and_past_days_and_links_the_others(client, c
     assert day_cell(page, "2026-03-01").startswith('<span class="cal-day cal-pasado')  # Sunday, past
     monday = day_cell(page, "2026-03-02")
     assert monday.startswith("<a ") and "lunes 2 de marzo: con horarios" in monday and 'aria-current="date"' in monday
-    assert 'href="/ventas/servicio/%d/?fecha=2026-03-02&amp;cantidad_personas=1"' % calipso.id in monday
+    assert f'href="/ventas/servicio/{calipso.id}/?fecha=2026-03-02&amp;cantidad_personas=1"' in monday
     assert 'hx-get=' in monday and 'hx-target="#booking-panel"' in monday
     assert day_cell(page, "2026-03-03").startswith('<span class="cal-day cal-cerrado')  # Tuesday: no grid
     assert "martes 3 de marzo: cerrado" in day_cell(page, "2026-03-03")
