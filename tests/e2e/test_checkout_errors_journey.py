@@ -22,12 +22,17 @@ def phone(browser):
     context.close()
 
 
-def book_tub(page, base, hhmm, days_ahead):
-    """Service page -> a day from the calendar -> 2 people -> time -> add -> cart -> checkout page. Each journey
-    uses its own hour and day, away from test_booking_journey's (two days ahead), as they share one database."""
-    day = clock.today() + timedelta(days=days_ahead)
-    while day.weekday() == 1:  # closed on Tuesdays
+def ahead(days: int):
+    """An open day `days` ahead (closed on Tuesdays). Each journey uses its own hour and day, away from
+    test_booking_journey's (two days ahead), as they share one database."""
+    day = clock.today() + timedelta(days=days)
+    while day.weekday() == 1:
         day += timedelta(days=1)
+    return day
+
+
+def book_tub(page, base, hhmm, day):
+    """Service page -> day -> 2 people -> time -> add -> cart -> checkout page."""
     page.goto(base + "/")
     page.locator("#service-grid").get_by_role("link", name="Reservar Tina Calipso").click()
     page.fill("#fecha", day.isoformat())
@@ -53,7 +58,8 @@ def confirm(page):
 
 def test_every_checkout_error_shows_field_messages_with_javascript(live_server, phone):
     page = phone.new_page()
-    book_tub(page, live_server, "14:00", 5)
+    day = ahead(5)  # fixed before the clock jumps (20 minutes later may be tomorrow)
+    book_tub(page, live_server, "14:00", day)
     # summary (with the hold countdown) comes before the form on a phone
     summary, button = page.locator("#checkout-summary"), page.get_by_role("button", name="Confirmar reserva")
     assert summary.bounding_box()["y"] < button.bounding_box()["y"]
@@ -88,7 +94,7 @@ def test_every_checkout_error_shows_field_messages_with_javascript(live_server, 
     try:
         other = phone.browser.new_context(**PHONE, locale="es-CL")
         try:
-            book_tub(other.new_page(), live_server, "14:00", 5)
+            book_tub(other.new_page(), live_server, "14:00", day)
         finally:
             other.close()
         confirm(page)
@@ -113,7 +119,7 @@ def test_every_checkout_error_shows_field_messages_with_javascript(live_server, 
 
 def test_rejected_flow_payment_then_successful_retry(live_server, phone):
     page = phone.new_page()
-    book_tub(page, live_server, "17:00", 6)
+    book_tub(page, live_server, "17:00", ahead(6))
     page.get_by_label("Teléfono").fill("9 8765 4322")
     page.get_by_label("Nombre y apellido").fill("Pedro Soto")
     page.locator("#email").fill("pedro@example.com")
@@ -143,9 +149,9 @@ def test_booking_without_javascript_on_a_phone(live_server, browser):
         page.goto(live_server + "/")
         page.locator("#service-grid").get_by_role("link", name="Reservar Tina Calipso").click()
         # a day from the calendar (a plain link), then the people with "Ver horarios" (a GET without the token)
-        day = clock.today() + timedelta(days=7)
-        while day.weekday() == 1:
-            day += timedelta(days=1)
+        day = ahead(7)
+        if day.month != clock.today().month:
+            page.get_by_role("link", name="Mes siguiente").click()
         page.locator(f'#booking-calendar a[href*="fecha={day.isoformat()}"]').first.click()
         expect(page.locator("#fecha")).to_have_value(day.isoformat())
         page.select_option("#cantidad_personas", "2")
