@@ -50,6 +50,12 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+DEMO_BANK_TRANSFER_INSTRUCTIONS = (
+    "Banco de ejemplo (demo)\nCuenta corriente N° 00-000-00000-0\nTitular: Aremko SpA · RUT 76.000.000-0\n"
+    "E-mail del comprobante: ventas@aremko.cl"
+)
+
+
 class Config:
     APP_ENV = "production"
     DEBUG = False
@@ -111,6 +117,8 @@ class Config:
                     "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
                     "PRIVACY_TEXT"):
             setattr(self, key, env_str(key))
+        if env == "development" and not self.BANK_TRANSFER_INSTRUCTIONS:  # the demo shows what customers will see
+            self.BANK_TRANSFER_INSTRUCTIONS = DEMO_BANK_TRANSFER_INSTRUCTIONS
         self.BUSINESS_NAME = env_str("BUSINESS_NAME", "Aremko Aguas Calientes & Spa")
         self.BUSINESS_EMAIL = env_str("BUSINESS_EMAIL", "ventas@aremko.cl")
         self.BUSINESS_WHATSAPP = env_str("BUSINESS_WHATSAPP", "+56957902525")

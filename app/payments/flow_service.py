@@ -60,11 +60,21 @@ def flow_gateway():
 
 
 def callback_urls() -> tuple[str, str]:
+    """Flow's confirmation and return URLs: the configured ones, else PUBLIC_BASE_URL's. With the fake Flow or in
+    development the browser comes back to the host it is using (any port): the CSP's form-action 'self' would
+    block a return to another origin (D25)."""
+    from flask import has_request_context, url_for
+
     from app.web.urls import public_url
 
     cfg = current_app.config
-    confirmation = cfg.get("FLOW_CONFIRMATION_URL") or public_url("payments.flow_confirmation")
-    ret = cfg.get("FLOW_RETURN_URL") or public_url("payments.flow_return")
+    local = has_request_context() and (cfg.get("FLOW_MODE") == "fake" or cfg.get("APP_ENV") == "development")
+
+    def url(endpoint: str) -> str:
+        return url_for(endpoint, _external=True) if local else public_url(endpoint)
+
+    confirmation = cfg.get("FLOW_CONFIRMATION_URL") or url("payments.flow_confirmation")
+    ret = cfg.get("FLOW_RETURN_URL") or url("payments.flow_return")
     return confirmation, ret
 
 

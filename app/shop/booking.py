@@ -32,6 +32,7 @@ from app.orders.queries import load_slot_context, load_slot_context_by_id
 from app.shop.views import bp
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import parse_id
+from app.web.submissions import claim_submission
 
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
@@ -42,6 +43,23 @@ RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
 def long_date(day: date) -> str:
     """"lunes 2 de marzo de 2026" (screen readers read every hour in full)."""
     return f"{DAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"
+
+
+def duration_label(minutes: int, service_type: str | None = None) -> str:
+    """"1 noche" for a cabin's day, "1 h 30 min" for a massage, "45 min": never "1440 min"."""
+    minutes = int(minutes or 0)
+    if service_type == "cabana" or (minutes >= 1440 and minutes % 1440 == 0):
+        nights = max(round(minutes / 1440), 1)
+        return f"{nights} noche{'s' if nights != 1 else ''}"
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+@bp.app_template_filter("duracion")
+def _duration_filter(service) -> str:
+    return duration_label(service.duration_minutes, service.service_type)
 
 
 def parse_date(raw: str | None) -> date | None:
@@ -99,24 +117,52 @@ def hours_for(service: Service, day: date, people: int) -> HoursView:
                      price=line_price(service.base_price, service.pricing_rule, people))
 
 
-def panel_context(service: Service, *, day=None, people=None, message=None, error=None, selected=None):
+def panel_context(service: Service, *, day=None, people=None, month=None, message=None, error=None,
+                  selected=None, hours_error=None, with_month: bool = True):
+    """The booking panel: the month calendar and the hours of `day`. Without a day it opens on the first day of
+    `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past."""
+    from app.shop.calendar import month_view
+
     today = clock.today()
-    day = day or today
+    max_day = date.fromordinal(today.toordinal() + int(current_app.config["BOOKING_HORIZON_DAYS"]))
     people = people if people is not None else service.min_people
+    if day is None:
+        view = month_view(service, max(month or today, today), people, max_day)
+        day = view.first_bookable()
+        for _ in range(0 if month else 2):
+            if day is not None or view.next_month is None:
+                break
+            view = month_view(service, view.next_month, people, max_day)
+            day = view.first_bookable()
+        day = day or max(view.first, today)
+    else:
+        view = month_view(service, day, people, max_day) if with_month else None
     return {
-        "service": service, "hours": hours_for(service, day, people), "today": today,
-        "max_day": date.fromordinal(today.toordinal() + int(current_app.config["BOOKING_HORIZON_DAYS"])),
-        "message": message, "error": error, "selected": selected, "long_date": long_date,
+        "service": service, "hours": hours_for(service, day, people), "today": today, "max_day": max_day,
+        "month": view, "message": message, "error": error, "hours_error": hours_error, "selected": selected,
+        "long_date": long_date,
     }
+
+
+def parse_month(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "").strip() + "-01")
+    except ValueError:
+        return None
 
 
 @bp.get("/ventas/servicio/<int:service_id>/")
 @public
 def service_detail(service_id: int):
     service = public_service(service_id)
-    day = parse_date(request.args.get("fecha")) or clock.today()
-    people = parse_people(request.args.get("cantidad_personas"), service.min_people) or service.min_people
-    return render_page("shop/service.html", "booking_panel", **panel_context(service, day=day, people=people))
+    day = parse_date(request.args.get("fecha"))
+    if day is not None and day < clock.today():
+        day = None
+    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
+    if people is None or not service.min_people <= people <= service.max_people:
+        people = service.min_people
+    ctx = panel_context(service, day=day, people=people, month=parse_month(request.args.get("mes")))
+    return render_page("shop/service.html", "booking_panel", **ctx)
 
 
 @bp.get("/ventas/servicio/<int:service_id>/horas/")
@@ -130,7 +176,7 @@ def service_hours(service_id: int):
         error, day = "Formato de fecha inválido. Use YYYY-MM-DD.", clock.today()
     if people is None:
         error, people = "Cantidad de personas inválida.", service.min_people
-    ctx = panel_context(service, day=day, people=people, error=error)
+    ctx = panel_context(service, day=day, people=people, hours_error=error, with_month=False)
     return render_page("shop/service.html", "hours", status=422 if error else 200, **ctx)
 
 
@@ -225,6 +271,7 @@ def add_to_cart():
         return _add_failed(service, message, 422, day=day, people=people)
     cart = current_cart(create=True)
     try:
+        claim_submission()
         hold = booking.hold_slot(cart, booking.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
         subtotal, lines = hold.subtotal, booking.cart_line_count(cart)
         db.session.commit()

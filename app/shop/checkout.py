@@ -20,8 +20,11 @@ from app.shop.booking import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm
 from app.shop.views import bp
 from app.web.htmx import render_page, see_other
+from app.web.submissions import DuplicateSubmission, claim_submission
 
 log = logging.getLogger(__name__)
+EMPTY_CART = "El carrito está vacío"
+SESSION_EXPIRED = "La sesión expiró. Revise sus datos y vuelva a confirmar."
 METHOD_LABELS = {"transferencia": "Transferencia bancaria", "flow": "Flow (tarjetas, Webpay)"}
 
 
@@ -44,7 +47,7 @@ def _form() -> CheckoutForm:
 @public
 def checkout():
     cart = current_cart()
-    if cart is None or not (cart.holds or cart.product_lines):
+    if cart is None:
         flash("El carrito está vacío", "info")
         return redirect(url_for("shop.cart"), 303)
     return render_template("shop/checkout.html", form=_form(), **cart_context(cart))
@@ -97,9 +100,11 @@ def complete_checkout():
     form = _form()
     cart = current_cart(with_lines=True)
     if not form.validate():  # CSRF and shape
-        return render_template("shop/checkout.html", form=form, **cart_context(cart)), 422
+        message = (SESSION_EXPIRED if "csrf_token" in form.errors
+                   else next((m for ms in form.errors.values() for m in ms), "Revise los datos del formulario."))
+        return _checkout_failed(form, cart, message, 422)
     if cart is None:
-        return _checkout_failed(form, cart, "El carrito está vacío", 400)
+        return _checkout_failed(form, cart, EMPTY_CART, 400)
     errors = _validate(form)
     if errors:
         for name, message in errors.items():
@@ -111,9 +116,15 @@ def complete_checkout():
         acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
     )
     try:
+        claim_submission()
         order = booking.checkout_cart(cart, data, ip=request.remote_addr)
         order_id, method, balance = order.id, order.checkout_method, order.balance_due
         db.session.commit()
+    except DuplicateSubmission as exc:
+        db.session.rollback()
+        if cart.converted_order_id:  # the first click placed the order: show it, as a double submit always did
+            return see_other(url_for("shop.order_page", token=order_token(cart.converted_order_id)))
+        return _checkout_failed(form, cart, exc.message, exc.status)
     except booking.SlotUnavailable as exc:
         db.session.rollback()
         failing = {label for label, _ in exc.failures}
@@ -147,10 +158,11 @@ def start_flow_or_order_page(order: Order) -> str:
 
 
 def _checkout_failed(form, cart, message, status, failing=()):
+    """The form again with its messages; HTML answers are 409 (slot taken) or 422, the codes HTMX swaps in."""
     if _json_wanted():
         return jsonify(success=False, error=message), 400 if status == 422 else status
     form.form_errors.append(message)
-    return render_page("shop/checkout.html", "checkout_form", status=status, form=form,
+    return render_page("shop/checkout.html", "checkout_form", status=409 if status == 409 else 422, form=form,
                        **cart_context(cart, failing=failing))
 
 
@@ -162,6 +174,29 @@ def _order_from_token(token: str) -> Order:
     return order
 
 
+def payment_window(order: Order) -> dict:
+    """What the customer may still do about an unpaid order: pay (until `due`, None = no deadline) or nothing."""
+    from app.core import clock
+
+    open_ = order.balance_due > 0 and not order.is_cancelled
+    due = order.payment_due_at
+    expired = open_ and due is not None and due <= clock.now()
+    return {"can_pay": open_ and not expired, "expired": expired, "due": due}
+
+
+def map_url() -> str:
+    from urllib.parse import quote_plus
+
+    cfg = current_app.config
+    return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(
+        f"{cfg['BUSINESS_NAME']}, {cfg['BUSINESS_ADDRESS']}")
+
+
+@bp.app_context_processor
+def _order_page_context():
+    return {"payment_window": payment_window, "map_url": map_url}
+
+
 @bp.get("/ventas/reserva/<token>/")
 @public
 def order_page(token: str):
@@ -170,11 +205,62 @@ def order_page(token: str):
     return render_template("shop/order.html", order=order, token=token, flow_on=flow_on)
 
 
+@bp.get("/ventas/reserva/<token>/calendario.ics")
+@public
+def order_calendar(token: str):
+    """*Agregar al calendario*: the order's bookings as an .ics download (same file as the confirmation e-mail's)."""
+    from app.calendars.feeds import order_ics, order_ics_filename
+
+    order = _order_from_token(token)
+    response = make_response(order_ics(order))
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'attachment; filename="{order_ics_filename(order)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _guarded_payment_action(token: str):
+    """(order, None) when the order can still be paid and this form render was not submitted before, else
+    (None, response sending the customer back to the order page)."""
+    order = _order_from_token(token)
+    if not payment_window(order)["can_pay"]:
+        message = ("El plazo de pago de esta reserva venció." if payment_window(order)["expired"]
+                   else "Esta reserva no tiene saldo pendiente.")
+        flash(message, "info")
+        return None, see_other(url_for("shop.order_page", token=token))
+    try:
+        claim_submission()
+    except DuplicateSubmission:
+        db.session.rollback()
+        return None, see_other(url_for("shop.order_page", token=token))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return None, see_other(url_for("shop.order_page", token=token))
+    return order, None
+
+
 @bp.post("/ventas/reserva/<token>/pagar-flow/")
+@limiter.limit("20 per minute", error_message=RATE_MESSAGE)
 @public
 def order_pay_flow(token: str):
-    order = _order_from_token(token)
-    if order.is_cancelled or order.balance_due <= 0:
-        flash("Esta reserva no tiene saldo pendiente.", "info")
-        return redirect(url_for("shop.order_page", token=token), 303)
-    return redirect(start_flow_or_order_page(order), 303)
+    """*Pagar con Flow* / *Reintentar pago*: a new Flow payment for the balance, while the order can be paid."""
+    order, refused = _guarded_payment_action(token)
+    if refused:
+        return refused
+    return see_other(start_flow_or_order_page(order))
+
+
+@bp.post("/ventas/reserva/<token>/pagar-transferencia/")
+@limiter.limit("20 per minute", error_message=RATE_MESSAGE)
+@public
+def order_pay_transfer(token: str):
+    """*Pagar por transferencia* after a failed Flow payment: the order waits for a transfer instead, within the
+    same deadline (the slot is not held longer); the order page shows the bank details."""
+    order, refused = _guarded_payment_action(token)
+    if refused:
+        return refused
+    order.checkout_method = "transferencia"
+    db.session.commit()
+    flash("Te esperamos con la transferencia: los datos bancarios están abajo.", "success")
+    return see_other(url_for("shop.order_page", token=token) + "#transfer-instructions")

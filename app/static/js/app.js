@@ -53,3 +53,17 @@ document.addEventListener("click", function (evt) {
   var form = btn.closest("form");
   if (form) form.querySelectorAll("input[name=selected_clients]").forEach(function (box) { box.checked = true; });
 });
+
+// Booking panel: "Agregar al carrito" waits for an hour (the server already disables it on closed or full days).
+function syncAddToCart() {
+  var form = document.getElementById("booking-form");
+  var button = document.getElementById("add-to-cart");
+  if (!form || !button) return;
+  var hasHours = form.querySelector("input[name=hora]:not([disabled])");
+  button.disabled = !hasHours || !form.querySelector("input[name=hora]:checked");
+}
+document.addEventListener("DOMContentLoaded", syncAddToCart);
+document.addEventListener("htmx:afterSettle", syncAddToCart);
+document.addEventListener("change", function (evt) {
+  if (evt.target.matches && evt.target.matches("#booking-form input[name=hora]")) syncAddToCart();
+});
