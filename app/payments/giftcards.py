@@ -272,11 +272,12 @@ def _check_expiry(expires_on: date | None) -> None:
 
 
 def _sale_method(code: str | None):
-    """The real-money method a card is paid with (not `giftcard`: a card does not buy a card)."""
+    """The real-money method a card is paid with at the desk (not `giftcard`: a card does not buy a card; not
+    Flow, which is paid online)."""
     from app.payments.models import PaymentMethod
 
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == (code or "")))
-    if pm is None or not pm.is_active or not pm.counts_as_cash:
+    if pm is None or not pm.is_active or not pm.counts_as_cash or pm.code == "flow":
         raise ValidationError("Elija cómo se paga la gift card.", field="metodo_pago")
     return pm
 

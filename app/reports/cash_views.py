@@ -218,6 +218,7 @@ def _cash_report(*, reception: bool):
         "reports/cash_daily.html", "cash_report",
         title=title, rng=rng, notices=notices, methods=methods, method=method, include_voided=include_voided,
         summary=summary, page=page, totals=totals, order_url=_order_url_builder(),
+        giftcard_sales=db.session.execute(queries.giftcard_sales(f)).all(),
         pager_args=_filter_args(fixed), export_url=_self_url(fixed, export="xlsx"),
         action_url=url_for(request.endpoint), **users_ctx,
     )
