@@ -57,6 +57,13 @@ def check_amount(amount, *, minimum: int = MIN_AMOUNT, field: str = "monto") -> 
     return amount
 
 
+def check_gift_card_product(product) -> None:
+    """A gift-card product's face value (0 = amount typed at sale) may not exceed GIFTCARD_MAX_AMOUNT: selling it
+    would issue a card beyond the bound. ValidationError on `precio_base`."""
+    if product.is_gift_card and (product.base_price or 0) > max_amount():
+        raise ValidationError(max_amount_message(), field="precio_base")
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
