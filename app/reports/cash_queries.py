@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
 from app.auth.models import User
-from app.clients.models import Client
 from app.catalog.models import Product
+from app.clients.models import Client
 from app.orders.models import Discount, Order, ProductLine, ServiceLine
 from app.payments.cash import day_bounds, money_sum
 from app.payments.models import CashClose, CashCloseLine, Payment, PaymentMethod
