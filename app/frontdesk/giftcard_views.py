@@ -46,7 +46,7 @@ def gift_card_new():
     error, status = None, 200
     if request.method == "POST":
         try:
-            amount = parse_int(form.get("monto"), field="monto", label="Monto")
+            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
             claim_submission()
             card = giftcards.sell_gift_card(
                 amount=amount, method=form.get("metodo_pago", ""), reference=form.get("referencia"),
@@ -73,7 +73,7 @@ def gift_card_courtesy():
     error, status = None, 200
     if request.method == "POST":
         try:
-            amount = parse_int(form.get("monto"), field="monto", label="Monto")
+            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
             client = _existing_client(form.get("cliente_telefono"), field="cliente_telefono")
             claim_submission()
             card = giftcards.issue_courtesy_card(
