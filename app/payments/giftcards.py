@@ -24,7 +24,10 @@ from app.payments.models import GiftCard, GiftCardEntry
 CODE_ALPHABET = string.ascii_uppercase + string.digits
 MIN_AMOUNT = 1000  # spec booking.md §8.2: desk and courtesy cards 1.000 … GIFTCARD_MAX_AMOUNT
 DEFAULT_MAX_AMOUNT = 1_000_000
-BOUNDED_ORIGINS = ("manual", "venta")  # reactivation amounts come from config, refunds from money already paid
+# Bounded when issued: manual cards. Sold cards are bounded where their amount enters (desk sale, cart, gift-card
+# product price), so issuing a paid line's card never fails after the money arrived; reactivation amounts come from
+# config, refund cards from money already paid.
+BOUNDED_ORIGINS = ("manual",)
 COURTESY_ROLES = ("gerente", "admin")
 CODE_LENGTH = 12
 PUBLIC_SALT = "giftcard-public"

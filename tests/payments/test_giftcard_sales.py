@@ -165,3 +165,24 @@ def test_courtesy_card_is_for_managers_with_a_reason_and_audited(booking_setup, 
     assert event.client_id == client.id and event.user_id == gerente.id
     assert "cortesía: Tina fría el sábado" in event.description and card.code in event.description
     assert event.data["motivo"] == "Tina fría el sábado"
+
+
+def test_a_paid_legacy_line_above_the_bound_still_issues_its_card(booking_setup, make_client, make_product,
+                                                                  db_session):
+    """Money already received (e.g. a Flow confirmation) never fails on the bound: it is checked where the amount
+    enters, and a line written before the bound existed still gets its card."""
+    from app.orders.services import recalculate_order
+
+    product = make_product(name="Gift Card antigua", base_price=1_500_000, is_gift_card=True)
+    client = make_client()
+    order = Order(client=client, client_id=client.id, origin="web")
+    db_session.add(order)
+    db_session.flush()
+    db_session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=1_500_000,
+                               subtotal=1_500_000))
+    db_session.flush()
+    db_session.refresh(order, ["product_lines"])
+    recalculate_order(order)
+    record_payment(order, amount=1_500_000, method="flow")
+    [card] = db_session.scalars(sa.select(GiftCard)).all()
+    assert card.initial_amount == 1_500_000 and order.payment_status == "pagado"
