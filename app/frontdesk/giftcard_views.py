@@ -177,9 +177,16 @@ def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200)
         sale_payments = db.session.execute(
             sa.select(PaymentMethod.label, Payment.amount).join(PaymentMethod, PaymentMethod.code == Payment.method)
             .where(Payment.order_id == sale_order.id, Payment.status == "valido").order_by(Payment.id)).all()
+    courtesy = None
+    if giftcards.is_courtesy(card) and card.recipient_client_id is not None:
+        from app.clients.models import ClientEvent
+
+        courtesy = db.session.scalar(sa.select(ClientEvent).where(
+            ClientEvent.client_id == card.recipient_client_id, ClientEvent.event_type == "giftcard_issued",
+            ClientEvent.description.startswith(f"Gift card {card.code} ", autoescape=True)))
     return render_page("frontdesk/giftcard_detail.html", None, status=status, card=card, today=clock.today(),
                        public_token=giftcards.public_token(card), origin_labels=ORIGIN_LABELS, sale_order=sale_order,
-                       sale_payments=sale_payments, error=error)
+                       sale_payments=sale_payments, courtesy=courtesy, error=error)
 
 
 @bp.get("/giftcards/<int:card_id>/imprimir/")

@@ -138,7 +138,8 @@ def test_courtesy_by_gerente_needs_a_reason_and_is_once(booking_setup, login, ma
     [card] = cards(db_session)
     assert (card.origin, card.initial_amount, card.recipient_client_id) == ("manual", 20000, client.id)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 0
-    assert "Cortesía / manual" in c.get(ok.headers["Location"]).text
+    detail = c.get(ok.headers["Location"]).text
+    assert "Cortesía / manual" in detail and "compensación" in detail and 'id="giftcard-courtesy"' in detail
 
 
 def test_adjust_out_of_bounds_is_422_on_the_detail_page(booking_setup, login, db_session):
