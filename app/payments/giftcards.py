@@ -276,6 +276,36 @@ def gift_card_lines_total(order) -> int:
 DESK_PRODUCT_NAME = "Gift Card monto libre"
 
 
+MAX_MESSAGE_LENGTH = 1000
+
+
+def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
+    """Recipient fields as typed at the desk or online, normalised and within their columns; ValidationError with
+    the form field's name otherwise (so a long or malformed value is a 422, never a database error)."""
+    from app.core.identity import normalize_email
+    from app.core.phone import InvalidPhone, normalize_phone
+
+    name = " ".join((name or "").split()) or None
+    if name is not None and len(name) > 100:
+        raise ValidationError("El nombre del destinatario no puede superar los 100 caracteres.",
+                              field="destinatario_nombre")
+    try:
+        email = normalize_email(email)
+    except ValidationError:
+        raise ValidationError("Ingrese un e-mail válido para el destinatario.", field="destinatario_email") from None
+    if email is not None and len(email) > 254:
+        raise ValidationError("Ingrese un e-mail válido para el destinatario.", field="destinatario_email")
+    try:
+        phone = normalize_phone(phone) if (phone or "").strip() else None
+    except InvalidPhone:
+        raise ValidationError("Ingrese un teléfono válido para el destinatario.",
+                              field="destinatario_telefono") from None
+    message = (message or "").strip() or None
+    if message is not None and len(message) > MAX_MESSAGE_LENGTH:
+        raise ValidationError(f"El mensaje no puede superar los {MAX_MESSAGE_LENGTH} caracteres.", field="mensaje")
+    return {"recipient_name": name, "recipient_email": email, "recipient_phone": phone, "message": message}
+
+
 def _check_expiry(expires_on: date | None) -> None:
     if expires_on is not None and expires_on < clock.today():
         raise ValidationError("La fecha de vencimiento no puede ser anterior a hoy.", field="fecha_vencimiento")
@@ -333,6 +363,7 @@ def sell_gift_card(
     check_amount(amount)
     _check_expiry(expires_on)
     pm = _sale_method(method)
+    recipient = clean_recipient(recipient_name, recipient_email, recipient_phone, message)
     product = desk_product(amount)
     now = clock.now()
     order = Order(client=buyer, client_id=buyer.id, origin="recepcion", contact_name=buyer.name,
@@ -341,10 +372,7 @@ def sell_gift_card(
     db.session.add(order)
     db.session.flush()
     line = ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=amount, subtotal=amount,
-                       recipient_name=" ".join((recipient_name or "").split()) or None,
-                       recipient_email=(recipient_email or "").strip() or None,
-                       recipient_phone=(recipient_phone or "").strip() or None,
-                       message=(message or "").strip() or None, created_by_id=getattr(by, "id", None))
+                       created_by_id=getattr(by, "id", None), **recipient)
     db.session.add(line)
     db.session.flush()
     db.session.refresh(order, ["product_lines"])
@@ -352,11 +380,7 @@ def sell_gift_card(
     audit(buyer, "order_created", f"Venta #{order.id} creada (recepcion): gift card, total {format_clp(amount)}",
           by=by, order_id=order.id)
     card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="venta", buyer_client_id=buyer.id,
-                           recipient_name=recipient_name, recipient_email=recipient_email,
-                           recipient_phone=recipient_phone, message=message, order_line_id=line.id,
-                           order_id=order.id)
-    line.recipient_email = card.recipient_email
-    line.recipient_phone = card.recipient_phone
+                           order_line_id=line.id, order_id=order.id, **recipient)
     record_payment(order, amount=amount, method=pm.code, by=by, reference=(reference or "").strip()[:120] or None)
     return card
 
@@ -386,10 +410,10 @@ def issue_courtesy_card(
         raise ValidationError("Indique el cliente que recibe la cortesía.", field="cliente_telefono")
     check_amount(amount)
     _check_expiry(expires_on)
+    recipient = clean_recipient(recipient_name or client.name, recipient_email or client.email, recipient_phone,
+                                message)
     card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="manual", recipient_client_id=client.id,
-                           recipient_name=recipient_name or client.name,
-                           recipient_email=recipient_email or client.email,
-                           recipient_phone=recipient_phone, message=message, audit=False)
+                           audit=False, **recipient)
     record_event(client, "giftcard_issued", f"Gift card {card.code} {format_clp(amount)} — cortesía: {reason}",
                  by=by, data={"cortesia": True, "motivo": reason, "gift_card_id": card.id})
     return card

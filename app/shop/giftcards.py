@@ -13,12 +13,11 @@ from wtforms.validators import Optional
 from app.auth.decorators import public
 from app.catalog.models import Product
 from app.core.errors import DomainError, ValidationError
-from app.core.identity import normalize_email
 from app.core.money import parse_clp
 from app.core.signing import order_token
 from app.extensions import db, limiter
 from app.orders import services as booking
-from app.payments.giftcards import max_amount
+from app.payments.giftcards import clean_recipient, max_amount
 from app.shop.booking import RATE_MESSAGE
 from app.shop.checkout import _validate as validate_buyer
 from app.shop.checkout import method_choices, start_flow_or_order_page
@@ -74,9 +73,10 @@ def _validate(form, products) -> tuple[dict[str, str], Product | None, int | Non
         except ValueError:
             errors["monto"] = "Ingresa el monto de la gift card."
     try:
-        normalize_email(form.destinatario_email.data)
-    except ValidationError:
-        errors["destinatario_email"] = "Ingresa un e-mail válido para quien recibe la gift card."
+        clean_recipient(form.destinatario_nombre.data, form.destinatario_email.data, None, form.mensaje.data)
+    except ValidationError as exc:
+        errors[exc.field] = ("Ingresa un e-mail válido para quien recibe la gift card."
+                             if exc.field == "destinatario_email" else exc.message)
     errors.update(validate_buyer(form))
     return errors, product, amount
 
@@ -130,9 +130,9 @@ def buy_gift_card(product: Product, *, amount: int | None, data: booking.Checkou
     sent to the buyer."""
     if data.metodo_pago not in dict(method_choices()):
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    recipient = clean_recipient(recipient_name, recipient_email or data.email, None, message)
     cart = booking.create_cart()
-    booking.add_product_to_cart(
-        cart, product_id=product.id, quantity=1, amount=amount,
-        recipient_name=" ".join((recipient_name or "").split()) or None,
-        recipient_email=(recipient_email or "").strip() or data.email, message=(message or "").strip() or None)
+    booking.add_product_to_cart(cart, product_id=product.id, quantity=1, amount=amount,
+                                recipient_name=recipient["recipient_name"],
+                                recipient_email=recipient["recipient_email"], message=recipient["message"])
     return booking.place_order(lines=[], data=data, origin="web", cart=cart, ip=ip)

@@ -79,6 +79,10 @@ def test_fragment_errors_are_422_in_place_and_write_nothing(booking_setup, login
         (sale_form(comprador_telefono="+56 9 1111 2222", comprador_nombre=""),
          "Cliente nuevo: ingrese el nombre del comprador."),
         (sale_form(fecha_vencimiento="2026-01-01"), "La fecha de vencimiento no puede ser anterior a hoy."),
+        (sale_form(destinatario_nombre="x" * 101), "El nombre del destinatario no puede superar los 100 caracteres."),
+        (sale_form(destinatario_email="no-es-correo"), "Ingrese un e-mail válido para el destinatario."),
+        (sale_form(destinatario_telefono="123"), "Ingrese un teléfono válido para el destinatario."),
+        (sale_form(mensaje="m" * 1001), "El mensaje no puede superar los 1000 caracteres."),
     ]:
         r = c.post(NEW, data=data, headers=HX)
         assert r.status_code == 422, data
