@@ -3,6 +3,7 @@ courtesy cards are gerente/admin only, bounds answer 422 in Spanish, a double su
 
 from __future__ import annotations
 
+import io
 import re
 
 import sqlalchemy as sa
@@ -64,6 +65,11 @@ def test_sale_appears_in_caja_diaria_and_the_close(booking_setup, login, db_sess
     assert "Venta de gift cards" in block and "Tarjeta débito/crédito" in block and "$35.000" in block
     cierre = c.get("/ventas/caja-diaria/cierre/").text
     assert "$35.000" in cierre
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(c.get("/ventas/caja-diaria/?export=xlsx").data))
+    rows = list(book["Resumen"].iter_rows(values_only=True))
+    assert ("Venta de gift cards", "Tarjeta débito/crédito", 1, None, None, 35000) in rows
 
 
 def test_fragment_errors_are_422_in_place_and_write_nothing(booking_setup, login, db_session):
