@@ -114,6 +114,7 @@ def _expiry(form) -> date | None:
 
 def _buyer(form) -> Client:
     """The buyer by phone: the existing client, or a new one (name required) created like a walk-in's."""
+    from app.core.identity import normalize_email
     from app.orders.services import CheckoutData, _match_or_create_client
 
     if not (form.get("comprador_telefono") or "").strip():
@@ -122,10 +123,18 @@ def _buyer(form) -> Client:
     existing = db.session.scalar(sa.select(Client).where(Client.phone == phone))
     if existing is not None:
         return existing
-    if not (form.get("comprador_nombre") or "").strip():
+    name = " ".join((form.get("comprador_nombre") or "").split())
+    if not name:
         raise ValidationError("Cliente nuevo: ingrese el nombre del comprador.", field="comprador_nombre")
-    data = CheckoutData(telefono=phone, nombre=form.get("comprador_nombre", ""),
-                        email=(form.get("comprador_email") or "").strip() or None)
+    if len(name) > 100:
+        raise ValidationError("El nombre no puede superar los 100 caracteres.", field="comprador_nombre")
+    email = (form.get("comprador_email") or "").strip() or None
+    try:
+        if email is not None and (len(email) > 254 or not normalize_email(email)):
+            raise ValidationError("")
+    except ValidationError:
+        raise ValidationError("Ingrese un e-mail válido para el comprador.", field="comprador_email") from None
+    data = CheckoutData(telefono=phone, nombre=name, email=email)
     client, _ = _match_or_create_client(data, origin="recepcion", by=current_user, ip=request.remote_addr)
     return client
 

@@ -78,6 +78,10 @@ def _validate(form, products) -> tuple[dict[str, str], Product | None, int | Non
         errors[exc.field] = ("Ingresa un e-mail válido para quien recibe la gift card."
                              if exc.field == "destinatario_email" else exc.message)
     errors.update(validate_buyer(form))
+    if len(" ".join((form.nombre.data or "").split())) > 100:
+        errors["nombre"] = "El nombre no puede superar los 100 caracteres."
+    if len((form.email.data or "").strip()) > 254:
+        errors["email"] = "Ingrese un e-mail válido."
     return errors, product, amount
 
 

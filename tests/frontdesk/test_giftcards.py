@@ -89,6 +89,10 @@ def test_fragment_errors_are_422_in_place_and_write_nothing(booking_setup, login
         (sale_form(destinatario_email="no-es-correo"), "Ingrese un e-mail válido para el destinatario."),
         (sale_form(destinatario_telefono="123"), "Ingrese un teléfono válido para el destinatario."),
         (sale_form(mensaje="m" * 1001), "El mensaje no puede superar los 1000 caracteres."),
+        (sale_form(comprador_telefono="+56 9 1212 3434", comprador_nombre="x" * 101),
+         "El nombre no puede superar los 100 caracteres."),
+        (sale_form(comprador_email="a" * 300 + "@x.cl"), "Ingrese un e-mail válido para el comprador."),
+        (sale_form(fecha_vencimiento="99999-01-01"), "Fecha de vencimiento inválida."),
     ]:
         r = c.post(NEW, data=data, headers=HX)
         assert r.status_code == 422, data

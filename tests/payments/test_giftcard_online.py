@@ -109,6 +109,8 @@ def test_invalid_purchases_are_422_in_place_and_place_nothing(shop, client, db_s
         (form(shop["fifty"], destinatario_email="no-es-correo"), "Ingresa un e-mail válido para quien recibe"),
         (form(shop["fifty"], destinatario_nombre="x" * 101), "no puede superar los 100 caracteres"),
         (form(shop["fifty"], mensaje="m" * 1001), "El mensaje no puede superar los 1000 caracteres."),
+        (form(shop["fifty"], nombre="n" * 101), "El nombre no puede superar los 100 caracteres."),
+        (form(shop["fifty"], email="a" * 300 + "@example.com"), "Ingrese un e-mail válido."),
         (form(shop["fifty"], email=""), "Ingrese un e-mail válido."),
         (form(shop["fifty"], acepta_terminos=""), "Debe aceptar los términos y condiciones."),
     ]
