@@ -241,6 +241,12 @@ class ProductView(CatalogView):
     # stock changes only through purchases, sales and written adjustments (StockMovement)
     form_columns = ("name", "category", "provider", "base_price", "is_active", "is_published", "is_gift_card")
 
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        from app.payments.giftcards import check_gift_card_product
+
+        check_gift_card_product(model)  # a gift-card face value within GIFTCARD_MAX_AMOUNT
+
 
 # --- blocks and absences (front desk) ------------------------------------------------------------------------
 

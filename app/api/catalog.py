@@ -89,13 +89,24 @@ class ProductResource(Resource):
         if "cantidad_disponible" in values and not product.is_gift_card:
             adjust_stock(product, values["cantidad_disponible"] - product.stock, note="API", by=by)
 
+    @staticmethod
+    def _check_gift_card(product):
+        from app.payments.giftcards import check_gift_card_product
+
+        try:
+            check_gift_card_product(product)
+        except ValidationError as exc:
+            raise ApiValidationError({"precio_base": [exc.message]}) from None
+
     def create(self, values, by):
         product = super().create(values, by)
+        self._check_gift_card(product)
         self._set_stock(product, values, by)
         return product
 
     def update(self, obj, values, by, *, partial):
         super().update(obj, values, by, partial=partial)
+        self._check_gift_card(obj)
         self._set_stock(obj, values, by)
         return obj
 

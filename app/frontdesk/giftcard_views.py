@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.clients.models import Client
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
+from app.core.money import format_clp
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.frontdesk import queries
-from app.frontdesk.views import DESK, bp, parse_int
+from app.frontdesk.views import DESK, active_methods, bp, parse_int
 from app.payments import giftcards
 from app.payments.models import GiftCard
-from app.web.htmx import render_page
+from app.web.htmx import render_page, see_other
+from app.web.submissions import claim_submission
+
+COURTESY = ("gerente", "admin")
 
 
 @bp.get("/giftcards/")
@@ -31,49 +35,126 @@ def gift_card_list():
     page = paginate(db.session, stmt, parse_page(request.args.get("page")), 50)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_page("frontdesk/giftcards.html", "giftcard_list", page=page, args=args,
-                       statuses=queries.GIFT_CARD_STATUS_FILTERS, today=clock.today())
+                       statuses=queries.GIFT_CARD_STATUS_FILTERS, today=clock.today(), origin_labels=ORIGIN_LABELS)
 
 
 @bp.route("/giftcards/nueva/", methods=["GET", "POST"])
 @role_required(*DESK)
 def gift_card_new():
+    """Desk sale (spec booking.md §8.2): the card, its sale order and the payment in one transaction."""
     form = request.form
     error, status = None, 200
     if request.method == "POST":
         try:
-            amount = parse_int(form.get("monto"), field="monto", label="Monto")
-            expires = None
-            if form.get("fecha_vencimiento"):
-                try:
-                    expires = date.fromisoformat(form["fecha_vencimiento"])
-                except ValueError:
-                    raise ValidationError("Fecha de vencimiento inválida.", field="fecha_vencimiento") from None
-            buyer_id = _client_id_by_phone(form.get("comprador_telefono"))
-            card = giftcards.issue_gift_card(
-                amount=amount, expires_on=expires, by=current_user, origin="manual", buyer_client_id=buyer_id,
+            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
+            claim_submission()
+            card = giftcards.sell_gift_card(
+                amount=amount, method=form.get("metodo_pago", ""), reference=form.get("referencia"),
+                by=current_user, buyer=_buyer(form), expires_on=_expiry(form),
                 recipient_name=form.get("destinatario_nombre"), recipient_email=form.get("destinatario_email"),
                 recipient_phone=form.get("destinatario_telefono"), message=form.get("mensaje"))
+            code, card_id = card.code, card.id
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             error, status = exc.message, exc.status
         else:
-            flash(f"Gift card {card.code} emitida.", "success")
-            return redirect(url_for("frontdesk.gift_card_detail", card_id=card.id), 303)
+            flash(f"Gift card {code} vendida: pago de {format_clp(amount)} registrado.", "success")
+            return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
     return render_page("frontdesk/giftcard_new.html", "giftcard_form", status=status, form=form, error=error,
-                       default_expiry=clock.today().replace(year=clock.today().year + 1))
+                       methods=sale_methods(), default_expiry=_default_expiry(), max_amount=giftcards.max_amount())
 
 
-def _client_id_by_phone(raw: str | None) -> int | None:
-    from app.core.phone import normalize_phone
+@bp.route("/giftcards/cortesia/", methods=["GET", "POST"])
+@role_required(*COURTESY)
+def gift_card_courtesy():
+    """A card without payment (compensation, campaign): gerente/admin, reason required, audited."""
+    form = request.form
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
+            client = _existing_client(form.get("cliente_telefono"), field="cliente_telefono")
+            claim_submission()
+            card = giftcards.issue_courtesy_card(
+                amount=amount, reason=form.get("motivo", ""), by=current_user, client=client,
+                expires_on=_expiry(form), recipient_name=form.get("destinatario_nombre"),
+                recipient_email=form.get("destinatario_email"), recipient_phone=form.get("destinatario_telefono"),
+                message=form.get("mensaje"))
+            code, card_id = card.code, card.id
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+        else:
+            flash(f"Gift card de cortesía {code} emitida.", "success")
+            return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
+    return render_page("frontdesk/giftcard_courtesy.html", "giftcard_form", status=status, form=form, error=error,
+                       default_expiry=_default_expiry(), max_amount=giftcards.max_amount())
 
-    if not (raw or "").strip():
+
+def sale_methods():
+    """Real-money methods a card can be sold with at the desk (not Flow, not a gift card)."""
+    return [m for m in active_methods(exclude=("flow", "giftcard")) if m.counts_as_cash]
+
+
+def _default_expiry() -> date:
+    return clock.today() + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
+
+
+def _expiry(form) -> date | None:
+    raw = (form.get("fecha_vencimiento") or "").strip()
+    if not raw:
         return None
-    phone = normalize_phone(raw)
-    client_id = db.session.scalar(sa.select(Client.id).where(Client.phone == phone))
-    if client_id is None:
-        raise ValidationError("No hay un cliente con ese teléfono.", field="comprador_telefono")
-    return client_id
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError("Fecha de vencimiento inválida.", field="fecha_vencimiento") from None
+
+
+def _buyer(form) -> Client:
+    """The buyer by phone: the existing client, or a new one (name required) created like a walk-in's."""
+    from app.core.identity import normalize_email
+    from app.orders.services import CheckoutData, _match_or_create_client
+
+    if not (form.get("comprador_telefono") or "").strip():
+        raise ValidationError("Ingrese el teléfono del comprador.", field="comprador_telefono")
+    phone = _phone(form.get("comprador_telefono"), field="comprador_telefono")
+    existing = db.session.scalar(sa.select(Client).where(Client.phone == phone))
+    if existing is not None:
+        return existing
+    name = " ".join((form.get("comprador_nombre") or "").split())
+    if not name:
+        raise ValidationError("Cliente nuevo: ingrese el nombre del comprador.", field="comprador_nombre")
+    if len(name) > 100:
+        raise ValidationError("El nombre no puede superar los 100 caracteres.", field="comprador_nombre")
+    email = (form.get("comprador_email") or "").strip() or None
+    try:
+        if email is not None and (len(email) > 254 or not normalize_email(email)):
+            raise ValidationError("")
+    except ValidationError:
+        raise ValidationError("Ingrese un e-mail válido para el comprador.", field="comprador_email") from None
+    data = CheckoutData(telefono=phone, nombre=name, email=email)
+    client, _ = _match_or_create_client(data, origin="recepcion", by=current_user, ip=request.remote_addr)
+    return client
+
+
+def _phone(raw: str | None, *, field: str) -> str:
+    from app.core.phone import InvalidPhone, normalize_phone
+
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone:
+        raise ValidationError("Ingrese un teléfono válido.", field=field) from None
+
+
+def _existing_client(raw: str | None, *, field: str) -> Client:
+    if not (raw or "").strip():
+        raise ValidationError("Ingrese el teléfono del cliente.", field=field)
+    client = db.session.scalar(sa.select(Client).where(Client.phone == _phone(raw, field=field)))
+    if client is None:
+        raise ValidationError("No hay un cliente con ese teléfono.", field=field)
+    return client
 
 
 def _card_or_404(card_id: int) -> GiftCard:
@@ -83,12 +164,38 @@ def _card_or_404(card_id: int) -> GiftCard:
     return card
 
 
+ORIGIN_LABELS = {"venta": "Venta", "manual": "Cortesía / manual", "reactivacion": "Reactivación",
+                 "reembolso": "Reembolso"}
+
+
 @bp.get("/giftcards/<int:card_id>/")
 @role_required(*DESK)
 def gift_card_detail(card_id: int):
-    card = _card_or_404(card_id)
-    return render_page("frontdesk/giftcard_detail.html", None, card=card, today=clock.today(),
-                       public_token=giftcards.public_token(card))
+    return _detail_page(_card_or_404(card_id))
+
+
+def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200):
+    from app.orders.models import ProductLine
+    from app.payments.models import Payment, PaymentMethod
+
+    sale_order, sale_payments = None, []
+    if card.order_line_id is not None:
+        line = db.session.get(ProductLine, card.order_line_id)
+        sale_order = line.order if line is not None else None
+    if sale_order is not None:
+        sale_payments = db.session.execute(
+            sa.select(PaymentMethod.label, Payment.amount).join(PaymentMethod, PaymentMethod.code == Payment.method)
+            .where(Payment.order_id == sale_order.id, Payment.status == "valido").order_by(Payment.id)).all()
+    courtesy = None
+    if giftcards.is_courtesy(card) and card.recipient_client_id is not None:
+        from app.clients.models import ClientEvent
+
+        courtesy = db.session.scalar(sa.select(ClientEvent).where(
+            ClientEvent.client_id == card.recipient_client_id, ClientEvent.event_type == "giftcard_issued",
+            ClientEvent.description.startswith(f"Gift card {card.code} ", autoescape=True)))
+    return render_page("frontdesk/giftcard_detail.html", None, status=status, card=card, today=clock.today(),
+                       public_token=giftcards.public_token(card), origin_labels=ORIGIN_LABELS, sale_order=sale_order,
+                       sale_payments=sale_payments, courtesy=courtesy, error=error)
 
 
 @bp.get("/giftcards/<int:card_id>/imprimir/")
@@ -113,10 +220,10 @@ def gift_card_void(card_id: int):
     try:
         giftcards.void_gift_card(card, reason=request.form.get("motivo", ""), by=current_user)
         db.session.commit()
-        flash(f"Gift card {card.code} anulada.", "success")
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        return _detail_page(_card_or_404(card_id), error=exc.message, status=exc.status)
+    flash(f"Gift card {card.code} anulada.", "success")
     return redirect(url_for("frontdesk.gift_card_detail", card_id=card_id), 303)
 
 
@@ -128,8 +235,8 @@ def gift_card_adjust(card_id: int):
         amount = parse_int(request.form.get("monto"), field="monto", label="Ajuste")
         giftcards.adjust_gift_card(card, amount=amount, reason=request.form.get("motivo", ""), by=current_user)
         db.session.commit()
-        flash("Ajuste registrado.", "success")
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "danger")
+        return _detail_page(_card_or_404(card_id), error=exc.message, status=exc.status)
+    flash("Ajuste registrado.", "success")
     return redirect(url_for("frontdesk.gift_card_detail", card_id=card_id), 303)

@@ -109,7 +109,7 @@ def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
     return out
 
 
-GIFT_CARD_STATUS_FILTERS = {"por_cobrar": "Por cobrar", "cobrado": "Cobrada", "anulada": "Anulada"}
+GIFT_CARD_STATUS_FILTERS = {"por_cobrar": "Con saldo", "cobrado": "Agotada", "anulada": "Anulada"}
 
 
 def gift_card_list_statement(args) -> sa.Select:

@@ -83,7 +83,8 @@ def add_product_line(order: Order, *, product_id: int, quantity: int, by) -> Pro
     if product is None or not product.is_active:
         raise ValidationError("Producto no encontrado.", field="producto")
     if product.is_gift_card:
-        raise ValidationError("Las gift cards se venden desde «Gift cards › Nueva».", field="producto")
+        raise ValidationError("Las gift cards se venden desde «Gift cards › Vender gift card», que registra su pago.",
+                              field="producto")
     quantity = _quantity(quantity)
     line = ProductLine(order_id=order.id, product_id=product.id, quantity=quantity, unit_price=product.base_price,
                        subtotal=product.base_price * quantity, created_by_id=getattr(by, "id", None))

@@ -256,10 +256,15 @@ def add_product_to_cart(cart: Cart, *, product_id: int, quantity: int, amount: i
     if quantity < 1 or quantity > 99:
         raise ValidationError("La cantidad debe estar entre 1 y 99.", field="cantidad")
     unit_price = product.base_price
-    if product.is_gift_card and product.base_price == 0:
-        if amount is None or not 5000 <= amount <= 1_000_000:
-            raise ValidationError("El monto de la gift card debe estar entre $5.000 y $1.000.000.", field="monto")
-        unit_price = amount
+    if product.is_gift_card:
+        from app.payments.giftcards import check_amount, max_amount
+
+        if product.base_price == 0:
+            if amount is None or not 5000 <= amount <= max_amount():
+                raise ValidationError(f"El monto de la gift card debe estar entre $5.000 y "
+                                      f"{format_clp(max_amount())}.", field="monto")
+            unit_price = amount
+        check_amount(unit_price, minimum=1)
     line = CartProductLine(cart=cart, product_id=product.id, quantity=quantity, unit_price=unit_price,
                            recipient_name=recipient_name, recipient_email=normalize_email(recipient_email),
                            message=message)

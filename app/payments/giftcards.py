@@ -22,6 +22,13 @@ from app.extensions import db
 from app.payments.models import GiftCard, GiftCardEntry
 
 CODE_ALPHABET = string.ascii_uppercase + string.digits
+MIN_AMOUNT = 1000  # spec booking.md §8.2: desk and courtesy cards 1.000 … GIFTCARD_MAX_AMOUNT
+DEFAULT_MAX_AMOUNT = 1_000_000
+# Bounded when issued: manual cards. Sold cards are bounded where their amount enters (desk sale, cart, gift-card
+# product price), so issuing a paid line's card never fails after the money arrived; reactivation amounts come from
+# config, refund cards from money already paid.
+BOUNDED_ORIGINS = ("manual",)
+COURTESY_ROLES = ("gerente", "admin")
 CODE_LENGTH = 12
 PUBLIC_SALT = "giftcard-public"
 NOT_FOUND = "Gift card no encontrada."
@@ -31,6 +38,33 @@ LOCKING_ENABLED = True
 
 class InsufficientGiftCardBalance(ConflictError):
     """The card's balance is below the amount asked for (409, "Saldo insuficiente: disponible $X.")."""
+
+
+def max_amount() -> int:
+    """GIFTCARD_MAX_AMOUNT (CLP): the most a card may be issued for or hold after an adjustment."""
+    return int(current_app.config.get("GIFTCARD_MAX_AMOUNT") or DEFAULT_MAX_AMOUNT)
+
+
+def max_amount_message() -> str:
+    return f"El monto máximo de una gift card es {format_clp(max_amount())}."
+
+
+def check_amount(amount, *, minimum: int = MIN_AMOUNT, field: str = "monto") -> int:
+    """A card amount: an integer CLP in [minimum, GIFTCARD_MAX_AMOUNT] (so it always fits the BIGINT column);
+    else a Spanish ValidationError (422)."""
+    require_positive(amount, field=field)
+    if amount > max_amount():
+        raise ValidationError(max_amount_message(), field=field)
+    if amount < minimum:
+        raise ValidationError(f"El monto mínimo de una gift card es {format_clp(minimum)}.", field=field)
+    return amount
+
+
+def check_gift_card_product(product) -> None:
+    """A gift-card product's face value (0 = amount typed at sale) may not exceed GIFTCARD_MAX_AMOUNT: selling it
+    would issue a card beyond the bound. ValidationError on `precio_base`."""
+    if product.is_gift_card and (product.base_price or 0) > max_amount():
+        raise ValidationError(max_amount_message(), field="precio_base")
 
 
 def new_code() -> str:
@@ -83,13 +117,18 @@ def issue_gift_card(
     order_line_id: int | None = None,
     source_key: str | None = None,
     order_id: int | None = None,
+    audit: bool = True,
 ) -> GiftCard:
-    """Create a card with a fresh random code (retried on collision); audit `giftcard_issued`; flushes."""
+    """Create a card with a fresh random code (retried on collision); audit `giftcard_issued` (unless the caller
+    writes its own entry); flushes."""
     from app.clients.models import Client
     from app.core.identity import normalize_email
     from app.core.phone import normalize_phone
 
-    require_positive(amount)
+    if origin in BOUNDED_ORIGINS:
+        check_amount(amount, minimum=1)
+    else:
+        require_positive(amount)
     today = clock.today()
     expires_on = expires_on or today + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
     if expires_on < today:
@@ -113,7 +152,7 @@ def issue_gift_card(
     db.session.add(card)
     db.session.flush()
     audit_client_id = recipient_client_id if origin == "reactivacion" else (buyer_client_id or recipient_client_id)
-    if audit_client_id:
+    if audit and audit_client_id:
         record_event(db.session.get(Client, audit_client_id), "giftcard_issued",
                      f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order_id)
     from app.automations.events import on_gift_card_issued
@@ -198,11 +237,16 @@ def adjust_gift_card(card: GiftCard, *, amount: int, reason: str, by) -> GiftCar
         raise ValidationError("Indique el motivo.", field="motivo")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationError("El ajuste debe ser un número entero distinto de cero.", field="monto")
+    if abs(amount) > max_amount():
+        raise ValidationError(max_amount_message(), field="monto")
     card = lock_card(card.code)
     if card.status == "anulada":
         raise ValidationError("Gift card anulada.")
     if card.balance + amount < 0:
         raise ValidationError(f"Saldo insuficiente: disponible {format_clp(card.balance)}.", field="monto")
+    if amount > 0 and card.balance + amount > max_amount():
+        raise ValidationError(f"El saldo de una gift card no puede superar {format_clp(max_amount())} "
+                              f"(disponible {format_clp(card.balance)}).", field="monto")
     return add_entry(card, amount=amount, kind="ajuste", by=by, reason=reason.strip())
 
 
@@ -226,3 +270,155 @@ def issue_cards_for_paid_order(order, *, by=None) -> list[GiftCard]:
 
 def gift_card_lines_total(order) -> int:
     return sum(pl.subtotal for pl in order.product_lines if pl.status == "activa" and pl.product.is_gift_card)
+
+
+# --- desk sale and courtesy cards (spec booking.md §8.2) -------------------------------------------------------
+
+DESK_PRODUCT_NAME = "Gift Card monto libre"
+
+
+MAX_MESSAGE_LENGTH = 1000
+
+
+def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
+    """Recipient fields as typed at the desk or online, normalised and within their columns; ValidationError with
+    the form field's name otherwise (so a long or malformed value is a 422, never a database error)."""
+    from app.core.identity import normalize_email
+    from app.core.phone import InvalidPhone, normalize_phone
+
+    name = " ".join((name or "").split()) or None
+    if name is not None and len(name) > 100:
+        raise ValidationError("El nombre del destinatario no puede superar los 100 caracteres.",
+                              field="destinatario_nombre")
+    try:
+        email = normalize_email(email)
+    except ValidationError:
+        raise ValidationError("Ingrese un e-mail válido para el destinatario.", field="destinatario_email") from None
+    if email is not None and len(email) > 254:
+        raise ValidationError("Ingrese un e-mail válido para el destinatario.", field="destinatario_email")
+    try:
+        phone = normalize_phone(phone) if (phone or "").strip() else None
+    except InvalidPhone:
+        raise ValidationError("Ingrese un teléfono válido para el destinatario.",
+                              field="destinatario_telefono") from None
+    message = (message or "").strip() or None
+    if message is not None and len(message) > MAX_MESSAGE_LENGTH:
+        raise ValidationError(f"El mensaje no puede superar los {MAX_MESSAGE_LENGTH} caracteres.", field="mensaje")
+    return {"recipient_name": name, "recipient_email": email, "recipient_phone": phone, "message": message}
+
+
+def _check_expiry(expires_on: date | None) -> None:
+    if expires_on is not None and expires_on < clock.today():
+        raise ValidationError("La fecha de vencimiento no puede ser anterior a hoy.", field="fecha_vencimiento")
+
+
+def _sale_method(code: str | None):
+    """The real-money method a card is paid with at the desk (not `giftcard`: a card does not buy a card; not
+    Flow, which is paid online)."""
+    from app.payments.models import PaymentMethod
+
+    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == (code or "")))
+    if pm is None or not pm.is_active or not pm.counts_as_cash or pm.code == "flow":
+        raise ValidationError("Elija cómo se paga la gift card.", field="metodo_pago")
+    return pm
+
+
+def desk_product(amount: int):
+    """The catalogue's gift-card product for a desk sale: the active one with this face value, else the active
+    "monto libre" one (price 0), else a new unpublished "monto libre" product; flushes."""
+    from app.catalog.models import Product
+
+    products = db.session.scalars(sa.select(Product).where(
+        Product.is_gift_card.is_(True), Product.is_active.is_(True), Product.base_price.in_((amount, 0)))
+        .order_by(Product.base_price.desc(), Product.id)).all()
+    if products:
+        return products[0]
+    product = Product(name=DESK_PRODUCT_NAME, base_price=0, is_gift_card=True, is_active=True, is_published=False)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def sell_gift_card(
+    *,
+    amount: int,
+    method: str,
+    by,
+    buyer,
+    reference: str | None = None,
+    expires_on: date | None = None,
+    recipient_name: str | None = None,
+    recipient_email: str | None = None,
+    recipient_phone: str | None = None,
+    message: str | None = None,
+) -> GiftCard:
+    """A card sold at the desk: its sale order (origin `recepcion`, one gift-card product line), the card (origin
+    `venta`, linked to the line) and the payment, in the caller's transaction, so the money is in caja diaria and
+    in the close's expected amounts. Flushes; raises ValidationError (amount out of bounds, no real-money
+    method, closed cash day for recepcion, …) before anything is kept, since the caller rolls back."""
+    from app.clients.services import record_event as audit
+    from app.orders.models import Order, ProductLine
+    from app.orders.services import recalculate_order
+    from app.payments.services import record_payment
+
+    check_amount(amount)
+    _check_expiry(expires_on)
+    pm = _sale_method(method)
+    recipient = clean_recipient(recipient_name, recipient_email, recipient_phone, message)
+    product = desk_product(amount)
+    now = clock.now()
+    order = Order(client=buyer, client_id=buyer.id, origin="recepcion", contact_name=buyer.name,
+                  contact_email=buyer.email, contact_phone=buyer.phone, created_by_id=getattr(by, "id", None),
+                  created_at=now, sold_at=now, comments="Venta de gift card en recepción")
+    db.session.add(order)
+    db.session.flush()
+    line = ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=amount, subtotal=amount,
+                       created_by_id=getattr(by, "id", None), **recipient)
+    db.session.add(line)
+    db.session.flush()
+    db.session.refresh(order, ["product_lines"])
+    recalculate_order(order)
+    audit(buyer, "order_created", f"Venta #{order.id} creada (recepcion): gift card, total {format_clp(amount)}",
+          by=by, order_id=order.id)
+    card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="venta", buyer_client_id=buyer.id,
+                           order_line_id=line.id, order_id=order.id, **recipient)
+    record_payment(order, amount=amount, method=pm.code, by=by, reference=(reference or "").strip()[:120] or None)
+    return card
+
+
+def issue_courtesy_card(
+    *,
+    amount: int,
+    reason: str,
+    by,
+    client,
+    expires_on: date | None = None,
+    recipient_name: str | None = None,
+    recipient_email: str | None = None,
+    recipient_phone: str | None = None,
+    message: str | None = None,
+) -> GiftCard:
+    """A card without payment (compensation, campaign): gerente/admin only, reason required, audited on the
+    client as `giftcard_issued` "cortesía"; origin `manual`; flushes."""
+    if getattr(by, "role", None) not in COURTESY_ROLES:
+        raise ValidationError("Solo un gerente o administrador puede emitir gift cards de cortesía.")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 3:
+        raise ValidationError("Indique el motivo de la cortesía.", field="motivo")
+    if len(reason) > 255:
+        raise ValidationError("El motivo no puede superar los 255 caracteres.", field="motivo")
+    if client is None:
+        raise ValidationError("Indique el cliente que recibe la cortesía.", field="cliente_telefono")
+    check_amount(amount)
+    _check_expiry(expires_on)
+    recipient = clean_recipient(recipient_name or client.name, recipient_email or client.email, recipient_phone,
+                                message)
+    card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="manual", recipient_client_id=client.id,
+                           audit=False, **recipient)
+    record_event(client, "giftcard_issued", f"Gift card {card.code} {format_clp(amount)} — cortesía: {reason}",
+                 by=by, data={"cortesia": True, "motivo": reason, "gift_card_id": card.id})
+    return card
+
+
+def is_courtesy(card: GiftCard) -> bool:
+    return card.origin == "manual" and card.order_line_id is None

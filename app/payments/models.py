@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.core.db import UTCDateTime, _now, enum_check
+from app.core.money import format_clp
 from app.extensions import db
 
 FLOW_STATUSES = ("creada", "pagada", "rechazada", "anulada", "pendiente", "monto_incorrecto")
@@ -151,7 +152,8 @@ class GiftCard(db.Model):
             return "Anulada"
         if self.balance > 0 and self.is_expired(today):
             return "Vencida"
-        return "Por cobrar" if self.status == "por_cobrar" else "Cobrada"
+        # `por_cobrar` means "balance left" (not "unpaid"): staff read the balance, or that the card is used up
+        return f"Saldo disponible {format_clp(self.balance)}" if self.status == "por_cobrar" else "Agotada"
 
     def __str__(self) -> str:
         return self.code

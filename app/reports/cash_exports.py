@@ -42,13 +42,16 @@ def detail_sheet(title: str, stmt: sa.Select) -> Sheet:
     return Sheet(title, DETAIL_HEADERS, detail_rows(stmt), money_columns=(5,), wide_columns=(3, 9))
 
 
-def cash_daily_sheets(summary, filters: Sequence[tuple[str, object]]) -> list[Sheet]:
-    """"Resumen" (filters, block A rows + total, B, C), "Por Usuario" (block D), "Detalle" (streamed)."""
+def cash_daily_sheets(summary, filters: Sequence[tuple[str, object]], giftcard_sales: Sequence = ()) -> list[Sheet]:
+    """"Resumen" (filters, block A rows + total, gift-card sales per method, B, C), "Por Usuario" (block D),
+    "Detalle" (streamed)."""
     resumen: list[tuple] = [("Filtros", label, value, None, None, None) for label, value in filters]
     for m in summary.methods:
         resumen.append(("Dinero recibido", m.label, m.transactions, m.income, m.refunds, m.net))
     t = summary.cash_total
     resumen.append(("Dinero recibido", "Total dinero real", t["transactions"], t["income"], t["refunds"], t["net"]))
+    for g in giftcard_sales:  # money received: already inside "Dinero recibido"
+        resumen.append(("Venta de gift cards", g.label, g.transactions, None, None, g.net))
     resumen.append(("Gift cards redimidas", "Gift cards redimidas", summary.giftcards.count, None, None,
                     summary.giftcards.total))
     resumen.append(("Descuentos otorgados", "Total descuentos", summary.discount_count, None, None,

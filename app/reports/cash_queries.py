@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
 from app.auth.models import User
+from app.catalog.models import Product
 from app.clients.models import Client
-from app.orders.models import Discount, Order
+from app.orders.models import Discount, Order, ProductLine, ServiceLine
 from app.payments.cash import day_bounds, money_sum
 from app.payments.models import CashClose, CashCloseLine, Payment, PaymentMethod
 
@@ -169,6 +170,34 @@ def detail_page(f: CashFilter, page: int, per_page: int) -> sa.Select:
         .offset((page - 1) * per_page)
     )
     return _detail_rows().where(Payment.id.in_(ids))
+
+
+def gift_card_sale_orders() -> sa.Select:
+    """Ids of gift-card sale orders: at least one active gift-card product line, no service line and no other
+    active product line (desk sales, online gift-card purchases)."""
+    gift_line = sa.exists().where(ProductLine.order_id == Order.id, ProductLine.status == "activa",
+                                  ProductLine.product_id.in_(sa.select(Product.id).where(Product.is_gift_card)))
+    other_line = sa.exists().where(ProductLine.order_id == Order.id, ProductLine.status == "activa",
+                                   ProductLine.product_id.in_(sa.select(Product.id).where(~Product.is_gift_card)))
+    service_line = sa.exists().where(ServiceLine.order_id == Order.id)
+    return sa.select(Order.id).where(gift_line, ~other_line, ~service_line)
+
+
+def giftcard_sales(f: CashFilter) -> sa.Select:
+    """"Venta de gift cards" of the caja diaria: valid payments of gift-card sale orders in the filter, per method
+    (label, transactions, net), in `sort_order`. They are money received, so they are also part of the method
+    totals and of the close's expected amounts (`payments.cash.expected_by_method`); a later redemption of the card
+    is method `giftcard`, which is not real money, so nothing is counted twice."""
+    return (
+        sa.select(PaymentMethod.code, PaymentMethod.label,
+                  sa.cast(sa.func.count(Payment.id), sa.BigInteger).label("transactions"),
+                  money_sum(Payment.amount).label("net"))
+        .join(PaymentMethod, PaymentMethod.code == Payment.method)
+        .where(Payment.status == "valido", PaymentMethod.counts_as_cash.is_(True), *payment_conditions(f),
+               Payment.order_id.in_(gift_card_sale_orders()))
+        .group_by(PaymentMethod.code, PaymentMethod.label, PaymentMethod.sort_order)
+        .order_by(PaymentMethod.sort_order, PaymentMethod.code)
+    )
 
 
 def payment_methods() -> sa.Select:

@@ -201,6 +201,7 @@ def _cash_report(*, reception: bool):
     f = CashFilter(rng.start_utc, rng.end_utc, method=method, include_voided=include_voided,
                    **users_ctx.pop("filter_kw"))
     summary = load_summary(f)
+    giftcard_sales = db.session.execute(queries.giftcard_sales(f)).all()
     title = "Caja Diaria - Recepción" if reception else "Caja Diaria"
     if args.get("export") in EXPORTS:
         method_label = next((m.label for m in methods if m.code == method), "Todos")
@@ -208,7 +209,8 @@ def _cash_report(*, reception: bool):
         filters = [("Reporte", title), ("Fecha inicio", rng.start), ("Fecha fin", rng.end),
                    ("Método de pago", method_label), ("Usuario", user_label),
                    ("Incluir anulados", "Sí" if include_voided else "No")]
-        return xlsx_download(export_filename("Caja_Diaria"), exports.cash_daily_sheets(summary, filters))
+        return xlsx_download(export_filename("Caja_Diaria"),
+                             exports.cash_daily_sheets(summary, filters, giftcard_sales=giftcard_sales))
     totals = summary.totals
     rows_total = totals.count + (totals.voided if include_voided else 0)
     page = page_of_select(db.session, partial(queries.detail_page, f), rows_total, parse_page(args.get("page")),
@@ -218,6 +220,7 @@ def _cash_report(*, reception: bool):
         "reports/cash_daily.html", "cash_report",
         title=title, rng=rng, notices=notices, methods=methods, method=method, include_voided=include_voided,
         summary=summary, page=page, totals=totals, order_url=_order_url_builder(),
+        giftcard_sales=giftcard_sales,
         pager_args=_filter_args(fixed), export_url=_self_url(fixed, export="xlsx"),
         action_url=url_for(request.endpoint), **users_ctx,
     )

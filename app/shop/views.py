@@ -124,4 +124,4 @@ def _public_context():
     return {"nav_categories": nav_categories, "local_business_jsonld": local_business_jsonld}
 
 
-from app.shop import booking, checkout  # noqa: E402,F401  (register their routes on bp)
+from app.shop import booking, checkout, giftcards  # noqa: E402,F401  (register their routes on bp)

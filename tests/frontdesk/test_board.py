@@ -222,7 +222,8 @@ def test_walk_in_booking_creates_client_order_and_payment(booking_setup, login, 
 def test_gift_card_pages(booking_setup, login, db_session, client):
     c = login("recepcion")
     r = c.post("/ventas/giftcards/nueva/", data={"monto": "35000", "fecha_vencimiento": "2026-12-31",
-                                                  "destinatario_nombre": "Carla"})
+                                                  "destinatario_nombre": "Carla", "metodo_pago": "efectivo",
+                                                  "comprador_telefono": "+56987654321", "comprador_nombre": "Ana"})
     assert r.status_code == 303
     card = db_session.scalar(sa.select(giftcards.GiftCard))
     detail = c.get(r.headers["Location"])

@@ -102,7 +102,7 @@ def test_detail_lines_payments_discounts_giftcards_and_events(login, order):
     assert "jefa" in element(t, f"discount-{active.id}")
     assert "text-decoration-line-through" in element(t, f"discount-{cancelled.id}")
     gc = element(t, "order-giftcards")
-    assert "550OKRQGKHJR" in gc and "Ana Díaz" in gc and "$50.000" in gc and "Por cobrar" in gc
+    assert "550OKRQGKHJR" in gc and "Ana Díaz" in gc and "$50.000" in gc and "Saldo disponible $50.000" in gc
     events = re.findall(r'id="event-(\d+)"', t)
     assert len(events) == 3 and "Comentario agregado" in t and "Pago registrado" in t
     newest = element(t, f"event-{events[0]}")  # order_updated at 10:05, after the payments of 10:00
