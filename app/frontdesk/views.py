@@ -102,6 +102,7 @@ def board_context(day: date, show_cancelled: bool) -> dict:
     ctx = row_context()
     return {"day": day, "rows": rows, "rows_html": rows_cache.render(rows, providers, ctx),
             "counters": queries.board_counters(rows), "show_cancelled": show_cancelled, "providers": providers,
+            "show_provider": any(r.provider_id or r.service_type == "masaje" for r in rows),
             "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1), **ctx}
 
 
@@ -230,7 +231,10 @@ def line_move(line_id: int):
 @role_required(*DESK)
 def client_search():
     q = request.args.get("q", "")
-    return render_page("frontdesk/client_search.html", "results", q=q, clients=queries.search_clients(q))
+    clients = queries.search_clients(q)
+    today = clock.today()
+    return render_page("frontdesk/client_search.html", "results", q=q, clients=clients, today=today,
+                       bookings=queries.bookings_on([c.id for c in clients], today))
 
 
 # --- order dialogs (payments, discounts, cancel) -------------------------------------------------------------
