@@ -45,7 +45,8 @@ def test_discount_refund_and_cancel_posted_twice_take_effect_once(booking_setup,
     order = place(booking_setup)
     db_session.commit()
     g = login("gerente")
-    first, second = twice(g, f"/ventas/venta_reservas/{order.id}/descuentos/", {"monto": "5000", "motivo": "cumpleaños"})
+    first, second = twice(g, f"/ventas/venta_reservas/{order.id}/descuentos/",
+                          {"monto": "5000", "motivo": "cumpleaños"})
     assert (first.status_code, second.status_code) == (200, 409)
     assert count(db_session, Discount) == 1
     g.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "45000", "metodo_pago": "efectivo"},
