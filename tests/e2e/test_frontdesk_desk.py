@@ -3,10 +3,12 @@
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from app.core import clock
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -111,3 +113,30 @@ def test_board_fits_tablets_and_phones(live_server, desk, width, height):
     assert phone.bounding_box()["height"] < 3 * 16  # one line, never three
     if width < 1200:
         expect(page.locator("#board thead")).to_be_hidden()
+
+
+def test_walk_in_without_javascript(browser, live_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-CL", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server)
+        page.goto(live_server + "/ventas/recepcion/nueva-reserva/")
+        page.get_by_label("Servicio").select_option(label="Tina Privada ($30.000 p/p)")
+        tomorrow = clock.today() + timedelta(days=1)  # today's 19:00 belongs to the receptionist's journey
+        page.get_by_label("Fecha").fill(tomorrow.isoformat())
+        page.get_by_label("Personas").fill("2")
+        page.get_by_label("Teléfono").fill("9 6666 5678")
+        page.get_by_label("Nombre", exact=True).fill("Sin Script")
+        page.get_by_role("button", name="Ver horas").click()  # a plain GET: the page comes back with the grid
+        grid = page.locator("#slot-grid")
+        expect(grid).to_contain_text("Tina Privada")
+        expect(page.locator("#nr-total")).to_contain_text("Total: $60.000")
+        expect(page.get_by_label("Nombre", exact=True)).to_have_value("Sin Script")
+        expect(grid).to_contain_text(f"Tina Privada, {tomorrow:%d/%m/%Y}")
+        grid.locator("label[for=nr-hora-1000]").click()
+        page.locator("#nr-submit").click()
+        expect(page.locator("body")).to_contain_text(re.compile(r"Reserva #\d+ creada\."))
+        expect(page.locator("#board tr", has_text="Sin Script")).to_contain_text("10:00")
+        assert f"fecha={tomorrow.isoformat()}" in page.url
+    finally:
+        context.close()
