@@ -220,8 +220,14 @@ def line_move(line_id: int):
                 return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
             return hx_trigger(response, "order-changed", {"order_id": line.order_id})
     line = _line_or_404(line_id)
-    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error,
-                       form=request.form)
+    form = request.form if request.method == "POST" else request.args
+    day, _bad = parse_day(form.get("fecha") or line.service_date.isoformat())
+    grid = walk_in.hour_grid(line.service, day, line.people, ignore_line_id=line.id)
+    selected = form.get("hora") or (line.start_time if day == line.service_date else None)
+    if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
+        return render_page("frontdesk/_move_hours.html", grid=grid, selected=selected)
+    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form,
+                       grid=grid, selected=selected)
 
 
 # --- client search -------------------------------------------------------------------------------------------

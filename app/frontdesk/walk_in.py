@@ -73,12 +73,13 @@ class HourGrid:
         return SHORT_REASONS.get(entry.motivo or "", "No disponible")
 
 
-def hour_grid(service: Service | None, day: date, people: int) -> HourGrid:
+def hour_grid(service: Service | None, day: date, people: int, *, ignore_line_id: int | None = None) -> HourGrid:
     """The hours of `service` on `day` for `people`, as the public panel computes them (staff mode: earlier hours
-    of today stay bookable, unpublished services are allowed)."""
+    of today stay bookable, unpublished services are allowed). `ignore_line_id`: a line being moved does not
+    occupy its own slot."""
     if service is None:
         return HourGrid(service=None, day=day, people=people)
-    ctx = load_slot_context(service, day, staff=True)
+    ctx = load_slot_context(service, day, staff=True, ignore_line_id=ignore_line_id)
     entries = slot_availability(ctx, people)
     people_error = None
     if not service.min_people <= people <= service.max_people:

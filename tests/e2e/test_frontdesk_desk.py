@@ -140,3 +140,22 @@ def test_walk_in_without_javascript(browser, live_server):
         assert f"fecha={tomorrow.isoformat()}" in page.url
     finally:
         context.close()
+
+
+def test_move_a_booking_by_clicking_an_hour(live_server, desk):
+    page = desk
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(live_server + "/ventas/recepcion/")
+    page.locator("#board tr", has_text="Doble Clic").get_by_role("link", name="Más acciones").click()
+    page.locator("#dialog").get_by_role("link", name="Mover").click()
+    dialog = page.locator("#dialog")
+    expect(dialog.locator("#nr-hora-1000")).to_be_checked()  # the booking's own hour
+    tomorrow = clock.today() + timedelta(days=1)
+    dialog.get_by_label("Fecha").fill(tomorrow.isoformat())
+    dialog.get_by_label("Fecha").press("Tab")
+    expect(dialog.locator("#slot-grid")).to_contain_text(f"{tomorrow:%d/%m/%Y}")
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "move-820.png"), full_page=True)
+    dialog.locator("label[for=nr-hora-1900]").click()
+    dialog.get_by_role("button", name="Mover").click()
+    expect(dialog).to_contain_text(f"Reserva movida al {tomorrow:%d/%m/%Y} 19:00.")

@@ -159,3 +159,29 @@ def test_a_refused_attempt_does_not_use_up_the_key(booking_setup, login, db_sess
     assert c.post(URL, data=form, headers=HX).status_code == 422
     assert c.post(URL, data=dict(form, telefono="9 8765 4321"), headers=HX).status_code == 204
     assert order_count(db_session) == 1
+
+
+def test_move_dialog_offers_the_same_hour_grid(booking_setup, login, db_session):
+    from tests.frontdesk.test_board import place
+
+    first = place(booking_setup)                                   # Tina Calipso 14:00
+    other = place(booking_setup, hhmm="17:00", phone="+56922222222")
+    db_session.commit()
+    c = login("recepcion")
+    line_id = first.service_lines[0].id
+    dialog = c.get(f"/ventas/recepcion/lineas/{line_id}/mover/", headers=HX)
+    assert dialog.status_code == 200 and dialog.text.lstrip().startswith('<div id="dialog"')
+    own = re.search(r'<input[^>]*id="nr-hora-1400"[^>]*>', dialog.text).group(0)
+    assert "checked" in own and "disabled" not in own  # its own slot is free for itself
+    taken = re.search(r'<input[^>]*id="nr-hora-1700"[^>]*>', dialog.text).group(0)
+    assert "disabled" in taken and 'type="time"' not in dialog.text
+    assert other.service_lines[0].start_time == "17:00"
+    wednesday = c.get(f"/ventas/recepcion/lineas/{line_id}/mover/?bloque=horas&fecha=2026-03-04", headers=HX)
+    assert wednesday.text.lstrip().startswith('<fieldset id="slot-grid"') and "04/03/2026" in wednesday.text
+    free = re.search(r'<input[^>]*id="nr-hora-1400"[^>]*>', wednesday.text).group(0)
+    assert "disabled" not in free and "checked" not in free
+    page = c.get(f"/ventas/recepcion/lineas/{line_id}/mover/?fecha=2026-03-04")  # without JavaScript
+    assert "<html" in page.text and "Ver horas" in page.text and 'value="2026-03-04"' in page.text
+    moved = c.post(f"/ventas/recepcion/lineas/{line_id}/mover/", data={"fecha": "2026-03-04", "hora": "14:00",
+                                                                         "submission_key": key_of(page.text)})
+    assert moved.status_code == 303 and "fecha=2026-03-04" in moved.headers["Location"]
