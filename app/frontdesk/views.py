@@ -225,7 +225,7 @@ def line_move(line_id: int):
     grid = walk_in.hour_grid(line.service, day, line.people, ignore_line_id=line.id)
     selected = form.get("hora") or (line.start_time if day == line.service_date else None)
     if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
-        return render_page("frontdesk/_move_hours.html", grid=grid, selected=selected)
+        return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=selected, show_price=False)
     return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form,
                        grid=grid, selected=selected)
 

@@ -159,3 +159,39 @@ def test_move_a_booking_by_clicking_an_hour(live_server, desk):
     dialog.locator("label[for=nr-hora-1900]").click()
     dialog.get_by_role("button", name="Mover").click()
     expect(dialog).to_contain_text(f"Reserva movida al {tomorrow:%d/%m/%Y} 19:00.")
+
+
+def test_order_page_add_a_service_from_the_grid_then_charge_it(live_server, desk):
+    page = desk
+    tomorrow = clock.today() + timedelta(days=1)  # «Doble Clic» was moved there above
+    page.goto(live_server + f"/ventas/recepcion/?fecha={tomorrow.isoformat()}")
+    page.locator("#board tr", has_text="Doble Clic").get_by_role("link", name="Doble Clic").click()
+    expect(page.locator("#order-charge")).to_have_count(0)  # paid in full
+    page.get_by_role("link", name="Agregar servicio").click()
+    dialog = page.locator("#dialog")
+    dialog.get_by_label("Servicio").select_option(label="Tina Privada ($30.000 p/p)")
+    day = clock.today() + timedelta(days=2)
+    dialog.get_by_label("Fecha").fill(day.isoformat())
+    dialog.get_by_label("Personas").fill("2")
+    dialog.get_by_label("Personas").press("Tab")
+    expect(dialog.locator("#nr-total")).to_contain_text("Total: $60.000")
+    expect(dialog.locator("#slot-grid")).to_contain_text(f"{day:%d/%m/%Y}")
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "order-add-service-1366.png"), full_page=True)
+    dialog.locator("label[for=nr-hora-1000]").click()
+    dialog.get_by_role("button", name="Agregar servicio").dblclick()
+    expect(dialog).to_contain_text(f"Servicio agregado: Tina Privada {day:%d/%m/%Y} 10:00.")
+    expect(page.locator("#service-lines tbody tr")).to_have_count(2)
+    charge = page.locator("#order-charge")
+    expect(charge).to_have_text("Cobrar $60.000")  # the action bar refreshed itself
+    charge.click()
+    dialog.get_by_role("button", name="Registrar pago").click()
+    expect(dialog).to_contain_text("Pago registrado: $60.000")
+    expect(page.locator("#order-charge")).to_have_count(0)
+    expect(page.locator("#order-payments tbody tr")).to_have_count(2)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "order-paid-390.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the order page scrolls sideways on a phone ({overflow} px)"

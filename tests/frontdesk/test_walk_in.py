@@ -185,3 +185,21 @@ def test_move_dialog_offers_the_same_hour_grid(booking_setup, login, db_session)
     moved = c.post(f"/ventas/recepcion/lineas/{line_id}/mover/", data={"fecha": "2026-03-04", "hora": "14:00",
                                                                          "submission_key": key_of(page.text)})
     assert moved.status_code == 303 and "fecha=2026-03-04" in moved.headers["Location"]
+
+
+def test_add_service_dialog_offers_the_hour_grid(booking_setup, login, db_session):
+    from tests.frontdesk.test_board import place
+
+    order = place(booking_setup)                                   # Tina Calipso 14:00 (capacity 1)
+    db_session.commit()
+    c = login("recepcion")
+    calipso = booking_setup["calipso"]
+    url = f"/ventas/venta_reservas/{order.id}/servicios/"
+    dialog = c.get(f"{url}?servicio={calipso.id}&fecha={MONDAY}&personas=1", headers=HX)
+    assert dialog.text.lstrip().startswith('<div id="dialog"') and 'type="time"' not in dialog.text
+    assert "disabled" in re.search(r'<input[^>]*id="nr-hora-1400"[^>]*>', dialog.text).group(0)
+    frag = c.get(f"{url}?bloque=horas&servicio={calipso.id}&fecha={MONDAY}&personas=3", headers=HX)
+    assert frag.text.lstrip().startswith('<fieldset id="slot-grid"') and "Total: $75.000" in frag.text
+    added = c.post(url, data={"servicio": str(calipso.id), "fecha": MONDAY, "hora": "17:00", "personas": "3",
+                              "submission_key": key_of(dialog.text)}, headers=HX)
+    assert added.status_code == 200 and "Servicio agregado: Tina Calipso 02/03/2026 17:00." in added.text
