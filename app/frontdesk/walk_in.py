@@ -65,7 +65,7 @@ class HourGrid:
             return "No hay horarios para este día." if self.service else None
         reasons = {e.motivo for e in self.entries}
         if len(reasons) == 1 and None not in reasons and next(iter(reasons)) in (
-                "dia_sin_horario", "fecha_pasada", "servicio_no_disponible", "bloqueado", "personas_fuera_de_rango"):
+                "dia_sin_horario", "fecha_pasada", "servicio_no_disponible", "bloqueado"):
             return self.entries[0].mensaje
         return None
 

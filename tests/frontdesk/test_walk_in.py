@@ -203,3 +203,13 @@ def test_add_service_dialog_offers_the_hour_grid(booking_setup, login, db_sessio
     added = c.post(url, data={"servicio": str(calipso.id), "fecha": MONDAY, "hora": "17:00", "personas": "3",
                               "submission_key": key_of(dialog.text)}, headers=HX)
     assert added.status_code == 200 and "Servicio agregado: Tina Calipso 02/03/2026 17:00." in added.text
+
+
+def test_people_out_of_range_is_said_once(booking_setup, login, db_session):
+    c = login("recepcion")
+    frag = c.get(f"{URL}?bloque=horas&servicio={booking_setup['calipso'].id}&fecha={MONDAY}&personas=9",
+                 headers=HX)
+    assert frag.status_code == 200
+    visible = re.sub(r'(aria-label|title)="[^"]*"', "", frag.text)  # attributes repeat it per hour
+    assert visible.count("La cantidad de personas debe estar entre 1 y 4.") == 1 and "Total:" not in visible
+    assert all("disabled" in radio for radio in re.findall(r'<input class="btn-check"[^>]*>', frag.text))
