@@ -44,7 +44,7 @@ def test_walk_in_by_clicking_an_hour_and_double_clicks_take_effect_once(live_ser
     expect(page.locator("#nr-total")).to_contain_text("Total: $90.000")
     grid.locator("label[for=nr-hora-1000]").click()
     expect(grid.locator("#nr-hora-1000")).to_be_checked()
-    page.get_by_label("Teléfono").fill("9 6666 1234")
+    page.get_by_label("Teléfono").fill("9 6543 2101")
     page.get_by_label("Nombre", exact=True).fill("Doble Clic")
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "walk-in-1366.png"), full_page=True)
@@ -125,7 +125,7 @@ def test_walk_in_without_javascript(browser, live_server):
         tomorrow = clock.today() + timedelta(days=1)  # today's 19:00 belongs to the receptionist's journey
         page.get_by_label("Fecha").fill(tomorrow.isoformat())
         page.get_by_label("Personas").fill("2")
-        page.get_by_label("Teléfono").fill("9 6666 5678")
+        page.get_by_label("Teléfono").fill("9 6543 2102")
         page.get_by_label("Nombre", exact=True).fill("Sin Script")
         page.get_by_role("button", name="Ver horas").click()  # a plain GET: the page comes back with the grid
         grid = page.locator("#slot-grid")
