@@ -14,10 +14,12 @@ from app.catalog.models import Product, Provider
 from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.frontdesk.views import DESK, _order_dialog, _row_post, bookable_services, bp, parse_int
+from app.frontdesk import walk_in
+from app.frontdesk.views import DESK, _order_dialog, _row_post, _walk_in_choice, bookable_services, bp, parse_int
 from app.orders import edit
 from app.orders.models import ProductLine
 from app.orders.services import LineRequest
+from app.web.htmx import render_page, wants_fragment
 from app.web.params import parse_day, parse_hhmm
 
 
@@ -52,8 +54,14 @@ def order_add_service(order_id: int):
         line = edit.add_service_line(order, req, by=current_user)
         return f"Servicio agregado: {line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}."
 
-    return _order_dialog(order_id, "frontdesk/order_add_service.html", apply, services=bookable_services(),
-                         providers=_massage_providers(), today=clock.today())
+    services = bookable_services()
+    form = request.form if request.method == "POST" else request.args
+    service, day, people = _walk_in_choice(form, services)
+    grid = walk_in.hour_grid(service, day, people)
+    if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
+        return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=None, show_price=True)
+    return _order_dialog(order_id, "frontdesk/order_add_service.html", apply, services=services,
+                         providers=_massage_providers(), today=clock.today(), grid=grid)
 
 
 @bp.route("/venta_reservas/<int:order_id>/productos/", methods=["GET", "POST"])

@@ -87,6 +87,22 @@ def search_clients(q: str, limit: int = 10) -> list[Client]:
                                    .limit(limit)))
 
 
+def bookings_on(client_ids, day: date) -> dict[int, list]:
+    """Active service lines of `day` per client (order id, time, service), for the search results: one statement."""
+    out: dict[int, list] = {}
+    if not client_ids:
+        return out
+    rows = db.session.execute(
+        sa.select(Order.client_id, ServiceLine.order_id, ServiceLine.start_time, Service.name)
+        .join(Order, Order.id == ServiceLine.order_id).join(Service, Service.id == ServiceLine.service_id)
+        .where(Order.client_id.in_(sorted(set(client_ids))), ServiceLine.service_date == day,
+               ServiceLine.status != "cancelada")
+        .order_by(ServiceLine.start_time, ServiceLine.id))
+    for client_id, order_id, start, name in rows:
+        out.setdefault(client_id, []).append((order_id, start, name))
+    return out
+
+
 @functools.cache
 def _providers_statement() -> sa.Select:
     from app.catalog.models import service_providers

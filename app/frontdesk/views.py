@@ -3,6 +3,7 @@ client search, walk-in and phone bookings. Views parse, call one service, commit
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from datetime import date, timedelta
@@ -18,14 +19,16 @@ from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.core.money import format_clp, parse_clp
 from app.extensions import db
-from app.frontdesk import queries
+from app.frontdesk import queries, walk_in
 from app.orders import lines as line_ops
 from app.orders import services as booking
 from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
-from app.payments.services import record_payment, refund, void_payment
+from app.payments.services import is_privileged, record_payment, refund, void_payment
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
-from app.web.params import parse_day, parse_hhmm
+from app.web.params import parse_day, parse_hhmm, parse_id
+from app.web.submissions import FIELD as SUBMISSION_FIELD
+from app.web.submissions import claim_submission, new_submission_key, submission_field
 
 bp = Blueprint("frontdesk", __name__, url_prefix="/ventas")
 DESK = ("recepcion", "gerente", "admin")
@@ -53,15 +56,18 @@ def row_context() -> dict:
     from flask_wtf.csrf import generate_csrf
 
     return {"today": clock.today(), "now_hhmm": clock.local_now().strftime("%H:%M"), "csrf": generate_csrf(),
-            "order_base": "/ventas/venta_reservas/"}
+            "order_base": "/ventas/venta_reservas/", "row_key": submission_field}
 
 
 class RowsCache:
     """Rendered board rows keyed by everything they are rendered from (the rows' values, the therapists offered,
     today and the current minute), so an unchanged board is not re-rendered on every poll. The key holds the
-    values themselves (no hash collisions); the CSRF token goes in after the cache, per request."""
+    values themselves (no hash collisions); the CSRF token and a fresh one-time submission key per form go in
+    after the cache, per request (a cached key would be claimed by another render)."""
 
     CSRF_SLOT = "__board_csrf_token__"
+    KEY_SLOT = "__board_submission_key__"
+    KEY_INPUT = Markup(f'<input type="hidden" name="{SUBMISSION_FIELD}" value="{KEY_SLOT}">')
 
     def __init__(self, size: int = 16):
         self.size = size
@@ -77,12 +83,13 @@ class RowsCache:
                 self.entries.move_to_end(key)
         if html is None:
             html = render_template("frontdesk/_board_rows.html", rows=rows, providers=providers,
-                                   **{**ctx, "csrf": self.CSRF_SLOT})
+                                   **{**ctx, "csrf": self.CSRF_SLOT, "row_key": lambda: self.KEY_INPUT})
             with self.lock:
                 self.entries[key] = html
                 while len(self.entries) > self.size:
                     self.entries.popitem(last=False)
-        return Markup(html.replace(self.CSRF_SLOT, ctx["csrf"]))
+        html = html.replace(self.CSRF_SLOT, ctx["csrf"])
+        return Markup(re.sub(self.KEY_SLOT, lambda _: new_submission_key(), html))
 
 
 rows_cache = RowsCache()
@@ -95,6 +102,7 @@ def board_context(day: date, show_cancelled: bool) -> dict:
     ctx = row_context()
     return {"day": day, "rows": rows, "rows_html": rows_cache.render(rows, providers, ctx),
             "counters": queries.board_counters(rows), "show_cancelled": show_cancelled, "providers": providers,
+            "show_provider": any(r.provider_id or r.service_type == "masaje" for r in rows),
             "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1), **ctx}
 
 
@@ -128,6 +136,7 @@ def _line_post(line_id: int, message: str, apply):
     line = _line_or_404(line_id)
     day = line.service_date
     try:
+        claim_submission()
         apply(line)
         db.session.commit()
     except DomainError as exc:
@@ -191,6 +200,7 @@ def line_move(line_id: int):
     error, status = None, 200
     if request.method == "POST":
         try:
+            claim_submission()
             day, bad = parse_day(request.form.get("fecha"))
             if bad:
                 raise ValidationError("Fecha inválida.", field="fecha")
@@ -210,8 +220,14 @@ def line_move(line_id: int):
                 return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
             return hx_trigger(response, "order-changed", {"order_id": line.order_id})
     line = _line_or_404(line_id)
-    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error,
-                       form=request.form)
+    form = request.form if request.method == "POST" else request.args
+    day, _bad = parse_day(form.get("fecha") or line.service_date.isoformat())
+    grid = walk_in.hour_grid(line.service, day, line.people, ignore_line_id=line.id)
+    selected = form.get("hora") or (line.start_time if day == line.service_date else None)
+    if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
+        return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=selected, show_price=False)
+    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form,
+                       grid=grid, selected=selected)
 
 
 # --- client search -------------------------------------------------------------------------------------------
@@ -221,7 +237,10 @@ def line_move(line_id: int):
 @role_required(*DESK)
 def client_search():
     q = request.args.get("q", "")
-    return render_page("frontdesk/client_search.html", "results", q=q, clients=queries.search_clients(q))
+    clients = queries.search_clients(q)
+    today = clock.today()
+    return render_page("frontdesk/client_search.html", "results", q=q, clients=clients, today=today,
+                       bookings=queries.bookings_on([c.id for c in clients], today))
 
 
 # --- order dialogs (payments, discounts, cancel) -------------------------------------------------------------
@@ -259,6 +278,7 @@ def _order_dialog(order_id: int, template: str, apply, *, event: str = "order-ch
     error, status, form = None, 200, request.form
     if request.method == "POST":
         try:
+            claim_submission()
             message = apply(order, form)
             db.session.commit()
         except DomainError as exc:
@@ -274,6 +294,7 @@ def _order_dialog(order_id: int, template: str, apply, *, event: str = "order-ch
 def _row_post(order_id: int, message: str, event: str, apply):
     """A one-click POST from a list (void a payment or a discount): commit once, answer like a dialog."""
     try:
+        claim_submission()
         apply()
         db.session.commit()
     except DomainError as exc:
@@ -357,6 +378,17 @@ def bookable_services() -> list[Service]:
     return list(db.session.scalars(sa.select(Service).where(Service.is_active.is_(True)).order_by(Service.name)))
 
 
+def _walk_in_choice(form, services: list[Service]):
+    """(service, day, people) chosen in the form, falling back to the first service, today and its minimum."""
+    chosen = parse_id(form.get("servicio"))
+    service = next((s for s in services if s.id == chosen), services[0] if services else None)
+    day, _bad = parse_day(form.get("fecha"))
+    raw_people = (form.get("personas") or "").strip()
+    people = int(raw_people) if raw_people.isdigit() and 0 < int(raw_people) < 100 else (
+        max(service.min_people, min(2, service.max_people)) if service else 1)
+    return service, day, people
+
+
 @bp.route("/recepcion/nueva-reserva/", methods=["GET", "POST"])
 @role_required(*DESK)
 def new_booking():
@@ -364,6 +396,7 @@ def new_booking():
     error, status = None, 200
     if request.method == "POST":
         try:
+            claim_submission()
             order, payment = _create_walk_in(form)
             db.session.commit()
         except DomainError as exc:
@@ -373,21 +406,34 @@ def new_booking():
             message = f"Reserva #{order.id} creada."
             if payment is not None:
                 message += f" Pago registrado: {format_clp(payment.amount)}."
+            elif walk_in.cash_day_closed() and not is_privileged(current_user):
+                message += " Quedó sin pago: la caja de hoy está cerrada."
             flash(message, "success")
             target = url_for("frontdesk.board", fecha=order.service_lines[0].service_date.isoformat()
                              if order.service_lines else None)
             return see_other(target)
-    return render_page("frontdesk/new_booking.html", "booking_form", status=status, form=form, error=error,
-                       services=bookable_services(), today=clock.today(), methods=active_methods(
-                           exclude=("flow", "giftcard")))
+    services = walk_in.walk_in_services()
+    service, day, people = _walk_in_choice(form, services)
+    block = "slot_grid" if request.method == "GET" and request.args.get("bloque") == "horas" else "booking_form"
+    closed = walk_in.cash_day_closed()
+    return render_page("frontdesk/new_booking.html", block, status=status, form=form, error=error,
+                       services=services, grid=walk_in.hour_grid(service, day, people), today=clock.today(),
+                       cash_closed=closed, takes_payment=not closed or is_privileged(current_user),
+                       methods=active_methods(exclude=("flow", "giftcard")))
 
 
 def _create_walk_in(form):
     service_id = parse_int(form.get("servicio"), field="servicio", label="Servicio")
+    service = db.session.get(Service, service_id)
+    if service is None or walk_in.is_internal(service):
+        raise ValidationError("Ese servicio no se puede reservar desde recepción.", field="servicio")
     day, bad = parse_day(form.get("fecha"))
     if bad:
         raise ValidationError("Fecha inválida.", field="fecha")
-    hhmm = parse_hhmm(form.get("hora"))
+    hhmm = (form.get("hora") or "").strip()
+    if not hhmm:
+        raise ValidationError("Elija una hora libre en la grilla.", field="hora")
+    hhmm = parse_hhmm(hhmm)
     people = parse_int(form.get("personas") or "1", field="personas", label="Personas")
     provider = form.get("proveedor") or None
     origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"
@@ -399,9 +445,15 @@ def _create_walk_in(form):
     req = booking.LineRequest(service_id=service_id, day=day, hhmm=hhmm, people=people,
                               provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider
                               else None)
-    order = booking.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
+    try:
+        order = booking.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
+    except booking.SlotUnavailable as exc:
+        raise walk_in.clearer_conflict(exc) from None
     payment = None
     if (form.get("pago_monto") or "").strip():
+        if walk_in.cash_day_closed() and not is_privileged(current_user):
+            raise ValidationError(f"La caja del {clock.today():%d/%m/%Y} está cerrada: la reserva no se guardó. "
+                                  "Quite el monto y use «Crear reserva sin pago».", field="pago_monto")
         amount = parse_int(form.get("pago_monto"), field="pago_monto", label="Pago")
         payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
     return order, payment

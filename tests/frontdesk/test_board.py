@@ -213,7 +213,7 @@ def test_walk_in_booking_creates_client_order_and_payment(booking_setup, login, 
     assert (order.origin, order.payment_status, order.created_by_id is not None) == ("telefono", "pagado", True)
     assert db_session.scalar(sa.select(Client.phone).where(Client.id == order.client_id)) == "+56987654321"
     again = c.post("/ventas/recepcion/nueva-reserva/", data=form, headers=HX)
-    assert again.status_code == 409 and "Algunos horarios ya no están disponibles" in again.text
+    assert again.status_code == 409 and "Tina Calipso 02/03/2026 14:00: Horario agotado." in again.text
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1  # nothing half-written
     bad = c.post("/ventas/recepcion/nueva-reserva/", data=dict(form, telefono="123"), headers=HX)
     assert bad.status_code == 422 and "Teléfono inválido" in bad.text

@@ -67,3 +67,18 @@ document.addEventListener("htmx:afterSettle", syncAddToCart);
 document.addEventListener("change", function (evt) {
   if (evt.target.matches && evt.target.matches("#booking-form input[name=hora]")) syncAddToCart();
 });
+// Keyboard shortcuts (front desk board): a key pressed outside any text field activates the element marked
+// data-shortcut="<key>" (focus for a field, click otherwise). One listener, however often this file runs.
+if (!window.aremkoShortcuts) {
+  window.aremkoShortcuts = true;
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || evt.defaultPrevented || evt.repeat) return;
+    var t = evt.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    var key = evt.key.length === 1 ? evt.key.toLowerCase() : evt.key;
+    var el = document.querySelector('[data-shortcut="' + (window.CSS ? CSS.escape(key) : key) + '"]');
+    if (!el) return;
+    evt.preventDefault();
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)) { el.focus(); if (el.select) el.select(); } else { el.click(); }
+  });
+}
