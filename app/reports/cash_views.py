@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
+from app.auth.services import SYSTEM_USERNAME
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.pagination import page_of_select, parse_page
@@ -108,15 +109,18 @@ _METHOD_SUMS = ("transactions", "income", "refunds", "net", "voided")
 
 def load_summary(f: CashFilter) -> CashSummary:
     """Folds the rows of `queries.cash_groups` (one statement): per method (every method with filtered payments,
-    valid or voided), discounts per user, and per user (users with valid payments or active discounts)."""
+    valid or voided), discounts per user, and per user (users with valid payments or active discounts); rows
+    without a user count as the `sistema` user's, in one row shown last."""
     rows = db.session.execute(*queries.cash_groups(f)).all()
     methods: dict[str, SimpleNamespace] = {}
-    users: dict[int | None, SimpleNamespace] = {}
-    discounts = []
+    users: dict[str, SimpleNamespace] = {}
+    discounts: dict[str, SimpleNamespace] = {}
     for r in sorted(rows, key=lambda r: (r.method_rank, r.user_rank)):
         if r.code is None:
-            discounts.append(SimpleNamespace(user_id=r.user_id, username=r.username, count=int(r.discount_count),
-                                             total=int(r.discounts)))
+            d = discounts.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
+                                                                         count=0, total=0))
+            d.count += int(r.discount_count)
+            d.total += int(r.discounts)
             continue
         m = methods.setdefault(r.code, SimpleNamespace(code=r.code, label=r.label,
                                                        counts_as_cash=bool(r.counts_as_cash),
@@ -126,8 +130,9 @@ def load_summary(f: CashFilter) -> CashSummary:
     for r in sorted(rows, key=lambda r: r.user_rank):
         if r.code is not None and not r.transactions:
             continue  # only voided payments of this user and method: not in block D
-        u = users.setdefault(r.user_id, SimpleNamespace(user_id=r.user_id, username=r.username, payments=0,
-                                                        cash_net=0, giftcard=0, discount_count=0, discounts=0))
+        u = users.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
+                                                                 payments=0, cash_net=0, giftcard=0,
+                                                                 discount_count=0, discounts=0))
         if r.code is None:
             u.discount_count += int(r.discount_count)
             u.discounts += int(r.discounts)
@@ -137,7 +142,18 @@ def load_summary(f: CashFilter) -> CashSummary:
             u.cash_net += int(r.net)
         if r.code == queries.GIFTCARD:
             u.giftcard += int(r.net)
-    return CashSummary(filter=f, by_method=list(methods.values()), discounts=discounts, users=list(users.values()))
+    return CashSummary(filter=f, by_method=list(methods.values()), discounts=_system_last(discounts),
+                       users=_system_last(users))
+
+
+def _actor(username: str | None) -> str:
+    """Who recorded a row as shown: rows without a user (jobs, webhooks, old data) and the built-in `sistema`
+    user are one actor, so they make one "sistema" row (UX review D20)."""
+    return username or SYSTEM_USERNAME
+
+
+def _system_last(rows: dict[str, SimpleNamespace]) -> list[SimpleNamespace]:
+    return sorted(rows.values(), key=lambda r: r.username == SYSTEM_USERNAME)  # stable: SQL's order otherwise
 
 
 def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
