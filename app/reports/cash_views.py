@@ -25,7 +25,8 @@ from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
-from app.web.htmx import render_page, see_other
+from app.web.htmx import render_page, see_other, wants_fragment
+from app.web.submissions import claim_submission
 from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
 
 PER_PAGE = 50
@@ -269,22 +270,102 @@ def _parse_amount(raw: str | None):
     return int(text) if DIGITS.fullmatch(text) else raw
 
 
-def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None):
+CASH_CODE = "efectivo"  # counted in the drawer every day, even without movements
+STEP_COUNT, STEP_REVIEW = "conteo", "revision"  # the form's two views: blind count, then review
+
+
+@dataclass
+class CloseReviewLine:
+    """One asked method of the cierre: what was typed, what it parses to, and the difference once valid."""
+
+    code: str
+    label: str
+    expected: int
+    counts_as_cash: bool
+    raw: str
+    counted: int | None
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.counted is None else self.counted - self.expected
+
+
+@dataclass
+class CloseReview:
+    lines: list[CloseReviewLine]
+    expected_total: int  # over every expected line, asked or not
+
+    @property
+    def counted_total(self) -> int | None:
+        values = [ln.counted for ln in self.lines]
+        return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def difference(self) -> int | None:
+        counted = self.counted_total
+        return None if counted is None else counted - self.expected_total
+
+
+def _asked_lines(day: date, lines: list) -> list:
+    """The methods the cierre asks for (UX review D8): cash always, then every method with valid payments that
+    day or a non-zero expected amount; the others are closed as counted 0 (nothing moved, nothing to count)."""
+    moved = set(db.session.scalars(queries.methods_with_movement(day)))
+    return [ln for ln in lines if ln.code == CASH_CODE or ln.code in moved or ln.expected != 0]
+
+
+def _counted_value(raw):
+    """A parsed amount, or None when it is missing or not a valid count (same rules as `cash.close_day`)."""
+    value = _parse_amount(raw)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > cash.MAX_COUNTED:
+        return None
+    return value
+
+
+def _count_errors(asked: list, form) -> dict[str, str]:
+    errors = {}
+    for ln in asked:
+        field = f"contado_{ln.code}"
+        value = _parse_amount(form.get(field))
+        if value is None:
+            errors[field] = cash.COUNTED_MISSING
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors[field] = cash.COUNTED_INVALID
+        elif value > cash.MAX_COUNTED:
+            errors[field] = cash.COUNTED_TOO_LARGE
+    return errors
+
+
+def _close_review(day: date, lines: list, form) -> CloseReview:
+    asked = _asked_lines(day, lines) if lines else []  # no lines: closed, future or out-of-range day
+    return CloseReview(
+        lines=[CloseReviewLine(ln.code, ln.label, ln.expected, ln.counts_as_cash,
+                               (form.get(f"contado_{ln.code}") or "").strip(),
+                               _counted_value(form.get(f"contado_{ln.code}"))) for ln in asked],
+        expected_total=sum(ln.expected for ln in lines),
+    )
+
+
+def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None,
+                     step: str = STEP_COUNT):
     today = clock.today()
     existing = cash.closed_close(day)
     lines = cash.expected_by_method(day) if existing is None and day <= today else []
+    review = _close_review(day, lines, values or {})
     return render_page(
         "reports/cash_close_form.html", "close_form", status=status,
-        day=day, today=today, existing=existing, lines=lines, notices=list(notices), errors=errors or {},
-        values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
+        day=day, today=today, existing=existing, review=review, step=step, notices=list(notices),
+        errors=errors or {}, values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
         existing_message=cash.closed_message(existing) if existing is not None else None,
-        expected_total=sum(ln.expected for ln in lines),
     )
 
 
 @bp.route("/caja-diaria/cierre/", methods=["GET", "POST"])
 @role_required("recepcion", *MANAGERS)
 def cash_close_form():
+    """Two steps (spec reports.md §2.3, UX review D8): a blind count (`paso=revisar` shows the review), then the
+    review with expected amounts and differences (`paso=confirmar`, the default for a bare POST, closes). Without
+    JavaScript the review's *Recalcular* button is a `paso=revisar` submit; with it, differences follow the inputs
+    through `cash_close_differences`."""
     source = request.form if request.method == "POST" else request.args
     day, notice = parse_day(source.get("fecha"))
     notices = [notice] if notice else []
@@ -299,23 +380,57 @@ def cash_close_form():
     if notice:  # a POST must name the day it closes
         return _close_form_page(today, status=422, errors={"fecha": notice})
     values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
+    came_from = STEP_REVIEW if request.form.get("vista") == STEP_REVIEW else STEP_COUNT
+    if request.form.get("paso") == "revisar":
+        try:
+            cash.check_close_date(day, current_user)
+        except DomainError as exc:
+            return _close_form_page(today, status=exc.status, errors={"fecha": exc.message}, values=values)
+        if cash.closed_close(day) is None:
+            errors = _count_errors(_asked_lines(day, cash.expected_by_method(day)), request.form)
+            if errors:
+                return _close_form_page(day, status=422, errors=errors, values=values, step=came_from)
+        return _close_form_page(day, values=values, step=STEP_REVIEW)
     counted = {k.removeprefix("contado_"): _parse_amount(v) for k, v in values.items() if k.startswith("contado_")}
     try:
+        cash.check_close_date(day, current_user)
+        claim_submission()
+        asked = {ln.code for ln in _asked_lines(day, cash.expected_by_method(day))}
+        for ln in cash.expected_by_method(day):
+            if ln.code not in asked:
+                counted.setdefault(ln.code, 0)  # not asked: nothing moved, nothing counted
         close = cash.close_day(day, counted, request.form.get("notas"), by=current_user)
         close_id = close.id
         db.session.commit()
     except cash.CloseFormError as exc:
         db.session.rollback()
-        return _close_form_page(day, status=422, errors=exc.errors, values=values)
+        return _close_form_page(day, status=422, errors=exc.errors, values=values, step=STEP_REVIEW)
     except ConflictError as exc:
         db.session.rollback()
         return _close_form_page(day, status=409, conflict=exc.message)
     except DomainError as exc:
         db.session.rollback()
         shown = day if exc.field != "fecha" else today
-        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values)
+        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values,
+                                step=STEP_REVIEW if exc.field != "fecha" else STEP_COUNT)
     flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
     return see_other(url_for("reports.cash_close_detail", close_id=close_id))
+
+
+@bp.post("/caja-diaria/cierre/diferencias/")
+@role_required("recepcion", *MANAGERS)
+def cash_close_differences():
+    """The review's live differences: out-of-band fragments per method and in total, computed here from the typed
+    counts and the day's expected amounts; a browser without htmx gets the review page."""
+    day, notice = parse_day(request.form.get("fecha"))
+    values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
+    if notice or not wants_fragment():
+        return _close_form_page(clock.today() if notice else day, values=values, step=STEP_REVIEW,
+                                notices=[notice] if notice else ())
+    if current_user.role not in MANAGERS and day != clock.today():
+        abort(403)
+    review = _close_review(day, cash.expected_by_method(day), values)
+    return render_page("reports/cash_close_form.html", "close_differences", review=review, oob=True)
 
 
 def _parse_month(raw: str | None) -> tuple[date, str | None]:
