@@ -390,10 +390,10 @@ def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> 
             name=name, goal=goal, description=f"Campaña de demostración: {goal.lower()}", start_date=start,
             end_date=start + timedelta(days=21), status=status, budget=budget, channels=channels,
             audience_source="lista", created_by_id=sistema.id,
-            sms_template=("Hola {nombre}, en Aremko te esperamos con tinas calientes junto al río. "
-                          "Reserva en aremko.cl") if "sms" in channels else None,
+            sms_template=("Hola {nombre_cliente}, en Aremko te esperamos con tinas calientes junto al río. "
+                          "Reserva en {link}") if "sms" in channels else None,
             email_subject_template=f"{name} en Aremko" if "email" in channels else None,
-            email_body_template=(f"Hola {{nombre}},\n\n{goal} Reserva en aremko.cl.\n\nEquipo Aremko"
+            email_body_template=(f"Hola {{nombre_cliente}},\n\n{goal} Reserva en {{link}}\n\nEquipo Aremko"
                                  if "email" in channels else None),
         )
         db.session.add(campaign)
