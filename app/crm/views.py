@@ -16,8 +16,8 @@ from app.crm.forms import CampaignForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
 from app.web.htmx import render_page
-from app.web.submissions import claim_submission
 from app.web.params import MAX_ID
+from app.web.submissions import claim_submission
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
 

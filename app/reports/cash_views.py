@@ -26,8 +26,8 @@ from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
 from app.web.htmx import render_page, see_other, wants_fragment
-from app.web.submissions import claim_submission
 from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
+from app.web.submissions import claim_submission
 
 PER_PAGE = 50
 DIGITS = re.compile(r"[0-9]{1,18}")

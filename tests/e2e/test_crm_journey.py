@@ -22,7 +22,7 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
         expect(page.get_by_role("heading", level=1)).to_have_text("Segmentación de clientes")
         card = page.locator("#card-vip_high_spend")
         expect(card.locator(".segment-count")).to_have_text("3")
-        expect(page.locator("canvas.segment-chart")).to_be_visible()
+        expect(page.locator("#segment-matrix")).to_be_visible()
 
         card.get_by_role("link", name="Ver clientes").click()  # HTMX swap into #segment-list
         listing = page.locator("#segment-list")
