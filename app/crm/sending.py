@@ -114,17 +114,24 @@ SAMPLE_NAMES = {"first_name": "Camila", "last_name": "Rojas"}
 
 @dataclass(frozen=True)
 class CampaignPreview:
-    """The campaign's texts filled for a sample client, the SMS as the dispatcher would send it (footer, accents)."""
+    """The campaign's texts filled for a sample client, the SMS as the dispatcher would send it (footer, accents);
+    a text that cannot be filled (unknown variable saved outside the form) gives its Spanish error instead."""
 
     sample_name: str
     sms_text: str | None
     sms: SmsInfo | None
     email_subject: str | None
     email_body: str | None
+    error: str | None = None
 
 
 def campaign_preview(campaign: Campaign) -> CampaignPreview:
     names = {**SAMPLE_NAMES, "link": current_app.config["PUBLIC_BASE_URL"] + "/"}
+    sample = f"{SAMPLE_NAMES['first_name']} {SAMPLE_NAMES['last_name']}"
+    texts = (campaign.sms_template, campaign.email_subject_template, campaign.email_body_template)
+    error = next((e for e in map(policy.template_error, texts) if e), None)
+    if error:
+        return CampaignPreview(sample, None, None, None, None, error=error)
     sms_text = info = None
     if (campaign.sms_template or "").strip():
         sample_row = SimpleNamespace(id=999_999, message_type=PROMOTIONAL)  # a footer as long as a real one
@@ -136,8 +143,7 @@ def campaign_preview(campaign: Campaign) -> CampaignPreview:
     if (campaign.email_body_template or "").strip() or (campaign.email_subject_template or "").strip():
         subject = policy.render_template_text(campaign.email_subject_template, **names)
         body = policy.render_template_text(campaign.email_body_template, **names)
-    return CampaignPreview(f"{SAMPLE_NAMES['first_name']} {SAMPLE_NAMES['last_name']}", sms_text, info, subject,
-                           body)
+    return CampaignPreview(sample, sms_text, info, subject, body)
 
 
 def run_scheduler() -> str:

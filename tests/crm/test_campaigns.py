@@ -418,3 +418,12 @@ def test_same_send_confirmation_twice_queues_once(login, make_campaign, audience
     again = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data=data)
     assert again.status_code == 409 and "ya fue enviado" in again.text
     assert len(_rows(db_session, campaign)) == queued == 6
+
+
+def test_detail_with_a_text_saved_outside_the_form_shows_the_error_not_a_500(login, make_campaign, db_session):
+    campaign = make_campaign()
+    campaign.sms_template = "Hola {nombre}, te esperamos"  # e.g. edited in the back office
+    db_session.flush()
+    page = login("marketing").get(f"/ventas/campanas/{campaign.id}/")
+    assert page.status_code == 200 and 'id="message-error"' in page.text
+    assert "Variable desconocida: {nombre}" in page.text and 'id="sms-preview"' not in page.text
