@@ -381,7 +381,12 @@ def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> 
     from app.comms.models import CommunicationLog
     from app.crm.models import Campaign, CampaignTarget
 
-    clients = list(db.session.scalars(sa.select(Client).order_by(Client.id)))
+    from app.clients.models import ClientPreferences
+
+    clients = list(db.session.scalars(  # campaigns reach only clients who accept promotions
+        sa.select(Client).join(ClientPreferences, ClientPreferences.client_id == Client.id)
+        .where(ClientPreferences.accepts_promotional.is_(True)).order_by(Client.id)))
+    allowed = {c.id for c in clients}
     for name, offset, status, channels, budget, goal in CAMPAIGNS:
         if db.session.scalar(sa.select(Campaign.id).where(Campaign.name == name)):
             continue
@@ -401,7 +406,7 @@ def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> 
         sent_at = _at(start, 11 * 60)
         # some recipients bought within the attribution window (they "converted"), the rest did not
         buyers = set(db.session.scalars(sa.select(Order.client_id).where(
-            Order.created_at >= sent_at, Order.created_at < sent_at + timedelta(days=20))))
+            Order.created_at >= sent_at, Order.created_at < sent_at + timedelta(days=20)))) & allowed
         converted = rng.sample(sorted(buyers), min(len(buyers), 6)) if status == "Completed" else []
         others = [c for c in clients if c.id not in buyers]
         targets = [db.session.get(Client, cid) for cid in converted] + rng.sample(others, min(len(others), 34))
