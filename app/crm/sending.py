@@ -42,12 +42,12 @@ def _check_sendable(campaign: Campaign) -> None:
     if campaign.status not in OPEN:
         raise ConflictError(f"La campaña está {campaign.status_label.lower()}: no se puede enviar.")
     if not campaign.channels:
-        raise ValidationError("Elija al menos un canal (SMS o e-mail) antes de enviar.")
+        raise ValidationError("Elija al menos un canal (SMS o correo electrónico) antes de enviar.")
     if "sms" in campaign.channels and not (campaign.sms_template or "").strip():
         raise ValidationError("Falta el texto SMS de la campaña.")
     if "email" in campaign.channels and not ((campaign.email_subject_template or "").strip()
                                              and (campaign.email_body_template or "").strip()):
-        raise ValidationError("Faltan el asunto o el cuerpo del e-mail de la campaña.")
+        raise ValidationError("Faltan el asunto o el cuerpo del correo electrónico de la campaña.")
 
 
 def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) -> int:
@@ -93,7 +93,7 @@ def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
     if "@" in text:
         email = normalize_email(text)
         if not email or not (campaign.email_body_template or "").strip():
-            raise ValidationError("Indique un e-mail válido y el cuerpo del e-mail de la campaña.", field="destino")
+            raise ValidationError("Indique un correo electrónico válido y el cuerpo del correo de la campaña.", field="destino")
         channel, dest = EMAIL, email
         payload = {"subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
                    "text": policy.render_template_text(campaign.email_body_template, **names)}

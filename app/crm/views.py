@@ -234,7 +234,7 @@ def campaign_test(campaign_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
-    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'e-mail'}.", "success")
+    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'correo electrónico'}.", "success")
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
 
 

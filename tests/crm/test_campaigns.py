@@ -383,6 +383,9 @@ def test_detail_shows_the_texts_a_sample_preview_and_sms_segments(login, make_ca
     assert f"{preview.sms.length} caracteres · {segments}" in page and "GSM-7" in page
     assert 'id="email-preview-subject">Promo para Camila<' in page
     assert "Hola Camila Rojas:" in page
+    assert "Correo electrónico" in page and "E-mail" not in page and "e-mail" not in page  # D18: one word for it
+    form = c.get(f"/ventas/campanas/{campaign.id}/editar/").text
+    assert "Asunto del correo electrónico" in form and "E-mail" not in form
 
     long_text = "Hola {nombre_cliente} 😀 " + "x" * 80
     campaign.sms_template = long_text
