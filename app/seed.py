@@ -378,10 +378,9 @@ CAMPAIGNS = [
 def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> None:
     """Three campaigns: two sent, with delivered/opened messages and orders that follow them (the ROI attributes
     those), and one planned to start in a few days."""
+    from app.clients.models import ClientPreferences
     from app.comms.models import CommunicationLog
     from app.crm.models import Campaign, CampaignTarget
-
-    from app.clients.models import ClientPreferences
 
     clients = list(db.session.scalars(  # campaigns reach only clients who accept promotions
         sa.select(Client).join(ClientPreferences, ClientPreferences.client_id == Client.id)

@@ -93,7 +93,8 @@ def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
     if "@" in text:
         email = normalize_email(text)
         if not email or not (campaign.email_body_template or "").strip():
-            raise ValidationError("Indique un correo electrónico válido y el cuerpo del correo de la campaña.", field="destino")
+            raise ValidationError("Indique un correo electrónico válido y el cuerpo del correo de la campaña.",
+                                  field="destino")
         channel, dest = EMAIL, email
         payload = {"subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
                    "text": policy.render_template_text(campaign.email_body_template, **names)}

@@ -29,8 +29,8 @@ from app.web.htmx import render_page, wants_fragment
 MARKETING = ("marketing", "gerente", "admin")
 PER_PAGE = 50
 EXPORT_VALUES = ("excel", "xlsx")
-EXPORT_HEADERS = ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita", "Segmento",
-                  "Acepta Promociones")
+EXPORT_HEADERS = ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
+                  "Segmento", "Acepta Promociones")
 
 
 VISIT_ROWS = (("new", "Nuevos"), ("regular", "Regulares"), ("vip", "VIP"))

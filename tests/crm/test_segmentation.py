@@ -137,8 +137,8 @@ def test_segment_export_reopens(login, make_client, add_visits):
     wb = load_workbook(io.BytesIO(resp.data))
     ws = wb["Clientes"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita", "Segmento",
-                       "Acepta Promociones")
+    assert rows[0] == ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
+                       "Segmento", "Acepta Promociones")
     by_id = {r[0]: r for r in rows[1:]}
     row = by_id[vip[0].id]
     assert row[4] == 6 and row[5] == 200000 and row[7] == "VIP (>5 Visitas, Alto Gasto)" and row[8] == "Sí"
