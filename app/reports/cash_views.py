@@ -429,7 +429,8 @@ def cash_close_differences():
                                 notices=[notice] if notice else ())
     if current_user.role not in MANAGERS and day != clock.today():
         abort(403)
-    review = _close_review(day, cash.expected_by_method(day), values)
+    lines = cash.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
+    review = _close_review(day, lines, values)
     return render_page("reports/cash_close_form.html", "close_differences", review=review, oob=True)
 
 

@@ -391,6 +391,11 @@ def test_live_differences_fragment_and_no_js_recalculate(cash_env, login):
     assert c.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": YESTERDAY.isoformat()},
                   headers={"HX-Request": "true"}).status_code == 403  # recepcion: today only
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0
+    g = login("gerente")
+    for fecha in ("9999-12-31", "0001-01-01", "ayer", ""):
+        odd = g.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": fecha},
+                     headers={"HX-Request": "true"})
+        assert odd.status_code == 200, fecha  # never a 500
 
 
 def test_same_close_form_sent_twice_closes_once(cash_env, login):
