@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -189,57 +189,244 @@ def _ascii(text: str | None) -> str | None:
     return text.translate(table)
 
 
-def _seed_orders(rng: random.Random, n: int) -> int:
-    """Historical and upcoming orders (6 months back to 2 weeks ahead) with payments, discounts, cancellations
-    and no-shows, written directly: past dates cannot be booked through availability, and this is history."""
-    from app.catalog.policy import line_price
-    from app.orders.services import apply_code, cancel_order, recalculate_order
-    from app.payments.services import record_payment
+HISTORY_DAYS = 90
+AHEAD_DAYS = 14
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CLOSE_SHORTFALL_NOTE = "Faltó vuelto en efectivo; revisado con recepción."
 
-    services = [s for s in db.session.scalars(sa.select(Service).where(Service.is_published.is_(True)))]
+
+def _at(day: date, minutes: int) -> datetime:
+    """Local wall time `minutes` after midnight of `day`, as an aware instant."""
+    return clock.local_instant(day, time(0, 0)) + timedelta(minutes=minutes)
+
+
+def _slot_minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+
+def _seed_orders(rng: random.Random, n: int) -> int:
+    """A spa's last 90 days and next two weeks, written directly (past dates cannot be booked through availability,
+    and this is history): orders sold up to three weeks before the visit, payments dated when they happened (Flow at
+    the web sale, phone deposits by transfer, the balance at the desk on the day), drinks sold at the spa, some
+    cancellations and no-shows, closed cash days with their counted lines, clients "since" their first purchase, and
+    campaigns with their messages and results. Today looks like a day at the desk: a handful of arrivals, some paid,
+    some with balances, a few payments so far."""
+    services = list(db.session.scalars(sa.select(Service).where(Service.is_published.is_(True)).order_by(Service.id)))
     clients = list(db.session.scalars(sa.select(Client).order_by(Client.id)))
+    if not services or not clients:
+        return 0
+    drinks = list(db.session.scalars(sa.select(Product).where(Product.is_gift_card.is_(False)).order_by(Product.id)))
     sistema = ensure_system_user()
-    today = clock.today()
-    taken: set[tuple[int, date, str]] = set()
-    created = 0
-    for _ in range(n * 3):
-        if created >= n:
-            break
-        service = rng.choice(services)
-        day = today + timedelta(days=rng.randrange(-180, 15))
-        weekday = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[day.weekday()]
-        times = service.slot_grid.get(weekday) or []
-        if not times:
-            continue
-        hhmm = rng.choice(times)
-        if (service.id, day, hhmm) in taken:
-            continue
-        taken.add((service.id, day, hhmm))
-        client = rng.choice(clients)
-        people = rng.randrange(service.min_people, service.max_people + 1)
-        sold = clock.local_instant(day - timedelta(days=rng.randrange(0, 20)), time(12, 0))
-        order = Order(client_id=client.id, origin=rng.choice(["web", "recepcion", "telefono"]),
-                      contact_name=client.name, contact_email=client.email, contact_phone=client.phone,
-                      created_at=sold, sold_at=sold, created_by_id=sistema.id)
-        db.session.add(order)
-        db.session.flush()
-        provider_id = service.providers[0].id if service.service_type == "masaje" and service.providers else None
+    desk = db.session.scalar(sa.select(User).where(User.username == "recepcion")) or sistema
+    today, now = clock.today(), clock.now()
+    # Regulars come back: a few clients carry most visits (weights drawn once, in client order).
+    loyalty = [rng.paretovariate(1.6) for _ in clients]
+    specs = _order_specs(rng, n, services, today, now)
+    orders: list[tuple[Order, dict]] = []
+    for spec in sorted(specs, key=lambda sp: sp["sold_at"]):
+        client = rng.choices(clients, weights=loyalty)[0]
+        orders.append((_seed_order(rng, spec, client, drinks, sistema, desk, today, now), spec))
+    _date_clients(rng, [o for o, _ in orders], today)
+    _close_cash_days(rng, today, sistema, desk)
+    _seed_campaigns(rng, today, now, sistema)
+    return len(orders)
+
+
+def _order_specs(rng: random.Random, n: int, services: list, today: date, now: datetime) -> list[dict]:
+    """Which visits happen: `n` distinct (service, day, time) slots, weekends busier, a handful today."""
+    slots = []
+    for offset in range(-HISTORY_DAYS, AHEAD_DAYS + 1):
+        day = today + timedelta(days=offset)
+        weekday = WEEKDAYS[day.weekday()]
+        weight = (2.0 if weekday in ("saturday", "sunday") else 1.3 if weekday == "friday" else 1.0) * (
+            0.5 if offset > 0 else 1.0)  # the future is only partly booked yet
+        for service in services:
+            for hhmm in service.slot_grid.get(weekday) or []:
+                slots.append((day, service, hhmm, weight))
+    todays = [s for s in slots if s[0] == today]
+    rng.shuffle(todays)
+    picked = todays[:min(len(todays), max(1, min(7, n // 40)))]
+    rest = [s for s in slots if s[0] != today]
+    keys = sorted(range(len(rest)), key=lambda i: rng.random() ** (1 / rest[i][3]), reverse=True)  # weighted sample
+    picked += [rest[i] for i in keys[:max(n - len(picked), 0)]]
+    specs = []
+    for day, service, hhmm, _ in picked[:n]:
+        origin = rng.choices(["web", "telefono", "recepcion"], weights=[45, 25, 30])[0]
+        lead = 0 if origin == "recepcion" else rng.randrange(1, 22 if origin == "web" else 11)
+        sold_day = min(day - timedelta(days=lead), today)
+        sold_at = _at(sold_day, rng.randrange(9 * 60, 21 * 60))
+        visit_at = _at(day, _slot_minutes(hhmm))
+        if origin == "recepcion":
+            sold_at = visit_at - timedelta(minutes=rng.randrange(5, 40))
+        if sold_at > now:  # nothing is sold in the future
+            sold_at = now - timedelta(minutes=rng.randrange(5, 120))
+        specs.append({"day": day, "service": service, "hhmm": hhmm, "origin": origin, "sold_at": sold_at,
+                      "visit_at": visit_at})
+    return specs
+
+
+def _seed_order(rng, spec, client, drinks, sistema, desk, today: date, now: datetime) -> Order:
+    from app.catalog.policy import line_price
+    from app.orders.models import Discount, ProductLine
+    from app.orders.services import apply_code, cancel_order, recalculate_order
+    from app.payments.models import Payment
+
+    service, day, sold_at, visit_at = spec["service"], spec["day"], spec["sold_at"], spec["visit_at"]
+    seller = sistema if spec["origin"] == "web" else desk
+    order = Order(client_id=client.id, origin=spec["origin"], contact_name=client.name, contact_email=client.email,
+                  contact_phone=client.phone, created_at=sold_at, sold_at=sold_at, created_by_id=seller.id)
+    db.session.add(order)
+    db.session.flush()
+    people = rng.randrange(service.min_people, service.max_people + 1)
+    provider_id = rng.choice(service.providers).id if service.service_type == "masaje" and service.providers else None
+    if visit_at > now:
         status = "pendiente"
-        if day < today:
-            status = rng.choices(["checkout", "no_show"], weights=[92, 8])[0]
-        db.session.add(ServiceLine(order_id=order.id, service_id=service.id, service_date=day, start_time=hhmm,
-                                   people=people, provider_id=provider_id, unit_price=service.base_price,
-                                   pricing_rule=service.pricing_rule, status=status,
-                                   subtotal=line_price(service.base_price, service.pricing_rule, people)))
-        recalculate_order(order)
-        roll = rng.random()
-        if rng.random() < 0.1:
-            apply_code(order, "AREMKO15", by=sistema)
-        if roll < 0.08:
-            cancel_order(order, reason="Cliente no puede asistir", by=sistema)
-        elif roll < 0.85 and order.total > 0:
-            method = rng.choice(["efectivo", "tarjeta", "transferencia", "flow"])
-            amount = order.total if rng.random() < 0.8 else max(order.total // 2, 1)
-            record_payment(order, amount=amount, method=method, by=sistema)
-        created += 1
-    return created
+    elif day < today:
+        status = rng.choices(["checkout", "no_show"], weights=[93, 7])[0]
+    else:  # today, the slot has started: in the spa, or done if it started long ago
+        status = "checkout" if visit_at + timedelta(minutes=service.duration_minutes) <= now else "checkin"
+    line = ServiceLine(order_id=order.id, service_id=service.id, service_date=day, start_time=spec["hhmm"],
+                       people=people, provider_id=provider_id, unit_price=service.base_price,
+                       pricing_rule=service.pricing_rule, status=status, created_by_id=seller.id, created_at=sold_at,
+                       subtotal=line_price(service.base_price, service.pricing_rule, people))
+    if status in ("checkin", "checkout"):
+        line.checked_in_at = visit_at - timedelta(minutes=rng.randrange(0, 15))
+        if status == "checkout":
+            line.checked_out_at = visit_at + timedelta(minutes=service.duration_minutes)
+    db.session.add(line)
+    if drinks and status in ("checkin", "checkout") and rng.random() < 0.35:
+        for product in rng.sample(drinks, rng.randrange(1, 3)):
+            qty = rng.randrange(1, 4)
+            db.session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=qty,
+                                       unit_price=product.base_price, subtotal=qty * product.base_price,
+                                       created_by_id=desk.id, created_at=visit_at))
+    recalculate_order(order)
+    if rng.random() < 0.08:
+        apply_code(order, "AREMKO15", by=seller)
+        for d in db.session.scalars(sa.select(Discount).where(Discount.order_id == order.id)):
+            d.created_at = sold_at
+    if rng.random() < 0.06:
+        cancel_order(order, reason=rng.choice(["Cliente no puede asistir", "Cambio de planes", "Lluvia intensa"]),
+                     by=seller)
+        order.cancelled_at = min(sold_at + timedelta(days=rng.randrange(0, 3)), now)
+        return order
+
+    def pay(amount: int, method: str, at: datetime, by) -> None:
+        if amount > 0 and at <= now:
+            db.session.add(Payment(order_id=order.id, amount=amount, method=method, recorded_by_id=by.id,
+                                   paid_at=at, created_at=at, reference=None))
+            db.session.flush()
+            recalculate_order(order)
+
+    if spec["origin"] == "web":
+        pay(order.total, "flow", sold_at + timedelta(minutes=rng.randrange(1, 6)), sistema)
+    elif spec["origin"] == "telefono" and rng.random() < 0.7:
+        pay(order.total // 2, rng.choice(["transferencia", "transferencia", "bancoestado", "scotiabank"]),
+            sold_at + timedelta(minutes=rng.randrange(10, 240)), desk)
+    settles = status == "checkout" or (status == "checkin" and rng.random() < 0.5)
+    if settles and rng.random() < 0.97:  # a few past visits still owe money
+        method = rng.choices(["tarjeta", "efectivo", "transferencia", "mercadopago"], weights=[50, 30, 15, 5])[0]
+        pay(order.balance_due, method, min(visit_at + timedelta(minutes=rng.randrange(0, 150)), now), desk)
+    return order
+
+
+def _date_clients(rng: random.Random, orders: list[Order], today: date) -> None:
+    """"Cliente desde" = the first purchase; clients who never bought joined at some point of the history."""
+    first: dict[int, datetime] = {}
+    for order in orders:
+        if order.client_id not in first or order.created_at < first[order.client_id]:
+            first[order.client_id] = order.created_at
+    for client in db.session.scalars(sa.select(Client).where(Client.origin == "seed")):
+        joined = first.get(client.id) or _at(today - timedelta(days=rng.randrange(1, HISTORY_DAYS * 2)),
+                                             rng.randrange(9 * 60, 22 * 60))
+        client.created_at = joined
+    db.session.flush()
+
+
+def _close_cash_days(rng: random.Random, today: date, sistema, desk) -> None:
+    """Close the past days that had payments, at the end of the day, as the desk counted them; the last two days
+    and a few older ones are left open, and some closes carry a small cash shortfall explained in the notes."""
+    from app.payments.cash import expected_by_method
+    from app.payments.models import CashClose, CashCloseLine, Payment
+
+    paid_days = {clock.to_local(at).date() for at in db.session.scalars(sa.select(Payment.paid_at))}
+    for offset in range(HISTORY_DAYS, 2, -1):
+        day = today - timedelta(days=offset)
+        if day not in paid_days or rng.random() < 0.08:
+            continue
+        short = rng.random() < 0.12
+        lines = []
+        for ln in expected_by_method(day):
+            counted = ln.expected - 2000 if short and ln.code == "efectivo" and ln.expected >= 2000 else ln.expected
+            lines.append(CashCloseLine(method_code=ln.code, expected=ln.expected, counted=counted,
+                                       difference=counted - ln.expected))
+        differs = any(ln.difference for ln in lines)
+        db.session.add(CashClose(business_date=day, status="cerrada", version=1, closed_by_id=desk.id,
+                                 closed_at=_at(day, 22 * 60 + 45 + rng.randrange(0, 40)), lines=lines,
+                                 notes=CLOSE_SHORTFALL_NOTE if differs else None))
+    db.session.flush()
+
+
+CAMPAIGNS = [
+    # name, days from today (start), status, channels, budget, goal
+    ("Invierno en tinas", -70, "Completed", ["sms", "email"], 60000, "Llenar las tinas de lunes a jueves."),
+    ("Día de la madre", -35, "Completed", ["email"], 30000, "Vender masajes y gift cards para mamá."),
+    ("Verano junto al río", 4, "Planning", ["sms"], 45000, "Reservas de cabañas para enero."),
+]
+
+
+def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> None:
+    """Three campaigns: two sent, with delivered/opened messages and orders that follow them (the ROI attributes
+    those), and one planned to start in a few days."""
+    from app.clients.models import ClientPreferences
+    from app.comms.models import CommunicationLog
+    from app.crm.models import Campaign, CampaignTarget
+
+    clients = list(db.session.scalars(  # campaigns reach only clients who accept promotions
+        sa.select(Client).join(ClientPreferences, ClientPreferences.client_id == Client.id)
+        .where(ClientPreferences.accepts_promotional.is_(True)).order_by(Client.id)))
+    allowed = {c.id for c in clients}
+    for name, offset, status, channels, budget, goal in CAMPAIGNS:
+        if db.session.scalar(sa.select(Campaign.id).where(Campaign.name == name)):
+            continue
+        start = today + timedelta(days=offset)
+        campaign = Campaign(
+            name=name, goal=goal, description=f"Campaña de demostración: {goal.lower()}", start_date=start,
+            end_date=start + timedelta(days=21), status=status, budget=budget, channels=channels,
+            audience_source="lista", created_by_id=sistema.id,
+            sms_template=("Hola {nombre_cliente}, en Aremko te esperamos con tinas calientes junto al río. "
+                          "Reserva en {link}") if "sms" in channels else None,
+            email_subject_template=f"{name} en Aremko" if "email" in channels else None,
+            email_body_template=(f"Hola {{nombre_cliente}},\n\n{goal} Reserva en {{link}}\n\nEquipo Aremko"
+                                 if "email" in channels else None),
+        )
+        db.session.add(campaign)
+        db.session.flush()
+        sent_at = _at(start, 11 * 60)
+        # some recipients bought within the attribution window (they "converted"), the rest did not
+        buyers = set(db.session.scalars(sa.select(Order.client_id).where(
+            Order.created_at >= sent_at, Order.created_at < sent_at + timedelta(days=20)))) & allowed
+        converted = rng.sample(sorted(buyers), min(len(buyers), 6)) if status == "Completed" else []
+        others = [c for c in clients if c.id not in buyers]
+        targets = [db.session.get(Client, cid) for cid in converted] + rng.sample(others, min(len(others), 34))
+        for client in targets:
+            db.session.add(CampaignTarget(campaign_id=campaign.id, client_id=client.id, source="manual",
+                                          added_by_id=sistema.id, added_at=_at(start - timedelta(days=2), 11 * 60)))
+        if status != "Completed":
+            continue
+        campaign.sent_at = sent_at
+        for client in targets:
+            for channel in channels:
+                destination = client.phone if channel == "sms" else client.email
+                if not destination:
+                    continue
+                opened = rng.random() < (0.45 if channel == "email" else 0.2)
+                db.session.add(CommunicationLog(
+                    client_id=client.id, campaign_id=campaign.id, communication_type=channel.upper(),
+                    message_type="PROMOTIONAL", destination=destination, status="DELIVERED",
+                    idempotency_key=f"seed:campaign:{campaign.id}:{client.id}:{channel}", not_before=sent_at,
+                    sent_at=sent_at, delivered_at=sent_at + timedelta(minutes=1),
+                    read_at=sent_at + timedelta(hours=rng.randrange(1, 48)) if opened else None,
+                    segments=1 if channel == "sms" else None, cost=12 if channel == "sms" else 0,
+                    triggered_by="campaign", created_by_id=sistema.id, created_at=sent_at, updated_at=sent_at))
+    db.session.flush()

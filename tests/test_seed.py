@@ -51,7 +51,8 @@ def test_seed_creates_the_spec_demo_data(db_session):
     assert len(orders) == 60
     assert {o.payment_status for o in orders} >= {"pagado", "pendiente"}
     assert all(o.total == sum(ln.subtotal for ln in o.service_lines if ln.status != "cancelada")
-               - o.discount_total for o in orders)
+               + sum(ln.subtotal for ln in o.product_lines if ln.status == "activa") - o.discount_total
+               for o in orders if not o.cancelled_at)
 
 
 def test_seed_is_idempotent_and_never_changes_passwords(db_session):
@@ -75,3 +76,71 @@ def test_seed_cli_prints_passwords_once(app, db_session):
     assert "Usuario recepcion (recepcion) contraseña: " in first.output
     again = runner.invoke(args=["seed-demo"])
     assert "contraseña sin cambios" in again.output and "contraseña: " not in again.output
+
+
+def test_seed_history_looks_like_a_real_spa(db_session, freeze_clock):
+    """UX review D6: 90 days of history and two weeks ahead, payments on the days they happened, closed cash days,
+    drinks sold, campaigns with results, clients "since" their first purchase, and an ordinary day at the desk."""
+    from datetime import datetime, timedelta
+
+    from app.comms.models import CommunicationLog
+    from app.core import clock
+    from app.core.clock import LOCAL_TZ
+    from app.crm.models import Campaign
+    from app.crm.roi import campaign_roi
+    from app.orders.models import ProductLine, ServiceLine
+    from app.payments.cash import expected_by_method
+    from app.payments.models import CashClose, Payment
+    from app.reports.cash_queries import CashFilter
+    from app.reports.cash_views import load_summary
+
+    now = datetime(2026, 12, 6, 17, 30, tzinfo=LOCAL_TZ)  # a Sunday afternoon
+    freeze_clock(now)
+    today = now.date()
+    seed_demo(password="clave-demo-larga", client_count=200, order_count=300)
+
+    payments = db_session.scalars(sa.select(Payment)).all()
+    days = {clock.to_local(p.paid_at).date() for p in payments}
+    assert len(days) >= 30 and min(days) >= today - timedelta(days=90 + 21)
+    assert all(p.paid_at <= clock.now() for p in payments)  # nothing is paid in the future
+    total = sum(p.amount for p in payments)
+    todays = load_summary(CashFilter.for_day(today)).cash_total
+    assert 0 < todays["net"] < total * 0.05 and 1 <= todays["transactions"] <= 15
+
+    lines_today = db_session.scalars(sa.select(ServiceLine).where(ServiceLine.service_date == today)).all()
+    assert 1 <= len(lines_today) <= 7
+    service_days = set(db_session.scalars(sa.select(ServiceLine.service_date)))
+    assert min(service_days) >= today - timedelta(days=90) and max(service_days) <= today + timedelta(days=14)
+    assert any(d > today for d in service_days) and len({d for d in service_days if d < today}) >= 40
+    assert all(ln.status == "pendiente" for ln in db_session.scalars(
+        sa.select(ServiceLine).where(ServiceLine.service_date > today)))
+
+    closes = db_session.scalars(sa.select(CashClose)).all()
+    assert len(closes) >= 20 and all(c.business_date < today - timedelta(days=1) for c in closes)
+    sample = closes[len(closes) // 2]
+    assert {ln.method_code: ln.expected for ln in sample.lines} == {
+        ln.code: ln.expected for ln in expected_by_method(sample.business_date)}
+    assert clock.to_local(sample.closed_at).date() == sample.business_date
+    assert all(c.notes for c in closes if any(ln.difference for ln in c.lines))
+
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(ProductLine)) > 20
+    orders = db_session.scalars(sa.select(Order)).all()
+    first = {}
+    for o in orders:
+        first[o.client_id] = min(first.get(o.client_id, o.created_at), o.created_at)
+    clients = {c.id: c for c in db_session.scalars(sa.select(Client))}
+    assert all(clients[cid].created_at == at for cid, at in first.items())
+    assert all(c.created_at <= clock.now() for c in clients.values())
+
+    sent = [c for c in db_session.scalars(sa.select(Campaign).order_by(Campaign.id)) if c.sent_at]
+    assert len(sent) >= 2
+    roi = campaign_roi(sent[0])
+    assert roi.sent > 0 and roi.orders > 0 and roi.revenue > 0
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog)
+                             .where(CommunicationLog.read_at.is_not(None))) > 0
+    planned = db_session.scalar(sa.select(Campaign).where(Campaign.sent_at.is_(None)))
+    assert planned.start_date > today and planned.sms_template
+
+    before = {m: count(db_session, m) for m in (Order, Payment, CashClose, Campaign, CommunicationLog)}
+    seed_demo(client_count=200, order_count=300)
+    assert {m: count(db_session, m) for m in before} == before

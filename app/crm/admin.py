@@ -33,7 +33,7 @@ from app.orders.models import Order
 
 CRM_READ = frozenset({"marketing", "gerente", "admin"})
 CRM_WRITE = frozenset({"marketing", "admin"})
-PERSON_LABELS = {"first_name": "Nombre", "last_name": "Apellido", "email": "Email", "phone": "Teléfono",
+PERSON_LABELS = {"first_name": "Nombre", "last_name": "Apellido", "email": "Correo electrónico", "phone": "Teléfono",
                  "company_name": "Empresa", "status": "Estado", "source": "Origen", "notes": "Notas",
                  "campaign": "Campaña", "company": "Empresa", "job_title": "Cargo", "client": "Cliente",
                  "created_at": "Creado"}

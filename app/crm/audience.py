@@ -22,7 +22,7 @@ CHANNEL_CODES = {"sms": SMS, "email": EMAIL}
 # gatekeeper reason (comms §5) -> campaign preview reason (crm.md §9.2), per channel
 PREVIEW_REASONS = {
     "sin_telefono_movil": "Sin teléfono móvil",
-    "sin_email": "Sin e-mail",
+    "sin_email": "Sin correo electrónico",
     "sin_consentimiento_canal": "Sin consentimiento del canal",
     "sin_consentimiento_promociones": "Sin consentimiento para promociones",
     "suprimido": "Destino suprimido",

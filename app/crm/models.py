@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 CAMPAIGN_STATUS_LABELS = {"Planning": "Planificación", "Active": "Activa", "Completed": "Completada",
                           "Cancelled": "Cancelada"}
 AUDIENCE_SOURCES = {"reglas": "Reglas (visitas, gasto, segmentos)", "lista": "Lista explícita de clientes"}
-CAMPAIGN_CHANNELS = {"sms": "SMS", "email": "E-mail"}
+CAMPAIGN_CHANNELS = {"sms": "SMS", "email": "Correo electrónico"}
 TARGET_SOURCES = ("segmento", "manual", "reglas")
+TARGET_SOURCE_LABELS = {"segmento": "Segmento", "manual": "Selección manual", "reglas": "Reglas"}
 
 LEAD_STATUS_LABELS = {"New": "Nuevo", "Contacted": "Contactado", "Qualified": "Calificado",
                       "Unqualified": "No calificado", "Converted": "Convertido"}

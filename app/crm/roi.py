@@ -79,6 +79,7 @@ def campaign_roi_rows(ids: list[int]) -> list[RoiRow]:
 class CampaignRoi:
     sent_by_channel: dict[str, int] = field(default_factory=dict)
     sent: int = 0
+    opened: int = 0  # sent messages the provider reported read (e-mail opens, SMS read receipts)
     blocked: int = 0
     failed: int = 0
     pending: int = 0
@@ -96,6 +97,9 @@ class CampaignRoi:
 
     @property
     def roi(self) -> float | None:
+        """None ("—") until a message has gone out: before that there is nothing to return on (UX review D16)."""
+        if not self.sent:
+            return None
         return policy.roi(self.revenue, self.cost)
 
 
@@ -119,6 +123,9 @@ def campaign_roi(campaign: Campaign) -> CampaignRoi:
             out.pending += n
         if channel == "SMS":
             out.sms_cost += int(cost)
+    out.opened = db.session.scalar(sa.select(sa.func.count()).where(
+        CommunicationLog.campaign_id == campaign.id, CommunicationLog.status.in_(SENT),
+        CommunicationLog.read_at.is_not(None)))
     (row,) = campaign_roi_rows([campaign.id])
     out.orders, out.revenue = row.orders, row.revenue
     out.leads = db.session.scalar(sa.select(sa.func.count()).where(Lead.campaign_id == campaign.id))

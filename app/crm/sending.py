@@ -4,14 +4,16 @@ the PROMOTIONAL renderer and the campaign_cancelled relevance check the dispatch
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
 
 from app.comms import hooks, outbox
 from app.comms.models import CommunicationLog
-from app.comms.policy import EMAIL, SMS
+from app.comms.policy import EMAIL, SMS, SmsInfo, sms_info, strip_sms_accents
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, sms_footer
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
@@ -54,12 +56,12 @@ def _check_sendable(campaign: Campaign) -> None:
     if campaign.status not in OPEN:
         raise ConflictError(f"La campaña está {campaign.status_label.lower()}: no se puede enviar.")
     if not campaign.channels:
-        raise ValidationError("Elija al menos un canal (SMS o e-mail) antes de enviar.")
+        raise ValidationError("Elija al menos un canal (SMS o correo electrónico) antes de enviar.")
     if "sms" in campaign.channels and not (campaign.sms_template or "").strip():
         raise ValidationError("Falta el texto SMS de la campaña.")
     if "email" in campaign.channels and not ((campaign.email_subject_template or "").strip()
                                              and (campaign.email_body_template or "").strip()):
-        raise ValidationError("Faltan el asunto o el cuerpo del e-mail de la campaña.")
+        raise ValidationError("Faltan el asunto o el cuerpo del correo electrónico de la campaña.")
 
 
 def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) -> int:
@@ -108,7 +110,8 @@ def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
     if "@" in text:
         email = normalize_email(text)
         if not email or not (campaign.email_body_template or "").strip():
-            raise ValidationError("Indique un e-mail válido y el cuerpo del e-mail de la campaña.", field="destino")
+            raise ValidationError("Indique un correo electrónico válido y el cuerpo del correo de la campaña.",
+                                  field="destino")
         channel, dest = EMAIL, email
         payload = {"subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
                    "text": policy.render_template_text(campaign.email_body_template, **names)}
@@ -122,6 +125,43 @@ def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
                    destination=dest, campaign_id=campaign.id, triggered_by=f"staff:{getattr(by, 'username', '')}",
                    created_by=by, payload=payload)
     return channel
+
+
+SAMPLE_NAMES = {"first_name": "Camila", "last_name": "Rojas"}
+
+
+@dataclass(frozen=True)
+class CampaignPreview:
+    """The campaign's texts filled for a sample client, the SMS as the dispatcher would send it (footer, accents);
+    a text that cannot be filled (unknown variable saved outside the form) gives its Spanish error instead."""
+
+    sample_name: str
+    sms_text: str | None
+    sms: SmsInfo | None
+    email_subject: str | None
+    email_body: str | None
+    error: str | None = None
+
+
+def campaign_preview(campaign: Campaign) -> CampaignPreview:
+    names = {**SAMPLE_NAMES, "link": current_app.config["PUBLIC_BASE_URL"] + "/"}
+    sample = f"{SAMPLE_NAMES['first_name']} {SAMPLE_NAMES['last_name']}"
+    texts = (campaign.sms_template, campaign.email_subject_template, campaign.email_body_template)
+    error = next((e for e in map(policy.template_error, texts) if e), None)
+    if error:
+        return CampaignPreview(sample, None, None, None, None, error=error)
+    sms_text = info = None
+    if (campaign.sms_template or "").strip():
+        sample_row = SimpleNamespace(id=999_999, message_type=PROMOTIONAL)  # a footer as long as a real one
+        sms_text = policy.render_template_text(campaign.sms_template, **names) + sms_footer(sample_row)
+        if current_app.config.get("SMS_STRIP_ACCENTS", True):
+            sms_text = strip_sms_accents(sms_text)
+        info = sms_info(sms_text)
+    subject = body = None
+    if (campaign.email_body_template or "").strip() or (campaign.email_subject_template or "").strip():
+        subject = policy.render_template_text(campaign.email_subject_template, **names)
+        body = policy.render_template_text(campaign.email_body_template, **names)
+    return CampaignPreview(sample, sms_text, info, subject, body)
 
 
 def run_scheduler() -> str:

@@ -13,10 +13,11 @@ from app.core.pagination import paginate, parse_page
 from app.crm import queries as q
 from app.crm import sending, services  # sending registers the PROMOTIONAL renderer and relevance check
 from app.crm.forms import CampaignForm
-from app.crm.models import Activity, Campaign, CampaignInteraction, Deal, Lead
+from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
 from app.web.htmx import render_page
 from app.web.params import MAX_ID
+from app.web.submissions import claim_submission
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
 
@@ -143,8 +144,18 @@ def campaign_detail(campaign_id: int):
         "crm/campaign_detail.html", "campaign_targets" if request.args.get("bloque") == "targets" else None,
         campaign=campaign, targets=targets, leads=leads, deals=deals, activities=activities,
         interactions=interactions, roi=campaign_roi(campaign), audience=q.audience_size(db.session, campaign),
-        segment_labels=labels,
+        segment_labels=labels, channel_labels=CAMPAIGN_CHANNELS, preview=sending.campaign_preview(campaign),
+        send_default=_send_default(campaign), target_sources=TARGET_SOURCE_LABELS,
     )
+
+
+def _send_default(campaign: Campaign) -> dict:
+    """*Enviar campaña* starts on the campaign's start date (10:00, Chile) when that is in the future, else *Ahora*."""
+    from app.core import clock
+
+    if campaign.start_date and campaign.start_date > clock.today():
+        return {"cuando": "programado", "fecha_hora": f"{campaign.start_date.isoformat()}T10:00"}
+    return {"cuando": "ahora", "fecha_hora": ""}
 
 
 # --- segmentation board -> campaign ------------------------------------------------------------------------
@@ -223,7 +234,7 @@ def campaign_test(campaign_id: int):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
-    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'e-mail'}.", "success")
+    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'correo electrónico'}.", "success")
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
 
 
@@ -259,6 +270,7 @@ def campaign_send(campaign_id: int):
         if request.form.get("confirmar") != "1":
             sending._check_sendable(campaign)
             return render_page("crm/campaign_send.html", None, n=messages_to_queue(campaign), when=when, **ctx)
+        claim_submission()
         queued = sending.send_campaign(campaign, when=when, by=current_user)
         db.session.commit()
     except DomainError as exc:

@@ -214,6 +214,12 @@ def active_users(role: str | None = None) -> sa.Select:
 # --- cierre de caja ----------------------------------------------------------------------------------------------
 
 
+def methods_with_movement(day: date) -> sa.Select:
+    """Codes of the methods with valid payments on the local date `day` (the cierre asks only for these, and cash)."""
+    f = CashFilter.for_day(day)
+    return sa.select(Payment.method).where(Payment.status == "valido", *payment_conditions(f)).distinct()
+
+
 def closes_between(first: date, last: date) -> sa.Select:
     """Every close (all versions) of business dates in [first, last], newest first, with Σ of its lines."""
     closer = aliased(User)

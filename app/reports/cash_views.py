@@ -12,6 +12,7 @@ from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
+from app.auth.services import SYSTEM_USERNAME
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.pagination import page_of_select, parse_page
@@ -24,8 +25,9 @@ from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
-from app.web.htmx import render_page, see_other
+from app.web.htmx import render_page, see_other, wants_fragment
 from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
+from app.web.submissions import claim_submission
 
 PER_PAGE = 50
 DIGITS = re.compile(r"[0-9]{1,18}")
@@ -108,15 +110,18 @@ _METHOD_SUMS = ("transactions", "income", "refunds", "net", "voided")
 
 def load_summary(f: CashFilter) -> CashSummary:
     """Folds the rows of `queries.cash_groups` (one statement): per method (every method with filtered payments,
-    valid or voided), discounts per user, and per user (users with valid payments or active discounts)."""
+    valid or voided), discounts per user, and per user (users with valid payments or active discounts); rows
+    without a user count as the `sistema` user's, in one row shown last."""
     rows = db.session.execute(*queries.cash_groups(f)).all()
     methods: dict[str, SimpleNamespace] = {}
-    users: dict[int | None, SimpleNamespace] = {}
-    discounts = []
+    users: dict[str, SimpleNamespace] = {}
+    discounts: dict[str, SimpleNamespace] = {}
     for r in sorted(rows, key=lambda r: (r.method_rank, r.user_rank)):
         if r.code is None:
-            discounts.append(SimpleNamespace(user_id=r.user_id, username=r.username, count=int(r.discount_count),
-                                             total=int(r.discounts)))
+            d = discounts.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
+                                                                         count=0, total=0))
+            d.count += int(r.discount_count)
+            d.total += int(r.discounts)
             continue
         m = methods.setdefault(r.code, SimpleNamespace(code=r.code, label=r.label,
                                                        counts_as_cash=bool(r.counts_as_cash),
@@ -126,8 +131,9 @@ def load_summary(f: CashFilter) -> CashSummary:
     for r in sorted(rows, key=lambda r: r.user_rank):
         if r.code is not None and not r.transactions:
             continue  # only voided payments of this user and method: not in block D
-        u = users.setdefault(r.user_id, SimpleNamespace(user_id=r.user_id, username=r.username, payments=0,
-                                                        cash_net=0, giftcard=0, discount_count=0, discounts=0))
+        u = users.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
+                                                                 payments=0, cash_net=0, giftcard=0,
+                                                                 discount_count=0, discounts=0))
         if r.code is None:
             u.discount_count += int(r.discount_count)
             u.discounts += int(r.discounts)
@@ -137,7 +143,18 @@ def load_summary(f: CashFilter) -> CashSummary:
             u.cash_net += int(r.net)
         if r.code == queries.GIFTCARD:
             u.giftcard += int(r.net)
-    return CashSummary(filter=f, by_method=list(methods.values()), discounts=discounts, users=list(users.values()))
+    return CashSummary(filter=f, by_method=list(methods.values()), discounts=_system_last(discounts),
+                       users=_system_last(users))
+
+
+def _actor(username: str | None) -> str:
+    """Who recorded a row as shown: rows without a user (jobs, webhooks, old data) and the built-in `sistema`
+    user are one actor, so they make one "sistema" row (UX review D20)."""
+    return username or SYSTEM_USERNAME
+
+
+def _system_last(rows: dict[str, SimpleNamespace]) -> list[SimpleNamespace]:
+    return sorted(rows.values(), key=lambda r: r.username == SYSTEM_USERNAME)  # stable: SQL's order otherwise
 
 
 def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
@@ -256,22 +273,102 @@ def _parse_amount(raw: str | None):
     return int(text) if DIGITS.fullmatch(text) else raw
 
 
-def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None):
+CASH_CODE = "efectivo"  # counted in the drawer every day, even without movements
+STEP_COUNT, STEP_REVIEW = "conteo", "revision"  # the form's two views: blind count, then review
+
+
+@dataclass
+class CloseReviewLine:
+    """One asked method of the cierre: what was typed, what it parses to, and the difference once valid."""
+
+    code: str
+    label: str
+    expected: int
+    counts_as_cash: bool
+    raw: str
+    counted: int | None
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.counted is None else self.counted - self.expected
+
+
+@dataclass
+class CloseReview:
+    lines: list[CloseReviewLine]
+    expected_total: int  # over every expected line, asked or not
+
+    @property
+    def counted_total(self) -> int | None:
+        values = [ln.counted for ln in self.lines]
+        return None if any(v is None for v in values) else sum(values)
+
+    @property
+    def difference(self) -> int | None:
+        counted = self.counted_total
+        return None if counted is None else counted - self.expected_total
+
+
+def _asked_lines(day: date, lines: list) -> list:
+    """The methods the cierre asks for (UX review D8): cash always, then every method with valid payments that
+    day or a non-zero expected amount; the others are closed as counted 0 (nothing moved, nothing to count)."""
+    moved = set(db.session.scalars(queries.methods_with_movement(day)))
+    return [ln for ln in lines if ln.code == CASH_CODE or ln.code in moved or ln.expected != 0]
+
+
+def _counted_value(raw):
+    """A parsed amount, or None when it is missing or not a valid count (same rules as `cash.close_day`)."""
+    value = _parse_amount(raw)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > cash.MAX_COUNTED:
+        return None
+    return value
+
+
+def _count_errors(asked: list, form) -> dict[str, str]:
+    errors = {}
+    for ln in asked:
+        field = f"contado_{ln.code}"
+        value = _parse_amount(form.get(field))
+        if value is None:
+            errors[field] = cash.COUNTED_MISSING
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            errors[field] = cash.COUNTED_INVALID
+        elif value > cash.MAX_COUNTED:
+            errors[field] = cash.COUNTED_TOO_LARGE
+    return errors
+
+
+def _close_review(day: date, lines: list, form) -> CloseReview:
+    asked = _asked_lines(day, lines) if lines else []  # no lines: closed, future or out-of-range day
+    return CloseReview(
+        lines=[CloseReviewLine(ln.code, ln.label, ln.expected, ln.counts_as_cash,
+                               (form.get(f"contado_{ln.code}") or "").strip(),
+                               _counted_value(form.get(f"contado_{ln.code}"))) for ln in asked],
+        expected_total=sum(ln.expected for ln in lines),
+    )
+
+
+def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None,
+                     step: str = STEP_COUNT):
     today = clock.today()
     existing = cash.closed_close(day)
     lines = cash.expected_by_method(day) if existing is None and day <= today else []
+    review = _close_review(day, lines, values or {})
     return render_page(
         "reports/cash_close_form.html", "close_form", status=status,
-        day=day, today=today, existing=existing, lines=lines, notices=list(notices), errors=errors or {},
-        values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
+        day=day, today=today, existing=existing, review=review, step=step, notices=list(notices),
+        errors=errors or {}, values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
         existing_message=cash.closed_message(existing) if existing is not None else None,
-        expected_total=sum(ln.expected for ln in lines),
     )
 
 
 @bp.route("/caja-diaria/cierre/", methods=["GET", "POST"])
 @role_required("recepcion", *MANAGERS)
 def cash_close_form():
+    """Two steps (spec reports.md §2.3, UX review D8): a blind count (`paso=revisar` shows the review), then the
+    review with expected amounts and differences (`paso=confirmar`, the default for a bare POST, closes). Without
+    JavaScript the review's *Recalcular* button is a `paso=revisar` submit; with it, differences follow the inputs
+    through `cash_close_differences`."""
     source = request.form if request.method == "POST" else request.args
     day, notice = parse_day(source.get("fecha"))
     notices = [notice] if notice else []
@@ -286,23 +383,58 @@ def cash_close_form():
     if notice:  # a POST must name the day it closes
         return _close_form_page(today, status=422, errors={"fecha": notice})
     values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
+    came_from = STEP_REVIEW if request.form.get("vista") == STEP_REVIEW else STEP_COUNT
+    if request.form.get("paso") == "revisar":
+        try:
+            cash.check_close_date(day, current_user)
+        except DomainError as exc:
+            return _close_form_page(today, status=exc.status, errors={"fecha": exc.message}, values=values)
+        if cash.closed_close(day) is None:
+            errors = _count_errors(_asked_lines(day, cash.expected_by_method(day)), request.form)
+            if errors:
+                return _close_form_page(day, status=422, errors=errors, values=values, step=came_from)
+        return _close_form_page(day, values=values, step=STEP_REVIEW)
     counted = {k.removeprefix("contado_"): _parse_amount(v) for k, v in values.items() if k.startswith("contado_")}
     try:
+        cash.check_close_date(day, current_user)
+        claim_submission()
+        asked = {ln.code for ln in _asked_lines(day, cash.expected_by_method(day))}
+        for ln in cash.expected_by_method(day):
+            if ln.code not in asked:
+                counted.setdefault(ln.code, 0)  # not asked: nothing moved, nothing counted
         close = cash.close_day(day, counted, request.form.get("notas"), by=current_user)
         close_id = close.id
         db.session.commit()
     except cash.CloseFormError as exc:
         db.session.rollback()
-        return _close_form_page(day, status=422, errors=exc.errors, values=values)
+        return _close_form_page(day, status=422, errors=exc.errors, values=values, step=STEP_REVIEW)
     except ConflictError as exc:
         db.session.rollback()
         return _close_form_page(day, status=409, conflict=exc.message)
     except DomainError as exc:
         db.session.rollback()
         shown = day if exc.field != "fecha" else today
-        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values)
+        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values,
+                                step=STEP_REVIEW if exc.field != "fecha" else STEP_COUNT)
     flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
     return see_other(url_for("reports.cash_close_detail", close_id=close_id))
+
+
+@bp.post("/caja-diaria/cierre/diferencias/")
+@role_required("recepcion", *MANAGERS)
+def cash_close_differences():
+    """The review's live differences: out-of-band fragments per method and in total, computed here from the typed
+    counts and the day's expected amounts; a browser without htmx gets the review page."""
+    day, notice = parse_day(request.form.get("fecha"))
+    values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
+    if notice or not wants_fragment():
+        return _close_form_page(clock.today() if notice else day, values=values, step=STEP_REVIEW,
+                                notices=[notice] if notice else ())
+    if current_user.role not in MANAGERS and day != clock.today():
+        abort(403)
+    lines = cash.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
+    review = _close_review(day, lines, values)
+    return render_page("reports/cash_close_form.html", "close_differences", review=review, oob=True)
 
 
 def _parse_month(raw: str | None) -> tuple[date, str | None]:

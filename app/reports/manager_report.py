@@ -21,6 +21,7 @@ from app.core.xlsx import Sheet, write_sheets
 from app.extensions import db
 from app.orders.models import Order, ServiceLine
 from app.reports.sales_queries import LINE_STATUS_LABELS
+from app.reports.sold_exports import NOT_ASSIGNED
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESERVAS_HEADERS = ("ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
@@ -59,7 +60,8 @@ def reservations_select(day: date) -> sa.Select:
 
 def _reservation_rows(day: date):
     for r in db.session.execute(reservations_select(day)):
-        yield (r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], r[7], r[8] or "N/A", LINE_STATUS_LABELS.get(r[9], r[9]))
+        yield (r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], r[7], r[8] or NOT_ASSIGNED,
+               LINE_STATUS_LABELS.get(r[9], r[9]))
 
 
 def workbook_bytes(sheets) -> bytes:

@@ -148,7 +148,7 @@ def order_resend_confirmation(order_id: int):
     try:
         resend_confirmation(order, by=current_user)
         db.session.commit()
-        message, status, category = "Confirmación en cola de envío (SMS y e-mail).", 200, "success"
+        message, status, category = "Confirmación en cola de envío (SMS y correo electrónico).", 200, "success"
     except DomainError as exc:
         db.session.rollback()
         message, status, category = exc.message, exc.status, "danger"

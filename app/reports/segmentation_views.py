@@ -1,5 +1,6 @@
-"""Segmentation board (crm.md §6.4) and segment export (reports.md §7): counts from segment_counts(), lists and
-exports streamed from client_stats() through crm.queries."""
+"""Segmentation board (crm.md §6.4) and segment export (reports.md §7): a visits × spend matrix of clients and
+revenue from client_activity() (the query behind segment_counts), lists and exports streamed from client_stats()
+through crm.queries."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ import sqlalchemy as sa
 from flask import abort, request
 
 from app.auth.decorators import role_required
-from app.clients.stats import SEGMENT_KEYS, segment_counts, segment_labels, threshold_legend
+from app.clients.models import Client
+from app.clients.stats import (
+    SEGMENT_KEYS,
+    ZERO_SPEND,
+    Thresholds,
+    client_activity,
+    segment_labels,
+    threshold_legend,
+)
 from app.core.db import stream_rows
+from app.core.money import format_clp
 from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
@@ -19,25 +29,67 @@ from app.web.htmx import render_page, wants_fragment
 MARKETING = ("marketing", "gerente", "admin")
 PER_PAGE = 50
 EXPORT_VALUES = ("excel", "xlsx")
-EXPORT_HEADERS = ("ID", "Nombre", "Teléfono", "Email", "Visitas", "Gasto Total", "Última Visita", "Segmento",
-                  "Acepta Promociones")
+EXPORT_HEADERS = ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
+                  "Segmento", "Acepta Promociones")
+
+
+VISIT_ROWS = (("new", "Nuevos"), ("regular", "Regulares"), ("vip", "VIP"))
+SPEND_COLUMNS = (("low", "Gasto bajo"), ("medium", "Gasto medio"), ("high", "Gasto alto"))
+
+
+def segment_figures_select() -> sa.CompoundSelect:
+    """(segment, clients, revenue) of the clients with an order — revenue is Σ paid, the `spend` of client_activity
+    — UNION ALL (NULL, number of clients, NULL): ONE statement over the same query as segment_counts."""
+    activity = client_activity().subquery()
+    by_segment = (sa.select(activity.c.segment, sa.func.count(), sa.func.sum(activity.c.spend))
+                  .group_by(activity.c.segment))
+    everyone = sa.select(sa.null(), sa.func.count(), sa.null()).select_from(Client)
+    return sa.union_all(by_segment, everyone)
+
+
+def segment_figures() -> tuple[dict[str, int], dict[str, int]]:
+    """Clients and revenue per segment (every key present); clients without an order are `zero_spend`."""
+    counts, revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
+    total = 0
+    for segment, n, spend in db.session.execute(segment_figures_select()).all():
+        if segment is None:
+            total = n
+        else:
+            counts[segment], revenue[segment] = n, int(spend or 0)
+    counts[ZERO_SPEND] += total - sum(counts.values())
+    return counts, revenue
 
 
 def _board_context() -> dict:
-    counts = segment_counts()
+    """The visits × spend matrix (UX review D17): per cell clients, share, revenue and a heat level; row and
+    column totals; the *Sin gasto* segment apart."""
+    counts, revenue = segment_figures()
     labels = segment_labels()
     total = sum(counts.values())
-    cards = [{"key": key, "label": labels[key], "count": counts[key],
-              "percent": round(counts[key] * 100 / total, 1) if total else 0.0} for key in SEGMENT_KEYS]
-    chart = {
-        "type": "bar",
-        "data": {"labels": [c["label"] for c in cards],
-                 "datasets": [{"label": "Clientes", "data": [c["count"] for c in cards],
-                               "backgroundColor": "#2f6f5e"}]},
-        "options": {"plugins": {"legend": {"display": False}}, "indexAxis": "y"},
-    }
-    return {"cards": cards, "total": total, "legend": threshold_legend(), "chart": chart, "labels": labels,
-            "counts": counts}
+    busiest = max((counts[f"{v}_{s}_spend"] for v, _ in VISIT_ROWS for s, _ in SPEND_COLUMNS), default=0)
+
+    def cell(key: str) -> dict:
+        share = counts[key] * 100 / total if total else 0.0
+        heat = 0 if not counts[key] else min(4, 1 + counts[key] * 4 // (busiest + 1))
+        return {"key": key, "label": labels[key], "count": counts[key], "revenue": revenue[key], "percent": share,
+                "heat": heat}
+
+    rows = []
+    for v, v_label in VISIT_ROWS:
+        cells = [cell(f"{v}_{s}_spend") for s, _ in SPEND_COLUMNS]
+        rows.append({"band": v, "label": v_label, "cells": cells, "count": sum(c["count"] for c in cells),
+                     "revenue": sum(c["revenue"] for c in cells)})
+    columns = [{"band": s, "label": s_label, "count": sum(r["cells"][i]["count"] for r in rows),
+                "revenue": sum(r["cells"][i]["revenue"] for r in rows)} for i, (s, s_label) in enumerate(SPEND_COLUMNS)]
+    t = Thresholds.from_config()
+    bands = {"new": f"0–{t.visits_regular - 1} visitas", "regular": f"{t.visits_regular}–{t.visits_vip - 1} visitas",
+             "vip": f"{t.visits_vip} o más visitas", "low": f"menos de {format_clp(t.spend_medium)}",
+             "medium": f"{format_clp(t.spend_medium)} a {format_clp(t.spend_high - 1)}",
+             "high": f"{format_clp(t.spend_high)} o más"}
+    return {"rows": rows, "columns": columns, "zero": cell(ZERO_SPEND), "total": total,
+            "total_revenue": sum(revenue.values()), "legend": threshold_legend(), "labels": labels, "counts": counts,
+            "bands": bands,
+            "spend_medium": t.spend_medium}
 
 
 @bp.get("/reportes/segmentacion-clientes/")

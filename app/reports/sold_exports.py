@@ -21,7 +21,7 @@ PRODUCT_HEADERS = ["ID Venta/Reserva", "Cliente", "Fecha Venta", "Proveedor", "P
                    "Precio Unitario", "Monto Total"]
 BY_PRODUCT_HEADERS = ["Producto", "Proveedor", "Unidades", "Monto"]
 AUDIT_HEADERS = ["Fecha", "Cliente", "Tipo de Movimiento", "Descripción", "Usuario", "Venta N°"]
-NOT_ASSIGNED = "N/A"
+NOT_ASSIGNED = "Sin terapeuta"  # no provider on the line (UX review D18: no "N/A")
 
 
 def service_row(r) -> tuple:

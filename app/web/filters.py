@@ -42,6 +42,15 @@ def fmt_lines(text: str | None):
     return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
 
+def fmt_percent(value, decimals: int = 1) -> str:
+    """A percentage as es-CL writes it: 24.8 -> "24,8 %", -100 -> "-100,0 %"; None -> "—". The value is already
+    in percent (multiply a ratio by 100 first)."""
+    if value is None:
+        return "—"
+    rounded = round(float(value), int(decimals)) or 0.0  # never "-0,0 %"
+    return f"{rounded:.{int(decimals)}f} %".replace(".", ",")
+
+
 def init_filters(app: Flask) -> None:
     app.add_template_filter(format_clp, "clp")
     app.add_template_filter(fmt_date, "fecha")
@@ -49,6 +58,7 @@ def init_filters(app: Flask) -> None:
     app.add_template_filter(format_phone, "telefono")
     app.add_template_filter(fmt_time, "hora")
     app.add_template_filter(fmt_lines, "lineas")
+    app.add_template_filter(fmt_percent, "porcentaje")
     # links to optional screens: shown only when that endpoint is installed
     app.add_template_global(lambda endpoint: endpoint in app.view_functions, "has_endpoint")
     from app.web.submissions import submission_field

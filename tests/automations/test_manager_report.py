@@ -44,7 +44,7 @@ def test_report_per_recipient_with_caja_and_tomorrows_reservations(app, db_sessi
     reservas = openpyxl.load_workbook(io.BytesIO(mail["attachments"][1][2]))["Servicios Vendidos"]
     rows = list(reservas.iter_rows(values_only=True))
     assert rows[0][:4] == ("ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio")
-    assert [(r[0], r[1], r[5], r[8], r[9]) for r in rows[1:]] == [(paid.id, "Camila Rojas", "17:00", "N/A",
+    assert [(r[0], r[1], r[5], r[8], r[9]) for r in rows[1:]] == [(paid.id, "Camila Rojas", "17:00", "Sin terapeuta",
                                                                     "Pendiente")]
     caja = openpyxl.load_workbook(io.BytesIO(mail["attachments"][0][2]))
     assert caja.sheetnames == ["Resumen", "Por Usuario", "Detalle"]

@@ -335,3 +335,98 @@ def test_campaign_list_figures_in_constant_statements(login, make_campaign, audi
     assert audience_sizes(db_session, campaigns) == {x.id: audience_size(db_session, x) for x in campaigns}
     listing = c.get("/ventas/campanas/", headers=HX)
     assert listing.text.lstrip().startswith('<div id="campaign-list"') and listing.text.count('id="campaign-') == 9
+
+
+# --- campaign detail: ROI, message, preview, send defaults (UX review D16) --------------------------------------
+
+
+def test_roi_is_a_dash_until_something_is_sent_and_percentages_use_a_comma(login, make_campaign, audience,
+                                                                            db_session):
+    campaign = _lista(make_campaign, audience["ok"], budget=10000)
+    c = login("marketing")
+    page = c.get(f"/ventas/campanas/{campaign.id}/").text
+    assert 'id="roi-value">—<' in page and "-100" not in page
+    ok1 = audience["ok"][0]
+    db_session.add(CommunicationLog(client_id=ok1.id, campaign_id=campaign.id, communication_type="EMAIL",
+                                    message_type="PROMOTIONAL", status="DELIVERED", sent_at=clock.now(),
+                                    read_at=clock.now(), idempotency_key="d16-1", triggered_by="campaign"))
+    db_session.add(CommunicationLog(client_id=audience["ok"][1].id, campaign_id=campaign.id,
+                                    communication_type="SMS", message_type="PROMOTIONAL", status="SENT",
+                                    sent_at=clock.now(), cost=12, idempotency_key="d16-2", triggered_by="campaign"))
+    db_session.add(Order(client_id=ok1.id, origin="web", total=22500, created_at=clock.now() + timedelta(hours=1)))
+    db_session.flush()
+    page = c.get(f"/ventas/campanas/{campaign.id}/").text
+    assert 'id="roi-value">124,7 %<' in page  # (22.500 − 10.012) / 10.012
+    assert 'id="roi-opened">1 <span class="small text-body-secondary">(50,0 %)</span>' in page
+    assert "(Correo electrónico: 1)" in page and "(SMS: 1)" in page and "EMAIL" not in page
+
+
+def test_percentage_filter(app):
+    fmt = app.jinja_env.filters["porcentaje"]
+    assert fmt(24.8) == "24,8 %" and fmt(-100) == "-100,0 %" and fmt(0) == "0,0 %" and fmt(None) == "—"
+    assert fmt(1 / 3 * 100) == "33,3 %" and fmt(-0.01) == "0,0 %" and fmt(50, 0) == "50 %"
+
+
+def test_detail_shows_the_texts_a_sample_preview_and_sms_segments(login, make_campaign, audience, db_session):
+    campaign = _lista(make_campaign, audience["ok"], channels=["sms", "email"],
+                      sms_template="Hola {nombre_cliente}, tinas en promoción: {link}")
+    c = login("marketing")
+    page = c.get(f"/ventas/campanas/{campaign.id}/").text
+    assert 'id="campaign-channels">SMS, Correo electrónico<' in page
+    assert "Hola {nombre_cliente}, tinas en promoción: {link}" in page  # the text as written
+    preview = sending.campaign_preview(campaign)
+    assert preview.sms_text.startswith("Hola Camila, tinas en promocion: ")  # accents stripped as when sent
+    assert " Baja: " in preview.sms_text and preview.sms_text.endswith("o responde STOP")
+    assert preview.sms.encoding == "GSM-7" and preview.sms.length == len(preview.sms_text)
+    assert f'id="sms-preview">{preview.sms_text}<' in page
+    segments = "1 segmento" if preview.sms.length <= 160 else f"{preview.sms.segments} segmentos"
+    assert f"{preview.sms.length} caracteres · {segments}" in page and "GSM-7" in page
+    assert 'id="email-preview-subject">Promo para Camila<' in page
+    assert "Hola Camila Rojas:" in page
+    assert "Correo electrónico" in page and "E-mail" not in page and "e-mail" not in page  # D18: one word for it
+    form = c.get(f"/ventas/campanas/{campaign.id}/editar/").text
+    assert "Asunto del correo electrónico" in form and "E-mail" not in form
+
+    long_text = "Hola {nombre_cliente} 😀 " + "x" * 80
+    campaign.sms_template = long_text
+    db_session.flush()
+    info = sending.campaign_preview(campaign).sms
+    assert info.encoding == "UCS-2" and info.segments == -(-info.length // 67) and info.segments >= 2
+    page = c.get(f"/ventas/campanas/{campaign.id}/").text
+    assert f"{info.segments} segmentos" in page and "70 por SMS, 67 por parte" in page and "😀" in page
+
+
+def test_send_form_defaults_to_the_future_start_date(login, make_campaign, audience, db_session):
+    future = _lista(make_campaign, audience["ok"], start_date=clock.today() + timedelta(days=8))
+    c = login("marketing")
+    page = c.get(f"/ventas/campanas/{future.id}/").text
+    assert 'value="programado" id="cuando-prog" checked' in page and 'id="cuando-ahora" >' in page
+    assert f'id="fecha_hora" value="{clock.today() + timedelta(days=8):%Y-%m-%d}T10:00"' in page
+    started = _lista(make_campaign, audience["ok"], start_date=clock.today())
+    page = c.get(f"/ventas/campanas/{started.id}/").text
+    assert 'id="cuando-ahora" checked' in page and 'id="fecha_hora" value=""' in page
+
+
+def test_same_send_confirmation_twice_queues_once(login, make_campaign, audience, db_session):
+    import re
+
+    campaign = _lista(make_campaign, _all(audience))
+    c = login("marketing")
+    confirm = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data={"cuando": "ahora"})
+    assert 'hx-disabled-elt="find [type=submit]"' in confirm.text
+    key = re.search(r'name="submission_key" value="([^"]+)"', confirm.text).group(1)
+    data = {"cuando": "ahora", "confirmar": "1", "submission_key": key}
+    assert c.post(f"/ventas/campanas/{campaign.id}/enviar/", data=data).status_code == 303
+    queued = len(_rows(db_session, campaign))
+    again = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data=data)
+    assert again.status_code == 409 and "ya fue enviado" in again.text
+    assert len(_rows(db_session, campaign)) == queued == 6
+
+
+def test_detail_with_a_text_saved_outside_the_form_shows_the_error_not_a_500(login, make_campaign, db_session):
+    campaign = make_campaign()
+    campaign.sms_template = "Hola {nombre}, te esperamos"  # e.g. edited in the back office
+    db_session.flush()
+    page = login("marketing").get(f"/ventas/campanas/{campaign.id}/")
+    assert page.status_code == 200 and 'id="message-error"' in page.text
+    assert "Variable desconocida: {nombre}" in page.text and 'id="sms-preview"' not in page.text

@@ -32,7 +32,7 @@ def test_board_cards_equal_segment_counts(login, make_client, add_visits, db_ses
         card = html.split(f'id="card-{key}"')[1].split("</div>")[0:3]
         assert f'<span class="fs-5 fw-semibold segment-count">{n}</span>' in "".join(card), key
     assert f"Total de clientes: <strong>{sum(counts.values())}</strong>" in html
-    assert "data-chart=" in html and 'id="segment-list"' in html
+    assert 'id="segment-matrix"' in html and 'id="segment-list"' in html
     assert "Visitas: nuevos &lt; 2, regulares &lt; 6, VIP ≥ 6." in html
     assert counts["vip_high_spend"] >= 3 and counts["regular_medium_spend"] >= 1
 
@@ -42,10 +42,10 @@ def test_segment_list_full_page_and_fragment(login, make_client, add_visits):
     c = login("gerente")
     url = BOARD + "vip_high_spend/"
     full = c.get(url)
-    assert full.status_code == 200 and 'id="segment-cards"' in full.text and 'id="segment-list"' in full.text
+    assert full.status_code == 200 and 'id="segment-matrix"' in full.text and 'id="segment-list"' in full.text
     fragment = c.get(url, headers=HX)
     assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
-    assert fragment.text.lstrip().startswith('<div id="segment-list"') and "segment-cards" not in fragment.text
+    assert fragment.text.lstrip().startswith('<div id="segment-list"') and "segment-matrix" not in fragment.text
     for client in vip:
         assert f'id="client-{client.id}"' in fragment.text
     assert f'id="client-{regular.id}"' not in fragment.text
@@ -137,8 +137,8 @@ def test_segment_export_reopens(login, make_client, add_visits):
     wb = load_workbook(io.BytesIO(resp.data))
     ws = wb["Clientes"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("ID", "Nombre", "Teléfono", "Email", "Visitas", "Gasto Total", "Última Visita", "Segmento",
-                       "Acepta Promociones")
+    assert rows[0] == ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
+                       "Segmento", "Acepta Promociones")
     by_id = {r[0]: r for r in rows[1:]}
     row = by_id[vip[0].id]
     assert row[4] == 6 and row[5] == 200000 and row[7] == "VIP (>5 Visitas, Alto Gasto)" and row[8] == "Sí"
@@ -161,3 +161,31 @@ def test_segment_list_statements_constant(login, make_client, add_visits, count_
     assert count_statements(lambda: c.get(url)) == few_page
     assert count_statements(lambda: c.get(url, headers=HX)) == few_fragment
     assert few_page <= 8
+
+
+def test_board_is_a_visits_by_spend_matrix_with_revenue(login, make_client, add_visits, db_session):
+    """UX review D17: nuevo/regular/VIP × bajo/medio/alto with clients, share and revenue per cell, each cell
+    linking to its list, and the Sin gasto segment apart with its explanation."""
+    vip, regular, _ = _segment_data(make_client, add_visits)
+    add_visits(make_client(name="Nuevo Alto"), visits=1, spend=180000)
+    counts = segment_counts()
+    html = login("gerente").get(BOARD).text
+    matrix = html.split('id="segment-matrix"')[1].split("</table>")[0]
+    rows = [r.split("</tr>")[0] for r in matrix.split('<tr id="row-')[1:]]
+    assert [r.split('"')[0] for r in rows] == ["new", "regular", "vip"]
+    for row, band in zip(rows, ("new", "regular", "vip"), strict=True):
+        cells = row.split('<td id="card-')[1:]
+        assert [c.split('"')[0] for c in cells] == [f"{band}_{s}_spend" for s in ("low", "medium", "high")]
+    vip_cell = matrix.split('id="card-vip_high_spend"')[1].split("</td>")[0]
+    share = counts["vip_high_spend"] * 100 / sum(counts.values())
+    assert f'segment-count">{counts["vip_high_spend"]}<' in vip_cell and "$600.000" in vip_cell  # 3 × $200.000
+    assert f"{share:.1f} %".replace(".", ",") in vip_cell
+    assert 'href="/ventas/reportes/segmentacion-clientes/vip_high_spend/"' in vip_cell
+    assert "bg-opacity-" in vip_cell
+    assert "$130.000" in matrix.split('id="card-regular_medium_spend"')[1].split("</td>")[0]
+    assert "$180.000" in matrix.split('id="card-new_high_spend"')[1].split("</td>")[0]
+    assert 'id="col-low"' in matrix and "menos de $50.000" in matrix and "6 o más visitas" in matrix
+    zero = html.split('id="segment-zero"')[1].split("</section>")[0]
+    assert f'segment-count">{counts["zero_spend"]}<' in zero and "sin visitas y sin pagos" in zero
+    assert "Nuevos, gasto bajo" in zero and "zero_spend/" in zero
+    assert "$910.000" in html.split('id="segment-total"')[1].split("</p>")[0]  # 600.000 + 130.000 + 180.000

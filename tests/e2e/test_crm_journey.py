@@ -22,7 +22,7 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
         expect(page.get_by_role("heading", level=1)).to_have_text("Segmentación de clientes")
         card = page.locator("#card-vip_high_spend")
         expect(card.locator(".segment-count")).to_have_text("3")
-        expect(page.locator("canvas.segment-chart")).to_be_visible()
+        expect(page.locator("#segment-matrix")).to_be_visible()
 
         card.get_by_role("link", name="Ver clientes").click()  # HTMX swap into #segment-list
         listing = page.locator("#segment-list")
@@ -49,6 +49,18 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
         expect(page.locator("#flashes")).to_contain_text("1 clientes agregados a la campaña «Campaña VIP Invierno» "
                                                          "(2 ya estaban).")
         expect(page.locator("#audience-size")).to_have_text("3")
+
+        # writes the e-mail, sees it rendered for a sample client, and sends once despite a double click
+        page.get_by_role("link", name="Editar").click()
+        page.get_by_label("Asunto del correo electrónico").fill("Invierno para {nombre_cliente}")
+        page.get_by_label("Cuerpo del correo electrónico").fill("Hola {nombre_cliente}, te esperamos: {link}")
+        page.get_by_role("button", name="Guardar").click()
+        expect(page.locator("#email-preview-subject")).to_have_text("Invierno para Camila")
+        page.locator("#send-form").get_by_role("button", name="Continuar").click()
+        expect(page.locator("#send-count")).to_contain_text("Se encolarán")
+        page.get_by_role("button", name="Confirmar envío").dblclick()
+        expect(page.locator("#flashes")).to_contain_text("mensajes encolados")
+        expect(page.locator("body")).not_to_contain_text("ya fue enviado")
 
         # …and downloads servicios vendidos as Excel (the figures are checked in test_reports_journey)
         page.goto(live_server + "/ventas/servicios-vendidos/")

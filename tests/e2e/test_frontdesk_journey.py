@@ -63,17 +63,25 @@ def test_receptionist_checks_in_takes_cash_and_closes_the_day(live_server, desk_
     expect(page.locator("#cash-by-method")).to_contain_text("Efectivo")
     expect(page.locator("#cash-total")).to_have_text("$60.000")
 
-    # close the day: counted equals expected, no notes needed
+    # close the day: a blind count first, then the review shows expected amounts and live differences
     page.goto(live_server + "/ventas/caja-diaria/cierre/")
     expect(page.locator("#close-form")).to_contain_text(f"Caja del {clock.today():%d/%m/%Y}")
+    expect(page.locator("#close-line-efectivo")).not_to_contain_text("$60.000")  # blind
+    inputs = page.locator("#close-form input[name^='contado_']")
+    for i in range(inputs.count()):
+        inputs.nth(i).fill("0")
+    page.get_by_role("button", name="Continuar").click()
     expect(page.locator("#close-line-efectivo")).to_contain_text("$60.000")
+    expect(page.locator("#diff-efectivo")).to_contain_text("faltante")
     inputs = page.locator("#close-form input[name^='contado_']")
     for i in range(inputs.count()):
         field = inputs.nth(i)
-        expected = field.locator("xpath=ancestor::tr/td[1]").inner_text()  # earlier journeys also took money today
+        expected = field.locator("xpath=ancestor::tr/td[2]").inner_text()  # earlier journeys also took money today
         field.fill(re.sub(r"\D", "", expected))
-    page.get_by_role("button", name="Cerrar caja").click()
+    expect(page.locator("#total-difference")).to_contain_text("Cuadra")  # computed by the server as typed
+    page.get_by_role("button", name="Cerrar caja").dblclick()  # busy after the first click: one POST, one close
     expect(page.locator("body")).to_contain_text(f"Caja del {clock.today():%d/%m/%Y} cerrada.", timeout=15_000)
+    expect(page.locator("body")).not_to_contain_text("ya fue enviado")
 
     # the day is locked for the receptionist
     page.goto(live_server + "/ventas/caja-diaria/cierre/")

@@ -309,3 +309,105 @@ def test_extreme_inputs_never_500(cash_env, login):
     large = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY), notas="x",
                                                                  efectivo="9" * 15))
     assert large.status_code == 422 and cash.COUNTED_TOO_LARGE in large.text
+
+
+# --- two steps: blind count, then review with live differences (UX review D8) ------------------------------------
+
+
+def submission_key(html: str) -> str:
+    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+
+
+def test_count_step_is_blind_and_asks_only_methods_that_moved(cash_env, login):
+    c = login("recepcion")
+    cash_env.pay(12000, "efectivo", by=c.user)
+    cash_env.pay(34500, "tarjeta", by=c.user)
+    page = c.get("/ventas/caja-diaria/cierre/")
+    assert page.status_code == 200 and 'id="close-conteo"' in page.text
+    asked = re.findall(r'name="contado_(\w+)"', page.text)
+    assert asked == ["efectivo", "tarjeta"]  # cash always, then the methods with payments today
+    assert "$12.000" not in page.text and "$34.500" not in page.text and "Esperado" not in page.text  # blind
+    assert 'name="paso" value="revisar"' in page.text and 'name="submission_key"' not in page.text
+
+    quiet = login("gerente")
+    yesterday = quiet.get(f"/ventas/caja-diaria/cierre/?fecha={YESTERDAY}")
+    assert re.findall(r'name="contado_(\w+)"', yesterday.text) == ["efectivo"]  # nothing moved: cash only
+
+
+def test_review_step_shows_expected_and_differences_then_closes(cash_env, login):
+    c = login("recepcion")
+    cash_env.pay(12000, "efectivo", by=c.user)
+    cash_env.pay(34500, "tarjeta", by=c.user)
+    bad = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo", "paso": "revisar",
+                                                      "contado_efectivo": "10.000", "contado_tarjeta": ""})
+    assert bad.status_code == 422 and 'id="close-conteo"' in bad.text and cash.COUNTED_MISSING in bad.text
+    assert "$12.000" not in bad.text  # still blind while the count is incomplete
+
+    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo",
+                                                         "paso": "revisar", "contado_efectivo": "10.000",
+                                                         "contado_tarjeta": "34500"})
+    html = review.text
+    assert review.status_code == 200 and 'id="close-revision"' in html and 'value="10.000"' in html
+    assert re.search(r'id="diff-efectivo"[^>]*>.*-\$2\.000.*faltante', html, re.S)
+    assert re.search(r'id="diff-tarjeta"[^>]*>.*Cuadra', html, re.S)
+    assert re.search(r'id="total-expected">\$46\.500<', html) and re.search(r'id="total-counted">\$44\.500<', html)
+    assert re.search(r'id="total-difference"[^>]*>.*-\$2\.000', html, re.S)
+    assert 'name="paso" value="confirmar"' in html and 'hx-disabled-elt="find .close-actions"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0  # reviewing closes nothing
+
+    data = {"fecha": TODAY.isoformat(), "vista": "revision", "paso": "confirmar", "contado_efectivo": "10.000",
+            "contado_tarjeta": "34500", "notas": "", "submission_key": submission_key(html)}
+    no_notes = c.post("/ventas/caja-diaria/cierre/", data=data)
+    assert no_notes.status_code == 422 and "Explique la diferencia." in no_notes.text
+    assert 'id="close-revision"' in no_notes.text  # the review stays, with what was typed
+    data.update(notas="Vuelto mal dado")  # the refused attempt did not consume the key
+    assert c.post("/ventas/caja-diaria/cierre/", data=data).status_code == 303
+    close = db.session.scalars(sa.select(CashClose)).one()
+    lines = {ln.method_code: (ln.expected, ln.counted, ln.difference) for ln in close.lines}
+    assert lines["efectivo"] == (12000, 10000, -2000) and lines["tarjeta"] == (34500, 34500, 0)
+    assert lines["transferencia"] == (0, 0, 0)  # not asked: closed at $0
+
+
+def test_live_differences_fragment_and_no_js_recalculate(cash_env, login):
+    c = login("recepcion")
+    cash_env.pay(12000, "efectivo", by=c.user)
+    cash_env.pay(34500, "tarjeta", by=c.user)
+    form = {"fecha": TODAY.isoformat(), "contado_efectivo": "$13.000", "contado_tarjeta": "34.5x"}
+    frag = c.post("/ventas/caja-diaria/cierre/diferencias/", data=form, headers={"HX-Request": "true"})
+    assert frag.status_code == 200 and "<html" not in frag.text and "<form" not in frag.text
+    assert re.search(r'<span id="diff-efectivo" class="close-difference" hx-swap-oob="true">.*\+\$1\.000.*sobrante',
+                     frag.text, re.S)
+    assert re.search(r'id="diff-tarjeta"[^>]*hx-swap-oob="true">\s*<span class="text-body-secondary">—', frag.text)
+    assert re.search(r'id="total-counted" hx-swap-oob="true">—<', frag.text)  # incomplete: no total yet
+    form["contado_tarjeta"] = "34.500"
+    frag = c.post("/ventas/caja-diaria/cierre/diferencias/", data=form, headers={"HX-Request": "true"})
+    assert re.search(r'id="total-counted" hx-swap-oob="true">\$47\.500<', frag.text)
+    assert re.search(r'id="total-difference"[^>]*>.*\+\$1\.000', frag.text, re.S)
+
+    page = c.post("/ventas/caja-diaria/cierre/diferencias/", data=form)  # no htmx: the review page
+    assert page.status_code == 200 and "<html" in page.text and 'id="close-revision"' in page.text
+    recalc = c.post("/ventas/caja-diaria/cierre/", data={**form, "vista": "revision", "paso": "revisar"})
+    assert recalc.status_code == 200 and re.search(r'id="diff-efectivo"[^>]*>.*\+\$1\.000', recalc.text, re.S)
+    assert c.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": YESTERDAY.isoformat()},
+                  headers={"HX-Request": "true"}).status_code == 403  # recepcion: today only
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0
+    g = login("gerente")
+    for fecha in ("9999-12-31", "0001-01-01", "ayer", ""):
+        odd = g.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": fecha},
+                     headers={"HX-Request": "true"})
+        assert odd.status_code == 200, fecha  # never a 500
+
+
+def test_same_close_form_sent_twice_closes_once(cash_env, login):
+    c = login("recepcion")
+    cash_env.pay(12000, "efectivo", by=c.user)
+    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "paso": "revisar",
+                                                         "contado_efectivo": "12000"})
+    data = {"fecha": TODAY.isoformat(), "vista": "revision", "paso": "confirmar", "contado_efectivo": "12000",
+            "submission_key": submission_key(review.text)}
+    first = c.post("/ventas/caja-diaria/cierre/", data=data, headers={"HX-Request": "true"})
+    assert first.status_code == 204
+    second = c.post("/ventas/caja-diaria/cierre/", data=data, headers={"HX-Request": "true"})
+    assert second.status_code == 409 and "ya fue enviado" in second.text
+    assert second.text.lstrip().startswith('<div id="close-form"') and "Ver el cierre" in second.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 1

@@ -341,3 +341,39 @@ def test_access_by_role(cash_env, client, login, path, allowed):
 def test_payment_methods_fixture_is_complete(cash_env):
     codes = set(db.session.scalars(queries.payment_methods().with_only_columns(PaymentMethod.code)))
     assert codes >= {*CASH_METHODS, "giftcard"}
+
+
+def test_rows_without_a_user_and_the_sistema_user_make_one_sistema_row(cash_env, login):
+    """UX review D20: payments and discounts with no user (old data, jobs) and those of the built-in `sistema` user
+    were two rows both labelled "sistema" in *Por usuario*, *Descuentos otorgados* and the Excel sheet."""
+    from app.auth.services import ensure_system_user
+
+    sistema = ensure_system_user()
+    c = login("gerente")
+    cash_env.pay(10000, "efectivo", by=None)
+    cash_env.pay(5000, "tarjeta", by=sistema)
+    cash_env.pay(3000, "giftcard", by=sistema)
+    cash_env.pay(2000, "efectivo", by=c.user)
+    cash_env.discount(1000, by=None)
+    cash_env.discount(500, by=sistema)
+    s = load_summary(day_filter())
+    assert [(u.username, u.payments, u.cash_net, u.giftcard, u.discount_count, u.discounts) for u in s.users] == [
+        (c.user.username, 1, 2000, 0, 0, 0), ("sistema", 3, 15000, 3000, 2, 1500)]
+    assert [(d.username, d.count, d.total) for d in s.discounts] == [("sistema", 2, 1500)]
+    html = c.get("/ventas/caja-diaria/").text
+    by_user = html.split('id="by-user"')[1].split("</section>")[0]
+    assert by_user.count("<td>sistema</td>") == 1
+    discounts = html.split('id="discounts"')[1].split("</section>")[0]
+    assert discounts.count("<td>sistema</td>") == 1
+    wb = load_workbook(io.BytesIO(c.get("/ventas/caja-diaria/?export=xlsx").data))
+    users = list(wb["Por Usuario"].iter_rows(values_only=True))[1:]
+    assert [r[0] for r in users] == [c.user.username, "sistema"] and users[1][1:] == (3, 15000, 3000, 2, 1500)
+
+
+def test_gift_card_redemptions_are_spelled_in_plural(cash_env, login):
+    c = login("gerente")
+    cash_env.pay(3000, "giftcard", by=c.user)
+    assert "1 redención<" in c.get("/ventas/caja-diaria/").text
+    cash_env.pay(2000, "giftcard", by=c.user)
+    html = c.get("/ventas/caja-diaria/").text
+    assert "2 redenciones<" in html and "redenciónes" not in html

@@ -158,7 +158,7 @@ def test_services_sold_excel(sold, login, db_session):
     assert isinstance(first[0].value, int) and isinstance(first[4].value, datetime)
     assert first[4].number_format == "DD/MM/YYYY" and first[7].number_format == "#,##0"
     assert isinstance(first[5].value, str) and re.fullmatch(r"\d\d:\d\d", first[5].value)
-    assert "N/A" in {r[8] for r in rows}  # tinas have no provider
+    assert "Sin terapeuta" in {r[8] for r in rows} and "N/A" not in {r[8] for r in rows}  # tinas: no provider
     summary = {r[0]: r[1] for r in wb["Resumen"].iter_rows(values_only=True)}
     assert summary["Σ Monto"] == sum(ln.subtotal for ln in expected) and summary["Líneas"] == len(expected)
 
