@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def test_other_arguments_are_executed():
 
 def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'entrypoint.db'}"
-    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123", "DATABASE_URL": url,
+    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123-0a9f8e7d6c5b4a39", "DATABASE_URL": url,
            "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com", "ADMIN_PASSWORD": "clave-admin-larga",
            "DEMO_PASSWORD": "clave-demo-larga", "MEDIA_ROOT": str(tmp_path / "media")}
     migrate = run("migrate", env=env)
@@ -51,7 +52,7 @@ def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
     seed = run("seed-demo", env=env)
     assert seed.returncode == 0, seed.stderr
     assert "clientes: 200 creados" in seed.stdout
-    for secret in ("entrypoint-test-key-123", "clave-admin-larga"):
+    for secret in ("entrypoint-test-key-123-0a9f8e7d6c5b4a39", "clave-admin-larga"):
         assert secret not in migrate.stdout + migrate.stderr + seed.stderr
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -118,3 +119,20 @@ def test_env_example_lists_every_variable_without_secrets():
     for key in ("REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD", "FLOW_SECRET_KEY", "AUTOMATION_API_KEY",
                 "DEEPSEEK_API_KEY", "ADMIN_PASSWORD"):
         assert env[key] == ""
+
+
+def test_following_env_example_starts_production_and_its_placeholder_key_is_refused(monkeypatch):
+    import secrets
+
+    from config import ConfigError, load_config
+
+    env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+               if line and not line.startswith("#"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match="SECRET_KEY tiene un valor publicado"):
+        load_config()
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))  # what the file's comment says to run
+    cfg = load_config()
+    assert cfg.APP_ENV == "production" and cfg.FLOW_MODE == "fake"
+    assert cfg.UNSAFE_OVERRIDES == ["ALLOW_FAKE_BACKENDS_IN_PRODUCTION", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION"]
