@@ -27,14 +27,16 @@ def test_web_builds_gunicorn_command_from_variables():
                           "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "90", "SECRET_KEY": "s3cr3t-value"})
     assert out.returncode == 0
     assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:9000 --workers 3 --threads 8 "
-                                  "--timeout 90 --access-logfile -")
+                                  "--timeout 90 --keep-alive 5 --graceful-timeout 30 "
+                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
     assert "s3cr3t-value" not in out.stdout + out.stderr
 
 
 def test_web_defaults():
     out = run(env={"ENTRYPOINT_DRY_RUN": "1"})
     assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 2 "
-                                  "--timeout 60 --access-logfile -")
+                                  "--timeout 60 --keep-alive 5 --graceful-timeout 30 "
+                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
 
 
 def test_other_arguments_are_executed():
@@ -76,7 +78,7 @@ def test_compose_has_one_scheduler_and_the_dependency_order():
 
     text = (ROOT / "docker-compose.yml").read_text()
     services = yaml.safe_load(text)["services"]
-    assert list(services) == ["db", "migrate", "web", "scheduler"]
+    assert list(services) == ["db", "migrate", "web", "scheduler", "proxy"]
     assert services["db"]["image"] == "postgres:16-alpine" and "pg_isready" in str(services["db"]["healthcheck"])
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert services["migrate"]["restart"] == "no" and services["migrate"]["command"] == ["migrate"]
@@ -88,7 +90,10 @@ def test_compose_has_one_scheduler_and_the_dependency_order():
         assert service["environment"]["SCHEDULER_ENABLED"] == "false"
         assert "healthcheck" in service
         assert "deploy" not in service and "scale" not in service  # exactly one of each
-    assert services["web"]["ports"] == ["8000:8000"] and services["web"]["volumes"] == ["media:/data/media"]
+    assert "ports" not in services["web"] and services["web"]["volumes"] == ["media:/data/media"]
+    proxy = services["proxy"]  # the buffering proxy is the only published port (review H2)
+    assert proxy["ports"] == ["127.0.0.1:8080:8080"] and "./deploy/nginx.conf:/etc/nginx/aremko.conf:ro" in proxy["volumes"]
+    assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
     assert "/healthz" in str(services["web"]["healthcheck"]["test"])
     assert "/tmp/scheduler-heartbeat" in str(services["scheduler"]["healthcheck"]["test"])
     assert "replicas" not in text
