@@ -92,7 +92,8 @@ def test_compose_has_one_scheduler_and_the_dependency_order():
         assert "deploy" not in service and "scale" not in service  # exactly one of each
     assert "ports" not in services["web"] and services["web"]["volumes"] == ["media:/data/media"]
     proxy = services["proxy"]  # the buffering proxy is the only published port (review H2)
-    assert proxy["ports"] == ["127.0.0.1:8080:8080"] and "./deploy/nginx.conf:/etc/nginx/aremko.conf:ro" in proxy["volumes"]
+    assert proxy["ports"] == ["127.0.0.1:8080:8080"]
+    assert "./deploy/nginx.conf:/etc/nginx/aremko.conf:ro" in proxy["volumes"]
     assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
     assert "/healthz" in str(services["web"]["healthcheck"]["test"])
     assert "/tmp/scheduler-heartbeat" in str(services["scheduler"]["healthcheck"]["test"])
