@@ -40,6 +40,16 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"La variable {name} debe ser un número entero.") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"La variable {name} debe ser un número (segundos).") from exc
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -116,6 +126,18 @@ class Config:
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", env != "test")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = False
+        # Fail soft (review M1): a Redis outage never turns requests into 500s nor hangs them. Errors are swallowed,
+        # limits fall back to each process's memory (a WARNING when it happens; Redis is retried with back-off), and
+        # every Redis call gives up after REDIS_SOCKET_TIMEOUT seconds. /readyz reports Redis as not ready.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.3)
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"socket_timeout": self.REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": self.REDIS_SOCKET_TIMEOUT}
+            if self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss")) else {})
+        # /readyz compares alembic_version with the migration head (off in tests, whose schema comes from
+        # create_all; the readiness tests turn it on).
+        self.READYZ_CHECK_MIGRATIONS = True
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", env == "development")
         self.DEMO_PASSWORD = env_str("DEMO_PASSWORD") or None
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
@@ -268,6 +290,7 @@ class TestConfig(DevConfig):
         self.SERVER_NAME = None
         self.SCHEDULER_ENABLED = False
         self.RATELIMIT_ENABLED = False
+        self.READYZ_CHECK_MIGRATIONS = False
 
 
 CONFIGS = {"production": ProdConfig, "development": DevConfig, "test": TestConfig}

@@ -108,7 +108,8 @@ class Web(Proc):
     def ready(self) -> bool:
         assert self.popen.poll() is None, self.output()
         try:
-            return requests.get(self.url + "/readyz", timeout=5).json() == {"status": "ok", "database": "ok"}
+            body = requests.get(self.url + "/readyz", timeout=5).json()
+            return body["status"] == "ok" and body["database"] == body["migrations"] == "ok"
         except requests.RequestException:  # not listening yet, or the worker is still booting
             return False
 
