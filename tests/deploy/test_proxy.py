@@ -193,6 +193,13 @@ def test_the_proxy_forwards_the_client_address_and_the_request_id(stack):
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])  # nginx's $request_id reached the app
     log = (stack["nginx"].folder / "access.log").read_text()
     assert f"rid={response.headers['X-Request-ID']}" in log and "/healthz" not in log  # no paths in nginx's log
+    phone = requests.get(stack["nginx"].url + "/ventas/get-client-details/", params={"telefono": "+56987654321"},
+                         timeout=5)
+    rid = phone.headers["X-Request-ID"]
+    wait_until(lambda: f"rid={rid}" in stack["web"].output(), timeout=10, what="gunicorn's access line")
+    access = next(line for line in stack["web"].output().splitlines() if f"rid={rid}" in line)
+    assert '"GET /ventas/get-client-details/?*** HTTP/1.0"' in access or '?*** HTTP/1.1"' in access, access
+    assert "56987654321" not in stack["web"].output() + log
 
 
 def test_negative_control_slowloris_directly_against_gunicorn_freezes_it(stack):
