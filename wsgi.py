@@ -19,7 +19,7 @@ except ConfigError as exc:
     sys.stderr.write(f"Configuración rechazada: {exc}\n")
     raise SystemExit(3) from None
 
-if app.config.get("SCHEDULER_ENABLED"):
-    from app.scheduler import start_in_process
+from app.scheduler import should_start_in_process, start_in_process  # noqa: E402
 
+if should_start_in_process(app):
     start_in_process(app)
