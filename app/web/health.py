@@ -1,7 +1,9 @@
 """Liveness and readiness (spec api.md §9): no auth, no CSRF, no rate limits.
 
 /healthz is liveness only: the process answers. /readyz answers 503 with a JSON body naming each failing check:
-`database` (SELECT 1), `migrations` (alembic_version equals the migration head, read once at start; review L6) and
+`database` (SELECT 1), `migrations` (alembic_version equals the migration head, read once at start; review L6: an
+empty database is `sin_migrar`, one behind is `desactualizada`; a revision this code does not know is `adelantada`
+and still ready, so old pods keep serving during a rolling update after `migrate`) and
 `redis` (when the rate limits use Redis; review M1). Production overrides in force (ALLOW_FAKE_BACKENDS_IN_PRODUCTION,
 ALLOW_INSECURE_COOKIES_IN_PRODUCTION) are listed under `overrides` without failing the check.
 """
@@ -20,22 +22,26 @@ bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
 
 
+READY = {"ok", "adelantada"}  # a database ahead of this code (rolling update after `migrate`) still serves
+
+
 @bp.record_once
 def _read_migration_heads(state) -> None:
-    state.app.extensions["migration_heads"] = migration_heads(state.app)
+    state.app.extensions["migration_heads"], state.app.extensions["migration_revisions"] = migration_heads(state.app)
 
 
-def migration_heads(app) -> frozenset[str]:
-    """The head revision(s) of migrations/ (read once, at start)."""
+def migration_heads(app) -> tuple[frozenset[str], frozenset[str]]:
+    """The head revision(s) and every revision of migrations/ (read once, at start)."""
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
     migrate = app.extensions.get("migrate")
     if migrate is None:
-        return frozenset()
+        return frozenset(), frozenset()
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", migrate.directory)
-    return frozenset(ScriptDirectory.from_config(cfg).get_heads())
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
 
 
 def _check_database() -> str:
@@ -56,7 +62,11 @@ def _check_migrations() -> str:
         return "sin_migrar"
     finally:
         db.session.rollback()  # nothing to keep; ends the read transaction
-    return "ok" if current == heads else "desactualizada"
+    if current == heads:
+        return "ok"
+    known = current_app.extensions.get("migration_revisions") or frozenset()
+    # a revision this code does not know: `migrate` of a newer release ran while these pods still serve
+    return "adelantada" if current and not current & known else "desactualizada"
 
 
 def _check_redis() -> str:
@@ -83,7 +93,7 @@ def readyz():
         checks["migrations"] = _check_migrations()
     if config.get("RATELIMIT_ENABLED") and config.get("RATELIMIT_STORAGE_URI", "").startswith("redis"):
         checks["redis"] = _check_redis()
-    failing = [name for name, value in checks.items() if value != "ok"]
+    failing = [name for name, value in checks.items() if value not in READY]
     body = {"status": "error" if failing else "ok", **checks}
     if failing:
         body["failing"] = failing

@@ -187,6 +187,9 @@ def test_readyz_is_not_ready_on_an_empty_or_outdated_database(readiness):
     stamp(engine, previous)  # one revision behind the code
     behind = client.get("/readyz")
     assert behind.status_code == 503 and behind.get_json()["migrations"] == "desactualizada"
+    stamp(engine, "f0000000newer")  # a newer release migrated while this code still serves (rolling update)
+    ahead = client.get("/readyz")
+    assert ahead.status_code == 200 and ahead.get_json()["migrations"] == "adelantada"
     stamp(engine, head)
     ready = client.get("/readyz")
     assert ready.status_code == 200
