@@ -142,3 +142,14 @@ def test_following_env_example_starts_production_and_its_placeholder_key_is_refu
     cfg = load_config()
     assert cfg.APP_ENV == "production" and cfg.FLOW_MODE == "fake"
     assert cfg.UNSAFE_OVERRIDES == ["ALLOW_FAKE_BACKENDS_IN_PRODUCTION", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION"]
+
+
+@pytest.mark.parametrize("command", ["web", "migrate"])
+def test_web_and_migrate_refuse_to_start_with_an_unsafe_production_setting(tmp_path, command):
+    env = {"APP_ENV": "production", "SECRET_KEY": "k7Qw2-rT9zLp4XvB8nHs3JdF6gYc1MeA0uWoZiKl", "FLOW_MODE": "fake",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "BIND_HOST": "127.0.0.1", "PORT": "5126",
+           "WEB_CONCURRENCY": "1"}
+    out = run(command, env=env)
+    assert out.returncode == 3
+    assert "Configuración rechazada: FLOW_MODE=fake no se permite en producción" in out.stderr
+    assert "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1" in out.stderr and "k7Qw2" not in out.stdout + out.stderr
