@@ -10,6 +10,7 @@ ALLOW_INSECURE_COOKIES_IN_PRODUCTION) are listed under `overrides` without faili
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -31,15 +32,20 @@ def _read_migration_heads(state) -> None:
 
 
 def migration_heads(app) -> tuple[frozenset[str], frozenset[str]]:
-    """The head revision(s) and every revision of migrations/ (read once, at start)."""
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
-
+    """The head revision(s) and every revision of migrations/ (read once per process, at start)."""
     migrate = app.extensions.get("migrate")
     if migrate is None:
         return frozenset(), frozenset()
+    return _read_scripts(migrate.directory)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_scripts(directory: str) -> tuple[frozenset[str], frozenset[str]]:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", migrate.directory)
+    cfg.set_main_option("script_location", directory)
     script = ScriptDirectory.from_config(cfg)
     return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
 
