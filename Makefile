@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev-install e2e-deps lint bench vendor-static clean
+.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
@@ -35,8 +35,12 @@ run: install
 e2e-deps:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
+## Debian's nginx for tests/deploy/test_proxy.py (the compose proxy's config on loopback).
+proxy-deps:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx-light; }
+
 ## make test: every test; PostgreSQL when TEST_DATABASE_URL is set, else SQLite. Exit 5 (no tests) fails too.
-test: dev-install e2e-deps
+test: dev-install e2e-deps proxy-deps
 	PYTHON=$(BIN)/python scripts/chart-check.sh
 	$(BIN)/python -m pytest
 

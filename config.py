@@ -12,6 +12,18 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 DEV_SECRET_KEY = "dev-insecure-key-change-me"
+# Keys published in this repository (docs, .env.example, tests, benchmarks): refused in production (H3).
+KNOWN_SECRET_KEYS = frozenset({
+    DEV_SECRET_KEY, "replace-with-a-long-random-string", "test-secret-key", "bench-secret-key",
+    "change-me", "changeme", "secret", "secret-key", "your-secret-key",
+})
+MIN_SECRET_KEY_BYTES = 32
+GENERATE_KEY_HINT = 'genere una con: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+FAKE_BACKENDS = ("fake", "console")
+
+
+class ConfigError(RuntimeError):
+    """A setting the current mode refuses; the message names it (wsgi.py prints it and exits)."""
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -25,7 +37,17 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise RuntimeError(f"La variable {name} debe ser un número entero.") from exc
+        raise ConfigError(f"La variable {name} debe ser un número entero.") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"La variable {name} debe ser un número (segundos).") from exc
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -76,6 +98,7 @@ class Config:
     SEGMENT_SPEND_HIGH = 150000
     QUIET_HOURS_START = "09:00"
     QUIET_HOURS_END = "20:00"
+    UNSAFE_OVERRIDES: list[str] = []  # production overrides in force (set by validate, reported by /readyz)
 
     def __init__(self) -> None:
         env = self.APP_ENV
@@ -90,7 +113,10 @@ class Config:
                                      if o.strip()]
         self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
         self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
-        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", env == "production")
+        # Explicit, named overrides for a local production-like stack (docs/OPERATIONS.md); /readyz reports them.
+        self.ALLOW_FAKE_BACKENDS_IN_PRODUCTION = env_bool("ALLOW_FAKE_BACKENDS_IN_PRODUCTION", False)
+        self.ALLOW_INSECURE_COOKIES_IN_PRODUCTION = env_bool("ALLOW_INSECURE_COOKIES_IN_PRODUCTION", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -107,6 +133,18 @@ class Config:
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", env != "test")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = False
+        # Fail soft (review M1): a Redis outage never turns requests into 500s nor hangs them. Errors are swallowed,
+        # limits fall back to each process's memory (a WARNING when it happens; Redis is retried with back-off), and
+        # every Redis call gives up after REDIS_SOCKET_TIMEOUT seconds. /readyz reports Redis as not ready.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.3)
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {"socket_timeout": self.REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": self.REDIS_SOCKET_TIMEOUT}
+            if self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss")) else {})
+        # /readyz compares alembic_version with the migration head (off in tests, whose schema comes from
+        # create_all; the readiness tests turn it on).
+        self.READYZ_CHECK_MIGRATIONS = True
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", env == "development")
         self.DEMO_PASSWORD = env_str("DEMO_PASSWORD") or None
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
@@ -191,14 +229,49 @@ class Config:
         }
 
     def validate(self) -> None:
-        if not self.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY es obligatorio en producción")
-        self.STARTUP_WARNINGS = [
-            f"{name}={value} en producción: backend de prueba configurado explícitamente."
-            for name, value in (("FLOW_MODE", self.FLOW_MODE), ("SMS_BACKEND", self.SMS_BACKEND),
-                                ("EMAIL_BACKEND", self.EMAIL_BACKEND))
-            if value in ("fake", "console")
-        ]
+        """Production refuses unsafe settings at start (H3, M3, L3): the process exits naming the setting."""
+        key = self.SECRET_KEY or ""
+        if not key:
+            raise ConfigError(f"SECRET_KEY es obligatorio en producción; {GENERATE_KEY_HINT}")
+        if key.strip() in KNOWN_SECRET_KEYS or key.strip().lower().startswith(("replace-with", "change-me")):
+            raise ConfigError("SECRET_KEY tiene un valor publicado (de ejemplo o de desarrollo) y no sirve en "
+                               f"producción; {GENERATE_KEY_HINT}")
+        if len(key.encode()) < MIN_SECRET_KEY_BYTES or len(set(key)) < 8:
+            raise ConfigError(f"SECRET_KEY debe tener al menos {MIN_SECRET_KEY_BYTES} bytes aleatorios en "
+                               f"producción; {GENERATE_KEY_HINT}")
+        fakes = self.fake_backends()
+        if fakes and not self.ALLOW_FAKE_BACKENDS_IN_PRODUCTION:
+            raise ConfigError(f"{', '.join(fakes)} no se permite en producción (cualquiera podría simular pagos o "
+                               "mensajes). Configure el proveedor real o, solo en una copia local, defina "
+                               "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1.")
+        if not self.SESSION_COOKIE_SECURE and not self.ALLOW_INSECURE_COOKIES_IN_PRODUCTION:
+            raise ConfigError("SESSION_COOKIE_SECURE=false no se permite en producción (cookies de sesión sin "
+                               "HTTPS). Quítelo o, solo para pruebas locales por http, defina "
+                               "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1.")
+        self.STARTUP_WARNINGS = [f"{name} en producción: backend de prueba permitido por "
+                                 "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1." for name in fakes]
+        if not self.SESSION_COOKIE_SECURE:
+            self.STARTUP_WARNINGS.append("SESSION_COOKIE_SECURE=false en producción: permitido por "
+                                         "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1.")
+        self.UNSAFE_OVERRIDES = self.unsafe_overrides()
+
+    def fake_backends(self) -> list[str]:
+        """`NAME=value` of every fake outside-world backend configured (payments, SMS, e-mail, webhooks)."""
+        return [f"{name}={value}" for name, value in (
+            ("FLOW_MODE", self.FLOW_MODE), ("SMS_BACKEND", self.SMS_BACKEND),
+            ("EMAIL_BACKEND", self.EMAIL_BACKEND), ("WEBHOOK_BACKEND", self.WEBHOOK_BACKEND))
+            if value in FAKE_BACKENDS]
+
+    def unsafe_overrides(self) -> list[str]:
+        """The production overrides in force, for /readyz (empty outside production)."""
+        if self.APP_ENV != "production":
+            return []
+        found = []
+        if self.ALLOW_FAKE_BACKENDS_IN_PRODUCTION and self.fake_backends():
+            found.append("ALLOW_FAKE_BACKENDS_IN_PRODUCTION")
+        if self.ALLOW_INSECURE_COOKIES_IN_PRODUCTION and not self.SESSION_COOKIE_SECURE:
+            found.append("ALLOW_INSECURE_COOKIES_IN_PRODUCTION")
+        return found
 
 
 class ProdConfig(Config):
@@ -227,6 +300,7 @@ class TestConfig(DevConfig):
         self.SERVER_NAME = None
         self.SCHEDULER_ENABLED = False
         self.RATELIMIT_ENABLED = False
+        self.READYZ_CHECK_MIGRATIONS = False
 
 
 CONFIGS = {"production": ProdConfig, "development": DevConfig, "test": TestConfig}
@@ -238,7 +312,7 @@ def load_config(name: str | None = None) -> Config:
     try:
         cls = CONFIGS[mode]
     except KeyError as exc:
-        raise RuntimeError(f"APP_ENV desconocido: {mode!r}") from exc
+        raise ConfigError(f"APP_ENV desconocido: {mode!r}") from exc
     cfg = cls()
     cfg.validate()
     return cfg

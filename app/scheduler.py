@@ -1,6 +1,7 @@
 """APScheduler wiring: the ONE list of jobs, a leader lock, and a unit of work around each run.
 
-Started by `flask scheduler run` or by the web process when SCHEDULER_ENABLED=true (never by create_app).
+Started by `flask scheduler run` or by the web process when SCHEDULER_ENABLED=true (never by create_app, never by
+another `flask` command: should_start_in_process).
 On PostgreSQL only the process holding the advisory lock runs jobs; on SQLite there is one process.
 """
 
@@ -163,6 +164,19 @@ def _heartbeat() -> None:
             fh.write(str(int(time.time())))
     except OSError:
         pass
+
+
+def should_start_in_process(app: Flask) -> bool:
+    """SCHEDULER_ENABLED and this process is a server: `flask run` (the `make run` demo) or a WSGI server importing
+    wsgi.py. Never inside another `flask` command (seed-demo, db upgrade, run-job, a long import…), which would run
+    the jobs while the command works, nor in `flask scheduler run`, which runs its own."""
+    if not app.config.get("SCHEDULER_ENABLED"):
+        return False
+    import click
+    from flask.cli import run_command
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.command is run_command
 
 
 def start_in_process(app: Flask):

@@ -9,12 +9,18 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import secrets
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     recreate(args.url)
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": args.url})
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url})
     from flask_migrate import upgrade
 
     from app import create_app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 import time
 from datetime import date, timedelta
@@ -21,6 +22,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, run_parallel, start_server, summary, wrk  # noqa: E402
 
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_USER = "bench_api_admin"
 LISTS = ["ventasreservas", "pagos", "reservaservicios", "clientes", "productos", "servicios", "reservaproductos"]
@@ -28,7 +34,7 @@ LISTS = ["ventasreservas", "pagos", "reservaservicios", "clientes", "productos",
 
 def issue_token(url: str) -> str:
     """An admin and a fresh personal token for the benchmark (through the app's own services)."""
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url})
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url})
     from app import create_app
     from app.auth.models import User
     from app.auth.services import create_api_token, create_user

@@ -15,12 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
 from datetime import time as wall
 from pathlib import Path
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -53,7 +59,7 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": args.url,
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url,
                        "SURVEY_PUBLIC_BASE_URL": "https://encuesta.example.com/aremko"})
     import sqlalchemy as sa
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -20,6 +21,11 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "output"
@@ -45,7 +51,7 @@ def summary(name, values):
 
 
 def start_server(url):
-    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url,
+    env = {**os.environ, "APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url,
            "FLOW_MODE": "fake", "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake", "RATELIMIT_ENABLED": "false",
            "LOG_LEVEL": "WARNING", "PORT": str(PORT), "WEB_CONCURRENCY": "2",
            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}

@@ -10,11 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import statistics
 import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/aremko_bench"
@@ -36,7 +42,7 @@ def main() -> None:
     parser.add_argument("--today", default="2026-06-01")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": args.url})
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url})
     import sqlalchemy as sa
 
     from app import create_app

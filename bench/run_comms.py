@@ -10,12 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,7 +38,7 @@ def main() -> None:
     if not args.no_generate:
         subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--clients", str(args.clients),
                         "--orders", "0", "--url", args.url], check=True)
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": args.url,
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url,
                        "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake"})
     from app import create_app
     from app.clients.models import Client

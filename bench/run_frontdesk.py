@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,13 +20,18 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, csrf_token, one_row, start_server, wrk  # noqa: E402
 
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_USER, BENCH_PASSWORD = "bench_gerente", "bench-clave-123"
 
 
 def ensure_user(url: str) -> None:
     """A gerente for the benchmark (created through the app's own service)."""
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url})
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url})
     from app import create_app
     from app.auth.models import User
     from app.auth.services import create_user

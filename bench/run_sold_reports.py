@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import resource
+import secrets
 import sys
 import time
 from datetime import date, timedelta
@@ -27,6 +28,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, one_row, start_server, wrk  # noqa: E402
 from run_frontdesk import ensure_user, login  # noqa: E402
+
+# production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
+BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
 
 
 def top_up_lines(url: str, target: int) -> int:
@@ -56,7 +62,7 @@ def rss_kb() -> int:
 
 def export_all_lines(url: str) -> dict:
     """The servicios vendidos Excel over every line, through the view's functions, in this process."""
-    os.environ.update({"APP_ENV": "production", "SECRET_KEY": "bench-secret-key", "DATABASE_URL": url})
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url})
     from app import create_app
     from app.core.xlsx import export_filename, xlsx_download
     from app.extensions import db

@@ -214,7 +214,13 @@ def test_bundled_postgresql_takes_its_password_from_the_existing_secret(pg_docs)
 
 def test_ingress_allows_imports_of_25_mb_and_tls(ci_docs):
     ingress = one(ci_docs, "Ingress")
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "25m"
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "25m"
+    # the ingress buffers whole requests and responses (review H2); timeouts above gunicorn's --timeout 60
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert {k[len(prefix):]: v for k, v in annotations.items() if k.startswith(prefix)}.items() >= {
+        "proxy-request-buffering": "on", "proxy-buffering": "on", "proxy-http-version": "1.1",
+        "proxy-connect-timeout": "5", "proxy-send-timeout": "60", "proxy-read-timeout": "75"}.items()
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"][0]["hosts"] == ["reservas.example.cl"]
     path = ingress["spec"]["rules"][0]["http"]["paths"][0]
@@ -266,3 +272,14 @@ def test_notes_print_the_url_and_the_secret_keys(helm):
     notes = out.stdout.split("NOTES:", 1)[1]
     assert "https://reservas.example.cl/" in notes
     assert "required: SECRET_KEY, DATABASE_URL" in notes and "AUTOMATION_API_KEY" in notes
+
+
+def test_ingress_annotations_override_the_buffering_defaults_and_the_service_stays_cluster_ip(helm):
+    docs = helm_template(helm, "-f", str(CI_VALUES),
+                         "--set-string", "ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-read-timeout=120")
+    annotations = one(docs, "Ingress")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "120"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    assert one(docs, "Service")["spec"]["type"] == "ClusterIP"
+    refused = helm_template(helm, "-f", str(CI_VALUES), "--set", "service.type=LoadBalancer", ok=False)
+    assert refused.returncode != 0 and "/service/type" in refused.stderr

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +27,16 @@ def test_web_builds_gunicorn_command_from_variables():
                           "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "90", "SECRET_KEY": "s3cr3t-value"})
     assert out.returncode == 0
     assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:9000 --workers 3 --threads 8 "
-                                  "--timeout 90 --access-logfile -")
+                                  "--timeout 90 --keep-alive 5 --graceful-timeout 30 "
+                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
     assert "s3cr3t-value" not in out.stdout + out.stderr
 
 
 def test_web_defaults():
     out = run(env={"ENTRYPOINT_DRY_RUN": "1"})
     assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 2 "
-                                  "--timeout 60 --access-logfile -")
+                                  "--timeout 60 --keep-alive 5 --graceful-timeout 30 "
+                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
 
 
 def test_other_arguments_are_executed():
@@ -42,7 +45,7 @@ def test_other_arguments_are_executed():
 
 def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'entrypoint.db'}"
-    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123", "DATABASE_URL": url,
+    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123-0a9f8e7d6c5b4a39", "DATABASE_URL": url,
            "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com", "ADMIN_PASSWORD": "clave-admin-larga",
            "DEMO_PASSWORD": "clave-demo-larga", "MEDIA_ROOT": str(tmp_path / "media")}
     migrate = run("migrate", env=env)
@@ -51,7 +54,7 @@ def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
     seed = run("seed-demo", env=env)
     assert seed.returncode == 0, seed.stderr
     assert "clientes: 200 creados" in seed.stdout
-    for secret in ("entrypoint-test-key-123", "clave-admin-larga"):
+    for secret in ("entrypoint-test-key-123-0a9f8e7d6c5b4a39", "clave-admin-larga"):
         assert secret not in migrate.stdout + migrate.stderr + seed.stderr
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -75,7 +78,7 @@ def test_compose_has_one_scheduler_and_the_dependency_order():
 
     text = (ROOT / "docker-compose.yml").read_text()
     services = yaml.safe_load(text)["services"]
-    assert list(services) == ["db", "migrate", "web", "scheduler"]
+    assert list(services) == ["db", "migrate", "web", "scheduler", "proxy"]
     assert services["db"]["image"] == "postgres:16-alpine" and "pg_isready" in str(services["db"]["healthcheck"])
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert services["migrate"]["restart"] == "no" and services["migrate"]["command"] == ["migrate"]
@@ -87,7 +90,11 @@ def test_compose_has_one_scheduler_and_the_dependency_order():
         assert service["environment"]["SCHEDULER_ENABLED"] == "false"
         assert "healthcheck" in service
         assert "deploy" not in service and "scale" not in service  # exactly one of each
-    assert services["web"]["ports"] == ["8000:8000"] and services["web"]["volumes"] == ["media:/data/media"]
+    assert "ports" not in services["web"] and services["web"]["volumes"] == ["media:/data/media"]
+    proxy = services["proxy"]  # the buffering proxy is the only published port (review H2)
+    assert proxy["ports"] == ["127.0.0.1:8080:8080"]
+    assert "./deploy/nginx.conf:/etc/nginx/aremko.conf:ro" in proxy["volumes"]
+    assert [name for name, service in services.items() if "ports" in service] == ["proxy"]
     assert "/healthz" in str(services["web"]["healthcheck"]["test"])
     assert "/tmp/scheduler-heartbeat" in str(services["scheduler"]["healthcheck"]["test"])
     assert "replicas" not in text
@@ -118,3 +125,31 @@ def test_env_example_lists_every_variable_without_secrets():
     for key in ("REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD", "FLOW_SECRET_KEY", "AUTOMATION_API_KEY",
                 "DEEPSEEK_API_KEY", "ADMIN_PASSWORD"):
         assert env[key] == ""
+
+
+def test_following_env_example_starts_production_and_its_placeholder_key_is_refused(monkeypatch):
+    import secrets
+
+    from config import ConfigError, load_config
+
+    env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+               if line and not line.startswith("#"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match="SECRET_KEY tiene un valor publicado"):
+        load_config()
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))  # what the file's comment says to run
+    cfg = load_config()
+    assert cfg.APP_ENV == "production" and cfg.FLOW_MODE == "fake"
+    assert cfg.UNSAFE_OVERRIDES == ["ALLOW_FAKE_BACKENDS_IN_PRODUCTION", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION"]
+
+
+@pytest.mark.parametrize("command", ["web", "migrate"])
+def test_web_and_migrate_refuse_to_start_with_an_unsafe_production_setting(tmp_path, command):
+    env = {"APP_ENV": "production", "SECRET_KEY": "k7Qw2-rT9zLp4XvB8nHs3JdF6gYc1MeA0uWoZiKl", "FLOW_MODE": "fake",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "BIND_HOST": "127.0.0.1", "PORT": "5126",
+           "WEB_CONCURRENCY": "1"}
+    out = run(command, env=env)
+    assert out.returncode == 3
+    assert "Configuración rechazada: FLOW_MODE=fake no se permite en producción" in out.stderr
+    assert "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1" in out.stderr and "k7Qw2" not in out.stdout + out.stderr

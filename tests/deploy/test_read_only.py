@@ -57,7 +57,8 @@ def test_entrypoint_runs_with_code_and_packages_read_only(tmp_path, empty_databa
     media.mkdir()
     env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": "/tmp",
            "FLASK_APP": "wsgi.py", "PYTHONDONTWRITEBYTECODE": "1", "APP_ENV": "production",
-           "SECRET_KEY": "solo-lectura-clave-123", "DATABASE_URL": empty_database_url, "MEDIA_ROOT": str(media),
+           "SECRET_KEY": "solo-lectura-clave-9f8e7d6c5b4a3921", "DATABASE_URL": empty_database_url,
+           "MEDIA_ROOT": str(media),
            "IMPORT_DIR": str(tmp_path / "imports"), "PORT": str(free_port()), "WEB_CONCURRENCY": "1",
            "GUNICORN_THREADS": "2", "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com",
            "ADMIN_PASSWORD": "clave-admin-larga", "ROOT": str(ROOT), "VENV": str(venv),
@@ -68,4 +69,4 @@ def test_entrypoint_runs_with_code_and_packages_read_only(tmp_path, empty_databa
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Administrador «jefa» creado." in out.stdout
     assert "expire_cart_holds" in out.stdout and "web ok" in out.stdout and "image healthcheck ok" in out.stdout
-    assert "solo-lectura-clave-123" not in out.stdout + out.stderr
+    assert "solo-lectura-clave-9f8e7d6c5b4a3921" not in out.stdout + out.stderr

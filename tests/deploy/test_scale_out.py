@@ -47,7 +47,9 @@ def base_env(database_url: str, tmp: Path, **extra) -> dict:
     env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": str(tmp),
            "FLASK_APP": "wsgi.py", "APP_ENV": "production", "SECRET_KEY": "escala-" + uuid.uuid4().hex,
            "DATABASE_URL": database_url, "DEMO_PASSWORD": DEMO_PASSWORD, "FLOW_MODE": "fake",
-           "SMS_BACKEND": "console", "EMAIL_BACKEND": "console", "MEDIA_ROOT": str(tmp / "media"),
+           "SMS_BACKEND": "console", "EMAIL_BACKEND": "console", "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+           "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+           "MEDIA_ROOT": str(tmp / "media"),
            "IMPORT_DIR": str(tmp / "imports"), "PROXY_FIX_X_FOR": "1", "LOG_LEVEL": "INFO",
            "DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "2"}
     env.update(extra)
@@ -106,7 +108,8 @@ class Web(Proc):
     def ready(self) -> bool:
         assert self.popen.poll() is None, self.output()
         try:
-            return requests.get(self.url + "/readyz", timeout=5).json() == {"status": "ok", "database": "ok"}
+            body = requests.get(self.url + "/readyz", timeout=5).json()
+            return body["status"] == "ok" and body["database"] == body["migrations"] == "ok"
         except requests.RequestException:  # not listening yet, or the worker is still booting
             return False
 

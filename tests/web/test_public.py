@@ -100,7 +100,7 @@ def test_readyz_reports_database_down(app):
     broken = create_app(make_test_config(SQLALCHEMY_DATABASE_URI="sqlite:////dev/null/x.db"))
     resp = broken.test_client().get("/readyz")
     assert resp.status_code == 503
-    assert resp.get_json() == {"status": "error", "database": "error"}
+    assert resp.get_json() == {"status": "error", "database": "error", "failing": ["database"]}
 
 
 def test_error_pages_are_spanish(client):
