@@ -44,7 +44,8 @@ MAX_ENTRIES = 1_000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 TIME_LIMIT_SECONDS = 30.0
-TOO_BIG_UNCOMPRESSED = "El archivo descomprimido es demasiado grande (máximo 100 MB); revise que no tenga hojas o filas de más."
+TOO_BIG_UNCOMPRESSED = ("El archivo descomprimido es demasiado grande (máximo 100 MB); revise que no tenga hojas o "
+                        "filas de más.")
 TOO_MANY_ENTRIES = "El archivo tiene demasiadas partes internas; no parece un Excel de clientes."
 TOO_SLOW = "El archivo tardó demasiado en procesarse; divídalo en archivos más pequeños."
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from app.core import clock
@@ -31,13 +32,50 @@ def parse_hhmm(raw: str | None, *, field: str = "hora") -> str:
 
 
 MAX_ID = 2**31 - 1  # ids beyond the INTEGER columns: treated as unknown (PostgreSQL would refuse the comparison)
+MAX_INT32 = MAX_ID
+MAX_BIGINT = 2**63 - 1
+MAX_PAGE = 10**6
 TRUE_VALUES = frozenset({"1", "on", "true", "si", "sí", "yes"})
+_INTEGER = re.compile(r"-?[0-9]{1,19}")  # ASCII digits only: "²" and other Unicode digits pass str.isdigit()
+
+
+def parse_int(raw, *, minimum: int | None = None, maximum: int = MAX_BIGINT) -> int | None:
+    """THE integer parser for request data: optional minus, ASCII digits, within [minimum, maximum], else None.
+
+    Refuses what `int()` or `str.isdigit()` let through: Unicode digits (`²`, `٣`), `1_000`, inner spaces, NUL,
+    and numbers beyond the column range (int32 ids, bigint amounts) that the database would reject."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not _INTEGER.fullmatch(text):
+            return None
+        value = int(text)
+    if (minimum is not None and value < minimum) or value > maximum:
+        return None
+    return value
 
 
 def parse_id(raw: str | None) -> int | None:
     """A positive id from a query string or form; anything else is ignored (never a 500)."""
-    text = (raw or "").strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+    return parse_int(raw, minimum=1, maximum=MAX_ID)
+
+
+def parse_ids(raw: str | None, *, separators: str = ",") -> list[int]:
+    """Comma-separated ids (`ids=3,5,8`): the valid ones, in order, without repeats."""
+    out: list[int] = []
+    for part in re.split(f"[{re.escape(separators)}\\s]+", raw or ""):
+        value = parse_id(part)
+        if value is not None and value not in out:
+            out.append(value)
+    return out
+
+
+def clean_text(raw: str | None) -> str:
+    """A free-text parameter without NUL bytes (PostgreSQL refuses them in strings)."""
+    return (raw or "").replace("\x00", "")
 
 
 def parse_choice(raw: str | None, allowed) -> str | None:
@@ -49,3 +87,72 @@ def parse_choice(raw: str | None, allowed) -> str | None:
 def parse_flag(raw: str | None) -> bool:
     """A checkbox or yes/no value: 1, on, true, si, sí, yes."""
     return (raw or "").strip().lower() in TRUE_VALUES
+
+
+# --- request guards ------------------------------------------------------------------------------------------------
+
+JSON_MAX_BYTES = 1024 * 1024
+JSON_MAX_DEPTH = 32
+NUL_MESSAGE = "La solicitud contiene caracteres no válidos."
+JSON_INVALID = "El cuerpo JSON no es válido."
+JSON_TOO_DEEP = "El cuerpo JSON tiene demasiados niveles de anidación."
+JSON_TOO_BIG = "El cuerpo JSON es demasiado grande."
+
+
+def _json_problem(value) -> str | None:
+    """Depth and NUL check without recursion (the body may be a few thousand levels deep)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_MESSAGE
+        elif isinstance(item, (dict, list)):
+            if depth > JSON_MAX_DEPTH:
+                return JSON_TOO_DEEP
+            if isinstance(item, dict):
+                for key, inner in item.items():
+                    if "\x00" in key:
+                        return NUL_MESSAGE
+                    stack.append((inner, depth + 1))
+            else:
+                stack.extend((inner, depth + 1) for inner in item)
+    return None
+
+
+def guard_request():
+    """Before every request: malformed input answers 400/413 (Spanish page or API JSON), never a 500 further down.
+
+    * a NUL byte in any query-string or form key or value (PostgreSQL refuses NUL in strings);
+    * a JSON body larger than JSON_MAX_BYTES (413), nested deeper than JSON_MAX_DEPTH, that makes the parser
+      recurse too deep (RecursionError is not caught by `get_json(silent=True)`), or holding a NUL in a string.
+    The parsed JSON is cached by the request, so the views' own `get_json(silent=True)` reads it again for free."""
+    from flask import current_app, request
+
+    from app.web.errors import error_response
+
+    if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        return error_response(400, NUL_MESSAGE)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+                return error_response(400, NUL_MESSAGE)
+        elif request.is_json:
+            limit = current_app.config.get("JSON_MAX_BYTES", JSON_MAX_BYTES)
+            if request.content_length is not None and request.content_length > limit:
+                return error_response(413, JSON_TOO_BIG)
+            data = request.get_data(cache=True)
+            if len(data) > limit:
+                return error_response(413, JSON_TOO_BIG)
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                return error_response(400, JSON_TOO_DEEP)
+            problem = _json_problem(body) if body is not None else None
+            if problem:
+                return error_response(400, problem)
+    return None
+
+
+def init_request_guards(app) -> None:
+    app.before_request(guard_request)

@@ -1,0 +1,100 @@
+"""Malformed input never reaches the database as a 500 (security review L1): one strict integer parser for every
+numeric parameter (ASCII digits, column ranges), NUL bytes refused, page numbers clamped, JSON depth and size
+bounded. Every GET route without path arguments is called with the review's inputs in every query parameter the
+views read, anonymously, with a staff session and with an admin token."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.web.params import clean_text, parse_id, parse_int
+
+BAD_VALUES = {"superscript": "²", "arabic_digit": "٣", "nul": "a\x00b", "negative": "-1", "twenty_digits": "9" * 20}
+PARAMS = ("page", "page_size", "q", "search", "estado", "fecha", "categoria", "telefono", "proveedor", "motivo",
+          "codigo", "cliente", "cantidad_personas", "canal", "bloque", "webhook", "venta_reserva_id", "usuario",
+          "servicio", "producto", "evento", "tipo", "servicio_id", "origen", "ids", "hora", "fecha_inicio",
+          "fecha_fin", "mes", "campana", "base", "sort", "desde", "hasta")
+SKIP_PREFIXES = ("/static/", "/media/", "/ventas/api/openapi", "/ventas/api/docs", "/logout", "/salir")
+
+
+@pytest.fixture
+def token_for(make_user, db_session):
+    from app.auth.services import create_api_token
+
+    def make(role: str = "admin") -> dict:
+        _, raw = create_api_token(make_user(role))
+        db_session.flush()
+        return {"Authorization": f"Bearer {raw}"}
+
+    return make
+
+
+def test_parse_int_accepts_ascii_digits_only():
+    assert parse_int("42") == 42 and parse_int(" 7 ") == 7 and parse_int("-3") == -3 and parse_int(5) == 5
+    for bad in ("²", "٣", "1_000", "1 2", "", None, "0x10", "1e3", "+", "-", "a\x00", True, "9" * 20):
+        assert parse_int(bad) is None, bad
+    assert parse_int("2147483648", maximum=2**31 - 1) is None and parse_int("0", minimum=1) is None
+    assert parse_int(str(2**63)) is None and parse_int(str(2**63 - 1)) == 2**63 - 1
+    assert parse_id("2147483647") == 2**31 - 1 and parse_id("2147483648") is None and parse_id("0") is None
+    assert parse_id("²") is None and parse_id("-1") is None
+    assert clean_text("a\x00b") == "ab"
+
+
+def _get_routes(app) -> list[str]:
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments or rule.rule.startswith(SKIP_PREFIXES):
+            continue
+        rules.append(rule.rule)
+    return sorted(set(rules))
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_VALUES))
+def test_every_get_route_refuses_bad_numbers_and_nul_without_5xx(app, client, login, token_for, kind):
+    value = BAD_VALUES[kind]
+    query = {name: value for name in PARAMS}
+    routes = _get_routes(app)
+    assert len(routes) > 50
+    failures = []
+    for path in routes:
+        resp = client.get(path, query_string=query)
+        if resp.status_code >= 500:
+            failures.append(("anonymous", path, resp.status_code))
+    login("admin")
+    headers = token_for("admin")
+    for path in routes:
+        resp = client.get(path, query_string=query)
+        if resp.status_code >= 500:
+            failures.append(("admin", path, resp.status_code))
+        if path.startswith("/ventas/api/"):
+            resp = client.get(path, query_string=query, headers=headers)
+            if resp.status_code >= 500:
+                failures.append(("token", path, resp.status_code))
+        if kind == "nul":
+            assert resp.status_code in (302, 303, 400, 401, 403, 404, 405), (path, resp.status_code)
+    assert failures == []
+
+
+def test_nul_in_query_or_form_answers_a_spanish_400(client, login, token_for):
+    resp = client.get("/", query_string={"categoria": "1\x00"})
+    assert resp.status_code == 400 and "caracteres no válidos" in resp.text
+    resp = client.get("/ventas/api/clientes/", query_string={"search": "a\x00"}, headers=token_for("admin"))
+    assert resp.status_code == 400 and resp.json["code"] == "validation_error"
+    login("admin")
+    resp = client.post("/ventas/add-to-cart/", data={"servicio_id": "1\x00"})
+    assert resp.status_code == 400 and "caracteres no válidos" in resp.text
+
+
+@pytest.mark.parametrize("path", ["/ventas/api/flow/create/", "/ventas/api/activities/log/",
+                                  "/ventas/api/clientes/"])
+def test_deep_json_is_a_400_and_big_json_a_413(app, client, token_for, path, monkeypatch):
+    headers = token_for("admin")
+    resp = client.post(path, data="[" * 10_000, content_type="application/json", headers=headers)
+    assert resp.status_code == 400, resp.text
+    resp = client.post(path, data="[" * 40 + "]" * 40, content_type="application/json", headers=headers)
+    assert resp.status_code == 400
+    resp = client.post(path, json={"nombre": "a\x00b"}, headers=headers)
+    assert resp.status_code == 400
+    monkeypatch.setitem(app.config, "JSON_MAX_BYTES", 1000)
+    resp = client.post(path, json={"nombre": "x" * 2000}, headers=headers)
+    assert resp.status_code == 413
