@@ -32,6 +32,8 @@ LOCKING_ENABLED = True
 class InsufficientGiftCardBalance(ConflictError):
     """The card's balance is below the amount asked for (409, "Saldo insuficiente: disponible $X.")."""
 
+    code = "giftcard_unavailable"  # api.md §2
+
 
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))

@@ -98,3 +98,61 @@ def test_deep_json_is_a_400_and_big_json_a_413(app, client, token_for, path, mon
     monkeypatch.setitem(app.config, "JSON_MAX_BYTES", 1000)
     resp = client.post(path, json={"nombre": "x" * 2000}, headers=headers)
     assert resp.status_code == 413
+
+
+FORM_FIELDS = ("monto", "pago_monto", "servicio", "producto", "cantidad", "personas", "proveedor", "servicio_id",
+               "producto_id", "index", "linea_id", "codigo", "fecha", "hora", "cliente", "motivo", "telefono")
+FORM_VALUES = {"superscript": "²", "negative": "-1", "twenty_digits": "9" * 20, "bigint": str(2**63),
+               "int32": str(2**31)}
+
+
+@pytest.fixture
+def seeded_order(booking_setup, make_client):
+    from datetime import date
+
+    from app.orders import services as booking
+
+    client = make_client(name="María Pérez", phone="+56987654321")
+    return booking.place_order(
+        lines=[booking.LineRequest(service_id=booking_setup["calipso"].id, day=date(2026, 3, 2), hhmm="14:00",
+                                   people=2)],
+        data=booking.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+
+
+@pytest.mark.parametrize("kind", sorted(FORM_VALUES))
+def test_public_and_front_desk_forms_refuse_bad_numbers_without_5xx(app, client, login, seeded_order, kind):
+    value = FORM_VALUES[kind]
+    order = seeded_order
+    line = order.service_lines[0]
+    form = {name: value for name in FORM_FIELDS}
+    failures = []
+    for path in ("/ventas/add-to-cart/", "/ventas/remove-from-cart/"):
+        for data in (form, {"servicio_id": value}, {"producto_id": value, "cantidad": value, "monto": value}):
+            resp = client.post(path, data=data)
+            if resp.status_code >= 500:
+                failures.append(("anonymous", path, resp.status_code))
+    ids = {"order_id": order.id, "line_id": line.id, "card_id": 1, "payment_id": 1, "discount_id": 1}
+    login("gerente")
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or not rule.rule.startswith(("/ventas/recepcion/", "/ventas/venta_reservas/",
+                                                                   "/ventas/giftcards/", "/ventas/pagos/",
+                                                                   "/ventas/descuentos/")):
+            continue
+        if set(rule.arguments) - set(ids) - {"action"}:
+            continue
+        path = rule.build({**{k: ids[k] for k in rule.arguments if k in ids}, "action": "checkin"},
+                          append_unknown=False)[1]
+        resp = client.post(path, data=form)
+        checked.append(path)
+        if resp.status_code >= 500:
+            failures.append(("gerente", path, resp.status_code))
+    assert len(checked) >= 15 and failures == []
+
+
+def test_giftcard_amount_beyond_bigint_is_a_422(login):
+    c = login("gerente")
+    for amount in (str(2**63), "9" * 20, "²"):
+        resp = c.post("/ventas/giftcards/nueva/", data={"monto": amount, "destinatario_nombre": "Ana"})
+        assert resp.status_code == 422, (amount, resp.status_code)
+        assert "Monto" in resp.text
