@@ -107,6 +107,9 @@ class Config:
         self.EMAIL_BACKEND = env_str("EMAIL_BACKEND", "smtp" if env == "production" else "fake")
         self.WEBHOOK_BACKEND = env_str("WEBHOOK_BACKEND", "http" if env == "production" else "fake")
         self.WEBHOOK_ALLOW_HTTP = env == "development"  # webhook URLs must be https except in development
+        # internal webhook targets (host names or CIDRs, comma-separated) that the SSRF guard lets through
+        self.WEBHOOK_ALLOWED_HOSTS = env_str("WEBHOOK_ALLOWED_HOSTS",
+                                             "localhost,127.0.0.0/8,::1" if env == "development" else "")
         for key in ("FLOW_API_KEY", "FLOW_SECRET_KEY", "FLOW_CREATE_API_URL", "FLOW_STATUS_API_URL",
                     "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
                     "PRIVACY_TEXT"):
