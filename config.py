@@ -100,6 +100,8 @@ class Config:
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", env != "test")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = False
+        # wrong bearer tokens, X-API-KEY and SMS tokens per IP (app/api/credentials.py)
+        self.CREDENTIAL_FAILURE_LIMIT = env_str("CREDENTIAL_FAILURE_LIMIT", "10 per minute")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", env == "development")
         self.DEMO_PASSWORD = env_str("DEMO_PASSWORD") or None
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
@@ -192,6 +194,9 @@ class Config:
                                 ("EMAIL_BACKEND", self.EMAIL_BACKEND))
             if value in ("fake", "console")
         ]
+        for name in ("AUTOMATION_API_KEY", "SMS_INBOUND_TOKEN"):  # guessable shared secrets (security review L5)
+            if getattr(self, name) and len(getattr(self, name)) < 24:
+                raise RuntimeError(f"{name} debe tener al menos 24 caracteres en producción")
 
 
 class ProdConfig(Config):

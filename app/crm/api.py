@@ -10,6 +10,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from app.api import credentials
 from app.clients.models import Client
 from app.core import clock
 from app.core.errors import ValidationError
@@ -58,8 +59,11 @@ def automation_key_required(view):
         expected = current_app.config.get("AUTOMATION_API_KEY")
         if not expected:
             return jsonify({"error": "Automation API disabled."}), 503
+        if credentials.blocked():
+            return jsonify({"error": credentials.TOO_MANY}), 429
         given = request.headers.get("X-API-KEY", "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
+            credentials.failed()
             return jsonify({"error": "Authentication required."}), 401
         return limited(*args, **kwargs)
 
