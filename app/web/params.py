@@ -93,64 +93,76 @@ def parse_flag(raw: str | None) -> bool:
 
 JSON_MAX_BYTES = 1024 * 1024
 JSON_MAX_DEPTH = 32
-NUL_MESSAGE = "La solicitud contiene caracteres no válidos."
-JSON_INVALID = "El cuerpo JSON no es válido."
-JSON_TOO_DEEP = "El cuerpo JSON tiene demasiados niveles de anidación."
 JSON_TOO_BIG = "El cuerpo JSON es demasiado grande."
 
 
-def _json_problem(value) -> str | None:
-    """Depth and NUL check without recursion (the body may be a few thousand levels deep)."""
+def _too_deep(value) -> bool:
+    """Nesting beyond JSON_MAX_DEPTH, checked without recursion."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return NUL_MESSAGE
-        elif isinstance(item, (dict, list)):
+        if isinstance(item, (dict, list)):
             if depth > JSON_MAX_DEPTH:
-                return JSON_TOO_DEEP
-            if isinstance(item, dict):
-                for key, inner in item.items():
-                    if "\x00" in key:
-                        return NUL_MESSAGE
-                    stack.append((inner, depth + 1))
-            else:
-                stack.extend((inner, depth + 1) for inner in item)
-    return None
+                return True
+            stack.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _strip_nul(value):
+    """The JSON value with NUL removed from every string and key (depth already bounded)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {k.replace("\x00", ""): _strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def _has_nul(pairs) -> bool:
+    return any("\x00" in k or "\x00" in v for k, v in pairs)
+
+
+def _without_nul(multidict):
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    return ImmutableMultiDict([(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in multidict.items(multi=True)])
 
 
 def guard_request():
-    """Before every request: malformed input answers 400/413 (Spanish page or API JSON), never a 500 further down.
+    """Before every request, so malformed input never becomes a 500 further down (PostgreSQL refuses NUL in
+    strings; `get_json(silent=True)` lets RecursionError through):
 
-    * a NUL byte in any query-string or form key or value (PostgreSQL refuses NUL in strings);
-    * a JSON body larger than JSON_MAX_BYTES (413), nested deeper than JSON_MAX_DEPTH, that makes the parser
-      recurse too deep (RecursionError is not caught by `get_json(silent=True)`), or holding a NUL in a string.
-    The parsed JSON is cached by the request, so the views' own `get_json(silent=True)` reads it again for free."""
+    * NUL bytes are removed from query-string and form keys and values, and from JSON strings;
+    * a JSON body larger than JSON_MAX_BYTES answers 413;
+    * a JSON body nested deeper than JSON_MAX_DEPTH (or too deep to parse) reads as invalid JSON: the view's
+      `get_json(silent=True)` gets None and answers its own 400, in the error shape its endpoint documents.
+    The cleaned values replace the request's cached ones, so every view reads them through the usual accessors."""
     from flask import current_app, request
 
-    from app.web.errors import error_response
+    if _has_nul(request.args.items(multi=True)):
+        request.args = _without_nul(request.args)
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return None
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if _has_nul(request.form.items(multi=True)):
+            request.form = _without_nul(request.form)
+    elif request.is_json:
+        limit = current_app.config.get("JSON_MAX_BYTES", JSON_MAX_BYTES)
+        if (request.content_length or 0) > limit or len(request.get_data(cache=True)) > limit:
+            from app.web.errors import error_response
 
-    if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
-        return error_response(400, NUL_MESSAGE)
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
-                return error_response(400, NUL_MESSAGE)
-        elif request.is_json:
-            limit = current_app.config.get("JSON_MAX_BYTES", JSON_MAX_BYTES)
-            if request.content_length is not None and request.content_length > limit:
-                return error_response(413, JSON_TOO_BIG)
-            data = request.get_data(cache=True)
-            if len(data) > limit:
-                return error_response(413, JSON_TOO_BIG)
-            try:
-                body = request.get_json(silent=True)
-            except RecursionError:
-                return error_response(400, JSON_TOO_DEEP)
-            problem = _json_problem(body) if body is not None else None
-            if problem:
-                return error_response(400, problem)
+            return error_response(413, JSON_TOO_BIG)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:
+            body, request._cached_json = None, (None, None)
+        if body is not None:
+            if _too_deep(body):
+                request._cached_json = (None, None)
+            else:
+                body = _strip_nul(body)
+                request._cached_json = (body, body)
     return None
 
 
