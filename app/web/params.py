@@ -133,14 +133,18 @@ def guard_request():
     """Before every request, so malformed input never becomes a 500 further down (PostgreSQL refuses NUL in
     strings; `get_json(silent=True)` lets RecursionError through):
 
-    * NUL bytes are removed from query-string and form keys and values, and from JSON strings;
+    * NUL bytes are removed from form keys and values, and outside the JSON API from query strings and JSON
+      strings (the API's own validation answers them with its documented 400 instead);
     * a JSON body larger than JSON_MAX_BYTES answers 413;
     * a JSON body nested deeper than JSON_MAX_DEPTH (or too deep to parse) reads as invalid JSON: the view's
       `get_json(silent=True)` gets None and answers its own 400, in the error shape its endpoint documents.
     The cleaned values replace the request's cached ones, so every view reads them through the usual accessors."""
     from flask import current_app, request
 
-    if _has_nul(request.args.items(multi=True)):
+    from app.web.errors import is_api_path
+
+    api = is_api_path()
+    if not api and _has_nul(request.args.items(multi=True)):
         request.args = _without_nul(request.args)
     if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return None
@@ -160,7 +164,7 @@ def guard_request():
         if body is not None:
             if _too_deep(body):
                 request._cached_json = (None, None)
-            else:
+            elif not api:
                 body = _strip_nul(body)
                 request._cached_json = (body, body)
     return None
