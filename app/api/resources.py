@@ -365,6 +365,8 @@ def _staff() -> bool:
 
 
 def _get_object(res: Resource, obj_id: int):
+    if not 0 < obj_id <= MAX_INT32:  # beyond the INTEGER id column: unknown (SQLite would overflow)
+        return None
     stmt = res.visible(res.base_query().where(res.model.id == obj_id), _staff())
     if res.load_options():
         stmt = stmt.options(*res.load_options())

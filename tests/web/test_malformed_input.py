@@ -162,3 +162,11 @@ def test_giftcard_amount_beyond_bigint_is_a_422(login):
         resp = c.post("/ventas/giftcards/nueva/", data={"monto": amount, "destinatario_nombre": "Ana"})
         assert resp.status_code == 422, (amount, resp.status_code)
         assert "Monto" in resp.text
+
+
+def test_api_item_ids_beyond_the_integer_column_are_404(client, token_for):
+    headers = token_for("admin")
+    for path in ("/ventas/api/pagos/", "/ventas/api/clientes/", "/ventas/api/servicios/"):
+        for obj_id in (2**31, 10**22):
+            resp = client.get(f"{path}{obj_id}/", headers=headers)
+            assert resp.status_code == 404 and resp.json["code"] == "not_found", (path, obj_id)
