@@ -145,6 +145,8 @@ class Config:
         # /readyz compares alembic_version with the migration head (off in tests, whose schema comes from
         # create_all; the readiness tests turn it on).
         self.READYZ_CHECK_MIGRATIONS = True
+        # wrong bearer tokens, X-API-KEY and SMS tokens per IP (app/api/credentials.py)
+        self.CREDENTIAL_FAILURE_LIMIT = env_str("CREDENTIAL_FAILURE_LIMIT", "10 per minute")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", env == "development")
         self.DEMO_PASSWORD = env_str("DEMO_PASSWORD") or None
         self.FLOW_MODE = env_str("FLOW_MODE", "off" if env == "production" else "fake")
@@ -152,6 +154,9 @@ class Config:
         self.EMAIL_BACKEND = env_str("EMAIL_BACKEND", "smtp" if env == "production" else "fake")
         self.WEBHOOK_BACKEND = env_str("WEBHOOK_BACKEND", "http" if env == "production" else "fake")
         self.WEBHOOK_ALLOW_HTTP = env == "development"  # webhook URLs must be https except in development
+        # internal webhook targets (host names or CIDRs, comma-separated) that the SSRF guard lets through
+        self.WEBHOOK_ALLOWED_HOSTS = env_str("WEBHOOK_ALLOWED_HOSTS",
+                                             "localhost,127.0.0.0/8,::1" if env == "development" else "")
         for key in ("FLOW_API_KEY", "FLOW_SECRET_KEY", "FLOW_CREATE_API_URL", "FLOW_STATUS_API_URL",
                     "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
                     "PRIVACY_TEXT"):
@@ -253,6 +258,9 @@ class Config:
         if not self.SESSION_COOKIE_SECURE:
             self.STARTUP_WARNINGS.append("SESSION_COOKIE_SECURE=false en producción: permitido por "
                                          "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1.")
+        for name in ("AUTOMATION_API_KEY", "SMS_INBOUND_TOKEN"):  # guessable shared secrets (security review L5)
+            if getattr(self, name) and len(getattr(self, name)) < 24:
+                raise ConfigError(f"{name} debe tener al menos 24 caracteres en producción")
         self.UNSAFE_OVERRIDES = self.unsafe_overrides()
 
     def fake_backends(self) -> list[str]:

@@ -41,9 +41,11 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app import models  # noqa: F401  (registers every model on the metadata)
     from app.web.errors import init_error_handlers
     from app.web.filters import init_filters
+    from app.web.params import init_request_guards
     from app.web.security import init_security
 
     init_security(app)
+    init_request_guards(app)
     init_error_handlers(app)
     init_filters(app)
     _register_blueprints(app)

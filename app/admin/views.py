@@ -3,7 +3,7 @@ change only through the /ventas/ screens and services; deletes that would lose h
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, request
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -31,6 +31,7 @@ from app.core.money import format_clp
 from app.extensions import db
 from app.orders.models import DiscountCode, Order
 from app.payments.models import Payment, PaymentMethod
+from app.web.params import MAX_PAGE, parse_int
 
 STAFF = frozenset(ROLES)
 MANAGERS = frozenset({"gerente", "admin"})
@@ -73,6 +74,17 @@ class RoleModelView(ModelView):
     page_size = 50
     can_view_details = True
     can_set_page_size = False
+
+    def _get_list_extra_args(self):
+        """Flask-Admin reads `page`, `sort` and `desc` with int(): parse them strictly instead, the (0-based) page
+        clamped, so no negative or overflowing OFFSET reaches the database."""
+        args = super()._get_list_extra_args()
+        page = parse_int(request.args.get("page"), maximum=10**18)
+        args.page = min(max(page or 0, 0), MAX_PAGE)
+        args.page_size = 0
+        args.sort = parse_int(request.args.get("sort"), minimum=0, maximum=1000)
+        args.sort_desc = parse_int(request.args.get("desc"), minimum=0, maximum=1)
+        return args
 
     def is_accessible(self):
         return current_user.is_authenticated and current_user.role in self.read_roles

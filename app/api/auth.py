@@ -23,10 +23,15 @@ def load_token_user(req):
     scheme = next((s for s in TOKEN_SCHEMES if header.startswith(s)), None)
     if scheme is None or not req.path.startswith(TOKEN_PATHS):
         return None
+    from app.api import credentials
     from app.auth.services import active_token
 
+    if credentials.blocked():
+        g.api_credentials_blocked = True
+        return None
     token = active_token(header[len(scheme):].strip())
     if token is None:
+        credentials.failed()
         g.api_token_invalid = True
         return None
     g.api_token = token
@@ -57,6 +62,10 @@ def check_access(roles: frozenset | None, *, write: bool | None = None):
     from app.web.errors import api_error
 
     authenticated = current_user.is_authenticated
+    if g.get("api_credentials_blocked"):
+        from app.api.credentials import TOO_MANY
+
+        return api_error(429, TOO_MANY)
     if g.get("api_token_invalid"):
         return api_error(401, "Token inválido, revocado o vencido.")
     if roles is None:  # public

@@ -36,7 +36,7 @@ def request_hash() -> str:
     try:
         canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
 

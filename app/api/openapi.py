@@ -131,25 +131,26 @@ def resource_paths(res: Resource, schemas: dict) -> dict:
     item = {
         "parameters": [id_param],
         "get": {"tags": [tag], "summary": "Detalle", "operationId": f"{res.endpoint}_retrieve",
-                "security": read_security, "responses": {"200": _json(_ref(name)), **_errors("401", "403", "404")}},
+                "security": read_security,
+                "responses": {"200": _json(_ref(name)), **_errors("401", "403", "404", "429")}},
         "delete": {"tags": [tag], "summary": f"Eliminar / anular ({delete_roles})",
                    "operationId": f"{res.endpoint}_delete", "security": AUTH,
                    "parameters": [_query(n, {"type": "string", "maxLength": 255}, d) for n, d in res.delete_params],
                    "responses": {"200": _json({"type": "object"}, "Anulado; representación final"),
                                  "204": {"description": "Eliminado"},
-                                 **_errors("401", "403", "404", "409", "422")}},
+                                 **_errors("401", "403", "404", "409", "422", "429")}},
     }
     for method, partial in (("put", False), ("patch", True)):
         if res.not_modifiable:
             item[method] = {"tags": [tag], "summary": res.not_modifiable, "operationId": f"{res.endpoint}_{method}",
-                            "security": AUTH, "responses": _errors("401", "403", "405")}
+                            "security": AUTH, "responses": _errors("401", "403", "404", "405", "429")}
             continue
         item[method] = {
             "tags": [tag], "summary": f"{'Actualizar parcialmente' if partial else 'Actualizar'} ({write_roles})",
             "operationId": f"{res.endpoint}_{'partial_update' if partial else 'update'}", "security": AUTH,
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": _ref(f"{name}{'Patch' if partial else 'Update'}")}}},
-            "responses": {"200": _json(_ref(name)), **_errors("400", "401", "403", "404", "409", "422")}}
+            "responses": {"200": _json(_ref(name)), **_errors("400", "401", "403", "404", "409", "422", "429")}}
     return {f"/ventas/api/{res.name}/": collection, f"/ventas/api/{res.name}/{{obj_id}}/": item}
 
 

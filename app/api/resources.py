@@ -28,6 +28,7 @@ from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
 from app.orders.representation import columns
 from app.web.errors import api_error, domain_error_response
+from app.web.params import MAX_INT32, MAX_PAGE, parse_int
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -146,9 +147,10 @@ class Filter:
         if "\x00" in raw:
             raise ValueError
         if self.type == "integer":
-            if not raw.isdigit() or len(raw) > 9:
+            value = parse_int(raw, maximum=MAX_INT32)
+            if value is None:
                 raise ValueError
-            return int(raw)
+            return value
         if self.type == "boolean":
             lowered = raw.lower()
             if lowered not in ("true", "false", "1", "0"):
@@ -363,6 +365,8 @@ def _staff() -> bool:
 
 
 def _get_object(res: Resource, obj_id: int):
+    if not 0 < obj_id <= MAX_INT32:  # beyond the INTEGER id column: unknown (SQLite would overflow)
+        return None
     stmt = res.visible(res.base_query().where(res.model.id == obj_id), _staff())
     if res.load_options():
         stmt = stmt.options(*res.load_options())
@@ -381,13 +385,14 @@ def page_links(page, per_page: int) -> tuple[str | None, str | None]:
 def parse_paging(default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE) -> tuple[int, int]:
     raw_page, raw_size = request.args.get("page", "1"), request.args.get("page_size", str(default))
     errors = {}
-    if not raw_page.isdigit() or not 1 <= int(raw_page) <= 10**6:
+    page, size = parse_int(raw_page, minimum=1, maximum=MAX_PAGE), parse_int(raw_size, minimum=1, maximum=maximum)
+    if page is None:
         errors["page"] = ["Página inválida."]
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= maximum:
+    if size is None:
         errors["page_size"] = [f"Debe ser un entero entre 1 y {maximum}."]
     if errors:
         raise ApiValidationError(errors)
-    return int(raw_page), int(raw_size)
+    return page, size
 
 
 def list_objects(res: Resource):

@@ -26,7 +26,7 @@ CLIENT_BODY = [Field("nombre", max_length=100), Field("telefono", max_length=30)
                Field("documento_identidad", nullable=True, max_length=30),
                Field("pais", nullable=True, max_length=60), Field("ciudad", nullable=True, max_length=100),
                Field("fecha_nacimiento", "date", nullable=True)]
-STAFF_ERRORS = {"401": API_ERROR, "403": API_ERROR}
+STAFF_ERRORS = {"401": API_ERROR, "403": API_ERROR, "429": API_ERROR}  # 429: wrong-credential budget spent
 
 document(Operation(
     "/ventas/api/get-client-details/", "get", "¿Teléfono conocido? Anónimo: solo nombre de pila (10/min/IP)",
@@ -80,7 +80,9 @@ document(Operation(
                                                       "discount_applied"], "properties": {
         "status": {"type": "string"}, "message": {"type": "string"}, "venta_reserva_id": {"type": "integer"},
         "total": {"type": "integer"}, "discount_applied": {"type": "integer"}}},
-        "400": MINI_ERROR, "409": {"type": "object", "required": ["status", "message"]}, "422": API_ERROR,
+        # an invalid or busy Idempotency-Key is refused before the endpoint, in the API's standard error shape
+        "400": {"anyOf": [MINI_ERROR, API_ERROR]},
+        "409": {"anyOf": [{"type": "object", "required": ["status", "message"]}, API_ERROR]}, "422": API_ERROR,
         **STAFF_ERRORS}))
 SLOT_PARAMS = [Field("servicio_id", "integer", required=True, minimum=1), Field("fecha", "date", required=True),
                Field("cantidad_personas", "integer", minimum=1)]
@@ -156,7 +158,7 @@ document(Operation(
     "sms", security=[{}], params=[Field("token", max_length=200)],
     body=[Field("from", max_length=30), Field("message", max_length=1600)],
     responses={"200": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}},
-               "400": ANY, "401": ANY}))
+               "400": ANY, "401": ANY, "429": ANY}))
 for _path, _schema in (("/healthz", {"type": "object", "required": ["status"]}),
                        ("/readyz", {"type": "object", "required": ["status", "database"]})):
     document(Operation(_path, "get", "Salud del servicio", "salud", security=[{}],

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +37,17 @@ NOT_XLSX = "El archivo no es un Excel .xlsx válido."
 EMPTY = "El archivo está vacío."
 TOO_BIG = "El archivo supera 20 MB."
 TOO_MANY = "El archivo supera 50.000 filas."
+# The archive is checked before openpyxl opens it (a few hundred KB can inflate to GB of XML); each limit can be
+# overridden in the app config (IMPORT_MAX_ENTRIES, IMPORT_MAX_ENTRY_BYTES, IMPORT_MAX_UNCOMPRESSED_BYTES,
+# IMPORT_TIME_LIMIT_SECONDS, IMPORT_MAX_ROWS).
+MAX_ENTRIES = 1_000
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+TIME_LIMIT_SECONDS = 30.0
+TOO_BIG_UNCOMPRESSED = ("El archivo descomprimido es demasiado grande (máximo 100 MB); revise que no tenga hojas o "
+                        "filas de más.")
+TOO_MANY_ENTRIES = "El archivo tiene demasiadas partes internas; no parece un Excel de clientes."
+TOO_SLOW = "El archivo tardó demasiado en procesarse; divídalo en archivos más pequeños."
 
 # header (folded: lower-case, no accents, single spaces) -> field
 HEADERS = {
@@ -116,10 +129,43 @@ def file_matches(record: ClientImport) -> bool:
     return os.path.exists(path) and file_sha256(path) == record.sha256
 
 
-def read_rows(path: str) -> Iterator[tuple[int, dict]]:
-    """(row number, {field: raw value}) for every non-empty data row; ImportFileError for unreadable files."""
+def _limit(name: str, default):
+    return current_app.config.get(name, default)
+
+
+def check_archive(path: str) -> None:
+    """Refuse zip bombs before parsing: entry count, each entry's and the total uncompressed size.
+
+    The sizes are the declared ones (ZipInfo.file_size); zipfile never inflates an entry beyond its declared size,
+    so openpyxl cannot read more than what is checked here.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(NOT_XLSX, field="archivo") from exc
+    if len(entries) > _limit("IMPORT_MAX_ENTRIES", MAX_ENTRIES):
+        raise ImportFileError(TOO_MANY_ENTRIES, field="archivo")
+    per_entry = _limit("IMPORT_MAX_ENTRY_BYTES", MAX_ENTRY_BYTES)
+    total = 0
+    for info in entries:
+        total += info.file_size
+        if info.file_size > per_entry or total > _limit("IMPORT_MAX_UNCOMPRESSED_BYTES", MAX_UNCOMPRESSED_BYTES):
+            raise ImportFileError(TOO_BIG_UNCOMPRESSED, field="archivo")
+
+
+def read_rows(path: str, *, timed: bool = True) -> Iterator[tuple[int, dict]]:
+    """(row number, {field: raw value}) for every non-empty data row; ImportFileError for unreadable files.
+
+    Every sheet row counts toward the row cap, empty or not, and with `timed` the whole read (with whatever the
+    caller does between rows: the preview's lookups) has a wall-clock budget. Applying an import that was already
+    previewed is not timed: its writes may take longer, and the file passed the preview's budget.
+    """
     from openpyxl import load_workbook
 
+    check_archive(path)
+    max_rows = _limit("IMPORT_MAX_ROWS", MAX_ROWS)
+    deadline = time.monotonic() + _limit("IMPORT_TIME_LIMIT_SECONDS", TIME_LIMIT_SECONDS) if timed else None
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip, XML or format errors: the file is not a usable .xlsx
@@ -138,11 +184,13 @@ def read_rows(path: str) -> Iterator[tuple[int, dict]]:
             start = 1
         seen = 0
         for number, values in enumerate(rows, start=start):
+            if number - start >= max_rows:  # empty rows count too
+                raise ImportFileError(TOO_MANY, field="archivo")
+            if deadline is not None and time.monotonic() > deadline:
+                raise ImportFileError(TOO_SLOW, field="archivo")
             if values is None or all(v is None or _text(v) == "" for v in values):
                 continue
             seen += 1
-            if seen > MAX_ROWS:
-                raise ImportFileError(TOO_MANY, field="archivo")
             yield number, {f: values[i] if i < len(values) else None for i, f in columns.items()}
         if seen == 0:
             raise ImportFileError(EMPTY, field="archivo")
@@ -334,7 +382,7 @@ def _match(plans: list[RowPlan], *, new_marketing: bool) -> None:
         p.action = "actualizado" if p.changes else "sin_cambios"
 
 
-def plan_rows(path: str, *, new_marketing: bool) -> Iterator[RowPlan]:
+def plan_rows(path: str, *, new_marketing: bool, timed: bool = True) -> Iterator[RowPlan]:
     """Every data row validated and matched; chunks of 500 rows share their lookups."""
     seen_phones: dict[str, int] = {}
     chunk: list[RowPlan] = []
@@ -343,7 +391,7 @@ def plan_rows(path: str, *, new_marketing: bool) -> Iterator[RowPlan]:
         _match(plans, new_marketing=new_marketing)
         return plans
 
-    for number, raw in read_rows(path):
+    for number, raw in read_rows(path, timed=timed):
         plan = RowPlan(row=number, raw=raw)
         _clean(plan)
         phone = plan.data.get("phone")
@@ -439,7 +487,7 @@ def apply_import(record: ClientImport, *, by) -> dict[str, int]:
     if not file_matches(record):
         raise ValidationError("El archivo de la importación ya no está disponible o cambió; súbalo de nuevo.")
     counts = dict.fromkeys(ACTION_LABELS, 0)
-    for plan in plan_rows(path, new_marketing=record.marketing_consent):
+    for plan in plan_rows(path, new_marketing=record.marketing_consent, timed=False):
         counts[plan.action] += 1
         if plan.action == "nuevo":
             create_client(data=plan.data, origin="import", marketing_consent=bool(plan.marketing),

@@ -105,14 +105,21 @@ class Client(TimestampMixin, db.Model):
         return " ".join(parts[1:])
 
     def has_history(self) -> bool:
-        """Anything beyond its own record (orders, payments, messages…) must be kept: merge instead."""
-        return bool(
-            db.session.scalar(
-                sa.select(
-                    sa.exists().where(ClientEvent.client_id == self.id, ClientEvent.event_type.not_in(SELF_EVENTS))
-                )
-            )
-        )
+        """Anything beyond its own record (orders, payments, messages…) must be kept: merge instead.
+
+        Client events are not enough: seeded or migrated orders, gift cards and messages may have none."""
+        from app.comms.models import CommunicationLog, InboundSms
+        from app.orders.models import DiscountCode, Order
+        from app.payments.models import GiftCard
+
+        checks = [sa.exists().where(ClientEvent.client_id == self.id, ClientEvent.event_type.not_in(SELF_EVENTS)),
+                  sa.exists().where(Order.client_id == self.id),
+                  sa.exists().where(DiscountCode.client_id == self.id),
+                  sa.exists().where(sa.or_(GiftCard.buyer_client_id == self.id,
+                                           GiftCard.recipient_client_id == self.id)),
+                  sa.exists().where(CommunicationLog.client_id == self.id),
+                  sa.exists().where(InboundSms.client_id == self.id)]
+        return bool(db.session.scalar(sa.select(sa.or_(*checks))))
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})"

@@ -22,7 +22,7 @@ from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.extensions import db
 from app.web.htmx import render_page, see_other
-from app.web.params import MAX_ID
+from app.web.params import MAX_ID, parse_id
 
 bp = Blueprint("clients", __name__, url_prefix="/ventas")
 
@@ -224,8 +224,8 @@ def client_duplicates():
 def _merge_ids(raw: str | None) -> list[int]:
     ids = []
     for part in (raw or "").replace(" ", "").split(","):
-        if part.isdigit() and 0 < int(part) <= MAX_ID and int(part) not in ids:
-            ids.append(int(part))
+        if parse_id(part) and parse_id(part) not in ids:
+            ids.append(parse_id(part))
     return ids[:10]
 
 
@@ -261,7 +261,7 @@ def client_merge():
 def client_merge_confirm():
     ids = _merge_ids(request.form.get("ids"))
     survivor_raw = request.form.get("sobreviviente") or ""
-    survivor_id = int(survivor_raw) if survivor_raw.isdigit() and int(survivor_raw) in ids else None
+    survivor_id = parse_id(survivor_raw) if parse_id(survivor_raw) in ids else None
     if survivor_id is None or len(ids) < 2:
         return _merge_page(ids, error="Elija el cliente que se conserva.", status=422)
     clients = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}

@@ -428,9 +428,15 @@ def preferences(token: str):
 @public
 @csrf.exempt
 def inbound_sms():
+    from app.api import credentials
+
     expected = current_app.config.get("SMS_INBOUND_TOKEN") or ""
+    if expected and credentials.blocked():
+        return jsonify({"error": credentials.TOO_MANY}), 429
     given = request.args.get("token") or request.headers.get("X-SMS-Token") or ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        if expected:
+            credentials.failed()
         return jsonify({"error": "Token inválido."}), 401
     data = request.get_json(silent=True) if request.is_json else request.form
     data = data if isinstance(data, dict) or hasattr(data, "get") else {}

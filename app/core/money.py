@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def round_half_up_div(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero, without floats."""
@@ -32,7 +34,8 @@ def format_clp(amount: int | None) -> str:
 def parse_clp(text: str) -> int:
     """Parse what a person types (`12.345`, `$12.345`, `12345`) into integer CLP."""
     cleaned = (text or "").strip().replace("$", "").replace(".", "").replace(" ", "")
-    if not cleaned or not cleaned.lstrip("-").isdigit():
+    # ASCII digits only (str.isdigit() accepts "²"), at most 15 of them: sums stay far inside BIGINT
+    if not re.fullmatch(r"-?[0-9]{1,15}", cleaned):
         raise ValueError("Monto inválido.")
     return int(cleaned)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +30,16 @@ class Page:
         return self.page < self.pages
 
 
+MAX_PAGE = 10**6
+
+
 def parse_page(value: str | None) -> int:
-    try:
-        return max(int(value or 1), 1)
-    except ValueError:
+    """A page number: 1 when missing or malformed (ASCII digits only), clamped to 1..MAX_PAGE, so the OFFSET is
+    never negative nor beyond BIGINT."""
+    text = (value or "").strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):
         return 1
+    return min(max(int(text), 1), MAX_PAGE)
 
 
 def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True,

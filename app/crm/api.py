@@ -10,6 +10,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from app.api import credentials
 from app.clients.models import Client
 from app.core import clock
 from app.core.errors import ValidationError
@@ -18,6 +19,7 @@ from app.core.phone import normalize_phone
 from app.crm import services
 from app.crm.models import ACTIVITY_TYPES, INTERACTION_TYPES, Activity, Campaign, CampaignInteraction, Contact
 from app.extensions import csrf, db, limiter
+from app.web.params import parse_id, parse_int
 
 bp = Blueprint("crm_api", __name__, url_prefix="/ventas/api")
 csrf.exempt(bp)
@@ -57,8 +59,11 @@ def automation_key_required(view):
         expected = current_app.config.get("AUTOMATION_API_KEY")
         if not expected:
             return jsonify({"error": "Automation API disabled."}), 503
+        if credentials.blocked():
+            return jsonify({"error": credentials.TOO_MANY}), 429
         given = request.headers.get("X-API-KEY", "")
         if not hmac.compare_digest(given.encode(), expected.encode()):
+            credentials.failed()
             return jsonify({"error": "Authentication required."}), 401
         return limited(*args, **kwargs)
 
@@ -68,7 +73,8 @@ def automation_key_required(view):
 
 def _campaign(raw) -> Campaign:
     text = str(raw).strip() if raw is not None else ""
-    campaign = db.session.get(Campaign, int(text)) if text.isdigit() and int(text) <= MAX_INT else None
+    campaign_id = parse_id(text)
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id else None
     if campaign is None:
         raise ApiError(404, "Campaign not found.")
     return campaign
@@ -96,9 +102,10 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    value = parse_int(raw, minimum=1, maximum=10**18)
+    if value is None:
         raise ApiError(400, f"Invalid {name}.")
-    return min(int(raw), maximum)
+    return min(value, maximum)
 
 
 @bp.get("/campaigns/<int:campaign_id>/targets/")
@@ -159,12 +166,12 @@ def resolve_contact(kind: str, identifier) -> Contact:
     Contact with it, else the single Client with it (→ its contact). Writes only when creating that contact."""
     text = str(identifier).strip()
     if kind == "contact_id":
-        contact = db.session.get(Contact, int(text)) if text.isdigit() and int(text) <= MAX_INT else None
+        contact = db.session.get(Contact, parse_id(text)) if parse_id(text) else None
         if contact is None:
             raise ApiError(404, "Contact not found.")
         return contact
     if kind == "cliente_id":
-        client = db.session.get(Client, int(text)) if text.isdigit() and int(text) <= MAX_INT else None
+        client = db.session.get(Client, parse_id(text)) if parse_id(text) else None
         if client is None:
             raise ApiError(404, "Contact not found.")
         return services.ensure_contact_for_client(client)
@@ -260,8 +267,8 @@ def interaction_log():
     campaign = _campaign(data["campaign_id"])
     raw_activity = str(data.get("activity_id") or "").strip()
     activity_id = None
-    if raw_activity.isdigit() and int(raw_activity) <= MAX_INT and db.session.get(Activity, int(raw_activity)):
-        activity_id = int(raw_activity)
+    if parse_id(raw_activity) and db.session.get(Activity, parse_id(raw_activity)):
+        activity_id = parse_id(raw_activity)
     try:
         contact = resolve_contact(kind, data["contact_identifier"])
         interaction = CampaignInteraction(contact_id=contact.id, campaign_id=campaign.id, activity_id=activity_id,

@@ -16,7 +16,7 @@ from app.crm.forms import CampaignForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
 from app.web.htmx import render_page
-from app.web.params import MAX_ID
+from app.web.params import MAX_ID, parse_id
 from app.web.submissions import claim_submission
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
@@ -166,8 +166,8 @@ def _selected_ids() -> list[int]:
     for raw in request.form.getlist("selected_clients"):
         for part in raw.split(","):
             part = part.strip()
-            if part.isdigit() and 0 < int(part) <= MAX_ID:
-                ids.append(int(part))
+            if parse_id(part):
+                ids.append(parse_id(part))
     return sorted(set(ids))
 
 
@@ -179,8 +179,7 @@ def select_for_clients():
         return redirect(board, 303)
     back = request.form.get("origen")
     raw_campaign = (request.form.get("campaign") or "").strip()
-    campaign = db.session.get(Campaign, int(raw_campaign)) if raw_campaign.isdigit() and int(
-        raw_campaign) <= MAX_ID else None
+    campaign = db.session.get(Campaign, parse_id(raw_campaign)) if parse_id(raw_campaign) else None
     if campaign is None or campaign.status not in ("Planning", "Active"):
         flash("Elija una campaña en planificación o activa.", "error")
         return _local_redirect(back, board)

@@ -26,7 +26,7 @@ from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
 from app.payments.services import is_privileged, record_payment, refund, void_payment
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
-from app.web.params import parse_day, parse_hhmm, parse_id
+from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
 from app.web.submissions import FIELD as SUBMISSION_FIELD
 from app.web.submissions import claim_submission, new_submission_key, submission_field
 
@@ -38,9 +38,12 @@ LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
 def parse_int(raw, *, field: str, label: str) -> int:
     """A number typed in a form (`10.000`, `$10.000`, `3`) or a Spanish ValidationError naming the field."""
     try:
-        return parse_clp(raw or "")
+        value = parse_clp(raw or "")
     except ValueError:
         raise ValidationError(f"{label}: ingrese un número entero.", field=field) from None
+    if "monto" not in field and abs(value) > MAX_INT32:  # ids, people, quantities: INTEGER columns
+        raise ValidationError(f"{label}: ingrese un número entero.", field=field)
+    return value
 
 
 def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:

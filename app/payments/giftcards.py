@@ -39,6 +39,8 @@ LOCKING_ENABLED = True
 class InsufficientGiftCardBalance(ConflictError):
     """The card's balance is below the amount asked for (409, "Saldo insuficiente: disponible $X.")."""
 
+    code = "giftcard_unavailable"  # api.md §2
+
 
 def max_amount() -> int:
     """GIFTCARD_MAX_AMOUNT (CLP): the most a card may be issued for or hold after an adjustment."""

@@ -12,6 +12,7 @@ from app.clients.queries import fold
 from app.core.errors import ValidationError
 from app.core.phone import normalize_phone
 from app.reports.filters import DateRange
+from app.web.params import parse_id
 
 SYSTEM_USER = "sistema"
 
@@ -44,8 +45,8 @@ def _client_condition(raw: str) -> sa.ColumnElement:
     """`cliente` = a client id or a phone (any format the normaliser accepts)."""
     clauses = []
     text = raw.strip().lstrip("#")
-    if text.isdigit() and len(text) <= 9:
-        clauses.append(ClientEvent.client_id == int(text))
+    if parse_id(text):
+        clauses.append(ClientEvent.client_id == parse_id(text))
     try:
         phone = normalize_phone(raw)
     except ValidationError:

@@ -19,6 +19,7 @@ from app.clients.models import Client, ClientEvent
 from app.orders.models import PAYMENT_STATUS_LABELS, Discount, Order, ProductLine, ServiceLine
 from app.payments.models import GiftCard, Payment, PaymentMethod
 from app.reports.filters import DateRange
+from app.web.params import parse_id
 
 BOOKING_STATUS_LABELS = {
     "pendiente": "Pendiente",
@@ -84,8 +85,8 @@ def _search(q: str) -> sa.ColumnElement:
     """Client name or phone, contact snapshot, or order number (`123` or `#123`)."""
     clauses = [Client.name.ilike(_like(q), escape="\\"), Order.contact_name.ilike(_like(q), escape="\\")]
     number = q.lstrip("#").strip()
-    if number.isdigit() and len(number) <= 9:
-        clauses.append(Order.id == int(number))
+    if parse_id(number):
+        clauses.append(Order.id == parse_id(number))
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 4:
         clauses += [Client.phone.contains(digits, autoescape=True),

@@ -31,7 +31,7 @@ from app.orders.policy import slot_availability
 from app.orders.queries import load_slot_context, load_slot_context_by_id
 from app.shop.views import bp
 from app.web.htmx import hx_trigger, render_page, wants_fragment
-from app.web.params import parse_id
+from app.web.params import MAX_INT32, parse_id, parse_int
 from app.web.submissions import claim_submission
 
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -72,10 +72,7 @@ def parse_date(raw: str | None) -> date | None:
 def parse_people(raw, default: int) -> int | None:
     if raw in (None, ""):
         return default
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
+    return parse_int(raw, minimum=-MAX_INT32, maximum=MAX_INT32)
 
 
 def public_service(service_id: int) -> Service:
@@ -260,7 +257,7 @@ def add_to_cart():
     if form.get("producto_id"):
         return _add_product(form)
     service_id = form.get("servicio_id", "")
-    service = db.session.get(Service, int(service_id)) if service_id.isdigit() else None
+    service = db.session.get(Service, parse_id(service_id)) if parse_id(service_id) else None
     if service is None or not service.is_bookable_online:
         return _add_failed(None, "Servicio no encontrado.", 422)
     day = parse_date(form.get("fecha"))
@@ -313,13 +310,15 @@ def _add_failed(service, message, status, *, day=None, people=None):
 def _add_product(form):
     cart = current_cart(create=True)
     try:
-        quantity = int(form.get("cantidad") or 1)
-        amount = int(form["monto"]) if form.get("monto") else None
+        quantity = parse_int(form.get("cantidad") or "1", minimum=-MAX_INT32, maximum=MAX_INT32)
+        amount = parse_int(form["monto"], maximum=10**15) if form.get("monto") else None
+        if quantity is None or (form.get("monto") and amount is None):
+            raise ValueError
     except ValueError:
         quantity, amount = 0, None
     try:
-        booking.add_product_to_cart(cart, product_id=int(form["producto_id"]) if form["producto_id"].isdigit()
-                                    else -1, quantity=quantity, amount=amount,
+        booking.add_product_to_cart(cart, product_id=parse_id(form["producto_id"]) or -1, quantity=quantity,
+                                    amount=amount,
                                     recipient_name=form.get("destinatario_nombre"),
                                     recipient_email=form.get("destinatario_email"), message=form.get("mensaje"))
         db.session.commit()
@@ -352,8 +351,10 @@ def remove_from_cart():
     cart = current_cart()
     wants_json = request.accept_mimetypes.best == "application/json"
     try:
-        index = int(request.form["index"]) if request.form.get("index", "") != "" else None
-        line_id = int(request.form["linea_id"]) if request.form.get("linea_id") else None
+        index = parse_int(request.form["index"], maximum=MAX_INT32) if request.form.get("index", "") != "" else None
+        line_id = parse_id(request.form["linea_id"]) if request.form.get("linea_id") else None
+        if (request.form.get("index", "") != "" and index is None) or (request.form.get("linea_id") and not line_id):
+            raise ValueError
     except ValueError:
         index = line_id = None
     try:

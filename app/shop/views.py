@@ -11,13 +11,14 @@ from app.catalog import queries
 from app.catalog.models import Service, ServiceCategory
 from app.extensions import db
 from app.web.htmx import render_page
+from app.web.params import parse_id
 
 bp = Blueprint("shop", __name__)
 
 
 def _category_filter() -> int | None:
     raw = request.args.get("categoria", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(raw)
 
 
 def _grouped(services: list[Service]):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from app.core.clock import LOCAL_TZ
+from app.web.params import parse_id
 from app.webhooks.models import DELIVERY_STATUSES, EVENTS, PING, WebhookDelivery, WebhookEndpoint
 
 
@@ -29,8 +30,8 @@ def delivery_filters(args) -> dict:
         out["estado"] = args["estado"]
     if args.get("evento") in (*EVENTS, PING):
         out["evento"] = args["evento"]
-    if (args.get("webhook") or "").isdigit():
-        out["webhook"] = int(args["webhook"])
+    if parse_id(args.get("webhook")):
+        out["webhook"] = parse_id(args["webhook"])
     for key in ("desde", "hasta"):
         if _day(args.get(key)):
             out[key] = args[key]

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -45,14 +46,46 @@ class SendResult:
 
 
 class HttpSender:
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
-        import requests
+    """POSTs to the address the host resolved to after the SSRF check (netguard), never to a second lookup; TLS
+    still verifies the certificate against the URL's host name (SNI + hostname check). Reads at most a few KB of
+    the answer, keeps 500 characters."""
 
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        import urllib3
+
+        from app.webhooks.netguard import UnsafeTarget, resolve
+
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
         try:
-            resp = requests.post(url, data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
-        except requests.RequestException as exc:
+            port = parts.port or (443 if https else 80)
+            address = resolve(parts.hostname or "", port)[0]
+        except UnsafeTarget as exc:
+            return SendResult(None, error=str(exc)[:500])
+        except ValueError:
+            return SendResult(None, error="URL inválida.")
+        timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS)
+        if https:
+            import certifi
+
+            pool = urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False,
+                                               server_hostname=parts.hostname, assert_hostname=parts.hostname,
+                                               cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+        else:
+            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            resp = pool.urlopen("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
+                                redirect=False, preload_content=False)
+            try:
+                text = resp.read(4096, decode_content=True).decode("utf-8", "replace")
+            finally:
+                resp.release_conn()
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             return SendResult(None, error=f"{type(exc).__name__}: {exc}"[:500])
-        return SendResult(resp.status_code, resp.text[:500])
+        finally:
+            pool.close()
+        return SendResult(resp.status, text[:500])
 
 
 @dataclass

@@ -11,6 +11,7 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
+from app.webhooks.netguard import UnsafeTarget, resolve
 
 
 def new_secret() -> str:
@@ -28,6 +29,14 @@ def clean_url(raw: str | None) -> str:
     allowed = ("https", "http") if current_app.config.get("WEBHOOK_ALLOW_HTTP") else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise ValidationError("La URL debe comenzar con https:// y tener un dominio.", field="url")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValidationError("El puerto de la URL no es válido.", field="url") from None
+    try:
+        resolve(parts.hostname, port, strict=False)  # checked again, resolved, at every delivery
+    except UnsafeTarget as exc:
+        raise ValidationError(str(exc), field="url") from None
     return url
 
 

@@ -7,7 +7,8 @@ import pytest
 from app.api.resources import RESOURCES
 from tests.api.test_representation import ORDER_KEYS
 
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 6  # schema-valid requests per operation
+NEGATIVE_EXAMPLES = 2  # schema-invalid requests per operation (wrong types, missing fields, out-of-range values)
 
 
 def test_document_covers_the_api(client):
@@ -62,36 +63,50 @@ def seeded_api(app, booking_setup, make_client, make_user, make_product, db_sess
 
 
 def test_property_based_run_over_the_document(app, seeded_api, monkeypatch):
-    """schemathesis: every operation, ≤ MAX_EXAMPLES each, as admin (and with the automation key); no 5xx and
-    responses match the schema."""
+    """schemathesis over every operation of the document, as admin (and with the automation key): schema-valid
+    requests (≤ MAX_EXAMPLES each) and schema-invalid ones (≤ NEGATIVE_EXAMPLES each). No 5xx, every status code
+    documented, every response in the documented content type and schema, Allow headers on 405, and unsupported
+    methods answered 405. Flow runs in its fake mode here (FLOW_MODE=fake), so flow/create is included."""
     import schemathesis
     from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import response_schema_conformance
+    from schemathesis.specs.openapi.checks import (
+        allow_header_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
 
+    checks = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance,
+              allow_header_conformance]
     schema = schemathesis.openapi.from_wsgi("/ventas/api/openapi.json", app)
     monkeypatch.setitem(app.config, "AUTOMATION_API_KEY", "clave-automatizacion-de-prueba")
     headers = {"Authorization": f"Bearer {seeded_api}", "X-API-KEY": "clave-automatizacion-de-prueba"}
     failures, calls = [], []
 
-    def property_test(operation):
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+    def property_test(operation, mode, examples):
+        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(mode))
         def run(case):
             response = case.call(headers=headers)
-            calls.append(operation.label)
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+            calls.append((operation.label, mode))
+            case.validate_response(response, checks=checks)
 
         return run
 
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.path == "/ventas/api/flow/create/":
-            continue  # starts real Flow payments: its contract is tested in tests/payments
-        try:
-            property_test(operation)()
-        except Exception as exc:  # every operation's (shrunk) failure is listed
-            failures.append((operation.label, str(exc)[:400]))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in operations:
+        for mode, examples in ((GenerationMode.POSITIVE, MAX_EXAMPLES), (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
+            try:
+                property_test(operation, mode, examples)()
+            except Unsatisfiable:
+                assert mode == GenerationMode.NEGATIVE  # nothing to make invalid (no parameters, no body)
+            except Exception as exc:  # every operation's (shrunk) failure is listed
+                failures.append((operation.label, mode.value, str(exc)[:600]))
     assert failures == []
-    assert len(set(calls)) >= 35 and len(calls) >= 150
+    labels = {label for label, _ in calls}
+    assert "POST /ventas/api/flow/create/" in labels and len(labels) == len(operations) >= 40
+    assert sum(mode == GenerationMode.NEGATIVE for _, mode in calls) >= 50 and len(calls) >= 250

@@ -147,6 +147,7 @@ def test_http_adapter_against_a_local_server(app, local_server, make_endpoint, m
     base, received, answer = local_server
     monkeypatch.setitem(app.config, "WEBHOOK_BACKEND", "http")
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")  # internal targets need the allow-list
     assert isinstance(sender.get_sender(), HttpSender)
     freeze_clock(T0)
     endpoint = make_endpoint(events=["message.failed"], url=f"{base}/hook")

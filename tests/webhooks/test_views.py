@@ -39,6 +39,7 @@ def test_create_shows_secret_and_invalid_input_is_422(login, db_session):
 def test_http_allowed_only_in_development(app, login, db_session, monkeypatch):
     c = login("admin")
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_HTTP", True)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", "localhost,127.0.0.0/8,::1")  # development's default
     assert c.post("/ventas/webhooks/nuevo/", data={**FORM, "url": "http://localhost:5678/w"}).status_code == 303
     assert c.post("/ventas/webhooks/nuevo/", data={**FORM, "url": "ftp://x.example.com/"}).status_code == 422
 
