@@ -39,6 +39,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     _init_login(app, login_manager)
 
     from app import models  # noqa: F401  (registers every model on the metadata)
+    from app.web.assets import init_assets
     from app.web.errors import init_error_handlers
     from app.web.filters import init_filters
     from app.web.security import init_security
@@ -46,6 +47,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     init_security(app)
     init_error_handlers(app)
     init_filters(app)
+    init_assets(app)
     _register_blueprints(app)
 
     from app.admin import init_admin
