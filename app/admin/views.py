@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.security import generate_password_hash
@@ -63,6 +64,18 @@ def _clp(view, context, model, name):
     return format_clp(getattr(model, name))
 
 
+def _valid_id(value) -> bool:
+    text = str(value or "").strip()
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**31
+
+
+class _SafeAjaxLoader(QueryAjaxModelLoader):
+    """Select2 references: a malformed id posted in a form is no record (PostgreSQL would refuse the query)."""
+
+    def get_one(self, pk):
+        return super().get_one(pk) if _valid_id(pk) else None
+
+
 class RoleModelView(ModelView):
     """Readable by `read_roles`, writable by `write_roles`; POSTs by read-only roles get 403."""
 
@@ -102,6 +115,15 @@ class RoleModelView(ModelView):
     @property
     def can_delete(self):
         return self.allow_delete and self._can_write()
+
+    def get_one(self, id):
+        """A malformed id (not a database integer) is a missing record, not a database error."""
+        return super().get_one(id) if _valid_id(id) else None
+
+    def _create_ajax_loader(self, name, options):
+        loader = super()._create_ajax_loader(name, options)
+        loader.__class__ = _SafeAjaxLoader
+        return loader
 
     def handle_view_exception(self, exc):
         if isinstance(exc, DomainError):
