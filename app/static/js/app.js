@@ -67,10 +67,25 @@
     });
   }
 
-  function ready() { autosubmit(); updateCountdowns(); }
+  // Scroll areas (wide tables, long texts) reachable by keyboard: focusable and named (axe scrollable-region-focusable).
+  function focusableScrollAreas() {
+    document.querySelectorAll(".table-responsive, pre, .overflow-auto").forEach(function (el) {
+      if (el.hasAttribute("tabindex")) return;
+      if (el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight) return;
+      el.setAttribute("tabindex", "0");
+      if (!el.hasAttribute("aria-label") && el.tagName !== "PRE") {
+        var caption = el.querySelector("caption");
+        el.setAttribute("role", "region");
+        el.setAttribute("aria-label", caption ? caption.textContent.trim() : "Tabla desplazable");
+      }
+    });
+  }
+
+  function ready() { autosubmit(); updateCountdowns(); focusableScrollAreas(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready); else ready();
   document.addEventListener("htmx:afterSettle", ready);
   setInterval(updateCountdowns, 30000);
+  window.addEventListener("resize", focusableScrollAreas);
 
   // Navbar dropdowns (<details>): one open at a time, closed by a click elsewhere or Escape.
   function closeMenus(except) {
