@@ -151,3 +151,27 @@ def test_app_js_registers_its_handlers_once_and_shows_server_messages():
     assert js.count('closest("[data-print]")') == 1
     assert "Intente nuevamente" not in js  # the server's own message instead of a generic retry
     assert "[data-error-message]" in js
+
+
+def test_back_office_in_spanish_local_time_and_app_phones(login, make_client, db_session):
+    from datetime import UTC, datetime
+
+    client = make_client(name="Ana Back", phone="+56955501234")
+    client.created_at = datetime(2026, 12, 7, 0, 40, 0, 270419, tzinfo=UTC)  # 21:40 of the 6th in Santiago
+    db_session.flush()
+    c = login("gerente")
+    html = c.get("/admin/client/").text
+    assert '<html lang="es-CL">' in html
+    assert '<main id="main"' in html and "<h1" in html
+    assert "bg-aremko" in html and "css/admin.css" in html
+    assert "06/12/2026 21:40" in html and "2026-12-07 00:40" not in html
+    assert "+56 9 5550 1234" in html and "+56955501234" not in html
+    assert "Back office" not in html
+    details = c.get(f"/admin/client/details/?id={client.id}").text
+    assert "06/12/2026 21:40" in details and "+56 9 5550 1234" in details
+
+
+def test_back_office_malformed_ids_are_missing_records_not_errors(login):
+    c = login("admin")
+    assert c.post("/admin/client/delete/", data={"id": "zz<>"}).status_code in (302, 303)
+    assert c.get("/admin/client/edit/?id=zz").status_code in (302, 303)
