@@ -53,6 +53,9 @@ def init_filters(app: Flask) -> None:
     app.add_template_global(lambda endpoint: endpoint in app.view_functions, "has_endpoint")
     app.add_template_global(can, "can")
     app.add_template_global(staff_page, "staff_page")
+    from app.web.htmx import wants_fragment
+
+    app.add_template_global(wants_fragment, "is_fragment")
 
 
 def can(endpoint: str) -> bool:

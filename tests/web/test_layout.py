@@ -175,3 +175,17 @@ def test_back_office_malformed_ids_are_missing_records_not_errors(login):
     c = login("admin")
     assert c.post("/admin/client/delete/", data={"id": "zz<>"}).status_code in (302, 303)
     assert c.get("/admin/client/edit/?id=zz").status_code in (302, 303)
+
+
+def test_dialog_pages_have_an_h1_and_dialog_fragments_an_h2(login, make_client, db_session):
+    from app.orders.models import Order
+
+    order = Order(client_id=make_client().id, origin="recepcion", total=0, paid=0)
+    db_session.add(order)
+    db_session.flush()
+    c = login("recepcion")
+    page = c.get(f"/ventas/venta_reservas/{order.id}/cancelar/")
+    assert page.status_code == 200
+    assert re.search(r'<h1 class="h5">[^<]+</h1>', page.text)
+    fragment = c.get(f"/ventas/venta_reservas/{order.id}/cancelar/", headers={"HX-Request": "true"})
+    assert "<h1" not in fragment.text and re.search(r'<h2 class="h5">[^<]+</h2>', fragment.text)
