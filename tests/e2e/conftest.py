@@ -41,7 +41,7 @@ AXE_WATCH = """
     window.axe.run(document, {resultTypes: ["violations"]}).then((r) => {
       const bad = r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
         .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
-                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " + n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
       window.__axeReport({url: location.pathname + location.search, violations: bad});
     }).catch(() => {}).finally(() => { window.__axeRunning = false; });
   }
@@ -71,7 +71,7 @@ def axe_violations(page) -> list[dict]:
       finally { window.__axeRunning = false; }
       return r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
         .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
-                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" "))}));
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " + n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
     }""")
 
 
@@ -188,6 +188,8 @@ def browser():
         plain_new_context = instance.new_context
 
         def new_context(**kwargs):  # every journey's context runs axe-core on each page it loads
+            # no colour transitions (Bootstrap honours reduced motion): axe measures settled colours, not a fade
+            kwargs.setdefault("reduced_motion", "reduce")
             context = plain_new_context(**kwargs)
             watch_axe(context)
             return context
