@@ -246,6 +246,5 @@ def test_crawl_every_page_and_form(app, client, demo, role):
         check(resp, action, "hx-post vacío")
         resp.close()
 
-    print(role, "pages", len(visited), "forms", len(forms), "posts", len(posts))
     assert len(visited) >= (5 if role is None else 20), sorted(visited)
     assert not failures, "\n".join(failures)
