@@ -189,3 +189,17 @@ def test_dialog_pages_have_an_h1_and_dialog_fragments_an_h2(login, make_client, 
     assert re.search(r'<h1 class="h5">[^<]+</h1>', page.text)
     fragment = c.get(f"/ventas/venta_reservas/{order.id}/cancelar/", headers={"HX-Request": "true"})
     assert "<h1" not in fragment.text and re.search(r'<h2 class="h5">[^<]+</h2>', fragment.text)
+
+
+def test_a_cancel_reason_too_long_for_its_column_is_a_field_error_not_a_500(login, make_client, db_session):
+    from app.orders.models import Order
+
+    order = Order(client_id=make_client().id, origin="recepcion", total=0, paid=0)
+    db_session.add(order)
+    db_session.flush()
+    c = login("gerente")
+    resp = c.post(f"/ventas/venta_reservas/{order.id}/cancelar/", data={"motivo": "x" * 300})
+    assert resp.status_code == 422
+    assert "El motivo admite hasta 255 caracteres." in resp.text
+    db_session.refresh(order)
+    assert order.cancelled_at is None
