@@ -129,8 +129,8 @@ def demo(db_session):
 def _login(client, role):
     from app.auth.models import User
 
-    user = db.session.scalars(sa.select(User).where(User.role == role, User.is_active.is_(True), User.is_system.is_(False))
-                              .order_by(User.id)).first()
+    user = db.session.scalars(sa.select(User).where(User.role == role, User.is_active.is_(True),
+                                                    User.is_system.is_(False)).order_by(User.id)).first()
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)
         sess["_fresh"] = True

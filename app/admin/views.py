@@ -10,9 +10,9 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model import typefmt
-from jinja2 import pass_context
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, FileField, PasswordField, SelectField, StringField
 

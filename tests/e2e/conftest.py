@@ -41,7 +41,8 @@ AXE_WATCH = """
     window.axe.run(document, {resultTypes: ["violations"]}).then((r) => {
       const bad = r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
         .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
-                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " + n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " +
+                        n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
       window.__axeReport({url: location.pathname + location.search, violations: bad});
     }).catch(() => {}).finally(() => { window.__axeRunning = false; });
   }
@@ -71,7 +72,8 @@ def axe_violations(page) -> list[dict]:
       finally { window.__axeRunning = false; }
       return r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
         .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
-                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " + n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " +
+                        n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
     }""")
 
 
