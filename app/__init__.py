@@ -39,6 +39,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     _init_login(app, login_manager)
 
     from app import models  # noqa: F401  (registers every model on the metadata)
+    from app.web.assets import init_assets
     from app.web.errors import init_error_handlers
     from app.web.filters import init_filters
     from app.web.params import init_request_guards
@@ -48,6 +49,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     init_request_guards(app)
     init_error_handlers(app)
     init_filters(app)
+    init_assets(app)
     _register_blueprints(app)
 
     from app.admin import init_admin

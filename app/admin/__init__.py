@@ -25,7 +25,7 @@ def init_admin(app: Flask) -> Admin:
     Babel(app, locale_selector=lambda: "es")
     admin = Admin(
         app,
-        name="Aremko Back Office",
+        name="Administración Aremko",
         url="/admin",
         theme=Bootstrap4Theme(base_template="admin/aremko_base.html"),
         index_view=RoleIndexView(name="Inicio", url="/admin"),

@@ -3,11 +3,16 @@ change only through the /ventas/ screens and services; deletes that would lose h
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import abort, current_app, flash, request
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
 from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, FileField, PasswordField, SelectField, StringField
 
@@ -28,6 +33,7 @@ from app.catalog.policy import SERVICE_TYPE_LABELS, WEEKDAY_LABELS, WEEKDAYS, gr
 from app.clients.models import Client, ClientEvent, ConsentEvent
 from app.core.errors import DomainError, HasHistory, ValidationError
 from app.core.money import format_clp
+from app.core.phone import format_phone
 from app.extensions import db
 from app.orders.models import DiscountCode, Order
 from app.payments.models import Payment, PaymentMethod
@@ -62,6 +68,36 @@ class RoleIndexView(AdminIndexView):
 
 def _clp(view, context, model, name):
     return format_clp(getattr(model, name))
+
+
+PHONE_COLUMNS = {"phone", "telefono", "whatsapp"}
+
+
+def _fmt_datetime(view, value, name=None):
+    from app.web.filters import fmt_datetime
+
+    return fmt_datetime(value)
+
+
+def _fmt_date(view, value, name=None):
+    from app.web.filters import fmt_date
+
+    return fmt_date(value)
+
+
+_TYPE_FORMATTERS = {**typefmt.BASE_FORMATTERS, datetime: _fmt_datetime, date: _fmt_date}
+
+
+def _valid_id(value) -> bool:
+    text = str(value or "").strip()
+    return text.isascii() and text.isdigit() and 0 < int(text) < 2**31
+
+
+class _SafeAjaxLoader(QueryAjaxModelLoader):
+    """Select2 references: a malformed id posted in a form is no record (PostgreSQL would refuse the query)."""
+
+    def get_one(self, pk):
+        return super().get_one(pk) if _valid_id(pk) else None
 
 
 class RoleModelView(ModelView):
@@ -114,6 +150,31 @@ class RoleModelView(ModelView):
     @property
     def can_delete(self):
         return self.allow_delete and self._can_write()
+
+    # Santiago local DD/MM/YYYY HH:MM and the app's phone format in lists and details (UX review D14)
+    column_type_formatters = _TYPE_FORMATTERS
+    column_type_formatters_detail = _TYPE_FORMATTERS
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        if name in PHONE_COLUMNS and name not in (self.column_formatters or {}):
+            return format_phone(getattr(model, name, None)) or ""
+        return super().get_list_value(context, model, name)
+
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        if name in PHONE_COLUMNS and name not in (self.column_formatters_detail or self.column_formatters or {}):
+            return format_phone(getattr(model, name, None)) or ""
+        return super().get_detail_value(context, model, name)
+
+    def get_one(self, id):
+        """A malformed id (not a database integer) is a missing record, not a database error."""
+        return super().get_one(id) if _valid_id(id) else None
+
+    def _create_ajax_loader(self, name, options):
+        loader = super()._create_ajax_loader(name, options)
+        loader.__class__ = _SafeAjaxLoader
+        return loader
 
     def handle_view_exception(self, exc):
         if isinstance(exc, DomainError):

@@ -87,6 +87,8 @@ def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
     """Cancel one service line (capacity freed at once); the last active line cancels the order."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    if len(reason.strip()) > 255:
+        raise ValidationError("El motivo admite hasta 255 caracteres.", field="motivo")
     order = lock_order(line.order_id, line)
     if line.status == "cancelada":
         return line

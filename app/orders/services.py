@@ -680,6 +680,8 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
+    if len(reason.strip()) > 255:
+        raise ValidationError("El motivo admite hasta 255 caracteres.", field="motivo")
     order = lock_order(order)
     if order.is_cancelled:
         return order

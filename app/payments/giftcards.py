@@ -216,6 +216,8 @@ def void_gift_card(card: GiftCard, *, reason: str, by) -> GiftCard:
         raise ValidationError("Solo un gerente puede anular una gift card.")
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo.", field="motivo")
+    if len(reason.strip()) > 255:
+        raise ValidationError("El motivo admite hasta 255 caracteres.", field="motivo")
     card = lock_card(card.code)
     if card.status == "anulada":
         return card

@@ -128,6 +128,8 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
 
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la anulación.", field="motivo")
+    if len(reason.strip()) > 255:
+        raise ValidationError("El motivo admite hasta 255 caracteres.", field="motivo")
     lock_order(payment.order_id, payment)
     if payment.status != "valido":
         raise ValidationError("El pago ya está anulado.")

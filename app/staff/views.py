@@ -23,11 +23,12 @@ HUB_LINKS = [
     ("Catálogo y Compras", "Proveedores", "provider.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Compras", "purchase.index_view", {"gerente", "admin"}),
     ("Catálogo y Compras", "Bloqueos", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
-    ("Clientes y CRM", "Clientes (back office)", "client.index_view", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Clientes y CRM", "Clientes (administración)", "client.index_view",
+     {"recepcion", "marketing", "gerente", "admin"}),
     ("Comunicaciones", "Registro de mensajes", "comms.log_list", {"marketing", "gerente", "admin"}),
     ("Comunicaciones", "Plantillas SMS", "comms.template_list", {"marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
-    ("Configuración", "Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Configuración", "Administración", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
     ("Reportes", "Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
     ("Reportes", "Productos vendidos", "reports.products_sold", {"gerente", "admin"}),
     ("Reportes", "Auditoría de movimientos", "reports.audit_log", {"gerente", "admin"}),
@@ -54,24 +55,36 @@ def dashboard():
     return render_template("staff/dashboard.html", sections=hub_sections(current_user.role))
 
 
+# The staff navbar: a few direct links, then the hub's sections as dropdowns (short labels), so that no role's bar
+# wraps at 1280 px (UX review D9). Links a role may not open are never listed.
 STAFF_NAV = [
     ("Panel", "staff.dashboard", {"recepcion", "marketing", "gerente", "admin"}),
     ("Recepción", "frontdesk.board", {"recepcion", "gerente", "admin"}),
-    ("Back office", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
+    ("Ventas", "reports.order_list", {"recepcion", "gerente", "admin"}),
     ("Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
-    ("Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
 ]
+MENU_LABELS = {"Clientes y CRM": "CRM", "Catálogo y Compras": "Catálogo", "Comunicaciones": "Mensajes",
+               "Configuración": "Configuración", "Reportes": "Reportes"}
+
+
+def staff_menu(role: str) -> tuple[list[tuple[str, str]], list[tuple[str, list[tuple[str, str]]]]]:
+    """(direct links, [(dropdown label, links)]) for `role`; hub entries already shown as direct links are left out."""
+    direct = [(label, url_for(endpoint)) for label, endpoint, roles in STAFF_NAV
+              if role in roles and endpoint in current_app.view_functions]
+    shown = {href for _, href in direct}
+    groups = []
+    for section, links in hub_sections(role):
+        links = [(label, href) for label, href in links if href not in shown]
+        if links:
+            groups.append((MENU_LABELS.get(section, section), links))
+    return direct, groups
 
 
 @bp.app_context_processor
 def _staff_context():
     def staff_nav():
         if not current_user.is_authenticated:
-            return []
-        return [
-            (label, url_for(endpoint))
-            for label, endpoint, roles in STAFF_NAV
-            if current_user.role in roles and endpoint in current_app.view_functions
-        ]
+            return [], []
+        return staff_menu(current_user.role)
 
     return {"staff_nav": staff_nav}

@@ -63,16 +63,42 @@ def domain_error_response(exc: DomainError):
     return api_error(exc.status, exc.message, code=getattr(exc, "code", None), detail=detail)
 
 
+HEADINGS = {400: "Solicitud inválida", 405: "Método no permitido", 409: "No se pudo completar la acción",
+            413: "Archivo demasiado grande", 422: "Revise los datos", 429: "Demasiadas solicitudes",
+            503: "Servicio no disponible"}
+
+
+def _default_message(status: int) -> str:
+    from flask_login import current_user
+
+    if status == 403 and current_user.is_authenticated:  # say why: the role, not a retry (UX review D5)
+        return (f"Su perfil ({current_user.role_label}) no tiene permiso para abrir esta página "
+                "ni para realizar esta acción.")
+    if status == 404:
+        return "La dirección que busca no existe o ya no está disponible."
+    return MESSAGES.get(status, "Error.")
+
+
 def error_response(status: int, message: str | None = None):
+    """The API's JSON error, the styled Spanish page, or (HTMX fragment request) the message alone as an alert."""
     if is_api_path():
         return api_error(status, message if status not in API_MESSAGES else None)
-    message = message or MESSAGES.get(status, "Error.")
     if request_ctx.url_adapter is None:  # Host not in TRUSTED_HOSTS: no URL can be built, so no page either
-        return make_response(message, status, {"Content-Type": "text/plain; charset=utf-8"})
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return make_response(
-        render_template(template, status=status, message=message, request_id=g.get("request_id", "")), status
+        return make_response(message or MESSAGES.get(status, "Error."), status,
+                             {"Content-Type": "text/plain; charset=utf-8"})
+    message = message or _default_message(status)
+    from app.web.htmx import wants_fragment
+
+    if wants_fragment():
+        template = "errors/_fragment.html"
+    else:
+        template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    response = make_response(
+        render_template(template, status=status, message=message, heading=HEADINGS.get(status),
+                        request_id=g.get("request_id", "")), status
     )
+    response.vary.add("HX-Request")
+    return response
 
 
 def unauthorized_response():

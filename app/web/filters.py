@@ -64,3 +64,34 @@ def init_filters(app: Flask) -> None:
     from app.web.submissions import submission_field
 
     app.add_template_global(submission_field, "submission_field")
+    app.add_template_global(can, "can")
+    app.add_template_global(staff_page, "staff_page")
+    from app.web.htmx import wants_fragment
+
+    app.add_template_global(wants_fragment, "is_fragment")
+
+
+def can(endpoint: str) -> bool:
+    """Whether the current user may open `endpoint` (installed, and its role_required roles include the user's):
+    templates render links to other roles' pages as plain text (UX review D5)."""
+    from flask import current_app
+    from flask_login import current_user
+
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    roles = getattr(view, "_roles", None)
+    if roles is None:  # public, or gated by its own rules (Flask-Admin views check their role themselves)
+        return True
+    return bool(current_user.is_authenticated and current_user.role in roles)
+
+
+def staff_page() -> bool:
+    """Staff layout (staff navbar, no shop links) for a logged-in user anywhere but on the public pages."""
+    from flask import current_app, request
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "_public", False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -22,6 +23,75 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1.min.js"
+# axe-core runs on every page a journey loads (full loads and HTMX swaps) and reports back to the test;
+# a page of the app's own with a critical or serious violation fails the test that loaded it (UX review D15).
+AXE_WATCH = """
+(() => {
+  if (window.top !== window) return;
+  let timer = null;
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(check, 250);
+  }
+  function check() {
+    if (!window.axe || !window.__axeReport) return;
+    if (window.__axeRunning) { schedule(); return; }
+    window.__axeRunning = true;
+    window.axe.run(document, {resultTypes: ["violations"]}).then((r) => {
+      const bad = r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
+        .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " +
+                        n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
+      window.__axeReport({url: location.pathname + location.search, violations: bad});
+    }).catch(() => {}).finally(() => { window.__axeRunning = false; });
+  }
+  window.addEventListener("load", schedule);
+  document.addEventListener("htmx:afterSettle", schedule);
+})();
+"""
+AXE_REPORTS: list[dict] = []
+
+
+def watch_axe(context) -> None:
+    """Run axe-core on every page of `context` (injected as an init script: the CSP does not apply to it)."""
+    context.add_init_script(path=str(AXE_JS))
+    context.add_init_script(script=AXE_WATCH)
+    context.expose_binding("__axeReport", lambda _source, report: AXE_REPORTS.append(report))
+
+
+def axe_violations(page) -> list[dict]:
+    """Critical and serious axe-core violations of the page as it is now."""
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    return page.evaluate("""async () => {
+      while (window.__axeRunning) await new Promise((done) => setTimeout(done, 50));  // the watcher's own run
+      window.__axeRunning = true;
+      let r;
+      try { r = await window.axe.run(document, {resultTypes: ["violations"]}); }
+      finally { window.__axeRunning = false; }
+      return r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
+        .map((v) => ({id: v.id, impact: v.impact, count: v.nodes.length,
+                      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ") + " — " +
+                        n.any.concat(n.all).map((c) => c.message).join(" ").slice(0, 170))}));
+    }""")
+
+
+def assert_axe_clean(page, label: str = "") -> None:
+    bad = axe_violations(page)
+    assert not bad, f"axe {label or page.url}: {bad}"
+
+
+@pytest.fixture(autouse=True)
+def _axe_clean_pages():
+    """Every page the test's browser loaded: 0 critical and 0 serious axe-core violations."""
+    AXE_REPORTS.clear()
+    yield
+    bad = [r for r in AXE_REPORTS if r["violations"]]
+    AXE_REPORTS.clear()
+    assert not bad, "axe-core: " + "; ".join(f"{r['url']}: {r['violations']}" for r in bad)
+
+
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
@@ -48,6 +118,8 @@ def seed_e2e_data() -> None:
     ])
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
     create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerencia Demo")
+    create_user(username="marketing", role="marketing", password=PASSWORD, full_name="Marketing Demo")
+    create_user(username="admin", role="admin", password=PASSWORD, full_name="Administración Demo")
     from app.payments.services import ensure_payment_methods
 
     ensure_payment_methods()
@@ -115,6 +187,16 @@ def browser():
 
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        plain_new_context = instance.new_context
+
+        def new_context(**kwargs):  # every journey's context runs axe-core on each page it loads
+            # no colour transitions (Bootstrap honours reduced motion): axe measures settled colours, not a fade
+            kwargs.setdefault("reduced_motion", "reduce")
+            context = plain_new_context(**kwargs)
+            watch_axe(context)
+            return context
+
+        instance.new_context = new_context
         yield instance
         instance.close()
 

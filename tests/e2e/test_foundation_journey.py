@@ -44,7 +44,7 @@ def test_visitor_browses_and_receptionist_reaches_back_office(live_server, phone
 
     page.goto(live_server + "/admin/")
     expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(page.get_by_role("heading", name="Back office de Aremko")).to_be_visible()
+    expect(page.get_by_role("heading", name="Administración de Aremko")).to_be_visible()
     page.goto(live_server + "/admin/service/")
     expect(page.locator("body")).to_contain_text("Tina Calipso")
     expect(page.locator("body")).not_to_contain_text("Crear")  # recepcion reads the catalogue only
