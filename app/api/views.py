@@ -113,7 +113,7 @@ CONTACT_BODY = [Field("contact_identifier_type", enum=("email", "phone", "client
 CREATED = {"type": "object", "required": ["success"], "properties": {"success": {"type": "boolean"}}}
 CAMPAIGN_ID = [Field("campaign_id", "integer", minimum=1)]
 document(Operation(
-    "/ventas/api/campaigns/{campaign_id}/details/", "get", "Campaña: datos y plantillas (n8n)", "automatizacion",
+    "/ventas/api/campaigns/{campaign_id}/details/", "get", "Campaña: datos y plantillas (n8n)", "automatización",
     security=AUTOMATION, path_params=CAMPAIGN_ID,
     responses={"200": {"type": "object", "required": ["id", "name", "status"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "status": {"type": "string"},
@@ -125,7 +125,7 @@ document(Operation(
 document(Operation(
     "/ventas/api/campaigns/{campaign_id}/targets/", "get",
     "Campaña: destinatarios elegibles ahora (consentimiento, supresión, topes; 100 por página, máx. 1000)",
-    "automatizacion", security=AUTOMATION, path_params=CAMPAIGN_ID,
+    "automatización", security=AUTOMATION, path_params=CAMPAIGN_ID,
     params=[Field("page", "integer", minimum=1), Field("page_size", "integer", minimum=1),
             Field("canal", enum=("sms", "email", "whatsapp", "any"))],
     responses={"200": {"type": "object", "required": ["campaign_id", "count", "page", "page_size", "next",
@@ -138,14 +138,14 @@ document(Operation(
             "acepta_sms": {"type": "boolean"}, "acepta_email": {"type": "boolean"},
             "acepta_whatsapp": {"type": "boolean"}}}}}}, **AUTOMATION_ERRORS}))
 document(Operation(
-    "/ventas/api/activities/log/", "post", "Registrar una actividad de campaña (n8n)", "automatizacion",
+    "/ventas/api/activities/log/", "post", "Registrar una actividad de campaña (n8n)", "automatización",
     security=AUTOMATION, body=[*CONTACT_BODY, Field("activity_type", max_length=40),
                                Field("subject", max_length=255), Field("notes", nullable=True, max_length=5000)],
     body_required=["contact_identifier_type", "contact_identifier", "campaign_id", "activity_type", "subject"],
     responses={"201": {**CREATED, "properties": {**CREATED["properties"], "activity_id": {"type": "integer"}}},
                **AUTOMATION_ERRORS}))
 document(Operation(
-    "/ventas/api/interactions/log/", "post", "Registrar una interacción de campaña (n8n)", "automatizacion",
+    "/ventas/api/interactions/log/", "post", "Registrar una interacción de campaña (n8n)", "automatización",
     security=AUTOMATION, body=[*CONTACT_BODY, Field("interaction_type", max_length=20),
                                Field("timestamp", nullable=True, description="ISO 8601; inválido = ahora"),
                                Field("details", "object", nullable=True),

@@ -9,6 +9,8 @@ from app.core.db import TimestampMixin, UTCDateTime, _now, enum_check
 from app.extensions import db
 
 CLIENT_ORIGINS = ("web", "recepcion", "telefono", "import", "api", "seed")
+CLIENT_ORIGIN_LABELS = {"web": "Sitio web", "recepcion": "Recepción", "telefono": "Teléfono", "import": "Importación",
+                        "api": "API / integración", "seed": "Datos de demostración"}
 CHANNEL_FIELDS = ("accepts_sms", "accepts_email", "accepts_whatsapp")
 TRANSACTIONAL_FIELDS = ("accepts_booking_confirmations", "accepts_booking_reminders", "accepts_surveys")
 MARKETING_FIELDS = (
@@ -93,6 +95,10 @@ class Client(TimestampMixin, db.Model):
     preferences: Mapped[ClientPreferences | None] = relationship(
         back_populates="client", uselist=False, cascade="all, delete-orphan"
     )
+
+    @property
+    def origin_label(self) -> str:
+        return CLIENT_ORIGIN_LABELS.get(self.origin, self.origin)
 
     @property
     def first_name(self) -> str:

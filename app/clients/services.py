@@ -70,9 +70,11 @@ def clean_client_data(data: dict) -> dict:
         out["email"] = normalize_email(data.get("email"))
     if "document_id" in data:
         out["document_id"] = normalize_document(data.get("document_id"))
-    for key in ("country", "city", "notes"):
+    for key, limit, label in (("country", 60, "país"), ("city", 100, "ciudad"), ("notes", None, "notas")):
         if key in data:
             out[key] = (data.get(key) or "").strip() or None
+            if limit and out[key] and len(out[key]) > limit:
+                raise ValidationError(f"El campo {label} admite hasta {limit} caracteres.", field=key)
     if "birth_date" in data:
         birth = data.get("birth_date")
         if birth is not None and not (date(1900, 1, 1) <= birth <= clock.today()):

@@ -42,6 +42,6 @@ def normalize_email(raw: str | None) -> str | None:
     value = (raw or "").strip().lower()
     if not value:
         return None
-    if not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.match(value):  # 254: the longest address SMTP carries (and our columns)
         raise ValidationError("Ingrese un e-mail válido.", field="email")
     return value

@@ -40,6 +40,9 @@ def test_marketing_off_by_default(db_session):
         ({"name": "Ana", "phone": "123"}, "Teléfono inválido: «123»"),
         ({"name": "Ana", "phone": "987654321", "email": "x@"}, "Ingrese un e-mail válido."),
         ({"name": "Ana", "phone": "987654321", "document_id": "12.345.678-0"}, "RUT inválido."),
+        ({"name": "Ana", "phone": "987654321", "email": "a" * 250 + "@example.com"}, "Ingrese un e-mail válido."),
+        ({"name": "Ana", "phone": "987654321", "city": "x" * 101}, "El campo ciudad admite hasta 100 caracteres."),
+        ({"name": "Ana", "phone": "987654321", "country": "x" * 61}, "El campo país admite hasta 60 caracteres."),
     ],
 )
 def test_create_client_validation(db_session, data, message):

@@ -159,3 +159,11 @@ def test_export_respects_search_and_roles(login, db_session, make_client):
     assert [r[1] for r in ws.iter_rows(min_row=2, values_only=True)] == ["Exportable Uno"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:L2"
     assert login("recepcion").get("/ventas/exportar-clientes/").status_code == 403
+
+
+def test_client_page_shows_the_origin_in_words(login, make_client):
+    client = login("gerente")
+    person = make_client(origin="web")
+    page = client.get(f"/ventas/clientes/{person.id}/")
+    assert page.status_code == 200
+    assert "Sitio web" in page.text
