@@ -31,11 +31,24 @@ def format_clp(amount: int | None) -> str:
     return f"{sign}${abs(amount):,}".replace(",", ".")
 
 
+class AmountTooLarge(ValueError):
+    """A well-formed integer with more digits than any amount (`parse_clp`'s bound); `negative` keeps its sign so
+    a caller with its own bound can answer with that bound's message instead of "not a number"."""
+
+    def __init__(self, negative: bool):
+        super().__init__("Monto inválido.")
+        self.negative = negative
+
+
 def parse_clp(text: str) -> int:
-    """Parse what a person types (`12.345`, `$12.345`, `12345`) into integer CLP."""
+    """Parse what a person types (`12.345`, `$12.345`, `12345`) into integer CLP.
+
+    ValueError when it is not an integer; AmountTooLarge (a ValueError) when it has more than 15 digits."""
     cleaned = (text or "").strip().replace("$", "").replace(".", "").replace(" ", "")
     # ASCII digits only (str.isdigit() accepts "²"), at most 15 of them: sums stay far inside BIGINT
     if not re.fullmatch(r"-?[0-9]{1,15}", cleaned):
+        if re.fullmatch(r"-?[0-9]{16,}", cleaned):
+            raise AmountTooLarge(cleaned.startswith("-"))
         raise ValueError("Monto inválido.")
     return int(cleaned)
 

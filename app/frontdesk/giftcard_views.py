@@ -16,7 +16,7 @@ from app.core.money import format_clp
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.frontdesk import queries
-from app.frontdesk.views import DESK, active_methods, bp, parse_int
+from app.frontdesk.views import DESK, active_methods, bp
 from app.payments import giftcards
 from app.payments.models import GiftCard
 from app.web.htmx import render_page, see_other
@@ -46,7 +46,7 @@ def gift_card_new():
     error, status = None, 200
     if request.method == "POST":
         try:
-            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
+            amount = giftcards.check_amount(_amount(form.get("monto"), label="Monto"))
             claim_submission()
             card = giftcards.sell_gift_card(
                 amount=amount, method=form.get("metodo_pago", ""), reference=form.get("referencia"),
@@ -73,7 +73,7 @@ def gift_card_courtesy():
     error, status = None, 200
     if request.method == "POST":
         try:
-            amount = giftcards.check_amount(parse_int(form.get("monto"), field="monto", label="Monto"))
+            amount = giftcards.check_amount(_amount(form.get("monto"), label="Monto"))
             client = _existing_client(form.get("cliente_telefono"), field="cliente_telefono")
             claim_submission()
             card = giftcards.issue_courtesy_card(
@@ -96,6 +96,14 @@ def gift_card_courtesy():
 def sale_methods():
     """Real-money methods a card can be sold with at the desk (not Flow, not a gift card)."""
     return [m for m in active_methods(exclude=("flow", "giftcard")) if m.counts_as_cash]
+
+
+def _amount(raw: str | None, *, label: str) -> int:
+    """A card amount or adjustment typed at the desk; a number beyond any amount answers with the card's bound."""
+    try:
+        return giftcards.parse_card_amount(raw)
+    except ValueError:
+        raise ValidationError(f"{label}: ingrese un número entero.", field="monto") from None
 
 
 def _default_expiry() -> date:
@@ -232,7 +240,7 @@ def gift_card_void(card_id: int):
 def gift_card_adjust(card_id: int):
     card = _card_or_404(card_id)
     try:
-        amount = parse_int(request.form.get("monto"), field="monto", label="Ajuste")
+        amount = _amount(request.form.get("monto"), label="Ajuste")
         giftcards.adjust_gift_card(card, amount=amount, reason=request.form.get("motivo", ""), by=current_user)
         db.session.commit()
     except DomainError as exc:

@@ -16,7 +16,7 @@ from flask import current_app
 from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
-from app.core.money import format_clp, require_positive
+from app.core.money import AmountTooLarge, format_clp, parse_clp, require_positive
 from app.core.signing import sign_value, unsign_value
 from app.extensions import db
 from app.payments.models import GiftCard, GiftCardEntry
@@ -49,6 +49,16 @@ def max_amount() -> int:
 
 def max_amount_message() -> str:
     return f"El monto máximo de una gift card es {format_clp(max_amount())}."
+
+
+def parse_card_amount(text: str | None) -> int:
+    """`parse_clp` for a card amount typed in a form: a number too long for `parse_clp` stands for "just beyond
+    GIFTCARD_MAX_AMOUNT" (same sign), so the card's own bound answers ("El monto máximo …") rather than "not a
+    number". ValueError when it is not an integer."""
+    try:
+        return parse_clp(text or "")
+    except AmountTooLarge as exc:
+        return -(max_amount() + 1) if exc.negative else max_amount() + 1
 
 
 def check_amount(amount, *, minimum: int = MIN_AMOUNT, field: str = "monto") -> int:

@@ -13,11 +13,10 @@ from wtforms.validators import Optional
 from app.auth.decorators import public
 from app.catalog.models import Product
 from app.core.errors import DomainError, ValidationError
-from app.core.money import parse_clp
 from app.core.signing import order_token
 from app.extensions import db, limiter
 from app.orders import services as booking
-from app.payments.giftcards import clean_recipient, max_amount
+from app.payments.giftcards import clean_recipient, max_amount, parse_card_amount
 from app.shop.booking import RATE_MESSAGE
 from app.shop.checkout import _validate as validate_buyer
 from app.shop.checkout import method_choices, start_flow_or_order_page
@@ -69,7 +68,7 @@ def _validate(form, products) -> tuple[dict[str, str], Product | None, int | Non
         errors["producto_id"] = "Elige una gift card."
     elif product.base_price == 0:
         try:
-            amount = parse_clp(form.monto.data or "")
+            amount = parse_card_amount(form.monto.data)
         except ValueError:
             errors["monto"] = "Ingresa el monto de la gift card."
     try:

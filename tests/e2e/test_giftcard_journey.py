@@ -24,7 +24,8 @@ def desk(browser, live_server):
         page.get_by_label("Usuario").fill(username)
         page.get_by_label("Contraseña").fill(PASSWORD)
         page.get_by_role("button", name="Ingresar").click()
-        expect(page.get_by_role("link", name=re.compile("Salir")).first).to_be_attached()
+        # logged in: the logout link is in the page (inside the user's closed <details> menu, so hidden)
+        expect(page.get_by_role("link", name=re.compile("Salir"), include_hidden=True).first).to_be_attached()
         return page
 
     yield open_as

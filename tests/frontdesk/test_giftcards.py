@@ -63,8 +63,13 @@ def test_sale_appears_in_caja_diaria_and_the_close(booking_setup, login, db_sess
     caja = c.get("/ventas/caja-diaria/").text
     block = caja[caja.index('id="giftcard-sales"'):caja.index('id="giftcards"')]
     assert "Venta de gift cards" in block and "Tarjeta débito/crédito" in block and "$35.000" in block
-    cierre = c.get("/ventas/caja-diaria/cierre/").text
-    assert "$35.000" in cierre
+    cierre = c.get("/ventas/caja-diaria/cierre/").text  # the count step is blind: it asks for the card's method
+    assert re.findall(r'name="contado_(\w+)"', cierre) == ["efectivo", "tarjeta"] and "$35.000" not in cierre
+    day = re.search(r'type="hidden" name="fecha" value="([^"]+)"', cierre).group(1)
+    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": day, "paso": "revisar", "contado_efectivo": "0",
+                                                         "contado_tarjeta": "35.000"}).text
+    assert re.search(r'id="total-expected">\$35\.000<', review)  # the close expects the card's money
+    assert re.search(r'id="diff-tarjeta"[^>]*>.*Cuadra', review, re.S)
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(c.get("/ventas/caja-diaria/?export=xlsx").data))
