@@ -181,7 +181,7 @@ def test_board_is_a_visits_by_spend_matrix_with_revenue(login, make_client, add_
     assert f'segment-count">{counts["vip_high_spend"]}<' in vip_cell and "$600.000" in vip_cell  # 3 × $200.000
     assert f"{share:.1f} %".replace(".", ",") in vip_cell
     assert 'href="/ventas/reportes/segmentacion-clientes/vip_high_spend/"' in vip_cell
-    assert "bg-opacity-" in vip_cell
+    assert "segment-heat-" in vip_cell  # shaded by how busy the cell is
     assert "$130.000" in matrix.split('id="card-regular_medium_spend"')[1].split("</td>")[0]
     assert "$180.000" in matrix.split('id="card-new_high_spend"')[1].split("</td>")[0]
     assert 'id="col-low"' in matrix and "menos de $50.000" in matrix and "6 o más visitas" in matrix
