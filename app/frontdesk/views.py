@@ -25,8 +25,8 @@ from app.orders import services as booking
 from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
 from app.payments.services import is_privileged, record_payment, refund, void_payment
-from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
 from app.web import params
+from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
 from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
 from app.web.submissions import FIELD as SUBMISSION_FIELD
 from app.web.submissions import claim_submission, new_submission_key, submission_field
