@@ -37,6 +37,10 @@ ID_TABLES = {
     "delivery_id": "webhook_deliveries",
 }
 LINE_TABLES = {"/ventas/detalles-compras/": "purchase_lines", "/ventas/recepcion/lineas/": "order_service_lines"}
+# The automation API (X-API-KEY only, for n8n) answers 503 "disabled" while AUTOMATION_API_KEY is unset, its documented
+# state in the test config. The crawl runs it configured and presents the key to those routes (as n8n does), so they
+# are crawled with real ids and still have to answer without a 5xx.
+AUTOMATION_KEY = "crawl-automation-key-0123456789abcdef"
 
 
 class _Page(HTMLParser):
@@ -147,6 +151,18 @@ def _start_urls(app, role) -> list[str]:
         return [url_for(ROLE_HOME[role]), url_for("staff.dashboard"), "/admin/"]
 
 
+def _api_key_headers(app, url: str) -> dict[str, str]:
+    """X-API-KEY for the routes guarded by `automation_key_required`, nothing for the others."""
+    from werkzeug.exceptions import HTTPException
+
+    try:
+        endpoint, _args = app.url_map.bind("localhost").match(urlsplit(url).path)
+    except HTTPException:
+        return {}
+    view = app.view_functions.get(endpoint)
+    return {"X-API-KEY": AUTOMATION_KEY} if getattr(view, "_automation_key", False) else {}
+
+
 def _route_urls(app, seen_patterns: set[str]) -> list[str]:
     """Every GET route without arguments, and one real id for each route with one int id not reached by links."""
     urls = []
@@ -175,7 +191,8 @@ def _route_urls(app, seen_patterns: set[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ROLES, ids=[r or "anonimo" for r in ROLES])
-def test_crawl_every_page_and_form(app, client, demo, role):
+def test_crawl_every_page_and_form(app, client, demo, role, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTOMATION_API_KEY", AUTOMATION_KEY)
     if role:
         _login(client, role)
     failures: list[str] = []
@@ -204,13 +221,13 @@ def test_crawl_every_page_and_form(app, client, demo, role):
             continue
         visited.add(url)
         sampled[pattern] += 1
-        resp = client.get(url)
+        resp = client.get(url, headers=_api_key_headers(app, url))
         check(resp, url, "GET")
         if resp.status_code == 403 and url in linked_from and role is not None:
             failures.append(f"enlace a página prohibida para {role}: {url} (desde {linked_from[url]})")
         if resp.status_code == 200 and resp.mimetype == "text/html":
             if sampled[pattern] == 1:
-                fragment = client.get(url, headers={"HX-Request": "true"})
+                fragment = client.get(url, headers={"HX-Request": "true", **_api_key_headers(app, url)})
                 check(fragment, url, "GET (HTMX)")
             page = _Page()
             page.feed(resp.get_data(as_text=True))

@@ -32,7 +32,7 @@ def is_automation_key(log) -> bool:
     """The row's key has the shape the automations give it (§3): `<scope>:<id>:<MESSAGE_TYPE>:…`. Rows of the same
     type queued by hand with a free-form key get no code, card or relevance check of ours."""
     parts = log.idempotency_key.split(":")
-    return len(parts) >= 4 and parts[1].isdigit() and parts[2] == log.message_type
+    return len(parts) >= 4 and parts[1].isascii() and parts[1].isdigit() and parts[2] == log.message_type
 
 
 @register_relevance("BOOKING_REMINDER")

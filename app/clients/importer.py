@@ -297,7 +297,7 @@ def _clean(plan: RowPlan) -> None:
         plan.marketing = False
     raw_id = _text(raw.get("id"))
     if raw_id:
-        if not raw_id.isdigit() or int(raw_id) > 2**31 - 1:
+        if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > 2**31 - 1:
             plan.error = f"ID inválido: «{raw_id}»"
         else:
             plan.data["id"] = int(raw_id)

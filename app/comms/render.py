@@ -71,7 +71,7 @@ def unsubscribe_token(log_id: int) -> str:
 def log_id_from_token(token: str) -> int | None:
     """The row id of a valid token, None for a tampered one (constant-time compare)."""
     head, _, sig = (token or "").partition(".")
-    if not head.isdigit() or len(head) > 12 or not sig:
+    if not (head.isascii() and head.isdigit()) or len(head) > 12 or not sig:
         return None
     log_id = int(head)
     return log_id if hmac.compare_digest(sig.encode(), _sig(log_id).encode()) else None

@@ -25,6 +25,7 @@ from app.orders import services as booking
 from app.orders.models import Discount, Order, ServiceLine
 from app.payments.models import Payment, PaymentMethod
 from app.payments.services import is_privileged, record_payment, refund, void_payment
+from app.web import params
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
 from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
 from app.web.submissions import FIELD as SUBMISSION_FIELD
@@ -386,9 +387,9 @@ def _walk_in_choice(form, services: list[Service]):
     chosen = parse_id(form.get("servicio"))
     service = next((s for s in services if s.id == chosen), services[0] if services else None)
     day, _bad = parse_day(form.get("fecha"))
-    raw_people = (form.get("personas") or "").strip()
-    people = int(raw_people) if raw_people.isdigit() and 0 < int(raw_people) < 100 else (
-        max(service.min_people, min(2, service.max_people)) if service else 1)
+    people = params.parse_int(form.get("personas"), minimum=1, maximum=99)
+    if people is None:
+        people = max(service.min_people, min(2, service.max_people)) if service else 1
     return service, day, people
 
 

@@ -144,3 +144,12 @@ def test_a_zip_without_workbook_is_still_not_xlsx(login, import_dir):
     c = login("gerente")
     resp = upload(c, build({"hola.txt": b"hola"}))
     assert resp.status_code == 422 and "El archivo no es un Excel .xlsx válido." in resp.text
+
+
+@pytest.mark.parametrize("raw_id", ["²", "١٢", "-3", "2147483648"])
+def test_an_id_with_unicode_digits_is_a_row_error_not_a_crash(raw_id):
+    from app.clients.importer import RowPlan, _clean
+
+    plan = RowPlan(row=2, raw={"id": raw_id, "name": "Ana Pérez", "phone": "+56912345678"})
+    _clean(plan)  # "²".isdigit() is True but int("²") raises
+    assert plan.error == f"ID inválido: «{raw_id}»"

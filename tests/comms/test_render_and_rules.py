@@ -107,3 +107,10 @@ def test_log_pages_statement_count_is_constant(login, db_session, make_client, f
     many = [count_statements(lambda u=u: c.get(u)) for u in ("/ventas/comunicaciones/",
                                                                 "/ventas/comunicaciones/respuestas/")]
     assert few == many
+
+
+@pytest.mark.parametrize("token", ["².abc", "١٢.abc", "-1.abc", "1234567890123.abc", ""])
+def test_malformed_unsubscribe_tokens_are_refused_not_crashing(token):
+    from app.comms.render import log_id_from_token
+
+    assert log_id_from_token(token) is None  # "²".isdigit() is True but int("²") raises
