@@ -114,16 +114,52 @@ def _without_nul(multidict):
     return ImmutableMultiDict([(k.replace("\x00", ""), v.replace("\x00", "")) for k, v in multidict.items(multi=True)])
 
 
+class _GuardedJSON:
+    """The `json_module` guard_request gives JSON requests: the body is parsed only when a view asks for it (never before
+    authentication, so an unread body still closes the connection, security review H2), and a body nested deeper
+    than JSON_MAX_DEPTH, or too deep for the parser, reads as invalid JSON (ValueError: `get_json(silent=True)`
+    gives None, `get_json()` a 400). Outside the JSON API, NUL is removed from every string and key."""
+
+    @staticmethod
+    def loads(data, **kwargs):
+        from flask import current_app
+
+        try:
+            value = current_app.json.loads(data, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON demasiado anidado") from exc
+        if _too_deep(value):
+            raise ValueError("JSON demasiado anidado")
+        from flask import has_request_context
+
+        from app.web.errors import is_api_path
+
+        if has_request_context() and not is_api_path():
+            value = _strip_nul(value)
+        return value
+
+    @staticmethod
+    def dumps(obj, **kwargs):
+        from flask import current_app
+
+        return current_app.json.dumps(obj, **kwargs)
+
+
 def guard_request():
     """Before every request, so malformed input never becomes a 500 further down (PostgreSQL refuses NUL in
     strings; `get_json(silent=True)` lets RecursionError through):
 
     * NUL bytes are removed from form keys and values, and outside the JSON API from query strings and JSON
       strings (the API's own validation answers them with its documented 400 instead);
-    * a JSON body larger than JSON_MAX_BYTES answers 413;
-    * a JSON body nested deeper than JSON_MAX_DEPTH (or too deep to parse) reads as invalid JSON: the view's
-      `get_json(silent=True)` gets None and answers its own 400, in the error shape its endpoint documents.
-    The cleaned values replace the request's cached ones, so every view reads them through the usual accessors."""
+    * a JSON body announced larger than JSON_MAX_BYTES answers 413; a chunked one is cut at JSON_MAX_BYTES by the
+      request's `max_content_length` (413 when the view reads it);
+    * a JSON body nested deeper than JSON_MAX_DEPTH (or too deep to parse) reads as invalid JSON (`_GuardedJSON`):
+      the view's `get_json(silent=True)` gets None and answers its own 400, in the error shape its endpoint
+      documents.
+    A JSON body is never read here: it is parsed when (and only if) the view reads it, so a request refused before
+    that (401/403/404/429) leaves it unread and its connection is closed (app/web/security.py).
+    The cleaned form values replace the request's cached ones, so every view reads them through the usual
+    accessors."""
     from flask import current_app, request
 
     from app.web.errors import is_api_path
@@ -137,21 +173,15 @@ def guard_request():
         if _has_nul(request.form.items(multi=True)):
             request.form = _without_nul(request.form)
     elif request.is_json:
+        request.json_module = _GuardedJSON  # parses lazily, when the view reads the body
         limit = current_app.config.get("JSON_MAX_BYTES", JSON_MAX_BYTES)
-        if (request.content_length or 0) > limit or len(request.get_data(cache=True)) > limit:
+        if (request.content_length or 0) > limit:
             from app.web.errors import error_response
 
             return error_response(413, JSON_TOO_BIG)
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:
-            body, request._cached_json = None, (None, None)
-        if body is not None:
-            if _too_deep(body):
-                request._cached_json = (None, None)
-            elif not api:
-                body = _strip_nul(body)
-                request._cached_json = (body, body)
+        current = request.max_content_length
+        if current is None or current > limit:
+            request.max_content_length = limit
     return None
 
 

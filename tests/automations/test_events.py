@@ -70,10 +70,11 @@ def test_one_confirmation_per_channel_for_a_multi_line_order_debounced(db_sessio
     assert len(again) == 2 and all(r.not_before == clock.now() + timedelta(seconds=60) for r in again)
 
 
-def test_confirmation_texts_while_due_and_when_paid(db_session, place, app):
+def test_confirmation_texts_while_due_and_when_paid(db_session, place, app, monkeypatch):
     from app.payments.services import record_payment
 
-    app.config["BANK_TRANSFER_INSTRUCTIONS"] = "Banco Estado, cuenta 123"
+    # the app is session-wide: restored afterwards (the order page shows "Solicita los datos bancarios" without it)
+    monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", "Banco Estado, cuenta 123")
     order = place()
     email, sms = rows(db_session, "BOOKING_CONFIRMATION")
     mail = render(email)
