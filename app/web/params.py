@@ -115,10 +115,11 @@ def _without_nul(multidict):
 
 
 class _GuardedJSON:
-    """The `json_module` guard_request gives JSON requests: the body is parsed only when a view asks for it (never before
-    authentication, so an unread body still closes the connection, security review H2), and a body nested deeper
-    than JSON_MAX_DEPTH, or too deep for the parser, reads as invalid JSON (ValueError: `get_json(silent=True)`
-    gives None, `get_json()` a 400). Outside the JSON API, NUL is removed from every string and key."""
+    """The `json_module` guard_request gives JSON requests: the body is parsed only when a view asks for it
+    (never before authentication, so an unread body still closes the connection, security review H2), and a body
+    nested deeper than JSON_MAX_DEPTH, or too deep for the parser, reads as invalid JSON (ValueError:
+    `get_json(silent=True)` gives None, `get_json()` a 400). Outside the JSON API, NUL is removed from every string
+    and key."""
 
     @staticmethod
     def loads(data, **kwargs):
