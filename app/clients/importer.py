@@ -24,6 +24,7 @@ from flask import current_app
 from app.clients.models import MARKETING_FIELDS, Client, ClientImport, ClientPreferences
 from app.clients.services import create_client, set_consents, update_client
 from app.core import clock
+from app.core.db import lock_and_reload
 from app.core.errors import ValidationError
 from app.core.identity import normalize_document, normalize_email
 from app.core.phone import normalize_phone
@@ -471,10 +472,7 @@ def lock_import(record: ClientImport) -> ClientImport:
     tabs) or a discard of the same import run one after the other, and the second sees the first's status."""
     if not LOCKING_ENABLED:
         return record
-    return db.session.execute(
-        sa.select(ClientImport).where(ClientImport.id == record.id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return lock_and_reload(record)
 
 
 def apply_import(record: ClientImport, *, by) -> dict[str, int]:

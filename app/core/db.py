@@ -99,3 +99,15 @@ def stream_rows(session, stmt: sa.Select, *, chunk: int = STREAM_CHUNK) -> sa.Re
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
     return connection.execute(stmt.execution_options(yield_per=chunk))
+
+
+def lock_and_reload(obj):
+    """SELECT … FOR NO KEY UPDATE the row of `obj` and re-read it (the session keeps no stale attributes): writers of
+    the row run one after the other, while rows that reference it (KEY SHARE) are not held up."""
+    from app.extensions import db
+
+    model = type(obj)
+    return db.session.execute(
+        sa.select(model).where(model.id == obj.id).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()

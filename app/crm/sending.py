@@ -16,6 +16,7 @@ from app.comms.models import CommunicationLog
 from app.comms.policy import EMAIL, SMS, SmsInfo, sms_info, strip_sms_accents
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, sms_footer
 from app.core import clock
+from app.core.db import lock_and_reload
 from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.phone import is_mobile, normalize_phone
@@ -35,10 +36,7 @@ def lock_campaign(campaign: Campaign) -> Campaign:
     outbox rows that reference the campaign are not held up."""
     if not LOCKING_ENABLED:
         return campaign
-    return db.session.execute(
-        sa.select(Campaign).where(Campaign.id == campaign.id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return lock_and_reload(campaign)
 
 
 def queue_campaign(campaign: Campaign, *, by=None) -> int:

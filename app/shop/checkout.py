@@ -65,6 +65,15 @@ def checkout_client_hint():
     return render_template("shop/_client_hint.html", first_name=client.first_name if client else None)
 
 
+def checkout_data(form) -> booking.CheckoutData:
+    """The buyer's part of a checkout form (the cart's and the public gift-card purchase's)."""
+    return booking.CheckoutData(
+        telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
+        documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
+        acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
+    )
+
+
 def _validate(form: CheckoutForm) -> dict[str, str]:
     errors = {}
     try:
@@ -110,11 +119,7 @@ def complete_checkout():
         for name, message in errors.items():
             getattr(form, name).errors = [message]
         return _checkout_failed(form, cart, next(iter(errors.values())), 422)
-    data = booking.CheckoutData(
-        telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
-        documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
-        acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
-    )
+    data = checkout_data(form)
     try:
         claim_submission()
         order = booking.checkout_cart(cart, data, ip=request.remote_addr)

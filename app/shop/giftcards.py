@@ -19,7 +19,7 @@ from app.orders import services as booking
 from app.payments.giftcards import clean_recipient, max_amount, parse_card_amount
 from app.shop.booking import RATE_MESSAGE
 from app.shop.checkout import _validate as validate_buyer
-from app.shop.checkout import method_choices, start_flow_or_order_page
+from app.shop.checkout import checkout_data, method_choices, start_flow_or_order_page
 from app.shop.forms import CheckoutForm
 from app.shop.views import bp
 from app.web.htmx import render_page, see_other
@@ -102,11 +102,7 @@ def gift_card_buy():
             getattr(form, name).errors = [message]
         form.form_errors.append(next(iter(errors.values())))
         return _page(form, products, status=422)
-    data = booking.CheckoutData(
-        telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
-        documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
-        acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
-    )
+    data = checkout_data(form)
     try:
         claim_submission()
         order = buy_gift_card(product, amount=amount, data=data, recipient_name=form.destinatario_nombre.data,
