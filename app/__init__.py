@@ -62,6 +62,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.automations import init_app as init_automations
 
     init_automations(app)
+    from app.reports import init_app as init_reports
+
+    init_reports(app)
     return app
 
 
@@ -104,14 +107,14 @@ def _init_login(app: Flask, login_manager) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.calendars.views import bp as calendars_bp
-    from app.clients.views import bp as clients_bp
     from app.comms import views as comms_views
     from app.crm.api import bp as crm_api_bp
     from app.crm.views import bp as crm_bp
+    from app.frontdesk.client_views import bp as clients_bp
     from app.frontdesk.views import bp as frontdesk_bp
-    from app.payments.fake_flow import bp as fake_flow_bp
-    from app.payments.views import bp as payments_bp
     from app.reports.views import bp as reports_bp
+    from app.sales.fake_flow import bp as fake_flow_bp
+    from app.sales.views import bp as payments_bp
     from app.shop.views import bp as shop_bp
     from app.staff.views import bp as staff_bp
     from app.web.health import bp as health_bp

@@ -15,7 +15,7 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    from app.clients.cli import register_client_cli
+    from app.sales.cli import register_client_cli
     from app.scheduler import register_scheduler_cli
 
     register_scheduler_cli(app)

@@ -37,25 +37,23 @@ from app.crm.models import (  # noqa: F401
     Deal,
     Lead,
 )
-from app.orders.models import (  # noqa: F401
+from app.sales.models import (  # noqa: F401
     Cart,
     CartHold,
     CartProductLine,
-    Discount,
-    DiscountCode,
-    Order,
-    ProductLine,
-    ServiceLine,
-)
-from app.payments.models import (  # noqa: F401
     CashClose,
     CashCloseLine,
+    Discount,
+    DiscountCode,
     FakeFlowPayment,
     FlowTransaction,
     GiftCard,
     GiftCardEntry,
+    Order,
     Payment,
     PaymentMethod,
+    ProductLine,
+    ServiceLine,
 )
 from app.web.models import FormSubmission  # noqa: F401
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

@@ -44,9 +44,8 @@ def job_list() -> list[Job]:
     from app.automations import jobs as automation_jobs
     from app.comms import jobs as comms_jobs
     from app.crm.jobs import campaign_scheduler
-    from app.orders.jobs import expire_cart_holds
-    from app.payments.jobs import expire_unpaid_orders
     from app.reports.manager_report import manager_report
+    from app.sales.jobs import expire_cart_holds, expire_unpaid_orders
     from app.web.submissions import purge_form_submissions
     from app.webhooks.dispatcher import dispatch_webhooks
 

@@ -254,8 +254,8 @@ def booking_setup(db_session, make_category, make_service, freeze_clock):
     from app.catalog.models import Provider
     from app.catalog.policy import validate_slot_grid
     from app.core.clock import LOCAL_TZ
-    from app.orders.models import DiscountCode
-    from app.payments.services import ensure_payment_methods
+    from app.sales.models import DiscountCode
+    from app.sales.payment_services import ensure_payment_methods
 
     freeze_clock(datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ))
     ensure_payment_methods()

@@ -84,7 +84,7 @@ def test_public_get_routes_without_arguments_open_to_anonymous(app, client):
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.rule.startswith("/ventas/fake-flow/"):
-            continue  # stands in for Flow itself (signed API, tested in tests/payments)
+            continue  # stands in for Flow itself (signed API, tested in tests/sales)
         if getattr(view, "_public", False) and "GET" in rule.methods and not rule.arguments:
             resp = client.get(rule.rule)
             # 200, or a redirect/400/405 that explains what is missing; never a login wall

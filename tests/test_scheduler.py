@@ -11,10 +11,11 @@ def test_job_list_has_explicit_ids_and_schedules():
 
 
 def test_run_job_cli_runs_and_commits(app, db_session, booking_setup, freeze_clock):
-    from app.orders import services as booking
+    from app.sales import cart_services
+    from app.sales import services as sales_services
 
-    cart = booking.create_cart()
-    hold = booking.hold_slot(cart, booking.LineRequest(service_id=booking_setup["calipso"].id,
+    cart = cart_services.create_cart()
+    hold = cart_services.hold_slot(cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id,
                                                        day=datetime(2026, 3, 2).date(), hhmm="14:00", people=1))
     db_session.commit()
     freeze_clock(datetime(2026, 3, 2, 10, 30, tzinfo=LOCAL_TZ))

@@ -9,8 +9,7 @@ from app.auth.services import authenticate
 from app.catalog.models import Product, Service
 from app.clients.models import Client, ClientPreferences
 from app.core.phone import is_mobile, normalize_phone
-from app.orders.models import DiscountCode, Order
-from app.payments.models import PaymentMethod
+from app.sales.models import DiscountCode, Order, PaymentMethod
 from app.seed import seed_demo
 
 
@@ -88,11 +87,10 @@ def test_seed_history_looks_like_a_real_spa(db_session, freeze_clock):
     from app.core.clock import LOCAL_TZ
     from app.crm.models import Campaign
     from app.crm.roi import campaign_roi
-    from app.orders.models import ProductLine, ServiceLine
-    from app.payments.cash import expected_by_method
-    from app.payments.models import CashClose, Payment
     from app.reports.cash_queries import CashFilter
     from app.reports.cash_views import load_summary
+    from app.sales.cash_queries import expected_by_method
+    from app.sales.models import CashClose, Payment, ProductLine, ServiceLine
 
     now = datetime(2026, 12, 6, 17, 30, tzinfo=LOCAL_TZ)  # a Sunday afternoon
     freeze_clock(now)

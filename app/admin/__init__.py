@@ -32,7 +32,7 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=_csp_nonce,
     )
     register_views(admin)
-    from app.crm.admin import register_crm_views
+    from app.admin.crm import register_crm_views
 
     register_crm_views(admin)
     return admin

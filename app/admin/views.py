@@ -35,8 +35,7 @@ from app.core.errors import DomainError, HasHistory, ValidationError
 from app.core.money import format_clp
 from app.core.phone import format_phone
 from app.extensions import db
-from app.orders.models import DiscountCode, Order
-from app.payments.models import Payment, PaymentMethod
+from app.sales.models import DiscountCode, Order, Payment, PaymentMethod
 from app.web.params import MAX_PAGE, parse_int
 
 STAFF = frozenset(ROLES)
@@ -316,7 +315,7 @@ class ProductView(CatalogView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        from app.payments.giftcards import check_gift_card_product
+        from app.sales.giftcard_services import check_gift_card_product
 
         check_gift_card_product(model)  # a gift-card face value within GIFTCARD_MAX_AMOUNT
 

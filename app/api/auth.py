@@ -23,8 +23,8 @@ def load_token_user(req):
     scheme = next((s for s in TOKEN_SCHEMES if header.startswith(s)), None)
     if scheme is None or not req.path.startswith(TOKEN_PATHS):
         return None
-    from app.api import credentials
     from app.auth.services import active_token
+    from app.web import credentials
 
     if credentials.blocked():
         g.api_credentials_blocked = True
@@ -63,7 +63,7 @@ def check_access(roles: frozenset | None, *, write: bool | None = None):
 
     authenticated = current_user.is_authenticated
     if g.get("api_credentials_blocked"):
-        from app.api.credentials import TOO_MANY
+        from app.web.credentials import TOO_MANY
 
         return api_error(429, TOO_MANY)
     if g.get("api_token_invalid"):

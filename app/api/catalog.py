@@ -91,7 +91,7 @@ class ProductResource(Resource):
 
     @staticmethod
     def _check_gift_card(product):
-        from app.payments.giftcards import check_gift_card_product
+        from app.sales.giftcard_services import check_gift_card_product
 
         try:
             check_gift_card_product(product)
@@ -111,7 +111,7 @@ class ProductResource(Resource):
         return obj
 
     def delete(self, obj, by):
-        from app.orders.models import CartProductLine, ProductLine
+        from app.sales.models import CartProductLine, ProductLine
 
         if any(db.session.scalar(sa.select(sa.exists().where(col == obj.id)))
                for col in (ProductLine.product_id, CartProductLine.product_id)):
@@ -173,7 +173,7 @@ class ServiceResource(Resource):
             raise ApiValidationError({"capacidad_maxima": ["Debe ser mayor o igual a capacidad_minima."]})
 
     def delete(self, obj, by):
-        from app.orders.models import CartHold, ServiceLine
+        from app.sales.models import CartHold, ServiceLine
 
         if any(db.session.scalar(sa.select(sa.exists().where(col == obj.id)))
                for col in (ServiceLine.service_id, CartHold.service_id, SlotBlock.service_id)):

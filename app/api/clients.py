@@ -13,12 +13,12 @@ from app.api.resources import ApiValidationError, Field, Filter, Resource, non_b
 from app.clients.models import Client
 from app.clients.representation import client_representation
 from app.clients.services import create_client, delete_client, update_client
-from app.clients.stats import SEGMENT_KEYS
 from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.pagination import paginate
 from app.core.phone import InvalidPhone, normalize_phone
 from app.extensions import db, limiter
+from app.sales.client_stats import SEGMENT_KEYS
 from app.shop.booking import RATE_MESSAGE
 
 CLIENT_READ = frozenset({"recepcion", "marketing", "gerente", "admin"})
@@ -66,7 +66,7 @@ def _phone_filter(stmt, value):
 
 
 def _segment_filter(stmt, value):
-    from app.clients.stats import client_stats
+    from app.sales.client_stats import client_stats
 
     stats = client_stats().subquery()
     return stmt.where(Client.id.in_(sa.select(stats.c.client_id).where(stats.c.segment == value)))

@@ -29,19 +29,21 @@ from app.clients.models import Client
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.extensions import db
-from app.orders import edit as editing
-from app.orders import lines as line_services
-from app.orders import services as booking
-from app.orders.models import (
+from app.sales import checkout_services, discount_services, line_services
+from app.sales import edit_services as editing
+from app.sales import services as sales_services
+from app.sales.models import (
     BOOKING_STATUSES,
     LINE_STATUSES,
     ORDER_ORIGINS,
     PAYMENT_STATUSES,
     Order,
+    Payment,
     ProductLine,
     ServiceLine,
 )
-from app.orders.representation import (
+from app.sales.payment_services import record_payment, void_payment
+from app.sales.representation import (
     PRODUCT_LINE_COLUMNS,
     columns,
     order_load_options,
@@ -56,8 +58,6 @@ from app.orders.representation import (
     service_line_rows,
     service_refs,
 )
-from app.payments.models import Payment
-from app.payments.services import record_payment, void_payment
 
 DESK = frozenset({"recepcion", "gerente", "admin"})
 MANAGERS = frozenset({"gerente", "admin"})
@@ -120,7 +120,7 @@ ORDER_FIELDS = [
 ]
 
 
-def _service_requests(raw: list[dict]) -> list[booking.LineRequest]:
+def _service_requests(raw: list[dict]) -> list[sales_services.LineRequest]:
     out, errors = [], []
     for n, item in enumerate(raw, start=1):
         sid, people, provider = item.get("servicio"), item.get("cantidad_personas", 1), item.get("proveedor_asignado")
@@ -131,7 +131,7 @@ def _service_requests(raw: list[dict]) -> list[booking.LineRequest]:
             errors.append(f"Línea {n}: indique servicio, fecha_agendamiento (YYYY-MM-DD), hora_inicio (HH:MM) y "
                           "cantidad_personas válidos.")
             continue
-        out.append(booking.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people, provider_id=provider))
+        out.append(sales_services.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people, provider_id=provider))
     if errors:
         raise ApiValidationError({"servicios": errors})
     return out
@@ -150,7 +150,7 @@ def _product_requests(raw: list[dict]) -> list[tuple[int, int]]:
     return out
 
 
-def _service_exists(lines: list[booking.LineRequest]) -> None:
+def _service_exists(lines: list[sales_services.LineRequest]) -> None:
     ids = {ln.service_id for ln in lines}
     found = set(db.session.scalars(sa.select(Service.id).where(Service.id.in_(ids)))) if ids else set()
     if ids - found:
@@ -180,15 +180,15 @@ class OrderResource(Resource):
         if not lines:
             raise ApiValidationError({"servicios": ["Incluya al menos un servicio."]})
         _service_exists(lines)
-        data = booking.CheckoutData(telefono=client.phone, nombre=client.name, email=client.email,
+        data = checkout_services.CheckoutData(telefono=client.phone, nombre=client.name, email=client.email,
                                     comentarios=values.get("comentarios"))
-        order = booking.place_order(lines=lines, data=data, origin="api", by=by, staff=True, client=client)
+        order = checkout_services.place_order(lines=lines, data=data, origin="api", by=by, staff=True, client=client)
         for product_id, quantity in products:
             if db.session.get(Product, product_id) is None:
                 raise ApiValidationError({"productos": ["Producto no encontrado."]})
             editing.add_product_line(order, product_id=product_id, quantity=quantity, by=by)
         if values.get("codigo_descuento"):
-            booking.apply_code(order, values["codigo_descuento"], by=by)
+            discount_services.apply_code(order, values["codigo_descuento"], by=by)
         return order
 
     def update(self, obj, values, by, *, partial):
@@ -261,7 +261,7 @@ class ServiceLineResource(Resource):
                 for row, ref in zip(rows, service_refs(rows), strict=True)]
 
     def create(self, values, by):
-        req = booking.LineRequest(service_id=values["servicio_id"], day=values["fecha_agendamiento"],
+        req = sales_services.LineRequest(service_id=values["servicio_id"], day=values["fecha_agendamiento"],
                                   hhmm=values["hora_inicio"], people=values["cantidad_personas"],
                                   provider_id=values.get("proveedor_asignado"))
         return editing.add_service_line(_order(values["venta_reserva"]), req, by=by)
@@ -426,7 +426,7 @@ class PaymentResource(Resource):
         order = _order(values["venta_reserva"])
         if values["metodo_pago"] == "descuento":
             reason = (values.get("referencia") or "").strip() or "Descuento vía API"
-            discount = booking.apply_discount(order, amount=values["monto"], reason=reason, by=by)
+            discount = discount_services.apply_discount(order, amount=values["monto"], reason=reason, by=by)
             return {"id": discount.id, "tipo": "descuento", "venta_reserva": order.id, "monto": discount.amount,
                     "motivo": discount.reason}
         return record_payment(order, amount=values["monto"], method=values["metodo_pago"], by=by,
@@ -485,7 +485,7 @@ def _prebooking_error(message: str, status: int = 400):
     return jsonify(status="error", message=message), status
 
 
-def _prebooking_lines(raw) -> list[booking.LineRequest]:
+def _prebooking_lines(raw) -> list[sales_services.LineRequest]:
     if not isinstance(raw, list) or not raw or len(raw) > 20:
         raise ValidationError("Incluya al menos un servicio en «servicios».")
     out = []
@@ -505,7 +505,7 @@ def _prebooking_lines(raw) -> list[booking.LineRequest]:
         if day is None or not clock.is_hhmm(hhmm):
             raise ValidationError(f"Servicio {n}: fecha_agendamiento debe ser fecha y hora ISO 8601 "
                                   "(o fecha YYYY-MM-DD con hora_inicio HH:MM).")
-        out.append(booking.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people))
+        out.append(sales_services.LineRequest(service_id=sid, day=day, hhmm=hhmm, people=people))
     return out
 
 
@@ -528,14 +528,14 @@ def prebooking():
         ids = {ln.service_id for ln in lines}
         if len(set(db.session.scalars(sa.select(Service.id).where(Service.id.in_(ids))))) != len(ids):
             raise ValidationError("Servicio no encontrado.")
-        data = booking.CheckoutData(telefono=_text(body, "telefono", 30) or "",
+        data = checkout_services.CheckoutData(telefono=_text(body, "telefono", 30) or "",
                                     nombre=_text(body, "nombre_cliente", 100) or "",
                                     email=_text(body, "email", 254), comentarios=_text(body, "comentarios", 2000))
         code = _text(body, "discount_code", 30)
-        order = booking.place_order(lines=lines, data=data, origin="api", by=current_user, staff=True)
+        order = checkout_services.place_order(lines=lines, data=data, origin="api", by=current_user, staff=True)
         if code:
-            booking.apply_code(order, code, by=current_user)
-    except booking.SlotUnavailable as exc:
+            discount_services.apply_code(order, code, by=current_user)
+    except sales_services.SlotUnavailable as exc:
         db.session.rollback()
         detail = ", ".join(f"{label} ({entry.mensaje or 'no disponible'})" for label, entry in exc.failures)
         return _prebooking_error(f"Horario no disponible: {detail}", 409)

@@ -26,7 +26,7 @@ from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
-from app.orders.representation import columns
+from app.sales.representation import columns
 from app.web.errors import api_error, domain_error_response
 from app.web.params import MAX_INT32, MAX_PAGE, parse_int
 
@@ -193,7 +193,7 @@ def parse_datetime(value) -> datetime | None:
 
 
 def to_json(value):
-    from app.orders.representation import iso_datetime
+    from app.sales.representation import iso_datetime
 
     if isinstance(value, datetime):
         return iso_datetime(value)

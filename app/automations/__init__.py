@@ -4,9 +4,10 @@ lives in `app.comms`."""
 
 
 def init_app(app) -> None:
-    """Register the renderers, relevance checks and pre-send hooks with the comms registries, and the CLI."""
-    from app.automations import hooks, renderers  # noqa: F401  (registration on import)
+    """Register the renderers, relevance checks and pre-send hooks with the comms registries, connect the rules to
+    the sales core's signals, and add the CLI."""
+    from app.automations import hooks, receivers, renderers  # noqa: F401  (registration on import)
     from app.automations.cli import register_cli
-    from app.reports import manager_report  # noqa: F401  (the STAFF_REPORT renderer)
 
+    receivers.connect()
     register_cli(app)

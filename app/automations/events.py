@@ -15,7 +15,7 @@ from app.comms.outbox import debounce_upsert, enqueue
 from app.comms.policy import SENT_STATUSES
 from app.core import clock
 from app.extensions import db
-from app.orders.policy import slot_start
+from app.sales.availability import slot_start
 
 SMS, EMAIL = "SMS", "EMAIL"
 CHANNELS = (SMS, EMAIL)

@@ -18,7 +18,7 @@ from flask import current_app
 from app.comms.hooks import register_pre_send, register_relevance
 from app.core import clock
 from app.extensions import db
-from app.orders.models import DiscountCode, ServiceLine
+from app.sales.models import DiscountCode, ServiceLine
 
 CODE_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -104,7 +104,7 @@ def issue_reactivation_card(log) -> None:
     """A real gift card (origin `reactivacion`, REACTIVATION_GIFTCARD_AMOUNT, valid REACTIVATION_GIFTCARD_VALID_DAYS,
     recipient = the client), reused on a retry through its source_key; linked to the row; flushes."""
     from app.auth.services import ensure_system_user
-    from app.payments.giftcards import issue_gift_card
+    from app.sales.giftcard_services import issue_gift_card
 
     if not is_automation_key(log):
         return

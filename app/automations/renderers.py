@@ -18,8 +18,7 @@ from app.comms.render import NoRenderer, Rendered, register_renderer, render_ema
 from app.core import clock
 from app.core.money import format_clp
 from app.extensions import db
-from app.orders.models import Order, ServiceLine
-from app.payments.models import GiftCard
+from app.sales.models import GiftCard, Order, ServiceLine
 
 SMS = "SMS"
 MONTHS = ("Enero", "Febrero", "Marzo", "Abril", "Mayo", "Junio", "Julio", "Agosto", "Septiembre", "Octubre",
@@ -183,7 +182,7 @@ def satisfaction_survey(log) -> Rendered:
 
 @register_renderer("GIFT_CARD")
 def gift_card(log) -> Rendered:
-    from app.payments.giftcards import public_token
+    from app.sales.giftcard_services import public_token
     from app.web.urls import public_url
 
     card = _required(GiftCard, log.gift_card_id, log)
@@ -215,7 +214,7 @@ def birthday(log) -> Rendered:
 
 
 def last_visit(client_id: int) -> date | None:
-    from app.clients.stats import client_stats
+    from app.sales.client_stats import client_stats
 
     stats = client_stats().subquery()
     return db.session.scalar(sa.select(stats.c.last_visit).where(stats.c.client_id == client_id))

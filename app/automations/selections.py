@@ -18,12 +18,12 @@ from sqlalchemy.orm import aliased
 
 from app.automations.sqltime import start_expr
 from app.clients.models import Client, ClientPreferences
-from app.clients.stats import NOT_A_VISIT, client_stats
 from app.comms.eligibility import client_destination, reason_expr
 from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import to_local
-from app.orders.models import Order, ServiceLine
+from app.sales.client_stats import NOT_A_VISIT, client_stats
+from app.sales.models import Order, ServiceLine
 
 SMS, EMAIL = "SMS", "EMAIL"
 SUFFIX = {SMS: "sms", EMAIL: "email"}

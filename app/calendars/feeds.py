@@ -22,7 +22,7 @@ from app.clients.models import Client
 from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders.models import Order, ServiceLine
+from app.sales.models import Order, ServiceLine
 
 PRODID = "-//Aremko//Reservas//ES"
 PAST_DAYS = 30

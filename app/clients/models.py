@@ -77,6 +77,14 @@ EVENT_TYPES = {
 SELF_EVENTS = ("client_created", "client_updated", "consent_changed")
 
 
+HISTORY_COLUMNS: list = []  # client-id columns of higher packages' rows that make a client "with history"
+
+
+def register_history(*columns) -> None:
+    """Called by the models of a package above clients (sales, comms) for each column that points at a client."""
+    HISTORY_COLUMNS.extend(c for c in columns if not any(c is h for h in HISTORY_COLUMNS))
+
+
 class Client(TimestampMixin, db.Model):
     __tablename__ = "clients"
     __table_args__ = (enum_check("origin", CLIENT_ORIGINS),)
@@ -113,18 +121,10 @@ class Client(TimestampMixin, db.Model):
     def has_history(self) -> bool:
         """Anything beyond its own record (orders, payments, messages…) must be kept: merge instead.
 
-        Client events are not enough: seeded or migrated orders, gift cards and messages may have none."""
-        from app.comms.models import CommunicationLog, InboundSms
-        from app.orders.models import DiscountCode, Order
-        from app.payments.models import GiftCard
-
+        Client events are not enough: seeded or migrated orders, gift cards and messages may have none. The packages
+        above clients that keep such rows name their client columns with `register_history` (sales, comms)."""
         checks = [sa.exists().where(ClientEvent.client_id == self.id, ClientEvent.event_type.not_in(SELF_EVENTS)),
-                  sa.exists().where(Order.client_id == self.id),
-                  sa.exists().where(DiscountCode.client_id == self.id),
-                  sa.exists().where(sa.or_(GiftCard.buyer_client_id == self.id,
-                                           GiftCard.recipient_client_id == self.id)),
-                  sa.exists().where(CommunicationLog.client_id == self.id),
-                  sa.exists().where(InboundSms.client_id == self.id)]
+                  *(sa.exists().where(column == self.id) for column in HISTORY_COLUMNS)]
         return bool(db.session.scalar(sa.select(sa.or_(*checks))))
 
     def __str__(self) -> str:

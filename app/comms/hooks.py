@@ -4,13 +4,15 @@
   `campaign_cancelled`) or None; run by the dispatcher before the static checks (§5 row 0).
 - `register_pre_send(message_type)(fn)`: fn(log) called only when the row will really be sent, in the dispatch
   transaction, before rendering (birthday discount code, reactivation gift card: §4.5, §4.6).
-- `message_failed_listeners`: callables fn(log) run when a row becomes FAILED (webhook `message.failed`).
+- `message_failed_listeners`: callables fn(log) run when a row becomes FAILED (after the `message.failed` webhook).
 - `reply_listeners`: fn(inbound_sms, log) for a non-keyword SMS reply to a known batch (campaign interactions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from app.webhooks.events import message_failed_from_log
 
 RelevanceCheck = Callable[[object], "str | None"]
 
@@ -47,6 +49,8 @@ def pre_send_hooks(message_type: str) -> list[Callable[[object], None]]:
 
 
 def on_message_failed(log) -> None:
-    """Called by the dispatcher and the status poller for every row that becomes FAILED."""
+    """Called by the dispatcher and the status poller for every row that becomes FAILED: the `message.failed`
+    webhook (api.md §8; webhooks sit below comms), then the registered listeners."""
+    message_failed_from_log(log)
     for listener in list(message_failed_listeners):
         listener(log)

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clients.models import register_history
 from app.comms.policy import (
     CHANNEL_LABELS,
     COMMUNICATION_TYPES,
@@ -152,3 +153,6 @@ class FakeMessage(db.Model):
     attachments: Mapped[list | None] = mapped_column(sa.JSON)  # file names and types only
     provider_id: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now, index=True)
+
+
+register_history(CommunicationLog.client_id, InboundSms.client_id)

@@ -10,7 +10,6 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from app.api import credentials
 from app.clients.models import Client
 from app.core import clock
 from app.core.errors import ValidationError
@@ -19,6 +18,7 @@ from app.core.phone import normalize_phone
 from app.crm import services
 from app.crm.models import ACTIVITY_TYPES, INTERACTION_TYPES, Activity, Campaign, CampaignInteraction, Contact
 from app.extensions import csrf, db, limiter
+from app.web import credentials
 from app.web.params import parse_id, parse_int
 
 bp = Blueprint("crm_api", __name__, url_prefix="/ventas/api")

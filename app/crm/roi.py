@@ -11,7 +11,7 @@ from app.comms.models import CommunicationLog
 from app.crm import policy
 from app.crm.models import Campaign, Deal, Lead
 from app.extensions import db
-from app.orders.models import Order
+from app.sales.models import Order
 
 SENT = ("SENT", "DELIVERED")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.clients.models import Client
-from app.clients.stats import SEGMENT_KEYS
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.identity import normalize_email
@@ -26,6 +25,7 @@ from app.crm.models import (
     Lead,
 )
 from app.extensions import db
+from app.sales.client_stats import SEGMENT_KEYS
 
 TEMPLATE_FIELDS = ("email_subject_template", "email_body_template", "sms_template", "whatsapp_template")
 CAMPAIGN_FIELDS = ("name", "description", "goal", "start_date", "end_date", "budget", "target_min_visits",

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.clients.stats import SEGMENT_KEYS, segment_labels
 from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.crm import queries as q
@@ -15,6 +14,7 @@ from app.crm import sending, services  # sending registers the PROMOTIONAL rende
 from app.crm.forms import CampaignForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
+from app.sales.client_stats import SEGMENT_KEYS, segment_labels
 from app.web.htmx import render_page
 from app.web.params import MAX_ID, parse_id
 from app.web.submissions import claim_submission

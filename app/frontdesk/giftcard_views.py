@@ -17,8 +17,8 @@ from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.frontdesk import queries
 from app.frontdesk.views import DESK, active_methods, bp
-from app.payments import giftcards
-from app.payments.models import GiftCard
+from app.sales import giftcard_services as giftcards
+from app.sales.models import GiftCard
 from app.web.htmx import render_page, see_other
 from app.web.submissions import claim_submission
 
@@ -123,7 +123,7 @@ def _expiry(form) -> date | None:
 def _buyer(form) -> Client:
     """The buyer by phone: the existing client, or a new one (name required) created like a walk-in's."""
     from app.core.identity import normalize_email
-    from app.orders.services import CheckoutData, _match_or_create_client
+    from app.sales.checkout_services import CheckoutData, match_or_create_client
 
     if not (form.get("comprador_telefono") or "").strip():
         raise ValidationError("Ingrese el teléfono del comprador.", field="comprador_telefono")
@@ -143,7 +143,7 @@ def _buyer(form) -> Client:
     except ValidationError:
         raise ValidationError("Ingrese un e-mail válido para el comprador.", field="comprador_email") from None
     data = CheckoutData(telefono=phone, nombre=name, email=email)
-    client, _ = _match_or_create_client(data, origin="recepcion", by=current_user, ip=request.remote_addr)
+    client, _ = match_or_create_client(data, origin="recepcion", by=current_user, ip=request.remote_addr)
     return client
 
 
@@ -183,8 +183,7 @@ def gift_card_detail(card_id: int):
 
 
 def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200):
-    from app.orders.models import ProductLine
-    from app.payments.models import Payment, PaymentMethod
+    from app.sales.models import Payment, PaymentMethod, ProductLine
 
     sale_order, sale_payments = None, []
     if card.order_line_id is not None:

@@ -16,9 +16,9 @@ from app.core.errors import ValidationError
 from app.extensions import db
 from app.frontdesk import walk_in
 from app.frontdesk.views import DESK, _order_dialog, _row_post, _walk_in_choice, bookable_services, bp, parse_int
-from app.orders import edit
-from app.orders.models import ProductLine
-from app.orders.services import LineRequest
+from app.sales import edit_services as edit
+from app.sales.models import ProductLine
+from app.sales.services import LineRequest
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import parse_day, parse_hhmm
 

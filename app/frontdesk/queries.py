@@ -12,9 +12,8 @@ from app.clients.models import Client, ClientUpdateRequest
 from app.clients.queries import search_condition
 from app.core import clock
 from app.extensions import db
-from app.orders.models import Order, ServiceLine
-from app.payments import giftcards
-from app.payments.models import GiftCard
+from app.sales import giftcard_services as giftcards
+from app.sales.models import GiftCard, Order, ServiceLine
 
 
 @functools.cache

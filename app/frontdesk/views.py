@@ -20,11 +20,11 @@ from app.core.errors import DomainError, ValidationError
 from app.core.money import format_clp, parse_clp
 from app.extensions import db
 from app.frontdesk import queries, walk_in
-from app.orders import lines as line_ops
-from app.orders import services as booking
-from app.orders.models import Discount, Order, ServiceLine
-from app.payments.models import Payment, PaymentMethod
-from app.payments.services import is_privileged, record_payment, refund, void_payment
+from app.sales import checkout_services, discount_services
+from app.sales import line_services as line_ops
+from app.sales import services as sales_services
+from app.sales.models import Discount, Order, Payment, PaymentMethod, ServiceLine
+from app.sales.payment_services import is_privileged, record_payment, refund, void_payment
 from app.web import params
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
 from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
@@ -350,7 +350,7 @@ def discount_dialog(order_id: int):
     def apply(order, form):
         code = (form.get("codigo") or "").strip() or None
         amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
-        booking.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
+        discount_services.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
         return "Descuento aplicado."
 
     return _order_dialog(order_id, "frontdesk/discount.html", apply)
@@ -361,7 +361,7 @@ def discount_dialog(order_id: int):
 def discount_void(discount_id: int):
     discount = db.session.get(Discount, discount_id) or abort(404)
     return _row_post(discount.order_id, "Descuento anulado.", "order-changed",
-                     lambda: booking.void_discount(discount, by=current_user))
+                     lambda: discount_services.void_discount(discount, by=current_user))
 
 
 @bp.route("/venta_reservas/<int:order_id>/cancelar/", methods=["GET", "POST"])
@@ -441,17 +441,17 @@ def _create_walk_in(form):
     people = parse_int(form.get("personas") or "1", field="personas", label="Personas")
     provider = form.get("proveedor") or None
     origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"
-    data = booking.CheckoutData(
+    data = checkout_services.CheckoutData(
         telefono=form.get("telefono", ""), nombre=form.get("nombre", ""), email=form.get("email") or None,
         documento_identidad=form.get("documento_identidad") or None,
         acepta_marketing=form.get("acepta_marketing") == "1", comentarios=form.get("comentarios") or None,
     )
-    req = booking.LineRequest(service_id=service_id, day=day, hhmm=hhmm, people=people,
+    req = sales_services.LineRequest(service_id=service_id, day=day, hhmm=hhmm, people=people,
                               provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider
                               else None)
     try:
-        order = booking.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
-    except booking.SlotUnavailable as exc:
+        order = checkout_services.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
+    except sales_services.SlotUnavailable as exc:
         raise walk_in.clearer_conflict(exc) from None
     payment = None
     if (form.get("pago_monto") or "").strip():

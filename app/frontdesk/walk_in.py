@@ -14,9 +14,9 @@ from app.catalog.policy import line_price
 from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders import services as booking
-from app.orders.policy import SlotEntry, slot_availability
-from app.orders.queries import load_slot_context
+from app.sales import services as sales_services
+from app.sales.availability import SlotEntry, slot_availability
+from app.sales.queries import load_slot_context
 
 # Short labels for the hours that cannot be clicked (the grid shows the full message in its title/aria-label).
 SHORT_REASONS = {
@@ -89,18 +89,18 @@ def hour_grid(service: Service | None, day: date, people: int, *, ignore_line_id
                     price=line_price(service.base_price, service.pricing_rule, people), people_error=people_error)
 
 
-def clearer_conflict(exc: booking.SlotUnavailable) -> Exception:
+def clearer_conflict(exc: sales_services.SlotUnavailable) -> Exception:
     """The walk-in's own wording for a refused hour: one that the grid never offered is not «ya no disponible»."""
     if len(exc.failures) == 1:
         label, entry = exc.failures[0]
         if entry.motivo == "hora_invalida":
             return ValidationError(NOT_IN_GRID, field="hora")
-        return booking.slot_unavailable(label, entry)
+        return sales_services.slot_unavailable(label, entry)
     return exc
 
 
 def cash_day_closed() -> bool:
     """Today's cash day is closed (a receptionist can then save the booking, not take its payment)."""
-    from app.payments.cash import closed_close
+    from app.sales.cash_queries import closed_close
 
     return closed_close(clock.today()) is not None

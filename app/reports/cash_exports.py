@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from app.core.db import stream_rows
 from app.core.xlsx import Sheet
 from app.extensions import db
-from app.payments.models import CashClose
 from app.reports import cash_queries as queries
+from app.sales.models import CashClose
 
 DETAIL_HEADERS = ("ID Pago", "Fecha Pago", "ID Venta/Reserva", "Cliente", "Método de Pago", "Monto", "Usuario", "Tipo",
                   "Estado", "Referencia")

@@ -17,9 +17,8 @@ from sqlalchemy.orm import aliased, joinedload
 from app.auth.models import User
 from app.catalog.models import Product
 from app.clients.models import Client
-from app.orders.models import Discount, Order, ProductLine, ServiceLine
-from app.payments.cash import day_bounds, money_sum
-from app.payments.models import CashClose, CashCloseLine, Payment, PaymentMethod
+from app.sales.cash_queries import day_bounds, money_sum
+from app.sales.models import CashClose, CashCloseLine, Discount, Order, Payment, PaymentMethod, ProductLine, ServiceLine
 
 GIFTCARD = "giftcard"
 

@@ -18,13 +18,13 @@ from app.core.errors import ConflictError, DomainError
 from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
-from app.payments import cash
-from app.payments.models import CashClose
 from app.reports import cash_exports as exports
 from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
+from app.sales import cash_queries, cash_services
+from app.sales.models import CashClose
 from app.web.htmx import render_page, see_other, wants_fragment
 from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
 from app.web.submissions import claim_submission
@@ -317,9 +317,9 @@ def _asked_lines(day: date, lines: list) -> list:
 
 
 def _counted_value(raw):
-    """A parsed amount, or None when it is missing or not a valid count (same rules as `cash.close_day`)."""
+    """A parsed amount, or None when it is missing or not a valid count (same rules as `cash_services.close_day`)."""
     value = _parse_amount(raw)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > cash.MAX_COUNTED:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > cash_services.MAX_COUNTED:
         return None
     return value
 
@@ -330,11 +330,11 @@ def _count_errors(asked: list, form) -> dict[str, str]:
         field = f"contado_{ln.code}"
         value = _parse_amount(form.get(field))
         if value is None:
-            errors[field] = cash.COUNTED_MISSING
+            errors[field] = cash_services.COUNTED_MISSING
         elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            errors[field] = cash.COUNTED_INVALID
-        elif value > cash.MAX_COUNTED:
-            errors[field] = cash.COUNTED_TOO_LARGE
+            errors[field] = cash_services.COUNTED_INVALID
+        elif value > cash_services.MAX_COUNTED:
+            errors[field] = cash_services.COUNTED_TOO_LARGE
     return errors
 
 
@@ -351,14 +351,14 @@ def _close_review(day: date, lines: list, form) -> CloseReview:
 def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None,
                      step: str = STEP_COUNT):
     today = clock.today()
-    existing = cash.closed_close(day)
-    lines = cash.expected_by_method(day) if existing is None and day <= today else []
+    existing = cash_queries.closed_close(day)
+    lines = cash_queries.expected_by_method(day) if existing is None and day <= today else []
     review = _close_review(day, lines, values or {})
     return render_page(
         "reports/cash_close_form.html", "close_form", status=status,
         day=day, today=today, existing=existing, review=review, step=step, notices=list(notices),
         errors=errors or {}, values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
-        existing_message=cash.closed_message(existing) if existing is not None else None,
+        existing_message=cash_queries.closed_message(existing) if existing is not None else None,
     )
 
 
@@ -386,26 +386,26 @@ def cash_close_form():
     came_from = STEP_REVIEW if request.form.get("vista") == STEP_REVIEW else STEP_COUNT
     if request.form.get("paso") == "revisar":
         try:
-            cash.check_close_date(day, current_user)
+            cash_services.check_close_date(day, current_user)
         except DomainError as exc:
             return _close_form_page(today, status=exc.status, errors={"fecha": exc.message}, values=values)
-        if cash.closed_close(day) is None:
-            errors = _count_errors(_asked_lines(day, cash.expected_by_method(day)), request.form)
+        if cash_queries.closed_close(day) is None:
+            errors = _count_errors(_asked_lines(day, cash_queries.expected_by_method(day)), request.form)
             if errors:
                 return _close_form_page(day, status=422, errors=errors, values=values, step=came_from)
         return _close_form_page(day, values=values, step=STEP_REVIEW)
     counted = {k.removeprefix("contado_"): _parse_amount(v) for k, v in values.items() if k.startswith("contado_")}
     try:
-        cash.check_close_date(day, current_user)
+        cash_services.check_close_date(day, current_user)
         claim_submission()
-        asked = {ln.code for ln in _asked_lines(day, cash.expected_by_method(day))}
-        for ln in cash.expected_by_method(day):
+        asked = {ln.code for ln in _asked_lines(day, cash_queries.expected_by_method(day))}
+        for ln in cash_queries.expected_by_method(day):
             if ln.code not in asked:
                 counted.setdefault(ln.code, 0)  # not asked: nothing moved, nothing counted
-        close = cash.close_day(day, counted, request.form.get("notas"), by=current_user)
+        close = cash_services.close_day(day, counted, request.form.get("notas"), by=current_user)
         close_id = close.id
         db.session.commit()
-    except cash.CloseFormError as exc:
+    except cash_services.CloseFormError as exc:
         db.session.rollback()
         return _close_form_page(day, status=422, errors=exc.errors, values=values, step=STEP_REVIEW)
     except ConflictError as exc:
@@ -432,7 +432,7 @@ def cash_close_differences():
                                 notices=[notice] if notice else ())
     if current_user.role not in MANAGERS and day != clock.today():
         abort(403)
-    lines = cash.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
+    lines = cash_queries.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
     review = _close_review(day, lines, values)
     return render_page("reports/cash_close_form.html", "close_differences", review=review, oob=True)
 
@@ -480,7 +480,7 @@ def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str
     return render_page(
         "reports/cash_close_detail.html", "close_reopen", status=status,
         close=close, lines=lines, late=late, late_count=late_count, late_total=late_total, versions=versions,
-        in_force=cash.closed_close(close.business_date), order_url=_order_url_builder(),
+        in_force=cash_queries.closed_close(close.business_date), order_url=_order_url_builder(),
         can_reopen=current_user.role in MANAGERS and close.status == "cerrada", reopen_error=reopen_error,
         reason=reason, today=clock.today(),
     )
@@ -504,7 +504,7 @@ def cash_close_reopen(close_id: int):
     close = db.session.get(CashClose, close_id) or abort(404)
     reason = request.form.get("motivo", "")
     try:
-        cash.reopen_close(close, reason, by=current_user)
+        cash_services.reopen_close(close, reason, by=current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

@@ -19,9 +19,9 @@ from app.comms.render import Rendered, register_renderer, render_email
 from app.core import clock
 from app.core.xlsx import Sheet, write_sheets
 from app.extensions import db
-from app.orders.models import Order, ServiceLine
 from app.reports.sales_queries import LINE_STATUS_LABELS
 from app.reports.sold_exports import NOT_ASSIGNED
+from app.sales.models import Order, ServiceLine
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RESERVAS_HEADERS = ("ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
@@ -77,10 +77,10 @@ def workbook_bytes(sheets) -> bytes:
 
 @register_renderer("STAFF_REPORT")
 def render_manager_report(log) -> Rendered:
-    from app.payments.cash import day_bounds
     from app.reports.cash_exports import cash_daily_sheets
     from app.reports.cash_queries import CashFilter
     from app.reports.cash_views import load_summary
+    from app.sales.cash_queries import day_bounds
 
     day = date.fromisoformat((log.payload or {})["date"])
     tomorrow = day + timedelta(days=1)

@@ -16,18 +16,20 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from app.auth.models import User
 from app.catalog.models import Product, Provider, Purchase, PurchaseLine, Service, ServiceCategory
 from app.clients.models import Client, ClientEvent
-from app.orders.models import PAYMENT_STATUS_LABELS, Discount, Order, ProductLine, ServiceLine
-from app.payments.models import GiftCard, Payment, PaymentMethod
 from app.reports.filters import DateRange
+from app.sales.models import (
+    BOOKING_STATUS_LABELS,
+    PAYMENT_STATUS_LABELS,
+    Discount,
+    GiftCard,
+    Order,
+    Payment,
+    PaymentMethod,
+    ProductLine,
+    ServiceLine,
+)
 from app.web.params import parse_id
 
-BOOKING_STATUS_LABELS = {
-    "pendiente": "Pendiente",
-    "checkin": "En el spa",
-    "checkout": "Finalizada",
-    "no_show": "No show",
-    "cancelada": "Cancelada",
-}
 LINE_STATUS_LABELS = BOOKING_STATUS_LABELS
 PRODUCT_LINE_STATUS_LABELS = {"activa": "Activa", "anulada": "Anulada"}
 ORIGIN_LABELS = {"web": "Web", "recepcion": "Recepción", "telefono": "Teléfono", "api": "API"}

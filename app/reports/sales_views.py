@@ -13,11 +13,11 @@ from app.core.pagination import Page, page_of, parse_page
 from app.core.signing import order_token
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
-from app.orders.models import BOOKING_STATUSES, ORDER_ORIGINS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES
 from app.reports import sales_exports as exports
 from app.reports import sales_queries as q
 from app.reports.filters import parse_date_range
 from app.reports.views import bp
+from app.sales.models import BOOKING_STATUSES, ORDER_ORIGINS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_id
 
@@ -142,7 +142,7 @@ def order_resend_confirmation(order_id: int):
 
     from app.automations.events import resend_confirmation
     from app.core.errors import DomainError
-    from app.orders.models import Order
+    from app.sales.models import Order
 
     order = _get_or_404(order_id, lambda oid: db.session.get(Order, oid))
     try:

@@ -9,14 +9,6 @@ from flask import abort, request
 
 from app.auth.decorators import role_required
 from app.clients.models import Client
-from app.clients.stats import (
-    SEGMENT_KEYS,
-    ZERO_SPEND,
-    Thresholds,
-    client_activity,
-    segment_labels,
-    threshold_legend,
-)
 from app.core.db import stream_rows
 from app.core.money import format_clp
 from app.core.pagination import Page, page_of, parse_page
@@ -24,6 +16,14 @@ from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
 from app.extensions import db
 from app.reports.views import bp
+from app.sales.client_stats import (
+    SEGMENT_KEYS,
+    ZERO_SPEND,
+    Thresholds,
+    client_activity,
+    segment_labels,
+    threshold_legend,
+)
 from app.web.htmx import render_page, wants_fragment
 
 MARKETING = ("marketing", "gerente", "admin")

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from app.catalog.models import Product, ProductCategory, Provider, Service, ServiceCategory
 from app.clients.models import Client
-from app.orders.models import Order, ProductLine, ServiceLine
 from app.reports.filters import DateRange
 from app.reports.sales_queries import LINE_STATUS_LABELS, _clp_sum
+from app.sales.models import Order, ProductLine, ServiceLine
 
 NO_CATEGORY = "Sin categoría"
 MONTHLY_AFTER_DAYS = 92  # the chart groups by month beyond this many days

@@ -13,7 +13,6 @@ from app.clients.models import EVENT_TYPES
 from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
-from app.orders.models import BOOKING_STATUSES
 from app.reports import audit_queries as aq
 from app.reports import sold_exports as exports
 from app.reports import sold_queries as q
@@ -21,6 +20,7 @@ from app.reports.filters import parse_date_range
 from app.reports.sales_queries import LINE_STATUS_LABELS
 from app.reports.sales_views import MANAGERS, PER_PAGE, _page, _wants_export
 from app.reports.views import bp
+from app.sales.models import BOOKING_STATUSES
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import parse_choice, parse_flag, parse_id
 

@@ -26,9 +26,10 @@ from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.core.money import format_clp
 from app.extensions import db, limiter
-from app.orders import services as booking
-from app.orders.policy import slot_availability
-from app.orders.queries import load_slot_context, load_slot_context_by_id
+from app.sales import cart_services, discount_services
+from app.sales import services as sales_services
+from app.sales.availability import slot_availability
+from app.sales.queries import load_slot_context, load_slot_context_by_id
 from app.shop.views import bp
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
@@ -83,9 +84,9 @@ def public_service(service_id: int) -> Service:
 
 
 def current_cart(create: bool = False, *, with_lines: bool = False):
-    cart = booking.get_cart(session.get("cart_token"), with_lines=with_lines)
+    cart = cart_services.get_cart(session.get("cart_token"), with_lines=with_lines)
     if cart is None and create:
-        cart = booking.create_cart()
+        cart = cart_services.create_cart()
         session["cart_token"] = cart.token
     return cart
 
@@ -227,7 +228,7 @@ def get_available_hours():
 @bp.get("/ventas/check-availability/")
 @public
 def check_availability():
-    from app.orders.policy import check_slot
+    from app.sales.availability import check_slot
 
     ctx, error = _json_context({"available": False})
     people, people_error = _json_people({"available": False})
@@ -269,8 +270,8 @@ def add_to_cart():
     cart = current_cart(create=True)
     try:
         claim_submission()
-        hold = booking.hold_slot(cart, booking.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
-        subtotal, lines = hold.subtotal, booking.cart_line_count(cart)
+        hold = cart_services.hold_slot(cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
+        subtotal, lines = hold.subtotal, cart_services.cart_line_count(cart)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -317,7 +318,7 @@ def _add_product(form):
     except ValueError:
         quantity, amount = 0, None
     try:
-        booking.add_product_to_cart(cart, product_id=parse_id(form["producto_id"]) or -1, quantity=quantity,
+        cart_services.add_product_to_cart(cart, product_id=parse_id(form["producto_id"]) or -1, quantity=quantity,
                                     amount=amount,
                                     recipient_name=form.get("destinatario_nombre"),
                                     recipient_email=form.get("destinatario_email"), message=form.get("mensaje"))
@@ -335,7 +336,7 @@ def cart_context(cart, *, failing=()):
     holds = list(cart.holds) if cart else []
     products = list(cart.product_lines) if cart else []
     return {"cart": cart, "holds": holds, "products": products, "now": now, "failing": set(failing),
-            "totals": booking.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
+            "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
             "hold_minutes": current_app.config["CART_HOLD_MINUTES"]}
 
 
@@ -360,7 +361,7 @@ def remove_from_cart():
     try:
         if cart is None:
             raise ValidationError("Índice inválido")
-        booking.remove_cart_line(cart, index=index, line_id=line_id)
+        cart_services.remove_cart_line(cart, index=index, line_id=line_id)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -378,7 +379,7 @@ def remove_from_cart():
                 + render_block("shop/cart.html", "cart_summary", oob=True, **ctx) + _badge_oob())
         response = make_response(body, 200)
         response.vary.add("HX-Request")
-        return hx_trigger(response, "cart-changed", {"lineas": booking.cart_line_count(cart)})
+        return hx_trigger(response, "cart-changed", {"lineas": cart_services.cart_line_count(cart)})
     flash("Línea eliminada del carrito.", "success")
     return redirect(url_for("shop.cart"), 303)
 
@@ -391,8 +392,8 @@ def cart_code():
     error = None
     try:
         if cart is None:
-            raise ValidationError(booking.INVALID_CODE)
-        booking.set_cart_code(cart, request.form.get("codigo", ""))
+            raise ValidationError(discount_services.INVALID_CODE)
+        cart_services.set_cart_code(cart, request.form.get("codigo", ""))
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -408,10 +409,10 @@ def cart_code():
 def _cart_badge_context():
     def cart_badge_count() -> int:
         try:
-            cart = booking.get_cart(session.get("cart_token"))
+            cart = cart_services.get_cart(session.get("cart_token"))
         except Exception:
             db.session.rollback()
             return 0
-        return booking.cart_line_count(cart) if cart else 0
+        return cart_services.cart_line_count(cart) if cart else 0
 
     return {"cart_badge_count": cart_badge_count}

@@ -15,9 +15,9 @@ from app.catalog.models import Service, ServiceBlock, SlotBlock
 from app.core import clock
 from app.core.db import UTCDateTime
 from app.extensions import db
-from app.orders.models import CartHold, ServiceLine
-from app.orders.policy import slot_availability
-from app.orders.queries import _SERVICE_COLUMNS, _context, service_info
+from app.sales.availability import slot_availability
+from app.sales.models import CartHold, ServiceLine
+from app.sales.queries import _SERVICE_COLUMNS, _context, service_info
 
 MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
                "noviembre", "diciembre")

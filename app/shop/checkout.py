@@ -14,8 +14,9 @@ from app.core.identity import normalize_document, normalize_email
 from app.core.phone import InvalidPhone, normalize_phone
 from app.core.signing import order_id_from_token, order_token
 from app.extensions import db, limiter
-from app.orders import services as booking
-from app.orders.models import Order
+from app.sales import checkout_services
+from app.sales import services as sales_services
+from app.sales.models import Order
 from app.shop.booking import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm
 from app.shop.views import bp
@@ -65,9 +66,9 @@ def checkout_client_hint():
     return render_template("shop/_client_hint.html", first_name=client.first_name if client else None)
 
 
-def checkout_data(form) -> booking.CheckoutData:
+def checkout_data(form) -> checkout_services.CheckoutData:
     """The buyer's part of a checkout form (the cart's and the public gift-card purchase's)."""
-    return booking.CheckoutData(
+    return checkout_services.CheckoutData(
         telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
         documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
         acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
@@ -122,7 +123,7 @@ def complete_checkout():
     data = checkout_data(form)
     try:
         claim_submission()
-        order = booking.checkout_cart(cart, data, ip=request.remote_addr)
+        order = checkout_services.checkout_cart(cart, data, ip=request.remote_addr)
         order_id, method, balance = order.id, order.checkout_method, order.balance_due
         db.session.commit()
     except DuplicateSubmission as exc:
@@ -130,7 +131,7 @@ def complete_checkout():
         if cart.converted_order_id:  # the first click placed the order: show it, as a double submit always did
             return see_other(url_for("shop.order_page", token=order_token(cart.converted_order_id)))
         return _checkout_failed(form, cart, exc.message, exc.status)
-    except booking.SlotUnavailable as exc:
+    except sales_services.SlotUnavailable as exc:
         db.session.rollback()
         failing = {label for label, _ in exc.failures}
         return _checkout_failed(form, cart, exc.message, 409, failing=failing)
@@ -148,8 +149,8 @@ def complete_checkout():
 
 def start_flow_or_order_page(order: Order) -> str:
     """Send the customer to Flow; if Flow cannot be reached, back to the order page with a retry button."""
-    from app.payments.flow import FlowError, FlowUnavailable
-    from app.payments.flow_service import FlowDisabled, start_flow_payment
+    from app.sales.flow import FlowError, FlowUnavailable
+    from app.sales.flow_services import FlowDisabled, start_flow_payment
 
     try:
         url = start_flow_payment(order)

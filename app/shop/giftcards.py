@@ -15,8 +15,8 @@ from app.catalog.models import Product
 from app.core.errors import DomainError, ValidationError
 from app.core.signing import order_token
 from app.extensions import db, limiter
-from app.orders import services as booking
-from app.payments.giftcards import clean_recipient, max_amount, parse_card_amount
+from app.sales import cart_services, checkout_services
+from app.sales.giftcard_services import clean_recipient, max_amount, parse_card_amount
 from app.shop.booking import RATE_MESSAGE
 from app.shop.checkout import _validate as validate_buyer
 from app.shop.checkout import checkout_data, method_choices, start_flow_or_order_page
@@ -120,7 +120,7 @@ def gift_card_buy():
     return see_other(target)
 
 
-def buy_gift_card(product: Product, *, amount: int | None, data: booking.CheckoutData, recipient_name=None,
+def buy_gift_card(product: Product, *, amount: int | None, data: checkout_services.CheckoutData, recipient_name=None,
                   recipient_email=None, message=None, ip=None):
     """A web order with one gift-card line (no card yet: it is issued when the order is paid); flushes.
 
@@ -130,8 +130,8 @@ def buy_gift_card(product: Product, *, amount: int | None, data: booking.Checkou
     if data.metodo_pago not in dict(method_choices()):
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
     recipient = clean_recipient(recipient_name, recipient_email or data.email, None, message)
-    cart = booking.create_cart()
-    booking.add_product_to_cart(cart, product_id=product.id, quantity=1, amount=amount,
+    cart = cart_services.create_cart()
+    cart_services.add_product_to_cart(cart, product_id=product.id, quantity=1, amount=amount,
                                 recipient_name=recipient["recipient_name"],
                                 recipient_email=recipient["recipient_email"], message=recipient["message"])
-    return booking.place_order(lines=[], data=data, origin="web", cart=cart, ip=ip)
+    return checkout_services.place_order(lines=[], data=data, origin="web", cart=cart, ip=ip)

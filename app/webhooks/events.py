@@ -87,17 +87,6 @@ def giftcard_datos(card, *, amount: int, order_id: int | None) -> dict:
 
 
 def message_failed_from_log(log) -> list[WebhookDelivery]:
-    """Listener for the communications outbox (a CommunicationLog that became FAILED) -> `message.failed`."""
+    """Called by the communications outbox for a CommunicationLog that became FAILED -> `message.failed`."""
     return emit_message_failed(message_id=log.id, message_type=log.message_type, channel=log.communication_type,
                                client_id=log.client_id, reason=log.reason or log.last_error)
-
-
-def _listen_to_the_outbox() -> None:
-    """A message that becomes FAILED in the communications outbox emits `message.failed` (api.md §8)."""
-    from app.comms import hooks
-
-    if message_failed_from_log not in hooks.message_failed_listeners:
-        hooks.message_failed_listeners.append(message_failed_from_log)
-
-
-_listen_to_the_outbox()

@@ -43,9 +43,10 @@ def api(client, token_for):
 @pytest.fixture
 def placed_order(booking_setup, make_client):
     """An order for Tina Calipso Monday 14:00, 2 people ($50.000), placed through the booking service."""
-    from app.orders import services as booking
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
 
     client = make_client(name="María Pérez", phone="+56987654321")
-    return booking.place_order(
-        lines=[booking.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
-        data=booking.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+    return checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
+        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)

@@ -8,8 +8,7 @@ import pytest
 
 from app.api.models import IdempotencyRecord
 from app.core import clock
-from app.orders.models import Order
-from app.payments.models import Payment
+from app.sales.models import Order, Payment
 
 
 def test_token_schemes_and_bad_tokens(client, make_user, db_session):
@@ -149,14 +148,15 @@ def test_idempotent_order_creation(api, booking_setup, make_client, db_session, 
 
 
 def test_idempotent_flow_create_for_staff(api, booking_setup, db_session):
-    from app.orders import services as booking
-    from app.payments.models import FlowTransaction
+    from app.sales import cart_services, checkout_services
+    from app.sales import services as sales_services
+    from app.sales.models import FlowTransaction
     from tests.api.conftest import MONDAY
 
-    cart = booking.create_cart()
-    booking.hold_slot(cart, booking.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00",
+    cart = cart_services.create_cart()
+    cart_services.hold_slot(cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00",
                                                 people=2))
-    order = booking.checkout_cart(cart, booking.CheckoutData(telefono="+56987654321", nombre="María Pérez",
+    order = checkout_services.checkout_cart(cart, checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez",
                                                              email="maria@example.com", metodo_pago="flow"))
     before = db_session.query(FlowTransaction).filter_by(order_id=order.id).count()
     desk = api("recepcion")

@@ -38,7 +38,7 @@ def test_client_without_history_is_deleted(api, make_client, db_session):
 
 
 def test_gift_card_conflict_uses_the_documented_code(api, placed_order, make_user, db_session):
-    from app.payments import giftcards
+    from app.sales import giftcard_services as giftcards
 
     card = giftcards.issue_gift_card(amount=5000, by=make_user("recepcion"))
     db_session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.clients.models import ClientEvent, ClientUpdateRequest
-from app.orders.models import Order
+from app.sales.models import Order
 
 CLIENT_KEYS = ["id", "nombre", "telefono", "email", "documento_identidad", "ciudad", "pais", "fecha_nacimiento"]
 
@@ -126,7 +126,7 @@ def test_prebooking(api, booking_setup, make_client, db_session, client):
 
 
 def test_clientes_segment_filter(api, placed_order, make_client):
-    from app.payments.services import record_payment
+    from app.sales.payment_services import record_payment
 
     record_payment(placed_order, amount=30000, method="efectivo")  # future booking paid: new_low_spend
     idle = make_client()

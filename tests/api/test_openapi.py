@@ -49,14 +49,15 @@ def test_docs_page_is_vendored(client):
 def seeded_api(app, booking_setup, make_client, make_user, make_product, db_session):
     """A seeded database and an admin token for the property-based run."""
     from app.auth.services import create_api_token
-    from app.orders import services as booking
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
     from tests.api.conftest import MONDAY
 
     owner = make_client(phone="+56987654321")
     make_product()
-    booking.place_order(
-        lines=[booking.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
-        data=booking.CheckoutData(telefono=owner.phone, nombre=owner.name), origin="recepcion", staff=True)
+    checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
+        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name), origin="recepcion", staff=True)
     _, raw = create_api_token(make_user("admin"))
     db_session.commit()
     return raw

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.clients.models import ClientEvent
-from app.orders.models import Order
+from app.sales.models import Order
 from tests.api.test_representation import ORDER_KEYS
 
 

@@ -7,9 +7,10 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.clients.representation import client_representation
-from app.orders import services as booking
-from app.orders.representation import order_representation
-from app.payments.services import record_payment
+from app.sales import checkout_services, discount_services
+from app.sales import services as sales_services
+from app.sales.payment_services import record_payment
+from app.sales.representation import order_representation
 
 ORDER_KEYS = ["id", "cliente", "cliente_nombre", "fecha_creacion", "fecha_reserva", "origen", "estado_pago",
               "estado_reserva", "total_servicios", "total_productos", "descuentos", "total", "pagado",
@@ -20,10 +21,10 @@ ORDER_KEYS = ["id", "cliente", "cliente_nombre", "fecha_creacion", "fecha_reserv
 def test_order_representation_matches_the_spec(booking_setup, make_user):
     s = booking_setup
     recepcion = make_user("recepcion", username="recepcion")
-    order = booking.place_order(
-        lines=[booking.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2)],
-        data=booking.CheckoutData(telefono="+56987654321", nombre="María Pérez"), origin="api", staff=True)
-    booking.apply_discount(order, amount=5000, reason="cliente frecuente", by=make_user("gerente"))
+    order = checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2)],
+        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez"), origin="api", staff=True)
+    discount_services.apply_discount(order, amount=5000, reason="cliente frecuente", by=make_user("gerente"))
     record_payment(order, amount=10000, method="efectivo", by=recepcion)
     out = order_representation(order)
     assert list(out) == ORDER_KEYS
@@ -58,32 +59,31 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
                                                  db_session):
     """The list endpoints serialise plain rows; every field equals the ORM representation (api.md §4.2)."""
     from app.api.orders import payment_representation
-    from app.orders import edit as editing
-    from app.orders.models import Order, ServiceLine
-    from app.orders.representation import product_line_representation, service_line_representation
-    from app.payments import giftcards
-    from app.payments.models import Payment
+    from app.sales import edit_services as editing
+    from app.sales import giftcard_services as giftcards
+    from app.sales.models import Order, Payment, ServiceLine
+    from app.sales.representation import product_line_representation, service_line_representation
 
     s = booking_setup
     recepcion, gerente = make_user("recepcion", username="recepcion"), make_user("gerente")
     owner = make_client(name="María Pérez", phone="+56987654321")
-    rich = booking.place_order(
-        lines=[booking.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2),
-               booking.LineRequest(service_id=s["relajacion"].id, day=date(2026, 3, 2), hhmm="13:00", people=1,
+    rich = checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2),
+               sales_services.LineRequest(service_id=s["relajacion"].id, day=date(2026, 3, 2), hhmm="13:00", people=1,
                                    provider_id=s["ana"].id)],
-        data=booking.CheckoutData(telefono=owner.phone, nombre=owner.name, comentarios="ventana"), origin="api",
+        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name, comentarios="ventana"), origin="api",
         staff=True)
     editing.add_product_line(rich, product_id=make_product(name="Espumante").id, quantity=2, by=recepcion)
-    booking.apply_code(rich, "AREMKO15", by=recepcion)
-    voided = booking.apply_discount(rich, amount=1000, reason="error", by=gerente)
-    booking.void_discount(voided, by=gerente)
-    booking.apply_discount(rich, amount=2000, reason="cliente frecuente", by=gerente)
+    discount_services.apply_code(rich, "AREMKO15", by=recepcion)
+    voided = discount_services.apply_discount(rich, amount=1000, reason="error", by=gerente)
+    discount_services.void_discount(voided, by=gerente)
+    discount_services.apply_discount(rich, amount=2000, reason="cliente frecuente", by=gerente)
     record_payment(rich, amount=10000, method="efectivo", by=recepcion)
     card = giftcards.issue_gift_card(amount=50000, by=recepcion)
     record_payment(rich, amount=5000, method="giftcard", gift_card_code=card.code)
-    bare = booking.place_order(
-        lines=[booking.LineRequest(service_id=s["grande"].id, day=date(2026, 3, 2), hhmm="19:00", people=2)],
-        data=booking.CheckoutData(telefono="+56911112222", nombre="Juan"), origin="recepcion", staff=True)
+    bare = checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=s["grande"].id, day=date(2026, 3, 2), hhmm="19:00", people=2)],
+        data=checkout_services.CheckoutData(telefono="+56911112222", nombre="Juan"), origin="recepcion", staff=True)
     db_session.commit()
     http = api("gerente")
     orders = http.get("/ventas/api/ventasreservas/?page_size=10").json["results"]

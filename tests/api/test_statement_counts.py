@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from app.orders import services as booking
-from app.payments.services import record_payment
+from app.sales import checkout_services, discount_services
+from app.sales import services as sales_services
+from app.sales.payment_services import record_payment
 from tests.api.conftest import MONDAY
 
 
 def add_orders(setup, client, n, by):
     for _ in range(n):
-        order = booking.place_order(
-            lines=[booking.LineRequest(service_id=setup["relajacion"].id, day=MONDAY, hhmm="13:00", people=1)],
-            data=booking.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+        order = checkout_services.place_order(
+            lines=[sales_services.LineRequest(service_id=setup["relajacion"].id, day=MONDAY, hhmm="13:00", people=1)],
+            data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
         record_payment(order, amount=1000, method="efectivo", by=by)
-        booking.apply_discount(order, amount=500, reason="prueba", by=by)
-        booking.cancel_order(order, reason="liberar cupo", by=by)  # keeps the slot free for the next one
+        discount_services.apply_discount(order, amount=500, reason="prueba", by=by)
+        sales_services.cancel_order(order, reason="liberar cupo", by=by)  # keeps the slot free for the next one
 
 
 # Per request, including the test session's SAVEPOINT and its release (2): token with its user (1), the count

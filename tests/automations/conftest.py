@@ -25,7 +25,7 @@ def make_order(db_session, make_client, service):
     """make_order(client=None, lines=[(date, "HH:MM")], created_at=None, cancelled=False, line_status="pendiente",
     paid=0) -> Order (totals from the lines)."""
     from app.core import clock
-    from app.orders.models import Order, ServiceLine
+    from app.sales.models import Order, ServiceLine
 
     def factory(client=None, lines=((date(2026, 3, 3), "14:00"),), created_at=None, cancelled=False,
                 line_status="pendiente", paid=0, svc=None, **order_kw):

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from app.comms.models import CommunicationLog, FakeMessage
-from app.payments.models import GiftCard
+from app.sales.models import GiftCard
 from tests.automations.conftest import local
 
 

@@ -13,8 +13,7 @@ from app.automations.jobs import run_automation
 from app.comms.dispatcher import dispatch_outbox
 from app.comms.models import CommunicationLog
 from app.comms.providers import ProviderError
-from app.orders.models import DiscountCode
-from app.payments.models import GiftCard
+from app.sales.models import DiscountCode, GiftCard
 from tests.automations.conftest import local
 from tests.comms.conftest import RecordingEmail, RecordingSms
 

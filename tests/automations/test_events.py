@@ -23,15 +23,16 @@ def desk(make_user):
 @pytest.fixture
 def place(booking_setup, desk):
     """place(method="transferencia", lines=[(service key, "HH:MM")]) -> order placed by the desk (staff)."""
-    from app.orders import services as booking
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
 
     def factory(method="transferencia", lines=(("calipso", "14:00"), ("relajacion", "13:00")), origin="telefono",
                 email="camila@example.com"):
-        reqs = [booking.LineRequest(service_id=booking_setup[key].id, day=MONDAY, hhmm=hhmm, people=1)
+        reqs = [sales_services.LineRequest(service_id=booking_setup[key].id, day=MONDAY, hhmm=hhmm, people=1)
                 for key, hhmm in lines]
-        data = booking.CheckoutData(nombre="Camila Rojas", telefono="+56987654321", email=email,
+        data = checkout_services.CheckoutData(nombre="Camila Rojas", telefono="+56987654321", email=email,
                                     metodo_pago=method)
-        return booking.place_order(lines=reqs, data=data, origin=origin, by=desk, staff=origin != "web")
+        return checkout_services.place_order(lines=reqs, data=data, origin=origin, by=desk, staff=origin != "web")
 
     return factory
 
@@ -71,7 +72,7 @@ def test_one_confirmation_per_channel_for_a_multi_line_order_debounced(db_sessio
 
 
 def test_confirmation_texts_while_due_and_when_paid(db_session, place, app, monkeypatch):
-    from app.payments.services import record_payment
+    from app.sales.payment_services import record_payment
 
     # the app is session-wide: restored afterwards (the order page shows "Solicita los datos bancarios" without it)
     monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", "Banco Estado, cuenta 123")
@@ -99,7 +100,7 @@ def test_confirmation_texts_while_due_and_when_paid(db_session, place, app, monk
 
 
 def test_payment_in_full_queues_a_receipt_only_where_the_confirmation_went_out(db_session, place):
-    from app.payments.services import record_payment
+    from app.sales.payment_services import record_payment
 
     order = place()
     mark_sent(db_session, order.id, channels=("SMS",))
@@ -123,7 +124,7 @@ def test_payment_in_full_queues_a_receipt_only_where_the_confirmation_went_out(d
 
 
 def test_partial_payment_queues_nothing_more(db_session, place):
-    from app.payments.services import record_payment
+    from app.sales.payment_services import record_payment
 
     order = place()
     mark_sent(db_session, order.id)
@@ -132,7 +133,7 @@ def test_partial_payment_queues_nothing_more(db_session, place):
 
 
 def test_flow_web_order_is_confirmed_when_paid_not_when_placed(db_session, place):
-    from app.payments.services import record_payment
+    from app.sales.payment_services import record_payment
 
     order = place(method="flow", origin="web")
     assert rows(db_session) == []
@@ -144,7 +145,7 @@ def test_flow_web_order_is_confirmed_when_paid_not_when_placed(db_session, place
 
 
 def test_moved_line_queues_rescheduled_message_once_confirmed(db_session, place, booking_setup, desk):
-    from app.orders.lines import move_service_line
+    from app.sales.line_services import move_service_line
 
     order = place(lines=(("calipso", "14:00"),))
     mark_sent(db_session, order.id)
@@ -163,7 +164,7 @@ def test_moved_line_queues_rescheduled_message_once_confirmed(db_session, place,
 
 
 def test_moved_line_before_the_confirmation_went_out_just_pushes_it(db_session, place, desk):
-    from app.orders.lines import move_service_line
+    from app.sales.line_services import move_service_line
 
     order = place(lines=(("calipso", "14:00"),))
     move_service_line(order.service_lines[0], day=MONDAY, hhmm="17:00", by=desk)
@@ -172,7 +173,7 @@ def test_moved_line_before_the_confirmation_went_out_just_pushes_it(db_session, 
 
 
 def test_staff_cancellation_after_confirmation_queues_cancelled_text(db_session, place, desk):
-    from app.orders.lines import cancel_order_by_staff
+    from app.sales.line_services import cancel_order_by_staff
 
     order = place()
     mark_sent(db_session, order.id, channels=("SMS",))
@@ -185,7 +186,7 @@ def test_staff_cancellation_after_confirmation_queues_cancelled_text(db_session,
 
 
 def test_cancelling_the_last_line_counts_as_an_order_cancellation(db_session, place, desk):
-    from app.orders.lines import cancel_line
+    from app.sales.line_services import cancel_line
 
     order = place(lines=(("calipso", "14:00"),))
     mark_sent(db_session, order.id)
@@ -195,8 +196,8 @@ def test_cancelling_the_last_line_counts_as_an_order_cancellation(db_session, pl
 
 def test_cancellation_without_sent_confirmation_and_flow_expiry_send_nothing(db_session, place, desk,
                                                                            freeze_clock):
-    from app.orders.lines import cancel_order_by_staff
-    from app.payments.flow_service import expire_unpaid_orders
+    from app.sales.flow_services import expire_unpaid_orders
+    from app.sales.line_services import cancel_order_by_staff
 
     order = place()
     cancel_order_by_staff(order, reason="Error", by=desk)
@@ -209,7 +210,7 @@ def test_cancellation_without_sent_confirmation_and_flow_expiry_send_nothing(db_
 
 
 def test_gift_card_with_recipient_email_is_mailed(db_session, booking_setup, desk, make_client):
-    from app.payments.giftcards import issue_gift_card
+    from app.sales.giftcard_services import issue_gift_card
 
     buyer = make_client()
     card = issue_gift_card(amount=50000, by=desk, buyer_client_id=buyer.id, recipient_name="Pedro Soto",
@@ -257,7 +258,7 @@ def test_resend_view_full_page_fragment_and_roles(db_session, place, login, clie
 
 
 def test_resend_refused_on_a_cancelled_order(db_session, place, login, desk):
-    from app.orders.lines import cancel_order_by_staff
+    from app.sales.line_services import cancel_order_by_staff
 
     order = place()
     cancel_order_by_staff(order, reason="Error", by=desk)
@@ -268,8 +269,8 @@ def test_resend_refused_on_a_cancelled_order(db_session, place, login, desk):
 
 
 def test_a_service_line_added_at_the_desk_queues_the_confirmation_once(db_session, place, booking_setup, desk):
-    from app.orders.edit import add_service_line
-    from app.orders.services import LineRequest
+    from app.sales.edit_services import add_service_line
+    from app.sales.services import LineRequest
 
     order = place(lines=(("calipso", "14:00"),))
     mark_sent(db_session, order.id)  # the first confirmation already went out: staff resend it by hand

@@ -41,7 +41,7 @@ def test_daily_job_fires_at_local_nine_across_dst(app):
 def test_reminder_job_runs_in_a_unit_of_work_and_twice_sends_once(app, db_session, freeze_clock, make_client,
                                                                    make_service):
     from app.comms.models import CommunicationLog
-    from app.orders.models import Order, ServiceLine
+    from app.sales.models import Order, ServiceLine
 
     freeze_clock(datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ))
     client, service = make_client(), make_service()

@@ -23,7 +23,7 @@ def test_no_recipients_no_report(app, db_session, monkeypatch):
 
 def test_report_per_recipient_with_caja_and_tomorrows_reservations(app, db_session, freeze_clock, monkeypatch,
                                                                    make_order, make_client):
-    from app.payments.services import ensure_payment_methods, record_payment
+    from app.sales.payment_services import ensure_payment_methods, record_payment
 
     monkeypatch.setitem(app.config, "REPORT_EMAIL_RECIPIENTS", ["jefe@example.com", "dueno@example.com"])
     freeze_clock(local(2026, 3, 2, 21, 0))

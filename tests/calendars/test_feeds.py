@@ -10,19 +10,20 @@ from icalendar import Calendar
 
 from app.calendars import feeds
 from app.core.clock import LOCAL_TZ
-from app.orders import services as booking
-from app.orders.lines import cancel_line
-from app.orders.models import Order, ServiceLine
+from app.sales import checkout_services
+from app.sales import services as sales_services
+from app.sales.line_services import cancel_line
+from app.sales.models import Order, ServiceLine
 from tests.conftest import ROLES
 
 MONDAY = date(2026, 3, 2)
 
 
 def place(service, hhmm, phone, name="María Pérez", people=2, provider_id=None):
-    return booking.place_order(
-        lines=[booking.LineRequest(service_id=service.id, day=MONDAY, hhmm=hhmm, people=people,
+    return checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=service.id, day=MONDAY, hhmm=hhmm, people=people,
                                    provider_id=provider_id)],
-        data=booking.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"), origin="recepcion",
+        data=checkout_services.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"), origin="recepcion",
         staff=True)
 
 
@@ -120,11 +121,11 @@ def test_feed_statement_count_does_not_grow_with_rows(client, booking_setup, db_
 
 def test_order_ics_one_event_per_active_line(booking_setup, app):
     s = booking_setup
-    order = booking.place_order(
-        lines=[booking.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="14:00", people=2),
-               booking.LineRequest(service_id=s["arrayan"].id, day=MONDAY, hhmm="16:00", people=2),
-               booking.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="17:00", people=1)],
-        data=booking.CheckoutData(telefono="+56987654321", nombre="María Pérez", email="maria@example.com"),
+    order = checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="14:00", people=2),
+               sales_services.LineRequest(service_id=s["arrayan"].id, day=MONDAY, hhmm="16:00", people=2),
+               sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="17:00", people=1)],
+        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez", email="maria@example.com"),
         origin="recepcion", staff=True)
     cancel_line(order.service_lines[2], reason="Cambio de planes", by=None)
     body = feeds.order_ics(order)

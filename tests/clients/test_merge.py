@@ -6,11 +6,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.clients.merge import merge_clients, normalize_and_merge
 from app.clients.models import Client, ClientEvent, ClientMerge, ClientUpdateRequest, ConsentEvent, Suppression
 from app.clients.services import set_consents
-from app.orders.models import Order
-from app.payments.models import GiftCard
+from app.sales.client_merge import merge_clients, normalize_and_merge
+from app.sales.models import GiftCard, Order
 
 
 def _history(db_session, client, *, order_total=0):

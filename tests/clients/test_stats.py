@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.clients.stats import (
+from app.extensions import db
+from app.sales.client_stats import (
     SEGMENT_KEYS,
     Thresholds,
     client_activity,
@@ -16,8 +17,7 @@ from app.clients.stats import (
     segment_of,
     segment_stats,
 )
-from app.extensions import db
-from app.orders.models import Order, ServiceLine
+from app.sales.models import Order, ServiceLine
 
 TODAY = date(2026, 3, 2)
 DEFAULT = Thresholds(2, 6, 50000, 150000)

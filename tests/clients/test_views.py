@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.orders.models import Order, ServiceLine
-from app.orders.services import recalculate_order
-from app.payments.services import record_payment
+from app.sales.models import Order, ServiceLine
+from app.sales.payment_services import record_payment
+from app.sales.services import recalculate_order
 from tests.conftest import ROLES
 
 HX = {"HX-Request": "true"}
@@ -69,7 +69,7 @@ def test_list_pages_by_25(login, db_session, make_client):
 
 
 def test_detail_sections(booking_setup, login, db_session, make_client, make_user):
-    from app.payments.models import GiftCard
+    from app.sales.models import GiftCard
 
     gerente = make_user("gerente", username="jefa")
     ana = make_client(name="Ana Díaz", marketing_consent=True)

@@ -14,7 +14,7 @@ from app.comms.outbox import enqueue
 from app.comms.render import NoRenderer, render, render_sms_template, unsubscribe_token
 from app.comms.sms_templates import DEFAULT_TEXT
 from app.core.clock import LOCAL_TZ
-from app.orders.models import Order
+from app.sales.models import Order
 
 NOON = datetime(2026, 3, 4, 12, 0, tzinfo=LOCAL_TZ)
 

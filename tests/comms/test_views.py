@@ -226,7 +226,7 @@ def test_client_messages_fragment(login, data):
 
 
 def test_order_messages_fragment(login, db_session, data):
-    from app.orders.models import Order
+    from app.sales.models import Order
 
     order = Order(client_id=data["client"].id, origin="recepcion")
     db_session.add(order)

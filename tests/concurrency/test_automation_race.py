@@ -19,7 +19,7 @@ from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.extensions import db
-from app.orders.models import Order, ServiceLine
+from app.sales.models import Order, ServiceLine
 from app.scheduler import Leader
 from tests.concurrency.conftest import run_concurrently
 

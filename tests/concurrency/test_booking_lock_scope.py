@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.catalog.models import Provider, Service
 from app.catalog.policy import validate_slot_grid
 from app.extensions import db
-from app.orders import services as booking
+from app.sales import locks
 
 DAY = date(2026, 3, 2)
 OTHER_DAY = DAY + timedelta(days=7)
@@ -42,7 +42,7 @@ def _would_wait(app, slots) -> bool:
     with app.app_context():
         db.session.execute(sa.text("SET LOCAL lock_timeout = '300ms'"))
         try:
-            booking.lock_services(slots)
+            locks.lock_services(slots)
         except sa.exc.OperationalError as exc:
             assert "lock timeout" in str(exc)
             return True
@@ -54,7 +54,7 @@ def _would_wait(app, slots) -> bool:
 
 def test_service_day_lock_blocks_only_the_same_service_and_day(pg_app, catalogue):
     with pg_app.app_context():
-        booking.lock_services([(catalogue["tub"], DAY)])  # held until this transaction ends
+        locks.lock_services([(catalogue["tub"], DAY)])  # held until this transaction ends
         assert _would_wait(pg_app, [(catalogue["tub"], DAY)])
         assert not _would_wait(pg_app, [(catalogue["tub"], OTHER_DAY)])
         assert not _would_wait(pg_app, [(catalogue["a"], DAY)])
@@ -64,22 +64,22 @@ def test_service_day_lock_blocks_only_the_same_service_and_day(pg_app, catalogue
 
 def test_shared_provider_serialises_two_massage_services_on_the_same_day(pg_app, catalogue):
     with pg_app.app_context():
-        booking.lock_services([(catalogue["a"], DAY)])
+        locks.lock_services([(catalogue["a"], DAY)])
         assert _would_wait(pg_app, [(catalogue["b"], DAY)])
         assert not _would_wait(pg_app, [(catalogue["b"], OTHER_DAY)])
         db.session.rollback()
 
 
 def test_negative_control_without_locking_nothing_waits(pg_app, catalogue, monkeypatch):
-    monkeypatch.setattr(booking, "LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "SLOT_LOCKING_ENABLED", False)
     with pg_app.app_context():
-        booking.lock_services([(catalogue["tub"], DAY)])
+        locks.lock_services([(catalogue["tub"], DAY)])
         assert not _would_wait(pg_app, [(catalogue["tub"], DAY)])
         db.session.rollback()
 
 
 def test_lock_keys_are_distinct_per_namespace_id_and_day():
-    keys = {booking.booking_lock_key(ns, row_id, day) for ns in (booking.SLOT_LOCK, booking.PROVIDER_LOCK)
+    keys = {locks.booking_lock_key(ns, row_id, day) for ns in (locks.SLOT_LOCK, locks.PROVIDER_LOCK)
             for row_id in (1, 2, 2**31 - 1) for day in (DAY, OTHER_DAY, date(2870, 1, 1))}
     assert len(keys) == 18
     assert all(0 < k < 2**63 for k in keys)

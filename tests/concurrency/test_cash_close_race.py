@@ -20,10 +20,9 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.core.errors import ConflictError
 from app.extensions import db
-from app.orders.models import Order
-from app.payments import cash
-from app.payments.models import CashClose, Payment
-from app.payments.services import ensure_payment_methods
+from app.sales import cash_queries, cash_services, locks
+from app.sales.models import CashClose, Order, Payment
+from app.sales.payment_services import ensure_payment_methods
 from tests.concurrency.conftest import run_concurrently
 
 N = 8
@@ -58,21 +57,21 @@ def prepare(app) -> list[int]:
 
 def race(app, user_ids, monkeypatch) -> tuple[int, list[str]]:
     """Every user closes the day at once; returns (closes `cerrada` of the day, outcomes)."""
-    original = cash.expected_by_method
+    original = cash_queries.expected_by_method
 
     def slow_expected(day):  # widen the check-then-insert window, as a slow request would
         lines = original(day)
         time.sleep(0.05)
         return lines
 
-    monkeypatch.setattr(cash, "expected_by_method", slow_expected)
+    monkeypatch.setattr(cash_services, "expected_by_method", slow_expected)
 
     def close(uid, start):
         user = db.session.get(User, uid)
         counted = {ln.code: ln.expected for ln in original(DAY)}
         db.session.rollback()  # start the close in a fresh transaction, as a request would
         start()
-        cash.close_day(DAY, counted, "cierre", by=user)
+        cash_services.close_day(DAY, counted, "cierre", by=user)
 
     def outcome_of(exc):
         if isinstance(exc, ConflictError):
@@ -97,14 +96,14 @@ def test_parallel_closes_of_one_day_close_it_once(pg_app, frozen, monkeypatch):
 def test_unique_index_alone_refuses_the_losers(pg_app, frozen, monkeypatch):
     """Without the day lock every close passes the pre-check; the partial unique index still lets one win and the
     others get the same 409 message (IntegrityError inside a savepoint -> ConflictError)."""
-    monkeypatch.setattr(cash, "LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "CASH_LOCKING_ENABLED", False)
     closed, outcomes = race(pg_app, prepare(pg_app), monkeypatch)
     assert outcomes.count("ok") == 1 and outcomes.count("conflict") == N - 1, outcomes
     assert closed == 1
 
 
 def test_negative_control_without_lock_and_index_closes_twice(pg_app, frozen, monkeypatch):
-    monkeypatch.setattr(cash, "LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "CASH_LOCKING_ENABLED", False)
     with pg_app.app_context():
         db.session.execute(sa.text("DROP INDEX uq_cash_closes_open_day"))
         db.session.commit()

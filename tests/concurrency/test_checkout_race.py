@@ -15,9 +15,9 @@ from app.catalog.policy import validate_slot_grid
 from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.extensions import db
-from app.orders import queries
-from app.orders import services as booking
-from app.orders.models import CartHold, Order, ServiceLine
+from app.sales import cart_services, checkout_services, locks, queries
+from app.sales import services as sales_services
+from app.sales.models import CartHold, Order, ServiceLine
 from tests.concurrency.conftest import run_concurrently
 
 N = 50
@@ -34,7 +34,7 @@ def prepare(app) -> list[str]:
         db.session.flush()
         tokens = []
         for _ in range(N):
-            cart = booking.create_cart()
+            cart = cart_services.create_cart()
             db.session.add(CartHold(cart=cart, service_id=service.id, date=NOW.date(), time="14:00", people=2,
                                     unit_price=25000, pricing_rule="por_persona", subtotal=50000,
                                     expires_at=NOW - timedelta(minutes=1)))
@@ -52,16 +52,16 @@ def race(app, tokens, monkeypatch) -> tuple[int, list[str]]:
         time.sleep(0.05)
         return ctx
 
-    monkeypatch.setattr(booking, "load_slot_context", slow_context)
+    monkeypatch.setattr(sales_services, "load_slot_context", slow_context)
 
     def checkout(i, start):
         start()
-        booking.checkout_cart(booking.get_cart(tokens[i]), booking.CheckoutData(
+        checkout_services.checkout_cart(cart_services.get_cart(tokens[i]), checkout_services.CheckoutData(
             telefono=f"+569{60000000 + i:08d}", nombre=f"Cliente {i}", email=f"c{i}@example.com",
             metodo_pago="transferencia"))
 
     outcomes = run_concurrently(app, range(len(tokens)), checkout, lambda exc: "sin_cupo"
-                                if isinstance(exc, booking.SlotUnavailable) else None)
+                                if isinstance(exc, sales_services.SlotUnavailable) else None)
     with app.app_context():
         orders = db.session.scalar(
             sa.select(sa.func.count(sa.distinct(ServiceLine.order_id))).where(ServiceLine.status != "cancelada"))
@@ -84,7 +84,7 @@ def test_fifty_parallel_checkouts_sell_the_slot_once(pg_app, frozen, monkeypatch
 
 
 def test_negative_control_without_the_lock_oversells(pg_app, frozen, monkeypatch):
-    monkeypatch.setattr(booking, "LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "SLOT_LOCKING_ENABLED", False)
     orders, outcomes = race(pg_app, prepare(pg_app), monkeypatch)
     assert not any(o.startswith("error") for o in outcomes), outcomes
     assert orders > 1, "without the row lock the race should oversell; the test could not see a race"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.clients import merge
 from app.clients.models import Client, ClientMerge
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders.models import Order
+from app.sales import client_merge as merge
+from app.sales.models import Order
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders import services as booking
-from app.orders.models import Discount, DiscountCode, Order
+from app.sales import discount_services, locks
+from app.sales.models import Discount, DiscountCode, Order
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 5
@@ -30,15 +30,15 @@ def prepare(app) -> list[int]:
 
 def race(app, monkeypatch) -> tuple[list[str], int]:
     order_ids = prepare(app)
-    rendezvous_in(monkeypatch, booking, "code_uses", N, after=True)
+    rendezvous_in(monkeypatch, discount_services, "code_uses", N, after=True)
 
     def apply(order_id, start):
         order = db.session.get(Order, order_id)
         start()
-        booking.apply_code(order, "ultimo")
+        discount_services.apply_code(order, "ultimo")
 
     outcomes = run_concurrently(app, order_ids, apply, lambda exc: "agotado"
-                                if isinstance(exc, ValidationError) and exc.message == booking.INVALID_CODE else None)
+                                if isinstance(exc, ValidationError) and exc.message == discount_services.INVALID_CODE else None)
     with app.app_context():
         uses = db.session.scalar(sa.select(sa.func.count()).select_from(Discount).where(Discount.status == "activo"))
     return outcomes, uses
@@ -51,7 +51,7 @@ def test_the_last_use_of_a_code_goes_to_one_order(pg_app, monkeypatch):
 
 
 def test_negative_control_without_the_row_lock_the_code_is_overused(pg_app, monkeypatch):
-    monkeypatch.setattr(booking, "CODE_LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "CODE_LOCKING_ENABLED", False)
     outcomes, uses = race(pg_app, monkeypatch)
     assert not any(o.startswith("error") for o in outcomes), outcomes
     assert uses > 1, "without the row lock the code's last use should be taken more than once"

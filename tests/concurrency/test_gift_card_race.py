@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from app.catalog.models import Product
 from app.clients.models import Client
 from app.extensions import db
-from app.orders.models import Order, ProductLine
-from app.orders.services import recalculate_order
-from app.payments import giftcards
-from app.payments.models import GiftCard, Payment
-from app.payments.services import ensure_payment_methods, record_payment
+from app.sales import giftcard_services as giftcards
+from app.sales.models import GiftCard, Order, Payment, ProductLine
+from app.sales.payment_services import ensure_payment_methods, record_payment
+from app.sales.services import recalculate_order
 from tests.concurrency.conftest import run_concurrently
 
 N = 20

@@ -15,11 +15,12 @@ from app.catalog.models import Product
 from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders import edit, policy
-from app.orders import services as booking
-from app.orders.models import Discount, Order, ProductLine
-from app.payments.models import Payment
-from app.payments.services import ensure_payment_methods, record_payment
+from app.sales import availability as policy
+from app.sales import discount_services, locks
+from app.sales import edit_services as edit
+from app.sales import services as sales_services
+from app.sales.models import Discount, Order, Payment, ProductLine
+from app.sales.payment_services import ensure_payment_methods, record_payment
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 10
@@ -46,7 +47,7 @@ def prepare(app) -> dict:
         db.session.flush()
         db.session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=PRICE,
                                    subtotal=PRICE))
-        booking.recalculate_order(order)
+        sales_services.recalculate_order(order)
         tokens = {role: create_api_token(user)[1] for role, user in users.items()}
         db.session.commit()
         return {"order": order.id, "extra": extra.id, "users": {r: u.id for r, u in users.items()},
@@ -82,7 +83,7 @@ def widen(monkeypatch, parties: int) -> None:
 
 
 def unlocked(monkeypatch) -> None:
-    monkeypatch.setattr(booking, "ORDER_LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "ORDER_LOCKING_ENABLED", False)
 
 
 # --- full-balance payments -----------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def discount_race(app, setup, monkeypatch) -> list[str]:
         by = db.session.get(User, setup["users"]["recepcion"])
         order = db.session.get(Order, setup["order"])
         start()
-        booking.apply_discount(order, amount=DISCOUNT, reason="Cliente frecuente", by=by)
+        discount_services.apply_discount(order, amount=DISCOUNT, reason="Cliente frecuente", by=by)
 
     return run_concurrently(app, range(N), give, refused)
 
@@ -272,13 +273,13 @@ def gift_card_order(app) -> tuple[int, int]:
         db.session.flush()
         db.session.add(ProductLine(order_id=order.id, product_id=card.id, quantity=1, unit_price=PRICE,
                                    subtotal=PRICE, recipient_name="Ana"))
-        booking.recalculate_order(order)
+        sales_services.recalculate_order(order)
         db.session.commit()
         return order.id, desk.id
 
 
 def two_halves(app, monkeypatch) -> tuple[list[str], dict, int]:
-    from app.payments.models import GiftCard
+    from app.sales.models import GiftCard
 
     order_id, desk_id = gift_card_order(app)
     widen(monkeypatch, 2)

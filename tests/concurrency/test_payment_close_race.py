@@ -19,10 +19,9 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.orders.models import Order
-from app.payments import cash
-from app.payments.models import CashClose, Payment
-from app.payments.services import ensure_payment_methods, record_payment
+from app.sales import cash_queries, cash_services, locks
+from app.sales.models import CashClose, Order, Payment
+from app.sales.payment_services import ensure_payment_methods, record_payment
 
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=LOCAL_TZ)
 DAY = NOW.date()
@@ -60,8 +59,8 @@ def pay_during_close(app, payer_id: int, order_id: int) -> tuple[str, bool]:
 
     with app.app_context():
         manager = db.session.scalar(sa.select(User).where(User.username == "jefa"))
-        counted = {line.code: line.expected for line in cash.expected_by_method(DAY)}
-        cash.close_day(DAY, counted, None, by=manager)  # the close is written, not yet committed
+        counted = {line.code: line.expected for line in cash_queries.expected_by_method(DAY)}
+        cash_services.close_day(DAY, counted, None, by=manager)  # the close is written, not yet committed
         worker = threading.Thread(target=pay)
         worker.start()
         time.sleep(0.5)
@@ -103,7 +102,7 @@ def test_a_manager_payment_waits_and_is_flagged_after_the_close(pg_app, frozen):
 
 
 def test_negative_control_without_the_lock_the_payment_slips_into_the_closed_day(pg_app, frozen, monkeypatch):
-    monkeypatch.setattr(cash, "LOCKING_ENABLED", False)
+    monkeypatch.setattr(locks, "CASH_LOCKING_ENABLED", False)
     desk_id, _, order_id = prepare(pg_app)
     outcome, waited = pay_during_close(pg_app, desk_id, order_id)
     assert not waited and outcome == "ok"

@@ -14,8 +14,8 @@ from app.catalog.models import Product, StockMovement
 from app.clients.models import Client
 from app.core.errors import InsufficientStock
 from app.extensions import db
-from app.orders import edit
-from app.orders.models import Order, ProductLine
+from app.sales import edit_services as edit
+from app.sales.models import Order, ProductLine
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 10

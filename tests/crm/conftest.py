@@ -20,7 +20,7 @@ def crm_now(freeze_clock):
 @pytest.fixture
 def add_visits(db_session, make_service, crm_now):
     """add_visits(client, visits=N, spend=X): N past visits (one order each) and X paid on a future order."""
-    from app.orders.models import Order, ServiceLine
+    from app.sales.models import Order, ServiceLine
 
     service = make_service()
 

@@ -15,7 +15,7 @@ from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.crm import sending
 from app.crm.models import Campaign, Deal, Lead
-from app.orders.models import Order
+from app.sales.models import Order
 
 HX = {"HX-Request": "true"}
 

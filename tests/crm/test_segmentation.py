@@ -7,8 +7,8 @@ import io
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from app.clients.stats import segment_counts
 from app.crm.models import CampaignTarget
+from app.sales.client_stats import segment_counts
 
 BOARD = "/ventas/reportes/segmentacion-clientes/"
 HX = {"HX-Request": "true"}

@@ -120,7 +120,7 @@ def seed_e2e_data() -> None:
     create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerencia Demo")
     create_user(username="marketing", role="marketing", password=PASSWORD, full_name="Marketing Demo")
     create_user(username="admin", role="admin", password=PASSWORD, full_name="Administración Demo")
-    from app.payments.services import ensure_payment_methods
+    from app.sales.payment_services import ensure_payment_methods
 
     ensure_payment_methods()
     seed_crm_e2e_data()
@@ -136,7 +136,7 @@ def seed_crm_e2e_data() -> None:
     from app.clients.services import create_client
     from app.core import clock
     from app.crm.services import save_campaign
-    from app.orders.models import Order, ServiceLine
+    from app.sales.models import Order, ServiceLine
 
     history = Service(name="Tina Histórica", base_price=25000, duration_minutes=120, service_type="tina",
                       slot_grid={}, is_published=False, is_active=False)

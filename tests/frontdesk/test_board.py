@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 from app.clients.models import Client, ClientEvent
 from app.core.clock import LOCAL_TZ
-from app.orders import services as booking
-from app.orders.models import Order, ServiceLine
-from app.payments import giftcards
-from app.payments.models import Payment
+from app.sales import checkout_services
+from app.sales import giftcard_services as giftcards
+from app.sales import services as sales_services
+from app.sales.models import Order, Payment, ServiceLine
 
 MONDAY = date(2026, 3, 2)
 HX = {"HX-Request": "true"}
@@ -17,9 +17,9 @@ HX = {"HX-Request": "true"}
 
 def place(booking_setup, service="calipso", hhmm="14:00", people=2, phone="+56987654321", name="María Pérez"):
     svc = booking_setup[service]
-    return booking.place_order(
-        lines=[booking.LineRequest(service_id=svc.id, day=MONDAY, hhmm=hhmm, people=people)],
-        data=booking.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"),
+    return checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=svc.id, day=MONDAY, hhmm=hhmm, people=people)],
+        data=checkout_services.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"),
         origin="recepcion", staff=True,
     )
 

@@ -5,8 +5,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.orders.models import Discount, Order, ProductLine, ServiceLine
-from app.payments.models import Payment
+from app.sales.models import Discount, Order, Payment, ProductLine, ServiceLine
 from tests.frontdesk.test_board import HX, place
 
 KEY = re.compile(r'name="submission_key" value="([^"]+)"')

@@ -8,7 +8,7 @@ import re
 
 import sqlalchemy as sa
 
-from app.payments.models import GiftCard, Payment
+from app.sales.models import GiftCard, Payment
 from tests.frontdesk.test_board import HX
 
 NEW = "/ventas/giftcards/nueva/"

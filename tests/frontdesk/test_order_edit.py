@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from app.clients.models import ClientEvent
 from app.core.clock import LOCAL_TZ
 from app.core.errors import ConflictError, ValidationError
-from app.orders import edit
-from app.orders.lines import cancel_line
-from app.orders.models import Order, ProductLine, ServiceLine
-from app.orders.services import LineRequest, cancel_order
-from app.payments.services import record_payment
+from app.sales import edit_services as edit
+from app.sales.line_services import cancel_line
+from app.sales.models import Order, ProductLine, ServiceLine
+from app.sales.payment_services import record_payment
+from app.sales.services import LineRequest, cancel_order
 from tests.frontdesk.test_board import HX, MONDAY, place
 
 

@@ -6,8 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.orders.models import Order
-from app.payments.models import CashClose, Payment
+from app.sales.models import CashClose, Order, Payment
 
 MONDAY = "2026-03-02"
 HX = {"HX-Request": "true"}

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
-from app.payments import cash
-from app.payments.models import CashClose, CashCloseLine
+from app.sales import cash_queries, cash_services
+from app.sales.models import CashClose, CashCloseLine
 from tests.reports.test_cash_daily import CASH_METHODS, NOW, TODAY, at, build_cash_env
 
 YESTERDAY = TODAY - timedelta(days=1)
@@ -40,33 +40,33 @@ def test_expected_by_method_nets_valid_payments_of_the_local_day(cash_env):
     cash_env.pay(700, "tarjeta", when=at(TODAY, 0, 0))  # local midnight belongs to the day
     cash_env.pay(900, "tarjeta", when=at(TODAY + timedelta(days=1), 0, 0))  # next day
     cash_env.pay(800, "tarjeta", when=at(YESTERDAY, 23, 59))
-    lines = cash.expected_by_method(TODAY)
+    lines = cash_queries.expected_by_method(TODAY)
     assert [ln.code for ln in lines] == [*CASH_METHODS, "giftcard"]  # every active cash method + gift card moved
     got = {ln.code: ln.expected for ln in lines}
     assert got["efectivo"] == 9000 and got["tarjeta"] == 700 and got["giftcard"] == 3000 and got["webpay"] == 0
     assert all(type(ln.expected) is int for ln in lines)
-    assert "giftcard" not in {ln.code for ln in cash.expected_by_method(YESTERDAY)}
+    assert "giftcard" not in {ln.code for ln in cash_queries.expected_by_method(YESTERDAY)}
 
 
 def test_close_validations_messages(cash_env):
     gerente = cash_env.make_user("gerente")
     recep = cash_env.make_user("recepcion")
     cash_env.pay(10000, "efectivo")
-    expected = cash.expected_by_method(TODAY)
-    with pytest.raises(cash.CloseFormError) as err:
-        cash.close_day(TODAY, counted_all(expected, efectivo=9000), "", by=recep)
+    expected = cash_queries.expected_by_method(TODAY)
+    with pytest.raises(cash_services.CloseFormError) as err:
+        cash_services.close_day(TODAY, counted_all(expected, efectivo=9000), "", by=recep)
     assert err.value.errors == {"notas": "Explique la diferencia."} and err.value.status == 422
     bad = counted_all(expected, efectivo=-1, tarjeta="12a")
     bad.pop("webpay")
-    with pytest.raises(cash.CloseFormError) as err:
-        cash.close_day(TODAY, bad, "ok", by=recep)
-    assert err.value.errors == {"contado_efectivo": cash.COUNTED_INVALID, "contado_tarjeta": cash.COUNTED_INVALID,
-                                "contado_webpay": cash.COUNTED_MISSING}
+    with pytest.raises(cash_services.CloseFormError) as err:
+        cash_services.close_day(TODAY, bad, "ok", by=recep)
+    assert err.value.errors == {"contado_efectivo": cash_services.COUNTED_INVALID, "contado_tarjeta": cash_services.COUNTED_INVALID,
+                                "contado_webpay": cash_services.COUNTED_MISSING}
     with pytest.raises(ValidationError, match="Recepción solo puede cerrar la caja del día de hoy."):
-        cash.close_day(YESTERDAY, counted_all(cash.expected_by_method(YESTERDAY)), by=recep)
+        cash_services.close_day(YESTERDAY, counted_all(cash_queries.expected_by_method(YESTERDAY)), by=recep)
     with pytest.raises(ValidationError, match="fecha futura"):
-        cash.close_day(TODAY + timedelta(days=1), {}, by=gerente)
-    close = cash.close_day(YESTERDAY, counted_all(cash.expected_by_method(YESTERDAY)), by=gerente)
+        cash_services.close_day(TODAY + timedelta(days=1), {}, by=gerente)
+    close = cash_services.close_day(YESTERDAY, counted_all(cash_queries.expected_by_method(YESTERDAY)), by=gerente)
     assert close.business_date == YESTERDAY and close.version == 1 and close.closed_by_id == gerente.id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 1
 
@@ -74,13 +74,13 @@ def test_close_validations_messages(cash_env):
 def test_close_with_difference_and_notes_then_conflict_message(cash_env):
     recep = cash_env.make_user("recepcion", username="maria")
     cash_env.pay(10000, "efectivo")
-    expected = cash.expected_by_method(TODAY)
-    close = cash.close_day(TODAY, counted_all(expected, efectivo=9500), "  faltan 500  ", by=recep)
+    expected = cash_queries.expected_by_method(TODAY)
+    close = cash_services.close_day(TODAY, counted_all(expected, efectivo=9500), "  faltan 500  ", by=recep)
     lines = {ln.method_code: ln for ln in close.lines}
     assert (lines["efectivo"].expected, lines["efectivo"].counted, lines["efectivo"].difference) == (10000, 9500, -500)
-    assert close.notes == "faltan 500" and close.status == "cerrada" and cash.closed_close(TODAY) is close
+    assert close.notes == "faltan 500" and close.status == "cerrada" and cash_queries.closed_close(TODAY) is close
     with pytest.raises(ConflictError) as err:
-        cash.close_day(TODAY, counted_all(expected), by=recep)
+        cash_services.close_day(TODAY, counted_all(expected), by=recep)
     assert err.value.message == "La caja del 02/03/2026 ya fue cerrada por maria a las 12:00."
 
 
@@ -88,17 +88,17 @@ def test_unique_index_turns_a_lost_race_into_a_conflict(cash_env, monkeypatch):
     """The pre-check can miss a close committed by a parallel request; the partial unique index then refuses the
     insert inside a savepoint and the service answers the 409 message, with the session still usable."""
     recep = cash_env.make_user("recepcion", username="pedro")
-    first = cash.close_day(TODAY, counted_all(cash.expected_by_method(TODAY)), by=recep)
-    real = cash.closed_close
+    first = cash_services.close_day(TODAY, counted_all(cash_queries.expected_by_method(TODAY)), by=recep)
+    real = cash_queries.closed_close
     calls = []
 
     def blind_once(day):
         calls.append(day)
         return None if len(calls) == 1 else real(day)
 
-    monkeypatch.setattr(cash, "closed_close", blind_once)
+    monkeypatch.setattr(cash_services, "closed_close", blind_once)
     with pytest.raises(ConflictError, match=r"^La caja del 02/03/2026 ya fue cerrada por pedro a las 12:00\.$"):
-        cash.close_day(TODAY, counted_all(cash.expected_by_method(TODAY)), by=recep)
+        cash_services.close_day(TODAY, counted_all(cash_queries.expected_by_method(TODAY)), by=recep)
     assert len(calls) == 2  # the insert was refused by the index, then the winner was read for the message
     assert db.session.scalars(sa.select(CashClose)).all() == [first]  # only the savepoint was rolled back
 
@@ -106,19 +106,19 @@ def test_unique_index_turns_a_lost_race_into_a_conflict(cash_env, monkeypatch):
 def test_reopen_and_next_close_gets_next_version(cash_env):
     gerente = cash_env.make_user("gerente")
     recep = cash_env.make_user("recepcion")
-    first = cash.close_day(TODAY, counted_all(cash.expected_by_method(TODAY)), by=recep)
+    first = cash_services.close_day(TODAY, counted_all(cash_queries.expected_by_method(TODAY)), by=recep)
     with pytest.raises(ValidationError, match="Solo un gerente o administrador"):
-        cash.reopen_close(first, "error", by=recep)
+        cash_services.reopen_close(first, "error", by=recep)
     with pytest.raises(ValidationError, match="Indique el motivo de la reapertura."):
-        cash.reopen_close(first, "   ", by=gerente)
-    cash.reopen_close(first, "Faltó registrar una transferencia", by=gerente)
+        cash_services.reopen_close(first, "   ", by=gerente)
+    cash_services.reopen_close(first, "Faltó registrar una transferencia", by=gerente)
     assert (first.status, first.reopened_by_id, first.reopen_reason) == (
         "reabierta", gerente.id, "Faltó registrar una transferencia")
-    assert cash.closed_close(TODAY) is None
+    assert cash_queries.closed_close(TODAY) is None
     with pytest.raises(ConflictError, match="ya fue reabierto"):
-        cash.reopen_close(first, "otra vez", by=gerente)
+        cash_services.reopen_close(first, "otra vez", by=gerente)
     cash_env.pay(15000, "transferencia")
-    second = cash.close_day(TODAY, counted_all(cash.expected_by_method(TODAY)), by=recep)
+    second = cash_services.close_day(TODAY, counted_all(cash_queries.expected_by_method(TODAY)), by=recep)
     assert second.version == 2 and second.status == "cerrada"
     assert {ln.method_code: ln.expected for ln in second.lines}["transferencia"] == 15000
 
@@ -139,7 +139,7 @@ def test_close_flow_through_the_views(cash_env, login):
     assert page.status_code == 200 and 'id="close-form"' in page.text and "Caja del 02/03/2026" in page.text
     assert 'name="contado_efectivo"' in page.text and 'name="csrf_token"' in page.text
     assert 'id="fecha-picker"' not in page.text  # recepcion closes today only: no date picker
-    expected = cash.expected_by_method(TODAY)
+    expected = cash_queries.expected_by_method(TODAY)
 
     missing = c.post("/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="10.000"))
     assert missing.status_code == 422 and "Explique la diferencia." in missing.text
@@ -147,7 +147,7 @@ def test_close_flow_through_the_views(cash_env, login):
     frag = c.post("/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="abc"),
                   headers={"HX-Request": "true"})
     assert frag.status_code == 422 and frag.text.lstrip().startswith('<div id="close-form"')
-    assert cash.COUNTED_INVALID in frag.text and "<html" not in frag.text
+    assert cash_services.COUNTED_INVALID in frag.text and "<html" not in frag.text
 
     ok = c.post("/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="$10.000", notas="Vuelto mal dado"))
     assert ok.status_code == 303
@@ -170,7 +170,7 @@ def test_close_flow_through_the_views(cash_env, login):
 
 def test_htmx_success_redirects_with_header(cash_env, login):
     c = login("gerente")
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY)),
+    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY)),
                   headers={"HX-Request": "true"})
     close = db.session.scalars(sa.select(CashClose)).one()
     assert resp.status_code == 204 and resp.headers["HX-Redirect"] == f"/ventas/caja-diaria/cierres/{close.id}/"
@@ -181,7 +181,7 @@ def test_recepcion_cannot_close_another_date(cash_env, login):
     page = c.get(f"/ventas/caja-diaria/cierre/?fecha={YESTERDAY}")
     assert page.status_code == 200 and "Caja del 02/03/2026" in page.text
     assert "Recepción solo puede cerrar la caja del día de hoy." in page.text
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(YESTERDAY), day=YESTERDAY))
+    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY))
     assert resp.status_code == 422 and "Recepción solo puede cerrar la caja del día de hoy." in resp.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0
     bad = c.post("/ventas/caja-diaria/cierre/", data={"fecha": "ayer"})
@@ -194,14 +194,14 @@ def test_manager_closes_past_date_not_future(cash_env, login):
     assert "Caja del 01/03/2026" in page.text and 'id="fecha-picker"' in page.text
     future = c.get(f"/ventas/caja-diaria/cierre/?fecha={TODAY + timedelta(days=1)}")
     assert future.status_code == 200 and "fecha futura" in future.text and 'name="contado_efectivo"' not in future.text
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(YESTERDAY), day=YESTERDAY))
+    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY))
     assert resp.status_code == 303
     assert db.session.scalars(sa.select(CashClose.business_date)).all() == [YESTERDAY]
 
 
 def test_reopen_by_manager_and_next_close_version(cash_env, login):
     recep = login("recepcion")
-    recep.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY)))
+    recep.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY)))
     first = db.session.scalars(sa.select(CashClose)).one()
     assert recep.post(f"/ventas/caja-diaria/cierres/{first.id}/reabrir/", data={"motivo": "x"}).status_code == 403
 
@@ -220,7 +220,7 @@ def test_reopen_by_manager_and_next_close_version(cash_env, login):
     assert twice.status_code == 409 and "ya fue reabierto" in twice.text
     assert "Cerrar nuevamente" in g.get(f"/ventas/caja-diaria/cierres/{first.id}/").text
 
-    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY))).status_code == 303
+    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
     versions = db.session.scalars(sa.select(CashClose).order_by(CashClose.version)).all()
     assert [(v.version, v.status) for v in versions] == [(1, "reabierta"), (2, "cerrada")]
     listing = g.get("/ventas/caja-diaria/cierres/?mes=2026-03")
@@ -233,7 +233,7 @@ def test_reopen_by_manager_and_next_close_version(cash_env, login):
 def test_closes_list_month_filter(cash_env, login):
     g = login("gerente")
     feb_day = TODAY - timedelta(days=5)
-    feb = cash.close_day(feb_day, counted_all(cash.expected_by_method(feb_day)), by=g.user)
+    feb = cash_services.close_day(feb_day, counted_all(cash_queries.expected_by_method(feb_day)), by=g.user)
     db.session.flush()
     html = g.get("/ventas/caja-diaria/cierres/?mes=2026-02").text
     assert f'id="close-{feb.id}"' in html and "25/02/2026" in html
@@ -248,7 +248,7 @@ def test_closes_list_month_filter(cash_env, login):
 def test_closed_day_lines_are_fixed_and_late_payments_listed_apart(cash_env, login, freeze_clock):
     g = login("gerente")
     cash_env.pay(10000, "efectivo", by=g.user)
-    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY))).status_code == 303
+    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
     close = db.session.scalars(sa.select(CashClose)).one()
     freeze_clock(NOW + timedelta(hours=2))
     late = cash_env.pay(4500, "tarjeta", by=g.user, when=clock.now(), after_close=True)
@@ -257,7 +257,7 @@ def test_closed_day_lines_are_fixed_and_late_payments_listed_apart(cash_env, log
     lines = {ln.method_code: (ln.expected, ln.counted) for ln in close.lines}
     assert lines["efectivo"] == (10000, 10000) and lines["tarjeta"] == (0, 0)  # the close keeps what it counted
     with pytest.raises(ConflictError):
-        cash.close_day(TODAY, {}, by=g.user)
+        cash_services.close_day(TODAY, {}, by=g.user)
     assert "posterior al cierre" in g.get("/ventas/caja-diaria/").text
 
     xlsx = g.get(f"/ventas/caja-diaria/cierres/{close.id}/?export=xlsx")
@@ -275,7 +275,7 @@ def test_closed_day_lines_are_fixed_and_late_payments_listed_apart(cash_env, log
 
 def test_recepcion_sees_only_todays_close_detail(cash_env, login):
     g = login("gerente")
-    old = cash.close_day(YESTERDAY, counted_all(cash.expected_by_method(YESTERDAY)), by=g.user)
+    old = cash_services.close_day(YESTERDAY, counted_all(cash_queries.expected_by_method(YESTERDAY)), by=g.user)
     db.session.flush()
     r = login("recepcion")
     assert r.get(f"/ventas/caja-diaria/cierres/{old.id}/").status_code == 403
@@ -303,12 +303,12 @@ def test_extreme_inputs_never_500(cash_env, login):
         assert g.get(path).status_code == 200, path
     assert "Fecha inválida" in g.get("/ventas/caja-diaria/?fecha_fin=9999-12-31").text
     assert g.post("/ventas/caja-diaria/cierre/", data={"fecha": "9999-12-31"}).status_code == 422
-    huge = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY), notas="x",
+    huge = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY), notas="x",
                                                                 efectivo="9" * 40, tarjeta="²"))
-    assert huge.status_code == 422 and cash.COUNTED_INVALID in huge.text
-    large = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash.expected_by_method(TODAY), notas="x",
+    assert huge.status_code == 422 and cash_services.COUNTED_INVALID in huge.text
+    large = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY), notas="x",
                                                                  efectivo="9" * 15))
-    assert large.status_code == 422 and cash.COUNTED_TOO_LARGE in large.text
+    assert large.status_code == 422 and cash_services.COUNTED_TOO_LARGE in large.text
 
 
 # --- two steps: blind count, then review with live differences (UX review D8) ------------------------------------
@@ -340,7 +340,7 @@ def test_review_step_shows_expected_and_differences_then_closes(cash_env, login)
     cash_env.pay(34500, "tarjeta", by=c.user)
     bad = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo", "paso": "revisar",
                                                       "contado_efectivo": "10.000", "contado_tarjeta": ""})
-    assert bad.status_code == 422 and 'id="close-conteo"' in bad.text and cash.COUNTED_MISSING in bad.text
+    assert bad.status_code == 422 and 'id="close-conteo"' in bad.text and cash_services.COUNTED_MISSING in bad.text
     assert "$12.000" not in bad.text  # still blind while the count is incomplete
 
     review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo",

@@ -15,12 +15,11 @@ from openpyxl import load_workbook
 from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.extensions import db
-from app.orders.models import Discount, Order
-from app.payments.models import Payment, PaymentMethod
-from app.payments.services import ensure_payment_methods
 from app.reports import cash_queries as queries
 from app.reports.cash_queries import CashFilter
 from app.reports.cash_views import load_summary
+from app.sales.models import Discount, Order, Payment, PaymentMethod
+from app.sales.payment_services import ensure_payment_methods
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=LOCAL_TZ)  # Monday 02/03/2026 12:00 local
 TODAY = NOW.date()

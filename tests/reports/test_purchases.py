@@ -13,7 +13,7 @@ from app.catalog.models import Provider
 from app.catalog.services import add_purchase_line, create_purchase
 from app.core.clock import LOCAL_TZ
 from app.core.money import format_clp
-from app.payments.services import ensure_payment_methods
+from app.sales.payment_services import ensure_payment_methods
 
 LIST = "/ventas/compras/"
 LINES = "/ventas/detalles-compras/"

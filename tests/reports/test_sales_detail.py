@@ -11,10 +11,9 @@ from app.clients.models import ClientEvent
 from app.clients.services import record_event
 from app.core import clock
 from app.core.signing import order_token
-from app.orders.models import Discount, ProductLine, ServiceLine
-from app.orders.services import recalculate_order
-from app.payments.models import GiftCard
-from app.payments.services import record_payment
+from app.sales.models import Discount, GiftCard, ProductLine, ServiceLine
+from app.sales.payment_services import record_payment
+from app.sales.services import recalculate_order
 from tests.reports.test_sales_orders import HX, MONDAY, NOW, make_order
 
 BLOCKS = {"order_states": "order-states", "order_giftcards": "order-giftcards", "order_totals": "order-totals",

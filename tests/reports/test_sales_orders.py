@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from app.core.clock import LOCAL_TZ
 from app.core.money import format_clp
-from app.orders.models import Order, ProductLine, ServiceLine
-from app.orders.services import cancel_order, recalculate_order
-from app.payments.services import record_payment
+from app.sales.models import Order, ProductLine, ServiceLine
+from app.sales.payment_services import record_payment
+from app.sales.services import cancel_order, recalculate_order
 
 MONDAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
@@ -22,7 +22,7 @@ HX = {"HX-Request": "true"}
 
 
 def make_order(db_session, client, *, lines=(), products=(), sold_at=None, origin="recepcion", **fields):
-    """Rows written directly (the report reads rows; the booking rules are tested in tests/orders)."""
+    """Rows written directly (the report reads rows; the booking rules are tested in tests/sales)."""
     order = Order(client_id=client.id, origin=origin, contact_name=client.name, contact_phone=client.phone,
                   **fields)
     if sold_at is not None:

@@ -15,9 +15,11 @@ from app.catalog.models import ServiceCategory
 from app.clients.models import ClientEvent
 from app.core.clock import LOCAL_TZ
 from app.core.money import format_clp
-from app.orders.lines import cancel_line
-from app.orders.models import ProductLine, ServiceLine
-from app.orders.services import CheckoutData, LineRequest, add_product_to_cart, cancel_order, create_cart, place_order
+from app.sales.cart_services import add_product_to_cart, create_cart
+from app.sales.checkout_services import CheckoutData, place_order
+from app.sales.line_services import cancel_line
+from app.sales.models import ProductLine, ServiceLine
+from app.sales.services import LineRequest, cancel_order
 
 MONDAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
@@ -165,7 +167,7 @@ def test_services_sold_excel(sold, login, db_session):
 
 def _product_lines(db_session, *, day_from: date, day_to: date):
     from app.core.clock import to_local
-    from app.orders.models import Order
+    from app.sales.models import Order
 
     out = []
     for line, order in db_session.execute(sa.select(ProductLine, Order).join(Order)):
@@ -304,7 +306,7 @@ def test_service_pages_tile_the_rows_in_order(sold, db_session, filters, per_pag
 
 @pytest.mark.parametrize("url", [SERVICES_URL, PRODUCTS_URL, AUDIT_URL])
 def test_statement_counts_constant(url, booking_setup, login, db_session, count_statements, make_product):
-    from tests.orders.test_statement_counts import add_orders
+    from tests.sales.test_statement_counts import add_orders
 
     s = booking_setup
     product = make_product(is_published=True, stock=1000)

@@ -117,7 +117,7 @@ def test_ver_horarios_is_a_get_form_without_the_csrf_token(client, calipso):
 def test_add_to_cart_same_submission_key_twice_holds_once(client, booking_setup, db_session):
     import sqlalchemy as sa
 
-    from app.orders.models import CartHold
+    from app.sales.models import CartHold
 
     grande = booking_setup["grande"]  # capacity 2: a double click would hold twice
     data = {"servicio_id": grande.id, "fecha": "2026-03-02", "hora": "19:00", "cantidad_personas": 2,

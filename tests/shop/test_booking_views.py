@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.core.signing import order_token
-from app.orders.models import Order
+from app.sales.models import Order
 
 HX = {"HX-Request": "true"}
 

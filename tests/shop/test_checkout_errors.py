@@ -13,7 +13,7 @@ from jinja2_fragments.flask import render_block
 
 from app.core import clock
 from app.core.signing import order_token
-from app.orders.models import Order
+from app.sales.models import Order
 
 HX = {"HX-Request": "true"}
 EMPTY_FORM = {"telefono": "", "nombre": "", "email": "", "metodo_pago": "transferencia"}

@@ -12,8 +12,7 @@ from icalendar import Calendar
 
 from app.core import clock
 from app.core.signing import order_token
-from app.orders.models import Order
-from app.payments.models import FlowTransaction, Payment
+from app.sales.models import FlowTransaction, Order, Payment
 
 HX = {"HX-Request": "true"}
 
@@ -112,7 +111,7 @@ def test_fake_flow_returns_to_the_port_the_browser_uses(app, client, calipso, mo
 
 
 def test_production_flow_callbacks_use_the_public_base_url(app, monkeypatch):
-    from app.payments.flow_service import callback_urls
+    from app.sales.flow_services import callback_urls
 
     monkeypatch.setitem(app.config, "FLOW_MODE", "sandbox")
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://reservas.aremko.cl")

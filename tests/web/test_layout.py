@@ -177,7 +177,7 @@ def test_back_office_malformed_ids_are_missing_records_not_errors(login):
 
 
 def test_dialog_pages_have_an_h1_and_dialog_fragments_an_h2(login, make_client, db_session):
-    from app.orders.models import Order
+    from app.sales.models import Order
 
     order = Order(client_id=make_client().id, origin="recepcion", total=0, paid=0)
     db_session.add(order)
@@ -191,7 +191,7 @@ def test_dialog_pages_have_an_h1_and_dialog_fragments_an_h2(login, make_client, 
 
 
 def test_a_cancel_reason_too_long_for_its_column_is_a_field_error_not_a_500(login, make_client, db_session):
-    from app.orders.models import Order
+    from app.sales.models import Order
 
     order = Order(client_id=make_client().id, origin="recepcion", total=0, paid=0)
     db_session.add(order)

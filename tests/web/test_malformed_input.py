@@ -116,13 +116,14 @@ FORM_VALUES = {"superscript": "²", "negative": "-1", "twenty_digits": "9" * 20,
 def seeded_order(booking_setup, make_client):
     from datetime import date
 
-    from app.orders import services as booking
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
 
     client = make_client(name="María Pérez", phone="+56987654321")
-    return booking.place_order(
-        lines=[booking.LineRequest(service_id=booking_setup["calipso"].id, day=date(2026, 3, 2), hhmm="14:00",
+    return checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=date(2026, 3, 2), hhmm="14:00",
                                    people=2)],
-        data=booking.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
 
 
 @pytest.mark.parametrize("kind", sorted(FORM_VALUES))

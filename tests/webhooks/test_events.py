@@ -7,27 +7,29 @@ from datetime import date, datetime
 import pytest
 
 from app.core.clock import LOCAL_TZ
-from app.orders import services as booking
-from app.orders.lines import cancel_order_by_staff
-from app.payments import flow_service, giftcards
-from app.payments.services import record_payment
+from app.sales import cart_services, checkout_services
+from app.sales import flow_services as flow_service
+from app.sales import giftcard_services as giftcards
+from app.sales import services as sales_services
+from app.sales.line_services import cancel_order_by_staff
+from app.sales.payment_services import record_payment
 from app.webhooks.events import emit_event, emit_message_failed, message_failed_from_log
-from tests.payments.test_flow import flow_order, started  # noqa: F401  (fixture reused)
+from tests.sales.test_flow import flow_order, started  # noqa: F401  (fixture reused)
 
 MONDAY = date(2026, 3, 2)
 CLIENT_KEYS = {"id", "nombre", "telefono", "email", "documento_identidad", "ciudad", "pais", "fecha_nacimiento"}
 
 
 def line(service, hhmm="14:00", people=2):
-    return booking.LineRequest(service_id=service.id, day=MONDAY, hhmm=hhmm, people=people)
+    return sales_services.LineRequest(service_id=service.id, day=MONDAY, hhmm=hhmm, people=people)
 
 
 def checkout(phone="+56987654321", **kw):
-    return booking.CheckoutData(telefono=phone, nombre="María Pérez", email="maria@example.com", **kw)
+    return checkout_services.CheckoutData(telefono=phone, nombre="María Pérez", email="maria@example.com", **kw)
 
 
 def place(setup, **kw):
-    return booking.place_order(lines=[line(setup["calipso"])], data=checkout(**kw), origin="recepcion", staff=True)
+    return checkout_services.place_order(lines=[line(setup["calipso"])], data=checkout(**kw), origin="recepcion", staff=True)
 
 
 def test_booking_created_and_client_created_bodies(booking_setup, make_endpoint, deliveries):
@@ -48,9 +50,9 @@ def test_booking_created_and_client_created_bodies(booking_setup, make_endpoint,
 
 def test_product_only_order_is_not_a_booking(booking_setup, make_endpoint, make_product, deliveries):
     make_endpoint(events=["booking.created"])
-    cart = booking.create_cart()
-    booking.add_product_to_cart(cart, product_id=make_product(is_published=True).id, quantity=1)
-    booking.place_order(lines=[], data=checkout(), origin="recepcion", cart=cart)
+    cart = cart_services.create_cart()
+    cart_services.add_product_to_cart(cart, product_id=make_product(is_published=True).id, quantity=1)
+    checkout_services.place_order(lines=[], data=checkout(), origin="recepcion", cart=cart)
     assert deliveries() == []
 
 
@@ -69,11 +71,11 @@ def test_rolled_back_change_leaves_no_delivery(booking_setup, make_endpoint, del
     make_endpoint()
     place(booking_setup, phone="+56911111111")  # 14:00 taken: the next order conflicts after creating its client
     before = len(deliveries())
-    with pytest.raises(booking.SlotUnavailable), db_session.begin_nested():
+    with pytest.raises(sales_services.SlotUnavailable), db_session.begin_nested():
         place(booking_setup, phone="+56922222222")
     assert len(deliveries()) == before
     savepoint = db_session.begin_nested()
-    booking.place_order(lines=[line(booking_setup["calipso"], "17:00")], data=checkout("+56944444444"),
+    checkout_services.place_order(lines=[line(booking_setup["calipso"], "17:00")], data=checkout("+56944444444"),
                         origin="recepcion", staff=True)
     assert len(deliveries()) == before + 2  # visible inside the transaction that made the change
     savepoint.rollback()
@@ -158,7 +160,7 @@ def test_message_failed_listener_reads_an_outbox_row(make_endpoint, deliveries):
 
 
 def test_booking_created_when_a_service_line_is_added(booking_setup, make_endpoint, deliveries, make_user):
-    from app.orders import edit
+    from app.sales import edit_services as edit
 
     make_endpoint(events=["booking.created"])
     order = place(booking_setup)

@@ -1,1 +1,0 @@
-"""Payments, payment methods and Flow.cl transactions."""

@@ -1,0 +1,214 @@
+"""Placing an order: every line re-checked under lock, the client matched by phone or created, products,
+code, audit and the `order_placed` signal, in one transaction (spec catalog.md §4.4). Flush, never commit.
+"""
+
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.catalog.models import Product
+from app.catalog.policy import line_price
+from app.catalog.services import change_stock, lock_products
+from app.clients.models import MARKETING_FIELDS, Client, ClientUpdateRequest
+from app.clients.services import create_client, record_event, set_consents
+from app.core import clock
+from app.core.errors import ValidationError
+from app.core.identity import normalize_document, normalize_email
+from app.core.money import format_clp
+from app.core.phone import normalize_phone
+from app.extensions import db
+from app.sales import signals
+from app.sales.discount_services import apply_code, find_valid_code
+from app.sales.locks import lock_services
+from app.sales.models import (
+    Cart,
+    Order,
+    ProductLine,
+    ServiceLine,
+)
+from app.sales.representation import order_representation
+from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
+from app.webhooks.events import emit_event
+
+# Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+
+
+# --- placing orders ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckoutData:
+    telefono: str
+    nombre: str
+    email: str | None = None
+    documento_identidad: str | None = None
+    metodo_pago: str | None = None
+    acepta_marketing: bool = False
+    comentarios: str | None = None
+
+
+def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[Client, dict]:
+    phone = normalize_phone(data.telefono)
+    client = db.session.scalar(sa.select(Client).where(Client.phone == phone))
+    source = "checkout" if origin == "web" else "recepcion"
+    if client is None:
+        client = create_client(
+            data={"name": data.nombre, "phone": phone, "email": data.email, "document_id": data.documento_identidad},
+            origin=origin if origin in ("web", "recepcion", "telefono", "api") else "web",
+            marketing_consent=data.acepta_marketing, consent_source=source, by=by, ip=ip,
+        )
+        return client, {}
+    proposed = {}
+    typed = {
+        "nombre": (" ".join((data.nombre or "").split()), client.name),
+        "email": (normalize_email(data.email), client.email),
+        "documento_identidad": (normalize_document(data.documento_identidad), client.document_id),
+    }
+    for field_name, (new, old) in typed.items():
+        if new and new != old:
+            proposed[field_name] = {"actual": old, "propuesto": new}
+    if data.acepta_marketing and client.preferences and client.preferences.opt_out_date is None:
+        set_consents(client, {f: True for f in MARKETING_FIELDS}, source=source, by=by, ip=ip)
+    return client, proposed
+
+
+def place_order(
+    *,
+    lines: list[LineRequest],
+    data: CheckoutData,
+    origin: str = "web",
+    cart: Cart | None = None,
+    by=None,
+    ip: str | None = None,
+    staff: bool = False,
+    client: Client | None = None,
+) -> Order:
+    """Re-check every line under lock and write the order in one transaction; flushes.
+
+    `client`: the known client the contact data was taken from (the API's `cliente`), instead of matching the
+    phone. Raises ValidationError for bad input and SlotUnavailable / InsufficientStock for conflicts; the caller
+    rolls back, so nothing is half-written.
+    """
+    if not lines and not (cart and cart.product_lines):
+        raise ValidationError("El carrito está vacío")
+    if not (data.nombre or "").strip():
+        raise ValidationError("El nombre es obligatorio.", field="nombre")
+    if origin == "web" and not (data.email or "").strip():
+        raise ValidationError("Ingrese un e-mail válido.", field="email")
+    normalize_phone(data.telefono)
+    email = normalize_email(data.email)
+    normalize_document(data.documento_identidad)
+
+    if client is None:
+        client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
+    else:
+        proposed = {}
+    now = clock.now()
+    due = None
+    if data.metodo_pago == "flow":
+        due = now + timedelta(minutes=cfg("FLOW_PAYMENT_TTL_MINUTES"))
+    elif data.metodo_pago == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
+        due = now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
+    order = Order(
+        client=client, client_id=client.id, origin=origin, contact_name=" ".join(data.nombre.split()),
+        contact_email=email,
+        contact_phone=normalize_phone(data.telefono), checkout_method=data.metodo_pago, payment_due_at=due,
+        comments=(data.comentarios or "").strip() or None, created_by_id=getattr(by, "id", None),
+        created_at=now, sold_at=now,
+    )
+    db.session.add(order)
+    db.session.flush()
+
+    # Lock as late as possible (the client and order rows above are private to this transaction) so that
+    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+    services = lock_services([(ln.service_id, ln.day) for ln in lines])
+    failures = []
+    holds = {h.id: h for h in (cart.holds if cart else [])}
+    for req in lines:
+        service = services.get(req.service_id)
+        if service is None:
+            raise ValidationError("Servicio no encontrado.", field="servicio_id")
+        label = line_label(service.name, req.day, req.hhmm)
+        entry, provider_id = check_line(service, req, staff=staff, ignore_cart_id=cart.id if cart else None)
+        if not entry.reservable:
+            failures.append((label, entry))
+            continue
+        hold = holds.get(req.hold_id) if req.hold_id else None
+        if hold is not None:  # the price the customer saw
+            unit_price, rule = hold.unit_price, hold.pricing_rule
+            if hold.provider_id in entry.proveedores_libres:
+                provider_id = hold.provider_id
+        else:
+            unit_price, rule = service.base_price, service.pricing_rule
+        line = ServiceLine(order_id=order.id, service_id=service.id, service_date=req.day, start_time=req.hhmm,
+                           people=req.people, provider_id=provider_id, unit_price=unit_price, pricing_rule=rule,
+                           subtotal=line_price(unit_price, rule, req.people), created_by_id=getattr(by, "id", None))
+        db.session.add(line)
+        db.session.flush()  # later lines of this order count this one
+    if failures:
+        raise SlotUnavailable(failures)
+
+
+    lock_products(item.product_id for item in (cart.product_lines if cart else []))  # ascending ids, once
+    for item in cart.product_lines if cart else []:
+        product = db.session.get(Product, item.product_id)
+        line = ProductLine(order_id=order.id, product_id=product.id, quantity=item.quantity,
+                           unit_price=item.unit_price, subtotal=item.unit_price * item.quantity,
+                           recipient_name=item.recipient_name, recipient_email=item.recipient_email,
+                           message=item.message, created_by_id=getattr(by, "id", None))
+        db.session.add(line)
+        db.session.flush()
+        change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
+
+    if cart is not None and cart.discount_code:
+        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
+        if code is not None:
+            apply_code(order, code.code, by=by)
+    recalculate_order(order)
+    n_services = len(lines)
+    record_event(client, "order_created",
+                 f"Venta #{order.id} creada ({origin}): {n_services} servicio{'s' if n_services != 1 else ''}, "
+                 f"total {format_clp(order.total)}", by=by, order_id=order.id)
+    for line in order.service_lines:
+        record_event(client, "line_added",
+                     f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
+                     f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
+                     by=by, order_id=order.id)
+    if proposed:
+        db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id,
+                                           source="checkout" if origin == "web" else "api", proposed=proposed))
+        record_event(client, "client_update_requested",
+                     "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+                     by=by, order_id=order.id)
+    if order.service_lines:
+        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
+    if cart is not None:
+        cart.holds.clear()  # delete-orphan: the rows go with the flush
+        cart.product_lines.clear()
+        cart.converted_order_id = order.id
+        cart.converted_at = now
+        cart.discount_code = None
+    db.session.flush()
+    signals.order_placed.send(order, by=by)
+    return order
+
+
+def checkout_cart(cart: Cart, data: CheckoutData, *, ip: str | None = None) -> Order:
+    """Public checkout of a cart; a double submit within 10 minutes returns the first order; flushes."""
+    if cart.converted_order_id is not None and not cart.holds and not cart.product_lines:
+        if cart.converted_at and clock.now() - cart.converted_at < DOUBLE_SUBMIT_WINDOW:
+            return db.session.get(Order, cart.converted_order_id)
+        raise ValidationError("El carrito está vacío")
+    if data.metodo_pago not in ("transferencia", "flow") or (
+        data.metodo_pago == "flow" and current_app.config.get("FLOW_MODE", "off") == "off"
+    ):
+        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    requests = [LineRequest(service_id=h.service_id, day=h.date, hhmm=h.time, people=h.people,
+                            provider_id=None, hold_id=h.id) for h in cart.holds]
+    return place_order(lines=requests, data=data, origin="web", cart=cart, ip=ip)

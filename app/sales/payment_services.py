@@ -1,0 +1,210 @@
+"""Money in: payments and their effect on order totals. Services flush, never commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.core import clock
+from app.core.errors import ValidationError
+from app.core.money import format_clp, require_positive
+from app.extensions import db
+from app.sales import signals
+from app.sales.cash_queries import closed_close
+from app.sales.locks import lock_cash_day, lock_order
+from app.sales.models import Order, Payment, PaymentMethod
+from app.sales.representation import order_representation
+from app.sales.services import recalculate_order
+from app.webhooks.events import emit_event, giftcard_datos
+
+# (code, label, public, counts as cash) — spec booking.md §7.1
+PAYMENT_METHODS = [
+    ("efectivo", "Efectivo", False, True),
+    ("tarjeta", "Tarjeta débito/crédito", False, True),
+    ("transferencia", "Transferencia bancaria", True, True),
+    ("webpay", "Webpay", False, True),
+    ("flow", "Flow", True, True),
+    ("mercadopago", "Mercado Pago", False, True),
+    ("scotiabank", "Transferencia Scotiabank", False, True),
+    ("bancoestado", "Transferencia BancoEstado", False, True),
+    ("cuentarut", "CuentaRUT", False, True),
+    ("giftcard", "Gift Card", False, False),
+]
+
+
+def ensure_payment_methods() -> int:
+    """Insert the seeded payment methods that are missing (by code); flushes; returns how many were created."""
+    existing = set(db.session.scalars(sa.select(PaymentMethod.code)))
+    created = 0
+    for order, (code, label, public, cash) in enumerate(PAYMENT_METHODS, start=1):
+        if code not in existing:
+            db.session.add(PaymentMethod(code=code, label=label, is_public=public, counts_as_cash=cash,
+                                         sort_order=order))
+            created += 1
+    db.session.flush()
+    return created
+
+
+PRIVILEGED_ROLES = ("gerente", "admin")
+
+
+def is_privileged(by) -> bool:
+    """gerente, admin and the `sistema` actor (Flow, jobs) may record money on a closed day."""
+    return by is None or getattr(by, "role", None) in PRIVILEGED_ROLES or getattr(by, "is_system", False)
+
+
+def _closed_day_check(day, by) -> bool:
+    """True when `day` is closed and `by` may still act (the row is flagged "posterior al cierre").
+    Takes the day's shared cash lock first, so a close in progress is waited for and seen."""
+    lock_cash_day(day, shared=True)
+    if closed_close(day) is None:
+        return False
+    if not is_privileged(by):
+        raise ValidationError(f"La caja del {day:%d/%m/%Y} está cerrada.")
+    return True
+
+
+def record_payment(order: Order, *, amount: int, method: str, by=None, reference: str | None = None,
+                   gift_card_code: str | None = None, flow_transaction_id: int | None = None,
+                   allow_credit: bool = False, allow_cancelled: bool = False) -> Payment:
+    """Record money received for an order and recalculate it; flushes (spec booking.md §7.2, §8.3).
+
+    Raises ValidationError for a non-positive amount, an inactive method, a cancelled order, a closed cash day
+    (recepcion), an amount above the balance without `allow_credit` ("Confirmo saldo a favor"); for method
+    `giftcard` the card is locked and checked, and the amount may not exceed the balance.
+    """
+    from app.sales import giftcard_services as giftcards
+
+    require_positive(amount)
+    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
+    if pm is None or not pm.is_active:
+        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    order = lock_order(order)  # before reading the balance (global lock order: order, cash day, gift card)
+    if order.is_cancelled and not allow_cancelled:
+        raise ValidationError("La venta está cancelada.")
+    now = clock.now()
+    after_close = _closed_day_check(clock.to_local(now).date(), by)
+    card = None
+    if pm.code == "giftcard":
+        limit = max(order.balance_due - giftcards.gift_card_lines_total(order), 0)
+        if amount > limit:
+            raise ValidationError(f"El monto supera el saldo que se puede pagar con gift card "
+                                  f"({format_clp(limit)}).", field="monto")
+        card = giftcards.check_redeemable(giftcards.lock_card(gift_card_code), amount)
+    elif amount > order.balance_due and not allow_credit:
+        raise ValidationError(f"El monto supera el saldo pendiente ({format_clp(order.balance_due)}).",
+                              field="monto")
+    was_paid = order.payment_status == "pagado"
+    payment = Payment(order_id=order.id, amount=amount, method=pm.code, recorded_by_id=getattr(by, "id", None),
+                      reference=reference, flow_transaction_id=flow_transaction_id, paid_at=now,
+                      gift_card_id=card.id if card else None, after_close=after_close)
+    db.session.add(payment)
+    db.session.flush()
+    if card is not None:
+        giftcards.add_entry(card, amount=-amount, kind="redencion", by=by, payment_id=payment.id)
+    recalculate_order(order)
+    from app.clients.services import record_event
+
+    record_event(order.client, "payment_recorded", f"Pago registrado - {pm.code} - {format_clp(amount)}", by=by,
+                 order_id=order.id)
+    if card is not None:
+        record_event(order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by,
+                     order_id=order.id)
+        emit_event("giftcard.redeemed", giftcard_datos(card, amount=amount, order_id=order.id))
+    payment.just_paid = not was_paid and order.payment_status == "pagado"
+    if payment.just_paid:
+        giftcards.issue_cards_for_paid_order(order, by=by)
+        signals.order_paid.send(order, by=by)
+        emit_event("order.paid", lambda: {"venta_reserva": order_representation(order)})
+    return payment
+
+
+def void_payment(payment: Payment, *, reason: str, by) -> Payment:
+    """A payment recorded by mistake: status `anulado` (row kept), gift card credited back, recalculation, audit.
+
+    recepcion: own payments of today, day open; gerente/admin: any payment of an open day (spec §7.2).
+    """
+    from app.sales import giftcard_services as giftcards
+
+    if not (reason or "").strip():
+        raise ValidationError("Indique el motivo de la anulación.", field="motivo")
+    if len(reason.strip()) > 255:
+        raise ValidationError("El motivo admite hasta 255 caracteres.", field="motivo")
+    lock_order(payment.order_id, payment)
+    if payment.status != "valido":
+        raise ValidationError("El pago ya está anulado.")
+    if payment.flow_transaction_id is not None and not is_privileged(by):
+        raise ValidationError("Solo un gerente puede anular un pago Flow.")
+    day = clock.to_local(payment.paid_at).date()
+    lock_cash_day(day, shared=True)
+    if closed_close(day) is not None:
+        raise ValidationError(f"La caja del {day:%d/%m/%Y} está cerrada: debe reabrirse primero.")
+    if not is_privileged(by):
+        if payment.recorded_by_id != getattr(by, "id", None):
+            raise ValidationError("Solo puede anular pagos registrados por usted.")
+        if day != clock.today():
+            raise ValidationError("Solo puede anular pagos del día.")
+    payment.status = "anulado"
+    payment.voided_at = clock.now()
+    payment.voided_by_id = getattr(by, "id", None)
+    payment.void_reason = reason.strip()
+    db.session.flush()
+    order = payment.order
+    if payment.gift_card_id is not None and payment.amount > 0:  # a redemption: the amount goes back to the card
+        giftcards.reverse_redemption(payment.gift_card, amount=payment.amount, by=by, payment_id=payment.id,
+                                     reason=f"Pago #{payment.id} anulado", order=order)
+    elif payment.gift_card_id is not None:  # a refund credited to a card: take it back if still there
+        card = giftcards.lock_card(payment.gift_card.code)
+        if card.balance < -payment.amount:
+            raise ValidationError(f"La gift card {card.code} ya usó el reembolso: no se puede anular.")
+        giftcards.add_entry(card, amount=payment.amount, kind="ajuste", by=by, payment_id=payment.id,
+                            reason=f"Reembolso #{payment.id} anulado")
+    recalculate_order(order)
+    from app.clients.services import record_event
+
+    record_event(order.client, "payment_voided",
+                 f"Pago anulado - {payment.method} - {format_clp(payment.amount)}: {reason.strip()}", by=by,
+                 order_id=order.id)
+    return payment
+
+
+def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Payment:
+    """gerente/admin: money given back as a negative payment (≤ net paid); `giftcard` credits the card used or
+    issues a new one (origin `reembolso`); audit `refund_recorded`; flushes."""
+    from app.sales import giftcard_services as giftcards
+
+    if getattr(by, "role", None) not in PRIVILEGED_ROLES:
+        raise ValidationError("Solo un gerente puede registrar reembolsos.")
+    require_positive(amount)
+    if not (reason or "").strip():
+        raise ValidationError("Indique el motivo del reembolso.", field="motivo")
+    order = lock_order(order)
+    if amount > order.paid:
+        raise ValidationError(f"El reembolso supera lo pagado ({format_clp(order.paid)}).", field="monto")
+    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
+    if pm is None or not pm.is_active:
+        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    now = clock.now()
+    after_close = _closed_day_check(clock.to_local(now).date(), by)
+    payment = Payment(order_id=order.id, amount=-amount, method=pm.code, recorded_by_id=by.id, is_refund=True,
+                      reference=reason.strip()[:120], paid_at=now, after_close=after_close)
+    db.session.add(payment)
+    db.session.flush()
+    if pm.code == "giftcard":
+        used = db.session.scalar(sa.select(Payment).where(
+            Payment.order_id == order.id, Payment.status == "valido", Payment.gift_card_id.is_not(None),
+            Payment.amount > 0).order_by(Payment.id.desc()))
+        if used is not None and used.gift_card.status != "anulada":
+            giftcards.reverse_redemption(used.gift_card, amount=amount, by=by, payment_id=payment.id,
+                                         reason=f"Reembolso venta #{order.id}", order=order)
+            payment.gift_card_id = used.gift_card_id
+        else:
+            card = giftcards.issue_gift_card(amount=amount, by=by, origin="reembolso",
+                                             buyer_client_id=order.client_id, order_id=order.id)
+            payment.gift_card_id = card.id
+    recalculate_order(order)
+    from app.clients.services import record_event
+
+    record_event(order.client, "refund_recorded",
+                 f"Reembolso registrado - {pm.code} - {format_clp(amount)}: {reason.strip()}", by=by,
+                 order_id=order.id)
+    return payment

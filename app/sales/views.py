@@ -1,0 +1,140 @@
+"""Flow callbacks and the Flow API endpoint (spec api.md §5.5, booking.md §6.2)."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
+
+from app.auth.decorators import public  # noqa: I001
+from app.core.signing import order_id_from_token, order_token
+from app.extensions import csrf, db, limiter
+from app.sales.flow_services import CONFIRMATION_TEXT, FlowDisabled, confirm_flow_token
+from app.sales.models import FlowTransaction, Order
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__)
+
+
+@bp.post("/ventas/payment/confirmation/")
+@csrf.exempt
+@limiter.exempt
+@public
+def flow_confirmation():
+    status, outcome, _ = confirm_flow_token(request.form.get("token", ""))
+    if status == 200:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return CONFIRMATION_TEXT.get(outcome, outcome), status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+RETURN_TITLES = {
+    "paid": "¡Pago Exitoso!",
+    "already_paid": "¡Pago Exitoso!",
+    "rejected": "Pago Rechazado",
+    "cancelled": "Pago Cancelado",
+}
+
+
+@bp.route("/ventas/payment/return/", methods=["GET", "POST"])
+@csrf.exempt
+@public
+def flow_return():
+    token = request.values.get("token", "")
+    if not token:
+        return render_template("payments/return.html", title="No se recibió información de la transacción",
+                               tx=None, order=None), 400
+    status, outcome, tx = confirm_flow_token(token)
+    if status == 200:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    if tx is None:
+        return render_template("payments/return.html", title="No se recibió información de la transacción",
+                               tx=None, order=None), 404
+    title = RETURN_TITLES.get(outcome, "Estado del Pago Pendiente o Desconocido")
+    order = db.session.get(Order, tx.order_id)
+    return render_template("payments/return.html", title=title, tx=tx, order=order, outcome=outcome,
+                           order_url_token=order_token(order.id))
+
+
+@bp.route("/ventas/api/flow/create/", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@csrf.exempt
+@public
+def api_flow_create():
+    from app.core.errors import ConflictError
+    from app.sales.flow import FlowError, FlowUnavailable
+    from app.sales.flow_services import start_flow_payment
+
+    if request.method != "POST":
+        return jsonify(error="Invalid method"), 405
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="Invalid JSON body"), 400
+    order_id = body.get("reserva_id")
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        return jsonify(error="Missing reserva_id"), 400
+    staff = current_user.is_authenticated and current_user.role in ("recepcion", "gerente", "admin")
+    if not staff and order_id_from_token(str(body.get("token", ""))) != order_id:
+        return jsonify(error="Invalid order token"), 403
+    order = db.session.get(Order, order_id)
+    if order is None:
+        return jsonify(error="Reservation not found"), 404
+    try:
+        url = start_flow_payment(order)
+    except FlowDisabled:
+        return jsonify(error="Flow payments are disabled"), 503
+    except ConflictError:
+        db.session.rollback()
+        return jsonify(error="Reservation has no pending balance"), 409
+    except (FlowUnavailable, FlowError):
+        db.session.rollback()
+        log.exception("Flow create failed")
+        return jsonify(error="Flow API request failed"), 502
+    tx = db.session.scalar(sa.select(FlowTransaction).where(FlowTransaction.order_id == order.id)
+                           .order_by(FlowTransaction.id.desc()).limit(1))
+    db.session.commit()
+    return jsonify(url=url, token=tx.token)
+
+
+# --- public gift-card pages (spec booking.md §8.2–8.3) --------------------------------------------------------
+
+
+@bp.get("/ventas/giftcard/saldo/")
+@limiter.limit("10 per minute")
+@public
+def gift_card_balance():
+    from app.core import clock
+    from app.core.money import format_clp
+    from app.sales import giftcard_services as giftcards
+    from app.web.htmx import render_page
+
+    code = giftcards.normalize_code(request.args.get("codigo"))
+    message, found = None, False
+    if code:
+        card = giftcards.find_card(code)
+        if card is None or card.status == "anulada":
+            message = "Código no encontrado."
+        else:
+            found = True
+            message = f"Saldo disponible: {format_clp(card.balance)} — vence el {card.expires_on:%d/%m/%Y}"
+            if card.is_expired(clock.today()):
+                message += " (vencida)"
+    return render_page("payments/giftcard_balance.html", "result", code=code, message=message, found=found)
+
+
+@bp.get("/ventas/giftcard/<token>/")
+@public
+def gift_card_public(token: str):
+    from flask import abort
+
+    from app.core import clock
+    from app.sales import giftcard_services as giftcards
+
+    card = giftcards.card_from_token(token)
+    if card is None:
+        abort(404)
+    return render_template("payments/giftcard_print.html", card=card, today=clock.today(), staff=False)

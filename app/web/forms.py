@@ -1,0 +1,195 @@
+"""Browser forms, the house way (ARCHITECTURE.md §3): one Flask-WTF class per form in the package's `forms.py`,
+built on the base classes and value fields here, and `submit()` — the one place a posted form is validated, applied
+in one unit of work and its refusal turned into field errors.
+
+    form = PaymentForm()
+    if submit(form, lambda: record_payment(order, amount=form.monto.data, ..., by=current_user)):
+        return done(...)
+    return render_page("frontdesk/payment.html", "dialog", status=form.status, form=form, ...)
+
+* Shape and format live in the form (required, an integer CLP, a date, an id); business rules stay in the services,
+  whose `DomainError` lands on the field it names (`exc.field`) or above the form, with status 422 or 409.
+* CSRF comes from the form (`{{ form.hidden_tag() }}`), never from a hand-written hidden input.
+* `OneTimeForm` carries the one-time submission key (app/web/submissions.py): claimed inside the same transaction,
+  so a double click takes effect once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, StringField
+
+from app.core import clock
+from app.core.errors import ConflictError, DomainError
+from app.core.money import AmountTooLarge, parse_clp
+from app.web.params import MAX_BIGINT, parse_id, parse_int
+from app.web.submissions import claim_submission, new_submission_key
+from app.web.uow import unit_of_work
+
+AMOUNT_INVALID = "Ingrese un monto en pesos, sin decimales (ej. 12.345)."
+AMOUNT_TOO_LARGE = "El monto es demasiado grande."
+NUMBER_INVALID = "Ingrese un número entero."
+CHOICE_INVALID = "Elija una opción válida."
+DATE_INVALID = "Fecha inválida (DD/MM/AAAA)."
+TIME_INVALID = "Indique la hora (HH:MM)."
+
+
+class BaseForm(FlaskForm):
+    """Every browser form: Flask-WTF's CSRF token, WTForms' own messages in Spanish, and the refusal of a service
+    attached to the field it names."""
+
+    class Meta:
+        locales = ("es_CL", "es")
+
+    error_status = 422
+
+    def attach(self, exc: DomainError) -> None:
+        """A service's refusal: on the field it names (by form field name), else above the form."""
+        field = getattr(self, exc.field, None) if exc.field else None
+        if isinstance(field, Field):
+            field.errors = [*field.errors, exc.message]
+        else:
+            self.form_errors.append(exc.message)
+        if isinstance(exc, ConflictError) or exc.status == 409:
+            self.error_status = 409
+
+    @property
+    def status(self) -> int:
+        """200 for a fresh form, 422 (or the service's 409) for a refused one."""
+        return self.error_status if self.errors or self.form_errors else 200
+
+    @property
+    def first_error(self) -> str | None:
+        """The first message to show where a dialog has room for one line."""
+        if self.form_errors:
+            return self.form_errors[0]
+        for errors in self.errors.values():
+            if errors:
+                return errors[0] if isinstance(errors, (list, tuple)) else str(errors)
+        return None
+
+
+class OneTimeForm(BaseForm):
+    """A form that creates or moves money or bookings: a fresh submission key on every render, claimed once."""
+
+    submission_key = HiddenField(default=new_submission_key)
+
+
+def submit(form: BaseForm, apply: Callable[[], object]) -> bool:
+    """On POST: validate, then run `apply()` in one unit of work (after claiming the one-time key, if the form has
+    one). True when it committed; False for a GET, an invalid form or a refusal (rolled back, on the form)."""
+    if not form.is_submitted():
+        return False
+    if not form.validate():
+        return False
+    try:
+        with unit_of_work():
+            if isinstance(form, OneTimeForm):
+                claim_submission(form.submission_key.data or "")
+            form.result = apply()
+    except DomainError as exc:
+        form.attach(exc)
+        return False
+    return True
+
+
+# --- value fields: what a person types, read one way everywhere ----------------------------------------------------
+
+
+class _TextValueField(StringField):
+    """A text input whose `data` is a parsed value (None when empty); a bad value is a field error."""
+
+    invalid_message = NUMBER_INVALID
+
+    def __init__(self, label=None, validators=None, *, message: str | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = message or self.invalid_message
+        self.raw = ""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        self.data = None
+        if self.raw.strip():
+            self.data = self.parse(self.raw.strip())
+
+    def parse(self, text: str):  # pragma: no cover - each field defines it
+        raise NotImplementedError
+
+    def _value(self) -> str:
+        if self.raw:
+            return self.raw
+        return "" if self.data is None else self.format(self.data)
+
+    def format(self, value) -> str:
+        return str(value)
+
+
+class ClpField(_TextValueField):
+    """An amount in CLP as people type it (`12.345`, `$12.345`, `12345`): an int."""
+
+    invalid_message = AMOUNT_INVALID
+
+    def parse(self, text: str) -> int:
+        try:
+            return parse_clp(text)
+        except AmountTooLarge:
+            raise ValueError(AMOUNT_TOO_LARGE) from None
+        except ValueError:
+            raise ValueError(self.invalid_message) from None
+
+
+class IntField(_TextValueField):
+    """A whole number within [minimum, maximum] (ASCII digits only)."""
+
+    def __init__(self, label=None, validators=None, *, minimum: int = 0, maximum: int = MAX_BIGINT, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.minimum, self.maximum = minimum, maximum
+
+    def parse(self, text: str) -> int:
+        value = parse_int(text, minimum=self.minimum, maximum=self.maximum)
+        if value is None:
+            raise ValueError(self.invalid_message)
+        return value
+
+
+class IdField(_TextValueField):
+    """The id of a row picked from a list (a select's value): a positive int32."""
+
+    invalid_message = CHOICE_INVALID
+
+    def parse(self, text: str) -> int:
+        value = parse_id(text)
+        if value is None:
+            raise ValueError(self.invalid_message)
+        return value
+
+
+class DayField(_TextValueField):
+    """A date from `<input type="date">` (YYYY-MM-DD) or typed as DD/MM/YYYY."""
+
+    invalid_message = DATE_INVALID
+
+    def parse(self, text: str) -> date:
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+            try:
+                return datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+        raise ValueError(self.invalid_message)
+
+    def format(self, value) -> str:
+        return value.isoformat()
+
+
+class HhmmField(_TextValueField):
+    """A time of day as HH:MM (the slot grids' format)."""
+
+    invalid_message = TIME_INVALID
+
+    def parse(self, text: str) -> str:
+        if not clock.is_hhmm(text):
+            raise ValueError(self.invalid_message)
+        return text
