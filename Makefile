@@ -56,8 +56,12 @@ bench: dev-install
 	$(BIN)/python bench/run_api.py --connections 8
 	$(BIN)/python bench/run_calendars.py
 
+## make lint: ruff (lint + format check) and the layer contract of docs/ARCHITECTURE.md (import-linter, .importlinter).
+LINTED := app tests bench config.py wsgi.py
 lint: dev-install
-	$(BIN)/ruff check app tests config.py wsgi.py
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports --no-cache
 
 vendor-static:
 	scripts/vendor-static.sh

@@ -13,10 +13,19 @@ INSTANCE_DIR = BASE_DIR / "instance"
 
 DEV_SECRET_KEY = "dev-insecure-key-change-me"
 # Keys published in this repository (docs, .env.example, tests, benchmarks): refused in production (H3).
-KNOWN_SECRET_KEYS = frozenset({
-    DEV_SECRET_KEY, "replace-with-a-long-random-string", "test-secret-key", "bench-secret-key",
-    "change-me", "changeme", "secret", "secret-key", "your-secret-key",
-})
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        DEV_SECRET_KEY,
+        "replace-with-a-long-random-string",
+        "test-secret-key",
+        "bench-secret-key",
+        "change-me",
+        "changeme",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+    }
+)
 MIN_SECRET_KEY_BYTES = 32
 GENERATE_KEY_HINT = 'genere una con: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
 FAKE_BACKENDS = ("fake", "console")
@@ -103,14 +112,13 @@ class Config:
     def __init__(self) -> None:
         env = self.APP_ENV
         self.SECRET_KEY = env_str("SECRET_KEY") or None
-        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
-            env_str("DATABASE_URL", "sqlite:///instance/aremko.db")
-        )
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(env_str("DATABASE_URL", "sqlite:///instance/aremko.db"))
         self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.TRUSTED_HOSTS = [h.strip() for h in env_str("TRUSTED_HOSTS").split(",") if h.strip()] or None
-        self.CORS_ALLOWED_ORIGINS = [o.strip().rstrip("/") for o in env_str("CORS_ALLOWED_ORIGINS").split(",")
-                                     if o.strip()]
+        self.CORS_ALLOWED_ORIGINS = [
+            o.strip().rstrip("/") for o in env_str("CORS_ALLOWED_ORIGINS").split(",") if o.strip()
+        ]
         self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
         self.PROXY_FIX_X_PROTO = env_int("PROXY_FIX_X_PROTO", 0)
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", env == "production")
@@ -141,7 +149,9 @@ class Config:
         self.REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.3)
         self.RATELIMIT_STORAGE_OPTIONS = (
             {"socket_timeout": self.REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": self.REDIS_SOCKET_TIMEOUT}
-            if self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss")) else {})
+            if self.RATELIMIT_STORAGE_URI.startswith(("redis", "rediss"))
+            else {}
+        )
         # /readyz compares alembic_version with the migration head (off in tests, whose schema comes from
         # create_all; the readiness tests turn it on).
         self.READYZ_CHECK_MIGRATIONS = True
@@ -155,11 +165,20 @@ class Config:
         self.WEBHOOK_BACKEND = env_str("WEBHOOK_BACKEND", "http" if env == "production" else "fake")
         self.WEBHOOK_ALLOW_HTTP = env == "development"  # webhook URLs must be https except in development
         # internal webhook targets (host names or CIDRs, comma-separated) that the SSRF guard lets through
-        self.WEBHOOK_ALLOWED_HOSTS = env_str("WEBHOOK_ALLOWED_HOSTS",
-                                             "localhost,127.0.0.0/8,::1" if env == "development" else "")
-        for key in ("FLOW_API_KEY", "FLOW_SECRET_KEY", "FLOW_CREATE_API_URL", "FLOW_STATUS_API_URL",
-                    "FLOW_CONFIRMATION_URL", "FLOW_RETURN_URL", "BANK_TRANSFER_INSTRUCTIONS", "TERMS_TEXT",
-                    "PRIVACY_TEXT"):
+        self.WEBHOOK_ALLOWED_HOSTS = env_str(
+            "WEBHOOK_ALLOWED_HOSTS", "localhost,127.0.0.0/8,::1" if env == "development" else ""
+        )
+        for key in (
+            "FLOW_API_KEY",
+            "FLOW_SECRET_KEY",
+            "FLOW_CREATE_API_URL",
+            "FLOW_STATUS_API_URL",
+            "FLOW_CONFIRMATION_URL",
+            "FLOW_RETURN_URL",
+            "BANK_TRANSFER_INSTRUCTIONS",
+            "TERMS_TEXT",
+            "PRIVACY_TEXT",
+        ):
             setattr(self, key, env_str(key))
         if env == "development" and not self.BANK_TRANSFER_INSTRUCTIONS:  # the demo shows what customers will see
             self.BANK_TRANSFER_INSTRUCTIONS = DEMO_BANK_TRANSFER_INSTRUCTIONS
@@ -194,10 +213,17 @@ class Config:
         """Communications (spec communications.md, integrations.md §2–3)."""
         self.COMMUNICATION_SMS_ENABLED = env_bool("COMMUNICATION_SMS_ENABLED", True)
         self.COMMUNICATION_EMAIL_ENABLED = env_bool("COMMUNICATION_EMAIL_ENABLED", True)
-        for key, default in (("SMS_DAILY_LIMIT_PER_CLIENT", 2), ("SMS_MONTHLY_LIMIT_PER_CLIENT", 8),
-                             ("EMAIL_WEEKLY_LIMIT_PER_CLIENT", 1), ("EMAIL_MONTHLY_LIMIT_PER_CLIENT", 4),
-                             ("CONFIRMATION_DEBOUNCE_SECONDS", 60), ("SMS_COST_CLP", 12),
-                             ("SMS_MONTHLY_BUDGET_CLP", 0), ("EMAIL_PORT", 587), ("DISPATCH_BATCH_SIZE", 200)):
+        for key, default in (
+            ("SMS_DAILY_LIMIT_PER_CLIENT", 2),
+            ("SMS_MONTHLY_LIMIT_PER_CLIENT", 8),
+            ("EMAIL_WEEKLY_LIMIT_PER_CLIENT", 1),
+            ("EMAIL_MONTHLY_LIMIT_PER_CLIENT", 4),
+            ("CONFIRMATION_DEBOUNCE_SECONDS", 60),
+            ("SMS_COST_CLP", 12),
+            ("SMS_MONTHLY_BUDGET_CLP", 0),
+            ("EMAIL_PORT", 587),
+            ("DISPATCH_BATCH_SIZE", 200),
+        ):
             setattr(self, key, env_int(key, default))
         self.SMS_STRIP_ACCENTS = env_bool("SMS_STRIP_ACCENTS", True)
         self.REDVOISS_API_URL = env_str("REDVOISS_API_URL", "https://sms.lanube.cl/services/rest").rstrip("/")
@@ -213,10 +239,15 @@ class Config:
 
     def _init_automations(self) -> None:
         """Automatic messages (spec communications.md §4, README §4, deployment.md §2)."""
-        for key, default in (("REMINDER_MIN_LEAD_HOURS", 12), ("REACTIVATION_DAYS", 90),
-                             ("REACTIVATION_MAX_PER_RUN", 50), ("REACTIVATION_GIFTCARD_AMOUNT", 10000),
-                             ("REACTIVATION_GIFTCARD_VALID_DAYS", 30), ("BIRTHDAY_DISCOUNT_PERCENT", 20),
-                             ("BIRTHDAY_DISCOUNT_VALID_DAYS", 30)):
+        for key, default in (
+            ("REMINDER_MIN_LEAD_HOURS", 12),
+            ("REACTIVATION_DAYS", 90),
+            ("REACTIVATION_MAX_PER_RUN", 50),
+            ("REACTIVATION_GIFTCARD_AMOUNT", 10000),
+            ("REACTIVATION_GIFTCARD_VALID_DAYS", 30),
+            ("BIRTHDAY_DISCOUNT_PERCENT", 20),
+            ("BIRTHDAY_DISCOUNT_VALID_DAYS", 30),
+        ):
             setattr(self, key, env_int(key, default))
         for key in ("SURVEY_PUBLIC_BASE_URL", "TRIPADVISOR_URL", "NEWSLETTER_VIP_BODY"):
             setattr(self, key, env_str(key))
@@ -239,25 +270,36 @@ class Config:
         if not key:
             raise ConfigError(f"SECRET_KEY es obligatorio en producción; {GENERATE_KEY_HINT}")
         if key.strip() in KNOWN_SECRET_KEYS or key.strip().lower().startswith(("replace-with", "change-me")):
-            raise ConfigError("SECRET_KEY tiene un valor publicado (de ejemplo o de desarrollo) y no sirve en "
-                               f"producción; {GENERATE_KEY_HINT}")
+            raise ConfigError(
+                "SECRET_KEY tiene un valor publicado (de ejemplo o de desarrollo) y no sirve en "
+                f"producción; {GENERATE_KEY_HINT}"
+            )
         if len(key.encode()) < MIN_SECRET_KEY_BYTES or len(set(key)) < 8:
-            raise ConfigError(f"SECRET_KEY debe tener al menos {MIN_SECRET_KEY_BYTES} bytes aleatorios en "
-                               f"producción; {GENERATE_KEY_HINT}")
+            raise ConfigError(
+                f"SECRET_KEY debe tener al menos {MIN_SECRET_KEY_BYTES} bytes aleatorios en "
+                f"producción; {GENERATE_KEY_HINT}"
+            )
         fakes = self.fake_backends()
         if fakes and not self.ALLOW_FAKE_BACKENDS_IN_PRODUCTION:
-            raise ConfigError(f"{', '.join(fakes)} no se permite en producción (cualquiera podría simular pagos o "
-                               "mensajes). Configure el proveedor real o, solo en una copia local, defina "
-                               "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1.")
+            raise ConfigError(
+                f"{', '.join(fakes)} no se permite en producción (cualquiera podría simular pagos o "
+                "mensajes). Configure el proveedor real o, solo en una copia local, defina "
+                "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1."
+            )
         if not self.SESSION_COOKIE_SECURE and not self.ALLOW_INSECURE_COOKIES_IN_PRODUCTION:
-            raise ConfigError("SESSION_COOKIE_SECURE=false no se permite en producción (cookies de sesión sin "
-                               "HTTPS). Quítelo o, solo para pruebas locales por http, defina "
-                               "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1.")
-        self.STARTUP_WARNINGS = [f"{name} en producción: backend de prueba permitido por "
-                                 "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1." for name in fakes]
+            raise ConfigError(
+                "SESSION_COOKIE_SECURE=false no se permite en producción (cookies de sesión sin "
+                "HTTPS). Quítelo o, solo para pruebas locales por http, defina "
+                "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1."
+            )
+        self.STARTUP_WARNINGS = [
+            f"{name} en producción: backend de prueba permitido por ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1."
+            for name in fakes
+        ]
         if not self.SESSION_COOKIE_SECURE:
-            self.STARTUP_WARNINGS.append("SESSION_COOKIE_SECURE=false en producción: permitido por "
-                                         "ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1.")
+            self.STARTUP_WARNINGS.append(
+                "SESSION_COOKIE_SECURE=false en producción: permitido por ALLOW_INSECURE_COOKIES_IN_PRODUCTION=1."
+            )
         for name in ("AUTOMATION_API_KEY", "SMS_INBOUND_TOKEN"):  # guessable shared secrets (security review L5)
             if getattr(self, name) and len(getattr(self, name)) < 24:
                 raise ConfigError(f"{name} debe tener al menos 24 caracteres en producción")
@@ -265,10 +307,16 @@ class Config:
 
     def fake_backends(self) -> list[str]:
         """`NAME=value` of every fake outside-world backend configured (payments, SMS, e-mail, webhooks)."""
-        return [f"{name}={value}" for name, value in (
-            ("FLOW_MODE", self.FLOW_MODE), ("SMS_BACKEND", self.SMS_BACKEND),
-            ("EMAIL_BACKEND", self.EMAIL_BACKEND), ("WEBHOOK_BACKEND", self.WEBHOOK_BACKEND))
-            if value in FAKE_BACKENDS]
+        return [
+            f"{name}={value}"
+            for name, value in (
+                ("FLOW_MODE", self.FLOW_MODE),
+                ("SMS_BACKEND", self.SMS_BACKEND),
+                ("EMAIL_BACKEND", self.EMAIL_BACKEND),
+                ("WEBHOOK_BACKEND", self.WEBHOOK_BACKEND),
+            )
+            if value in FAKE_BACKENDS
+        ]
 
     def unsafe_overrides(self) -> list[str]:
         """The production overrides in force, for /readyz (empty outside production)."""

@@ -26,7 +26,7 @@ def create_app(config: Config | str | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.PROXY_FIX_X_FOR, x_proto=cfg.PROXY_FIX_X_PROTO)
     if cfg.SQLALCHEMY_DATABASE_URI.startswith("sqlite:///"):
         try:  # the embedded database's folder (instance/) may not exist on a fresh checkout
-            os.makedirs(os.path.dirname(cfg.SQLALCHEMY_DATABASE_URI[len("sqlite:///"):]), exist_ok=True)
+            os.makedirs(os.path.dirname(cfg.SQLALCHEMY_DATABASE_URI[len("sqlite:///") :]), exist_ok=True)
         except OSError:
             pass  # /readyz reports the database as unavailable
 
@@ -108,22 +108,40 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.calendars.views import bp as calendars_bp
     from app.comms import views as comms_views
-    from app.crm.api import bp as crm_api_bp
+    from app.crm.api_views import bp as crm_api_bp
     from app.crm.views import bp as crm_bp
     from app.frontdesk.client_views import bp as clients_bp
     from app.frontdesk.views import bp as frontdesk_bp
     from app.reports.views import bp as reports_bp
-    from app.sales.fake_flow import bp as fake_flow_bp
+    from app.sales.fake_flow_views import bp as fake_flow_bp
     from app.sales.views import bp as payments_bp
     from app.shop.views import bp as shop_bp
     from app.staff.views import bp as staff_bp
-    from app.web.health import bp as health_bp
-    from app.web.media import bp as media_bp
+    from app.web.health_views import bp as health_bp
+    from app.web.media_views import bp as media_bp
     from app.webhooks.views import bp as webhooks_bp
 
-    for bp in (health_bp, media_bp, auth_bp, shop_bp, payments_bp, fake_flow_bp, staff_bp, frontdesk_bp, reports_bp,
-               comms_views.bp, comms_views.clients_bp, comms_views.orders_bp, comms_views.public_bp,
-               comms_views.api_bp, clients_bp, crm_bp, crm_api_bp, webhooks_bp, calendars_bp):
+    for bp in (
+        health_bp,
+        media_bp,
+        auth_bp,
+        shop_bp,
+        payments_bp,
+        fake_flow_bp,
+        staff_bp,
+        frontdesk_bp,
+        reports_bp,
+        comms_views.bp,
+        comms_views.clients_bp,
+        comms_views.orders_bp,
+        comms_views.public_bp,
+        comms_views.api_bp,
+        clients_bp,
+        crm_bp,
+        crm_api_bp,
+        webhooks_bp,
+        calendars_bp,
+    ):
         app.register_blueprint(bp)
     from app.api.setup import init_api  # after the shop: the API reuses its views' module-level names
 

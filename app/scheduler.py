@@ -47,7 +47,7 @@ def job_list() -> list[Job]:
     from app.reports.manager_report import manager_report
     from app.sales.jobs import expire_cart_holds, expire_unpaid_orders
     from app.web.submissions import purge_form_submissions
-    from app.webhooks.dispatcher import dispatch_webhooks
+    from app.webhooks.dispatch_services import dispatch_webhooks
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
@@ -58,8 +58,9 @@ def job_list() -> list[Job]:
         Job("booking_reminders", automation_jobs.booking_reminders, "cron", {"minute": 0}),
         Job("reactivation", automation_jobs.reactivation, "cron", {"hour": 9, "minute": 0}, DAILY_GRACE),
         Job("birthday_messages", automation_jobs.birthday_messages, "cron", {"hour": 10, "minute": 0}, DAILY_GRACE),
-        Job("satisfaction_surveys", automation_jobs.satisfaction_surveys, "cron", {"hour": 11, "minute": 0},
-            DAILY_GRACE),
+        Job(
+            "satisfaction_surveys", automation_jobs.satisfaction_surveys, "cron", {"hour": 11, "minute": 0}, DAILY_GRACE
+        ),
         Job("vip_newsletter", automation_jobs.vip_newsletter, "cron", {"day": 1, "hour": 9, "minute": 0}, DAILY_GRACE),
         Job("manager_report", manager_report, "cron", {"hour": 21, "minute": 0}, DAILY_GRACE),
         Job("campaign_scheduler", campaign_scheduler, "interval", {"minutes": 1}),
@@ -111,15 +112,20 @@ class Leader:
                 if self.held:
                     self.conn.execute(sa.text("SELECT 1"))
                 else:
-                    self.held = bool(self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
-                                                       {"k": LEADER_LOCK_KEY}).scalar())
+                    self.held = bool(
+                        self.conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar()
+                    )
                 self.conn.commit()
             except sa.exc.DBAPIError:
                 log.warning("scheduler: conexión del bloqueo de líder perdida; se reintentará")
                 self._close()
             if self.held != was_held:
-                log.info("scheduler: %s", "este proceso es el líder y ejecuta las tareas" if self.held
-                         else "este proceso dejó de ser el líder")
+                log.info(
+                    "scheduler: %s",
+                    "este proceso es el líder y ejecuta las tareas"
+                    if self.held
+                    else "este proceso dejó de ser el líder",
+                )
             return self.held
 
     def release(self) -> None:
@@ -149,11 +155,21 @@ def build_scheduler(app: Flask, leader: Leader | None = None):
                 return
             run_job(app, job)
             _heartbeat()
+
         return run
 
     for job in job_list():
-        scheduler.add_job(guarded(job), job.trigger, id=job.id, name=job.id, coalesce=True, max_instances=1,
-                          misfire_grace_time=job.misfire_grace_time, replace_existing=True, **job.trigger_args)
+        scheduler.add_job(
+            guarded(job),
+            job.trigger,
+            id=job.id,
+            name=job.id,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=job.misfire_grace_time,
+            replace_existing=True,
+            **job.trigger_args,
+        )
     return scheduler
 
 

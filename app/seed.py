@@ -37,22 +37,118 @@ PROVIDERS = [
 ]
 # name, category, type, price, min, max, minutes, capacity, times, providers, published, description
 SERVICES = [
-    ("Tina Calipso", "Tinas Calientes", "tina", 25000, 1, 4, 120, 1, TUB_TIMES, [], True,
-     "Tina de ciprés para hasta 4 personas con vista al bosque."),
-    ("Tina Hornopirén", "Tinas Calientes", "tina", 25000, 1, 6, 120, 1, TUB_TIMES, [], True,
-     "Nuestra tina más amplia, ideal para grupos de amigos o familia."),
-    ("Tina Grande", "Tinas Calientes", "tina", 22000, 2, 8, 120, 2, TUB_TIMES, [], True,
-     "Dos tinas gemelas para grupos; precio por persona."),
-    ("Masaje Relajación", "Masajes", "masaje", 45000, 1, 1, 60, 3, MASSAGE_TIMES,
-     ["Ana Soto", "Berta Muñoz", "Carla Ruiz"], True, "Masaje de cuerpo completo con aceites tibios."),
-    ("Masaje Descontracturante", "Masajes", "masaje", 50000, 1, 1, 60, 2, MASSAGE_TIMES,
-     ["Ana Soto", "Berta Muñoz"], True, "Trabajo profundo en espalda, cuello y hombros."),
-    ("Cabaña Arrayán", "Cabañas", "cabana", 90000, 1, 2, 1440, 1, CABIN_TIMES, [], True,
-     "Cabaña para dos con tinaja privada y desayuno."),
-    ("Cabaña Lenga", "Cabañas", "cabana", 120000, 1, 4, 1440, 1, CABIN_TIMES, [], True,
-     "Cabaña familiar para cuatro personas junto al río."),
-    ("Tina Mantención", "Tinas Calientes", "tina", 0, 1, 1, 60, 1, TUB_TIMES, [], False,
-     "Uso interno para mantención."),
+    (
+        "Tina Calipso",
+        "Tinas Calientes",
+        "tina",
+        25000,
+        1,
+        4,
+        120,
+        1,
+        TUB_TIMES,
+        [],
+        True,
+        "Tina de ciprés para hasta 4 personas con vista al bosque.",
+    ),
+    (
+        "Tina Hornopirén",
+        "Tinas Calientes",
+        "tina",
+        25000,
+        1,
+        6,
+        120,
+        1,
+        TUB_TIMES,
+        [],
+        True,
+        "Nuestra tina más amplia, ideal para grupos de amigos o familia.",
+    ),
+    (
+        "Tina Grande",
+        "Tinas Calientes",
+        "tina",
+        22000,
+        2,
+        8,
+        120,
+        2,
+        TUB_TIMES,
+        [],
+        True,
+        "Dos tinas gemelas para grupos; precio por persona.",
+    ),
+    (
+        "Masaje Relajación",
+        "Masajes",
+        "masaje",
+        45000,
+        1,
+        1,
+        60,
+        3,
+        MASSAGE_TIMES,
+        ["Ana Soto", "Berta Muñoz", "Carla Ruiz"],
+        True,
+        "Masaje de cuerpo completo con aceites tibios.",
+    ),
+    (
+        "Masaje Descontracturante",
+        "Masajes",
+        "masaje",
+        50000,
+        1,
+        1,
+        60,
+        2,
+        MASSAGE_TIMES,
+        ["Ana Soto", "Berta Muñoz"],
+        True,
+        "Trabajo profundo en espalda, cuello y hombros.",
+    ),
+    (
+        "Cabaña Arrayán",
+        "Cabañas",
+        "cabana",
+        90000,
+        1,
+        2,
+        1440,
+        1,
+        CABIN_TIMES,
+        [],
+        True,
+        "Cabaña para dos con tinaja privada y desayuno.",
+    ),
+    (
+        "Cabaña Lenga",
+        "Cabañas",
+        "cabana",
+        120000,
+        1,
+        4,
+        1440,
+        1,
+        CABIN_TIMES,
+        [],
+        True,
+        "Cabaña familiar para cuatro personas junto al río.",
+    ),
+    (
+        "Tina Mantención",
+        "Tinas Calientes",
+        "tina",
+        0,
+        1,
+        1,
+        60,
+        1,
+        TUB_TIMES,
+        [],
+        False,
+        "Uso interno para mantención.",
+    ),
 ]
 PRODUCTS = [
     ("Agua mineral 500 ml", "Bebidas", 1500, 48, False),
@@ -69,16 +165,89 @@ STAFF = [
     ("recepcion", "recepcion", "Recepción Aremko"),
     ("marketing", "marketing", "Marketing Aremko"),
 ]
-FIRST_NAMES = ["María", "José", "Camila", "Felipe", "Valentina", "Matías", "Javiera", "Sebastián", "Catalina",
-               "Benjamín", "Francisca", "Vicente", "Constanza", "Tomás", "Antonia", "Diego", "Fernanda", "Joaquín",
-               "Isidora", "Cristóbal", "Daniela", "Nicolás", "Paula", "Ignacio", "Carolina", "Rodrigo", "Macarena",
-               "Gonzalo", "Trinidad", "Andrés"]
-SURNAMES = ["González", "Muñoz", "Rojas", "Díaz", "Pérez", "Soto", "Contreras", "Silva", "Martínez", "Sepúlveda",
-            "Morales", "Rodríguez", "López", "Fuentes", "Hernández", "Torres", "Araya", "Flores", "Espinoza",
-            "Valenzuela", "Castillo", "Tapia", "Reyes", "Gutiérrez", "Castro", "Pizarro", "Álvarez", "Vásquez",
-            "Sánchez", "Fernández", "Ramírez", "Carrasco", "Gómez", "Cortés", "Herrera", "Núñez", "Jara"]
-CITIES = ["Puerto Varas", "Puerto Montt", "Frutillar", "Osorno", "Llanquihue", "Santiago", "Valdivia",
-          "Concepción", "Castro", "Ensenada"]
+FIRST_NAMES = [
+    "María",
+    "José",
+    "Camila",
+    "Felipe",
+    "Valentina",
+    "Matías",
+    "Javiera",
+    "Sebastián",
+    "Catalina",
+    "Benjamín",
+    "Francisca",
+    "Vicente",
+    "Constanza",
+    "Tomás",
+    "Antonia",
+    "Diego",
+    "Fernanda",
+    "Joaquín",
+    "Isidora",
+    "Cristóbal",
+    "Daniela",
+    "Nicolás",
+    "Paula",
+    "Ignacio",
+    "Carolina",
+    "Rodrigo",
+    "Macarena",
+    "Gonzalo",
+    "Trinidad",
+    "Andrés",
+]
+SURNAMES = [
+    "González",
+    "Muñoz",
+    "Rojas",
+    "Díaz",
+    "Pérez",
+    "Soto",
+    "Contreras",
+    "Silva",
+    "Martínez",
+    "Sepúlveda",
+    "Morales",
+    "Rodríguez",
+    "López",
+    "Fuentes",
+    "Hernández",
+    "Torres",
+    "Araya",
+    "Flores",
+    "Espinoza",
+    "Valenzuela",
+    "Castillo",
+    "Tapia",
+    "Reyes",
+    "Gutiérrez",
+    "Castro",
+    "Pizarro",
+    "Álvarez",
+    "Vásquez",
+    "Sánchez",
+    "Fernández",
+    "Ramírez",
+    "Carrasco",
+    "Gómez",
+    "Cortés",
+    "Herrera",
+    "Núñez",
+    "Jara",
+]
+CITIES = [
+    "Puerto Varas",
+    "Puerto Montt",
+    "Frutillar",
+    "Osorno",
+    "Llanquihue",
+    "Santiago",
+    "Valdivia",
+    "Concepción",
+    "Castro",
+    "Ensenada",
+]
 
 
 def _by_name(model, name):
@@ -89,8 +258,9 @@ def _grid(times) -> dict:
     return validate_slot_grid({day: list(times) for day in OPEN_DAYS})
 
 
-def seed_demo(*, password: str | None = None, client_count: int = 200, order_count: int = 300,
-              rng_seed: int = 7) -> dict:
+def seed_demo(
+    *, password: str | None = None, client_count: int = 200, order_count: int = 300, rng_seed: int = 7
+) -> dict:
     """Create the demo catalogue, staff, clients and orders that are missing; never modifies existing rows."""
     created: dict[str, int] = {}
 
@@ -100,8 +270,9 @@ def seed_demo(*, password: str | None = None, client_count: int = 200, order_cou
     ensure_system_user()
     count("metodos_de_pago", ensure_payment_methods())
     if not db.session.scalar(sa.select(DiscountCode.id).where(DiscountCode.code == "AREMKO15")):
-        db.session.add(DiscountCode(code="AREMKO15", kind="porcentaje", value=15,
-                                    description="15 % de descuento (código general)"))
+        db.session.add(
+            DiscountCode(code="AREMKO15", kind="porcentaje", value=15, description="15 % de descuento (código general)")
+        )
         count("codigos_descuento")
     categories = {}
     for name, order, description in CATEGORIES:
@@ -120,14 +291,26 @@ def seed_demo(*, password: str | None = None, client_count: int = 200, order_cou
             count("proveedores")
         providers[name] = prov
     db.session.flush()
-    for (name, cat, kind, price, lo, hi, minutes, capacity, times, provs, published, description) in SERVICES:
+    for name, cat, kind, price, lo, hi, minutes, capacity, times, provs, published, description in SERVICES:
         if _by_name(Service, name) is None:
-            db.session.add(Service(
-                name=name, category=categories[cat], service_type=kind, base_price=price, min_people=lo,
-                max_people=hi, duration_minutes=minutes, max_concurrent_bookings=capacity, slot_grid=_grid(times),
-                providers=[providers[p] for p in provs], is_published=published, web_description=description,
-                opening_time=time(9, 0), closing_time=time(23, 59),
-            ))
+            db.session.add(
+                Service(
+                    name=name,
+                    category=categories[cat],
+                    service_type=kind,
+                    base_price=price,
+                    min_people=lo,
+                    max_people=hi,
+                    duration_minutes=minutes,
+                    max_concurrent_bookings=capacity,
+                    slot_grid=_grid(times),
+                    providers=[providers[p] for p in provs],
+                    is_published=published,
+                    web_description=description,
+                    opening_time=time(9, 0),
+                    closing_time=time(23, 59),
+                )
+            )
             count("servicios")
     product_categories = {}
     for pname in ("Bebidas", "Gift Cards"):
@@ -139,9 +322,17 @@ def seed_demo(*, password: str | None = None, client_count: int = 200, order_cou
         product_categories[pname] = pc
     for name, cat, price, stock, gift in PRODUCTS:
         if _by_name(Product, name) is None:
-            db.session.add(Product(name=name, category=product_categories[cat], base_price=price, stock=stock,
-                                   is_gift_card=gift, is_published=True,
-                                   provider=None if gift else providers["Distribuidora Sur"]))
+            db.session.add(
+                Product(
+                    name=name,
+                    category=product_categories[cat],
+                    base_price=price,
+                    stock=stock,
+                    is_gift_card=gift,
+                    is_published=True,
+                    provider=None if gift else providers["Distribuidora Sur"],
+                )
+            )
             count("productos")
     db.session.flush()
 
@@ -151,8 +342,7 @@ def seed_demo(*, password: str | None = None, client_count: int = 200, order_cou
             users.append((username, role, None))
             continue
         pw = password or secrets.token_urlsafe(12)
-        create_user(username=username, role=role, password=pw, email=f"{username}@example.com",
-                    full_name=full_name)
+        create_user(username=username, role=role, password=pw, email=f"{username}@example.com", full_name=full_name)
         users.append((username, role, pw))
         count("usuarios")
 
@@ -172,9 +362,18 @@ def seed_demo(*, password: str | None = None, client_count: int = 200, order_cou
         existing.add(phone)
         email = f"{first}.{s1}{suffix}@example.com".lower() if has_mail else None
         birth_date = birthday if birth else None
-        create_client(data={"name": f"{first} {s1} {s2}", "phone": phone, "email": _ascii(email),
-                            "city": city, "birth_date": birth_date},
-                      origin="seed", marketing_consent=consent < 0.7, consent_source="staff")
+        create_client(
+            data={
+                "name": f"{first} {s1} {s2}",
+                "phone": phone,
+                "email": _ascii(email),
+                "city": city,
+                "birth_date": birth_date,
+            },
+            origin="seed",
+            marketing_consent=consent < 0.7,
+            consent_source="staff",
+        )
         count("clientes")
     if order_count and not db.session.scalar(sa.select(Order.id).limit(1)):
         count("ventas", _seed_orders(rng, order_count))
@@ -239,16 +438,17 @@ def _order_specs(rng: random.Random, n: int, services: list, today: date, now: d
         day = today + timedelta(days=offset)
         weekday = WEEKDAYS[day.weekday()]
         weight = (2.0 if weekday in ("saturday", "sunday") else 1.3 if weekday == "friday" else 1.0) * (
-            0.5 if offset > 0 else 1.0)  # the future is only partly booked yet
+            0.5 if offset > 0 else 1.0
+        )  # the future is only partly booked yet
         for service in services:
             for hhmm in service.slot_grid.get(weekday) or []:
                 slots.append((day, service, hhmm, weight))
     todays = [s for s in slots if s[0] == today]
     rng.shuffle(todays)
-    picked = todays[:min(len(todays), max(1, min(7, n // 40)))]
+    picked = todays[: min(len(todays), max(1, min(7, n // 40)))]
     rest = [s for s in slots if s[0] != today]
     keys = sorted(range(len(rest)), key=lambda i: rng.random() ** (1 / rest[i][3]), reverse=True)  # weighted sample
-    picked += [rest[i] for i in keys[:max(n - len(picked), 0)]]
+    picked += [rest[i] for i in keys[: max(n - len(picked), 0)]]
     specs = []
     for day, service, hhmm, _ in picked[:n]:
         origin = rng.choices(["web", "telefono", "recepcion"], weights=[45, 25, 30])[0]
@@ -260,8 +460,9 @@ def _order_specs(rng: random.Random, n: int, services: list, today: date, now: d
             sold_at = visit_at - timedelta(minutes=rng.randrange(5, 40))
         if sold_at > now:  # nothing is sold in the future
             sold_at = now - timedelta(minutes=rng.randrange(5, 120))
-        specs.append({"day": day, "service": service, "hhmm": hhmm, "origin": origin, "sold_at": sold_at,
-                      "visit_at": visit_at})
+        specs.append(
+            {"day": day, "service": service, "hhmm": hhmm, "origin": origin, "sold_at": sold_at, "visit_at": visit_at}
+        )
     return specs
 
 
@@ -273,8 +474,16 @@ def _seed_order(rng, spec, client, drinks, sistema, desk, today: date, now: date
 
     service, day, sold_at, visit_at = spec["service"], spec["day"], spec["sold_at"], spec["visit_at"]
     seller = sistema if spec["origin"] == "web" else desk
-    order = Order(client_id=client.id, origin=spec["origin"], contact_name=client.name, contact_email=client.email,
-                  contact_phone=client.phone, created_at=sold_at, sold_at=sold_at, created_by_id=seller.id)
+    order = Order(
+        client_id=client.id,
+        origin=spec["origin"],
+        contact_name=client.name,
+        contact_email=client.email,
+        contact_phone=client.phone,
+        created_at=sold_at,
+        sold_at=sold_at,
+        created_by_id=seller.id,
+    )
     db.session.add(order)
     db.session.flush()
     people = rng.randrange(service.min_people, service.max_people + 1)
@@ -285,10 +494,20 @@ def _seed_order(rng, spec, client, drinks, sistema, desk, today: date, now: date
         status = rng.choices(["checkout", "no_show"], weights=[93, 7])[0]
     else:  # today, the slot has started: in the spa, or done if it started long ago
         status = "checkout" if visit_at + timedelta(minutes=service.duration_minutes) <= now else "checkin"
-    line = ServiceLine(order_id=order.id, service_id=service.id, service_date=day, start_time=spec["hhmm"],
-                       people=people, provider_id=provider_id, unit_price=service.base_price,
-                       pricing_rule=service.pricing_rule, status=status, created_by_id=seller.id, created_at=sold_at,
-                       subtotal=line_price(service.base_price, service.pricing_rule, people))
+    line = ServiceLine(
+        order_id=order.id,
+        service_id=service.id,
+        service_date=day,
+        start_time=spec["hhmm"],
+        people=people,
+        provider_id=provider_id,
+        unit_price=service.base_price,
+        pricing_rule=service.pricing_rule,
+        status=status,
+        created_by_id=seller.id,
+        created_at=sold_at,
+        subtotal=line_price(service.base_price, service.pricing_rule, people),
+    )
     if status in ("checkin", "checkout"):
         line.checked_in_at = visit_at - timedelta(minutes=rng.randrange(0, 15))
         if status == "checkout":
@@ -297,32 +516,54 @@ def _seed_order(rng, spec, client, drinks, sistema, desk, today: date, now: date
     if drinks and status in ("checkin", "checkout") and rng.random() < 0.35:
         for product in rng.sample(drinks, rng.randrange(1, 3)):
             qty = rng.randrange(1, 4)
-            db.session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=qty,
-                                       unit_price=product.base_price, subtotal=qty * product.base_price,
-                                       created_by_id=desk.id, created_at=visit_at))
+            db.session.add(
+                ProductLine(
+                    order_id=order.id,
+                    product_id=product.id,
+                    quantity=qty,
+                    unit_price=product.base_price,
+                    subtotal=qty * product.base_price,
+                    created_by_id=desk.id,
+                    created_at=visit_at,
+                )
+            )
     recalculate_order(order)
     if rng.random() < 0.08:
         apply_code(order, "AREMKO15", by=seller)
         for d in db.session.scalars(sa.select(Discount).where(Discount.order_id == order.id)):
             d.created_at = sold_at
     if rng.random() < 0.06:
-        cancel_order(order, reason=rng.choice(["Cliente no puede asistir", "Cambio de planes", "Lluvia intensa"]),
-                     by=seller)
+        cancel_order(
+            order, reason=rng.choice(["Cliente no puede asistir", "Cambio de planes", "Lluvia intensa"]), by=seller
+        )
         order.cancelled_at = min(sold_at + timedelta(days=rng.randrange(0, 3)), now)
         return order
 
     def pay(amount: int, method: str, at: datetime, by) -> None:
         if amount > 0 and at <= now:
-            db.session.add(Payment(order_id=order.id, amount=amount, method=method, recorded_by_id=by.id,
-                                   paid_at=at, created_at=at, reference=None))
+            db.session.add(
+                Payment(
+                    order_id=order.id,
+                    amount=amount,
+                    method=method,
+                    recorded_by_id=by.id,
+                    paid_at=at,
+                    created_at=at,
+                    reference=None,
+                )
+            )
             db.session.flush()
             recalculate_order(order)
 
     if spec["origin"] == "web":
         pay(order.total, "flow", sold_at + timedelta(minutes=rng.randrange(1, 6)), sistema)
     elif spec["origin"] == "telefono" and rng.random() < 0.7:
-        pay(order.total // 2, rng.choice(["transferencia", "transferencia", "bancoestado", "scotiabank"]),
-            sold_at + timedelta(minutes=rng.randrange(10, 240)), desk)
+        pay(
+            order.total // 2,
+            rng.choice(["transferencia", "transferencia", "bancoestado", "scotiabank"]),
+            sold_at + timedelta(minutes=rng.randrange(10, 240)),
+            desk,
+        )
     settles = status == "checkout" or (status == "checkin" and rng.random() < 0.5)
     if settles and rng.random() < 0.97:  # a few past visits still owe money
         method = rng.choices(["tarjeta", "efectivo", "transferencia", "mercadopago"], weights=[50, 30, 15, 5])[0]
@@ -331,14 +572,15 @@ def _seed_order(rng, spec, client, drinks, sistema, desk, today: date, now: date
 
 
 def _date_clients(rng: random.Random, orders: list[Order], today: date) -> None:
-    """"Cliente desde" = the first purchase; clients who never bought joined at some point of the history."""
+    """ "Cliente desde" = the first purchase; clients who never bought joined at some point of the history."""
     first: dict[int, datetime] = {}
     for order in orders:
         if order.client_id not in first or order.created_at < first[order.client_id]:
             first[order.client_id] = order.created_at
     for client in db.session.scalars(sa.select(Client).where(Client.origin == "seed")):
-        joined = first.get(client.id) or _at(today - timedelta(days=rng.randrange(1, HISTORY_DAYS * 2)),
-                                             rng.randrange(9 * 60, 22 * 60))
+        joined = first.get(client.id) or _at(
+            today - timedelta(days=rng.randrange(1, HISTORY_DAYS * 2)), rng.randrange(9 * 60, 22 * 60)
+        )
         client.created_at = joined
     db.session.flush()
 
@@ -358,12 +600,23 @@ def _close_cash_days(rng: random.Random, today: date, sistema, desk) -> None:
         lines = []
         for ln in expected_by_method(day):
             counted = ln.expected - 2000 if short and ln.code == "efectivo" and ln.expected >= 2000 else ln.expected
-            lines.append(CashCloseLine(method_code=ln.code, expected=ln.expected, counted=counted,
-                                       difference=counted - ln.expected))
+            lines.append(
+                CashCloseLine(
+                    method_code=ln.code, expected=ln.expected, counted=counted, difference=counted - ln.expected
+                )
+            )
         differs = any(ln.difference for ln in lines)
-        db.session.add(CashClose(business_date=day, status="cerrada", version=1, closed_by_id=desk.id,
-                                 closed_at=_at(day, 22 * 60 + 45 + rng.randrange(0, 40)), lines=lines,
-                                 notes=CLOSE_SHORTFALL_NOTE if differs else None))
+        db.session.add(
+            CashClose(
+                business_date=day,
+                status="cerrada",
+                version=1,
+                closed_by_id=desk.id,
+                closed_at=_at(day, 22 * 60 + 45 + rng.randrange(0, 40)),
+                lines=lines,
+                notes=CLOSE_SHORTFALL_NOTE if differs else None,
+            )
+        )
     db.session.flush()
 
 
@@ -382,36 +635,69 @@ def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> 
     from app.comms.models import CommunicationLog
     from app.crm.models import Campaign, CampaignTarget
 
-    clients = list(db.session.scalars(  # campaigns reach only clients who accept promotions
-        sa.select(Client).join(ClientPreferences, ClientPreferences.client_id == Client.id)
-        .where(ClientPreferences.accepts_promotional.is_(True)).order_by(Client.id)))
+    clients = list(
+        db.session.scalars(  # campaigns reach only clients who accept promotions
+            sa.select(Client)
+            .join(ClientPreferences, ClientPreferences.client_id == Client.id)
+            .where(ClientPreferences.accepts_promotional.is_(True))
+            .order_by(Client.id)
+        )
+    )
     allowed = {c.id for c in clients}
     for name, offset, status, channels, budget, goal in CAMPAIGNS:
         if db.session.scalar(sa.select(Campaign.id).where(Campaign.name == name)):
             continue
         start = today + timedelta(days=offset)
         campaign = Campaign(
-            name=name, goal=goal, description=f"Campaña de demostración: {goal.lower()}", start_date=start,
-            end_date=start + timedelta(days=21), status=status, budget=budget, channels=channels,
-            audience_source="lista", created_by_id=sistema.id,
-            sms_template=("Hola {nombre_cliente}, en Aremko te esperamos con tinas calientes junto al río. "
-                          "Reserva en {link}") if "sms" in channels else None,
+            name=name,
+            goal=goal,
+            description=f"Campaña de demostración: {goal.lower()}",
+            start_date=start,
+            end_date=start + timedelta(days=21),
+            status=status,
+            budget=budget,
+            channels=channels,
+            audience_source="lista",
+            created_by_id=sistema.id,
+            sms_template=(
+                "Hola {nombre_cliente}, en Aremko te esperamos con tinas calientes junto al río. Reserva en {link}"
+            )
+            if "sms" in channels
+            else None,
             email_subject_template=f"{name} en Aremko" if "email" in channels else None,
-            email_body_template=(f"Hola {{nombre_cliente}},\n\n{goal} Reserva en {{link}}\n\nEquipo Aremko"
-                                 if "email" in channels else None),
+            email_body_template=(
+                f"Hola {{nombre_cliente}},\n\n{goal} Reserva en {{link}}\n\nEquipo Aremko"
+                if "email" in channels
+                else None
+            ),
         )
         db.session.add(campaign)
         db.session.flush()
         sent_at = _at(start, 11 * 60)
         # some recipients bought within the attribution window (they "converted"), the rest did not
-        buyers = set(db.session.scalars(sa.select(Order.client_id).where(
-            Order.created_at >= sent_at, Order.created_at < sent_at + timedelta(days=20)))) & allowed
+        buyers = (
+            set(
+                db.session.scalars(
+                    sa.select(Order.client_id).where(
+                        Order.created_at >= sent_at, Order.created_at < sent_at + timedelta(days=20)
+                    )
+                )
+            )
+            & allowed
+        )
         converted = rng.sample(sorted(buyers), min(len(buyers), 6)) if status == "Completed" else []
         others = [c for c in clients if c.id not in buyers]
         targets = [db.session.get(Client, cid) for cid in converted] + rng.sample(others, min(len(others), 34))
         for client in targets:
-            db.session.add(CampaignTarget(campaign_id=campaign.id, client_id=client.id, source="manual",
-                                          added_by_id=sistema.id, added_at=_at(start - timedelta(days=2), 11 * 60)))
+            db.session.add(
+                CampaignTarget(
+                    campaign_id=campaign.id,
+                    client_id=client.id,
+                    source="manual",
+                    added_by_id=sistema.id,
+                    added_at=_at(start - timedelta(days=2), 11 * 60),
+                )
+            )
         if status != "Completed":
             continue
         campaign.sent_at = sent_at
@@ -421,12 +707,25 @@ def _seed_campaigns(rng: random.Random, today: date, now: datetime, sistema) -> 
                 if not destination:
                     continue
                 opened = rng.random() < (0.45 if channel == "email" else 0.2)
-                db.session.add(CommunicationLog(
-                    client_id=client.id, campaign_id=campaign.id, communication_type=channel.upper(),
-                    message_type="PROMOTIONAL", destination=destination, status="DELIVERED",
-                    idempotency_key=f"seed:campaign:{campaign.id}:{client.id}:{channel}", not_before=sent_at,
-                    sent_at=sent_at, delivered_at=sent_at + timedelta(minutes=1),
-                    read_at=sent_at + timedelta(hours=rng.randrange(1, 48)) if opened else None,
-                    segments=1 if channel == "sms" else None, cost=12 if channel == "sms" else 0,
-                    triggered_by="campaign", created_by_id=sistema.id, created_at=sent_at, updated_at=sent_at))
+                db.session.add(
+                    CommunicationLog(
+                        client_id=client.id,
+                        campaign_id=campaign.id,
+                        communication_type=channel.upper(),
+                        message_type="PROMOTIONAL",
+                        destination=destination,
+                        status="DELIVERED",
+                        idempotency_key=f"seed:campaign:{campaign.id}:{client.id}:{channel}",
+                        not_before=sent_at,
+                        sent_at=sent_at,
+                        delivered_at=sent_at + timedelta(minutes=1),
+                        read_at=sent_at + timedelta(hours=rng.randrange(1, 48)) if opened else None,
+                        segments=1 if channel == "sms" else None,
+                        cost=12 if channel == "sms" else 0,
+                        triggered_by="campaign",
+                        created_by_id=sistema.id,
+                        created_at=sent_at,
+                        updated_at=sent_at,
+                    )
+                )
     db.session.flush()

@@ -45,13 +45,23 @@ def main():
         engine = db.engine
         with engine.connect() as conn:
             client_id = conn.execute(sa.text("SELECT min(id) FROM clients")).scalar()
-            tubs = conn.execute(sa.text("SELECT id, min_people, slot_grid FROM services WHERE service_type = 'tina' "
-                                        "AND is_active ORDER BY id")).all()
+            tubs = conn.execute(
+                sa.text(
+                    "SELECT id, min_people, slot_grid FROM services WHERE service_type = 'tina' "
+                    "AND is_active ORDER BY id"
+                )
+            ).all()
             last_day = conn.execute(sa.text("SELECT max(service_date) FROM order_service_lines")).scalar()
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     first = max(last_day or date.today(), date.today()) + timedelta(days=1)
-    slots = iter([(s.id, d, t, s.min_people) for d in (first + timedelta(days=n) for n in range(360))
-                  for s in tubs for t in s.slot_grid[weekdays[d.weekday()]]])
+    slots = iter(
+        [
+            (s.id, d, t, s.min_people)
+            for d in (first + timedelta(days=n) for n in range(360))
+            for s in tubs
+            for t in s.slot_grid[weekdays[d.weekday()]]
+        ]
+    )
     statements: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     http = app.test_client()
@@ -59,10 +69,22 @@ def main():
     def request(name):
         if name == "create":
             sid, d, t, people = next(slots)
-            body = {"cliente": client_id, "servicios": [{"servicio": sid, "fecha_agendamiento": d.isoformat(),
-                                                         "hora_inicio": t, "cantidad_personas": people}]}
-            r = http.post("/ventas/api/ventasreservas/", json=body,
-                          headers={**headers, "Idempotency-Key": f"profile-{time.time_ns()}"})
+            body = {
+                "cliente": client_id,
+                "servicios": [
+                    {
+                        "servicio": sid,
+                        "fecha_agendamiento": d.isoformat(),
+                        "hora_inicio": t,
+                        "cantidad_personas": people,
+                    }
+                ],
+            }
+            r = http.post(
+                "/ventas/api/ventasreservas/",
+                json=body,
+                headers={**headers, "Idempotency-Key": f"profile-{time.time_ns()}"},
+            )
             assert r.status_code == 201, r.text[:300]
         else:
             r = http.get(f"/ventas/api/{name}/?page_size=100", headers=headers)
@@ -79,12 +101,15 @@ def main():
             walls.append((time.perf_counter() - w0) * 1000)
             cpus.append((time.process_time() - c0) * 1000)
         label = CREATE if name == "create" else f"GET {name}"
-        print(f"{label:28s} stmts={len(statements):3d}  bytes={len(r.data):7d}  "
-              f"wall p50={statistics.median(walls):6.1f} p95={percentile(walls, 95):6.1f} ms  "
-              f"cpu p50={statistics.median(cpus):6.1f} ms", flush=True)
+        print(
+            f"{label:28s} stmts={len(statements):3d}  bytes={len(r.data):7d}  "
+            f"wall p50={statistics.median(walls):6.1f} p95={percentile(walls, 95):6.1f} ms  "
+            f"cpu p50={statistics.median(cpus):6.1f} ms",
+            flush=True,
+        )
         if args.sql == name:
             for s in statements:
-                print("   ", " ".join(s.split())[:int(os.environ.get("SQL_WIDTH", "220"))])
+                print("   ", " ".join(s.split())[: int(os.environ.get("SQL_WIDTH", "220"))])
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()

@@ -23,9 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, run_parallel, start_server, summary, wrk  # noqa: E402
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_USER = "bench_api_admin"
@@ -62,8 +65,11 @@ def main():
     with engine.connect() as conn:
         orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
         client_id = conn.execute(sa.text("SELECT min(id) FROM clients")).scalar()
-        tubs = conn.execute(sa.text("SELECT id, min_people, slot_grid FROM services WHERE service_type = 'tina' "
-                                    "AND is_active ORDER BY id")).all()
+        tubs = conn.execute(
+            sa.text(
+                "SELECT id, min_people, slot_grid FROM services WHERE service_type = 'tina' AND is_active ORDER BY id"
+            )
+        ).all()
         last_day = conn.execute(sa.text("SELECT max(service_date) FROM order_service_lines")).scalar()
     engine.dispose()
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,11 +94,24 @@ def main():
             session.headers["Authorization"] = f"Bearer {token}"
             for k in range(n):
                 sid, d, t, people = slots[i * n + k]
-                body = {"cliente": client_id, "servicios": [{"servicio": sid, "fecha_agendamiento": d.isoformat(),
-                                                             "hora_inicio": t, "cantidad_personas": people}]}
+                body = {
+                    "cliente": client_id,
+                    "servicios": [
+                        {
+                            "servicio": sid,
+                            "fecha_agendamiento": d.isoformat(),
+                            "hora_inicio": t,
+                            "cantidad_personas": people,
+                        }
+                    ],
+                }
                 t0 = time.perf_counter()
-                r = session.post(BASE + "/ventas/api/ventasreservas/", json=body, timeout=10,
-                                 headers={"Idempotency-Key": f"bench-{time.time_ns()}-{i}-{k}"})
+                r = session.post(
+                    BASE + "/ventas/api/ventasreservas/",
+                    json=body,
+                    timeout=10,
+                    headers={"Idempotency-Key": f"bench-{time.time_ns()}-{i}-{k}"},
+                )
                 out.append(time.perf_counter() - t0)
                 assert r.status_code == 201, (r.status_code, r.text[:300])
             return out
@@ -102,9 +121,12 @@ def main():
         proc.terminate()
         proc.wait(timeout=10)
     OUT.mkdir(exist_ok=True)
-    (OUT / f"api-c{conns}.json").write_text(json.dumps(
-        {"orders_in_database": orders, "connections": conns, "load_average": os.getloadavg(), "results": results},
-        indent=2))
+    (OUT / f"api-c{conns}.json").write_text(
+        json.dumps(
+            {"orders_in_database": orders, "connections": conns, "load_average": os.getloadavg(), "results": results},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -24,9 +24,12 @@ from datetime import time as wall
 from pathlib import Path
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,13 +46,19 @@ def prepare(db) -> None:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE orders, order_service_lines"))  # what autovacuum does in production
     db.session.execute(sa.text("UPDATE clients SET birth_date = DATE '1970-01-01' + (id * 7919 % 18262)"))
-    db.session.execute(sa.text(
-        "UPDATE client_preferences SET accepts_birthday_messages = true, accepts_newsletters = true, "
-        "accepts_reactivation = true, accepts_promotional = true WHERE client_id % 2 = 0"))
-    db.session.execute(sa.text(
-        "INSERT INTO suppressions (channel, destination, reason, client_id, created_at) "
-        "SELECT 'email', email, 'bounce', id, now() FROM clients WHERE id % 100 = 0 AND email IS NOT NULL "
-        "ON CONFLICT DO NOTHING"))
+    db.session.execute(
+        sa.text(
+            "UPDATE client_preferences SET accepts_birthday_messages = true, accepts_newsletters = true, "
+            "accepts_reactivation = true, accepts_promotional = true WHERE client_id % 2 = 0"
+        )
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO suppressions (channel, destination, reason, client_id, created_at) "
+            "SELECT 'email', email, 'bounce', id, now() FROM clients WHERE id % 100 = 0 AND email IS NOT NULL "
+            "ON CONFLICT DO NOTHING"
+        )
+    )
     db.session.commit()
     db.session.execute(sa.text("ANALYZE"))
 
@@ -59,8 +68,14 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url,
-                       "SURVEY_PUBLIC_BASE_URL": "https://encuesta.example.com/aremko"})
+    os.environ.update(
+        {
+            "APP_ENV": "production",
+            **BENCH_PRODUCTION_ENV,
+            "DATABASE_URL": args.url,
+            "SURVEY_PUBLIC_BASE_URL": "https://encuesta.example.com/aremko",
+        }
+    )
     import sqlalchemy as sa
 
     from app import create_app
@@ -72,8 +87,10 @@ def main() -> None:
     results = {}
     with app.app_context():
         prepare(db)
-        counts = {t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
-                  for t in ("clients", "orders", "order_service_lines")}
+        counts = {
+            t: db.session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+            for t in ("clients", "orders", "order_service_lines")
+        }
         print(f"datos: {counts}", flush=True)
         today = clock.today()
         moments = {  # each job at its own local hour (day 1 for the newsletter)
@@ -95,10 +112,17 @@ def main() -> None:
                     db.session.rollback()
             finally:
                 clock.freeze(None)
-            results[name] = {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
-                             "queued": queued, "runs": args.runs}
-            print(f"{name}: mediana {results[name]['median_s']} s, máx {results[name]['max_s']} s, "
-                  f"{queued} filas en cola", flush=True)
+            results[name] = {
+                "median_s": round(statistics.median(times), 3),
+                "max_s": round(max(times), 3),
+                "queued": queued,
+                "runs": args.runs,
+            }
+            print(
+                f"{name}: mediana {results[name]['median_s']} s, máx {results[name]['max_s']} s, "
+                f"{queued} filas en cola",
+                flush=True,
+            )
     out = ROOT / "bench" / "output"
     out.mkdir(exist_ok=True)
     (out / "automations.json").write_text(json.dumps({"data": counts, "results": results}, indent=2))

@@ -23,9 +23,12 @@ import requests
 import sqlalchemy as sa
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "output"
@@ -43,20 +46,39 @@ def percentile(values, pct):
 
 def summary(name, values):
     ms = [v * 1000 for v in values]
-    result = {"name": name, "n": len(ms), "p50_ms": round(statistics.median(ms), 1),
-              "p95_ms": round(percentile(ms, 95), 1), "max_ms": round(max(ms), 1)}
-    print(f"{name:28s} n={result['n']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
-          f"max={result['max_ms']:7.1f} ms", flush=True)
+    result = {
+        "name": name,
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "max_ms": round(max(ms), 1),
+    }
+    print(
+        f"{name:28s} n={result['n']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
+        f"max={result['max_ms']:7.1f} ms",
+        flush=True,
+    )
     return result
 
 
 def start_server(url):
-    env = {**os.environ, "APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url,
-           "FLOW_MODE": "fake", "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake", "RATELIMIT_ENABLED": "false",
-           "LOG_LEVEL": "WARNING", "PORT": str(PORT), "WEB_CONCURRENCY": "2",
-           "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-    proc = subprocess.Popen(["sh", "docker-entrypoint.sh", "web"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        **BENCH_PRODUCTION_ENV,
+        "DATABASE_URL": url,
+        "FLOW_MODE": "fake",
+        "SMS_BACKEND": "fake",
+        "EMAIL_BACKEND": "fake",
+        "RATELIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "PORT": str(PORT),
+        "WEB_CONCURRENCY": "2",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    proc = subprocess.Popen(
+        ["sh", "docker-entrypoint.sh", "web"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(100):
         try:
             if requests.get(BASE + "/healthz", timeout=1).status_code == 200:
@@ -112,21 +134,37 @@ def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
         fh.write("\n".join(paths))
         fh.close()
         env["WRK_PATHS"] = fh.name
-    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
-           "-s", str(ROOT / "bench" / "wrk_report.lua")]
+    cmd = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(ROOT / "bench" / "wrk_report.lua"),
+    ]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, env=env, timeout=seconds + 30)
-    result = {"name": name, "tool": "wrk", "connections": connections,
-              **json.loads(out.stdout.strip().splitlines()[-1])}
-    print(f"{name:28s} n={result['requests']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
-          f"p99={result['p99_ms']:7.1f} ms  errors={result['errors']}", flush=True)
+    result = {
+        "name": name,
+        "tool": "wrk",
+        "connections": connections,
+        **json.loads(out.stdout.strip().splitlines()[-1]),
+    }
+    print(
+        f"{name:28s} n={result['requests']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
+        f"p99={result['p99_ms']:7.1f} ms  errors={result['errors']}",
+        flush=True,
+    )
     return result
 
 
 def wrk_hours(services, seconds):
-    paths = [f"/ventas/get-available-hours/?servicio_id={s.id}&fecha={date.today() + timedelta(days=d)}"
-             for d in range(60) for s in services]
+    paths = [
+        f"/ventas/get-available-hours/?servicio_id={s.id}&fecha={date.today() + timedelta(days=d)}"
+        for d in range(60)
+        for s in services
+    ]
     return wrk("get-available-hours", paths[0], seconds, paths=paths)
 
 
@@ -134,9 +172,11 @@ def wrk_cart(slots, seconds):
     session = requests.Session()
     sid, d, t, people = slots[-100]
     token = csrf_token(session, f"/ventas/servicio/{sid}/")
-    session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
-                                                      "fecha": d.isoformat(), "hora": t,
-                                                      "cantidad_personas": people}, timeout=10)
+    session.post(
+        BASE + "/ventas/add-to-cart/",
+        data={"csrf_token": token, "servicio_id": sid, "fecha": d.isoformat(), "hora": t, "cantidad_personas": people},
+        timeout=10,
+    )
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     return wrk("cart fragment (HTMX)", "/ventas/cart/", seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"])
 
@@ -150,20 +190,34 @@ def main():
     args = parser.parse_args()
     engine = sa.create_engine(args.url)
     with engine.connect() as conn:
-        services = conn.execute(sa.text(
-            "SELECT id, service_type, min_people, slot_grid FROM services WHERE is_published ORDER BY id")).all()
+        services = conn.execute(
+            sa.text("SELECT id, service_type, min_people, slot_grid FROM services WHERE is_published ORDER BY id")
+        ).all()
         orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
-        taken = {tuple(r) for r in conn.execute(sa.text(  # slots booked by earlier runs are skipped
-            "SELECT service_id, service_date, start_time FROM order_service_lines WHERE status <> 'cancelada' "
-            "AND service_date > CURRENT_DATE + 30"))}
+        taken = {
+            tuple(r)
+            for r in conn.execute(
+                sa.text(  # slots booked by earlier runs are skipped
+                    "SELECT service_id, service_date, start_time FROM order_service_lines WHERE status <> 'cancelada' "
+                    "AND service_date > CURRENT_DATE + 30"
+                )
+            )
+        }
     engine.dispose()
     tubs = [s for s in services if s.service_type == "tina"]
     days = [d for d in (date.today() + timedelta(days=n) for n in range(31, 360)) if d.weekday() != 1]
-    slots = [(s.id, d, t, s.min_people) for d in days for s in tubs
-             for t in s.slot_grid[("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                                   "sunday")[d.weekday()]] if (s.id, d, t) not in taken]
+    slots = [
+        (s.id, d, t, s.min_people)
+        for d in days
+        for s in tubs
+        for t in s.slot_grid[
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")[d.weekday()]
+        ]
+        if (s.id, d, t) not in taken
+    ]
     proc = start_server(args.url)
     try:
+
         def hours(i, n):
             session, out = requests.Session(), []
             for k in range(n):
@@ -179,9 +233,17 @@ def main():
             session = requests.Session()
             sid, d, t, people = slots[-1 - i]
             token = csrf_token(session, f"/ventas/servicio/{sid}/")
-            session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
-                                                              "fecha": d.isoformat(), "hora": t,
-                                                              "cantidad_personas": people}, timeout=10)
+            session.post(
+                BASE + "/ventas/add-to-cart/",
+                data={
+                    "csrf_token": token,
+                    "servicio_id": sid,
+                    "fecha": d.isoformat(),
+                    "hora": t,
+                    "cantidad_personas": people,
+                },
+                timeout=10,
+            )
             out = []
             for _ in range(n):
                 t0 = time.perf_counter()
@@ -195,27 +257,44 @@ def main():
             for k in range(n):
                 sid, d, t, people = slots[i * n + k]
                 token = csrf_token(session, f"/ventas/servicio/{sid}/")
-                session.post(BASE + "/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": sid,
-                                                                  "fecha": d.isoformat(), "hora": t,
-                                                                  "cantidad_personas": people}, timeout=10)
-                form = {"csrf_token": token, "telefono": f"+5697{i:03d}{k:04d}", "nombre": f"Bench {i} {k}",
-                        "email": f"bench{i}.{k}@example.com", "metodo_pago": "transferencia",
-                        "acepta_terminos": "y"}
+                session.post(
+                    BASE + "/ventas/add-to-cart/",
+                    data={
+                        "csrf_token": token,
+                        "servicio_id": sid,
+                        "fecha": d.isoformat(),
+                        "hora": t,
+                        "cantidad_personas": people,
+                    },
+                    timeout=10,
+                )
+                form = {
+                    "csrf_token": token,
+                    "telefono": f"+5697{i:03d}{k:04d}",
+                    "nombre": f"Bench {i} {k}",
+                    "email": f"bench{i}.{k}@example.com",
+                    "metodo_pago": "transferencia",
+                    "acepta_terminos": "y",
+                }
                 t0 = time.perf_counter()
-                r = session.post(BASE + "/ventas/complete-checkout/", data=form, allow_redirects=False,
-                                 timeout=10)
+                r = session.post(BASE + "/ventas/complete-checkout/", data=form, allow_redirects=False, timeout=10)
                 out.append(time.perf_counter() - t0)
                 assert r.status_code == 303, (r.status_code, r.text[:300])
             return out
 
         hours(0, 20)  # warm-up
-        results = {"orders_in_database": orders, "concurrency": CLIENTS, "workers": 2, "results": [
-            wrk_hours(services, args.seconds),
-            wrk_cart(slots, args.seconds),
-            summary("get-available-hours (python client)", run_parallel(hours, args.requests)),
-            summary("cart fragment (python client)", run_parallel(cart, args.requests)),
-            summary("complete-checkout", run_parallel(checkout, args.checkouts)),
-        ]}
+        results = {
+            "orders_in_database": orders,
+            "concurrency": CLIENTS,
+            "workers": 2,
+            "results": [
+                wrk_hours(services, args.seconds),
+                wrk_cart(slots, args.seconds),
+                summary("get-available-hours (python client)", run_parallel(hours, args.requests)),
+                summary("cart fragment (python client)", run_parallel(cart, args.requests)),
+                summary("complete-checkout", run_parallel(checkout, args.checkouts)),
+            ],
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=10)

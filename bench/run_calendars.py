@@ -18,9 +18,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/aremko_bench"
@@ -50,16 +53,19 @@ def main() -> None:
     from app.catalog.models import Provider, Service
     from app.core import clock
     from app.extensions import db
-    from app.orders.models import ServiceLine
+    from app.sales.models import ServiceLine
 
     clock.freeze(datetime.combine(date.fromisoformat(args.today), datetime.min.time(), clock.LOCAL_TZ))
     app = create_app()
     results = {"today": args.today}
     with app.app_context():
-        for kind, model, column in (("servicio", Service, ServiceLine.service_id),
-                                    ("proveedor", Provider, ServiceLine.provider_id)):
-            owner_id = db.session.scalar(sa.select(column).where(column.is_not(None)).group_by(column)
-                                         .order_by(sa.func.count().desc()).limit(1))
+        for kind, model, column in (
+            ("servicio", Service, ServiceLine.service_id),
+            ("proveedor", Provider, ServiceLine.provider_id),
+        ):
+            owner_id = db.session.scalar(
+                sa.select(column).where(column.is_not(None)).group_by(column).order_by(sa.func.count().desc()).limit(1)
+            )
             if owner_id is None:
                 continue
             owner = db.session.get(model, owner_id)
@@ -73,10 +79,17 @@ def main() -> None:
             def warm(kind=kind, owner=owner):
                 feeds.feed_ics(kind, owner)
 
-            results[kind] = {"name": owner.name, "events": n_events, "bytes": len(body),
-                             "rebuild": timed(cold, args.repeat), "unchanged": timed(warm, args.repeat)}
-            print(f"{kind} {owner.name}: {n_events} events, {len(body) // 1024} KiB; rebuild "
-                  f"{results[kind]['rebuild']['median_ms']} ms, unchanged {results[kind]['unchanged']['median_ms']} ms")
+            results[kind] = {
+                "name": owner.name,
+                "events": n_events,
+                "bytes": len(body),
+                "rebuild": timed(cold, args.repeat),
+                "unchanged": timed(warm, args.repeat),
+            }
+            print(
+                f"{kind} {owner.name}: {n_events} events, {len(body) // 1024} KiB; rebuild "
+                f"{results[kind]['rebuild']['median_ms']} ms, unchanged {results[kind]['unchanged']['median_ms']} ms"
+            )
     OUT.mkdir(exist_ok=True)
     (OUT / "calendars.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
 

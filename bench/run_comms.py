@@ -19,9 +19,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,15 +39,33 @@ def main() -> None:
     parser.add_argument("--no-generate", action="store_true", help="reuse the database as it is")
     args = parser.parse_args()
     if not args.no_generate:
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--clients", str(args.clients),
-                        "--orders", "0", "--url", args.url], check=True)
-    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": args.url,
-                       "SMS_BACKEND": "fake", "EMAIL_BACKEND": "fake"})
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "generate.py"),
+                "--clients",
+                str(args.clients),
+                "--orders",
+                "0",
+                "--url",
+                args.url,
+            ],
+            check=True,
+        )
+    os.environ.update(
+        {
+            "APP_ENV": "production",
+            **BENCH_PRODUCTION_ENV,
+            "DATABASE_URL": args.url,
+            "SMS_BACKEND": "fake",
+            "EMAIL_BACKEND": "fake",
+        }
+    )
     from app import create_app
     from app.clients.models import Client
-    from app.comms.dispatcher import dispatch_outbox
+    from app.comms.dispatch_services import dispatch_outbox
     from app.comms.models import CommunicationLog
-    from app.comms.outbox import enqueue_from_select
+    from app.comms.outbox_services import enqueue_from_select
     from app.extensions import db
 
     app = create_app("production")
@@ -59,8 +80,9 @@ def main() -> None:
                 (sa.literal(f"bench:{run}:{channel}:") + sa.cast(Client.id, sa.String)).label("idempotency_key"),
                 Client.id.label("client_id"),
             ).where(Client.id.in_(sa.select(Client.id).order_by(Client.id).limit(args.clients)))
-            queued += enqueue_from_select(select, message_type="SATISFACTION_SURVEY", channel=channel,
-                                          triggered_by="bench")
+            queued += enqueue_from_select(
+                select, message_type="SATISFACTION_SURVEY", channel=channel, triggered_by="bench"
+            )
         db.session.commit()
         enqueue_seconds = time.perf_counter() - started
 
@@ -72,8 +94,9 @@ def main() -> None:
 
             if log.communication_type == "SMS":
                 return Rendered(text=render_sms_template(log, {"servicio": "Tina Calipso", "link": "https://x"}))
-            return render_email(log, "message", subject="¿Cómo estuvo tu experiencia en Aremko?",
-                                body="Gracias por visitarnos.")
+            return render_email(
+                log, "message", subject="¿Cómo estuvo tu experiencia en Aremko?", body="Gracias por visitarnos."
+            )
 
         started = time.perf_counter()
         runs = sent = 0
@@ -85,9 +108,15 @@ def main() -> None:
                 break
         seconds = time.perf_counter() - started
         remaining = db.session.scalar(sa.select(sa.func.count()).where(CommunicationLog.status != "SENT"))
-    figures = {"queued": queued, "enqueue_seconds": round(enqueue_seconds, 3), "sent": sent,
-               "dispatch_runs": runs, "dispatch_seconds": round(seconds, 2),
-               "messages_per_second": round(sent / seconds, 1) if seconds else None, "not_sent": remaining}
+    figures = {
+        "queued": queued,
+        "enqueue_seconds": round(enqueue_seconds, 3),
+        "sent": sent,
+        "dispatch_runs": runs,
+        "dispatch_seconds": round(seconds, 2),
+        "messages_per_second": round(sent / seconds, 1) if seconds else None,
+        "not_sent": remaining,
+    }
     OUT.mkdir(exist_ok=True)
     (OUT / "comms.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))

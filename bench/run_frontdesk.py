@@ -21,9 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, csrf_token, one_row, start_server, wrk  # noqa: E402
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 BENCH_USER, BENCH_PASSWORD = "bench_gerente", "bench-clave-123"
@@ -47,15 +50,20 @@ def ensure_user(url: str) -> None:
 def login() -> requests.Session:
     session = requests.Session()
     token = csrf_token(session, "/accounts/login/")
-    r = session.post(BASE + "/accounts/login/", data={"csrf_token": token, "username": BENCH_USER,
-                                                      "password": BENCH_PASSWORD}, allow_redirects=False)
+    r = session.post(
+        BASE + "/accounts/login/",
+        data={"csrf_token": token, "username": BENCH_USER, "password": BENCH_PASSWORD},
+        allow_redirects=False,
+    )
     assert r.status_code == 302, r.status_code
     return session
 
 
 def busiest_day(url: str) -> tuple[date, int]:
-    row = one_row(url, "SELECT service_date, count(*) FROM order_service_lines GROUP BY service_date "
-                       "ORDER BY count(*) DESC LIMIT 1")
+    row = one_row(
+        url,
+        "SELECT service_date, count(*) FROM order_service_lines GROUP BY service_date ORDER BY count(*) DESC LIMIT 1",
+    )
     return row[0], row[1]
 
 
@@ -85,8 +93,9 @@ def main():
         proc.terminate()
         proc.wait(timeout=10)
     OUT.mkdir(exist_ok=True)
-    (OUT / "frontdesk.json").write_text(json.dumps({"board_day": day.isoformat(), "results": results}, indent=2,
-                                                   default=str))
+    (OUT / "frontdesk.json").write_text(
+        json.dumps({"board_day": day.isoformat(), "results": results}, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,16 @@ from run_frontdesk import ensure_user, login  # noqa: E402
 REQUESTS = [
     ("board (counts of every segment, chart)", "/ventas/reportes/segmentacion-clientes/", {}),
     ("segment list full page (board + page 1)", "/ventas/reportes/segmentacion-clientes/new_low_spend/", {}),
-    ("segment list HTMX fragment, page 3", "/ventas/reportes/segmentacion-clientes/new_low_spend/?page=3",
-     {"HX-Request": "true"}),
-    ("segment list HTMX fragment, search", "/ventas/reportes/segmentacion-clientes/regular_medium_spend/?q=Bench 12",
-     {"HX-Request": "true"}),
+    (
+        "segment list HTMX fragment, page 3",
+        "/ventas/reportes/segmentacion-clientes/new_low_spend/?page=3",
+        {"HX-Request": "true"},
+    ),
+    (
+        "segment list HTMX fragment, search",
+        "/ventas/reportes/segmentacion-clientes/regular_medium_spend/?q=Bench 12",
+        {"HX-Request": "true"},
+    ),
 ]
 
 
@@ -50,15 +56,22 @@ def main():
                 r = session.get(BASE + path, headers=headers)
                 times.append(time.perf_counter() - started)
                 assert r.status_code == 200
-            results.append({"request": label, "path": path, "median_s": round(statistics.median(times), 3),
-                            "max_s": round(max(times), 3)})
+            results.append(
+                {
+                    "request": label,
+                    "path": path,
+                    "median_s": round(statistics.median(times), 3),
+                    "max_s": round(max(times), 3),
+                }
+            )
             print(f"{label}: median {statistics.median(times):.2f} s, max {max(times):.2f} s", flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
     OUT.mkdir(exist_ok=True)
-    (OUT / "segmentation.json").write_text(json.dumps({"clients": clients, "orders": orders, "results": results},
-                                                      indent=2))
+    (OUT / "segmentation.json").write_text(
+        json.dumps({"clients": clients, "orders": orders, "results": results}, indent=2)
+    )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,12 @@ from run_booking import BASE, DEFAULT_URL, OUT, one_row, start_server, wrk  # no
 from run_frontdesk import ensure_user, login  # noqa: E402
 
 # production mode refuses published keys, fake backends and insecure cookies unless overridden (config.validate)
-BENCH_PRODUCTION_ENV = {"SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
-                        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-                        "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1"}
+BENCH_PRODUCTION_ENV = {
+    "SECRET_KEY": os.environ.setdefault("BENCH_SECRET_KEY", secrets.token_urlsafe(48)),
+    "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+    "SESSION_COOKIE_SECURE": "false",
+    "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+}
 
 
 def top_up_lines(url: str, target: int) -> int:
@@ -41,12 +44,15 @@ def top_up_lines(url: str, target: int) -> int:
     with engine.begin() as conn:
         count = conn.execute(sa.text("SELECT count(*) FROM order_service_lines")).scalar()
         while count < target:
-            conn.execute(sa.text(
-                "INSERT INTO order_service_lines (order_id, service_id, service_date, start_time, people, "
-                "provider_id, unit_price, pricing_rule, subtotal, status, created_at) "
-                "SELECT order_id, service_id, service_date, start_time, people, provider_id, unit_price, "
-                "pricing_rule, subtotal, status, created_at FROM order_service_lines ORDER BY id LIMIT :n"),
-                {"n": target - count})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO order_service_lines (order_id, service_id, service_date, start_time, people, "
+                    "provider_id, unit_price, pricing_rule, subtotal, status, created_at) "
+                    "SELECT order_id, service_id, service_date, start_time, people, provider_id, unit_price, "
+                    "pricing_rule, subtotal, status, created_at FROM order_service_lines ORDER BY id LIMIT :n"
+                ),
+                {"n": target - count},
+            )
             count = conn.execute(sa.text("SELECT count(*) FROM order_service_lines")).scalar()
         conn.execute(sa.text("ANALYZE order_service_lines"))
     engine.dispose()
@@ -83,11 +89,19 @@ def export_all_lines(url: str) -> dict:
         elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         db.session.remove()
-    result = {"name": "servicios vendidos Excel", "rows": totals.n, "seconds": round(elapsed, 1),
-              "rows_per_s": int(totals.n / elapsed), "cpu_s": round(cpu, 1),
-              "rows_per_cpu_s": int(totals.n / cpu), "load_avg": os.getloadavg()[0], "file_mb": round(size / 1e6, 1),
-              "rss_before_mb": round(before / 1024, 1), "rss_peak_mb": round(peak / 1024, 1),
-              "rss_growth_mb": round((peak - before) / 1024, 1)}
+    result = {
+        "name": "servicios vendidos Excel",
+        "rows": totals.n,
+        "seconds": round(elapsed, 1),
+        "rows_per_s": int(totals.n / elapsed),
+        "cpu_s": round(cpu, 1),
+        "rows_per_cpu_s": int(totals.n / cpu),
+        "load_avg": os.getloadavg()[0],
+        "file_mb": round(size / 1e6, 1),
+        "rss_before_mb": round(before / 1024, 1),
+        "rss_peak_mb": round(peak / 1024, 1),
+        "rss_growth_mb": round((peak - before) / 1024, 1),
+    }
     print(json.dumps(result), flush=True)
     return result
 
@@ -99,8 +113,11 @@ def args_from(mapping: dict):
 
 
 def busiest_month(url: str) -> date:
-    row = one_row(url, "SELECT date_trunc('month', service_date)::date, count(*) FROM order_service_lines "
-                       "GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+    row = one_row(
+        url,
+        "SELECT date_trunc('month', service_date)::date, count(*) FROM order_service_lines "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+    )
     return row[0]
 
 
@@ -125,8 +142,11 @@ def main():
             session = login()
             cookie = [f"Cookie: {'; '.join(f'{k}={v}' for k, v in session.cookies.items())}"]
             hx = [*cookie, "HX-Request: true"]
-            for path in ("/ventas/servicios-vendidos/", "/ventas/productos-vendidos/",
-                         "/ventas/auditoria-movimientos/"):
+            for path in (
+                "/ventas/servicios-vendidos/",
+                "/ventas/productos-vendidos/",
+                "/ventas/auditoria-movimientos/",
+            ):
                 assert session.get(f"{BASE}{path}?{month}").status_code == 200, path
             pages = [
                 (f"servicios vendidos month ({orders} orders)", f"/ventas/servicios-vendidos/?{month}", cookie),
@@ -138,8 +158,16 @@ def main():
             for name, path, headers in pages:  # a freshly started server: warm every thread and connection
                 wrk(f"warm-up {name}", path, 2, headers=headers)
             for connections in (8, 1) if args.sequential else (8,):
-                results += [wrk(name + ("" if connections > 1 else " (sequential)"), path, args.seconds,
-                                headers=headers, connections=connections) for name, path, headers in pages]
+                results += [
+                    wrk(
+                        name + ("" if connections > 1 else " (sequential)"),
+                        path,
+                        args.seconds,
+                        headers=headers,
+                        connections=connections,
+                    )
+                    for name, path, headers in pages
+                ]
         finally:
             proc.terminate()
             proc.wait(timeout=10)
@@ -149,8 +177,9 @@ def main():
         print(f"{lines} líneas de servicio", flush=True)
         results.append(export_all_lines(args.url))
     OUT.mkdir(exist_ok=True)
-    (OUT / "sold_reports.json").write_text(json.dumps({"orders": orders, "lines": lines, "results": results},
-                                                      indent=2, default=str))
+    (OUT / "sold_reports.json").write_text(
+        json.dumps({"orders": orders, "lines": lines, "results": results}, indent=2, default=str)
+    )
 
 
 if __name__ == "__main__":

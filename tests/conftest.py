@@ -115,8 +115,13 @@ def make_user(db_session):
     from app.auth.services import create_user
 
     def factory(role: str = "recepcion", username: str | None = None, password: str = PASSWORD, **kw):
-        user = create_user(username=username or f"{role}{next(_seq)}", role=role, password=password,
-                           email=kw.pop("email", None), full_name=kw.pop("full_name", None))
+        user = create_user(
+            username=username or f"{role}{next(_seq)}",
+            role=role,
+            password=password,
+            email=kw.pop("email", None),
+            full_name=kw.pop("full_name", None),
+        )
         for key, value in kw.items():
             setattr(user, key, value)
         db_session.flush()
@@ -146,8 +151,7 @@ def make_client(db_session):
 
     def factory(**overrides):
         n = next(_seq)
-        data = {"name": f"Cliente Prueba {n}", "phone": f"+569{50000000 + n:08d}",
-                "email": f"cliente{n}@example.com"}
+        data = {"name": f"Cliente Prueba {n}", "phone": f"+569{50000000 + n:08d}", "email": f"cliente{n}@example.com"}
         marketing = overrides.pop("marketing_consent", False)
         origin = overrides.pop("origin", "recepcion")
         data.update(overrides)
@@ -268,16 +272,42 @@ def booking_setup(db_session, make_category, make_service, freeze_clock):
     massage_grid = validate_slot_grid({"monday": ["13:00", "14:15"]})
     return {
         "calipso": make_service(name="Tina Calipso", category=tinas, slot_grid=grid),
-        "grande": make_service(name="Tina Grande", category=tinas, base_price=22000, min_people=2, max_people=8,
-                               max_concurrent_bookings=2, slot_grid=validate_slot_grid({"monday": ["19:00"]})),
-        "relajacion": make_service(name="Masaje Relajación", service_type="masaje", base_price=45000,
-                                   max_people=1, duration_minutes=60, slot_grid=massage_grid,
-                                   max_concurrent_bookings=3, providers=[ana, berta]),
-        "descontracturante": make_service(name="Masaje Descontracturante", service_type="masaje",
-                                          base_price=50000, max_people=1, duration_minutes=60,
-                                          slot_grid=massage_grid, max_concurrent_bookings=3, providers=[ana]),
-        "arrayan": make_service(name="Cabaña Arrayán", service_type="cabana", base_price=90000, max_people=2,
-                                slot_grid=validate_slot_grid({"monday": ["16:00"]})),
+        "grande": make_service(
+            name="Tina Grande",
+            category=tinas,
+            base_price=22000,
+            min_people=2,
+            max_people=8,
+            max_concurrent_bookings=2,
+            slot_grid=validate_slot_grid({"monday": ["19:00"]}),
+        ),
+        "relajacion": make_service(
+            name="Masaje Relajación",
+            service_type="masaje",
+            base_price=45000,
+            max_people=1,
+            duration_minutes=60,
+            slot_grid=massage_grid,
+            max_concurrent_bookings=3,
+            providers=[ana, berta],
+        ),
+        "descontracturante": make_service(
+            name="Masaje Descontracturante",
+            service_type="masaje",
+            base_price=50000,
+            max_people=1,
+            duration_minutes=60,
+            slot_grid=massage_grid,
+            max_concurrent_bookings=3,
+            providers=[ana],
+        ),
+        "arrayan": make_service(
+            name="Cabaña Arrayán",
+            service_type="cabana",
+            base_price=90000,
+            max_people=2,
+            slot_grid=validate_slot_grid({"monday": ["16:00"]}),
+        ),
         "ana": ana,
         "berta": berta,
     }

@@ -38,8 +38,12 @@ def test_every_route_is_public_or_role_gated(app):
     for rule in app.url_map.iter_rules():
         ep = rule.endpoint
         view = app.view_functions[ep]
-        if ep == "static" or ep in admin_views or getattr(view, "_public", False) \
-                or getattr(view, "_automation_key", False):  # X-API-KEY endpoints: tests/crm/test_api.py
+        if (
+            ep == "static"
+            or ep in admin_views
+            or getattr(view, "_public", False)
+            or getattr(view, "_automation_key", False)
+        ):  # X-API-KEY endpoints: tests/crm/test_api.py
             continue
         if getattr(view, "_roles", None) is None:
             ungated.append(f"{ep} {rule.rule}")

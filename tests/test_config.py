@@ -14,8 +14,16 @@ GOOD_KEY = "k7Qw2-rT9zLp4XvB8nHs3JdF6gYc1MeA0uWoZiKl"
 
 @pytest.fixture
 def prod_env(monkeypatch):
-    for name in ("SECRET_KEY", "FLOW_MODE", "SMS_BACKEND", "EMAIL_BACKEND", "WEBHOOK_BACKEND",
-                 "SESSION_COOKIE_SECURE", "ALLOW_FAKE_BACKENDS_IN_PRODUCTION", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION"):
+    for name in (
+        "SECRET_KEY",
+        "FLOW_MODE",
+        "SMS_BACKEND",
+        "EMAIL_BACKEND",
+        "WEBHOOK_BACKEND",
+        "SESSION_COOKIE_SECURE",
+        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION",
+        "ALLOW_INSECURE_COOKIES_IN_PRODUCTION",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
     return monkeypatch
@@ -28,23 +36,39 @@ def test_production_defaults_are_safe(prod_env):
     assert cfg.STARTUP_WARNINGS == [] and cfg.UNSAFE_OVERRIDES == []
 
 
-@pytest.mark.parametrize("key", [
-    "replace-with-a-long-random-string",  # the .env.example placeholder
-    "dev-insecure-key-change-me",  # config.DEV_SECRET_KEY
-    "test-secret-key", "bench-secret-key", "x", "corta-de-31-bytes-0123456789ab", "x" * 40,
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "replace-with-a-long-random-string",  # the .env.example placeholder
+        "dev-insecure-key-change-me",  # config.DEV_SECRET_KEY
+        "test-secret-key",
+        "bench-secret-key",
+        "x",
+        "corta-de-31-bytes-0123456789ab",
+        "x" * 40,
+    ],
+)
 def test_production_refuses_weak_or_published_secret_keys(prod_env, key):
     prod_env.setenv("SECRET_KEY", key)
     with pytest.raises(RuntimeError, match=r"SECRET_KEY .*secrets.token_urlsafe"):
         load_config("production")
 
 
-@pytest.mark.parametrize("name,value", [("FLOW_MODE", "fake"), ("SMS_BACKEND", "fake"), ("SMS_BACKEND", "console"),
-                                        ("EMAIL_BACKEND", "console"), ("WEBHOOK_BACKEND", "fake")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("FLOW_MODE", "fake"),
+        ("SMS_BACKEND", "fake"),
+        ("SMS_BACKEND", "console"),
+        ("EMAIL_BACKEND", "console"),
+        ("WEBHOOK_BACKEND", "fake"),
+    ],
+)
 def test_production_refuses_fake_backends_unless_explicitly_allowed(prod_env, name, value):
     prod_env.setenv(name, value)
-    with pytest.raises(RuntimeError, match=f"{name}={value} no se permite en producción.*"
-                                           "ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1"):
+    with pytest.raises(
+        RuntimeError, match=f"{name}={value} no se permite en producción.*ALLOW_FAKE_BACKENDS_IN_PRODUCTION=1"
+    ):
         load_config("production")
     prod_env.setenv("ALLOW_FAKE_BACKENDS_IN_PRODUCTION", "1")
     cfg = load_config("production")
@@ -70,10 +94,17 @@ def test_the_production_process_exits_naming_the_setting(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "APP_ENV": "production", "FLASK_APP": "wsgi.py",
-           "SECRET_KEY": "replace-with-a-long-random-string", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
-    out = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True, text=True,
-                         timeout=60)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "APP_ENV": "production",
+        "FLASK_APP": "wsgi.py",
+        "SECRET_KEY": "replace-with-a-long-random-string",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode != 0
     assert "SECRET_KEY tiene un valor publicado" in out.stderr and "Traceback" not in out.stderr
 

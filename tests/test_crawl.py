@@ -30,10 +30,19 @@ ENGLISH = ("Bad Request", "Not Found", "Forbidden", "Method Not Allowed", "Inter
 
 # routes with one int id that no crawled page links to: the table where a real id is found
 ID_TABLES = {
-    "category_id": "service_categories", "service_id": "services", "order_id": "orders", "card_id": "gift_cards",
-    "close_id": "cash_closes", "purchase_id": "purchases", "log_id": "communication_logs",
-    "template_id": "sms_templates", "message_id": "fake_messages", "client_id": "clients",
-    "import_id": "client_imports", "campaign_id": "campaigns", "endpoint_id": "webhook_endpoints",
+    "category_id": "service_categories",
+    "service_id": "services",
+    "order_id": "orders",
+    "card_id": "gift_cards",
+    "close_id": "cash_closes",
+    "purchase_id": "purchases",
+    "log_id": "communication_logs",
+    "template_id": "sms_templates",
+    "message_id": "fake_messages",
+    "client_id": "clients",
+    "import_id": "client_imports",
+    "campaign_id": "campaigns",
+    "endpoint_id": "webhook_endpoints",
     "delivery_id": "webhook_deliveries",
 }
 LINE_TABLES = {"/ventas/detalles-compras/": "purchase_lines", "/ventas/recepcion/lineas/": "order_service_lines"}
@@ -63,9 +72,12 @@ class _Page(HTMLParser):
             if a.get(verb) and tag != "form":
                 self.posts.append(a[verb])
         if tag == "form":
-            self._form = {"action": a.get("action") or a.get("hx-post") or a.get("hx-get") or "",
-                          "method": (a.get("method") or ("get" if a.get("hx-get") else "post")).lower(),
-                          "fields": [], "autosubmit": "data-autosubmit" in a}
+            self._form = {
+                "action": a.get("action") or a.get("hx-post") or a.get("hx-get") or "",
+                "method": (a.get("method") or ("get" if a.get("hx-get") else "post")).lower(),
+                "fields": [],
+                "autosubmit": "data-autosubmit" in a,
+            }
             self.forms.append(self._form)
         elif tag in ("input", "select", "textarea") and self._form is not None and a.get("name"):
             self._form["fields"].append((a["name"], (a.get("type") or tag).lower()))
@@ -76,9 +88,20 @@ class _Page(HTMLParser):
 
 
 def _malformed(kind: str) -> str:
-    return {"number": "abc", "date": "31/02/20x6", "datetime-local": "ayer", "time": "25:99", "email": "no-es-correo",
-            "tel": "12ab", "checkbox": "zz", "radio": "zz", "select": "zz<>", "hidden": "zz<>",
-            "file": "no-es-un-archivo", "month": "13-2026"}.get(kind, "x" * 300 + "<script>'\"")
+    return {
+        "number": "abc",
+        "date": "31/02/20x6",
+        "datetime-local": "ayer",
+        "time": "25:99",
+        "email": "no-es-correo",
+        "tel": "12ab",
+        "checkbox": "zz",
+        "radio": "zz",
+        "select": "zz<>",
+        "hidden": "zz<>",
+        "file": "no-es-un-archivo",
+        "month": "13-2026",
+    }.get(kind, "x" * 300 + "<script>'\"")
 
 
 def _pattern(url: str) -> str:
@@ -118,8 +141,9 @@ def _is_styled_error(resp, url: str) -> bool:
     if '<html lang="es-CL">' in text and "<h1" in text:  # the view's own page explaining what is missing
         return True
     # a form re-rendered with its messages (422/409/400 on a submission)
-    return resp.status_code in (400, 409, 422) and ("is-invalid" in text or 'role="alert"' in text
-                                                    or "alert-danger" in text or "invalid-feedback" in text)
+    return resp.status_code in (400, 409, 422) and (
+        "is-invalid" in text or 'role="alert"' in text or "alert-danger" in text or "invalid-feedback" in text
+    )
 
 
 @pytest.fixture
@@ -133,8 +157,9 @@ def demo(db_session):
 def _login(client, role):
     from app.auth.models import User
 
-    user = db.session.scalars(sa.select(User).where(User.role == role, User.is_active.is_(True),
-                                                    User.is_system.is_(False)).order_by(User.id)).first()
+    user = db.session.scalars(
+        sa.select(User).where(User.role == role, User.is_active.is_(True), User.is_system.is_(False)).order_by(User.id)
+    ).first()
     with client.session_transaction() as sess:
         sess["_user_id"] = str(user.id)
         sess["_fresh"] = True
@@ -180,8 +205,11 @@ def _route_urls(app, seen_patterns: set[str]) -> list[str]:
         pattern = _pattern(rule.rule.replace(f"<int:{arg}>", "1"))
         if pattern in seen_patterns:
             continue
-        table = next((t for prefix, t in LINE_TABLES.items() if rule.rule.startswith(prefix)), None) \
-            if arg == "line_id" else ID_TABLES.get(arg)
+        table = (
+            next((t for prefix, t in LINE_TABLES.items() if rule.rule.startswith(prefix)), None)
+            if arg == "line_id"
+            else ID_TABLES.get(arg)
+        )
         if table is None:
             continue
         real = db.session.execute(sa.text(f"SELECT min(id) FROM {table}")).scalar()  # noqa: S608 (fixed names)

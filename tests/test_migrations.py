@@ -13,8 +13,7 @@ from tests.conftest import make_test_config
 
 
 def test_upgrade_from_empty_matches_models_and_downgrades(empty_database_url):
-    application = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=empty_database_url,
-                                              SQLALCHEMY_ENGINE_OPTIONS={}))
+    application = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=empty_database_url, SQLALCHEMY_ENGINE_OPTIONS={}))
     with application.app_context():
         try:
             upgrade()

@@ -15,8 +15,12 @@ def test_run_job_cli_runs_and_commits(app, db_session, booking_setup, freeze_clo
     from app.sales import services as sales_services
 
     cart = cart_services.create_cart()
-    hold = cart_services.hold_slot(cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id,
-                                                       day=datetime(2026, 3, 2).date(), hhmm="14:00", people=1))
+    hold = cart_services.hold_slot(
+        cart,
+        sales_services.LineRequest(
+            service_id=booking_setup["calipso"].id, day=datetime(2026, 3, 2).date(), hhmm="14:00", people=1
+        ),
+    )
     db_session.commit()
     freeze_clock(datetime(2026, 3, 2, 10, 30, tzinfo=LOCAL_TZ))
     result = app.test_cli_runner().invoke(args=["run-job", "expire_cart_holds"])
@@ -48,6 +52,7 @@ def test_scheduler_builds_with_every_job(app):
 
 # --- where the scheduler starts (only `make run`'s server and `flask scheduler run`) --------------------------------
 
+
 def test_should_start_in_process_only_in_a_server(app, monkeypatch):
     import click
     from flask.cli import run_command
@@ -70,10 +75,17 @@ def _dev_env(tmp_path):
     import sys
     from pathlib import Path
 
-    return {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": str(tmp_path),
-            "APP_ENV": "development", "FLASK_APP": "wsgi.py", "SCHEDULER_ENABLED": "true",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "MEDIA_ROOT": str(tmp_path / "media"),
-            "SCHEDULER_HEARTBEAT_FILE": str(tmp_path / "heartbeat"), "LOG_LEVEL": "INFO"}
+    return {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+        "APP_ENV": "development",
+        "FLASK_APP": "wsgi.py",
+        "SCHEDULER_ENABLED": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "SCHEDULER_HEARTBEAT_FILE": str(tmp_path / "heartbeat"),
+        "LOG_LEVEL": "INFO",
+    }
 
 
 def test_a_flask_command_in_development_does_not_start_the_scheduler(tmp_path):
@@ -82,8 +94,14 @@ def test_a_flask_command_in_development_does_not_start_the_scheduler(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([str(Path(sys.executable).parent / "flask"), "scheduler", "list"], cwd=root,
-                         env=_dev_env(tmp_path), capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "scheduler", "list"],
+        cwd=root,
+        env=_dev_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "expire_cart_holds" in out.stdout
     assert "scheduler started in-process" not in out.stdout + out.stderr
@@ -100,9 +118,14 @@ def test_flask_run_of_make_run_starts_the_scheduler(tmp_path):
     root = Path(__file__).resolve().parents[1]
     log = tmp_path / "run.log"
     with open(log, "w") as fh:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "flask"), "run", "--host", "127.0.0.1", "--port",
-                                 "5123", "--no-reload"], cwd=root, env=_dev_env(tmp_path), stdout=fh,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "flask"), "run", "--host", "127.0.0.1", "--port", "5123", "--no-reload"],
+            cwd=root,
+            env=_dev_env(tmp_path),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and "scheduler started in-process" not in log.read_text():
@@ -115,6 +138,7 @@ def test_flask_run_of_make_run_starts_the_scheduler(tmp_path):
 
 
 # --- SQLite demo: WAL + busy timeout (no "database is locked" between the scheduler and the requests) --------------
+
 
 def test_sqlite_file_connections_use_wal_and_a_busy_timeout(tmp_path):
     import sqlalchemy as sa

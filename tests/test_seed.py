@@ -23,8 +23,15 @@ def test_seed_creates_the_spec_demo_data(db_session):
     assert len([s for s in services.values() if s.is_published]) == 7
     assert not services["Tina Mantención"].is_published
     assert all(s.slot_grid["tuesday"] == [] for s in services.values())
-    assert services["Tina Calipso"].slot_grid["monday"] == ["14:00", "14:30", "17:00", "19:00", "19:30", "21:30",
-                                                            "22:00"]
+    assert services["Tina Calipso"].slot_grid["monday"] == [
+        "14:00",
+        "14:30",
+        "17:00",
+        "19:00",
+        "19:30",
+        "21:30",
+        "22:00",
+    ]
     assert services["Masaje Relajación"].slot_grid["sunday"][0] == "13:00"
     assert services["Cabaña Lenga"].slot_grid["friday"] == ["16:00"]
     assert services["Tina Grande"].max_concurrent_bookings == 2 and services["Tina Grande"].min_people == 2
@@ -35,7 +42,11 @@ def test_seed_creates_the_spec_demo_data(db_session):
     assert db_session.scalar(sa.select(DiscountCode.value).where(DiscountCode.code == "AREMKO15")) == 15
     roles = dict(db_session.execute(sa.select(User.username, User.role)).all())
     assert {k: roles[k] for k in ("admin", "gerente", "recepcion", "marketing")} == {
-        "admin": "admin", "gerente": "gerente", "recepcion": "recepcion", "marketing": "marketing"}
+        "admin": "admin",
+        "gerente": "gerente",
+        "recepcion": "recepcion",
+        "marketing": "marketing",
+    }
     assert roles["sistema"] == "admin"
     assert authenticate("recepcion", "clave-demo-larga") is not None
     assert all(pw == "clave-demo-larga" for _, _, pw in summary["users"])
@@ -43,15 +54,23 @@ def test_seed_creates_the_spec_demo_data(db_session):
     phones = db_session.scalars(sa.select(Client.phone)).all()
     assert len(phones) == 200 == len(set(phones))
     assert all(normalize_phone(p) == p and is_mobile(p) and re.fullmatch(r"\+569\d{8}", p) for p in phones)
-    no_consent = db_session.scalar(sa.select(sa.func.count()).select_from(ClientPreferences)
-                                   .where(ClientPreferences.accepts_promotional.is_(False)))
+    no_consent = db_session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ClientPreferences)
+        .where(ClientPreferences.accepts_promotional.is_(False))
+    )
     assert 0.2 <= no_consent / 200 <= 0.4
     orders = db_session.scalars(sa.select(Order)).all()
     assert len(orders) == 60
     assert {o.payment_status for o in orders} >= {"pagado", "pendiente"}
-    assert all(o.total == sum(ln.subtotal for ln in o.service_lines if ln.status != "cancelada")
-               + sum(ln.subtotal for ln in o.product_lines if ln.status == "activa") - o.discount_total
-               for o in orders if not o.cancelled_at)
+    assert all(
+        o.total
+        == sum(ln.subtotal for ln in o.service_lines if ln.status != "cancelada")
+        + sum(ln.subtotal for ln in o.product_lines if ln.status == "activa")
+        - o.discount_total
+        for o in orders
+        if not o.cancelled_at
+    )
 
 
 def test_seed_is_idempotent_and_never_changes_passwords(db_session):
@@ -86,7 +105,7 @@ def test_seed_history_looks_like_a_real_spa(db_session, freeze_clock):
     from app.core import clock
     from app.core.clock import LOCAL_TZ
     from app.crm.models import Campaign
-    from app.crm.roi import campaign_roi
+    from app.crm.roi_queries import campaign_roi
     from app.reports.cash_queries import CashFilter
     from app.reports.cash_views import load_summary
     from app.sales.cash_queries import expected_by_method
@@ -110,14 +129,17 @@ def test_seed_history_looks_like_a_real_spa(db_session, freeze_clock):
     service_days = set(db_session.scalars(sa.select(ServiceLine.service_date)))
     assert min(service_days) >= today - timedelta(days=90) and max(service_days) <= today + timedelta(days=14)
     assert any(d > today for d in service_days) and len({d for d in service_days if d < today}) >= 40
-    assert all(ln.status == "pendiente" for ln in db_session.scalars(
-        sa.select(ServiceLine).where(ServiceLine.service_date > today)))
+    assert all(
+        ln.status == "pendiente"
+        for ln in db_session.scalars(sa.select(ServiceLine).where(ServiceLine.service_date > today))
+    )
 
     closes = db_session.scalars(sa.select(CashClose)).all()
     assert len(closes) >= 20 and all(c.business_date < today - timedelta(days=1) for c in closes)
     sample = closes[len(closes) // 2]
     assert {ln.method_code: ln.expected for ln in sample.lines} == {
-        ln.code: ln.expected for ln in expected_by_method(sample.business_date)}
+        ln.code: ln.expected for ln in expected_by_method(sample.business_date)
+    }
     assert clock.to_local(sample.closed_at).date() == sample.business_date
     assert all(c.notes for c in closes if any(ln.difference for ln in c.lines))
 
@@ -134,8 +156,12 @@ def test_seed_history_looks_like_a_real_spa(db_session, freeze_clock):
     assert len(sent) >= 2
     roi = campaign_roi(sent[0])
     assert roi.sent > 0 and roi.orders > 0 and roi.revenue > 0
-    assert db_session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog)
-                             .where(CommunicationLog.read_at.is_not(None))) > 0
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).select_from(CommunicationLog).where(CommunicationLog.read_at.is_not(None))
+        )
+        > 0
+    )
     planned = db_session.scalar(sa.select(Campaign).where(Campaign.sent_at.is_(None)))
     assert planned.start_date > today and planned.sms_template
 

@@ -33,14 +33,26 @@ from app.sales.models import Order
 
 CRM_READ = frozenset({"marketing", "gerente", "admin"})
 CRM_WRITE = frozenset({"marketing", "admin"})
-PERSON_LABELS = {"first_name": "Nombre", "last_name": "Apellido", "email": "Correo electrónico", "phone": "Teléfono",
-                 "company_name": "Empresa", "status": "Estado", "source": "Origen", "notes": "Notas",
-                 "campaign": "Campaña", "company": "Empresa", "job_title": "Cargo", "client": "Cliente",
-                 "created_at": "Creado"}
-ACTIVITY_INLINE = {"form_columns": ("id", "activity_type", "subject", "notes"),
-                   "form_overrides": {"activity_type": SelectField},
-                   "form_args": {"activity_type": {"choices": [(t, t) for t in ACTIVITY_TYPES],
-                                                   "label": "Tipo"}}}
+PERSON_LABELS = {
+    "first_name": "Nombre",
+    "last_name": "Apellido",
+    "email": "Correo electrónico",
+    "phone": "Teléfono",
+    "company_name": "Empresa",
+    "status": "Estado",
+    "source": "Origen",
+    "notes": "Notas",
+    "campaign": "Campaña",
+    "company": "Empresa",
+    "job_title": "Cargo",
+    "client": "Cliente",
+    "created_at": "Creado",
+}
+ACTIVITY_INLINE = {
+    "form_columns": ("id", "activity_type", "subject", "notes"),
+    "form_overrides": {"activity_type": SelectField},
+    "form_args": {"activity_type": {"choices": [(t, t) for t in ACTIVITY_TYPES], "label": "Tipo"}},
+}
 
 
 class CrmView(RoleModelView):
@@ -56,19 +68,41 @@ def _apply_new_activity_rules(model) -> None:
 
 
 class LeadView(CrmView):
-    column_list = ("first_name", "last_name", "email", "phone", "company_name", "status", "source", "campaign",
-                   "convert")
+    column_list = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company_name",
+        "status",
+        "source",
+        "campaign",
+        "convert",
+    )
     column_searchable_list = ("first_name", "last_name", "email", "company_name")
     column_filters = ("status", "source")
     column_labels = {**PERSON_LABELS, "convert": ""}
-    column_formatters = {"status": lambda v, c, m, n: LEAD_STATUS_LABELS.get(m.status, m.status),
-                         "source": lambda v, c, m, n: LEAD_SOURCE_LABELS.get(m.source, m.source),
-                         "convert": lambda v, c, m, n: v._convert_button(m)}
-    form_columns = ("first_name", "last_name", "email", "phone", "company_name", "status", "source", "campaign",
-                    "notes")
+    column_formatters = {
+        "status": lambda v, c, m, n: LEAD_STATUS_LABELS.get(m.status, m.status),
+        "source": lambda v, c, m, n: LEAD_SOURCE_LABELS.get(m.source, m.source),
+        "convert": lambda v, c, m, n: v._convert_button(m),
+    }
+    form_columns = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company_name",
+        "status",
+        "source",
+        "campaign",
+        "notes",
+    )
     form_overrides = {"status": SelectField, "source": SelectField}
-    form_args = {"status": {"choices": list(LEAD_STATUS_LABELS.items()), "label": "Estado"},
-                 "source": {"choices": list(LEAD_SOURCE_LABELS.items()), "label": "Origen"}}
+    form_args = {
+        "status": {"choices": list(LEAD_STATUS_LABELS.items()), "label": "Estado"},
+        "source": {"choices": list(LEAD_SOURCE_LABELS.items()), "label": "Origen"},
+    }
     inline_models = ((Activity, ACTIVITY_INLINE),)
 
     def _convert_button(self, lead):
@@ -145,11 +179,28 @@ class DealView(CrmView):
     column_searchable_list = ("name",)
     column_filters = ("stage",)
     column_formatters = {"amount": _clp, "stage": lambda v, c, m, n: DEAL_STAGE_LABELS.get(m.stage, m.stage)}
-    column_labels = {"name": "Nombre", "contact": "Contacto", "stage": "Etapa", "amount": "Monto",
-                     "probability": "Probabilidad (%)", "expected_close_date": "Cierre esperado",
-                     "campaign": "Campaña", "notes": "Notas", "related_booking": "Venta/Reserva (ID)"}
-    form_columns = ("name", "contact", "stage", "expected_close_date", "amount", "probability", "related_booking",
-                    "campaign", "notes")
+    column_labels = {
+        "name": "Nombre",
+        "contact": "Contacto",
+        "stage": "Etapa",
+        "amount": "Monto",
+        "probability": "Probabilidad (%)",
+        "expected_close_date": "Cierre esperado",
+        "campaign": "Campaña",
+        "notes": "Notas",
+        "related_booking": "Venta/Reserva (ID)",
+    }
+    form_columns = (
+        "name",
+        "contact",
+        "stage",
+        "expected_close_date",
+        "amount",
+        "probability",
+        "related_booking",
+        "campaign",
+        "notes",
+    )
     form_overrides = {"stage": SelectField}
     form_args = {"stage": {"choices": list(DEAL_STAGE_LABELS.items()), "label": "Etapa"}}
     form_extra_fields = {"related_booking": IntegerField("Venta/Reserva (ID)", validators=[Optional()])}
@@ -175,15 +226,37 @@ class DealView(CrmView):
 
 
 class ActivityView(CrmView):
-    column_list = ("activity_date", "activity_type", "subject", "related_lead", "related_contact", "related_deal",
-                   "campaign")
+    column_list = (
+        "activity_date",
+        "activity_type",
+        "subject",
+        "related_lead",
+        "related_contact",
+        "related_deal",
+        "campaign",
+    )
     column_filters = ("activity_type",)
     column_default_sort = ("activity_date", True)
-    column_labels = {"activity_date": "Fecha", "activity_type": "Tipo", "subject": "Asunto", "notes": "Notas",
-                     "related_lead": "Prospecto", "related_contact": "Contacto", "related_deal": "Oportunidad",
-                     "campaign": "Campaña"}
-    form_columns = ("activity_type", "subject", "notes", "activity_date", "related_lead", "related_contact",
-                    "related_deal", "campaign")
+    column_labels = {
+        "activity_date": "Fecha",
+        "activity_type": "Tipo",
+        "subject": "Asunto",
+        "notes": "Notas",
+        "related_lead": "Prospecto",
+        "related_contact": "Contacto",
+        "related_deal": "Oportunidad",
+        "campaign": "Campaña",
+    }
+    form_columns = (
+        "activity_type",
+        "subject",
+        "notes",
+        "activity_date",
+        "related_lead",
+        "related_contact",
+        "related_deal",
+        "campaign",
+    )
     form_overrides = {"activity_type": SelectField}
     form_args = {"activity_type": {"choices": [(t, t) for t in ACTIVITY_TYPES], "label": "Tipo"}}
 
@@ -205,8 +278,14 @@ class InteractionView(CrmView):
     column_list = ("timestamp", "interaction_type", "contact", "campaign", "activity")
     column_filters = ("interaction_type",)
     column_default_sort = ("timestamp", True)
-    column_labels = {"timestamp": "Fecha", "interaction_type": "Tipo", "contact": "Contacto", "campaign": "Campaña",
-                     "activity": "Actividad", "details": "Detalle"}
+    column_labels = {
+        "timestamp": "Fecha",
+        "interaction_type": "Tipo",
+        "contact": "Contacto",
+        "campaign": "Campaña",
+        "activity": "Actividad",
+        "details": "Detalle",
+    }
     form_columns = ("interaction_type", "contact", "campaign", "timestamp")
     form_overrides = {"interaction_type": SelectField}
     form_args = {"interaction_type": {"choices": [(t, t) for t in INTERACTION_TYPES], "label": "Tipo"}}

@@ -213,7 +213,7 @@ def _image_field():
 
 
 def _save_upload(form, model):
-    from app.web.media import save_image
+    from app.web.media_views import save_image
 
     upload = getattr(form, "image_upload", None)
     if upload is not None and upload.data and getattr(upload.data, "filename", ""):
@@ -223,8 +223,13 @@ def _save_upload(form, model):
 class ServiceCategoryView(CatalogView):
     column_list = ("name", "sort_order", "image")
     column_searchable_list = ("name",)
-    column_labels = {"name": "Nombre", "sort_order": "Orden", "image": "Imagen", "description": "Descripción",
-                     "schedule_note": "Horarios (texto)"}
+    column_labels = {
+        "name": "Nombre",
+        "sort_order": "Orden",
+        "image": "Imagen",
+        "description": "Descripción",
+        "schedule_note": "Horarios (texto)",
+    }
     form_columns = ("name", "description", "schedule_note", "sort_order", "image_upload")
     form_extra_fields = {"image_upload": _image_field()}
 
@@ -234,28 +239,64 @@ class ServiceCategoryView(CatalogView):
 
 
 class ServiceView(CatalogView):
-    column_list = ("name", "category", "service_type", "base_price", "duration_minutes", "min_people",
-                   "max_people", "max_concurrent_bookings", "is_active", "is_published")
+    column_list = (
+        "name",
+        "category",
+        "service_type",
+        "base_price",
+        "duration_minutes",
+        "min_people",
+        "max_people",
+        "max_concurrent_bookings",
+        "is_active",
+        "is_published",
+    )
     column_searchable_list = ("name",)
     column_filters = ("is_active", "is_published", "service_type", "category.name")
-    column_formatters = {"base_price": _clp,
-                         "service_type": lambda v, c, m, n: SERVICE_TYPE_LABELS.get(m.service_type)}
-    column_labels = {"name": "Nombre", "category": "Categoría", "category.name": "Categoría",
-                     "service_type": "Tipo", "base_price": "Precio base", "duration_minutes": "Duración (min)",
-                     "min_people": "Capacidad mínima", "max_people": "Capacidad máxima",
-                     "max_concurrent_bookings": "Cupo por horario", "is_active": "Activo",
-                     "is_published": "Publicado web", "providers": "Proveedores", "web_description":
-                     "Descripción web", "sort_order": "Orden", "opening_time": "Horario apertura",
-                     "closing_time": "Horario cierre"}
-    form_columns = ("name", "category", "service_type", "base_price", "duration_minutes", "min_people",
-                    "max_people", "max_concurrent_bookings", "providers", "is_active", "is_published",
-                    "web_description", "sort_order", *(f"grid_{day}" for day in WEEKDAYS), "copy_monday",
-                    "image_upload")
+    column_formatters = {"base_price": _clp, "service_type": lambda v, c, m, n: SERVICE_TYPE_LABELS.get(m.service_type)}
+    column_labels = {
+        "name": "Nombre",
+        "category": "Categoría",
+        "category.name": "Categoría",
+        "service_type": "Tipo",
+        "base_price": "Precio base",
+        "duration_minutes": "Duración (min)",
+        "min_people": "Capacidad mínima",
+        "max_people": "Capacidad máxima",
+        "max_concurrent_bookings": "Cupo por horario",
+        "is_active": "Activo",
+        "is_published": "Publicado web",
+        "providers": "Proveedores",
+        "web_description": "Descripción web",
+        "sort_order": "Orden",
+        "opening_time": "Horario apertura",
+        "closing_time": "Horario cierre",
+    }
+    form_columns = (
+        "name",
+        "category",
+        "service_type",
+        "base_price",
+        "duration_minutes",
+        "min_people",
+        "max_people",
+        "max_concurrent_bookings",
+        "providers",
+        "is_active",
+        "is_published",
+        "web_description",
+        "sort_order",
+        *(f"grid_{day}" for day in WEEKDAYS),
+        "copy_monday",
+        "image_upload",
+    )
     form_overrides = {"service_type": SelectField}
     form_args = {"service_type": {"choices": list(SERVICE_TYPE_LABELS.items()), "label": "Tipo"}}
     form_extra_fields = {
-        **{f"grid_{day}": StringField(f"{WEEKDAY_LABELS[day]} (horas separadas por coma, p. ej. 14:00, 17:00)")
-           for day in WEEKDAYS},
+        **{
+            f"grid_{day}": StringField(f"{WEEKDAY_LABELS[day]} (horas separadas por coma, p. ej. 14:00, 17:00)")
+            for day in WEEKDAYS
+        },
         "copy_monday": BooleanField("Copiar lunes a todos"),
         "image_upload": _image_field(),
     }
@@ -284,8 +325,13 @@ class ProviderView(CatalogView):
     column_list = ("name", "phone", "email", "is_active")
     column_searchable_list = ("name", "email")
     column_filters = ("is_active",)
-    column_labels = {"name": "Nombre", "phone": "Teléfono", "email": "Email", "is_active": "Activo",
-                     "address": "Dirección"}
+    column_labels = {
+        "name": "Nombre",
+        "phone": "Teléfono",
+        "email": "Email",
+        "is_active": "Activo",
+        "address": "Dirección",
+    }
     form_columns = ("name", "address", "phone", "email", "is_active")
 
     def on_model_change(self, form, model, is_created):
@@ -307,9 +353,17 @@ class ProductView(CatalogView):
     column_searchable_list = ("name",)
     column_filters = ("is_active", "is_published", "is_gift_card", "category.name")
     column_formatters = {"base_price": _clp}
-    column_labels = {"name": "Nombre", "category": "Categoría", "category.name": "Categoría",
-                     "base_price": "Precio base", "stock": "Stock", "is_active": "Activo",
-                     "is_published": "Publicado web", "is_gift_card": "Es gift card", "provider": "Proveedor"}
+    column_labels = {
+        "name": "Nombre",
+        "category": "Categoría",
+        "category.name": "Categoría",
+        "base_price": "Precio base",
+        "stock": "Stock",
+        "is_active": "Activo",
+        "is_published": "Publicado web",
+        "is_gift_card": "Es gift card",
+        "provider": "Proveedor",
+    }
     # stock changes only through purchases, sales and written adjustments (StockMovement)
     form_columns = ("name", "category", "provider", "base_price", "is_active", "is_published", "is_gift_card")
 
@@ -339,8 +393,13 @@ class DateRangeView(DeskView):
 
 class ServiceBlockView(DateRangeView):
     column_list = ("service", "start_date", "end_date", "reason", "is_active")
-    column_labels = {"service": "Servicio (vacío = todo el spa)", "start_date": "Desde", "end_date": "Hasta",
-                     "reason": "Motivo", "is_active": "Activo"}
+    column_labels = {
+        "service": "Servicio (vacío = todo el spa)",
+        "start_date": "Desde",
+        "end_date": "Hasta",
+        "reason": "Motivo",
+        "is_active": "Activo",
+    }
     form_columns = ("service", "start_date", "end_date", "reason", "is_active")
     column_default_sort = ("start_date", True)
 
@@ -372,9 +431,18 @@ class ClientView(RoleModelView):
     column_list = ("name", "phone", "email", "city", "origin", "created_at")
     column_searchable_list = ("name", "phone", "email", "document_id")
     column_filters = ("city", "origin")
-    column_labels = {"name": "Nombre", "phone": "Teléfono", "email": "Email", "city": "Ciudad",
-                     "country": "País", "document_id": "Documento identidad", "birth_date": "Fecha nacimiento",
-                     "notes": "Notas", "origin": "Origen", "created_at": "Creado"}
+    column_labels = {
+        "name": "Nombre",
+        "phone": "Teléfono",
+        "email": "Email",
+        "city": "Ciudad",
+        "country": "País",
+        "document_id": "Documento identidad",
+        "birth_date": "Fecha nacimiento",
+        "notes": "Notas",
+        "origin": "Origen",
+        "created_at": "Creado",
+    }
     client_fields = ("name", "phone", "email", "document_id", "country", "city", "birth_date", "notes")
     form_columns = (*client_fields, "marketing_consent")
     form_extra_fields = {"marketing_consent": BooleanField("Acepta marketing (solo al crear)")}
@@ -387,9 +455,13 @@ class ClientView(RoleModelView):
         from app.clients.services import create_client
 
         try:
-            model = create_client(data=self._data(form), origin="recepcion",
-                                  marketing_consent=bool(form.marketing_consent.data), consent_source="recepcion",
-                                  by=current_user)
+            model = create_client(
+                data=self._data(form),
+                origin="recepcion",
+                marketing_consent=bool(form.marketing_consent.data),
+                consent_source="recepcion",
+                by=current_user,
+            )
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
@@ -433,8 +505,14 @@ class ClientEventView(ReadOnlyView):
 class ConsentEventView(ReadOnlyView):
     read_roles = DESK
     column_list = ("created_at", "client_id", "field", "old_value", "new_value", "source")
-    column_labels = {"created_at": "Fecha", "client_id": "Cliente", "field": "Preferencia",
-                     "old_value": "Antes", "new_value": "Después", "source": "Origen"}
+    column_labels = {
+        "created_at": "Fecha",
+        "client_id": "Cliente",
+        "field": "Preferencia",
+        "old_value": "Antes",
+        "new_value": "Después",
+        "source": "Origen",
+    }
     column_default_sort = ("created_at", True)
 
 
@@ -443,12 +521,28 @@ class ConsentEventView(ReadOnlyView):
 
 class OrderView(ReadOnlyView):
     read_roles = DESK
-    column_list = ("id", "client", "sold_at", "origin", "total", "paid", "balance_due", "payment_status",
-                   "booking_status")
+    column_list = (
+        "id",
+        "client",
+        "sold_at",
+        "origin",
+        "total",
+        "paid",
+        "balance_due",
+        "payment_status",
+        "booking_status",
+    )
     column_formatters = {"total": _clp, "paid": _clp, "balance_due": _clp}
-    column_labels = {"client": "Cliente", "sold_at": "Fecha venta", "origin": "Origen", "total": "Total",
-                     "paid": "Pagado", "balance_due": "Saldo", "payment_status": "Estado pago",
-                     "booking_status": "Estado reserva"}
+    column_labels = {
+        "client": "Cliente",
+        "sold_at": "Fecha venta",
+        "origin": "Origen",
+        "total": "Total",
+        "paid": "Pagado",
+        "balance_due": "Saldo",
+        "payment_status": "Estado pago",
+        "booking_status": "Estado reserva",
+    }
     column_filters = ("payment_status", "booking_status", "origin")
     column_default_sort = ("id", True)
 
@@ -457,8 +551,14 @@ class PaymentView(ReadOnlyView):
     read_roles = DESK
     column_list = ("id", "order_id", "paid_at", "amount", "method", "status", "reference")
     column_formatters = {"amount": _clp}
-    column_labels = {"order_id": "Venta", "paid_at": "Fecha", "amount": "Monto", "method": "Método",
-                     "status": "Estado", "reference": "Referencia"}
+    column_labels = {
+        "order_id": "Venta",
+        "paid_at": "Fecha",
+        "amount": "Monto",
+        "method": "Método",
+        "status": "Estado",
+        "reference": "Referencia",
+    }
     column_default_sort = ("id", True)
 
 
@@ -466,15 +566,24 @@ class PurchaseView(ReadOnlyView):
     read_roles = MANAGERS
     column_list = ("id", "purchase_date", "provider", "document_number", "total")
     column_formatters = {"total": _clp}
-    column_labels = {"purchase_date": "Fecha compra", "provider": "Proveedor", "document_number": "Documento",
-                     "total": "Total"}
+    column_labels = {
+        "purchase_date": "Fecha compra",
+        "provider": "Proveedor",
+        "document_number": "Documento",
+        "total": "Total",
+    }
 
 
 class StockMovementView(ReadOnlyView):
     read_roles = MANAGERS
     column_list = ("created_at", "product", "delta", "reason", "note")
-    column_labels = {"created_at": "Fecha", "product": "Producto", "delta": "Cambio", "reason": "Motivo",
-                     "note": "Nota"}
+    column_labels = {
+        "created_at": "Fecha",
+        "product": "Producto",
+        "delta": "Cambio",
+        "reason": "Motivo",
+        "note": "Nota",
+    }
     column_default_sort = ("created_at", True)
 
 
@@ -483,8 +592,14 @@ class PaymentMethodView(RoleModelView):
     write_roles = MANAGERS
     allow_delete = False
     column_list = ("code", "label", "is_public", "counts_as_cash", "is_active", "sort_order")
-    column_labels = {"code": "Código", "label": "Nombre", "is_public": "En pago web",
-                     "counts_as_cash": "Dinero real", "is_active": "Activo", "sort_order": "Orden"}
+    column_labels = {
+        "code": "Código",
+        "label": "Nombre",
+        "is_public": "En pago web",
+        "counts_as_cash": "Dinero real",
+        "is_active": "Activo",
+        "sort_order": "Orden",
+    }
     form_columns = ("label", "is_public", "counts_as_cash", "is_active", "sort_order")
 
 
@@ -493,9 +608,16 @@ class DiscountCodeView(RoleModelView):
     write_roles = MANAGERS
     allow_delete = False
     column_list = ("code", "kind", "value", "is_active", "valid_from", "valid_until", "max_uses")
-    column_labels = {"code": "Código", "kind": "Tipo", "value": "Valor", "is_active": "Activo",
-                     "valid_from": "Desde", "valid_until": "Hasta", "max_uses": "Usos máximos",
-                     "description": "Descripción"}
+    column_labels = {
+        "code": "Código",
+        "kind": "Tipo",
+        "value": "Valor",
+        "is_active": "Activo",
+        "valid_from": "Desde",
+        "valid_until": "Hasta",
+        "max_uses": "Usos máximos",
+        "description": "Descripción",
+    }
     form_columns = ("code", "kind", "value", "is_active", "valid_from", "valid_until", "max_uses", "description")
     form_overrides = {"kind": SelectField}
     form_args = {"kind": {"choices": [("porcentaje", "Porcentaje"), ("monto", "Monto")], "label": "Tipo"}}
@@ -525,8 +647,14 @@ class UserView(RoleModelView):
     column_filters = ("role", "is_active")
     column_exclude_list = ("password_hash",)
     column_details_exclude_list = ("password_hash",)
-    column_labels = {"username": "Usuario", "full_name": "Nombre", "email": "Email", "role": "Rol",
-                     "is_active": "Activo", "last_login_at": "Último ingreso"}
+    column_labels = {
+        "username": "Usuario",
+        "full_name": "Nombre",
+        "email": "Email",
+        "role": "Rol",
+        "is_active": "Activo",
+        "last_login_at": "Último ingreso",
+    }
     form_columns = ("username", "full_name", "email", "role", "is_active", "new_password")
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": [(r, r) for r in ROLES], "label": "Rol"}}
@@ -555,8 +683,15 @@ class UserView(RoleModelView):
 class ApiTokenView(ReadOnlyView):
     read_roles = ADMIN_ONLY
     column_list = ("user", "name", "token_prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
-    column_labels = {"user": "Usuario", "name": "Nombre", "token_prefix": "Prefijo", "created_at": "Creado",
-                     "last_used_at": "Último uso", "expires_at": "Vence", "revoked_at": "Revocado"}
+    column_labels = {
+        "user": "Usuario",
+        "name": "Nombre",
+        "token_prefix": "Prefijo",
+        "created_at": "Creado",
+        "last_used_at": "Último uso",
+        "expires_at": "Vence",
+        "revoked_at": "Revocado",
+    }
 
 
 def register_views(admin) -> None:
@@ -584,4 +719,3 @@ def register_views(admin) -> None:
     ]
     for view in views:
         admin.add_view(view)
-

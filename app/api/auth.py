@@ -29,7 +29,7 @@ def load_token_user(req):
     if credentials.blocked():
         g.api_credentials_blocked = True
         return None
-    token = active_token(header[len(scheme):].strip())
+    token = active_token(header[len(scheme) :].strip())
     if token is None:
         credentials.failed()
         g.api_token_invalid = True

@@ -34,8 +34,9 @@ def request_hash() -> str:
     """SHA-256 of the canonical JSON body (key order and spacing do not matter)."""
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False).encode()
+        canonical = json.dumps(
+            json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
@@ -55,8 +56,15 @@ def claim(scope: str, key: str):
     """Insert the in-progress record and commit; returns (record id, None) or (None, response to send)."""
     digest = request_hash()
     for _ in range(2):  # a second time only after purging an expired record of this key
-        record = IdempotencyRecord(scope=scope, key=key, method=request.method, path=request.path[:255],
-                                   request_hash=digest, status="in_progress", created_at=clock.now())
+        record = IdempotencyRecord(
+            scope=scope,
+            key=key,
+            method=request.method,
+            path=request.path[:255],
+            request_hash=digest,
+            status="in_progress",
+            created_at=clock.now(),
+        )
         db.session.add(record)
         try:
             db.session.flush()
@@ -65,8 +73,9 @@ def claim(scope: str, key: str):
             return record_id, None
         except IntegrityError:
             db.session.rollback()
-        existing = db.session.scalar(sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
+        existing = db.session.scalar(
+            sa.select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        )
         if existing is None or existing.created_at >= clock.now() - TTL:
             break
         db.session.delete(existing)  # older than 24 h: ignored, the key is free again
@@ -97,8 +106,11 @@ def store(record_id: int, response: Response) -> None:
     if response.status_code >= 500:
         db.session.execute(sa.delete(IdempotencyRecord).where(where))
     else:
-        db.session.execute(sa.update(IdempotencyRecord).where(where).values(
-            status="done", response_status=response.status_code, response_body=response.get_data(as_text=True)))
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(where)
+            .values(status="done", response_status=response.status_code, response_body=response.get_data(as_text=True))
+        )
 
 
 def idempotent(view):
@@ -153,6 +165,5 @@ def _finish(record_id: int, response: Response | None) -> None:
 
 def purge_idempotency_records() -> str:
     """Scheduler job: delete records older than 24 h; the unit of work commits."""
-    result = db.session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.created_at < clock.now() - TTL))
+    result = db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < clock.now() - TTL))
     return f"{result.rowcount} registros de idempotencia eliminados"

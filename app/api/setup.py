@@ -22,8 +22,12 @@ def init_api(app: Flask) -> None:
     global _limited
     if not _limited:  # the blueprint object is shared by every app the process creates
         csrf.exempt(bp)
-        limiter.limit(token_limit, key_func=token_rate_key, exempt_when=no_token,
-                      error_message="Demasiadas solicitudes. Intente nuevamente en un minuto.")(bp)
+        limiter.limit(
+            token_limit,
+            key_func=token_rate_key,
+            exempt_when=no_token,
+            error_message="Demasiadas solicitudes. Intente nuevamente en un minuto.",
+        )(bp)
         _limited = True
     app.register_blueprint(bp)
     app.register_blueprint(tokens_bp)

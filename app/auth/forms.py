@@ -17,8 +17,10 @@ class LogoutForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Nombre del token", validators=[DataRequired("Indique un nombre."), Length(max=100)])
-    days = IntegerField("Días de validez (vacío = sin vencimiento)",
-                        validators=[Optional(), NumberRange(min=1, max=3650, message="Entre 1 y 3650 días.")])
+    days = IntegerField(
+        "Días de validez (vacío = sin vencimiento)",
+        validators=[Optional(), NumberRange(min=1, max=3650, message="Entre 1 y 3650 días.")],
+    )
 
 
 class RevokeForm(FlaskForm):

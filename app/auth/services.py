@@ -24,9 +24,7 @@ _DUMMY_HASH = generate_password_hash("x" * MIN_PASSWORD_LENGTH)
 
 def validate_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.", field="password"
-        )
+        raise ValidationError(f"La contraseña debe tener al menos {MIN_PASSWORD_LENGTH} caracteres.", field="password")
 
 
 def create_user(
@@ -95,8 +93,13 @@ def create_api_token(user: User, name: str = "token", days: int | None = None) -
     if days is not None and days < 1:
         raise ValidationError("Los días de validez deben ser al menos 1.", field="days")
     raw = "ark_" + secrets.token_urlsafe(30)
-    token = ApiToken(user=user, name=name.strip() or "token", token_prefix=raw[:8], token_hash=_hash_token(raw),
-                     expires_at=clock.now() + timedelta(days=days) if days else None)
+    token = ApiToken(
+        user=user,
+        name=name.strip() or "token",
+        token_prefix=raw[:8],
+        token_hash=_hash_token(raw),
+        expires_at=clock.now() + timedelta(days=days) if days else None,
+    )
     db.session.add(token)
     db.session.flush()
     return token, raw
@@ -113,8 +116,11 @@ def active_token(raw: str) -> ApiToken | None:
     if not raw:
         return None
     digest = _hash_token(raw)
-    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))  # one statement
-                              .where(ApiToken.token_hash == digest))
+    token = db.session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one statement
+        .where(ApiToken.token_hash == digest)
+    )
     if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, digest):
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():

@@ -16,13 +16,15 @@ bp = Blueprint("tokens", __name__, url_prefix="/ventas/mi-cuenta/tokens")
 
 
 def _own_tokens():
-    return db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == current_user.id)
-                              .order_by(ApiToken.id.desc())).all()
+    return db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
 
 
 def _page(form, *, raw=None, status=200):
-    return render_template("auth/tokens.html", form=form, tokens=_own_tokens(), raw=raw,
-                           revoke_form=RevokeForm()), status
+    return render_template(
+        "auth/tokens.html", form=form, tokens=_own_tokens(), raw=raw, revoke_form=RevokeForm()
+    ), status
 
 
 @bp.get("/")

@@ -24,9 +24,15 @@ TYPES = (*ORDER, "test", "all")
 def _rows_since(message_type: str, triggered_by: str, since: datetime):
     from app.comms.models import CommunicationLog
 
-    return db.session.scalars(sa.select(CommunicationLog).where(
-        CommunicationLog.message_type == message_type, CommunicationLog.triggered_by == triggered_by,
-        CommunicationLog.created_at >= since).order_by(CommunicationLog.id)).all()
+    return db.session.scalars(
+        sa.select(CommunicationLog)
+        .where(
+            CommunicationLog.message_type == message_type,
+            CommunicationLog.triggered_by == triggered_by,
+            CommunicationLog.created_at >= since,
+        )
+        .order_by(CommunicationLog.id)
+    ).all()
 
 
 def _outcomes(rows) -> Counter:
@@ -57,9 +63,9 @@ def _describe(row) -> str:
 
 def _dry_run(names, now, verbose) -> int:
     """Selections + gatekeeper + rendering in one transaction that is rolled back."""
-    from app.automations import selections
+    from app.automations import selection_queries as selections
     from app.automations.jobs import run_automation
-    from app.comms.dispatcher import DispatchResult, _prepare
+    from app.comms.dispatch_services import DispatchResult, _prepare
 
     failures = 0
     try:
@@ -71,8 +77,10 @@ def _dry_run(names, now, verbose) -> int:
                 rows = _rows_since(auto.message_type, auto.job_id, now)
                 _prepare(rows, DispatchResult())
                 outcome = _outcomes(rows)
-                click.echo(f"{name}: {result.queued} en cola, {result.existing} existentes, "
-                           f"{outcome['blocked']} bloqueados, {outcome['deferred']} diferidos (simulación)")
+                click.echo(
+                    f"{name}: {result.queued} en cola, {result.existing} existentes, "
+                    f"{outcome['blocked']} bloqueados, {outcome['deferred']} diferidos (simulación)"
+                )
                 if result.skipped:
                     click.echo(f"  {result.skipped}")
                 for row in rows:
@@ -87,9 +95,9 @@ def _dry_run(names, now, verbose) -> int:
 
 
 def _real_run(names, now) -> int:
-    from app.automations import selections
+    from app.automations import selection_queries as selections
     from app.automations.jobs import run_automation
-    from app.comms.dispatcher import dispatch_outbox
+    from app.comms.dispatch_services import dispatch_outbox
 
     results, failures = {}, 0
     for name in names:
@@ -104,8 +112,10 @@ def _real_run(names, now) -> int:
     for name, result in results.items():
         auto = selections.BY_NAME[name]
         outcome = _outcomes(_rows_since(auto.message_type, auto.job_id, now))
-        click.echo(f"{name}: {result.queued} en cola, {result.existing} existentes, {outcome['blocked']} bloqueados, "
-                   f"{outcome['deferred']} diferidos")
+        click.echo(
+            f"{name}: {result.queued} en cola, {result.existing} existentes, {outcome['blocked']} bloqueados, "
+            f"{outcome['deferred']} diferidos"
+        )
         if result.skipped:
             click.echo(f"  {result.skipped}")
     click.echo(f"Despacho: {dispatched}")
@@ -146,8 +156,9 @@ def _test(now) -> bool:
         click.echo(f"E-mail ({backend}): ERROR {exc}", err=True)
     since = now - timedelta(days=7)
     stats = db.session.execute(
-        sa.select(CommunicationLog.message_type, CommunicationLog.communication_type, CommunicationLog.status,
-                  sa.func.count())
+        sa.select(
+            CommunicationLog.message_type, CommunicationLog.communication_type, CommunicationLog.status, sa.func.count()
+        )
         .where(CommunicationLog.created_at >= since)
         .group_by(CommunicationLog.message_type, CommunicationLog.communication_type, CommunicationLog.status)
         .order_by(CommunicationLog.message_type, CommunicationLog.communication_type, CommunicationLog.status)
@@ -156,16 +167,22 @@ def _test(now) -> bool:
     for message_type, channel, status, n in stats:
         click.echo(f"  {message_type} {channel} {status}: {n}")
     total = db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog))
-    pending = db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog)
-                                .where(CommunicationLog.status == "PENDING"))
+    pending = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CommunicationLog).where(CommunicationLog.status == "PENDING")
+    )
     click.echo(f"Registros: {total} en total, {pending} pendientes")
     return ok
 
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("send-communication-triggers")
-    @click.option("--type", "kind", required=True, type=click.Choice(TYPES),
-                  help="reminders, surveys, birthdays, reactivation, vip, test o all.")
+    @click.option(
+        "--type",
+        "kind",
+        required=True,
+        type=click.Choice(TYPES),
+        help="reminders, surveys, birthdays, reactivation, vip, test o all.",
+    )
     @click.option("--dry-run", is_flag=True, help="Simula: no escribe ni envía nada.")
     @click.option("--verbose", is_flag=True, help="Registro de depuración.")
     def send_communication_triggers(kind, dry_run, verbose):

@@ -41,8 +41,13 @@ def reminder_stale(log) -> str | None:
     if not is_automation_key(log):
         return None
     day = date.fromisoformat(key_part(log, 3))
-    still = db.session.scalar(sa.select(sa.exists().where(
-        ServiceLine.order_id == log.order_id, ServiceLine.service_date == day, ServiceLine.status == "pendiente")))
+    still = db.session.scalar(
+        sa.select(
+            sa.exists().where(
+                ServiceLine.order_id == log.order_id, ServiceLine.service_date == day, ServiceLine.status == "pendiente"
+            )
+        )
+    )
     return None if still else "stale"
 
 
@@ -65,8 +70,11 @@ def birthday_code_key(log) -> str:
 def birthday_code(log) -> DiscountCode | None:
     if not is_automation_key(log):
         return None
-    return db.session.scalar(sa.select(DiscountCode).where(DiscountCode.client_id == log.client_id,
-                                                           DiscountCode.description == birthday_code_key(log)))
+    return db.session.scalar(
+        sa.select(DiscountCode).where(
+            DiscountCode.client_id == log.client_id, DiscountCode.description == birthday_code_key(log)
+        )
+    )
 
 
 @register_pre_send("BIRTHDAY")
@@ -79,12 +87,18 @@ def create_birthday_code(log) -> None:
     code = _new_code()
     while db.session.scalar(sa.select(sa.exists().where(DiscountCode.code == code))):
         code = _new_code()
-    db.session.add(DiscountCode(
-        code=code, kind="porcentaje", value=percent, max_uses=1, client_id=log.client_id,
-        valid_from=clock.today(),
-        valid_until=clock.today() + timedelta(days=int(current_app.config["BIRTHDAY_DISCOUNT_VALID_DAYS"])),
-        description=birthday_code_key(log),
-    ))
+    db.session.add(
+        DiscountCode(
+            code=code,
+            kind="porcentaje",
+            value=percent,
+            max_uses=1,
+            client_id=log.client_id,
+            valid_from=clock.today(),
+            valid_until=clock.today() + timedelta(days=int(current_app.config["BIRTHDAY_DISCOUNT_VALID_DAYS"])),
+            description=birthday_code_key(log),
+        )
+    )
     db.session.flush()
 
 
@@ -110,9 +124,12 @@ def issue_reactivation_card(log) -> None:
         return
     cfg = current_app.config
     card = issue_gift_card(
-        amount=int(cfg["REACTIVATION_GIFTCARD_AMOUNT"]), by=ensure_system_user(), origin="reactivacion",
+        amount=int(cfg["REACTIVATION_GIFTCARD_AMOUNT"]),
+        by=ensure_system_user(),
+        origin="reactivacion",
         expires_on=clock.today() + timedelta(days=int(cfg["REACTIVATION_GIFTCARD_VALID_DAYS"])),
-        recipient_client_id=log.client_id, recipient_name=log.client.name if log.client else None,
+        recipient_client_id=log.client_id,
+        recipient_name=log.client.name if log.client else None,
         source_key=reactivation_source_key(log),
     )
     log.gift_card_id = card.id

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.automations import selections as sel
+from app.automations import selection_queries as sel
 from app.automations.sqltime import ensure_sqlite_functions
-from app.comms.outbox import enqueue_from_select
+from app.comms.outbox_services import enqueue_from_select
 from app.core import clock
 from app.extensions import db
 
@@ -55,8 +55,9 @@ def run_automation(name: str, *, now: datetime | None = None, count_existing: bo
     if not selects and name == "surveys":
         result.skipped = "SURVEY_PUBLIC_BASE_URL vacío: no se encolan encuestas"
     for channel, select in selects:
-        selected = db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery())) \
-            if count_existing else None
+        selected = (
+            db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery())) if count_existing else None
+        )
         n = enqueue_from_select(select, message_type=auto.message_type, channel=channel, triggered_by=auto.job_id)
         result.queued += n
         result.by_channel[channel] = n

@@ -5,7 +5,7 @@ write are committed or rolled back with the sale that caused them."""
 
 from __future__ import annotations
 
-from app.automations import events
+from app.automations import services as events
 from app.sales import signals
 
 

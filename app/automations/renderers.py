@@ -21,8 +21,20 @@ from app.extensions import db
 from app.sales.models import GiftCard, Order, ServiceLine
 
 SMS = "SMS"
-MONTHS = ("Enero", "Febrero", "Marzo", "Abril", "Mayo", "Junio", "Julio", "Agosto", "Septiembre", "Octubre",
-          "Noviembre", "Diciembre")
+MONTHS = (
+    "Enero",
+    "Febrero",
+    "Marzo",
+    "Abril",
+    "Mayo",
+    "Junio",
+    "Julio",
+    "Agosto",
+    "Septiembre",
+    "Octubre",
+    "Noviembre",
+    "Diciembre",
+)
 DEFAULT_VIP_BODY = (
     "Como cliente VIP de Aremko este mes tienes:\n"
     "- Prioridad para reservar tus horarios favoritos.\n"
@@ -68,8 +80,11 @@ def booking_url() -> str:
 
 def _line_vars(lines: list[Line]) -> dict[str, str]:
     first = lines[0] if lines else None
-    return {"servicio": service_summary(lines, " y "), "fecha": f"{first.day:%d/%m/%Y}" if first else "",
-            "hora": first.start if first else ""}
+    return {
+        "servicio": service_summary(lines, " y "),
+        "fecha": f"{first.day:%d/%m/%Y}" if first else "",
+        "hora": first.start if first else "",
+    }
 
 
 def _required(model, row_id, log):
@@ -100,9 +115,17 @@ def booking_confirmation(log) -> Rendered:
     due = order.balance_due > 0
     subject = f"{'Reserva por confirmar' if due else 'Reserva confirmada'} - {service_summary(lines, ' + ')}"
     attachments = [order_ics_attachment(order)] if lines else []  # integrations.md §3: the bookings as .ics
-    return render_email(log, "BOOKING_CONFIRMATION", subject=subject, attachments=attachments, order=order,
-                        lines=lines, due=due, order_url=order_url(order.id),
-                        transfer_instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS") or "")
+    return render_email(
+        log,
+        "BOOKING_CONFIRMATION",
+        subject=subject,
+        attachments=attachments,
+        order=order,
+        lines=lines,
+        due=due,
+        order_url=order_url(order.id),
+        transfer_instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS") or "",
+    )
 
 
 @register_renderer("PAYMENT_CONFIRMATION")
@@ -110,8 +133,14 @@ def payment_confirmation(log) -> Rendered:
     order = _order(log)
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars(active_lines(order)))
-    return render_email(log, "PAYMENT_CONFIRMATION", subject=f"Pago recibido - Reserva #{order.id} pagada 100%",
-                        order=order, lines=active_lines(order), order_url=order_url(order.id))
+    return render_email(
+        log,
+        "PAYMENT_CONFIRMATION",
+        subject=f"Pago recibido - Reserva #{order.id} pagada 100%",
+        order=order,
+        lines=active_lines(order),
+        order_url=order_url(order.id),
+    )
 
 
 # --- reminder (§4.2) -----------------------------------------------------------------------------------------
@@ -126,8 +155,16 @@ def booking_reminder(log) -> Rendered:
         return _sms(log, link=order_url(order.id), **_line_vars(lines))
     when = "hoy" if day == clock.today() else "mañana"
     subject = f"Recordatorio: tu reserva es {when} - {service_summary(lines, ' + ')}"
-    return render_email(log, "BOOKING_REMINDER", subject=subject, order=order, lines=lines, day=day, when=when,
-                        order_url=order_url(order.id))
+    return render_email(
+        log,
+        "BOOKING_REMINDER",
+        subject=subject,
+        order=order,
+        lines=lines,
+        day=day,
+        when=when,
+        order_url=order_url(order.id),
+    )
 
 
 # --- rescheduled / cancelled (§4.8) --------------------------------------------------------------------------
@@ -140,8 +177,15 @@ def booking_rescheduled(log) -> Rendered:
     moved = Line(line.service.name, line.service_date, line.start_time, line.people, line.subtotal)
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars([moved]))
-    return render_email(log, "BOOKING_RESCHEDULED", subject=f"Tu reserva #{order.id} cambió", order=order,
-                        line=moved, lines=active_lines(order), order_url=order_url(order.id))
+    return render_email(
+        log,
+        "BOOKING_RESCHEDULED",
+        subject=f"Tu reserva #{order.id} cambió",
+        order=order,
+        line=moved,
+        lines=active_lines(order),
+        order_url=order_url(order.id),
+    )
 
 
 @register_renderer("BOOKING_CANCELLED")
@@ -149,10 +193,18 @@ def booking_cancelled(log) -> Rendered:
     order = _order(log)
     if log.communication_type == SMS:
         return _sms(log, link=booking_url())
-    lines = [Line(ln.service.name, ln.service_date, ln.start_time, ln.people, ln.subtotal)
-             for ln in sorted(order.service_lines, key=lambda ln: (ln.service_date, ln.start_time))]
-    return render_email(log, "BOOKING_CANCELLED", subject=f"Reserva cancelada - #{order.id}", order=order,
-                        lines=lines, booking_url=booking_url())
+    lines = [
+        Line(ln.service.name, ln.service_date, ln.start_time, ln.people, ln.subtotal)
+        for ln in sorted(order.service_lines, key=lambda ln: (ln.service_date, ln.start_time))
+    ]
+    return render_email(
+        log,
+        "BOOKING_CANCELLED",
+        subject=f"Reserva cancelada - #{order.id}",
+        order=order,
+        lines=lines,
+        booking_url=booking_url(),
+    )
 
 
 # --- survey (§4.4) -------------------------------------------------------------------------------------------
@@ -172,9 +224,15 @@ def satisfaction_survey(log) -> Rendered:
     if log.communication_type == SMS:
         return _sms(log, link=survey_url(log), **_line_vars(summary))
     visit_day = summary[-1].day if summary else None
-    return render_email(log, "SATISFACTION_SURVEY", subject="¿Cómo estuvo tu experiencia en Aremko?", order=order,
-                        visit_day=visit_day, survey_url=survey_url(log),
-                        tripadvisor_url=(current_app.config.get("TRIPADVISOR_URL") or "").strip())
+    return render_email(
+        log,
+        "SATISFACTION_SURVEY",
+        subject="¿Cómo estuvo tu experiencia en Aremko?",
+        order=order,
+        visit_day=visit_day,
+        survey_url=survey_url(log),
+        tripadvisor_url=(current_app.config.get("TRIPADVISOR_URL") or "").strip(),
+    )
 
 
 # --- gift card (§4.8) ----------------------------------------------------------------------------------------
@@ -186,9 +244,14 @@ def gift_card(log) -> Rendered:
     from app.web.urls import public_url
 
     card = _required(GiftCard, log.gift_card_id, log)
-    return render_email(log, "GIFT_CARD", subject="Recibiste una Gift Card de Aremko", card=card,
-                        print_url=public_url("payments.gift_card_public", token=public_token(card)),
-                        booking_url=booking_url())
+    return render_email(
+        log,
+        "GIFT_CARD",
+        subject="Recibiste una Gift Card de Aremko",
+        card=card,
+        print_url=public_url("payments.gift_card_public", token=public_token(card)),
+        booking_url=booking_url(),
+    )
 
 
 # --- birthday (§4.5) -----------------------------------------------------------------------------------------
@@ -197,8 +260,11 @@ def gift_card(log) -> Rendered:
 @register_renderer("BIRTHDAY")
 def birthday(log) -> Rendered:
     code = birthday_code(log)
-    benefit = {"descuento": f"{code.value} %", "codigo": code.code, "fecha_limite": f"{code.valid_until:%d/%m/%Y}"} \
-        if code is not None else None
+    benefit = (
+        {"descuento": f"{code.value} %", "codigo": code.code, "fecha_limite": f"{code.valid_until:%d/%m/%Y}"}
+        if code is not None
+        else None
+    )
     if log.communication_type == SMS:
         if benefit is None:  # 0 %: a plain greeting
             from app.comms.render import sms_footer
@@ -206,8 +272,14 @@ def birthday(log) -> Rendered:
             text = f"¡Feliz cumpleaños, {log.client.first_name}! Te saluda todo el equipo de Aremko."
             return Rendered(text=text + sms_footer(log))
         return _sms(log, link=booking_url(), **benefit)
-    return render_email(log, "BIRTHDAY", subject=f"¡Feliz cumpleaños, {log.client.first_name}!", code=code,
-                        benefit=benefit, booking_url=booking_url())
+    return render_email(
+        log,
+        "BIRTHDAY",
+        subject=f"¡Feliz cumpleaños, {log.client.first_name}!",
+        code=code,
+        benefit=benefit,
+        booking_url=booking_url(),
+    )
 
 
 # --- reactivation (§4.6) -------------------------------------------------------------------------------------
@@ -225,10 +297,21 @@ def reactivation(log) -> Rendered:
     card = _required(GiftCard, log.gift_card_id, log)
     amount = format_clp(card.initial_amount)
     if log.communication_type == SMS:
-        return _sms(log, link=booking_url(), descuento=f"una Gift Card de {amount}", codigo=card.code,
-                    fecha_limite=f"{card.expires_on:%d/%m/%Y}")
-    return render_email(log, "REACTIVATION", subject=f"Regalo para tu próxima visita - Gift Card {amount}",
-                        card=card, last_visit=last_visit(log.client_id), booking_url=booking_url())
+        return _sms(
+            log,
+            link=booking_url(),
+            descuento=f"una Gift Card de {amount}",
+            codigo=card.code,
+            fecha_limite=f"{card.expires_on:%d/%m/%Y}",
+        )
+    return render_email(
+        log,
+        "REACTIVATION",
+        subject=f"Regalo para tu próxima visita - Gift Card {amount}",
+        card=card,
+        last_visit=last_visit(log.client_id),
+        booking_url=booking_url(),
+    )
 
 
 # --- VIP newsletter (§4.7) -----------------------------------------------------------------------------------
@@ -242,5 +325,10 @@ def month_label(day: date) -> str:
 def vip_newsletter(log) -> Rendered:
     year, month = (int(p) for p in key_part(log, 3).split("-"))
     body = (current_app.config.get("NEWSLETTER_VIP_BODY") or "").strip() or DEFAULT_VIP_BODY
-    return render_email(log, "NEWSLETTER", subject=f"Newsletter Exclusivo VIP - {month_label(date(year, month, 1))}",
-                        body=body, booking_url=booking_url())
+    return render_email(
+        log,
+        "NEWSLETTER",
+        subject=f"Newsletter Exclusivo VIP - {month_label(date(year, month, 1))}",
+        body=body,
+        booking_url=booking_url(),
+    )

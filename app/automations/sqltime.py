@@ -29,8 +29,10 @@ class local_start_utc(FunctionElement):  # noqa: N801 (SQL function style)
 @compiles(local_start_utc, "postgresql")
 def _compile_pg(element, compiler, **kw):
     day, hhmm, minus = (compiler.process(c, **kw) for c in element.clauses)
-    return (f"(timezone('America/Santiago', CAST({day} AS date) + CAST({hhmm} AS time)) "
-            f"- make_interval(hours => CAST({minus} AS integer)))")
+    return (
+        f"(timezone('America/Santiago', CAST({day} AS date) + CAST({hhmm} AS time)) "
+        f"- make_interval(hours => CAST({minus} AS integer)))"
+    )
 
 
 @compiles(local_start_utc)
@@ -43,7 +45,8 @@ def _sqlite_local_start_utc(day: str | None, hhmm: str | None, minus_hours) -> s
         return None
     hour, minute = (int(p) for p in hhmm.split(":"))
     local = datetime.combine(date.fromisoformat(day[:10]), datetime.min.time(), tzinfo=LOCAL_TZ).replace(
-        hour=hour, minute=minute)
+        hour=hour, minute=minute
+    )
     value = local.astimezone(UTC) - timedelta(hours=int(minus_hours or 0))
     return value.replace(tzinfo=None).strftime(SQLITE_FORMAT)
 

@@ -53,9 +53,11 @@ def rotate_feed(kind: str, object_id: int, *, by=None) -> int:
     """Revoke the current URL of a feed (a new token); flushes; returns the new version."""
     if kind not in FEED_KINDS or db.session.get(MODELS[kind], object_id) is None:
         raise ValidationError("Calendario no encontrado.")
-    key = db.session.scalar(sa.select(CalendarFeedKey).where(CalendarFeedKey.kind == kind,
-                                                             CalendarFeedKey.object_id == object_id)
-                            .with_for_update())
+    key = db.session.scalar(
+        sa.select(CalendarFeedKey)
+        .where(CalendarFeedKey.kind == kind, CalendarFeedKey.object_id == object_id)
+        .with_for_update()
+    )
     if key is None:
         key = CalendarFeedKey(kind=kind, object_id=object_id, version=0)
         db.session.add(key)
@@ -71,10 +73,25 @@ def line_start(service_date, start_time: str) -> datetime:
     return clock.local_instant(service_date, time(hh, mm))
 
 
-def _event(*, line_id: int, start: datetime, minutes: int, summary: str, stamp: datetime,
-           description: str | None = None, location: str | None = None) -> Event:
-    event = Event.new(uid=f"linea-{line_id}@{UID_DOMAIN}", start=start, end=start + timedelta(minutes=minutes),
-                      summary=summary, stamp=stamp, description=description, location=location)
+def _event(
+    *,
+    line_id: int,
+    start: datetime,
+    minutes: int,
+    summary: str,
+    stamp: datetime,
+    description: str | None = None,
+    location: str | None = None,
+) -> Event:
+    event = Event.new(
+        uid=f"linea-{line_id}@{UID_DOMAIN}",
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        summary=summary,
+        stamp=stamp,
+        description=description,
+        location=location,
+    )
     event.add("status", "CONFIRMED")
     return event
 
@@ -97,17 +114,29 @@ def _calendar(name: str, uid: str, events, *, method: str | None = None) -> byte
 def feed_rows_statement(kind: str, object_id: int) -> sa.Select:
     """The feed's lines with what the events show, in one statement (constant whatever the row count)."""
     today = clock.today()
-    stmt = (sa.select(ServiceLine.id, ServiceLine.order_id, ServiceLine.service_date, ServiceLine.start_time,
-                      ServiceLine.people, Service.name, Service.duration_minutes, Client.name.label("client_name"),
-                      Provider.name.label("provider_name"))
-            .join(Service, Service.id == ServiceLine.service_id)
-            .join(Order, Order.id == ServiceLine.order_id)
-            .join(Client, Client.id == Order.client_id)
-            .outerjoin(Provider, Provider.id == ServiceLine.provider_id)
-            .where(ServiceLine.status != "cancelada",
-                   ServiceLine.service_date >= today - timedelta(days=PAST_DAYS),
-                   ServiceLine.service_date <= today + timedelta(days=AHEAD_DAYS))
-            .order_by(ServiceLine.service_date, ServiceLine.start_time, ServiceLine.id))
+    stmt = (
+        sa.select(
+            ServiceLine.id,
+            ServiceLine.order_id,
+            ServiceLine.service_date,
+            ServiceLine.start_time,
+            ServiceLine.people,
+            Service.name,
+            Service.duration_minutes,
+            Client.name.label("client_name"),
+            Provider.name.label("provider_name"),
+        )
+        .join(Service, Service.id == ServiceLine.service_id)
+        .join(Order, Order.id == ServiceLine.order_id)
+        .join(Client, Client.id == Order.client_id)
+        .outerjoin(Provider, Provider.id == ServiceLine.provider_id)
+        .where(
+            ServiceLine.status != "cancelada",
+            ServiceLine.service_date >= today - timedelta(days=PAST_DAYS),
+            ServiceLine.service_date <= today + timedelta(days=AHEAD_DAYS),
+        )
+        .order_by(ServiceLine.service_date, ServiceLine.start_time, ServiceLine.id)
+    )
     column = ServiceLine.service_id if kind == "servicio" else ServiceLine.provider_id
     return stmt.where(column == object_id)
 
@@ -143,8 +172,16 @@ def _build_feed(kind: str, owner, rows) -> bytes:
     for line_id, order_id, day, hhmm, people, service_name, minutes, client_name, provider_name in rows:
         summary = f"{service_name} - {people_label(people)} - {first_name(client_name)}"
         description = f"Venta #{order_id}" + (f" · {provider_name}" if provider_name else "")
-        events.append(_event(line_id=line_id, start=line_start(day, hhmm), minutes=minutes, summary=summary,
-                             stamp=stamp, description=description))
+        events.append(
+            _event(
+                line_id=line_id,
+                start=line_start(day, hhmm),
+                minutes=minutes,
+                summary=summary,
+                stamp=stamp,
+                description=description,
+            )
+        )
     return _calendar(f"Aremko - {owner.name}", f"calendario-{kind}-{owner.id}", events)
 
 
@@ -153,11 +190,17 @@ def order_ics(order: Order) -> bytes:
     stamp = clock.now()
     location = f"{current_app.config['BUSINESS_NAME']}, {current_app.config['BUSINESS_ADDRESS']}"
     events = [
-        _event(line_id=line.id, start=line_start(line.service_date, line.start_time),
-               minutes=line.service.duration_minutes, summary=f"{line.service.name} - {people_label(line.people)}",
-               stamp=stamp, description=f"Reserva #{order.id} en {current_app.config['BUSINESS_NAME']}",
-               location=location)
-        for line in order.service_lines if line.status != "cancelada"
+        _event(
+            line_id=line.id,
+            start=line_start(line.service_date, line.start_time),
+            minutes=line.service.duration_minutes,
+            summary=f"{line.service.name} - {people_label(line.people)}",
+            stamp=stamp,
+            description=f"Reserva #{order.id} en {current_app.config['BUSINESS_NAME']}",
+            location=location,
+        )
+        for line in order.service_lines
+        if line.status != "cancelada"
     ]
     return _calendar(f"Reserva #{order.id}", f"reserva-{order.id}", events, method="PUBLISH")
 

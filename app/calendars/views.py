@@ -36,8 +36,9 @@ def feed(kind: str, object_id: int, token: str):
 
 
 def feed_url(kind: str, object_id: int, version: int) -> str:
-    return public_url("calendars.feed", kind=kind, object_id=object_id,
-                      token=feeds.feed_token(kind, object_id, version))
+    return public_url(
+        "calendars.feed", kind=kind, object_id=object_id, token=feeds.feed_token(kind, object_id, version)
+    )
 
 
 @bp.get("/")

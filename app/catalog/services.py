@@ -108,8 +108,16 @@ def _recalculate(purchase: Purchase) -> None:
     purchase.total = sum(line.subtotal for line in purchase.lines)
 
 
-def create_purchase(*, lines: list[dict], by, purchase_date=None, provider_id=None, payment_method=None,
-                    document_number=None, notes=None) -> Purchase:
+def create_purchase(
+    *,
+    lines: list[dict],
+    by,
+    purchase_date=None,
+    provider_id=None,
+    payment_method=None,
+    document_number=None,
+    notes=None,
+) -> Purchase:
     """Record a purchase; every product line raises stock in the same transaction; flushes."""
     if not lines:
         raise ValidationError("La compra debe tener al menos una línea.")

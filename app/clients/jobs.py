@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.clients.importer import stored_path
+from app.clients.import_services import stored_path
 from app.clients.models import ClientImport
 from app.core import clock
 from app.extensions import db
@@ -18,8 +18,9 @@ STALE_AFTER = timedelta(hours=24)
 def purge_stale_imports() -> str:
     """Unapplied uploads older than 24 h are discarded and their files deleted (crm.md §7.2)."""
     cutoff = clock.now() - STALE_AFTER
-    stale = db.session.scalars(sa.select(ClientImport).where(ClientImport.status == "preview",
-                                                             ClientImport.created_at < cutoff)).all()
+    stale = db.session.scalars(
+        sa.select(ClientImport).where(ClientImport.status == "preview", ClientImport.created_at < cutoff)
+    ).all()
     for record in stale:
         record.status = "descartado"
         path = stored_path(record.stored_name)

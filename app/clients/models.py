@@ -9,8 +9,14 @@ from app.core.db import TimestampMixin, UTCDateTime, _now, enum_check
 from app.extensions import db
 
 CLIENT_ORIGINS = ("web", "recepcion", "telefono", "import", "api", "seed")
-CLIENT_ORIGIN_LABELS = {"web": "Sitio web", "recepcion": "Recepción", "telefono": "Teléfono", "import": "Importación",
-                        "api": "API / integración", "seed": "Datos de demostración"}
+CLIENT_ORIGIN_LABELS = {
+    "web": "Sitio web",
+    "recepcion": "Recepción",
+    "telefono": "Teléfono",
+    "import": "Importación",
+    "api": "API / integración",
+    "seed": "Datos de demostración",
+}
 CHANNEL_FIELDS = ("accepts_sms", "accepts_email", "accepts_whatsapp")
 TRANSACTIONAL_FIELDS = ("accepts_booking_confirmations", "accepts_booking_reminders", "accepts_surveys")
 MARKETING_FIELDS = (
@@ -123,8 +129,10 @@ class Client(TimestampMixin, db.Model):
 
         Client events are not enough: seeded or migrated orders, gift cards and messages may have none. The packages
         above clients that keep such rows name their client columns with `register_history` (sales, comms)."""
-        checks = [sa.exists().where(ClientEvent.client_id == self.id, ClientEvent.event_type.not_in(SELF_EVENTS)),
-                  *(sa.exists().where(column == self.id) for column in HISTORY_COLUMNS)]
+        checks = [
+            sa.exists().where(ClientEvent.client_id == self.id, ClientEvent.event_type.not_in(SELF_EVENTS)),
+            *(sa.exists().where(column == self.id) for column in HISTORY_COLUMNS),
+        ]
         return bool(db.session.scalar(sa.select(sa.or_(*checks))))
 
     def __str__(self) -> str:

@@ -28,8 +28,10 @@ def search_condition(q: str) -> sa.ColumnElement | None:
     if not text:
         return None
     digits = "".join(ch for ch in text if ch.isdigit())
-    conditions = [accentless(Client.name).contains(fold(text), autoescape=True),
-                  sa.func.lower(Client.email).contains(text.lower(), autoescape=True)]
+    conditions = [
+        accentless(Client.name).contains(fold(text), autoescape=True),
+        sa.func.lower(Client.email).contains(text.lower(), autoescape=True),
+    ]
     if len(digits) >= 3:
         conditions.append(Client.phone.contains(digits, autoescape=True))
     return sa.or_(*conditions)
@@ -53,9 +55,12 @@ def client_events_select(client_id: int) -> sa.Select:
     from app.auth.models import User
     from app.clients.models import ClientEvent
 
-    return (sa.select(ClientEvent, User.username).outerjoin(User, User.id == ClientEvent.user_id)
-            .where(ClientEvent.client_id == client_id)
-            .order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc()))
+    return (
+        sa.select(ClientEvent, User.username)
+        .outerjoin(User, User.id == ClientEvent.user_id)
+        .where(ClientEvent.client_id == client_id)
+        .order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc())
+    )
 
 
 def client_event_count_select(client_id: int) -> sa.Select:
@@ -66,10 +71,20 @@ def client_event_count_select(client_id: int) -> sa.Select:
 
 def duplicate_groups_select(limit: int = 200) -> tuple[sa.Select, sa.Select]:
     """E-mails and documents shared by more than one client (the duplicates screen)."""
-    email = (sa.select(Client.email.label("key"), sa.func.count(Client.id).label("n"))
-             .where(Client.email.is_not(None), Client.email != "").group_by(Client.email)
-             .having(sa.func.count(Client.id) > 1).order_by(Client.email).limit(limit))
-    document = (sa.select(Client.document_id.label("key"), sa.func.count(Client.id).label("n"))
-                .where(Client.document_id.is_not(None), Client.document_id != "").group_by(Client.document_id)
-                .having(sa.func.count(Client.id) > 1).order_by(Client.document_id).limit(limit))
+    email = (
+        sa.select(Client.email.label("key"), sa.func.count(Client.id).label("n"))
+        .where(Client.email.is_not(None), Client.email != "")
+        .group_by(Client.email)
+        .having(sa.func.count(Client.id) > 1)
+        .order_by(Client.email)
+        .limit(limit)
+    )
+    document = (
+        sa.select(Client.document_id.label("key"), sa.func.count(Client.id).label("n"))
+        .where(Client.document_id.is_not(None), Client.document_id != "")
+        .group_by(Client.document_id)
+        .having(sa.func.count(Client.id) > 1)
+        .order_by(Client.document_id)
+        .limit(limit)
+    )
     return email, document

@@ -22,7 +22,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_document, normalize_email
 from app.core.phone import normalize_phone
 from app.extensions import db
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 
 EDITABLE_FIELDS = ("name", "phone", "email", "document_id", "country", "city", "birth_date", "notes")
 FIELD_LABELS = {
@@ -90,8 +90,9 @@ def _phone_taken(phone: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(stmt) is not None
 
 
-def create_client(*, data: dict, origin: str, marketing_consent: bool = False, consent_source: str = "staff",
-                  by=None, ip=None) -> Client:
+def create_client(
+    *, data: dict, origin: str, marketing_consent: bool = False, consent_source: str = "staff", by=None, ip=None
+) -> Client:
     """Create a client with its preferences and audit events; flushes.
 
     Raises ValidationError for bad fields and ConflictError when the phone already belongs to a client.
@@ -110,8 +111,17 @@ def create_client(*, data: dict, origin: str, marketing_consent: bool = False, c
     emit_event("client.created", lambda: {"cliente": client_representation(client)})
     if marketing_consent:
         for f in MARKETING_FIELDS:
-            db.session.add(ConsentEvent(client_id=client.id, field=f, old_value=None, new_value=True,
-                                        source=consent_source, user_id=getattr(by, "id", None), ip=ip))
+            db.session.add(
+                ConsentEvent(
+                    client_id=client.id,
+                    field=f,
+                    old_value=None,
+                    new_value=True,
+                    source=consent_source,
+                    user_id=getattr(by, "id", None),
+                    ip=ip,
+                )
+            )
         record_event(client, "consent_changed", "Consentimiento de marketing otorgado al crear el cliente", by=by)
     db.session.flush()
     return client
@@ -160,8 +170,18 @@ def set_consents(client: Client, changes: dict[str, bool], *, source: str, by=No
         old = getattr(prefs, field)
         if old != bool(value):
             setattr(prefs, field, bool(value))
-            db.session.add(ConsentEvent(client_id=client.id, field=field, old_value=old, new_value=bool(value),
-                                        source=source, user_id=getattr(by, "id", None), ip=ip, message_id=message_id))
+            db.session.add(
+                ConsentEvent(
+                    client_id=client.id,
+                    field=field,
+                    old_value=old,
+                    new_value=bool(value),
+                    source=source,
+                    user_id=getattr(by, "id", None),
+                    ip=ip,
+                    message_id=message_id,
+                )
+            )
             changed.append(f"{CONSENT_LABELS[field]}: {'sí' if old else 'no'} → {'sí' if value else 'no'}")
     if changed:
         if all(not getattr(prefs, f) for f in CHANNEL_FIELDS + MARKETING_FIELDS):

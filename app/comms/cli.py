@@ -13,26 +13,29 @@ from app.extensions import db
 
 def register_comms_cli(app: Flask) -> None:
     @app.cli.command("dispatch-outbox")
-    @click.option("--limit", type=click.IntRange(1, 200), default=200, show_default=True,
-                  help="Máximo de mensajes a tomar.")
+    @click.option(
+        "--limit", type=click.IntRange(1, 200), default=200, show_default=True, help="Máximo de mensajes a tomar."
+    )
     def dispatch_outbox_cmd(limit):
         """One dispatcher run."""
-        from app.comms.dispatcher import dispatch_outbox
+        from app.comms.dispatch_services import dispatch_outbox
 
         click.echo(str(dispatch_outbox(limit)))
 
     @app.cli.command("create-default-sms-templates")
     def create_default_sms_templates_cmd():
         """Get-or-create the ten default SMS templates (idempotent)."""
-        from app.comms.sms_templates import VARIABLES, create_default_templates
+        from app.comms.sms_template_services import VARIABLES, create_default_templates
 
         result = create_default_templates()
         db.session.commit()
         for label, key in (("Creada", "created"), ("Actualizada", "updated"), ("Sin cambios", "unchanged")):
             for name in result[key]:
                 click.echo(f"{label}: {name}")
-        click.echo(f"{len(result['created'])} creadas, {len(result['updated'])} actualizadas, "
-                   f"{len(result['unchanged'])} sin cambios.")
+        click.echo(
+            f"{len(result['created'])} creadas, {len(result['updated'])} actualizadas, "
+            f"{len(result['unchanged'])} sin cambios."
+        )
         click.echo("Variables: " + ", ".join("{" + v + "}" for v in VARIABLES))
 
     @app.cli.command("test-redvoiss")
@@ -51,8 +54,10 @@ def register_comms_cli(app: Flask) -> None:
         click.echo(f"URL: {cfg.get('REDVOISS_API_URL')}")
         click.echo(f"Usuario: {cfg.get('REDVOISS_USERNAME') or '(vacío)'}")
         click.echo(f"Contraseña: {'*' * 8 if password else '(vacía)'}")
-        click.echo(f"Topes SMS marketing: {cfg.get('SMS_DAILY_LIMIT_PER_CLIENT')}/día, "
-                   f"{cfg.get('SMS_MONTHLY_LIMIT_PER_CLIENT')}/mes; costo {cfg.get('SMS_COST_CLP')} CLP/segmento")
+        click.echo(
+            f"Topes SMS marketing: {cfg.get('SMS_DAILY_LIMIT_PER_CLIENT')}/día, "
+            f"{cfg.get('SMS_MONTHLY_LIMIT_PER_CLIENT')}/mes; costo {cfg.get('SMS_COST_CLP')} CLP/segmento"
+        )
         provider = sms_provider()
         try:
             click.echo(f"Greet: {provider.greet()}")
@@ -70,8 +75,9 @@ def register_comms_cli(app: Flask) -> None:
         if not target or not is_mobile(target):
             raise click.ClickException("No hay un celular chileno para la prueba (use --phone).")
         try:
-            answer = provider.send_sms(target, "Prueba de Aremko: SMS de prueba.", label="test-redvoiss",
-                                       commercial=False)
+            answer = provider.send_sms(
+                target, "Prueba de Aremko: SMS de prueba.", label="test-redvoiss", commercial=False
+            )
         except ProviderError as exc:
             raise click.ClickException(f"Envío rechazado: {exc.message}") from None
         db.session.commit()

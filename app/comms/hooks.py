@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.webhooks.events import message_failed_from_log
+from app.webhooks.event_services import message_failed_from_log
 
 RelevanceCheck = Callable[[object], "str | None"]
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.comms import hooks
-from app.comms.dispatcher import dispatch_outbox as run_dispatcher
+from app.comms.dispatch_services import dispatch_outbox as run_dispatcher
 from app.comms.models import CommunicationLog
 from app.comms.providers import ProviderError, sms_provider
 from app.core import clock
@@ -23,12 +23,18 @@ def dispatch_outbox() -> str:
 
 def _sms_batches(hours: int, statuses: tuple[str, ...]) -> list[str]:
     since = clock.now() - timedelta(hours=hours)
-    return list(db.session.scalars(
-        sa.select(CommunicationLog.external_id)
-        .where(CommunicationLog.communication_type == "SMS", CommunicationLog.status.in_(statuses),
-               CommunicationLog.external_id.is_not(None), CommunicationLog.sent_at >= since)
-        .distinct()
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(CommunicationLog.external_id)
+            .where(
+                CommunicationLog.communication_type == "SMS",
+                CommunicationLog.status.in_(statuses),
+                CommunicationLog.external_id.is_not(None),
+                CommunicationLog.sent_at >= since,
+            )
+            .distinct()
+        )
+    )
 
 
 def poll_sms_status(*, sms=None) -> str:
@@ -44,8 +50,9 @@ def poll_sms_status(*, sms=None) -> str:
             log.warning("poll_sms_status %s: %s", batch, exc.message)
             continue
         states = {str(e.get("message") or "").upper() for e in entries}
-        rows = db.session.scalars(sa.select(CommunicationLog).where(
-            CommunicationLog.external_id == batch, CommunicationLog.status == "SENT")).all()
+        rows = db.session.scalars(
+            sa.select(CommunicationLog).where(CommunicationLog.external_id == batch, CommunicationLog.status == "SENT")
+        ).all()
         for row in rows:
             if "RECIBIDO" in states:
                 row.status, row.delivered_at = "DELIVERED", now
@@ -70,7 +77,7 @@ def _parse_time(raw) -> datetime | None:
 
 def poll_sms_replies(*, sms=None) -> str:
     """Replies of SMS batches of the last 72 h (stored once, STOP/START acted on)."""
-    from app.comms.consent import record_inbound
+    from app.comms.consent_services import record_inbound
 
     sms = sms or sms_provider()
     stored = errors = 0
@@ -86,8 +93,13 @@ def poll_sms_replies(*, sms=None) -> str:
             text = reply.get("message") or reply.get("text") or ""
             when = _parse_time(reply.get("date") or reply.get("receivedDate") or reply.get("fecha"))
             key = reply.get("id") or reply.get("msgCod")
-            if record_inbound(phone=phone, text=text, received_at=when, batch_id=batch,
-                              provider_key=f"{batch}:{key}:{phone}:{text}" if key else None):
+            if record_inbound(
+                phone=phone,
+                text=text,
+                received_at=when,
+                batch_id=batch,
+                provider_key=f"{batch}:{key}:{phone}:{text}" if key else None,
+            ):
                 stored += 1
         db.session.commit()
     return f"{stored} respuestas nuevas, {errors} errores de consulta"

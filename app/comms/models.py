@@ -122,8 +122,13 @@ class SmsTemplate(TimestampMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("name", "message_type", name="uq_sms_templates_name_message_type"),
         enum_check("message_type", SMS_CAPABLE_TYPES),
-        sa.Index("uq_sms_templates_active_type", "message_type", unique=True,
-                 postgresql_where=sa.text("is_active"), sqlite_where=sa.text("is_active = 1")),
+        sa.Index(
+            "uq_sms_templates_active_type",
+            "message_type",
+            unique=True,
+            postgresql_where=sa.text("is_active"),
+            sqlite_where=sa.text("is_active = 1"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -157,8 +157,17 @@ class Decision:
 SEND = Decision("send")
 
 
-def static_reason(*, message_type: str, channel: str, destination: str | None, has_client: bool,
-                  prefs: dict | None, suppressed: bool, is_mobile: bool, limits: Limits) -> str | None:
+def static_reason(
+    *,
+    message_type: str,
+    channel: str,
+    destination: str | None,
+    has_client: bool,
+    prefs: dict | None,
+    suppressed: bool,
+    is_mobile: bool,
+    limits: Limits,
+) -> str | None:
     """Rows 1–5 of §5 (first hit decides): the one definition shared by dispatch, previews and SQL selections."""
     if (channel == SMS and not limits.sms_enabled) or (channel == EMAIL and not limits.email_enabled):
         return "channel_disabled"
@@ -205,8 +214,9 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def cap_deferral(now: datetime, channel: str, sent: tuple[datetime, ...], start: time,
-                 limits: Limits) -> tuple[str, datetime] | None:
+def cap_deferral(
+    now: datetime, channel: str, sent: tuple[datetime, ...], start: time, limits: Limits
+) -> tuple[str, datetime] | None:
     """(reason, next window start) when a cap is reached in local day/week (Mon–Sun)/month; else None."""
     local_today = now.astimezone(LOCAL_TZ).date()
     days = [s.astimezone(LOCAL_TZ).date() for s in sent]
@@ -233,9 +243,16 @@ def decide(facts: Facts, now: datetime, limits: Limits) -> Decision:
         return Decision("block", facts.relevance)
     if facts.expires_at is not None and facts.expires_at <= now:
         return Decision("block", "expired")
-    reason = static_reason(message_type=facts.message_type, channel=facts.channel, destination=facts.destination,
-                           has_client=facts.has_client, prefs=facts.prefs, suppressed=facts.suppressed,
-                           is_mobile=facts.is_mobile, limits=limits)
+    reason = static_reason(
+        message_type=facts.message_type,
+        channel=facts.channel,
+        destination=facts.destination,
+        has_client=facts.has_client,
+        prefs=facts.prefs,
+        suppressed=facts.suppressed,
+        is_mobile=facts.is_mobile,
+        limits=limits,
+    )
     if reason:
         return Decision("block", reason)
     if not is_marketing(facts.message_type) or facts.force:
@@ -320,7 +337,7 @@ START_WORDS = ("START", "ALTA", "SI")
 
 
 def reply_keyword(text: str) -> str | None:
-    """"stop", "start" or None, from the first word of the normalised reply."""
+    """ "stop", "start" or None, from the first word of the normalised reply."""
     words = normalise_reply(text).split()
     if not words:
         return None

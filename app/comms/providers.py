@@ -54,15 +54,19 @@ class RedvoissSms:
         if resp.status_code >= 400:
             excerpt = resp.text[:300]
             permanent = resp.status_code in (400, 404, 422)
-            raise ProviderError(f"Redvoiss HTTP {resp.status_code}: {excerpt}", permanent=permanent,
-                                response={"status": resp.status_code, "body": excerpt})
+            raise ProviderError(
+                f"Redvoiss HTTP {resp.status_code}: {excerpt}",
+                permanent=permanent,
+                response={"status": resp.status_code, "body": excerpt},
+            )
         return resp
 
     def greet(self) -> str:
         return self._request("GET", "/greet").text
 
-    def send_sms(self, phone: str, text: str, label: str, commercial: bool, client_id: int | None = None,
-                 with_reply: bool = True) -> dict:
+    def send_sms(
+        self, phone: str, text: str, label: str, commercial: bool, client_id: int | None = None, with_reply: bool = True
+    ) -> dict:
         body = {
             "bulkName": label,
             "message": text,
@@ -91,9 +95,18 @@ class RedvoissSms:
 # --- SMTP -----------------------------------------------------------------------------------------------------
 
 
-def build_email(*, to: str, subject: str, text: str, html: str | None, headers: dict | None,
-                attachments: list | None, from_addr: str, reply_to: str | None, message_id: str | None
-                ) -> EmailMessage:
+def build_email(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None,
+    headers: dict | None,
+    attachments: list | None,
+    from_addr: str,
+    reply_to: str | None,
+    message_id: str | None,
+) -> EmailMessage:
     """Multipart text + HTML with attachments and extra headers."""
     msg = EmailMessage()
     msg["From"] = from_addr
@@ -116,15 +129,24 @@ def build_email(*, to: str, subject: str, text: str, html: str | None, headers: 
 
 
 class SmtpEmail:
-    def __init__(self, host: str, port: int, use_tls: bool, username: str, password: str,
-                 timeout: float = TIMEOUT):
+    def __init__(self, host: str, port: int, use_tls: bool, username: str, password: str, timeout: float = TIMEOUT):
         self.host, self.port, self.use_tls = host, port, use_tls
         self.username, self.password, self.timeout = username, password, timeout
 
-    def send_email(self, to, subject, text, html, headers, attachments, from_addr, reply_to=None,
-                   message_id=None) -> dict:
-        msg = build_email(to=to, subject=subject, text=text, html=html, headers=headers, attachments=attachments,
-                          from_addr=from_addr, reply_to=reply_to, message_id=message_id)
+    def send_email(
+        self, to, subject, text, html, headers, attachments, from_addr, reply_to=None, message_id=None
+    ) -> dict:
+        msg = build_email(
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            headers=headers,
+            attachments=attachments,
+            from_addr=from_addr,
+            reply_to=reply_to,
+            message_id=message_id,
+        )
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.use_tls:
@@ -148,8 +170,9 @@ class SmtpEmail:
     def _error(code: int, answer) -> ProviderError:
         text = answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
         permanent = 500 <= int(code) < 600
-        return ProviderError(f"SMTP {code}: {text[:300]}", permanent=permanent,
-                             bounce=permanent and int(code) in (550, 551, 553))
+        return ProviderError(
+            f"SMTP {code}: {text[:300]}", permanent=permanent, bounce=permanent and int(code) in (550, 551, 553)
+        )
 
 
 # --- fakes and console ----------------------------------------------------------------------------------------
@@ -165,9 +188,16 @@ class FakeSms:
         from app.comms.models import FakeMessage
 
         provider_id = f"fake-{uuid.uuid4().hex[:16]}"
-        db.session.add(FakeMessage(channel="SMS", destination=phone, text=text, provider_id=provider_id,
-                                   headers={"bulkName": label, "isCommercial": bool(commercial)},
-                                   created_at=clock.now()))
+        db.session.add(
+            FakeMessage(
+                channel="SMS",
+                destination=phone,
+                text=text,
+                provider_id=provider_id,
+                headers={"bulkName": label, "isCommercial": bool(commercial)},
+                created_at=clock.now(),
+            )
+        )
         return {"provider_id": provider_id}
 
     def batch_status(self, provider_id) -> list[dict]:
@@ -181,17 +211,25 @@ class FakeSms:
 
 
 class FakeEmail:
-    def send_email(self, to, subject, text, html, headers, attachments, from_addr, reply_to=None,
-                   message_id=None) -> dict:
+    def send_email(
+        self, to, subject, text, html, headers, attachments, from_addr, reply_to=None, message_id=None
+    ) -> dict:
         from app.comms.models import FakeMessage
 
-        all_headers = {"From": from_addr, "Reply-To": reply_to or "", "Message-ID": message_id or "",
-                       **(headers or {})}
-        db.session.add(FakeMessage(channel="EMAIL", destination=to, subject=subject, text=text or "", html=html,
-                                   headers=all_headers, provider_id=message_id or uuid.uuid4().hex,
-                                   attachments=[{"filename": f, "mime": m, "size": len(c)}
-                                                for f, m, c in attachments or []],
-                                   created_at=clock.now()))
+        all_headers = {"From": from_addr, "Reply-To": reply_to or "", "Message-ID": message_id or "", **(headers or {})}
+        db.session.add(
+            FakeMessage(
+                channel="EMAIL",
+                destination=to,
+                subject=subject,
+                text=text or "",
+                html=html,
+                headers=all_headers,
+                provider_id=message_id or uuid.uuid4().hex,
+                attachments=[{"filename": f, "mime": m, "size": len(c)} for f, m, c in attachments or []],
+                created_at=clock.now(),
+            )
+        )
         return {"provider_id": message_id or ""}
 
 
@@ -205,8 +243,9 @@ class ConsoleSms(FakeSms):
 
 
 class ConsoleEmail:
-    def send_email(self, to, subject, text, html, headers, attachments, from_addr, reply_to=None,
-                   message_id=None) -> dict:
+    def send_email(
+        self, to, subject, text, html, headers, attachments, from_addr, reply_to=None, message_id=None
+    ) -> dict:
         log.info("E-mail (consola) a %s: %s (%d adjuntos)", to, subject, len(attachments or []))
         return {"provider_id": message_id or ""}
 
@@ -231,8 +270,9 @@ def email_provider():
     if backend == "console":
         return ConsoleEmail()
     cfg = current_app.config
-    return SmtpEmail(cfg["EMAIL_HOST"], cfg["EMAIL_PORT"], cfg["EMAIL_USE_TLS"], cfg["EMAIL_HOST_USER"],
-                     cfg["EMAIL_HOST_PASSWORD"])
+    return SmtpEmail(
+        cfg["EMAIL_HOST"], cfg["EMAIL_PORT"], cfg["EMAIL_USE_TLS"], cfg["EMAIL_HOST_USER"], cfg["EMAIL_HOST_PASSWORD"]
+    )
 
 
 def uses_fakes() -> bool:

@@ -67,9 +67,12 @@ def log_list(f: LogFilters) -> sa.Select:
         stmt = stmt.where(CommunicationLog.campaign_id == f.campana)
     if f.q:
         like = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(sa.or_(CommunicationLog.destination.ilike(like, escape="\\"),
-                                 CommunicationLog.client_id.in_(
-                                     sa.select(Client.id).where(Client.name.ilike(like, escape="\\")))))
+        stmt = stmt.where(
+            sa.or_(
+                CommunicationLog.destination.ilike(like, escape="\\"),
+                CommunicationLog.client_id.in_(sa.select(Client.id).where(Client.name.ilike(like, escape="\\"))),
+            )
+        )
     return stmt
 
 
@@ -77,8 +80,9 @@ def stats_30_days() -> list[tuple[str, str, str, int]]:
     """(channel, message_type, status, count) of rows created in the last 30 days."""
     since = clock.now() - timedelta(days=30)
     stmt = (
-        sa.select(CommunicationLog.communication_type, CommunicationLog.message_type, CommunicationLog.status,
-                  sa.func.count())
+        sa.select(
+            CommunicationLog.communication_type, CommunicationLog.message_type, CommunicationLog.status, sa.func.count()
+        )
         .where(CommunicationLog.created_at >= since)
         .group_by(CommunicationLog.communication_type, CommunicationLog.message_type, CommunicationLog.status)
     )
@@ -92,21 +96,32 @@ def sms_cost_this_month() -> int:
 
     today = clock.today()
     lo = clock.local_instant(today.replace(day=1), time(0, 0))
-    return int(db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(CommunicationLog.cost), 0))
-        .where(CommunicationLog.communication_type == SMS, CommunicationLog.status.in_(SENT_STATUSES),
-               CommunicationLog.sent_at >= lo)
-    ) or 0)
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(CommunicationLog.cost), 0)).where(
+                CommunicationLog.communication_type == SMS,
+                CommunicationLog.status.in_(SENT_STATUSES),
+                CommunicationLog.sent_at >= lo,
+            )
+        )
+        or 0
+    )
 
 
 def client_messages(client_id: int) -> sa.Select:
-    return (sa.select(CommunicationLog).where(CommunicationLog.client_id == client_id)
-            .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
+    return (
+        sa.select(CommunicationLog)
+        .where(CommunicationLog.client_id == client_id)
+        .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
+    )
 
 
 def order_messages(order_id: int) -> sa.Select:
-    return (sa.select(CommunicationLog).where(CommunicationLog.order_id == order_id)
-            .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc()))
+    return (
+        sa.select(CommunicationLog)
+        .where(CommunicationLog.order_id == order_id)
+        .order_by(CommunicationLog.created_at.desc(), CommunicationLog.id.desc())
+    )
 
 
 def suppressions(q: str = "") -> sa.Select:
@@ -117,8 +132,11 @@ def suppressions(q: str = "") -> sa.Select:
 
 
 def replies() -> sa.Select:
-    return (sa.select(InboundSms).options(selectinload(InboundSms.client))
-            .order_by(InboundSms.received_at.desc(), InboundSms.id.desc()))
+    return (
+        sa.select(InboundSms)
+        .options(selectinload(InboundSms.client))
+        .order_by(InboundSms.received_at.desc(), InboundSms.id.desc())
+    )
 
 
 def templates() -> sa.Select:

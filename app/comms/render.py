@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from flask import current_app, render_template
 
 from app.comms.policy import EMAIL, SMS, is_marketing
-from app.comms.sms_templates import active_text, fill
+from app.comms.sms_template_services import active_text, fill
 
 Attachment = tuple[str, str, bytes]  # (filename, mime type, content)
 
@@ -115,13 +115,15 @@ def base_variables(log) -> dict[str, str]:
 
     client = log.client
     variables = {name: "" for name in ("servicio", "fecha", "hora", "descuento", "fecha_limite", "codigo")}
-    variables.update({
-        "nombre": client.first_name if client else "",
-        "apellido": client.last_name if client else "",
-        "telefono": format_phone(client.phone) if client else "",
-        "reserva": str(log.order_id or ""),
-        "link": current_app.config["PUBLIC_BASE_URL"] + "/",
-    })
+    variables.update(
+        {
+            "nombre": client.first_name if client else "",
+            "apellido": client.last_name if client else "",
+            "telefono": format_phone(client.phone) if client else "",
+            "reserva": str(log.order_id or ""),
+            "link": current_app.config["PUBLIC_BASE_URL"] + "/",
+        }
+    )
     return variables
 
 
@@ -140,17 +142,24 @@ def render_sms_template(log, variables: dict | None = None) -> str:
 
 def email_context(log, **extra) -> dict:
     """What every e-mail template gets: the row, client, unsubscribe links (not for staff reports)."""
-    ctx = {"log": log, "client": log.client, "unsubscribe_type_url": None, "unsubscribe_all_url": None,
-           "preferences_url": None}
+    ctx = {
+        "log": log,
+        "client": log.client,
+        "unsubscribe_type_url": None,
+        "unsubscribe_all_url": None,
+        "preferences_url": None,
+    }
     if log.message_type != "STAFF_REPORT":
-        ctx.update(unsubscribe_type_url=unsubscribe_url(log.id), unsubscribe_all_url=unsubscribe_url(log.id,
-                   everything=True), preferences_url=preferences_url(log.id))
+        ctx.update(
+            unsubscribe_type_url=unsubscribe_url(log.id),
+            unsubscribe_all_url=unsubscribe_url(log.id, everything=True),
+            preferences_url=preferences_url(log.id),
+        )
     ctx.update(extra)
     return ctx
 
 
-def render_email(log, template: str, *, subject: str, attachments: list[Attachment] | None = None,
-                 **ctx) -> Rendered:
+def render_email(log, template: str, *, subject: str, attachments: list[Attachment] | None = None, **ctx) -> Rendered:
     """`templates/emails/<template>.html` + `.txt` (both extend the branded layouts)."""
     context = email_context(log, subject=subject, **ctx)
     return Rendered(

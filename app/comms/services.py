@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.comms.models import CommunicationLog
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.comms.policy import CHANNELS, is_marketing
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
@@ -20,15 +20,31 @@ def resend(log: CommunicationLog, *, by) -> CommunicationLog:
     if log.communication_type not in CHANNELS:
         raise ConflictError("Este mensaje no se envía desde el sistema.")
     base = log.idempotency_key.split(":resend:")[0]
-    count = db.session.scalar(sa.select(sa.func.count()).where(
-        CommunicationLog.idempotency_key.like(base.replace("%", r"\%").replace("_", r"\_") + ":resend:%",
-                                              escape="\\"))) or 0
+    count = (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                CommunicationLog.idempotency_key.like(
+                    base.replace("%", r"\%").replace("_", r"\_") + ":resend:%", escape="\\"
+                )
+            )
+        )
+        or 0
+    )
     key = f"{base}:resend:{count + 1}"
     username = getattr(by, "username", "sistema")
-    enqueue(message_type=log.message_type, channel=log.communication_type, idempotency_key=key,
-            client_id=log.client_id, order_id=log.order_id, campaign_id=log.campaign_id,
-            gift_card_id=log.gift_card_id, destination=log.destination if log.client_id is None else None,
-            triggered_by=f"staff:{username}", created_by=by, payload=log.payload)
+    enqueue(
+        message_type=log.message_type,
+        channel=log.communication_type,
+        idempotency_key=key,
+        client_id=log.client_id,
+        order_id=log.order_id,
+        campaign_id=log.campaign_id,
+        gift_card_id=log.gift_card_id,
+        destination=log.destination if log.client_id is None else None,
+        triggered_by=f"staff:{username}",
+        created_by=by,
+        payload=log.payload,
+    )
     return db.session.scalar(sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key))
 
 
@@ -41,9 +57,17 @@ def send_now(log: CommunicationLog, *, by=None) -> None:
     db.session.flush()
 
 
-def queue_staff_message(*, channel: str, text: str, subject: str | None = None, client_id: int | None = None,
-                        order_id: int | None = None, destination: str | None = None,
-                        message_type: str = "OTHER", by=None) -> CommunicationLog:
+def queue_staff_message(
+    *,
+    channel: str,
+    text: str,
+    subject: str | None = None,
+    client_id: int | None = None,
+    order_id: int | None = None,
+    destination: str | None = None,
+    message_type: str = "OTHER",
+    by=None,
+) -> CommunicationLog:
     """A staff-written message (OTHER/FOLLOW_UP, key `staff:<uuid>`); flushes. Raises ValidationError."""
     if message_type not in ("OTHER", "FOLLOW_UP") or channel not in CHANNELS:
         raise ValidationError("Tipo o canal inválido.")
@@ -52,9 +76,17 @@ def queue_staff_message(*, channel: str, text: str, subject: str | None = None, 
     if client_id is None and not destination:
         raise ValidationError("Indique un cliente o un destino.")
     key = f"staff:{uuid.uuid4()}"
-    enqueue(message_type=message_type, channel=channel, idempotency_key=key, client_id=client_id,
-            order_id=order_id, destination=destination, triggered_by=f"staff:{getattr(by, 'username', 'sistema')}",
-            created_by=by, payload={"text": text.strip(), "subject": (subject or "").strip() or None})
+    enqueue(
+        message_type=message_type,
+        channel=channel,
+        idempotency_key=key,
+        client_id=client_id,
+        order_id=order_id,
+        destination=destination,
+        triggered_by=f"staff:{getattr(by, 'username', 'sistema')}",
+        created_by=by,
+        payload={"text": text.strip(), "subject": (subject or "").strip() or None},
+    )
     return db.session.scalar(sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key))
 
 

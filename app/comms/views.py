@@ -16,7 +16,9 @@ from flask_login import current_user
 
 from app.auth.decorators import public, role_required
 from app.clients.models import CONSENT_LABELS, Client, Suppression
-from app.comms import consent, queries, services, sms_templates
+from app.comms import consent_services as consent
+from app.comms import queries, services
+from app.comms import sms_template_services as sms_templates
 from app.comms.models import CommunicationLog, FakeMessage, SmsTemplate
 from app.comms.policy import (
     CHANNEL_LABELS,
@@ -83,7 +85,9 @@ def parse_log_filters(args) -> queries.LogFilters:
     if start > end:
         start, end = end, start
     return queries.LogFilters(
-        start=start, end=end, notice=bad_start or bad_end,
+        start=start,
+        end=end,
+        notice=bad_start or bad_end,
         canal=parse_choice(args.get("canal"), CHANNEL_LABELS),
         tipo=parse_choice(args.get("tipo"), MESSAGE_TYPES),
         estado=parse_choice(args.get("estado"), STATUSES),
@@ -103,8 +107,12 @@ def _stats():
         by_channel[channel][status] += count
         by_type.setdefault(message_type, {}).setdefault(status, 0)
         by_type[message_type][status] += count
-    return {"by_channel": by_channel, "by_type": by_type, "sms_cost": queries.sms_cost_this_month(),
-            "budget": current_app.config.get("SMS_MONTHLY_BUDGET_CLP", 0)}
+    return {
+        "by_channel": by_channel,
+        "by_type": by_type,
+        "sms_cost": queries.sms_cost_this_month(),
+        "budget": current_app.config.get("SMS_MONTHLY_BUDGET_CLP", 0),
+    }
 
 
 @bp.get("/")
@@ -112,8 +120,14 @@ def _stats():
 def log_list():
     filters = parse_log_filters(request.args)
     page = paginate(db.session, queries.log_list(filters), parse_page(request.args.get("page")), PER_PAGE)
-    ctx = dict(filters=filters, page=page, channels=CHANNEL_LABELS, statuses=STATUS_LABELS, reasons=REASONS,
-               types={t: type_label(t) for t in MESSAGE_TYPES})
+    ctx = dict(
+        filters=filters,
+        page=page,
+        channels=CHANNEL_LABELS,
+        statuses=STATUS_LABELS,
+        reasons=REASONS,
+        types={t: type_label(t) for t in MESSAGE_TYPES},
+    )
     if wants_fragment():
         return render_page("comms/log.html", "log_list", **ctx)
     return render_page("comms/log.html", stats=_stats(), fake_outbox=uses_fakes(), **ctx)
@@ -123,8 +137,9 @@ def log_list():
 @role_required(*LOG_ROLES)
 def log_detail(log_id: int):
     row = _get(CommunicationLog, log_id)
-    return render_page("comms/log_detail.html", "log_detail", row=row,
-                       can_resend=services.can_resend(row, current_user.role))
+    return render_page(
+        "comms/log_detail.html", "log_detail", row=row, can_resend=services.can_resend(row, current_user.role)
+    )
 
 
 @bp.post("/<int:log_id>/reenviar/")
@@ -163,18 +178,29 @@ def log_send_now(log_id: int):
 def _template_ctx(template=None, form=None, errors=None):
     data = form or {}
     content = data.get("content", template.content if template else "")
-    prev = sms_templates.preview(content, strip_accents=current_app.config.get("SMS_STRIP_ACCENTS", True)) \
-        if content.strip() else None
-    return dict(tpl=template, data=data, content=content, errors=errors or {}, preview=prev,
-                types={t: type_label(t) for t in SMS_CAPABLE_TYPES}, variables=sms_templates.VARIABLES)
+    prev = (
+        sms_templates.preview(content, strip_accents=current_app.config.get("SMS_STRIP_ACCENTS", True))
+        if content.strip()
+        else None
+    )
+    return dict(
+        tpl=template,
+        data=data,
+        content=content,
+        errors=errors or {},
+        preview=prev,
+        types={t: type_label(t) for t in SMS_CAPABLE_TYPES},
+        variables=sms_templates.VARIABLES,
+    )
 
 
 @bp.get("/plantillas-sms/")
 @role_required(*LOG_ROLES)
 def template_list():
     rows = db.session.scalars(queries.templates()).all()
-    return render_page("comms/templates.html", "template_list", templates=rows,
-                       can_edit=current_user.role in EDIT_ROLES)
+    return render_page(
+        "comms/templates.html", "template_list", templates=rows, can_edit=current_user.role in EDIT_ROLES
+    )
 
 
 @bp.route("/plantillas-sms/nueva/", methods=["GET", "POST"])
@@ -194,10 +220,14 @@ def _template_form(template):
         return render_page("comms/template_form.html", "template_form", **_template_ctx(template))
     form = request.form
     try:
-        saved = sms_templates.save_template(template, name=form.get("name", ""),
-                                            message_type=form.get("message_type", ""),
-                                            content=form.get("content", ""), is_active=bool(form.get("is_active")),
-                                            by=current_user)
+        saved = sms_templates.save_template(
+            template,
+            name=form.get("name", ""),
+            message_type=form.get("message_type", ""),
+            content=form.get("content", ""),
+            is_active=bool(form.get("is_active")),
+            by=current_user,
+        )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -226,8 +256,14 @@ def template_preview():
 @role_required(*EDIT_ROLES)
 def template_activate(template_id: int):
     template = _get(SmsTemplate, template_id)
-    sms_templates.save_template(template, name=template.name, message_type=template.message_type,
-                                content=template.content, is_active=True, by=current_user)
+    sms_templates.save_template(
+        template,
+        name=template.name,
+        message_type=template.message_type,
+        content=template.content,
+        is_active=True,
+        by=current_user,
+    )
     db.session.commit()
     return _done(url_for("comms.template_list"), f"Plantilla «{template.name}» activada.", "template-saved")
 
@@ -240,8 +276,16 @@ def template_activate(template_id: int):
 def suppression_list(error: str | None = None, status: int = 200):
     q = (request.args.get("q") or "").strip()[:100]
     page = paginate(db.session, queries.suppressions(q), parse_page(request.args.get("page")), PER_PAGE)
-    return render_page("comms/suppressions.html", "suppression_list", status=status, page=page, q=q,
-                       error=error, form=request.form, can_edit=current_user.role in EDIT_ROLES)
+    return render_page(
+        "comms/suppressions.html",
+        "suppression_list",
+        status=status,
+        page=page,
+        q=q,
+        error=error,
+        form=request.form,
+        can_edit=current_user.role in EDIT_ROLES,
+    )
 
 
 @bp.post("/supresiones/")
@@ -262,15 +306,19 @@ def suppression_add():
             return suppression_list(error="Correo inválido.", status=422)
     field = "phone" if channel == "sms" else "email"
     client = db.session.scalar(sa.select(Client).where(getattr(Client, field) == destination).limit(1))
-    if not consent.suppress(channel=channel, destination=destination, reason="manual", client=client,
-                            by=current_user):
+    if not consent.suppress(channel=channel, destination=destination, reason="manual", client=client, by=current_user):
         db.session.rollback()
         return suppression_list(error="Ese destino ya está suprimido.", status=409)
     if client is not None:  # the client's consent record shows it too (ConsentEvent with the user)
         from app.clients.services import set_consents
 
-        set_consents(client, {"accepts_sms" if channel == "sms" else "accepts_email": False}, source="staff",
-                     by=current_user, ip=request.remote_addr)
+        set_consents(
+            client,
+            {"accepts_sms" if channel == "sms" else "accepts_email": False},
+            source="staff",
+            by=current_user,
+            ip=request.remote_addr,
+        )
     db.session.commit()
     return _done(url_for("comms.suppression_list"), "Destino suprimido.", "suppression-changed")
 
@@ -310,8 +358,9 @@ def fake_outbox_html(message_id: int):
     msg = _get(FakeMessage, message_id)
     response = make_response(msg.html or "<p>(sin HTML)</p>")
     # shown inside a sandboxed iframe: inline e-mail styles allowed, nothing else
-    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; img-src https: "
-                                                   "data:; frame-ancestors 'self'")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'"
+    )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
@@ -320,8 +369,14 @@ def fake_outbox_html(message_id: int):
 
 
 def _consent_ctx(client, **extra):
-    return dict(client=client, prefs=client.preferences, fields=CONSENT_FORM_FIELDS, labels=CONSENT_LABELS,
-                can_edit=current_user.role in DESK_ROLES, **extra)
+    return dict(
+        client=client,
+        prefs=client.preferences,
+        fields=CONSENT_FORM_FIELDS,
+        labels=CONSENT_LABELS,
+        can_edit=current_user.role in DESK_ROLES,
+        **extra,
+    )
 
 
 @clients_bp.get("/<int:client_id>/consentimientos/")
@@ -337,13 +392,13 @@ def client_consents_save(client_id: int):
     client = _get(Client, client_id)
     source = "recepcion" if current_user.role == "recepcion" else "staff"
     values = {f: request.form.get(f) in ("on", "1", "true") for f in CONSENT_FORM_FIELDS}
-    count = consent.update_preferences(client, values, nothing=False, source=source, by=current_user,
-                                       ip=request.remote_addr)
+    count = consent.update_preferences(
+        client, values, nothing=False, source=source, by=current_user, ip=request.remote_addr
+    )
     db.session.commit()
     message = f"{count} preferencia{'s' if count != 1 else ''} actualizada{'s' if count != 1 else ''}."
     if wants_fragment():
-        response = render_page("comms/client_consents.html", "client_consents",
-                               **_consent_ctx(client, saved=message))
+        response = render_page("comms/client_consents.html", "client_consents", **_consent_ctx(client, saved=message))
         return hx_trigger(response, "consent-changed", {"client": client.id})
     flash(message, "success")
     return redirect(url_for("comms_clients.client_consents", client_id=client.id), 303)
@@ -351,17 +406,27 @@ def client_consents_save(client_id: int):
 
 def _messages(stmt, *, heading: str, endpoint: str, endpoint_args: dict):
     page = paginate(db.session, stmt, parse_page(request.args.get("page")), 20)
-    return render_page("comms/messages.html", "client_messages", heading=heading, page=page, endpoint=endpoint,
-                       endpoint_args=endpoint_args,
-                       can_resend=lambda row: services.can_resend(row, current_user.role))
+    return render_page(
+        "comms/messages.html",
+        "client_messages",
+        heading=heading,
+        page=page,
+        endpoint=endpoint,
+        endpoint_args=endpoint_args,
+        can_resend=lambda row: services.can_resend(row, current_user.role),
+    )
 
 
 @clients_bp.get("/<int:client_id>/mensajes/")
 @role_required(*ALL_STAFF)
 def client_messages(client_id: int):
     client = _get(Client, client_id)
-    return _messages(queries.client_messages(client.id), heading=client.name,
-                     endpoint="comms_clients.client_messages", endpoint_args={"client_id": client.id})
+    return _messages(
+        queries.client_messages(client.id),
+        heading=client.name,
+        endpoint="comms_clients.client_messages",
+        endpoint_args={"client_id": client.id},
+    )
 
 
 @orders_bp.get("/<int:order_id>/mensajes/")
@@ -370,8 +435,12 @@ def order_messages(order_id: int):
     (orders_id,) = (fk.column for fk in CommunicationLog.__table__.c.order_id.foreign_keys)  # the sales core's
     if order_id > MAX_ID or db.session.scalar(sa.select(orders_id).where(orders_id == order_id)) is None:  # table,
         abort(404)  # read through the foreign key: comms sits below sales and does not import it
-    return _messages(queries.order_messages(order_id), heading=f"Venta #{order_id}",
-                     endpoint="comms_orders.order_messages", endpoint_args={"order_id": order_id})
+    return _messages(
+        queries.order_messages(order_id),
+        heading=f"Venta #{order_id}",
+        endpoint="comms_orders.order_messages",
+        endpoint_args={"order_id": order_id},
+    )
 
 
 # --- public: unsubscribe and preferences ------------------------------------------------------------------------
@@ -393,10 +462,19 @@ def unsubscribe(token: str):
     row = _log_from_token(token)
     everything = request.values.get("todo") == "1"
     if request.method == "GET":
-        label = "todos los mensajes de Aremko" if everything else TYPE_PLURALS.get(row.message_type,
-                                                                                  "este tipo de mensajes")
-        return render_page("comms/unsubscribe.html", row=row, token=token, everything=everything, label=label,
-                           has_switch=consent_switch(row.message_type) is not None)
+        label = (
+            "todos los mensajes de Aremko"
+            if everything
+            else TYPE_PLURALS.get(row.message_type, "este tipo de mensajes")
+        )
+        return render_page(
+            "comms/unsubscribe.html",
+            row=row,
+            token=token,
+            everything=everything,
+            label=label,
+            has_switch=consent_switch(row.message_type) is not None,
+        )
     message = consent.unsubscribe(row, everything=everything, ip=request.remote_addr)
     db.session.commit()
     return render_page("comms/unsubscribe.html", row=row, token=token, done=message)
@@ -413,12 +491,21 @@ def preferences(token: str):
     saved = None
     if request.method == "POST":
         values = {f: request.form.get(f) in ("on", "1", "true") for f in CONSENT_FORM_FIELDS}
-        consent.update_preferences(client, values, nothing=bool(request.form.get("nada")), ip=request.remote_addr,
-                                   message_id=row.id)
+        consent.update_preferences(
+            client, values, nothing=bool(request.form.get("nada")), ip=request.remote_addr, message_id=row.id
+        )
         db.session.commit()
         saved = "Tus preferencias quedaron guardadas."
-    return render_page("comms/preferences.html", row=row, token=token, client=client, prefs=client.preferences,
-                       fields=CONSENT_FORM_FIELDS, labels=CONSENT_LABELS, saved=saved)
+    return render_page(
+        "comms/preferences.html",
+        row=row,
+        token=token,
+        client=client,
+        prefs=client.preferences,
+        fields=CONSENT_FORM_FIELDS,
+        labels=CONSENT_LABELS,
+        saved=saved,
+    )
 
 
 # --- inbound SMS webhook (api.md §7) ---------------------------------------------------------------------------
@@ -443,12 +530,12 @@ def inbound_sms():
     phone = next((str(data.get(k)) for k in ("from", "telefono", "destination") if data.get(k)), "")
     text = next((str(data.get(k)) for k in ("message", "text", "mensaje") if data.get(k) is not None), None)
     if not phone or text is None:
-        return jsonify({"error": "Faltan campos: teléfono (from/telefono/destination) y texto "
-                                 "(message/text/mensaje)."}), 400
+        return jsonify(
+            {"error": "Faltan campos: teléfono (from/telefono/destination) y texto (message/text/mensaje)."}
+        ), 400
     batch = data.get("batchId") or data.get("batch_id")
-    consent.record_inbound(phone=phone[:30], text=text[:1600], received_at=clock.now(),
-                           batch_id=str(batch)[:100] if batch else None)
+    consent.record_inbound(
+        phone=phone[:30], text=text[:1600], received_at=clock.now(), batch_id=str(batch)[:100] if batch else None
+    )
     db.session.commit()
     return jsonify({"ok": True})
-
-

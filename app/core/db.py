@@ -108,6 +108,8 @@ def lock_and_reload(obj):
 
     model = type(obj)
     return db.session.execute(
-        sa.select(model).where(model.id == obj.id).with_for_update(key_share=True)
+        sa.select(model)
+        .where(model.id == obj.id)
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).scalar_one()

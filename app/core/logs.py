@@ -25,8 +25,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, request_id, message (+ exception)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        body = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                "request_id": getattr(record, "request_id", "-"), "message": record.getMessage()}
+        body = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             body["exception"] = self.formatException(record.exc_info)
         return json.dumps(body, ensure_ascii=False)
@@ -54,8 +59,8 @@ MASK = "***"
 # Routes whose path carries a secret or personal datum (from `flask routes`): the segment is replaced by ***.
 _TOKEN_PATHS = [
     re.compile(r"(/ventas/(?:reserva|baja|preferencias|giftcard)/)[^/?#\s\"]+"),  # order, unsubscribe, preferences,
-    re.compile(r"(/ventas/api/cliente/(?:update/)?)[^/?#\s\"]+"),                # gift-card tokens; the API's phone
-    re.compile(r"(/ventas/calendario/[^/?#\s\"]+/\d+/)[^/?#\s\"]+(?=\.ics)"),    # .ics feed token
+    re.compile(r"(/ventas/api/cliente/(?:update/)?)[^/?#\s\"]+"),  # gift-card tokens; the API's phone
+    re.compile(r"(/ventas/calendario/[^/?#\s\"]+/\d+/)[^/?#\s\"]+(?=\.ics)"),  # .ics feed token
 ]
 _QUERY = re.compile(r"\?[^\s\"#]*")  # any query string (telefono=, codigo=, token=, email=, …)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")

@@ -42,11 +42,11 @@ def parse_page(value: str | None) -> int:
     return min(max(int(text), 1), MAX_PAGE)
 
 
-def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True,
-            wrap=None) -> Page:
+def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, scalars: bool = True, wrap=None) -> Page:
     """One page of `stmt` when the total is already known (e.g. from a totals statement): no COUNT.
 
     `wrap(limited)` turns the limited select into the statement run (e.g. joins applied after the LIMIT)."""
+
     def select(n: int, size: int) -> sa.Select:
         limited = stmt.limit(size).offset((n - 1) * size)
         return wrap(limited) if wrap is not None else limited
@@ -54,8 +54,9 @@ def page_of(session, stmt: sa.Select, total: int, page: int, per_page: int, *, s
     return page_of_select(session, select, total, page, per_page, scalars=scalars)
 
 
-def page_of_select(session, page_select: Callable[[int, int], sa.Select], total: int, page: int, per_page: int, *,
-                   scalars: bool = True) -> Page:
+def page_of_select(
+    session, page_select: Callable[[int, int], sa.Select], total: int, page: int, per_page: int, *, scalars: bool = True
+) -> Page:
     """Like `page_of`, for a statement that picks its own page: `page_select(page, per_page)` (e.g. the page's ids
     chosen on an index first, then joined). The page number is clamped to the last page."""
     page = min(page, max((total + per_page - 1) // per_page, 1))

@@ -74,9 +74,7 @@ def format_phone(e164: str | None) -> str:
         d = e164[4:]
         return f"+56 9 {d[:4]} {d[4:]}"
     try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
+        return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
 

@@ -65,7 +65,7 @@ _STYLES_XML = (
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     f'<fill><patternFill patternType="solid"><fgColor rgb="FF{HEADER_COLOR}"/><bgColor rgb="FF{HEADER_COLOR}"/>'
-    '</patternFill></fill></fills>'
+    "</patternFill></fill></fills>"
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="6">'
@@ -75,9 +75,9 @@ _STYLES_XML = (
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'  # built-in 3 = #,##0
     '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'  # built-in 21 = h:mm:ss
-    '</cellXfs>'
+    "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>'
+    "</styleSheet>"
 )
 
 # --- values -> <c> elements -------------------------------------------------------------------------------------
@@ -199,21 +199,25 @@ _SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.works
 
 
 def _content_types(n_sheets: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_SHEET_TYPE}"/>'
-                     for i in range(1, n_sheets + 1))
-    return (f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/styles.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-            f'{sheets}'
-            '<Override PartName="/docProps/app.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
-            '<Override PartName="/docProps/core.xml" '
-            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-            '</Types>')
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_SHEET_TYPE}"/>'
+        for i in range(1, n_sheets + 1)
+    )
+    return (
+        f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f"{sheets}"
+        '<Override PartName="/docProps/app.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        "</Types>"
+    )
 
 
 _ROOT_RELS = (
@@ -222,45 +226,55 @@ _ROOT_RELS = (
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/'
     'core-properties" Target="docProps/core.xml"/>'
     f'<Relationship Id="rId3" Type="{_NS_REL}/extended-properties" Target="docProps/app.xml"/>'
-    '</Relationships>'
+    "</Relationships>"
 )
 
 _APP_XML = (
     f'{_XML_HEAD}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-    '<Application>Aremko</Application></Properties>'
+    "<Application>Aremko</Application></Properties>"
 )
 
 
 def _core_xml() -> str:
     stamp = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (f'{_XML_HEAD}<cp:coreProperties '
-            'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
-            'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            '<dc:creator>Aremko</dc:creator>'
-            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-            '</cp:coreProperties>')
+    return (
+        f"{_XML_HEAD}<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>Aremko</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
 
 
 def _workbook_xml(written: list[tuple[str, str]]) -> str:
     """`written`: (title, auto-filter ref) of each worksheet, in order."""
-    sheets = "".join(f'<sheet name="{_xml_attr(title)}" sheetId="{i}" r:id="rId{i}"/>'
-                     for i, (title, _) in enumerate(written, 1))
+    sheets = "".join(
+        f'<sheet name="{_xml_attr(title)}" sheetId="{i}" r:id="rId{i}"/>' for i, (title, _) in enumerate(written, 1)
+    )
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         f"{xml_text(_quoted_title(title))}!{_absolute(ref)}</definedName>"
-        for i, (title, ref) in enumerate(written))
-    return (f'{_XML_HEAD}<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
-            '<bookViews><workbookView activeTab="0"/></bookViews>'
-            f'<sheets>{sheets}</sheets><definedNames>{names}</definedNames></workbook>')
+        for i, (title, ref) in enumerate(written)
+    )
+    return (
+        f'{_XML_HEAD}<workbook xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+        '<bookViews><workbookView activeTab="0"/></bookViews>'
+        f"<sheets>{sheets}</sheets><definedNames>{names}</definedNames></workbook>"
+    )
 
 
 def _workbook_rels(n_sheets: int) -> str:
-    sheets = "".join(f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                     for i in range(1, n_sheets + 1))
-    return (f'{_XML_HEAD}<Relationships xmlns="{_NS_PKG_REL}">{sheets}'
-            f'<Relationship Id="rId{n_sheets + 1}" Type="{_NS_REL}/styles" Target="styles.xml"/></Relationships>')
+    sheets = "".join(
+        f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, n_sheets + 1)
+    )
+    return (
+        f'{_XML_HEAD}<Relationships xmlns="{_NS_PKG_REL}">{sheets}'
+        f'<Relationship Id="rId{n_sheets + 1}" Type="{_NS_REL}/styles" Target="styles.xml"/></Relationships>'
+    )
 
 
 def _quoted_title(title: str) -> str:
@@ -268,7 +282,7 @@ def _quoted_title(title: str) -> str:
 
 
 def _absolute(ref: str) -> str:
-    """"A1:J15" -> "$A$1:$J$15"."""
+    """ "A1:J15" -> "$A$1:$J$15"."""
     return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
 
 
@@ -282,7 +296,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
     name, n = base, 0
     while name.casefold() in taken:
         n += 1
-        name = f"{base[:MAX_TITLE - len(str(n))]}{n}"
+        name = f"{base[: MAX_TITLE - len(str(n))]}{n}"
     taken.add(name.casefold())
     return name
 
@@ -292,24 +306,31 @@ _TAB_SELECTED = ' tabSelected="1"'
 
 def _sheet_head(sheet: Sheet, n_columns: int, selected: bool) -> str:
     wide = set(sheet.wide_columns)
-    cols = "".join(f'<col min="{i}" max="{i}" width="{WIDE_WIDTH if i - 1 in wide else DEFAULT_WIDTH}" '
-                   'customWidth="1"/>' for i in range(1, n_columns + 1))
-    header = "".join(f'<c r="{column_letter(i)}1" s="{_S_HEADER}"{_string_tail(str(h))}'
-                     for i, h in enumerate(sheet.headers))
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{WIDE_WIDTH if i - 1 in wide else DEFAULT_WIDTH}" customWidth="1"/>'
+        for i in range(1, n_columns + 1)
+    )
+    header = "".join(
+        f'<c r="{column_letter(i)}1" s="{_S_HEADER}"{_string_tail(str(h))}' for i, h in enumerate(sheet.headers)
+    )
     # Schema order inside <worksheet>: sheetPr?, dimension?, sheetViews?, sheetFormatPr?, cols*, sheetData, …,
     # autoFilter? (written by _sheet_tail once the row count is known). No <dimension>: it is optional.
-    return (f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
-            f'<sheetViews><sheetView workbookViewId="0"{_TAB_SELECTED if selected else ""}>'
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-            '<sheetFormatPr defaultRowHeight="15"/>'
-            f'{f"<cols>{cols}</cols>" if cols else ""}'
-            f'<sheetData><row r="1">{header}</row>')
+    return (
+        f'{_XML_HEAD}<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_REL}">'
+        f'<sheetViews><sheetView workbookViewId="0"{_TAB_SELECTED if selected else ""}>'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>'
+        f"{f'<cols>{cols}</cols>' if cols else ''}"
+        f'<sheetData><row r="1">{header}</row>'
+    )
 
 
 def _sheet_tail(ref: str) -> str:
-    return (f'</sheetData><autoFilter ref="{ref}"/>'
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return (
+        f'</sheetData><autoFilter ref="{ref}"/>'
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+    )
 
 
 # --- writing ----------------------------------------------------------------------------------------------------
@@ -384,8 +405,9 @@ def write_sheets(path: str, sheets: Sequence[Sheet], *, max_rows: int = MAX_DATA
             total, full = package.write_sheet(sheet, sheet.title, rows, max_rows)
             while full and (following := next(rows, _END)) is not _END:
                 part += 1
-                n, full = package.write_sheet(sheet, f"{sheet.title[:26]} ({part})",
-                                              itertools.chain((following,), rows), max_rows)
+                n, full = package.write_sheet(
+                    sheet, f"{sheet.title[:26]} ({part})", itertools.chain((following,), rows), max_rows
+                )
                 total += n
             counts.append(total)
     except BaseException:

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 
 def campaign_scheduler() -> str:
-    from app.crm.sending import run_scheduler
+    from app.crm.sending_services import run_scheduler
 
     return run_scheduler()

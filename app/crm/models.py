@@ -14,24 +14,65 @@ from app.extensions import db
 if TYPE_CHECKING:
     from app.clients.models import Client
 
-CAMPAIGN_STATUS_LABELS = {"Planning": "Planificación", "Active": "Activa", "Completed": "Completada",
-                          "Cancelled": "Cancelada"}
+CAMPAIGN_STATUS_LABELS = {
+    "Planning": "Planificación",
+    "Active": "Activa",
+    "Completed": "Completada",
+    "Cancelled": "Cancelada",
+}
 AUDIENCE_SOURCES = {"reglas": "Reglas (visitas, gasto, segmentos)", "lista": "Lista explícita de clientes"}
 CAMPAIGN_CHANNELS = {"sms": "SMS", "email": "Correo electrónico"}
 TARGET_SOURCES = ("segmento", "manual", "reglas")
 TARGET_SOURCE_LABELS = {"segmento": "Segmento", "manual": "Selección manual", "reglas": "Reglas"}
 
-LEAD_STATUS_LABELS = {"New": "Nuevo", "Contacted": "Contactado", "Qualified": "Calificado",
-                      "Unqualified": "No calificado", "Converted": "Convertido"}
-LEAD_SOURCE_LABELS = {"Website Form": "Formulario web", "Referral": "Referido", "Cold Call": "Llamada en frío",
-                      "Event": "Evento", "Campaign": "Campaña", "Other": "Otro"}
-DEAL_STAGE_LABELS = {"Prospecting": "Prospección", "Qualification": "Calificación", "Proposal": "Propuesta",
-                     "Negotiation": "Negociación", "Closed Won": "Ganada", "Closed Lost": "Perdida"}
-ACTIVITY_TYPES = ("Call", "Email Sent", "Email Received", "Meeting", "Note Added", "Status Change",
-                  "Campaign Initiation", "SMS Sent", "SMS Failed", "Email Failed", "WhatsApp Sent",
-                  "WhatsApp Failed", "Other")
-INTERACTION_TYPES = ("EMAIL_OPEN", "EMAIL_CLICK", "SMS_REPLY", "WHATSAPP_REPLY", "CALL_ANSWERED",
-                     "CALL_VOICEMAIL", "FORM_SUBMIT", "OTHER")
+LEAD_STATUS_LABELS = {
+    "New": "Nuevo",
+    "Contacted": "Contactado",
+    "Qualified": "Calificado",
+    "Unqualified": "No calificado",
+    "Converted": "Convertido",
+}
+LEAD_SOURCE_LABELS = {
+    "Website Form": "Formulario web",
+    "Referral": "Referido",
+    "Cold Call": "Llamada en frío",
+    "Event": "Evento",
+    "Campaign": "Campaña",
+    "Other": "Otro",
+}
+DEAL_STAGE_LABELS = {
+    "Prospecting": "Prospección",
+    "Qualification": "Calificación",
+    "Proposal": "Propuesta",
+    "Negotiation": "Negociación",
+    "Closed Won": "Ganada",
+    "Closed Lost": "Perdida",
+}
+ACTIVITY_TYPES = (
+    "Call",
+    "Email Sent",
+    "Email Received",
+    "Meeting",
+    "Note Added",
+    "Status Change",
+    "Campaign Initiation",
+    "SMS Sent",
+    "SMS Failed",
+    "Email Failed",
+    "WhatsApp Sent",
+    "WhatsApp Failed",
+    "Other",
+)
+INTERACTION_TYPES = (
+    "EMAIL_OPEN",
+    "EMAIL_CLICK",
+    "SMS_REPLY",
+    "WHATSAPP_REPLY",
+    "CALL_ANSWERED",
+    "CALL_VOICEMAIL",
+    "FORM_SUBMIT",
+    "OTHER",
+)
 
 
 class Campaign(TimestampMixin, db.Model):
@@ -39,8 +80,7 @@ class Campaign(TimestampMixin, db.Model):
     __table_args__ = (
         enum_check("status", tuple(CAMPAIGN_STATUS_LABELS)),
         enum_check("audience_source", tuple(AUDIENCE_SOURCES)),
-        sa.CheckConstraint("budget >= 0 AND target_min_visits >= 0 AND target_min_spend >= 0",
-                           name="non_negative"),
+        sa.CheckConstraint("budget >= 0 AND target_min_visits >= 0 AND target_min_spend >= 0", name="non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -185,7 +225,8 @@ class Activity(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "(CASE WHEN related_lead_id IS NULL THEN 0 ELSE 1 END + CASE WHEN related_contact_id IS NULL THEN 0 "
             "ELSE 1 END + CASE WHEN related_deal_id IS NULL THEN 0 ELSE 1 END) <= 1",
-            name="at_most_one_related"),
+            name="at_most_one_related",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,8 +235,7 @@ class Activity(TimestampMixin, db.Model):
     notes: Mapped[str | None] = mapped_column(sa.Text)
     activity_date: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
     related_lead_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    related_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"),
-                                                           index=True)
+    related_contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
     related_deal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)

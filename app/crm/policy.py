@@ -19,8 +19,7 @@ def template_error(text: str | None, allowed=CAMPAIGN_PLACEHOLDERS) -> str | Non
     for name in fields:
         if name not in allowed:
             shown = "{" + name + "}"
-            return f"Variable desconocida: {shown}. Variables permitidas: " + ", ".join(
-                "{" + a + "}" for a in allowed)
+            return f"Variable desconocida: {shown}. Variables permitidas: " + ", ".join("{" + a + "}" for a in allowed)
     return None
 
 

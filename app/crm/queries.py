@@ -18,8 +18,14 @@ def segment_clients_select(segment: str | None, q: str = "", today: date | None 
     stats = segment_stats(segment, today).subquery("stats")
     stmt = (
         sa.select(
-            Client.id, Client.name, Client.phone, Client.email,
-            stats.c.visits, stats.c.spend, stats.c.last_visit, stats.c.segment,
+            Client.id,
+            Client.name,
+            Client.phone,
+            Client.email,
+            stats.c.visits,
+            stats.c.spend,
+            stats.c.last_visit,
+            stats.c.segment,
             sa.func.coalesce(ClientPreferences.accepts_sms, False).label("accepts_sms"),
             sa.func.coalesce(ClientPreferences.accepts_email, False).label("accepts_email"),
             sa.func.coalesce(ClientPreferences.accepts_promotional, False).label("accepts_promotional"),
@@ -67,15 +73,21 @@ def audience_sizes(session, campaigns: list[Campaign]) -> dict[int, int]:
     sizes = {c.id: 0 for c in campaigns}
     lista = [c.id for c in campaigns if c.audience_source == "lista"]
     if lista:
-        sizes.update(session.execute(
-            sa.select(CampaignTarget.campaign_id, sa.func.count()).where(CampaignTarget.campaign_id.in_(lista))
-            .group_by(CampaignTarget.campaign_id)).all())
+        sizes.update(
+            session.execute(
+                sa.select(CampaignTarget.campaign_id, sa.func.count())
+                .where(CampaignTarget.campaign_id.in_(lista))
+                .group_by(CampaignTarget.campaign_id)
+            ).all()
+        )
     reglas = [c for c in campaigns if c.audience_source != "lista"]
     if reglas:
         stats = client_stats().subquery("stats")
-        row = session.execute(sa.select(*[
-            sa.func.coalesce(sa.func.sum(sa.case((rules_clause(c, stats), 1), else_=0)), 0) for c in reglas
-        ])).one()
+        row = session.execute(
+            sa.select(
+                *[sa.func.coalesce(sa.func.sum(sa.case((rules_clause(c, stats), 1), else_=0)), 0) for c in reglas]
+            )
+        ).one()
         sizes.update({c.id: int(n) for c, n in zip(reglas, row, strict=True)})
     return sizes
 
@@ -86,8 +98,9 @@ def audience_size(session, campaign: Campaign) -> int:
 
 def open_campaigns_select() -> sa.Select:
     """Campaigns clients can be added to from the segmentation board (Planning or Active)."""
-    return (sa.select(Campaign.id, Campaign.name).where(Campaign.status.in_(("Planning", "Active")))
-            .order_by(Campaign.name))
+    return (
+        sa.select(Campaign.id, Campaign.name).where(Campaign.status.in_(("Planning", "Active"))).order_by(Campaign.name)
+    )
 
 
 def campaigns_select() -> sa.Select:
@@ -96,8 +109,15 @@ def campaigns_select() -> sa.Select:
 
 def targets_select(campaign_id: int) -> sa.Select:
     return (
-        sa.select(CampaignTarget.id, CampaignTarget.source, CampaignTarget.added_at, Client.id.label("client_id"),
-                  Client.name, Client.phone, Client.email)
+        sa.select(
+            CampaignTarget.id,
+            CampaignTarget.source,
+            CampaignTarget.added_at,
+            Client.id.label("client_id"),
+            Client.name,
+            Client.phone,
+            Client.email,
+        )
         .join(Client, Client.id == CampaignTarget.client_id)
         .where(CampaignTarget.campaign_id == campaign_id)
         .order_by(CampaignTarget.added_at.desc(), CampaignTarget.id.desc())

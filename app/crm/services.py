@@ -28,9 +28,21 @@ from app.extensions import db
 from app.sales.client_stats import SEGMENT_KEYS
 
 TEMPLATE_FIELDS = ("email_subject_template", "email_body_template", "sms_template", "whatsapp_template")
-CAMPAIGN_FIELDS = ("name", "description", "goal", "start_date", "end_date", "budget", "target_min_visits",
-                   "target_min_spend", "target_segments", "audience_source", "channels", *TEMPLATE_FIELDS,
-                   "automation_notes")
+CAMPAIGN_FIELDS = (
+    "name",
+    "description",
+    "goal",
+    "start_date",
+    "end_date",
+    "budget",
+    "target_min_visits",
+    "target_min_spend",
+    "target_segments",
+    "audience_source",
+    "channels",
+    *TEMPLATE_FIELDS,
+    "automation_notes",
+)
 
 
 def _check_campaign(data: dict, campaign_id: int | None) -> None:
@@ -88,18 +100,25 @@ def add_targets(campaign: Campaign, client_ids: sa.Select, *, source: str, by=No
     total = db.session.execute(sa.select(sa.func.count(sa.distinct(cid)))).scalar_one()
     existing = db.session.execute(
         sa.select(sa.func.count(sa.distinct(cid))).where(
-            sa.exists().where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.client_id == cid))
+            sa.exists().where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.client_id == cid)
+        )
     ).scalar_one()
     new_ids = (
-        sa.select(cid, sa.literal(campaign.id), sa.literal(source),
-                  sa.cast(sa.literal(getattr(by, "id", None), sa.Integer), sa.Integer),
-                  sa.literal(clock.now(), CampaignTarget.added_at.type))
+        sa.select(
+            cid,
+            sa.literal(campaign.id),
+            sa.literal(source),
+            sa.cast(sa.literal(getattr(by, "id", None), sa.Integer), sa.Integer),
+            sa.literal(clock.now(), CampaignTarget.added_at.type),
+        )
         .where(~sa.exists().where(CampaignTarget.campaign_id == campaign.id, CampaignTarget.client_id == cid))
         .distinct()
     )
     db.session.execute(
-        sa.insert(CampaignTarget).from_select(["client_id", "campaign_id", "source", "added_by_id", "added_at"],
-                                              new_ids))
+        sa.insert(CampaignTarget).from_select(
+            ["client_id", "campaign_id", "source", "added_by_id", "added_at"], new_ids
+        )
+    )
     db.session.flush()
     return TargetsAdded(added=total - existing, existing=existing)
 
@@ -112,18 +131,35 @@ def client_ids_select(ids: list[int]) -> sa.Select:
 # --- leads, contacts, activities ---------------------------------------------------------------------------
 
 
-def log_activity(*, activity_type: str, subject: str, notes: str | None = None, lead: Lead | None = None,
-                 contact: Contact | None = None, deal: Deal | None = None, campaign_id: int | None = None,
-                 by=None, activity_date=None) -> Activity:
+def log_activity(
+    *,
+    activity_type: str,
+    subject: str,
+    notes: str | None = None,
+    lead: Lead | None = None,
+    contact: Contact | None = None,
+    deal: Deal | None = None,
+    campaign_id: int | None = None,
+    by=None,
+    activity_date=None,
+) -> Activity:
     """Record an activity on at most one of lead/contact/deal; a Call, Email Sent or Meeting on a New lead makes
     it Contacted; flushes. Raises ValidationError for an unknown type or more than one related record."""
     if activity_type not in ACTIVITY_TYPES:
         raise ValidationError("Tipo de actividad inválido.", field="activity_type")
     if sum(x is not None for x in (lead, contact, deal)) > 1:
         raise ValidationError("Una actividad se relaciona con un solo prospecto, contacto u oportunidad.")
-    activity = Activity(activity_type=activity_type, subject=subject, notes=notes, related_lead=lead,
-                        related_contact=contact, related_deal=deal, campaign_id=campaign_id,
-                        created_by_id=getattr(by, "id", None), activity_date=activity_date or clock.now())
+    activity = Activity(
+        activity_type=activity_type,
+        subject=subject,
+        notes=notes,
+        related_lead=lead,
+        related_contact=contact,
+        related_deal=deal,
+        campaign_id=campaign_id,
+        created_by_id=getattr(by, "id", None),
+        activity_date=activity_date or clock.now(),
+    )
     db.session.add(activity)
     apply_activity_rules(activity)
     db.session.flush()
@@ -134,8 +170,9 @@ def apply_activity_rules(activity: Activity) -> None:
     """The lead auto-status rule for an activity saved anywhere (service or back office)."""
     if activity.activity_type not in ACTIVITY_TYPES:
         raise ValidationError("Tipo de actividad inválido.", field="activity_type")
-    lead = activity.related_lead or (db.session.get(Lead, activity.related_lead_id)
-                                     if activity.related_lead_id else None)
+    lead = activity.related_lead or (
+        db.session.get(Lead, activity.related_lead_id) if activity.related_lead_id else None
+    )
     if lead is not None:
         lead.status = policy.status_after_activity(lead.status, activity.activity_type)
 
@@ -180,16 +217,35 @@ def convert_lead(lead: Lead, *, by=None) -> tuple[bool, str | None]:
     client_id = _client_for(lead.phone, email)
     if client_id and db.session.scalar(sa.select(Contact.id).where(Contact.client_id == client_id)):
         client_id = None  # that client already has its contact; a client links to one contact only
-    contact = Contact(first_name=lead.first_name, last_name=lead.last_name or "", email=email, phone=lead.phone,
-                      company=company, client_id=client_id)
+    contact = Contact(
+        first_name=lead.first_name,
+        last_name=lead.last_name or "",
+        email=email,
+        phone=lead.phone,
+        company=company,
+        client_id=client_id,
+    )
     db.session.add(contact)
-    db.session.add(Deal(name=f"Oportunidad Inicial para {lead.first_name} {lead.last_name}".strip(),
-                        contact=contact, stage="Qualification", campaign_id=lead.campaign_id))
+    db.session.add(
+        Deal(
+            name=f"Oportunidad Inicial para {lead.first_name} {lead.last_name}".strip(),
+            contact=contact,
+            stage="Qualification",
+            campaign_id=lead.campaign_id,
+        )
+    )
     lead.status = "Converted"
     db.session.flush()
-    db.session.add(Activity(activity_type="Status Change", subject=f"Lead Convertido a Contacto: {contact}",
-                            related_lead=lead, campaign_id=lead.campaign_id, created_by_id=getattr(by, "id", None),
-                            activity_date=clock.now()))
+    db.session.add(
+        Activity(
+            activity_type="Status Change",
+            subject=f"Lead Convertido a Contacto: {contact}",
+            related_lead=lead,
+            campaign_id=lead.campaign_id,
+            created_by_id=getattr(by, "id", None),
+            activity_date=clock.now(),
+        )
+    )
     db.session.flush()
     return True, None
 
@@ -222,8 +278,13 @@ def ensure_contact_for_client(client: Client) -> Contact:
     email = normalize_email(client.email)
     if email and db.session.scalar(sa.select(Contact.id).where(Contact.email == email)):
         email = None
-    contact = Contact(first_name=client.first_name or client.name, last_name=client.last_name, email=email,
-                      phone=client.phone, client_id=client.id)
+    contact = Contact(
+        first_name=client.first_name or client.name,
+        last_name=client.last_name,
+        email=email,
+        phone=client.phone,
+        client_id=client.id,
+    )
     db.session.add(contact)
     db.session.flush()
     return contact

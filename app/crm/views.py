@@ -10,7 +10,8 @@ from app.auth.decorators import role_required
 from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.crm import queries as q
-from app.crm import sending, services  # sending registers the PROMOTIONAL renderer and relevance check
+from app.crm import sending_services as sending  # sending registers the PROMOTIONAL renderer and relevance check
+from app.crm import services
 from app.crm.forms import CampaignForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
@@ -52,7 +53,7 @@ def campaign_list():
 def campaign_figures(campaigns: list[Campaign]) -> dict[int, dict]:
     """Audience, sent messages, attributed orders and revenue per campaign of a page (a constant number of
     statements, whatever the number of campaigns)."""
-    from app.crm.roi import campaign_roi_rows
+    from app.crm.roi_queries import campaign_roi_rows
 
     ids = [c.id for c in campaigns]
     out = {cid: {"audience": 0, "sent": 0, "orders": 0, "revenue": 0} for cid in ids}
@@ -127,25 +128,40 @@ def campaign_setup_edit(campaign_id: int):
 @bp.get("/campanas/<int:campaign_id>/")
 @role_required(*MARKETING)
 def campaign_detail(campaign_id: int):
-    from app.crm.roi import campaign_roi
+    from app.crm.roi_queries import campaign_roi
 
     campaign = get_campaign_or_404(campaign_id)
-    targets = paginate(db.session, q.targets_select(campaign.id), parse_page(request.args.get("page")), PER_PAGE,
-                       scalars=False)
+    targets = paginate(
+        db.session, q.targets_select(campaign.id), parse_page(request.args.get("page")), PER_PAGE, scalars=False
+    )
     leads = db.session.scalars(sa.select(Lead).where(Lead.campaign_id == campaign.id).order_by(Lead.id)).all()
     deals = db.session.scalars(sa.select(Deal).where(Deal.campaign_id == campaign.id).order_by(Deal.id)).all()
-    activities = db.session.scalars(sa.select(Activity).where(Activity.campaign_id == campaign.id)
-                                    .order_by(Activity.activity_date.desc()).limit(50)).all()
-    interactions = db.session.scalars(sa.select(CampaignInteraction)
-                                      .where(CampaignInteraction.campaign_id == campaign.id)
-                                      .order_by(CampaignInteraction.timestamp.desc()).limit(50)).all()
+    activities = db.session.scalars(
+        sa.select(Activity).where(Activity.campaign_id == campaign.id).order_by(Activity.activity_date.desc()).limit(50)
+    ).all()
+    interactions = db.session.scalars(
+        sa.select(CampaignInteraction)
+        .where(CampaignInteraction.campaign_id == campaign.id)
+        .order_by(CampaignInteraction.timestamp.desc())
+        .limit(50)
+    ).all()
     labels = segment_labels()
     return render_page(
-        "crm/campaign_detail.html", "campaign_targets" if request.args.get("bloque") == "targets" else None,
-        campaign=campaign, targets=targets, leads=leads, deals=deals, activities=activities,
-        interactions=interactions, roi=campaign_roi(campaign), audience=q.audience_size(db.session, campaign),
-        segment_labels=labels, channel_labels=CAMPAIGN_CHANNELS, preview=sending.campaign_preview(campaign),
-        send_default=_send_default(campaign), target_sources=TARGET_SOURCE_LABELS,
+        "crm/campaign_detail.html",
+        "campaign_targets" if request.args.get("bloque") == "targets" else None,
+        campaign=campaign,
+        targets=targets,
+        leads=leads,
+        deals=deals,
+        activities=activities,
+        interactions=interactions,
+        roi=campaign_roi(campaign),
+        audience=q.audience_size(db.session, campaign),
+        segment_labels=labels,
+        channel_labels=CAMPAIGN_CHANNELS,
+        preview=sending.campaign_preview(campaign),
+        send_default=_send_default(campaign),
+        target_sources=TARGET_SOURCE_LABELS,
     )
 
 
@@ -197,8 +213,9 @@ def select_for_clients():
         ids_select, source = services.client_ids_select(ids), "manual"
     result = services.add_targets(campaign, ids_select, source=source, by=current_user)
     db.session.commit()
-    flash(f"{result.added} clientes agregados a la campaña «{campaign.name}» ({result.existing} ya estaban).",
-          "success")
+    flash(
+        f"{result.added} clientes agregados a la campaña «{campaign.name}» ({result.existing} ya estaban).", "success"
+    )
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
 
 
@@ -208,18 +225,30 @@ def select_for_clients():
 @bp.get("/campanas/<int:campaign_id>/audiencia/")
 @role_required(*MARKETING)
 def campaign_audience(campaign_id: int):
-    from app.crm import audience
+    from app.crm import audience_queries as audience
 
     campaign = get_campaign_or_404(campaign_id)
     canal = request.args.get("canal")
     motivo = request.args.get("motivo")
     clients = None
     if canal in (campaign.channels or []) and (motivo in audience.PREVIEW_REASONS or motivo == "elegibles"):
-        clients = paginate(db.session, audience.reason_clients_select(campaign, canal, motivo),
-                           parse_page(request.args.get("page")), PER_PAGE, scalars=False)
-    return render_page("crm/campaign_audience.html", "audience", campaign=campaign,
-                       preview=audience.preview(campaign), labels=audience.PREVIEW_REASONS, canal=canal,
-                       motivo=motivo, clients=clients)
+        clients = paginate(
+            db.session,
+            audience.reason_clients_select(campaign, canal, motivo),
+            parse_page(request.args.get("page")),
+            PER_PAGE,
+            scalars=False,
+        )
+    return render_page(
+        "crm/campaign_audience.html",
+        "audience",
+        campaign=campaign,
+        preview=audience.preview(campaign),
+        labels=audience.PREVIEW_REASONS,
+        canal=canal,
+        motivo=motivo,
+        clients=clients,
+    )
 
 
 @bp.post("/campanas/<int:campaign_id>/prueba/")
@@ -252,7 +281,7 @@ def _scheduled_time(raw: str | None):
 @role_required(*MARKETING)
 def campaign_send(campaign_id: int):
     from app.core.errors import ValidationError
-    from app.crm.audience import messages_to_queue
+    from app.crm.audience_queries import messages_to_queue
 
     campaign = get_campaign_or_404(campaign_id)
     cuando = request.form.get("cuando", "ahora")
@@ -274,8 +303,9 @@ def campaign_send(campaign_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        return render_page("crm/campaign_send.html", None, error=exc.message, n=None, when=None,
-                           status=exc.status, **ctx)
+        return render_page(
+            "crm/campaign_send.html", None, error=exc.message, n=None, when=None, status=exc.status, **ctx
+        )
     if when is not None:
         flash(f"Campaña programada para el {when.strftime('%d/%m/%Y %H:%M')}.", "success")
     else:

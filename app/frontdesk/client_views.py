@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.clients import importer
+from app.clients import import_services as importer
 from app.clients import queries as q
 from app.clients.models import CONSENT_FIELDS, CONSENT_LABELS, EVENT_TYPES, Client, ClientImport
 from app.core.db import stream_rows
@@ -33,10 +33,31 @@ MANAGERS = ("gerente", "admin")
 PER_PAGE = 25
 ORDERS_PER_PAGE = 10
 EVENTS_PER_PAGE = 50
-EXPORT_HEADERS = ["ID", "Nombre", "Teléfono", "Email", "Documento Identidad", "Ciudad", "País", "Fecha Nacimiento",
-                  "Visitas", "Gasto Total", "Última Visita", "Fecha Creación"]
-TEMPLATE_HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email", "Ciudad", "País", "Fecha Nacimiento",
-                    "Acepta Marketing"]
+EXPORT_HEADERS = [
+    "ID",
+    "Nombre",
+    "Teléfono",
+    "Email",
+    "Documento Identidad",
+    "Ciudad",
+    "País",
+    "Fecha Nacimiento",
+    "Visitas",
+    "Gasto Total",
+    "Última Visita",
+    "Fecha Creación",
+]
+TEMPLATE_HEADERS = [
+    "ID",
+    "Documento Identidad",
+    "Nombre",
+    "Teléfono",
+    "Email",
+    "Ciudad",
+    "País",
+    "Fecha Nacimiento",
+    "Acepta Marketing",
+]
 
 
 def _page(stmt, total: int, arg: str, per_page: int, *, scalars: bool = True) -> Page:
@@ -56,16 +77,32 @@ def client_list():
     text = _search_text()
     total = db.session.scalar(q.client_count_select(text))
     page = _page(q.client_list_select(text), total, "page", PER_PAGE)
-    stats = {r.client_id: r for r in db.session.execute(cq.stats_for_select([c.id for c in page.items]))} \
-        if page.items else {}
-    return render_page("clients/list.html", "client_results", page=page, stats=stats, q=text,
-                       args={"q": text} if text else {})
+    stats = (
+        {r.client_id: r for r in db.session.execute(cq.stats_for_select([c.id for c in page.items]))}
+        if page.items
+        else {}
+    )
+    return render_page(
+        "clients/list.html", "client_results", page=page, stats=stats, q=text, args={"q": text} if text else {}
+    )
 
 
 def _client_export_rows(text: str):
     for r in stream_rows(db.session, cq.client_export_select(text)):
-        yield (r.id, r.name, r.phone, r.email, r.document_id, r.city, r.country, r.birth_date, int(r.visits),
-               int(r.spend), r.last_visit, r.created_at)
+        yield (
+            r.id,
+            r.name,
+            r.phone,
+            r.email,
+            r.document_id,
+            r.city,
+            r.country,
+            r.birth_date,
+            int(r.visits),
+            int(r.spend),
+            r.last_visit,
+            r.created_at,
+        )
 
 
 @bp.get("/exportar-clientes/")
@@ -99,12 +136,20 @@ def client_detail(client_id: int):
     block = block if block in DETAIL_BLOCKS else None
     ctx = {"client": client, "event_types": EVENT_TYPES, "booking_labels": BOOKING_STATUS_LABELS}
     if block in (None, "client_orders"):
-        ctx["orders"] = _page(cq.client_orders_select(client_id),
-                              db.session.scalar(cq.client_order_count_select(client_id)), "pedidos", ORDERS_PER_PAGE)
+        ctx["orders"] = _page(
+            cq.client_orders_select(client_id),
+            db.session.scalar(cq.client_order_count_select(client_id)),
+            "pedidos",
+            ORDERS_PER_PAGE,
+        )
     if block in (None, "client_events"):
-        ctx["events"] = _page(q.client_events_select(client_id),
-                              db.session.scalar(q.client_event_count_select(client_id)), "eventos", EVENTS_PER_PAGE,
-                              scalars=False)
+        ctx["events"] = _page(
+            q.client_events_select(client_id),
+            db.session.scalar(q.client_event_count_select(client_id)),
+            "eventos",
+            EVENTS_PER_PAGE,
+            scalars=False,
+        )
     if block is None:
         ctx["stats"] = db.session.execute(cq.stats_for_select([client_id])).one()
         ctx["segment_label"] = segment_labels().get(ctx["stats"].segment, ctx["stats"].segment)
@@ -130,10 +175,10 @@ def client_import():
 @bp.get("/importar-clientes/plantilla/")
 @role_required(*MANAGERS)
 def client_import_template():
-    example = [(None, "12.345.678-5", "María Pérez", "9 8765 4321", "maria@example.com", "Puerto Varas", "Chile",
-                None, "No")]
-    return xlsx_download("Plantilla_Clientes.xlsx", [Sheet("Clientes", TEMPLATE_HEADERS, example,
-                                                           wide_columns=(2, 4))])
+    example = [
+        (None, "12.345.678-5", "María Pérez", "9 8765 4321", "maria@example.com", "Puerto Varas", "Chile", None, "No")
+    ]
+    return xlsx_download("Plantilla_Clientes.xlsx", [Sheet("Clientes", TEMPLATE_HEADERS, example, wide_columns=(2, 4))])
 
 
 @bp.post("/importar-clientes/")
@@ -144,14 +189,19 @@ def client_import_upload():
     if upload is None or not upload.filename:
         return _import_form("Seleccione un archivo .xlsx.", 422, marketing)
     try:
-        record, result = importer.create_import(upload.stream, upload.filename, marketing=marketing,
-                                                by=current_user)
+        record, result = importer.create_import(upload.stream, upload.filename, marketing=marketing, by=current_user)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _import_form(exc.message, 422, marketing)
-    return render_page("clients/import.html", "import_form", record=record, result=result,
-                       action_labels=importer.ACTION_LABELS, marketing=marketing)
+    return render_page(
+        "clients/import.html",
+        "import_form",
+        record=record,
+        result=result,
+        action_labels=importer.ACTION_LABELS,
+        marketing=marketing,
+    )
 
 
 def _import_or_404(import_id: int) -> ClientImport:
@@ -168,8 +218,10 @@ def client_import_errors(import_id: int):
     if record.status != "preview" or not importer.file_matches(record):
         abort(404)
     rows = importer.problem_rows(importer.stored_path(record.stored_name), new_marketing=record.marketing_consent)
-    return xlsx_download(export_filename("Errores_Importacion"),
-                         [Sheet("Errores", importer.ERROR_HEADERS, rows, wide_columns=(2, 4, 10))])
+    return xlsx_download(
+        export_filename("Errores_Importacion"),
+        [Sheet("Errores", importer.ERROR_HEADERS, rows, wide_columns=(2, 4, 10))],
+    )
 
 
 @bp.post("/importar-clientes/<int:import_id>/confirmar/")
@@ -183,8 +235,11 @@ def client_import_confirm(import_id: int):
         db.session.rollback()
         return _import_form(exc.message, 422)
     importer.remove_file(record)
-    flash(f"Importación completada: {counts['nuevo']} creados, {counts['actualizado']} actualizados, "
-          f"{counts['sin_cambios']} sin cambios, {counts['error']} con errores.", "success")
+    flash(
+        f"Importación completada: {counts['nuevo']} creados, {counts['actualizado']} actualizados, "
+        f"{counts['sin_cambios']} sin cambios, {counts['error']} con errores.",
+        "success",
+    )
     return see_other(url_for("clients.client_list"))
 
 
@@ -237,17 +292,20 @@ def _merge_page(ids: list[int], *, error: str | None = None, status: int = 200):
     clients = list(db.session.scalars(sa.select(Client).where(Client.id.in_(ids)).order_by(Client.id))) if ids else []
 
     def counts(column):
-        return dict(db.session.execute(sa.select(column, sa.func.count()).where(column.in_(ids))
-                                       .group_by(column)).all()) if ids else {}
+        return (
+            dict(db.session.execute(sa.select(column, sa.func.count()).where(column.in_(ids)).group_by(column)).all())
+            if ids
+            else {}
+        )
 
     orders, events = counts(Order.client_id), counts(ClientEvent.client_id)
     bought, received = counts(GiftCard.buyer_client_id), counts(GiftCard.recipient_client_id)
-    rows = [(c, orders.get(c.id, 0), events.get(c.id, 0), bought.get(c.id, 0) + received.get(c.id, 0))
-            for c in clients]
+    rows = [(c, orders.get(c.id, 0), events.get(c.id, 0), bought.get(c.id, 0) + received.get(c.id, 0)) for c in clients]
     if error is None and len(clients) < 2:
         error = "Indique al menos dos clientes existentes para fusionar (?ids=12,45)."
-    return render_page("clients/merge.html", None, rows=rows, ids=",".join(str(c.id) for c in clients),
-                       error=error, status=status)
+    return render_page(
+        "clients/merge.html", None, rows=rows, ids=",".join(str(c.id) for c in clients), error=error, status=status
+    )
 
 
 @bp.get("/clientes/fusionar/")
@@ -273,6 +331,9 @@ def client_merge_confirm():
     except DomainError as exc:
         db.session.rollback()
         return _merge_page(ids, error=exc.message, status=422)
-    flash(f"{len(merges)} cliente{'s' if len(merges) != 1 else ''} fusionado{'s' if len(merges) != 1 else ''} "
-          f"en #{survivor_id}.", "success")
+    flash(
+        f"{len(merges)} cliente{'s' if len(merges) != 1 else ''} fusionado{'s' if len(merges) != 1 else ''} "
+        f"en #{survivor_id}.",
+        "success",
+    )
     return see_other(url_for("clients.client_detail", client_id=survivor_id))

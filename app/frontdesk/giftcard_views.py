@@ -30,12 +30,20 @@ COURTESY = ("gerente", "admin")
 def gift_card_list():
     from sqlalchemy.orm import selectinload
 
-    stmt = queries.gift_card_list_statement(request.args).options(selectinload(GiftCard.buyer),
-                                                          selectinload(GiftCard.recipient))
+    stmt = queries.gift_card_list_statement(request.args).options(
+        selectinload(GiftCard.buyer), selectinload(GiftCard.recipient)
+    )
     page = paginate(db.session, stmt, parse_page(request.args.get("page")), 50)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_page("frontdesk/giftcards.html", "giftcard_list", page=page, args=args,
-                       statuses=queries.GIFT_CARD_STATUS_FILTERS, today=clock.today(), origin_labels=ORIGIN_LABELS)
+    return render_page(
+        "frontdesk/giftcards.html",
+        "giftcard_list",
+        page=page,
+        args=args,
+        statuses=queries.GIFT_CARD_STATUS_FILTERS,
+        today=clock.today(),
+        origin_labels=ORIGIN_LABELS,
+    )
 
 
 @bp.route("/giftcards/nueva/", methods=["GET", "POST"])
@@ -49,10 +57,17 @@ def gift_card_new():
             amount = giftcards.check_amount(_amount(form.get("monto"), label="Monto"))
             claim_submission()
             card = giftcards.sell_gift_card(
-                amount=amount, method=form.get("metodo_pago", ""), reference=form.get("referencia"),
-                by=current_user, buyer=_buyer(form), expires_on=_expiry(form),
-                recipient_name=form.get("destinatario_nombre"), recipient_email=form.get("destinatario_email"),
-                recipient_phone=form.get("destinatario_telefono"), message=form.get("mensaje"))
+                amount=amount,
+                method=form.get("metodo_pago", ""),
+                reference=form.get("referencia"),
+                by=current_user,
+                buyer=_buyer(form),
+                expires_on=_expiry(form),
+                recipient_name=form.get("destinatario_nombre"),
+                recipient_email=form.get("destinatario_email"),
+                recipient_phone=form.get("destinatario_telefono"),
+                message=form.get("mensaje"),
+            )
             code, card_id = card.code, card.id
             db.session.commit()
         except DomainError as exc:
@@ -61,8 +76,16 @@ def gift_card_new():
         else:
             flash(f"Gift card {code} vendida: pago de {format_clp(amount)} registrado.", "success")
             return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
-    return render_page("frontdesk/giftcard_new.html", "giftcard_form", status=status, form=form, error=error,
-                       methods=sale_methods(), default_expiry=_default_expiry(), max_amount=giftcards.max_amount())
+    return render_page(
+        "frontdesk/giftcard_new.html",
+        "giftcard_form",
+        status=status,
+        form=form,
+        error=error,
+        methods=sale_methods(),
+        default_expiry=_default_expiry(),
+        max_amount=giftcards.max_amount(),
+    )
 
 
 @bp.route("/giftcards/cortesia/", methods=["GET", "POST"])
@@ -77,10 +100,16 @@ def gift_card_courtesy():
             client = _existing_client(form.get("cliente_telefono"), field="cliente_telefono")
             claim_submission()
             card = giftcards.issue_courtesy_card(
-                amount=amount, reason=form.get("motivo", ""), by=current_user, client=client,
-                expires_on=_expiry(form), recipient_name=form.get("destinatario_nombre"),
-                recipient_email=form.get("destinatario_email"), recipient_phone=form.get("destinatario_telefono"),
-                message=form.get("mensaje"))
+                amount=amount,
+                reason=form.get("motivo", ""),
+                by=current_user,
+                client=client,
+                expires_on=_expiry(form),
+                recipient_name=form.get("destinatario_nombre"),
+                recipient_email=form.get("destinatario_email"),
+                recipient_phone=form.get("destinatario_telefono"),
+                message=form.get("mensaje"),
+            )
             code, card_id = card.code, card.id
             db.session.commit()
         except DomainError as exc:
@@ -89,8 +118,15 @@ def gift_card_courtesy():
         else:
             flash(f"Gift card de cortesía {code} emitida.", "success")
             return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
-    return render_page("frontdesk/giftcard_courtesy.html", "giftcard_form", status=status, form=form, error=error,
-                       default_expiry=_default_expiry(), max_amount=giftcards.max_amount())
+    return render_page(
+        "frontdesk/giftcard_courtesy.html",
+        "giftcard_form",
+        status=status,
+        form=form,
+        error=error,
+        default_expiry=_default_expiry(),
+        max_amount=giftcards.max_amount(),
+    )
 
 
 def sale_methods():
@@ -172,8 +208,12 @@ def _card_or_404(card_id: int) -> GiftCard:
     return card
 
 
-ORIGIN_LABELS = {"venta": "Venta", "manual": "Cortesía / manual", "reactivacion": "Reactivación",
-                 "reembolso": "Reembolso"}
+ORIGIN_LABELS = {
+    "venta": "Venta",
+    "manual": "Cortesía / manual",
+    "reactivacion": "Reactivación",
+    "reembolso": "Reembolso",
+}
 
 
 @bp.get("/giftcards/<int:card_id>/")
@@ -191,18 +231,35 @@ def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200)
         sale_order = line.order if line is not None else None
     if sale_order is not None:
         sale_payments = db.session.execute(
-            sa.select(PaymentMethod.label, Payment.amount).join(PaymentMethod, PaymentMethod.code == Payment.method)
-            .where(Payment.order_id == sale_order.id, Payment.status == "valido").order_by(Payment.id)).all()
+            sa.select(PaymentMethod.label, Payment.amount)
+            .join(PaymentMethod, PaymentMethod.code == Payment.method)
+            .where(Payment.order_id == sale_order.id, Payment.status == "valido")
+            .order_by(Payment.id)
+        ).all()
     courtesy = None
     if giftcards.is_courtesy(card) and card.recipient_client_id is not None:
         from app.clients.models import ClientEvent
 
-        courtesy = db.session.scalar(sa.select(ClientEvent).where(
-            ClientEvent.client_id == card.recipient_client_id, ClientEvent.event_type == "giftcard_issued",
-            ClientEvent.description.startswith(f"Gift card {card.code} ", autoescape=True)))
-    return render_page("frontdesk/giftcard_detail.html", None, status=status, card=card, today=clock.today(),
-                       public_token=giftcards.public_token(card), origin_labels=ORIGIN_LABELS, sale_order=sale_order,
-                       sale_payments=sale_payments, courtesy=courtesy, error=error)
+        courtesy = db.session.scalar(
+            sa.select(ClientEvent).where(
+                ClientEvent.client_id == card.recipient_client_id,
+                ClientEvent.event_type == "giftcard_issued",
+                ClientEvent.description.startswith(f"Gift card {card.code} ", autoescape=True),
+            )
+        )
+    return render_page(
+        "frontdesk/giftcard_detail.html",
+        None,
+        status=status,
+        card=card,
+        today=clock.today(),
+        public_token=giftcards.public_token(card),
+        origin_labels=ORIGIN_LABELS,
+        sale_order=sale_order,
+        sale_payments=sale_payments,
+        courtesy=courtesy,
+        error=error,
+    )
 
 
 @bp.get("/giftcards/<int:card_id>/imprimir/")

@@ -14,7 +14,7 @@ from app.catalog.models import Product, Provider
 from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.frontdesk import walk_in
+from app.frontdesk import walk_in_queries as walk_in
 from app.frontdesk.views import DESK, _order_dialog, _row_post, _walk_in_choice, bookable_services, bp, parse_int
 from app.sales import edit_services as edit
 from app.sales.models import ProductLine
@@ -31,8 +31,13 @@ def _product_line_or_404(order_id: int, line_id: int) -> ProductLine:
 
 
 def _sellable_products() -> list[Product]:
-    return list(db.session.scalars(sa.select(Product).where(
-        Product.is_active.is_(True), Product.is_gift_card.is_(False)).order_by(Product.name)))
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(Product.is_active.is_(True), Product.is_gift_card.is_(False))
+            .order_by(Product.name)
+        )
+    )
 
 
 def _massage_providers() -> list[Provider]:
@@ -47,10 +52,13 @@ def order_add_service(order_id: int):
         if bad:
             raise ValidationError("Fecha inválida.", field="fecha")
         provider = form.get("proveedor") or None
-        req = LineRequest(service_id=parse_int(form.get("servicio"), field="servicio", label="Servicio"), day=day,
-                          hhmm=parse_hhmm(form.get("hora")),
-                          people=parse_int(form.get("personas") or "1", field="personas", label="Personas"),
-                          provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None)
+        req = LineRequest(
+            service_id=parse_int(form.get("servicio"), field="servicio", label="Servicio"),
+            day=day,
+            hhmm=parse_hhmm(form.get("hora")),
+            people=parse_int(form.get("personas") or "1", field="personas", label="Personas"),
+            provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None,
+        )
         line = edit.add_service_line(order, req, by=current_user)
         return f"Servicio agregado: {line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}."
 
@@ -60,8 +68,15 @@ def order_add_service(order_id: int):
     grid = walk_in.hour_grid(service, day, people)
     if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
         return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=None, show_price=True)
-    return _order_dialog(order_id, "frontdesk/order_add_service.html", apply, services=services,
-                         providers=_massage_providers(), today=clock.today(), grid=grid)
+    return _order_dialog(
+        order_id,
+        "frontdesk/order_add_service.html",
+        apply,
+        services=services,
+        providers=_massage_providers(),
+        today=clock.today(),
+        grid=grid,
+    )
 
 
 @bp.route("/venta_reservas/<int:order_id>/productos/", methods=["GET", "POST"])
@@ -69,8 +84,11 @@ def order_add_service(order_id: int):
 def order_add_product(order_id: int):
     def apply(order, form):
         line = edit.add_product_line(
-            order, product_id=parse_int(form.get("producto"), field="producto", label="Producto"),
-            quantity=parse_int(form.get("cantidad") or "1", field="cantidad", label="Cantidad"), by=current_user)
+            order,
+            product_id=parse_int(form.get("producto"), field="producto", label="Producto"),
+            quantity=parse_int(form.get("cantidad") or "1", field="cantidad", label="Cantidad"),
+            by=current_user,
+        )
         return f"Producto agregado: {line.product.name} × {line.quantity}."
 
     return _order_dialog(order_id, "frontdesk/order_add_product.html", apply, products=_sellable_products())
@@ -82,12 +100,17 @@ def order_product_quantity(order_id: int, line_id: int):
     line = _product_line_or_404(order_id, line_id)
 
     def apply(order, form):
-        edit.change_product_quantity(line, quantity=parse_int(form.get("cantidad"), field="cantidad",
-                                                              label="Cantidad"), by=current_user)
+        edit.change_product_quantity(
+            line, quantity=parse_int(form.get("cantidad"), field="cantidad", label="Cantidad"), by=current_user
+        )
         return f"Cantidad actualizada: {line.product.name} × {line.quantity}."
 
-    return _order_dialog(order_id, "frontdesk/order_product_quantity.html", apply,
-                         line=lambda order: _product_line_or_404(order.id, line_id))
+    return _order_dialog(
+        order_id,
+        "frontdesk/order_product_quantity.html",
+        apply,
+        line=lambda order: _product_line_or_404(order.id, line_id),
+    )
 
 
 @bp.post("/venta_reservas/<int:order_id>/productos/<int:line_id>/quitar/")
@@ -95,8 +118,12 @@ def order_product_quantity(order_id: int, line_id: int):
 def order_product_void(order_id: int, line_id: int):
     line = _product_line_or_404(order_id, line_id)
     restock = request.form.get("reponer_stock", "1") == "1"
-    return _row_post(order_id, f"Producto quitado: {line.product.name}.", "order-changed",
-                     lambda: edit.void_product_line(line, by=current_user, restock=restock))
+    return _row_post(
+        order_id,
+        f"Producto quitado: {line.product.name}.",
+        "order-changed",
+        lambda: edit.void_product_line(line, by=current_user, restock=restock),
+    )
 
 
 def _local_datetime(raw: str | None) -> datetime | None:
@@ -114,12 +141,20 @@ def _local_datetime(raw: str | None) -> datetime | None:
 @role_required(*DESK)
 def order_edit(order_id: int):
     def apply(order, form):
-        edit.edit_order(order, comments=form.get("comentarios"), fiscal_document_number=form.get("documento_fiscal"),
-                        charged=form.get("cobrado") == "1", sold_at=_local_datetime(form.get("fecha_reserva")),
-                        by=current_user)
+        edit.edit_order(
+            order,
+            comments=form.get("comentarios"),
+            fiscal_document_number=form.get("documento_fiscal"),
+            charged=form.get("cobrado") == "1",
+            sold_at=_local_datetime(form.get("fecha_reserva")),
+            by=current_user,
+        )
         return f"Venta #{order.id} actualizada."
 
-    return _order_dialog(order_id, "frontdesk/order_edit.html", apply,
-                         can_change_date=current_user.role in ("gerente", "admin"),
-                         sold_local=lambda order: clock.to_local(order.sold_at).strftime("%Y-%m-%dT%H:%M"))
-
+    return _order_dialog(
+        order_id,
+        "frontdesk/order_edit.html",
+        apply,
+        can_change_date=current_user.role in ("gerente", "admin"),
+        sold_local=lambda order: clock.to_local(order.sold_at).strftime("%Y-%m-%dT%H:%M"),
+    )

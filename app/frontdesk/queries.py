@@ -22,21 +22,34 @@ def _board_statement(by_line: bool, show_cancelled: bool) -> sa.Select:
     built once per shape (the board is polled all day), bound per call."""
     stmt = (
         sa.select(
-            ServiceLine.id, ServiceLine.order_id, ServiceLine.start_time, ServiceLine.people, ServiceLine.status,
-            ServiceLine.provider_id, ServiceLine.service_date,
-            Service.id.label("service_id"), Service.name.label("service_name"),
-            Service.service_type, ServiceCategory.name.label("category_name"),
-            Client.name.label("client_name"), Client.phone.label("client_phone"),
+            ServiceLine.id,
+            ServiceLine.order_id,
+            ServiceLine.start_time,
+            ServiceLine.people,
+            ServiceLine.status,
+            ServiceLine.provider_id,
+            ServiceLine.service_date,
+            Service.id.label("service_id"),
+            Service.name.label("service_name"),
+            Service.service_type,
+            ServiceCategory.name.label("category_name"),
+            Client.name.label("client_name"),
+            Client.phone.label("client_phone"),
             Provider.name.label("provider_name"),
-            Order.payment_status, Order.balance_due, Order.credit, Order.requires_refund, Order.checkout_method,
+            Order.payment_status,
+            Order.balance_due,
+            Order.credit,
+            Order.requires_refund,
+            Order.checkout_method,
         )
         .join(Order, Order.id == ServiceLine.order_id)
         .join(Client, Client.id == Order.client_id)
         .join(Service, Service.id == ServiceLine.service_id)
         .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
         .outerjoin(Provider, Provider.id == ServiceLine.provider_id)
-        .order_by(ServiceLine.start_time, ServiceCategory.sort_order, ServiceCategory.name, Service.name,
-                  ServiceLine.id)
+        .order_by(
+            ServiceLine.start_time, ServiceCategory.sort_order, ServiceCategory.name, Service.name, ServiceLine.id
+        )
     )
     if by_line:
         return stmt.where(ServiceLine.id == sa.bindparam("line_id"))
@@ -59,8 +72,10 @@ def board_row(line_id: int):
 @functools.cache
 def _side_counts_statement() -> sa.Select:
     return sa.select(
-        sa.select(sa.func.count()).select_from(ClientUpdateRequest)
-        .where(ClientUpdateRequest.status == "pendiente").scalar_subquery(),
+        sa.select(sa.func.count())
+        .select_from(ClientUpdateRequest)
+        .where(ClientUpdateRequest.status == "pendiente")
+        .scalar_subquery(),
         # a bare boolean predicate, so PostgreSQL uses the partial index ix_orders_requires_refund
         sa.select(sa.func.count()).select_from(Order).where(Order.requires_refund).scalar_subquery(),
     )
@@ -72,9 +87,14 @@ def board_counters(rows) -> dict:
     active = [r for r in rows if r.status != "cancelada"]
     pending = {r.order_id: r.balance_due for r in active}
     side = db.session.execute(_side_counts_statement()).one()
-    return {"reservas": len(active), "personas": sum(r.people for r in active),
-            "en_spa": sum(1 for r in active if r.status in ("checkin", "checkout")),
-            "pendiente": sum(pending.values()), "actualizaciones": side[0], "reembolsos": side[1]}
+    return {
+        "reservas": len(active),
+        "personas": sum(r.people for r in active),
+        "en_spa": sum(1 for r in active if r.status in ("checkin", "checkout")),
+        "pendiente": sum(pending.values()),
+        "actualizaciones": side[0],
+        "reembolsos": side[1],
+    }
 
 
 def search_clients(q: str, limit: int = 10) -> list[Client]:
@@ -82,8 +102,7 @@ def search_clients(q: str, limit: int = 10) -> list[Client]:
     text = (q or "").strip()
     if len(text) < 3:
         return []
-    return list(db.session.scalars(sa.select(Client).where(search_condition(text)).order_by(Client.name)
-                                   .limit(limit)))
+    return list(db.session.scalars(sa.select(Client).where(search_condition(text)).order_by(Client.name).limit(limit)))
 
 
 def bookings_on(client_ids, day: date) -> dict[int, list]:
@@ -93,10 +112,15 @@ def bookings_on(client_ids, day: date) -> dict[int, list]:
         return out
     rows = db.session.execute(
         sa.select(Order.client_id, ServiceLine.order_id, ServiceLine.start_time, Service.name)
-        .join(Order, Order.id == ServiceLine.order_id).join(Service, Service.id == ServiceLine.service_id)
-        .where(Order.client_id.in_(sorted(set(client_ids))), ServiceLine.service_date == day,
-               ServiceLine.status != "cancelada")
-        .order_by(ServiceLine.start_time, ServiceLine.id))
+        .join(Order, Order.id == ServiceLine.order_id)
+        .join(Service, Service.id == ServiceLine.service_id)
+        .where(
+            Order.client_id.in_(sorted(set(client_ids))),
+            ServiceLine.service_date == day,
+            ServiceLine.status != "cancelada",
+        )
+        .order_by(ServiceLine.start_time, ServiceLine.id)
+    )
     for client_id, order_id, start, name in rows:
         out.setdefault(client_id, []).append((order_id, start, name))
     return out
@@ -106,11 +130,12 @@ def bookings_on(client_ids, day: date) -> dict[int, list]:
 def _providers_statement() -> sa.Select:
     from app.catalog.models import service_providers
 
-    return (sa.select(service_providers.c.service_id, Provider.id, Provider.name)
-            .join(Provider, Provider.id == service_providers.c.provider_id)
-            .where(service_providers.c.service_id.in_(sa.bindparam("ids", expanding=True)),
-                   Provider.is_active.is_(True))
-            .order_by(Provider.name))
+    return (
+        sa.select(service_providers.c.service_id, Provider.id, Provider.name)
+        .join(Provider, Provider.id == service_providers.c.provider_id)
+        .where(service_providers.c.service_id.in_(sa.bindparam("ids", expanding=True)), Provider.is_active.is_(True))
+        .order_by(Provider.name)
+    )
 
 
 def providers_for(service_ids) -> dict[int, list[tuple[int, str]]]:
@@ -139,8 +164,14 @@ def gift_card_list_statement(args) -> sa.Select:
         stmt = stmt.where(GiftCard.code.contains(code, autoescape=True))
     client = (args.get("cliente") or "").strip()
     if client:
-        ids = sa.select(Client.id).where(sa.or_(Client.name.icontains(client, autoescape=True),
-                                                Client.phone.contains(client, autoescape=True)))
-        stmt = stmt.where(sa.or_(GiftCard.buyer_client_id.in_(ids), GiftCard.recipient_client_id.in_(ids),
-                                 GiftCard.recipient_name.icontains(client, autoescape=True)))
+        ids = sa.select(Client.id).where(
+            sa.or_(Client.name.icontains(client, autoescape=True), Client.phone.contains(client, autoescape=True))
+        )
+        stmt = stmt.where(
+            sa.or_(
+                GiftCard.buyer_client_id.in_(ids),
+                GiftCard.recipient_client_id.in_(ids),
+                GiftCard.recipient_name.icontains(client, autoescape=True),
+            )
+        )
     return stmt

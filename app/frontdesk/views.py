@@ -19,7 +19,8 @@ from app.core import clock
 from app.core.errors import DomainError, ValidationError
 from app.core.money import format_clp, parse_clp
 from app.extensions import db
-from app.frontdesk import queries, walk_in
+from app.frontdesk import queries
+from app.frontdesk import walk_in_queries as walk_in
 from app.sales import checkout_services, discount_services
 from app.sales import line_services as line_ops
 from app.sales import services as sales_services
@@ -48,8 +49,13 @@ def parse_int(raw, *, field: str, label: str) -> int:
 
 
 def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:
-    return list(db.session.scalars(sa.select(PaymentMethod).where(
-        PaymentMethod.is_active.is_(True), PaymentMethod.code.not_in(exclude)).order_by(PaymentMethod.sort_order)))
+    return list(
+        db.session.scalars(
+            sa.select(PaymentMethod)
+            .where(PaymentMethod.is_active.is_(True), PaymentMethod.code.not_in(exclude))
+            .order_by(PaymentMethod.sort_order)
+        )
+    )
 
 
 # --- board ---------------------------------------------------------------------------------------------------
@@ -59,8 +65,13 @@ def row_context() -> dict:
     """Values every board row needs, computed once per request (not per row)."""
     from flask_wtf.csrf import generate_csrf
 
-    return {"today": clock.today(), "now_hhmm": clock.local_now().strftime("%H:%M"), "csrf": generate_csrf(),
-            "order_base": "/ventas/venta_reservas/", "row_key": submission_field}
+    return {
+        "today": clock.today(),
+        "now_hhmm": clock.local_now().strftime("%H:%M"),
+        "csrf": generate_csrf(),
+        "order_base": "/ventas/venta_reservas/",
+        "row_key": submission_field,
+    }
 
 
 class RowsCache:
@@ -79,15 +90,24 @@ class RowsCache:
         self.lock = threading.Lock()
 
     def render(self, rows, providers: dict, ctx: dict) -> Markup:
-        key = (tuple(tuple(r) for r in rows), tuple((k, tuple(v)) for k, v in sorted(providers.items())),
-               ctx["today"], ctx["now_hhmm"], ctx["order_base"])
+        key = (
+            tuple(tuple(r) for r in rows),
+            tuple((k, tuple(v)) for k, v in sorted(providers.items())),
+            ctx["today"],
+            ctx["now_hhmm"],
+            ctx["order_base"],
+        )
         with self.lock:
             html = self.entries.get(key)
             if html is not None:
                 self.entries.move_to_end(key)
         if html is None:
-            html = render_template("frontdesk/_board_rows.html", rows=rows, providers=providers,
-                                   **{**ctx, "csrf": self.CSRF_SLOT, "row_key": lambda: self.KEY_INPUT})
+            html = render_template(
+                "frontdesk/_board_rows.html",
+                rows=rows,
+                providers=providers,
+                **{**ctx, "csrf": self.CSRF_SLOT, "row_key": lambda: self.KEY_INPUT},
+            )
             with self.lock:
                 self.entries[key] = html
                 while len(self.entries) > self.size:
@@ -104,10 +124,18 @@ def board_context(day: date, show_cancelled: bool) -> dict:
     massage_ids = [r.service_id for r in rows if r.service_type == "masaje"]
     providers = queries.providers_for(massage_ids)
     ctx = row_context()
-    return {"day": day, "rows": rows, "rows_html": rows_cache.render(rows, providers, ctx),
-            "counters": queries.board_counters(rows), "show_cancelled": show_cancelled, "providers": providers,
-            "show_provider": any(r.provider_id or r.service_type == "masaje" for r in rows),
-            "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1), **ctx}
+    return {
+        "day": day,
+        "rows": rows,
+        "rows_html": rows_cache.render(rows, providers, ctx),
+        "counters": queries.board_counters(rows),
+        "show_cancelled": show_cancelled,
+        "providers": providers,
+        "show_provider": any(r.provider_id or r.service_type == "masaje" for r in rows),
+        "prev_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        **ctx,
+    }
 
 
 @bp.get("/recepcion/")
@@ -128,8 +156,7 @@ def _line_or_404(line_id: int) -> ServiceLine:
 def _row_response(line_id: int, *, status: int = 200, error: str | None = None, event: bool = True):
     row = queries.board_row(line_id)
     providers = queries.providers_for([row.service_id]) if row.service_type == "masaje" else {}
-    body = render_template("frontdesk/_board_row_alone.html", r=row, providers=providers, error=error,
-                           **row_context())
+    body = render_template("frontdesk/_board_row_alone.html", r=row, providers=providers, error=error, **row_context())
     response = make_response(body, status)
     return hx_trigger(response, "order-changed", {"order_id": row.order_id}) if event else response
 
@@ -172,23 +199,37 @@ def line_action(line_id: int, action: str):
 @bp.post("/recepcion/lineas/<int:line_id>/cancelar/")
 @role_required(*DESK)
 def line_cancel(line_id: int):
-    return _line_post(line_id, "Reserva cancelada.", lambda line: line_ops.cancel_line(
-        line, reason=request.form.get("motivo", ""), by=current_user))
+    return _line_post(
+        line_id,
+        "Reserva cancelada.",
+        lambda line: line_ops.cancel_line(line, reason=request.form.get("motivo", ""), by=current_user),
+    )
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/personas/")
 @role_required(*DESK)
 def line_people(line_id: int):
-    return _line_post(line_id, "Personas actualizadas.", lambda line: line_ops.change_people(
-        line, people=parse_int(request.form.get("personas"), field="personas", label="Personas"), by=current_user))
+    return _line_post(
+        line_id,
+        "Personas actualizadas.",
+        lambda line: line_ops.change_people(
+            line, people=parse_int(request.form.get("personas"), field="personas", label="Personas"), by=current_user
+        ),
+    )
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/proveedor/")
 @role_required(*DESK)
 def line_provider(line_id: int):
-    return _line_post(line_id, "Terapeuta actualizado.", lambda line: line_ops.change_provider(
-        line, provider_id=parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta"),
-        by=current_user))
+    return _line_post(
+        line_id,
+        "Terapeuta actualizado.",
+        lambda line: line_ops.change_provider(
+            line,
+            provider_id=parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta"),
+            by=current_user,
+        ),
+    )
 
 
 @bp.get("/recepcion/lineas/<int:line_id>/acciones/")
@@ -217,8 +258,9 @@ def line_move(line_id: int):
             db.session.rollback()
             error, status = exc.message, exc.status
         else:
-            response = make_response(render_template("frontdesk/_dialog_done.html",
-                                                     message=f"Reserva movida al {day:%d/%m/%Y} {hhmm}."))
+            response = make_response(
+                render_template("frontdesk/_dialog_done.html", message=f"Reserva movida al {day:%d/%m/%Y} {hhmm}.")
+            )
             if not wants_fragment():
                 flash(f"Reserva movida al {day:%d/%m/%Y} {hhmm}.", "success")
                 return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
@@ -230,8 +272,9 @@ def line_move(line_id: int):
     selected = form.get("hora") or (line.start_time if day == line.service_date else None)
     if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
         return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=selected, show_price=False)
-    return render_page("frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form,
-                       grid=grid, selected=selected)
+    return render_page(
+        "frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form, grid=grid, selected=selected
+    )
 
 
 # --- client search -------------------------------------------------------------------------------------------
@@ -243,8 +286,14 @@ def client_search():
     q = request.args.get("q", "")
     clients = queries.search_clients(q)
     today = clock.today()
-    return render_page("frontdesk/client_search.html", "results", q=q, clients=clients, today=today,
-                       bookings=queries.bookings_on([c.id for c in clients], today))
+    return render_page(
+        "frontdesk/client_search.html",
+        "results",
+        q=q,
+        clients=clients,
+        today=today,
+        bookings=queries.bookings_on([c.id for c in clients], today),
+    )
 
 
 # --- order dialogs (payments, discounts, cancel) -------------------------------------------------------------
@@ -270,8 +319,7 @@ def _dialog_error(exc: DomainError):
     if not wants_fragment():
         flash(exc.message, "danger")
         return redirect(request.form.get("volver") or url_for("frontdesk.board"), 303)
-    return make_response(render_template("frontdesk/_dialog_done.html", message=exc.message, error=True),
-                         exc.status)
+    return make_response(render_template("frontdesk/_dialog_done.html", message=exc.message, error=True), exc.status)
 
 
 def _order_dialog(order_id: int, template: str, apply, *, event: str = "order-changed", **extra):
@@ -313,22 +361,36 @@ def _row_post(order_id: int, message: str, event: str, apply):
 def payment_dialog(order_id: int):
     def apply(order, form):
         payment = record_payment(
-            order, amount=parse_int(form.get("monto"), field="monto", label="Monto"),
-            method=form.get("metodo_pago", ""), by=current_user,
-            reference=(form.get("referencia") or "").strip() or None, gift_card_code=form.get("codigo"),
-            allow_credit=form.get("saldo_a_favor") == "1")
+            order,
+            amount=parse_int(form.get("monto"), field="monto", label="Monto"),
+            method=form.get("metodo_pago", ""),
+            by=current_user,
+            reference=(form.get("referencia") or "").strip() or None,
+            gift_card_code=form.get("codigo"),
+            allow_credit=form.get("saldo_a_favor") == "1",
+        )
         return f"Pago registrado: {format_clp(payment.amount)} ({payment.method})."
 
-    return _order_dialog(order_id, "frontdesk/payment.html", apply, event="payment-recorded",
-                         methods=active_methods(), default_amount=lambda order: order.balance_due)
+    return _order_dialog(
+        order_id,
+        "frontdesk/payment.html",
+        apply,
+        event="payment-recorded",
+        methods=active_methods(),
+        default_amount=lambda order: order.balance_due,
+    )
 
 
 @bp.post("/pagos/<int:payment_id>/anular/")
 @role_required(*DESK)
 def payment_void(payment_id: int):
     payment = db.session.get(Payment, payment_id) or abort(404)
-    return _row_post(payment.order_id, "Pago anulado.", "payment-recorded", lambda: void_payment(
-        payment, reason=request.form.get("motivo", ""), by=current_user))
+    return _row_post(
+        payment.order_id,
+        "Pago anulado.",
+        "payment-recorded",
+        lambda: void_payment(payment, reason=request.form.get("motivo", ""), by=current_user),
+    )
 
 
 @bp.route("/venta_reservas/<int:order_id>/reembolsos/", methods=["GET", "POST"])
@@ -336,12 +398,17 @@ def payment_void(payment_id: int):
 def refund_dialog(order_id: int):
     def apply(order, form):
         amount = parse_int(form.get("monto"), field="monto", label="Monto")
-        refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""),
-               by=current_user)
+        refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""), by=current_user)
         return f"Reembolso registrado: {format_clp(amount)}."
 
-    return _order_dialog(order_id, "frontdesk/refund.html", apply, event="payment-recorded",
-                         methods=active_methods(exclude=()), default_amount=lambda order: order.credit)
+    return _order_dialog(
+        order_id,
+        "frontdesk/refund.html",
+        apply,
+        event="payment-recorded",
+        methods=active_methods(exclude=()),
+        default_amount=lambda order: order.credit,
+    )
 
 
 @bp.route("/venta_reservas/<int:order_id>/descuentos/", methods=["GET", "POST"])
@@ -350,7 +417,9 @@ def discount_dialog(order_id: int):
     def apply(order, form):
         code = (form.get("codigo") or "").strip() or None
         amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
-        discount_services.apply_discount(order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user)
+        discount_services.apply_discount(
+            order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user
+        )
         return "Descuento aplicado."
 
     return _order_dialog(order_id, "frontdesk/discount.html", apply)
@@ -360,16 +429,21 @@ def discount_dialog(order_id: int):
 @role_required(*DESK)
 def discount_void(discount_id: int):
     discount = db.session.get(Discount, discount_id) or abort(404)
-    return _row_post(discount.order_id, "Descuento anulado.", "order-changed",
-                     lambda: discount_services.void_discount(discount, by=current_user))
+    return _row_post(
+        discount.order_id,
+        "Descuento anulado.",
+        "order-changed",
+        lambda: discount_services.void_discount(discount, by=current_user),
+    )
 
 
 @bp.route("/venta_reservas/<int:order_id>/cancelar/", methods=["GET", "POST"])
 @role_required(*DESK)
 def order_cancel(order_id: int):
     def apply(order, form):
-        line_ops.cancel_order_by_staff(order, reason=form.get("motivo", ""), by=current_user,
-                                       restock=form.get("reponer_stock", "1") == "1")
+        line_ops.cancel_order_by_staff(
+            order, reason=form.get("motivo", ""), by=current_user, restock=form.get("reponer_stock", "1") == "1"
+        )
         return f"Venta #{order.id} cancelada."
 
     return _order_dialog(order_id, "frontdesk/cancel.html", apply)
@@ -413,17 +487,28 @@ def new_booking():
             elif walk_in.cash_day_closed() and not is_privileged(current_user):
                 message += " Quedó sin pago: la caja de hoy está cerrada."
             flash(message, "success")
-            target = url_for("frontdesk.board", fecha=order.service_lines[0].service_date.isoformat()
-                             if order.service_lines else None)
+            target = url_for(
+                "frontdesk.board",
+                fecha=order.service_lines[0].service_date.isoformat() if order.service_lines else None,
+            )
             return see_other(target)
     services = walk_in.walk_in_services()
     service, day, people = _walk_in_choice(form, services)
     block = "slot_grid" if request.method == "GET" and request.args.get("bloque") == "horas" else "booking_form"
     closed = walk_in.cash_day_closed()
-    return render_page("frontdesk/new_booking.html", block, status=status, form=form, error=error,
-                       services=services, grid=walk_in.hour_grid(service, day, people), today=clock.today(),
-                       cash_closed=closed, takes_payment=not closed or is_privileged(current_user),
-                       methods=active_methods(exclude=("flow", "giftcard")))
+    return render_page(
+        "frontdesk/new_booking.html",
+        block,
+        status=status,
+        form=form,
+        error=error,
+        services=services,
+        grid=walk_in.hour_grid(service, day, people),
+        today=clock.today(),
+        cash_closed=closed,
+        takes_payment=not closed or is_privileged(current_user),
+        methods=active_methods(exclude=("flow", "giftcard")),
+    )
 
 
 def _create_walk_in(form):
@@ -442,13 +527,20 @@ def _create_walk_in(form):
     provider = form.get("proveedor") or None
     origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"
     data = checkout_services.CheckoutData(
-        telefono=form.get("telefono", ""), nombre=form.get("nombre", ""), email=form.get("email") or None,
+        telefono=form.get("telefono", ""),
+        nombre=form.get("nombre", ""),
+        email=form.get("email") or None,
         documento_identidad=form.get("documento_identidad") or None,
-        acepta_marketing=form.get("acepta_marketing") == "1", comentarios=form.get("comentarios") or None,
+        acepta_marketing=form.get("acepta_marketing") == "1",
+        comentarios=form.get("comentarios") or None,
     )
-    req = sales_services.LineRequest(service_id=service_id, day=day, hhmm=hhmm, people=people,
-                              provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider
-                              else None)
+    req = sales_services.LineRequest(
+        service_id=service_id,
+        day=day,
+        hhmm=hhmm,
+        people=people,
+        provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None,
+    )
     try:
         order = checkout_services.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
     except sales_services.SlotUnavailable as exc:
@@ -456,10 +548,14 @@ def _create_walk_in(form):
     payment = None
     if (form.get("pago_monto") or "").strip():
         if walk_in.cash_day_closed() and not is_privileged(current_user):
-            raise ValidationError(f"La caja del {clock.today():%d/%m/%Y} está cerrada: la reserva no se guardó. "
-                                  "Quite el monto y use «Crear reserva sin pago».", field="pago_monto")
+            raise ValidationError(
+                f"La caja del {clock.today():%d/%m/%Y} está cerrada: la reserva no se guardó. "
+                "Quite el monto y use «Crear reserva sin pago».",
+                field="pago_monto",
+            )
         amount = parse_int(form.get("pago_monto"), field="pago_monto", label="Pago")
         payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
     return order, payment
+
 
 from app.frontdesk import giftcard_views, order_views  # noqa: E402,F401  (register their routes on bp)

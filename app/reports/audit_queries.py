@@ -57,8 +57,10 @@ def _client_condition(raw: str) -> sa.ColumnElement:
 
 
 def audit_conditions(f: AuditFilters) -> list[sa.ColumnElement]:
-    conds: list[sa.ColumnElement] = [ClientEvent.created_at >= f.dates.start_utc,
-                                     ClientEvent.created_at < f.dates.end_utc]
+    conds: list[sa.ColumnElement] = [
+        ClientEvent.created_at >= f.dates.start_utc,
+        ClientEvent.created_at < f.dates.end_utc,
+    ]
     if f.tipo_movimiento:
         codes = matching_event_types(f.tipo_movimiento)
         conds.append(ClientEvent.event_type.in_(codes) if codes else sa.false())
@@ -76,12 +78,23 @@ def audit_conditions(f: AuditFilters) -> list[sa.ColumnElement]:
 
 def audit_select(f: AuditFilters) -> sa.Select:
     """Newest first: created_at, client id/name, type, description, username (None = sistema), order id."""
-    return (sa.select(ClientEvent.id, ClientEvent.created_at, ClientEvent.client_id,
-                      Client.name.label("client_name"), ClientEvent.event_type, ClientEvent.description,
-                      User.username, ClientEvent.order_id)
-            .select_from(ClientEvent).join(Client, Client.id == ClientEvent.client_id)
-            .outerjoin(User, User.id == ClientEvent.user_id)
-            .where(*audit_conditions(f)).order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc()))
+    return (
+        sa.select(
+            ClientEvent.id,
+            ClientEvent.created_at,
+            ClientEvent.client_id,
+            Client.name.label("client_name"),
+            ClientEvent.event_type,
+            ClientEvent.description,
+            User.username,
+            ClientEvent.order_id,
+        )
+        .select_from(ClientEvent)
+        .join(Client, Client.id == ClientEvent.client_id)
+        .outerjoin(User, User.id == ClientEvent.user_id)
+        .where(*audit_conditions(f))
+        .order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc())
+    )
 
 
 def audit_count_select(f: AuditFilters) -> sa.Select:

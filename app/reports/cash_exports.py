@@ -12,11 +12,27 @@ from app.extensions import db
 from app.reports import cash_queries as queries
 from app.sales.models import CashClose
 
-DETAIL_HEADERS = ("ID Pago", "Fecha Pago", "ID Venta/Reserva", "Cliente", "Método de Pago", "Monto", "Usuario", "Tipo",
-                  "Estado", "Referencia")
+DETAIL_HEADERS = (
+    "ID Pago",
+    "Fecha Pago",
+    "ID Venta/Reserva",
+    "Cliente",
+    "Método de Pago",
+    "Monto",
+    "Usuario",
+    "Tipo",
+    "Estado",
+    "Referencia",
+)
 SUMMARY_HEADERS = ("Sección", "Concepto", "Cantidad / Valor", "Ingresos", "Reembolsos", "Neto")
-USER_HEADERS = ("Usuario", "Pagos", "Dinero real (neto)", "Gift cards redimidas", "Descuentos (cantidad)",
-                "Descuentos otorgados")
+USER_HEADERS = (
+    "Usuario",
+    "Pagos",
+    "Dinero real (neto)",
+    "Gift cards redimidas",
+    "Descuentos (cantidad)",
+    "Descuentos otorgados",
+)
 CLOSE_HEADERS = ("Método", "Esperado", "Contado", "Diferencia")
 
 
@@ -34,8 +50,18 @@ def user_label(username: str | None) -> str:
 
 def detail_rows(stmt: sa.Select) -> Iterator[tuple]:
     for r in stream_rows(db.session, stmt):
-        yield (r.id, r.paid_at, r.order_id, r.client_name, r.method_label, r.amount, user_label(r.username),
-               payment_type(r), payment_status(r), r.reference)
+        yield (
+            r.id,
+            r.paid_at,
+            r.order_id,
+            r.client_name,
+            r.method_label,
+            r.amount,
+            user_label(r.username),
+            payment_type(r),
+            payment_status(r),
+            r.reference,
+        )
 
 
 def detail_sheet(title: str, stmt: sa.Select) -> Sheet:
@@ -43,7 +69,7 @@ def detail_sheet(title: str, stmt: sa.Select) -> Sheet:
 
 
 def cash_daily_sheets(summary, filters: Sequence[tuple[str, object]], giftcard_sales: Sequence = ()) -> list[Sheet]:
-    """"Resumen" (filters, block A rows + total, gift-card sales per method, B, C), "Por Usuario" (block D),
+    """ "Resumen" (filters, block A rows + total, gift-card sales per method, B, C), "Por Usuario" (block D),
     "Detalle" (streamed)."""
     resumen: list[tuple] = [("Filtros", label, value, None, None, None) for label, value in filters]
     for m in summary.methods:
@@ -52,14 +78,18 @@ def cash_daily_sheets(summary, filters: Sequence[tuple[str, object]], giftcard_s
     resumen.append(("Dinero recibido", "Total dinero real", t["transactions"], t["income"], t["refunds"], t["net"]))
     for g in giftcard_sales:  # money received: already inside "Dinero recibido"
         resumen.append(("Venta de gift cards", g.label, g.transactions, None, None, g.net))
-    resumen.append(("Gift cards redimidas", "Gift cards redimidas", summary.giftcards.count, None, None,
-                    summary.giftcards.total))
-    resumen.append(("Descuentos otorgados", "Total descuentos", summary.discount_count, None, None,
-                    summary.discount_total))
+    resumen.append(
+        ("Gift cards redimidas", "Gift cards redimidas", summary.giftcards.count, None, None, summary.giftcards.total)
+    )
+    resumen.append(
+        ("Descuentos otorgados", "Total descuentos", summary.discount_count, None, None, summary.discount_total)
+    )
     for d in summary.discounts:
         resumen.append(("Descuentos otorgados", user_label(d.username), d.count, None, None, d.total))
-    users: Iterable[tuple] = [(user_label(u.username), u.payments, u.cash_net, u.giftcard, u.discount_count,
-                               u.discounts) for u in summary.users]
+    users: Iterable[tuple] = [
+        (user_label(u.username), u.payments, u.cash_net, u.giftcard, u.discount_count, u.discounts)
+        for u in summary.users
+    ]
     return [
         Sheet("Resumen", SUMMARY_HEADERS, resumen, money_columns=(3, 4, 5), wide_columns=(0, 1)),
         Sheet("Por Usuario", USER_HEADERS, users, money_columns=(2, 3, 5), wide_columns=(0,)),
@@ -68,11 +98,12 @@ def cash_daily_sheets(summary, filters: Sequence[tuple[str, object]], giftcard_s
 
 
 def close_sheets(close: CashClose, lines: Sequence, late_total: int) -> list[Sheet]:
-    """"Cierre" (Método, Esperado, Contado, Diferencia, then the close's data and notes), "Pagos" (the day's
+    """ "Cierre" (Método, Esperado, Contado, Diferencia, then the close's data and notes), "Pagos" (the day's
     payments, voided included and marked)."""
     rows: list[tuple] = [(ln.label, ln.expected, ln.counted, ln.difference) for ln in lines]
-    rows.append(("Total", sum(ln.expected for ln in lines), sum(ln.counted for ln in lines),
-                 sum(ln.difference for ln in lines)))
+    rows.append(
+        ("Total", sum(ln.expected for ln in lines), sum(ln.counted for ln in lines), sum(ln.difference for ln in lines))
+    )
     rows.append((None, None, None, None))
     rows.append(("Fecha", close.business_date, None, None))
     rows.append(("Estado", "Cerrada" if close.status == "cerrada" else "Reabierta", None, None))
@@ -81,8 +112,9 @@ def close_sheets(close: CashClose, lines: Sequence, late_total: int) -> list[She
     rows.append(("Cerrado el", close.closed_at, None, None))
     rows.append(("Notas", close.notes or None, None, None))
     if close.reopened_at is not None:
-        rows.append(("Reabierto por", user_label(close.reopened_by.username if close.reopened_by else None), None,
-                     None))
+        rows.append(
+            ("Reabierto por", user_label(close.reopened_by.username if close.reopened_by else None), None, None)
+        )
         rows.append(("Reabierto el", close.reopened_at, None, None))
         rows.append(("Motivo reapertura", close.reopen_reason, None, None))
     rows.append(("Pagos posteriores al cierre", late_total, None, None))

@@ -68,8 +68,12 @@ def payment_conditions(f: CashFilter) -> list:
 
 def discount_conditions(f: CashFilter) -> list:
     """Active discounts created in the range (by the filtered users); the method filter does not apply."""
-    return [Discount.status == "activo", Discount.created_at >= f.start_utc, Discount.created_at < f.end_utc,
-            *_user_conditions(Discount.created_by_id, f)]
+    return [
+        Discount.status == "activo",
+        Discount.created_at >= f.start_utc,
+        Discount.created_at < f.end_utc,
+        *_user_conditions(Discount.created_by_id, f),
+    ]
 
 
 def cash_groups(f: CashFilter) -> tuple[sa.Select, dict]:
@@ -93,54 +97,82 @@ def _cash_groups(by_method: bool, by_users: bool, reception_only: bool) -> sa.Se
     Payment rows: code, label, counts_as_cash, user_id, transactions (valid), income (Σ valid > 0), refunds (Σ valid
     < 0, negative), net (Σ valid), voided (count of voided rows: shown in the detail, never counted); discount rows:
     user_id, discount_count, discounts (Σ amount). Other columns are 0. The filter's values are bind parameters."""
-    f = CashFilter(sa.bindparam("start_utc"), sa.bindparam("end_utc"),
-                   method=sa.bindparam("method") if by_method else None,
-                   user_ids=sa.bindparam("user_ids", expanding=True) if by_users else None,
-                   reception_only=reception_only)
+    f = CashFilter(
+        sa.bindparam("start_utc"),
+        sa.bindparam("end_utc"),
+        method=sa.bindparam("method") if by_method else None,
+        user_ids=sa.bindparam("user_ids", expanding=True) if by_users else None,
+        reception_only=reception_only,
+    )
     valid = Payment.status == "valido"
     zero = sa.literal(0, sa.BigInteger)
     pays = (
         sa.select(
-            Payment.method.label("code"), PaymentMethod.label, PaymentMethod.counts_as_cash,
-            PaymentMethod.sort_order, Payment.recorded_by_id.label("user_id"),
+            Payment.method.label("code"),
+            PaymentMethod.label,
+            PaymentMethod.counts_as_cash,
+            PaymentMethod.sort_order,
+            Payment.recorded_by_id.label("user_id"),
             sa.cast(sa.func.count(Payment.id).filter(valid), sa.BigInteger).label("transactions"),
             money_sum(sa.case((valid & (Payment.amount > 0), Payment.amount), else_=0)).label("income"),
             money_sum(sa.case((valid & (Payment.amount < 0), Payment.amount), else_=0)).label("refunds"),
             money_sum(sa.case((valid, Payment.amount), else_=0)).label("net"),
             sa.cast(sa.func.count(Payment.id).filter(Payment.status == "anulado"), sa.BigInteger).label("voided"),
-            zero.label("discount_count"), zero.label("discounts"),
+            zero.label("discount_count"),
+            zero.label("discounts"),
         )
         .join(PaymentMethod, PaymentMethod.code == Payment.method)
         .where(*payment_conditions(f))
-        .group_by(Payment.method, PaymentMethod.label, PaymentMethod.counts_as_cash, PaymentMethod.sort_order,
-                  Payment.recorded_by_id)
+        .group_by(
+            Payment.method,
+            PaymentMethod.label,
+            PaymentMethod.counts_as_cash,
+            PaymentMethod.sort_order,
+            Payment.recorded_by_id,
+        )
     )
     discs = (
         sa.select(
-            sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Boolean),
-            sa.cast(sa.null(), sa.Integer), Discount.created_by_id, zero, zero, zero, zero, zero,
-            sa.cast(sa.func.count(Discount.id), sa.BigInteger), money_sum(Discount.amount),
+            sa.cast(sa.null(), sa.String),
+            sa.cast(sa.null(), sa.String),
+            sa.cast(sa.null(), sa.Boolean),
+            sa.cast(sa.null(), sa.Integer),
+            Discount.created_by_id,
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+            sa.cast(sa.func.count(Discount.id), sa.BigInteger),
+            money_sum(Discount.amount),
         )
         .where(*discount_conditions(f))
         .group_by(Discount.created_by_id)
     )
     u = sa.union_all(pays, discs).subquery()
-    return (
-        sa.select(
-            *u.c, User.username,
-            sa.func.dense_rank().over(order_by=(u.c.sort_order, u.c.code)).label("method_rank"),
-            sa.func.dense_rank().over(order_by=(User.username.is_(None), User.username)).label("user_rank"),
-        )
-        .outerjoin(User, User.id == u.c.user_id)
-    )
+    return sa.select(
+        *u.c,
+        User.username,
+        sa.func.dense_rank().over(order_by=(u.c.sort_order, u.c.code)).label("method_rank"),
+        sa.func.dense_rank().over(order_by=(User.username.is_(None), User.username)).label("user_rank"),
+    ).outerjoin(User, User.id == u.c.user_id)
 
 
 def _detail_rows() -> sa.Select:
     return (
         sa.select(
-            Payment.id, Payment.paid_at, Payment.order_id, Client.name.label("client_name"),
-            PaymentMethod.label.label("method_label"), Payment.method, Payment.amount, User.username,
-            Payment.is_refund, Payment.status, Payment.reference, Payment.after_close,
+            Payment.id,
+            Payment.paid_at,
+            Payment.order_id,
+            Client.name.label("client_name"),
+            PaymentMethod.label.label("method_label"),
+            Payment.method,
+            Payment.amount,
+            User.username,
+            Payment.is_refund,
+            Payment.status,
+            Payment.reference,
+            Payment.after_close,
         )
         .join(Order, Order.id == Payment.order_id)
         .join(Client, Client.id == Order.client_id)
@@ -174,26 +206,39 @@ def detail_page(f: CashFilter, page: int, per_page: int) -> sa.Select:
 def gift_card_sale_orders() -> sa.Select:
     """Ids of gift-card sale orders: at least one active gift-card product line, no service line and no other
     active product line (desk sales, online gift-card purchases)."""
-    gift_line = sa.exists().where(ProductLine.order_id == Order.id, ProductLine.status == "activa",
-                                  ProductLine.product_id.in_(sa.select(Product.id).where(Product.is_gift_card)))
-    other_line = sa.exists().where(ProductLine.order_id == Order.id, ProductLine.status == "activa",
-                                   ProductLine.product_id.in_(sa.select(Product.id).where(~Product.is_gift_card)))
+    gift_line = sa.exists().where(
+        ProductLine.order_id == Order.id,
+        ProductLine.status == "activa",
+        ProductLine.product_id.in_(sa.select(Product.id).where(Product.is_gift_card)),
+    )
+    other_line = sa.exists().where(
+        ProductLine.order_id == Order.id,
+        ProductLine.status == "activa",
+        ProductLine.product_id.in_(sa.select(Product.id).where(~Product.is_gift_card)),
+    )
     service_line = sa.exists().where(ServiceLine.order_id == Order.id)
     return sa.select(Order.id).where(gift_line, ~other_line, ~service_line)
 
 
 def giftcard_sales(f: CashFilter) -> sa.Select:
-    """"Venta de gift cards" of the caja diaria: valid payments of gift-card sale orders in the filter, per method
+    """ "Venta de gift cards" of the caja diaria: valid payments of gift-card sale orders in the filter, per method
     (label, transactions, net), in `sort_order`. They are money received, so they are also part of the method
     totals and of the close's expected amounts (`payments.cash.expected_by_method`); a later redemption of the card
     is method `giftcard`, which is not real money, so nothing is counted twice."""
     return (
-        sa.select(PaymentMethod.code, PaymentMethod.label,
-                  sa.cast(sa.func.count(Payment.id), sa.BigInteger).label("transactions"),
-                  money_sum(Payment.amount).label("net"))
+        sa.select(
+            PaymentMethod.code,
+            PaymentMethod.label,
+            sa.cast(sa.func.count(Payment.id), sa.BigInteger).label("transactions"),
+            money_sum(Payment.amount).label("net"),
+        )
         .join(PaymentMethod, PaymentMethod.code == Payment.method)
-        .where(Payment.status == "valido", PaymentMethod.counts_as_cash.is_(True), *payment_conditions(f),
-               Payment.order_id.in_(gift_card_sale_orders()))
+        .where(
+            Payment.status == "valido",
+            PaymentMethod.counts_as_cash.is_(True),
+            *payment_conditions(f),
+            Payment.order_id.in_(gift_card_sale_orders()),
+        )
         .group_by(PaymentMethod.code, PaymentMethod.label, PaymentMethod.sort_order)
         .order_by(PaymentMethod.sort_order, PaymentMethod.code)
     )
@@ -224,8 +269,14 @@ def closes_between(first: date, last: date) -> sa.Select:
     closer = aliased(User)
     return (
         sa.select(
-            CashClose.id, CashClose.business_date, CashClose.status, CashClose.version, CashClose.closed_at,
-            CashClose.notes, CashClose.reopen_reason, closer.username.label("closed_by"),
+            CashClose.id,
+            CashClose.business_date,
+            CashClose.status,
+            CashClose.version,
+            CashClose.closed_at,
+            CashClose.notes,
+            CashClose.reopen_reason,
+            closer.username.label("closed_by"),
             money_sum(CashCloseLine.expected).label("expected"),
             money_sum(CashCloseLine.counted).label("counted"),
             money_sum(CashCloseLine.difference).label("difference"),
@@ -251,8 +302,13 @@ def close_versions(day: date) -> sa.Select:
 def close_lines(close_id: int) -> sa.Select:
     """Lines of a close with the method label, in `sort_order`."""
     return (
-        sa.select(CashCloseLine.method_code, PaymentMethod.label, CashCloseLine.expected, CashCloseLine.counted,
-                  CashCloseLine.difference)
+        sa.select(
+            CashCloseLine.method_code,
+            PaymentMethod.label,
+            CashCloseLine.expected,
+            CashCloseLine.counted,
+            CashCloseLine.difference,
+        )
         .join(PaymentMethod, PaymentMethod.code == CashCloseLine.method_code)
         .where(CashCloseLine.cash_close_id == close_id)
         .order_by(PaymentMethod.sort_order, PaymentMethod.code)
@@ -274,4 +330,5 @@ def late_payments(close: CashClose) -> sa.Select:
 def late_payments_total(close: CashClose) -> sa.Select:
     f = CashFilter.for_day(close.business_date)
     return sa.select(sa.func.count(Payment.id), money_sum(Payment.amount)).where(
-        Payment.status == "valido", *payment_conditions(f), *_late_conditions(close))
+        Payment.status == "valido", *payment_conditions(f), *_late_conditions(close)
+    )

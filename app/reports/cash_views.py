@@ -20,9 +20,9 @@ from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.reports import cash_exports as exports
 from app.reports import cash_queries as queries
+from app.reports.blueprint import bp
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
-from app.reports.views import bp
 from app.sales import cash_queries, cash_services
 from app.sales.models import CashClose
 from app.web.htmx import render_page, see_other, wants_fragment
@@ -55,8 +55,7 @@ class CashSummary:
 
     @property
     def cash_total(self) -> dict[str, int]:
-        return {key: sum(getattr(m, key) for m in self.methods)
-                for key in ("transactions", "income", "refunds", "net")}
+        return {key: sum(getattr(m, key) for m in self.methods) for key in ("transactions", "income", "refunds", "net")}
 
     @property
     def giftcards(self) -> SimpleNamespace:
@@ -67,9 +66,11 @@ class CashSummary:
     @property
     def totals(self) -> SimpleNamespace:
         """Detail footer over every filtered row: valid count and Σ; voided rows counted apart, never summed."""
-        return SimpleNamespace(count=sum(m.transactions for m in self.by_method),
-                               total=sum(m.net for m in self.by_method),
-                               voided=sum(m.voided for m in self.by_method))
+        return SimpleNamespace(
+            count=sum(m.transactions for m in self.by_method),
+            total=sum(m.net for m in self.by_method),
+            voided=sum(m.voided for m in self.by_method),
+        )
 
     @property
     def discount_count(self) -> int:
@@ -86,20 +87,33 @@ class CashSummary:
             "data": {
                 "labels": [m.label for m in self.methods],
                 "datasets": [
-                    {"type": "bar", "label": "Neto", "data": [m.net for m in self.methods], "yAxisID": "y",
-                     "order": 2},
-                    {"type": "line", "label": "Transacciones", "data": [m.transactions for m in self.methods],
-                     "yAxisID": "y1", "order": 1},
+                    {"type": "bar", "label": "Neto", "data": [m.net for m in self.methods], "yAxisID": "y", "order": 2},
+                    {
+                        "type": "line",
+                        "label": "Transacciones",
+                        "data": [m.transactions for m in self.methods],
+                        "yAxisID": "y1",
+                        "order": 1,
+                    },
                 ],
             },
             "options": {
                 "responsive": True,
                 "aspectRatio": 3,
                 "scales": {
-                    "y": {"beginAtZero": True, "position": "left", "format": "clp",
-                          "title": {"display": True, "text": "Neto"}},
-                    "y1": {"beginAtZero": True, "position": "right", "grid": {"drawOnChartArea": False},
-                           "ticks": {"precision": 0}, "title": {"display": True, "text": "Transacciones"}},
+                    "y": {
+                        "beginAtZero": True,
+                        "position": "left",
+                        "format": "clp",
+                        "title": {"display": True, "text": "Neto"},
+                    },
+                    "y1": {
+                        "beginAtZero": True,
+                        "position": "right",
+                        "grid": {"drawOnChartArea": False},
+                        "ticks": {"precision": 0},
+                        "title": {"display": True, "text": "Transacciones"},
+                    },
                 },
             },
         }
@@ -118,22 +132,35 @@ def load_summary(f: CashFilter) -> CashSummary:
     discounts: dict[str, SimpleNamespace] = {}
     for r in sorted(rows, key=lambda r: (r.method_rank, r.user_rank)):
         if r.code is None:
-            d = discounts.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
-                                                                         count=0, total=0))
+            d = discounts.setdefault(
+                _actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username), count=0, total=0)
+            )
             d.count += int(r.discount_count)
             d.total += int(r.discounts)
             continue
-        m = methods.setdefault(r.code, SimpleNamespace(code=r.code, label=r.label,
-                                                       counts_as_cash=bool(r.counts_as_cash),
-                                                       **dict.fromkeys(_METHOD_SUMS, 0)))
+        m = methods.setdefault(
+            r.code,
+            SimpleNamespace(
+                code=r.code, label=r.label, counts_as_cash=bool(r.counts_as_cash), **dict.fromkeys(_METHOD_SUMS, 0)
+            ),
+        )
         for key in _METHOD_SUMS:
             setattr(m, key, getattr(m, key) + int(getattr(r, key)))
     for r in sorted(rows, key=lambda r: r.user_rank):
         if r.code is not None and not r.transactions:
             continue  # only voided payments of this user and method: not in block D
-        u = users.setdefault(_actor(r.username), SimpleNamespace(user_id=r.user_id, username=_actor(r.username),
-                                                                 payments=0, cash_net=0, giftcard=0,
-                                                                 discount_count=0, discounts=0))
+        u = users.setdefault(
+            _actor(r.username),
+            SimpleNamespace(
+                user_id=r.user_id,
+                username=_actor(r.username),
+                payments=0,
+                cash_net=0,
+                giftcard=0,
+                discount_count=0,
+                discounts=0,
+            ),
+        )
         if r.code is None:
             u.discount_count += int(r.discount_count)
             u.discounts += int(r.discounts)
@@ -143,8 +170,9 @@ def load_summary(f: CashFilter) -> CashSummary:
             u.cash_net += int(r.net)
         if r.code == queries.GIFTCARD:
             u.giftcard += int(r.net)
-    return CashSummary(filter=f, by_method=list(methods.values()), discounts=_system_last(discounts),
-                       users=_system_last(users))
+    return CashSummary(
+        filter=f, by_method=list(methods.values()), discounts=_system_last(discounts), users=_system_last(users)
+    )
 
 
 def _actor(username: str | None) -> str:
@@ -161,25 +189,35 @@ def _user_filter(args, *, reception: bool, notices: list[str]) -> dict:
     """Which users the report covers. Returns template context plus the CashFilter keyword arguments."""
     raw = (args.get("usuario") or "").strip()
     if reception and current_user.role == "recepcion":  # own payments only, whatever the query string says
-        return {"user_mode": "fixed", "users": [], "selected_user": current_user.id,
-                "filter_kw": {"user_ids": [current_user.id]}}
+        return {
+            "user_mode": "fixed",
+            "users": [],
+            "selected_user": current_user.id,
+            "filter_kw": {"user_ids": [current_user.id]},
+        }
     role = "recepcion" if reception else None
     users = db.session.scalars(queries.active_users(role)).all()
     base_kw = {"reception_only": True} if reception else {}
     chosen = int(raw) if DIGITS.fullmatch(raw) and int(raw) in {u.id for u in users} else None
     if raw and chosen is None:
-        notices.append("Usuario inválido: se muestran todos los de recepción." if reception
-                       else "Usuario inválido: se muestran todos los usuarios.")
+        notices.append(
+            "Usuario inválido: se muestran todos los de recepción."
+            if reception
+            else "Usuario inválido: se muestran todos los usuarios."
+        )
     kw = dict(base_kw, user_ids=[chosen]) if chosen is not None else base_kw
-    return {"user_mode": "reception" if reception else "all", "users": users, "selected_user": chosen,
-            "filter_kw": kw}
+    return {"user_mode": "reception" if reception else "all", "users": users, "selected_user": chosen, "filter_kw": kw}
 
 
 def _order_url_builder():
     """Link to the order detail page (`/ventas/venta_reservas/<id>/`) if that page is installed."""
     for rule in current_app.url_map.iter_rules():
-        if (rule.rule.startswith("/ventas/venta_reservas/<") and rule.rule.endswith(">/")
-                and len(rule.arguments) == 1 and "GET" in (rule.methods or ())):
+        if (
+            rule.rule.startswith("/ventas/venta_reservas/<")
+            and rule.rule.endswith(">/")
+            and len(rule.arguments) == 1
+            and "GET" in (rule.methods or ())
+        ):
             endpoint, arg = rule.endpoint, next(iter(rule.arguments))
             return lambda order_id: url_for(endpoint, **{arg: order_id})
     return lambda order_id: None
@@ -215,31 +253,50 @@ def _cash_report(*, reception: bool):
         method = None
     users_ctx = _user_filter(args, reception=reception, notices=notices)
     include_voided = parse_flag(args.get("incluir_anulados"))
-    f = CashFilter(rng.start_utc, rng.end_utc, method=method, include_voided=include_voided,
-                   **users_ctx.pop("filter_kw"))
+    f = CashFilter(
+        rng.start_utc, rng.end_utc, method=method, include_voided=include_voided, **users_ctx.pop("filter_kw")
+    )
     summary = load_summary(f)
     giftcard_sales = db.session.execute(queries.giftcard_sales(f)).all()
     title = "Caja Diaria - Recepción" if reception else "Caja Diaria"
     if args.get("export") in EXPORTS:
         method_label = next((m.label for m in methods if m.code == method), "Todos")
         user_label = _selected_user_label(users_ctx, reception)
-        filters = [("Reporte", title), ("Fecha inicio", rng.start), ("Fecha fin", rng.end),
-                   ("Método de pago", method_label), ("Usuario", user_label),
-                   ("Incluir anulados", "Sí" if include_voided else "No")]
-        return xlsx_download(export_filename("Caja_Diaria"),
-                             exports.cash_daily_sheets(summary, filters, giftcard_sales=giftcard_sales))
+        filters = [
+            ("Reporte", title),
+            ("Fecha inicio", rng.start),
+            ("Fecha fin", rng.end),
+            ("Método de pago", method_label),
+            ("Usuario", user_label),
+            ("Incluir anulados", "Sí" if include_voided else "No"),
+        ]
+        return xlsx_download(
+            export_filename("Caja_Diaria"), exports.cash_daily_sheets(summary, filters, giftcard_sales=giftcard_sales)
+        )
     totals = summary.totals
     rows_total = totals.count + (totals.voided if include_voided else 0)
-    page = page_of_select(db.session, partial(queries.detail_page, f), rows_total, parse_page(args.get("page")),
-                          PER_PAGE, scalars=False)
+    page = page_of_select(
+        db.session, partial(queries.detail_page, f), rows_total, parse_page(args.get("page")), PER_PAGE, scalars=False
+    )
     fixed = users_ctx["user_mode"] == "fixed"
     return render_page(
-        "reports/cash_daily.html", "cash_report",
-        title=title, rng=rng, notices=notices, methods=methods, method=method, include_voided=include_voided,
-        summary=summary, page=page, totals=totals, order_url=_order_url_builder(),
+        "reports/cash_daily.html",
+        "cash_report",
+        title=title,
+        rng=rng,
+        notices=notices,
+        methods=methods,
+        method=method,
+        include_voided=include_voided,
+        summary=summary,
+        page=page,
+        totals=totals,
+        order_url=_order_url_builder(),
         giftcard_sales=giftcard_sales,
-        pager_args=_filter_args(fixed), export_url=_self_url(fixed, export="xlsx"),
-        action_url=url_for(request.endpoint), **users_ctx,
+        pager_args=_filter_args(fixed),
+        export_url=_self_url(fixed, export="xlsx"),
+        action_url=url_for(request.endpoint),
+        **users_ctx,
     )
 
 
@@ -341,23 +398,42 @@ def _count_errors(asked: list, form) -> dict[str, str]:
 def _close_review(day: date, lines: list, form) -> CloseReview:
     asked = _asked_lines(day, lines) if lines else []  # no lines: closed, future or out-of-range day
     return CloseReview(
-        lines=[CloseReviewLine(ln.code, ln.label, ln.expected, ln.counts_as_cash,
-                               (form.get(f"contado_{ln.code}") or "").strip(),
-                               _counted_value(form.get(f"contado_{ln.code}"))) for ln in asked],
+        lines=[
+            CloseReviewLine(
+                ln.code,
+                ln.label,
+                ln.expected,
+                ln.counts_as_cash,
+                (form.get(f"contado_{ln.code}") or "").strip(),
+                _counted_value(form.get(f"contado_{ln.code}")),
+            )
+            for ln in asked
+        ],
         expected_total=sum(ln.expected for ln in lines),
     )
 
 
-def _close_form_page(day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None,
-                     step: str = STEP_COUNT):
+def _close_form_page(
+    day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None, step: str = STEP_COUNT
+):
     today = clock.today()
     existing = cash_queries.closed_close(day)
     lines = cash_queries.expected_by_method(day) if existing is None and day <= today else []
     review = _close_review(day, lines, values or {})
     return render_page(
-        "reports/cash_close_form.html", "close_form", status=status,
-        day=day, today=today, existing=existing, review=review, step=step, notices=list(notices),
-        errors=errors or {}, values=values or {}, conflict=conflict, can_pick_date=current_user.role in MANAGERS,
+        "reports/cash_close_form.html",
+        "close_form",
+        status=status,
+        day=day,
+        today=today,
+        existing=existing,
+        review=review,
+        step=step,
+        notices=list(notices),
+        errors=errors or {},
+        values=values or {},
+        conflict=conflict,
+        can_pick_date=current_user.role in MANAGERS,
         existing_message=cash_queries.closed_message(existing) if existing is not None else None,
     )
 
@@ -414,8 +490,13 @@ def cash_close_form():
     except DomainError as exc:
         db.session.rollback()
         shown = day if exc.field != "fecha" else today
-        return _close_form_page(shown, status=exc.status, errors={exc.field or "form": exc.message}, values=values,
-                                step=STEP_REVIEW if exc.field != "fecha" else STEP_COUNT)
+        return _close_form_page(
+            shown,
+            status=exc.status,
+            errors={exc.field or "form": exc.message},
+            values=values,
+            step=STEP_REVIEW if exc.field != "fecha" else STEP_COUNT,
+        )
     flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
     return see_other(url_for("reports.cash_close_detail", close_id=close_id))
 
@@ -428,8 +509,9 @@ def cash_close_differences():
     day, notice = parse_day(request.form.get("fecha"))
     values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
     if notice or not wants_fragment():
-        return _close_form_page(clock.today() if notice else day, values=values, step=STEP_REVIEW,
-                                notices=[notice] if notice else ())
+        return _close_form_page(
+            clock.today() if notice else day, values=values, step=STEP_REVIEW, notices=[notice] if notice else ()
+        )
     if current_user.role not in MANAGERS and day != clock.today():
         abort(403)
     lines = cash_queries.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
@@ -460,8 +542,14 @@ def _month_end(first: date) -> date:
 def cash_closes():
     first, notice = _parse_month(request.args.get("mes"))
     rows = db.session.execute(queries.closes_between(first, _month_end(first))).all()
-    return render_page("reports/cash_closes.html", "closes_table", first=first, rows=rows,
-                       notices=[notice] if notice else [], month=f"{first:%Y-%m}")
+    return render_page(
+        "reports/cash_closes.html",
+        "closes_table",
+        first=first,
+        rows=rows,
+        notices=[notice] if notice else [],
+        month=f"{first:%Y-%m}",
+    )
 
 
 def _load_close(close_id: int) -> CashClose:
@@ -471,18 +559,27 @@ def _load_close(close_id: int) -> CashClose:
     return close
 
 
-def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str | None = None,
-                       reason: str = ""):
+def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str | None = None, reason: str = ""):
     lines = db.session.execute(queries.close_lines(close.id)).all()
     late = db.session.execute(queries.late_payments(close)).all()
     late_count, late_total = db.session.execute(queries.late_payments_total(close)).one()
     versions = db.session.scalars(queries.close_versions(close.business_date)).all()
     return render_page(
-        "reports/cash_close_detail.html", "close_reopen", status=status,
-        close=close, lines=lines, late=late, late_count=late_count, late_total=late_total, versions=versions,
-        in_force=cash_queries.closed_close(close.business_date), order_url=_order_url_builder(),
-        can_reopen=current_user.role in MANAGERS and close.status == "cerrada", reopen_error=reopen_error,
-        reason=reason, today=clock.today(),
+        "reports/cash_close_detail.html",
+        "close_reopen",
+        status=status,
+        close=close,
+        lines=lines,
+        late=late,
+        late_count=late_count,
+        late_total=late_total,
+        versions=versions,
+        in_force=cash_queries.closed_close(close.business_date),
+        order_url=_order_url_builder(),
+        can_reopen=current_user.role in MANAGERS and close.status == "cerrada",
+        reopen_error=reopen_error,
+        reason=reason,
+        today=clock.today(),
     )
 
 
@@ -493,8 +590,10 @@ def cash_close_detail(close_id: int):
     if request.args.get("export") in EXPORTS:
         lines = db.session.execute(queries.close_lines(close.id)).all()
         _, late_total = db.session.execute(queries.late_payments_total(close)).one()
-        return xlsx_download(export_filename("Cierre_Caja", stamp=f"{close.business_date:%Y%m%d}"),
-                             exports.close_sheets(close, lines, late_total))
+        return xlsx_download(
+            export_filename("Cierre_Caja", stamp=f"{close.business_date:%Y%m%d}"),
+            exports.close_sheets(close, lines, late_total),
+        )
     return _close_detail_page(close)
 
 

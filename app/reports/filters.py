@@ -29,8 +29,9 @@ class DateRange:
         return {"fecha_inicio": self.start.isoformat(), "fecha_fin": self.end.isoformat()}
 
 
-def parse_date_range(args, *, start_key: str = "fecha_inicio", end_key: str = "fecha_fin",
-                     default: date | None = None) -> DateRange:
+def parse_date_range(
+    args, *, start_key: str = "fecha_inicio", end_key: str = "fecha_fin", default: date | None = None
+) -> DateRange:
     """Dates `YYYY-MM-DD` (default today, local); unparsable -> today + notice; inverted -> swapped."""
     today = default or clock.today()
     start, bad_start = parse_day(args.get(start_key), today)

@@ -14,7 +14,7 @@ from flask import current_app
 
 from app.catalog.models import Provider, Service, ServiceCategory
 from app.clients.models import Client
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.comms.render import Rendered, register_renderer, render_email
 from app.core import clock
 from app.core.xlsx import Sheet, write_sheets
@@ -24,8 +24,18 @@ from app.reports.sold_exports import NOT_ASSIGNED
 from app.sales.models import Order, ServiceLine
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-RESERVAS_HEADERS = ("ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
-                    "Hora de Agendamiento", "Cantidad de Personas", "Monto Total", "Proveedor Asignado", "Estado")
+RESERVAS_HEADERS = (
+    "ID Venta/Reserva",
+    "Cliente",
+    "Categoría del Servicio",
+    "Servicio",
+    "Fecha de Agendamiento",
+    "Hora de Agendamiento",
+    "Cantidad de Personas",
+    "Monto Total",
+    "Proveedor Asignado",
+    "Estado",
+)
 
 
 def manager_report() -> str:
@@ -35,9 +45,15 @@ def manager_report() -> str:
         return "sin destinatarios (REPORT_EMAIL_RECIPIENTS vacío)"
     today = clock.today()
     queued = sum(
-        enqueue(message_type="STAFF_REPORT", channel="EMAIL", idempotency_key=f"report:daily:{today}:{recipient}",
-                destination=recipient, expires_at=clock.now() + timedelta(days=1), triggered_by="manager_report",
-                payload={"date": today.isoformat()})
+        enqueue(
+            message_type="STAFF_REPORT",
+            channel="EMAIL",
+            idempotency_key=f"report:daily:{today}:{recipient}",
+            destination=recipient,
+            expires_at=clock.now() + timedelta(days=1),
+            triggered_by="manager_report",
+            payload={"date": today.isoformat()},
+        )
         for recipient in recipients
     )
     return f"{queued} reportes en cola"
@@ -46,8 +62,18 @@ def manager_report() -> str:
 def reservations_select(day: date) -> sa.Select:
     """The day's service lines (cancelled excluded) in the services-sold layout, by time then id."""
     return (
-        sa.select(ServiceLine.order_id, Client.name, ServiceCategory.name, Service.name, ServiceLine.service_date,
-                  ServiceLine.start_time, ServiceLine.people, ServiceLine.subtotal, Provider.name, ServiceLine.status)
+        sa.select(
+            ServiceLine.order_id,
+            Client.name,
+            ServiceCategory.name,
+            Service.name,
+            ServiceLine.service_date,
+            ServiceLine.start_time,
+            ServiceLine.people,
+            ServiceLine.subtotal,
+            Provider.name,
+            ServiceLine.status,
+        )
         .join(Order, Order.id == ServiceLine.order_id)
         .join(Client, Client.id == Order.client_id)
         .join(Service, Service.id == ServiceLine.service_id)
@@ -60,8 +86,18 @@ def reservations_select(day: date) -> sa.Select:
 
 def _reservation_rows(day: date):
     for r in db.session.execute(reservations_select(day)):
-        yield (r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], r[7], r[8] or NOT_ASSIGNED,
-               LINE_STATUS_LABELS.get(r[9], r[9]))
+        yield (
+            r[0],
+            r[1],
+            r[2] or "",
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8] or NOT_ASSIGNED,
+            LINE_STATUS_LABELS.get(r[9], r[9]),
+        )
 
 
 def workbook_bytes(sheets) -> bytes:
@@ -85,15 +121,37 @@ def render_manager_report(log) -> Rendered:
     day = date.fromisoformat((log.payload or {})["date"])
     tomorrow = day + timedelta(days=1)
     summary = load_summary(CashFilter(*day_bounds(day)))
-    filters = [("Reporte", "Caja Diaria"), ("Fecha inicio", day), ("Fecha fin", day), ("Método de pago", "Todos"),
-               ("Usuario", "Todos"), ("Incluir anulados", "No")]
+    filters = [
+        ("Reporte", "Caja Diaria"),
+        ("Fecha inicio", day),
+        ("Fecha fin", day),
+        ("Método de pago", "Todos"),
+        ("Usuario", "Todos"),
+        ("Incluir anulados", "No"),
+    ]
     caja = workbook_bytes(cash_daily_sheets(summary, filters))
-    reservas = workbook_bytes([Sheet("Servicios Vendidos", RESERVAS_HEADERS, _reservation_rows(tomorrow),
-                                     money_columns=(7,), wide_columns=(1, 3))])
+    reservas = workbook_bytes(
+        [
+            Sheet(
+                "Servicios Vendidos",
+                RESERVAS_HEADERS,
+                _reservation_rows(tomorrow),
+                money_columns=(7,),
+                wide_columns=(1, 3),
+            )
+        ]
+    )
     lines = db.session.scalar(sa.select(sa.func.count()).select_from(reservations_select(tomorrow).subquery()))
     return render_email(
-        log, "STAFF_REPORT", subject=f"Reporte diario Aremko - {day:%d/%m/%Y}", day=day, tomorrow=tomorrow,
-        cash=summary.cash_total, lines=lines,
-        attachments=[(f"Caja_Diaria_{day:%Y%m%d}.xlsx", XLSX, caja),
-                     (f"Reservas_{tomorrow:%Y%m%d}.xlsx", XLSX, reservas)],
+        log,
+        "STAFF_REPORT",
+        subject=f"Reporte diario Aremko - {day:%d/%m/%Y}",
+        day=day,
+        tomorrow=tomorrow,
+        cash=summary.cash_total,
+        lines=lines,
+        attachments=[
+            (f"Caja_Diaria_{day:%Y%m%d}.xlsx", XLSX, caja),
+            (f"Reservas_{tomorrow:%Y%m%d}.xlsx", XLSX, reservas),
+        ],
     )

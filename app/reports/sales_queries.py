@@ -34,8 +34,16 @@ LINE_STATUS_LABELS = BOOKING_STATUS_LABELS
 PRODUCT_LINE_STATUS_LABELS = {"activa": "Activa", "anulada": "Anulada"}
 ORIGIN_LABELS = {"web": "Web", "recepcion": "Recepción", "telefono": "Teléfono", "api": "API"}
 BASES = ("venta", "servicio")
-DETAIL_BLOCKS = ("order_states", "order_totals", "order_lines", "order_payments", "order_discounts",
-                 "order_events", "order_giftcards", "order_actions")
+DETAIL_BLOCKS = (
+    "order_states",
+    "order_totals",
+    "order_lines",
+    "order_payments",
+    "order_discounts",
+    "order_events",
+    "order_giftcards",
+    "order_actions",
+)
 
 
 def payment_label(status: str, checkout_method: str | None, due_at: datetime | None, now: datetime) -> str:
@@ -91,8 +99,10 @@ def _search(q: str) -> sa.ColumnElement:
         clauses.append(Order.id == parse_id(number))
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 4:
-        clauses += [Client.phone.contains(digits, autoescape=True),
-                    Order.contact_phone.contains(digits, autoescape=True)]
+        clauses += [
+            Client.phone.contains(digits, autoescape=True),
+            Order.contact_phone.contains(digits, autoescape=True),
+        ]
     return sa.or_(*clauses)
 
 
@@ -107,8 +117,7 @@ def order_conditions(f: OrderFilters) -> list[sa.ColumnElement]:
     if f.servicio is not None:
         line_conds.append(ServiceLine.service_id == f.servicio)
     if f.categoria is not None:
-        line_conds.append(ServiceLine.service_id.in_(
-            sa.select(Service.id).where(Service.category_id == f.categoria)))
+        line_conds.append(ServiceLine.service_id.in_(sa.select(Service.id).where(Service.category_id == f.categoria)))
     if line_conds:  # one line must satisfy every line condition (e.g. that service on those dates)
         conds.append(sa.exists().where(ServiceLine.order_id == Order.id, *line_conds))
     if f.estado_pago is not None:
@@ -130,26 +139,57 @@ def _order_sort():
 
 def orders_select(f: OrderFilters) -> sa.Select:
     """Orders (with their client) matching the filters, newest sale first."""
-    return (sa.select(Order).join(Order.client).options(contains_eager(Order.client))
-            .where(*order_conditions(f)).order_by(*_order_sort()))
+    return (
+        sa.select(Order)
+        .join(Order.client)
+        .options(contains_eager(Order.client))
+        .where(*order_conditions(f))
+        .order_by(*_order_sort())
+    )
 
 
 def order_totals_select(f: OrderFilters) -> sa.Select:
     """One row over every filtered order: n, Σ total, Σ pagado, Σ saldo pendiente, Σ saldo a favor."""
-    return (sa.select(sa.func.count(Order.id).label("n"), _clp_sum(Order.total).label("total"),
-                      _clp_sum(Order.paid).label("paid"), _clp_sum(Order.balance_due).label("balance_due"),
-                      _clp_sum(Order.credit).label("credit"))
-            .select_from(Order).join(Client, Client.id == Order.client_id).where(*order_conditions(f)))
+    return (
+        sa.select(
+            sa.func.count(Order.id).label("n"),
+            _clp_sum(Order.total).label("total"),
+            _clp_sum(Order.paid).label("paid"),
+            _clp_sum(Order.balance_due).label("balance_due"),
+            _clp_sum(Order.credit).label("credit"),
+        )
+        .select_from(Order)
+        .join(Client, Client.id == Order.client_id)
+        .where(*order_conditions(f))
+    )
 
 
 def orders_export_select(f: OrderFilters) -> sa.Select:
     """Plain columns for the streaming Excel export (no ORM identity map)."""
-    return (sa.select(Order.id, Order.sold_at, Client.name.label("client_name"), Client.phone.label("client_phone"),
-                      Order.services_total, Order.products_total, Order.discount_total, Order.total, Order.paid,
-                      Order.balance_due, Order.credit, Order.payment_status, Order.checkout_method,
-                      Order.payment_due_at, Order.booking_status, Order.origin)
-            .select_from(Order).join(Client, Client.id == Order.client_id)
-            .where(*order_conditions(f)).order_by(*_order_sort()))
+    return (
+        sa.select(
+            Order.id,
+            Order.sold_at,
+            Client.name.label("client_name"),
+            Client.phone.label("client_phone"),
+            Order.services_total,
+            Order.products_total,
+            Order.discount_total,
+            Order.total,
+            Order.paid,
+            Order.balance_due,
+            Order.credit,
+            Order.payment_status,
+            Order.checkout_method,
+            Order.payment_due_at,
+            Order.booking_status,
+            Order.origin,
+        )
+        .select_from(Order)
+        .join(Client, Client.id == Order.client_id)
+        .where(*order_conditions(f))
+        .order_by(*_order_sort())
+    )
 
 
 def line_summaries_select(order_ids) -> sa.Select:
@@ -157,25 +197,35 @@ def line_summaries_select(order_ids) -> sa.Select:
     orders. Cancelled/voided lines are left out, except on a cancelled order (which would otherwise show nothing)."""
     active_or_cancelled_order = sa.or_(ServiceLine.status != "cancelada", Order.cancelled_at.is_not(None))
     services = (
-        sa.select(ServiceLine.order_id.label("order_id"), sa.literal("S", sa.String).label("kind"),
-                  Service.name.label("name"), sa.cast(sa.func.sum(ServiceLine.people), sa.BigInteger).label("qty"),
-                  sa.func.min(ServiceLine.id).label("first_id"))
-        .join(Service, Service.id == ServiceLine.service_id).join(Order, Order.id == ServiceLine.order_id)
+        sa.select(
+            ServiceLine.order_id.label("order_id"),
+            sa.literal("S", sa.String).label("kind"),
+            Service.name.label("name"),
+            sa.cast(sa.func.sum(ServiceLine.people), sa.BigInteger).label("qty"),
+            sa.func.min(ServiceLine.id).label("first_id"),
+        )
+        .join(Service, Service.id == ServiceLine.service_id)
+        .join(Order, Order.id == ServiceLine.order_id)
         .where(ServiceLine.order_id.in_(order_ids), active_or_cancelled_order)
         .group_by(ServiceLine.order_id, Service.id, Service.name)
     )
     products = (
-        sa.select(ProductLine.order_id.label("order_id"), sa.literal("P", sa.String).label("kind"),
-                  Product.name.label("name"), sa.cast(sa.func.sum(ProductLine.quantity), sa.BigInteger).label("qty"),
-                  sa.func.min(ProductLine.id).label("first_id"))
-        .join(Product, Product.id == ProductLine.product_id).join(Order, Order.id == ProductLine.order_id)
-        .where(ProductLine.order_id.in_(order_ids),
-               sa.or_(ProductLine.status == "activa", Order.cancelled_at.is_not(None)))
+        sa.select(
+            ProductLine.order_id.label("order_id"),
+            sa.literal("P", sa.String).label("kind"),
+            Product.name.label("name"),
+            sa.cast(sa.func.sum(ProductLine.quantity), sa.BigInteger).label("qty"),
+            sa.func.min(ProductLine.id).label("first_id"),
+        )
+        .join(Product, Product.id == ProductLine.product_id)
+        .join(Order, Order.id == ProductLine.order_id)
+        .where(
+            ProductLine.order_id.in_(order_ids), sa.or_(ProductLine.status == "activa", Order.cancelled_at.is_not(None))
+        )
         .group_by(ProductLine.order_id, Product.id, Product.name)
     )
     u = sa.union_all(services, products).subquery()
-    return sa.select(u.c.order_id, u.c.kind, u.c.name, u.c.qty).order_by(u.c.order_id, u.c.kind.desc(),
-                                                                          u.c.first_id)
+    return sa.select(u.c.order_id, u.c.kind, u.c.name, u.c.qty).order_by(u.c.order_id, u.c.kind.desc(), u.c.first_id)
 
 
 @dataclass
@@ -197,9 +247,10 @@ def line_summaries(session, order_ids) -> dict[int, LineSummary]:
 
 def filter_choices_select() -> tuple[sa.Select, sa.Select]:
     """Categories and services for the filter form."""
-    return (sa.select(ServiceCategory.id, ServiceCategory.name).order_by(ServiceCategory.sort_order,
-                                                                         ServiceCategory.name),
-            sa.select(Service.id, Service.name).order_by(Service.name, Service.id))
+    return (
+        sa.select(ServiceCategory.id, ServiceCategory.name).order_by(ServiceCategory.sort_order, ServiceCategory.name),
+        sa.select(Service.id, Service.name).order_by(Service.name, Service.id),
+    )
 
 
 # --- order detail --------------------------------------------------------------------------------------------
@@ -220,27 +271,42 @@ class OrderDetail:
 
 def order_detail_select(order_id: int) -> sa.Select:
     """The order with everything its detail page shows, in a fixed number of statements."""
-    return sa.select(Order).where(Order.id == order_id).options(
-        joinedload(Order.client),
-        joinedload(Order.discount_code),
-        selectinload(Order.service_lines).options(joinedload(ServiceLine.service), joinedload(ServiceLine.provider)),
-        selectinload(Order.product_lines).joinedload(ProductLine.product),
-        selectinload(Order.discounts).joinedload(Discount.code),
-        selectinload(Order.payments).options(joinedload(Payment.recorded_by), joinedload(Payment.voided_by),
-                                             joinedload(Payment.gift_card)),
+    return (
+        sa.select(Order)
+        .where(Order.id == order_id)
+        .options(
+            joinedload(Order.client),
+            joinedload(Order.discount_code),
+            selectinload(Order.service_lines).options(
+                joinedload(ServiceLine.service), joinedload(ServiceLine.provider)
+            ),
+            selectinload(Order.product_lines).joinedload(ProductLine.product),
+            selectinload(Order.discounts).joinedload(Discount.code),
+            selectinload(Order.payments).options(
+                joinedload(Payment.recorded_by), joinedload(Payment.voided_by), joinedload(Payment.gift_card)
+            ),
+        )
     )
 
 
 def order_gift_cards_select(order_id: int) -> sa.Select:
     """Gift cards issued by the order's product lines."""
-    return (sa.select(GiftCard).join(ProductLine, ProductLine.id == GiftCard.order_line_id)
-            .where(ProductLine.order_id == order_id).order_by(GiftCard.id))
+    return (
+        sa.select(GiftCard)
+        .join(ProductLine, ProductLine.id == GiftCard.order_line_id)
+        .where(ProductLine.order_id == order_id)
+        .order_by(GiftCard.id)
+    )
 
 
 def order_events_select(order_id: int) -> sa.Select:
     """The order's audit trail, newest first, with the acting user's name."""
-    return (sa.select(ClientEvent, User.username).outerjoin(User, User.id == ClientEvent.user_id)
-            .where(ClientEvent.order_id == order_id).order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc()))
+    return (
+        sa.select(ClientEvent, User.username)
+        .outerjoin(User, User.id == ClientEvent.user_id)
+        .where(ClientEvent.order_id == order_id)
+        .order_by(ClientEvent.created_at.desc(), ClientEvent.id.desc())
+    )
 
 
 def load_order_detail(session, order_id: int) -> OrderDetail | None:
@@ -284,8 +350,12 @@ def _purchase_conditions(f: PurchaseFilters) -> list[sa.ColumnElement]:
 
 
 def _line_count():
-    return (sa.select(sa.func.count(PurchaseLine.id)).where(PurchaseLine.purchase_id == Purchase.id)
-            .correlate(Purchase).scalar_subquery())
+    return (
+        sa.select(sa.func.count(PurchaseLine.id))
+        .where(PurchaseLine.purchase_id == Purchase.id)
+        .correlate(Purchase)
+        .scalar_subquery()
+    )
 
 
 def purchases_select(f: PurchaseFilters) -> sa.Select:
@@ -293,13 +363,23 @@ def purchases_select(f: PurchaseFilters) -> sa.Select:
     conds = _purchase_conditions(f)
     if f.producto is not None:
         conds.append(sa.exists().where(PurchaseLine.purchase_id == Purchase.id, PurchaseLine.product_id == f.producto))
-    return (sa.select(Purchase.id, Purchase.purchase_date, Provider.name.label("provider_name"),
-                      Purchase.document_number, Purchase.payment_method,
-                      PaymentMethod.label.label("payment_method_label"), _line_count().label("n_lines"),
-                      Purchase.total)
-            .select_from(Purchase).outerjoin(Provider, Provider.id == Purchase.provider_id)
-            .outerjoin(PaymentMethod, PaymentMethod.code == Purchase.payment_method)
-            .where(*conds).order_by(Purchase.purchase_date.desc(), Purchase.id.desc()))
+    return (
+        sa.select(
+            Purchase.id,
+            Purchase.purchase_date,
+            Provider.name.label("provider_name"),
+            Purchase.document_number,
+            Purchase.payment_method,
+            PaymentMethod.label.label("payment_method_label"),
+            _line_count().label("n_lines"),
+            Purchase.total,
+        )
+        .select_from(Purchase)
+        .outerjoin(Provider, Provider.id == Purchase.provider_id)
+        .outerjoin(PaymentMethod, PaymentMethod.code == Purchase.payment_method)
+        .where(*conds)
+        .order_by(Purchase.purchase_date.desc(), Purchase.id.desc())
+    )
 
 
 def purchase_totals_select(f: PurchaseFilters) -> sa.Select:
@@ -312,36 +392,58 @@ def purchase_lines_select(f: PurchaseFilters) -> sa.Select:
     conds = _purchase_conditions(f)
     if f.producto is not None:
         conds.append(PurchaseLine.product_id == f.producto)
-    return (sa.select(PurchaseLine.id, PurchaseLine.purchase_id, Purchase.purchase_date,
-                      Provider.name.label("provider_name"), Product.name.label("product_name"),
-                      PurchaseLine.description, PurchaseLine.quantity, PurchaseLine.unit_price, PurchaseLine.subtotal)
-            .select_from(PurchaseLine).join(Purchase, Purchase.id == PurchaseLine.purchase_id)
-            .outerjoin(Provider, Provider.id == Purchase.provider_id)
-            .outerjoin(Product, Product.id == PurchaseLine.product_id)
-            .where(*conds).order_by(Purchase.purchase_date.desc(), PurchaseLine.purchase_id.desc(),
-                                    PurchaseLine.id))
+    return (
+        sa.select(
+            PurchaseLine.id,
+            PurchaseLine.purchase_id,
+            Purchase.purchase_date,
+            Provider.name.label("provider_name"),
+            Product.name.label("product_name"),
+            PurchaseLine.description,
+            PurchaseLine.quantity,
+            PurchaseLine.unit_price,
+            PurchaseLine.subtotal,
+        )
+        .select_from(PurchaseLine)
+        .join(Purchase, Purchase.id == PurchaseLine.purchase_id)
+        .outerjoin(Provider, Provider.id == Purchase.provider_id)
+        .outerjoin(Product, Product.id == PurchaseLine.product_id)
+        .where(*conds)
+        .order_by(Purchase.purchase_date.desc(), PurchaseLine.purchase_id.desc(), PurchaseLine.id)
+    )
 
 
 def purchase_line_totals_select(f: PurchaseFilters) -> sa.Select:
     sub = purchase_lines_select(f).order_by(None).subquery()
-    return sa.select(sa.func.count(sub.c.id).label("n"), _clp_sum(sub.c.quantity).label("quantity"),
-                     _clp_sum(sub.c.subtotal).label("subtotal"))
+    return sa.select(
+        sa.func.count(sub.c.id).label("n"),
+        _clp_sum(sub.c.quantity).label("quantity"),
+        _clp_sum(sub.c.subtotal).label("subtotal"),
+    )
 
 
 def purchase_filter_choices_select() -> tuple[sa.Select, sa.Select]:
     """Providers and products for the filter form."""
-    return (sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id),
-            sa.select(Product.id, Product.name).order_by(Product.name, Product.id))
+    return (
+        sa.select(Provider.id, Provider.name).order_by(Provider.name, Provider.id),
+        sa.select(Product.id, Product.name).order_by(Product.name, Product.id),
+    )
 
 
 def purchase_detail_select(purchase_id: int) -> sa.Select:
     """The purchase with its provider, lines and their products."""
-    return sa.select(Purchase, PaymentMethod.label).outerjoin(
-        PaymentMethod, PaymentMethod.code == Purchase.payment_method).where(Purchase.id == purchase_id).options(
-        joinedload(Purchase.provider), selectinload(Purchase.lines).joinedload(PurchaseLine.product))
+    return (
+        sa.select(Purchase, PaymentMethod.label)
+        .outerjoin(PaymentMethod, PaymentMethod.code == Purchase.payment_method)
+        .where(Purchase.id == purchase_id)
+        .options(joinedload(Purchase.provider), selectinload(Purchase.lines).joinedload(PurchaseLine.product))
+    )
 
 
 def purchase_line_detail_select(line_id: int) -> sa.Select:
     """One purchase line with its purchase, provider and product."""
-    return sa.select(PurchaseLine).where(PurchaseLine.id == line_id).options(
-        joinedload(PurchaseLine.purchase).joinedload(Purchase.provider), joinedload(PurchaseLine.product))
+    return (
+        sa.select(PurchaseLine)
+        .where(PurchaseLine.id == line_id)
+        .options(joinedload(PurchaseLine.purchase).joinedload(Purchase.provider), joinedload(PurchaseLine.product))
+    )

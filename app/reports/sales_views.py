@@ -15,8 +15,8 @@ from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.reports import sales_exports as exports
 from app.reports import sales_queries as q
+from app.reports.blueprint import bp
 from app.reports.filters import parse_date_range
-from app.reports.views import bp
 from app.sales.models import BOOKING_STATUSES, ORDER_ORIGINS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_id
@@ -67,7 +67,8 @@ def parse_order_filters(args) -> q.OrderFilters:
 
 def _order_filter_labels(f: q.OrderFilters, categories: dict, services: dict) -> list[tuple[str, object]]:
     labels: list[tuple[str, object]] = [
-        ("Desde", f.dates.start), ("Hasta", f.dates.end),
+        ("Desde", f.dates.start),
+        ("Hasta", f.dates.end),
         ("Fechas según", "Fecha de servicio" if f.base == "servicio" else "Fecha de venta"),
     ]
     if f.categoria is not None:
@@ -99,17 +100,28 @@ def order_list():
     totals = db.session.execute(q.order_totals_select(f)).one()
     if _wants_export():
         categories, services = _order_choices()
-        sheets = exports.order_sheets(db.session, f, filter_labels=_order_filter_labels(f, categories, services),
-                                      totals=totals)
+        sheets = exports.order_sheets(
+            db.session, f, filter_labels=_order_filter_labels(f, categories, services), totals=totals
+        )
         return xlsx_download(export_filename("Ventas_Reservas"), sheets)
     page = _page(q.orders_select(f), totals.n, scalars=True)
     summaries = q.line_summaries(db.session, [o.id for o in page.items])
     categories, services = ({}, {}) if wants_fragment() else _order_choices()
     return render_page(
-        "reports/sales_orders.html", "order_list", filters=f, page=page, totals=totals, summaries=summaries,
-        empty_summary=q.LineSummary(), categories=categories, services=services,
-        payment_statuses=PAYMENT_STATUS_LABELS, booking_statuses=q.BOOKING_STATUS_LABELS,
-        origins=q.ORIGIN_LABELS, now=clock.now(), payment_label=q.payment_label,
+        "reports/sales_orders.html",
+        "order_list",
+        filters=f,
+        page=page,
+        totals=totals,
+        summaries=summaries,
+        empty_summary=q.LineSummary(),
+        categories=categories,
+        services=services,
+        payment_statuses=PAYMENT_STATUS_LABELS,
+        booking_statuses=q.BOOKING_STATUS_LABELS,
+        origins=q.ORIGIN_LABELS,
+        now=clock.now(),
+        payment_label=q.payment_label,
     )
 
 
@@ -117,11 +129,14 @@ def _order_context(order_id: int) -> dict:
     detail = _get_or_404(order_id, lambda oid: q.load_order_detail(db.session, oid))
     order = detail.order
     return {
-        "detail": detail, "order": order, "today": clock.today(),
+        "detail": detail,
+        "order": order,
+        "today": clock.today(),
         "payment_status_label": order.payment_status_label,
         "booking_status_label": q.BOOKING_STATUS_LABELS.get(order.booking_status, order.booking_status),
         "origin_label": q.ORIGIN_LABELS.get(order.origin, order.origin),
-        "line_status_labels": q.LINE_STATUS_LABELS, "product_status_labels": q.PRODUCT_LINE_STATUS_LABELS,
+        "line_status_labels": q.LINE_STATUS_LABELS,
+        "product_status_labels": q.PRODUCT_LINE_STATUS_LABELS,
     }
 
 
@@ -137,10 +152,10 @@ def order_detail(order_id: int):
 @bp.post("/venta_reservas/<int:order_id>/reenviar-confirmacion/")
 @role_required(*DESK)
 def order_resend_confirmation(order_id: int):
-    """"Reenviar confirmación": queue a new confirmation (SMS + e-mail) rendered from the order's current data."""
+    """ "Reenviar confirmación": queue a new confirmation (SMS + e-mail) rendered from the order's current data."""
     from flask import flash, redirect
 
-    from app.automations.events import resend_confirmation
+    from app.automations.services import resend_confirmation
     from app.core.errors import DomainError
     from app.sales.models import Order
 
@@ -155,8 +170,14 @@ def order_resend_confirmation(order_id: int):
     if not wants_fragment():
         flash(message, category)
         return redirect(url_for("reports.order_detail", order_id=order_id), 303)
-    return render_page("reports/sales_order_detail.html", "order_actions", status=status, resend_message=message,
-                       resend_ok=status == 200, **_order_context(order_id))
+    return render_page(
+        "reports/sales_order_detail.html",
+        "order_actions",
+        status=status,
+        resend_message=message,
+        resend_ok=status == 200,
+        **_order_context(order_id),
+    )
 
 
 @bp.get("/venta_reservas/<int:order_id>/imprimir/")
@@ -169,8 +190,9 @@ def order_print(order_id: int):
 
 
 def parse_purchase_filters(args) -> q.PurchaseFilters:
-    return q.PurchaseFilters(dates=parse_date_range(args), proveedor=parse_id(args.get("proveedor")),
-                             producto=parse_id(args.get("producto")))
+    return q.PurchaseFilters(
+        dates=parse_date_range(args), proveedor=parse_id(args.get("proveedor")), producto=parse_id(args.get("producto"))
+    )
 
 
 def _purchase_choices() -> tuple[dict[int, str], dict[int, str]]:
@@ -198,22 +220,23 @@ def _purchase_page(template: str, block: str, select, totals_select, **extra):
     totals = db.session.execute(totals_select(f)).one()
     page = _page(select(f), totals.n, scalars=False)
     providers, products = ({}, {}) if wants_fragment() else _purchase_choices()
-    return render_page(template, block, filters=f, page=page, totals=totals, providers=providers,
-                       products=products, **extra)
+    return render_page(
+        template, block, filters=f, page=page, totals=totals, providers=providers, products=products, **extra
+    )
 
 
 @bp.get("/compras/")
 @role_required(*MANAGERS)
 def purchase_list():
-    return _purchase_page("reports/purchase_list.html", "purchase_list", q.purchases_select,
-                          q.purchase_totals_select)
+    return _purchase_page("reports/purchase_list.html", "purchase_list", q.purchases_select, q.purchase_totals_select)
 
 
 @bp.get("/detalles-compras/")
 @role_required(*MANAGERS)
 def purchase_line_list():
-    return _purchase_page("reports/purchase_lines.html", "purchase_line_list", q.purchase_lines_select,
-                          q.purchase_line_totals_select)
+    return _purchase_page(
+        "reports/purchase_lines.html", "purchase_line_list", q.purchase_lines_select, q.purchase_line_totals_select
+    )
 
 
 _EDIT_RULE = re.compile(r"/ventas/compras/<(?:int:)?(\w+)>/editar/")
@@ -239,9 +262,14 @@ def purchase_edit_url(purchase_id: int) -> str | None:
 @role_required(*MANAGERS)
 def purchase_detail(purchase_id: int):
     purchase, method_label = _get_or_404(
-        purchase_id, lambda pid: db.session.execute(q.purchase_detail_select(pid)).unique().one_or_none())
-    return render_template("reports/purchase_detail.html", purchase=purchase, method_label=method_label,
-                           edit_url=purchase_edit_url(purchase_id))
+        purchase_id, lambda pid: db.session.execute(q.purchase_detail_select(pid)).unique().one_or_none()
+    )
+    return render_template(
+        "reports/purchase_detail.html",
+        purchase=purchase,
+        method_label=method_label,
+        edit_url=purchase_edit_url(purchase_id),
+    )
 
 
 @bp.get("/detalles-compras/<int:line_id>/")

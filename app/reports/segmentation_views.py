@@ -15,7 +15,7 @@ from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
 from app.extensions import db
-from app.reports.views import bp
+from app.reports.blueprint import bp
 from app.sales.client_stats import (
     SEGMENT_KEYS,
     ZERO_SPEND,
@@ -29,8 +29,17 @@ from app.web.htmx import render_page, wants_fragment
 MARKETING = ("marketing", "gerente", "admin")
 PER_PAGE = 50
 EXPORT_VALUES = ("excel", "xlsx")
-EXPORT_HEADERS = ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
-                  "Segmento", "Acepta Promociones")
+EXPORT_HEADERS = (
+    "ID",
+    "Nombre",
+    "Teléfono",
+    "Correo electrónico",
+    "Visitas",
+    "Gasto Total",
+    "Última Visita",
+    "Segmento",
+    "Acepta Promociones",
+)
 
 
 VISIT_ROWS = (("new", "Nuevos"), ("regular", "Regulares"), ("vip", "VIP"))
@@ -41,8 +50,9 @@ def segment_figures_select() -> sa.CompoundSelect:
     """(segment, clients, revenue) of the clients with an order — revenue is Σ paid, the `spend` of client_activity
     — UNION ALL (NULL, number of clients, NULL): ONE statement over the same query as segment_counts."""
     activity = client_activity().subquery()
-    by_segment = (sa.select(activity.c.segment, sa.func.count(), sa.func.sum(activity.c.spend))
-                  .group_by(activity.c.segment))
+    by_segment = sa.select(activity.c.segment, sa.func.count(), sa.func.sum(activity.c.spend)).group_by(
+        activity.c.segment
+    )
     everyone = sa.select(sa.null(), sa.func.count(), sa.null()).select_from(Client)
     return sa.union_all(by_segment, everyone)
 
@@ -71,25 +81,57 @@ def _board_context() -> dict:
     def cell(key: str) -> dict:
         share = counts[key] * 100 / total if total else 0.0
         heat = 0 if not counts[key] else min(4, 1 + counts[key] * 4 // (busiest + 1))
-        return {"key": key, "label": labels[key], "count": counts[key], "revenue": revenue[key], "percent": share,
-                "heat": heat}
+        return {
+            "key": key,
+            "label": labels[key],
+            "count": counts[key],
+            "revenue": revenue[key],
+            "percent": share,
+            "heat": heat,
+        }
 
     rows = []
     for v, v_label in VISIT_ROWS:
         cells = [cell(f"{v}_{s}_spend") for s, _ in SPEND_COLUMNS]
-        rows.append({"band": v, "label": v_label, "cells": cells, "count": sum(c["count"] for c in cells),
-                     "revenue": sum(c["revenue"] for c in cells)})
-    columns = [{"band": s, "label": s_label, "count": sum(r["cells"][i]["count"] for r in rows),
-                "revenue": sum(r["cells"][i]["revenue"] for r in rows)} for i, (s, s_label) in enumerate(SPEND_COLUMNS)]
+        rows.append(
+            {
+                "band": v,
+                "label": v_label,
+                "cells": cells,
+                "count": sum(c["count"] for c in cells),
+                "revenue": sum(c["revenue"] for c in cells),
+            }
+        )
+    columns = [
+        {
+            "band": s,
+            "label": s_label,
+            "count": sum(r["cells"][i]["count"] for r in rows),
+            "revenue": sum(r["cells"][i]["revenue"] for r in rows),
+        }
+        for i, (s, s_label) in enumerate(SPEND_COLUMNS)
+    ]
     t = Thresholds.from_config()
-    bands = {"new": f"0–{t.visits_regular - 1} visitas", "regular": f"{t.visits_regular}–{t.visits_vip - 1} visitas",
-             "vip": f"{t.visits_vip} o más visitas", "low": f"menos de {format_clp(t.spend_medium)}",
-             "medium": f"{format_clp(t.spend_medium)} a {format_clp(t.spend_high - 1)}",
-             "high": f"{format_clp(t.spend_high)} o más"}
-    return {"rows": rows, "columns": columns, "zero": cell(ZERO_SPEND), "total": total,
-            "total_revenue": sum(revenue.values()), "legend": threshold_legend(), "labels": labels, "counts": counts,
-            "bands": bands,
-            "spend_medium": t.spend_medium}
+    bands = {
+        "new": f"0–{t.visits_regular - 1} visitas",
+        "regular": f"{t.visits_regular}–{t.visits_vip - 1} visitas",
+        "vip": f"{t.visits_vip} o más visitas",
+        "low": f"menos de {format_clp(t.spend_medium)}",
+        "medium": f"{format_clp(t.spend_medium)} a {format_clp(t.spend_high - 1)}",
+        "high": f"{format_clp(t.spend_high)} o más",
+    }
+    return {
+        "rows": rows,
+        "columns": columns,
+        "zero": cell(ZERO_SPEND),
+        "total": total,
+        "total_revenue": sum(revenue.values()),
+        "legend": threshold_legend(),
+        "labels": labels,
+        "counts": counts,
+        "bands": bands,
+        "spend_medium": t.spend_medium,
+    }
 
 
 @bp.get("/reportes/segmentacion-clientes/")
@@ -101,8 +143,17 @@ def segmentation_board():
 def _export(segment: str, q: str, label: str):
     def rows():
         for r in stream_rows(db.session, crm_q.segment_clients_select(segment, q)):
-            yield (r.id, r.name, r.phone, r.email or "", r.visits, int(r.spend), r.last_visit, label,
-                   "Sí" if r.accepts_promotional else "No")
+            yield (
+                r.id,
+                r.name,
+                r.phone,
+                r.email or "",
+                r.visits,
+                int(r.spend),
+                r.last_visit,
+                label,
+                "Sí" if r.accepts_promotional else "No",
+            )
 
     sheet = Sheet("Clientes", EXPORT_HEADERS, rows(), money_columns=(5,), wide_columns=(1, 3, 7))
     return xlsx_download(export_filename(f"Segmento_{segment}"), [sheet])
@@ -124,11 +175,22 @@ def segment_clients(segment: str):
         page = _page(crm_q.segment_clients_select(segment, q), number, segment_total)
     else:
         page = _page_with_total(crm_q.segment_clients_select(segment, q), number)
-        segment_total = page.total if not q else db.session.execute(sa.select(sa.func.count()).select_from(
-            crm_q.segment_client_ids_select(segment).subquery())).scalar_one()
+        segment_total = (
+            page.total
+            if not q
+            else db.session.execute(
+                sa.select(sa.func.count()).select_from(crm_q.segment_client_ids_select(segment).subquery())
+            ).scalar_one()
+        )
     campaigns = db.session.execute(crm_q.open_campaigns_select()).all()
-    ctx = {"segment": segment, "segment_label": labels[segment], "q": q, "page": page, "campaigns": campaigns,
-           "segment_total": segment_total}
+    ctx = {
+        "segment": segment,
+        "segment_label": labels[segment],
+        "q": q,
+        "page": page,
+        "campaigns": campaigns,
+        "segment_total": segment_total,
+    }
     return render_page("reports/segmentation.html", "segment_list", **ctx, **(board or {}))
 
 

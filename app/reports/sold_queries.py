@@ -69,10 +69,19 @@ SERVICE_SOLD_ORDER = (ServiceLine.service_date.desc(), ServiceLine.start_time, S
 
 def _service_rows() -> sa.Select:
     return (
-        sa.select(ServiceLine.id, ServiceLine.order_id, Client.name.label("client_name"),
-                  ServiceCategory.name.label("category_name"), Service.name.label("service_name"),
-                  ServiceLine.service_date, ServiceLine.start_time, ServiceLine.people, ServiceLine.subtotal,
-                  Provider.name.label("provider_name"), ServiceLine.status)
+        sa.select(
+            ServiceLine.id,
+            ServiceLine.order_id,
+            Client.name.label("client_name"),
+            ServiceCategory.name.label("category_name"),
+            Service.name.label("service_name"),
+            ServiceLine.service_date,
+            ServiceLine.start_time,
+            ServiceLine.people,
+            ServiceLine.subtotal,
+            Provider.name.label("provider_name"),
+            ServiceLine.status,
+        )
         .select_from(ServiceLine)
         .join(Service, Service.id == ServiceLine.service_id)
         .join(Order, Order.id == ServiceLine.order_id)
@@ -95,8 +104,12 @@ def services_sold_page_select(f: ServiceSoldFilters, page: int, per_page: int) -
     ids = sa.select(ServiceLine.id)
     if f.categoria is not None:
         ids = ids.join(Service, Service.id == ServiceLine.service_id)
-    ids = ids.where(*service_sold_conditions(f)).order_by(*SERVICE_SOLD_ORDER).limit(per_page).offset(
-        (page - 1) * per_page)
+    ids = (
+        ids.where(*service_sold_conditions(f))
+        .order_by(*SERVICE_SOLD_ORDER)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
     return _service_rows().where(ServiceLine.id.in_(ids))
 
 
@@ -104,12 +117,21 @@ def services_sold_by_day_select(f: ServiceSoldFilters) -> sa.Select:
     """Per (service date, category): lines, Σ people, Σ amount — the chart's data and, summed, the footer; one
     statement over the filtered lines (at most days × categories rows)."""
     category = sa.func.coalesce(ServiceCategory.name, NO_CATEGORY).label("category")
-    return (sa.select(ServiceLine.service_date.label("day"), category, sa.func.count(ServiceLine.id).label("n"),
-                      _clp_sum(ServiceLine.people).label("people"), _clp_sum(ServiceLine.subtotal).label("amount"))
-            .select_from(ServiceLine).join(Service, Service.id == ServiceLine.service_id)
-            .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
-            .where(*service_sold_conditions(f))
-            .group_by(ServiceLine.service_date, category).order_by(ServiceLine.service_date, category))
+    return (
+        sa.select(
+            ServiceLine.service_date.label("day"),
+            category,
+            sa.func.count(ServiceLine.id).label("n"),
+            _clp_sum(ServiceLine.people).label("people"),
+            _clp_sum(ServiceLine.subtotal).label("amount"),
+        )
+        .select_from(ServiceLine)
+        .join(Service, Service.id == ServiceLine.service_id)
+        .outerjoin(ServiceCategory, ServiceCategory.id == Service.category_id)
+        .where(*service_sold_conditions(f))
+        .group_by(ServiceLine.service_date, category)
+        .order_by(ServiceLine.service_date, category)
+    )
 
 
 @dataclass
@@ -119,8 +141,11 @@ class ServiceSoldSummary:
     @property
     def totals(self) -> SimpleNamespace:
         """Footer over every filtered line: n lines, Σ people, Σ amount."""
-        return SimpleNamespace(n=sum(int(g.n) for g in self.groups), people=sum(int(g.people) for g in self.groups),
-                               amount=sum(int(g.amount) for g in self.groups))
+        return SimpleNamespace(
+            n=sum(int(g.n) for g in self.groups),
+            people=sum(int(g.people) for g in self.groups),
+            amount=sum(int(g.amount) for g in self.groups),
+        )
 
     def chart(self, dates: DateRange) -> dict:
         return chart_config([(g.day, g.category, g.amount) for g in self.groups], dates)
@@ -142,13 +167,17 @@ def chart_config(rows, dates: DateRange) -> dict:
             labels.append(label)
         per_cat = buckets.setdefault(category, {})
         per_cat[label] = per_cat.get(label, 0) + int(amount)
-    datasets = [{"label": cat, "data": [values.get(label, 0) for label in labels], "stack": "monto"}
-                for cat, values in sorted(buckets.items())]
+    datasets = [
+        {"label": cat, "data": [values.get(label, 0) for label in labels], "stack": "monto"}
+        for cat, values in sorted(buckets.items())
+    ]
     return {
         "type": "bar",
         "data": {"labels": labels, "datasets": datasets},
-        "options": {"responsive": True,
-                    "scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True, "format": "clp"}}},
+        "options": {
+            "responsive": True,
+            "scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True, "format": "clp"}},
+        },
     }
 
 
@@ -193,43 +222,78 @@ def product_sold_conditions(f: ProductSoldFilters) -> list[sa.ColumnElement]:
 
 
 def _product_from(stmt: sa.Select) -> sa.Select:
-    return (stmt.select_from(ProductLine).join(Order, Order.id == ProductLine.order_id)
-            .join(Product, Product.id == ProductLine.product_id))
+    return (
+        stmt.select_from(ProductLine)
+        .join(Order, Order.id == ProductLine.order_id)
+        .join(Product, Product.id == ProductLine.product_id)
+    )
 
 
 def products_sold_select(f: ProductSoldFilters) -> sa.Select:
     """One row per product line; sale date desc, then line id."""
-    return (_product_from(sa.select(
-        ProductLine.id, ProductLine.order_id, Client.name.label("client_name"), Order.sold_at,
-        Provider.name.label("provider_name"), Product.name.label("product_name"), ProductLine.quantity,
-        ProductLine.unit_price, ProductLine.subtotal, ProductLine.status))
-        .join(Client, Client.id == Order.client_id).outerjoin(Provider, Provider.id == Product.provider_id)
-        .where(*product_sold_conditions(f)).order_by(Order.sold_at.desc(), ProductLine.id.desc()))
+    return (
+        _product_from(
+            sa.select(
+                ProductLine.id,
+                ProductLine.order_id,
+                Client.name.label("client_name"),
+                Order.sold_at,
+                Provider.name.label("provider_name"),
+                Product.name.label("product_name"),
+                ProductLine.quantity,
+                ProductLine.unit_price,
+                ProductLine.subtotal,
+                ProductLine.status,
+            )
+        )
+        .join(Client, Client.id == Order.client_id)
+        .outerjoin(Provider, Provider.id == Product.provider_id)
+        .where(*product_sold_conditions(f))
+        .order_by(Order.sold_at.desc(), ProductLine.id.desc())
+    )
 
 
 def products_sold_totals_select(f: ProductSoldFilters) -> sa.Select:
     """n lines, Σ units, Σ amount over every filtered line."""
-    return _product_from(sa.select(sa.func.count(ProductLine.id).label("n"),
-                                   _clp_sum(ProductLine.quantity).label("units"),
-                                   _clp_sum(ProductLine.subtotal).label("amount"))).where(*product_sold_conditions(f))
+    return _product_from(
+        sa.select(
+            sa.func.count(ProductLine.id).label("n"),
+            _clp_sum(ProductLine.quantity).label("units"),
+            _clp_sum(ProductLine.subtotal).label("amount"),
+        )
+    ).where(*product_sold_conditions(f))
 
 
 def products_sold_by_product_select(f: ProductSoldFilters) -> sa.Select:
-    """"Por producto": Producto, Proveedor, Σ units, Σ amount; biggest amount first."""
+    """ "Por producto": Producto, Proveedor, Σ units, Σ amount; biggest amount first."""
     amount = _clp_sum(ProductLine.subtotal).label("amount")
-    return (_product_from(sa.select(Product.id, Product.name.label("product_name"),
-                                    Provider.name.label("provider_name"),
-                                    _clp_sum(ProductLine.quantity).label("units"), amount))
-            .outerjoin(Provider, Provider.id == Product.provider_id).where(*product_sold_conditions(f))
-            .group_by(Product.id, Product.name, Provider.name).order_by(amount.desc(), Product.name))
+    return (
+        _product_from(
+            sa.select(
+                Product.id,
+                Product.name.label("product_name"),
+                Provider.name.label("provider_name"),
+                _clp_sum(ProductLine.quantity).label("units"),
+                amount,
+            )
+        )
+        .outerjoin(Provider, Provider.id == Product.provider_id)
+        .where(*product_sold_conditions(f))
+        .group_by(Product.id, Product.name, Provider.name)
+        .order_by(amount.desc(), Product.name)
+    )
 
 
 # --- filter choices --------------------------------------------------------------------------------------------
 
 
 def _options(part: int, entity_id, name, *order_by) -> sa.Select:
-    return sa.select(sa.literal(part).label("part"), entity_id.label("id"), name.label("name"),
-                     sa.func.row_number().over(order_by=order_by).label("pos"))
+    return sa.select(
+        sa.literal(part).label("part"),
+        entity_id.label("id"),
+        name.label("name"),
+        sa.func.row_number().over(order_by=order_by).label("pos"),
+    )
 
 
 def _option_lists(*parts: sa.Select) -> sa.Select:
@@ -243,7 +307,8 @@ def service_filter_choices() -> sa.Select:
     return _option_lists(
         _options(0, ServiceCategory.id, ServiceCategory.name, ServiceCategory.sort_order, ServiceCategory.name),
         _options(1, Service.id, Service.name, Service.name, Service.id),
-        _options(2, Provider.id, Provider.name, Provider.name, Provider.id))
+        _options(2, Provider.id, Provider.name, Provider.name, Provider.id),
+    )
 
 
 def product_filter_choices() -> sa.Select:
@@ -251,4 +316,5 @@ def product_filter_choices() -> sa.Select:
     return _option_lists(
         _options(0, Provider.id, Provider.name, Provider.name, Provider.id),
         _options(1, Product.id, Product.name, Product.name, Product.id),
-        _options(2, ProductCategory.id, ProductCategory.name, ProductCategory.name))
+        _options(2, ProductCategory.id, ProductCategory.name, ProductCategory.name),
+    )

@@ -1,12 +1,9 @@
-"""The reports blueprint; each report lives in its own module, imported at the bottom so its routes register."""
+"""The reports' routes: each report lives in its own `*_views.py` on the one blueprint (`blueprint.py`); importing
+this module registers them all."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from app.reports import cash_views, sales_views, segmentation_views, sold_views  # noqa: F401
+from app.reports.blueprint import bp
 
-bp = Blueprint("reports", __name__, url_prefix="/ventas")
-
-from app.reports import cash_views, sales_views, sold_views  # noqa: E402,F401
-
-# isort: split
-from app.reports import segmentation_views  # noqa: E402,F401
+__all__ = ["bp"]

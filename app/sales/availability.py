@@ -58,12 +58,12 @@ class SlotContext:
     staff: bool = False
     lead_minutes: int = 0
     horizon_days: int = 365
-    block_reason: str | None = None          # an active ServiceBlock covers the day
-    slot_blocks: dict[str, str] = field(default_factory=dict)   # HH:MM -> reason
-    occupied: dict[str, int] = field(default_factory=dict)      # HH:MM -> lines + live holds
+    block_reason: str | None = None  # an active ServiceBlock covers the day
+    slot_blocks: dict[str, str] = field(default_factory=dict)  # HH:MM -> reason
+    occupied: dict[str, int] = field(default_factory=dict)  # HH:MM -> lines + live holds
     qualified: list[tuple[int, str]] = field(default_factory=list)  # (provider id, name): active, not absent
     busy: dict[int, list[Busy]] = field(default_factory=dict)
-    load: dict[int, int] = field(default_factory=dict)          # assignments that day per provider
+    load: dict[int, int] = field(default_factory=dict)  # assignments that day per provider
 
 
 @dataclass
@@ -79,8 +79,12 @@ class SlotEntry:
     detalle: str | None = None  # block reason, for staff
 
     def as_json(self) -> dict:
-        return {"hora": self.hora, "disponibles": self.disponibles, "reservable": self.reservable,
-                "motivo": self.motivo}
+        return {
+            "hora": self.hora,
+            "disponibles": self.disponibles,
+            "reservable": self.reservable,
+            "motivo": self.motivo,
+        }
 
 
 def weekday_key(day: date) -> str:
@@ -100,8 +104,7 @@ def free_providers(ctx: SlotContext, hhmm: str) -> list[int]:
     """Qualified providers free during [start, start + duration), fewest assignments first, then lowest id."""
     start = slot_start(ctx.day, hhmm)
     end = start + timedelta(minutes=ctx.service.duration_minutes)
-    free = [pid for pid, _ in ctx.qualified
-            if not any(b.start < end and start < b.end for b in ctx.busy.get(pid, ()))]
+    free = [pid for pid, _ in ctx.qualified if not any(b.start < end and start < b.end for b in ctx.busy.get(pid, ()))]
     return sorted(free, key=lambda pid: (ctx.load.get(pid, 0), pid))
 
 
@@ -148,9 +151,17 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
     message = None
     if motivo is not None:
         message = MESSAGES[motivo].format(min=s.min_people, max=s.max_people)
-    return SlotEntry(hora=hhmm, capacidad=s.capacity, ocupados=occupied, disponibles=available,
-                     reservable=motivo is None, motivo=motivo, proveedores_libres=providers, mensaje=message,
-                     detalle=detail)
+    return SlotEntry(
+        hora=hhmm,
+        capacidad=s.capacity,
+        ocupados=occupied,
+        disponibles=available,
+        reservable=motivo is None,
+        motivo=motivo,
+        proveedores_libres=providers,
+        mensaje=message,
+        detalle=detail,
+    )
 
 
 def slot_availability(ctx: SlotContext, people: int | None = None) -> list[SlotEntry]:
@@ -193,8 +204,9 @@ def compute_totals(service_subtotals, product_subtotals, discounts, payments) ->
     discount_total = min(sum(discount_amount(subtotal, amount=a, percent=p) for a, p in discounts), subtotal)
     total = subtotal - discount_total
     paid = sum(payments)
-    return Totals(services_total, products_total, discount_total, total, paid,
-                  max(total - paid, 0), max(paid - total, 0))
+    return Totals(
+        services_total, products_total, discount_total, total, paid, max(total - paid, 0), max(paid - total, 0)
+    )
 
 
 def payment_status(*, cancelled: bool, total: int, paid: int, has_refund: bool) -> str:

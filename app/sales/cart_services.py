@@ -2,7 +2,6 @@
 code and its totals, and the expiry job's release. Flush, never commit.
 """
 
-
 from __future__ import annotations
 
 import secrets
@@ -48,8 +47,11 @@ def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
     statement = sa.select(Cart).where(Cart.token == token)
     if with_lines:
         holds = orm.joinedload(Cart.holds)
-        statement = statement.options(holds.joinedload(CartHold.service), holds.joinedload(CartHold.provider),
-                                      orm.joinedload(Cart.product_lines).joinedload(CartProductLine.product))
+        statement = statement.options(
+            holds.joinedload(CartHold.service),
+            holds.joinedload(CartHold.provider),
+            orm.joinedload(Cart.product_lines).joinedload(CartProductLine.product),
+        )
         return db.session.scalars(statement).unique().first()
     return db.session.scalar(statement)
 
@@ -82,8 +84,14 @@ def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
         raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)], entry.mensaje)
     now = clock.now()
     hold = CartHold(
-        cart=cart, service_id=service.id, date=req.day, time=req.hhmm, people=req.people, provider_id=provider_id,
-        unit_price=service.base_price, pricing_rule=service.pricing_rule,
+        cart=cart,
+        service_id=service.id,
+        date=req.day,
+        time=req.hhmm,
+        people=req.people,
+        provider_id=provider_id,
+        unit_price=service.base_price,
+        pricing_rule=service.pricing_rule,
         subtotal=line_price(service.base_price, service.pricing_rule, req.people),
         expires_at=now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
     )
@@ -93,8 +101,16 @@ def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
     return hold
 
 
-def add_product_to_cart(cart: Cart, *, product_id: int, quantity: int, amount: int | None = None,
-                        recipient_name=None, recipient_email=None, message=None) -> CartProductLine:
+def add_product_to_cart(
+    cart: Cart,
+    *,
+    product_id: int,
+    quantity: int,
+    amount: int | None = None,
+    recipient_name=None,
+    recipient_email=None,
+    message=None,
+) -> CartProductLine:
     """Add a published product (no stock reservation; stock is checked at checkout); flushes."""
     if cart_line_count(cart) >= MAX_CART_LINES:
         raise ValidationError("El carrito admite hasta 10 líneas.")
@@ -109,13 +125,20 @@ def add_product_to_cart(cart: Cart, *, product_id: int, quantity: int, amount: i
 
         if product.base_price == 0:
             if amount is None or not 5000 <= amount <= max_amount():
-                raise ValidationError(f"El monto de la gift card debe estar entre $5.000 y "
-                                      f"{format_clp(max_amount())}.", field="monto")
+                raise ValidationError(
+                    f"El monto de la gift card debe estar entre $5.000 y {format_clp(max_amount())}.", field="monto"
+                )
             unit_price = amount
         check_amount(unit_price, minimum=1)
-    line = CartProductLine(cart=cart, product_id=product.id, quantity=quantity, unit_price=unit_price,
-                           recipient_name=recipient_name, recipient_email=normalize_email(recipient_email),
-                           message=message)
+    line = CartProductLine(
+        cart=cart,
+        product_id=product.id,
+        quantity=quantity,
+        unit_price=unit_price,
+        recipient_name=recipient_name,
+        recipient_email=normalize_email(recipient_email),
+        message=message,
+    )
     db.session.add(line)
     cart.updated_at = clock.now()
     db.session.flush()
@@ -146,8 +169,10 @@ def release_expired_holds() -> int:
     """Job `expire_cart_holds`: release expired holds (the line stays as "vencida"), drop carts idle 7 days."""
     now = clock.now()
     released = db.session.execute(
-        sa.update(CartHold).where(CartHold.expires_at <= now, CartHold.released_at.is_(None))
-        .values(released_at=now).execution_options(synchronize_session=False)
+        sa.update(CartHold)
+        .where(CartHold.expires_at <= now, CartHold.released_at.is_(None))
+        .values(released_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     idle = sa.select(Cart.id).where(Cart.updated_at < now - timedelta(days=7))
     db.session.execute(sa.delete(CartHold).where(CartHold.cart_id.in_(idle)))
@@ -163,8 +188,11 @@ def cart_totals(cart: Cart) -> dict:
     if cart.discount_code:
         code = find_valid_code(cart.discount_code, client_id=None)
         if code is not None:
-            discount = availability.discount_amount(subtotal, amount=code.value if code.kind == "monto" else None,
-                                              percent=code.value if code.kind == "porcentaje" else None)
+            discount = availability.discount_amount(
+                subtotal,
+                amount=code.value if code.kind == "monto" else None,
+                percent=code.value if code.kind == "porcentaje" else None,
+            )
     discount = min(discount, subtotal)
     return {"subtotal": subtotal, "discount": discount, "total": subtotal - discount}
 

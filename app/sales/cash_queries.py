@@ -1,6 +1,5 @@
 """The cash day read side: its bounds, a CLP sum, the close in force, the expected amount per method."""
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,9 +24,7 @@ def money_sum(expr) -> sa.ColumnElement[int]:
 
 def closed_close(day: date) -> CashClose | None:
     """The close currently in force for `day` (status `cerrada`), else None."""
-    return db.session.scalar(
-        sa.select(CashClose).where(CashClose.business_date == day, CashClose.status == "cerrada")
-    )
+    return db.session.scalar(sa.select(CashClose).where(CashClose.business_date == day, CashClose.status == "cerrada"))
 
 
 def closed_message(close: CashClose) -> str:
@@ -56,11 +53,19 @@ def expected_by_method(day: date) -> list[ExpectedLine]:
         .subquery()
     )
     stmt = (
-        sa.select(PaymentMethod.code, PaymentMethod.label, PaymentMethod.counts_as_cash,
-                  sa.cast(sa.func.coalesce(sums.c.total, 0), sa.BigInteger))
+        sa.select(
+            PaymentMethod.code,
+            PaymentMethod.label,
+            PaymentMethod.counts_as_cash,
+            sa.cast(sa.func.coalesce(sums.c.total, 0), sa.BigInteger),
+        )
         .outerjoin(sums, sums.c.code == PaymentMethod.code)
-        .where(sa.or_(sa.and_(PaymentMethod.is_active.is_(True), PaymentMethod.counts_as_cash.is_(True)),
-                      sums.c.code.is_not(None)))
+        .where(
+            sa.or_(
+                sa.and_(PaymentMethod.is_active.is_(True), PaymentMethod.counts_as_cash.is_(True)),
+                sums.c.code.is_not(None),
+            )
+        )
         .order_by(PaymentMethod.sort_order, PaymentMethod.code)
     )
     return [ExpectedLine(code, label, int(total), bool(cash)) for code, label, cash, total in db.session.execute(stmt)]

@@ -4,7 +4,6 @@ Services flush, never commit. The audit trail of a day is its CashClose rows: ev
 its counted lines; a reopen keeps who/when/why; the next close of the same day gets `version` + 1.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -71,24 +70,34 @@ def close_day(day: date, counted: Mapping[str, object], notes: str | None = None
         elif value > MAX_COUNTED:
             errors[f"contado_{line.code}"] = COUNTED_TOO_LARGE
         else:
-            lines.append(CashCloseLine(method_code=line.code, expected=line.expected, counted=value,
-                                       difference=value - line.expected))
+            lines.append(
+                CashCloseLine(
+                    method_code=line.code, expected=line.expected, counted=value, difference=value - line.expected
+                )
+            )
     if any(ln.difference != 0 for ln in lines) and notes is None:
         errors["notas"] = NOTES_REQUIRED
     if errors:
         raise CloseFormError(errors)
-    previous = db.session.scalar(
-        sa.select(sa.func.count(CashClose.id)).where(CashClose.business_date == day)) or 0
-    close = CashClose(business_date=day, status="cerrada", version=previous + 1, closed_by_id=getattr(by, "id", None),
-                      closed_at=clock.now(), notes=notes, lines=lines)
+    previous = db.session.scalar(sa.select(sa.func.count(CashClose.id)).where(CashClose.business_date == day)) or 0
+    close = CashClose(
+        business_date=day,
+        status="cerrada",
+        version=previous + 1,
+        closed_by_id=getattr(by, "id", None),
+        closed_at=clock.now(),
+        notes=notes,
+        lines=lines,
+    )
     try:
         with db.session.begin_nested():
             db.session.add(close)
             db.session.flush()
     except IntegrityError:
         winner = closed_close(day)
-        raise ConflictError(closed_message(winner) if winner is not None
-                            else f"La caja del {day:%d/%m/%Y} ya fue cerrada.") from None
+        raise ConflictError(
+            closed_message(winner) if winner is not None else f"La caja del {day:%d/%m/%Y} ya fue cerrada."
+        ) from None
     return close
 
 
@@ -107,8 +116,7 @@ def reopen_close(close: CashClose, reason: str | None, *, by) -> CashClose:
         raise ValidationError("El motivo no puede superar los 255 caracteres.", field="motivo")
     lock_cash_day(close.business_date)
     close = db.session.execute(
-        sa.select(CashClose).where(CashClose.id == close.id).with_for_update()
-        .execution_options(populate_existing=True)
+        sa.select(CashClose).where(CashClose.id == close.id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()
     if close.status != "cerrada":
         raise ConflictError(f"El cierre del {close.business_date:%d/%m/%Y} ya fue reabierto.")

@@ -2,7 +2,6 @@
 code, audit and the `order_placed` signal, in one transaction (spec catalog.md §4.4). Flush, never commit.
 """
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from app.sales.models import (
 )
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 
 # Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
@@ -61,7 +60,10 @@ def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[
         client = create_client(
             data={"name": data.nombre, "phone": phone, "email": data.email, "document_id": data.documento_identidad},
             origin=origin if origin in ("web", "recepcion", "telefono", "api") else "web",
-            marketing_consent=data.acepta_marketing, consent_source=source, by=by, ip=ip,
+            marketing_consent=data.acepta_marketing,
+            consent_source=source,
+            by=by,
+            ip=ip,
         )
         return client, {}
     proposed = {}
@@ -116,11 +118,18 @@ def place_order(
     elif data.metodo_pago == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
         due = now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
     order = Order(
-        client=client, client_id=client.id, origin=origin, contact_name=" ".join(data.nombre.split()),
+        client=client,
+        client_id=client.id,
+        origin=origin,
+        contact_name=" ".join(data.nombre.split()),
         contact_email=email,
-        contact_phone=normalize_phone(data.telefono), checkout_method=data.metodo_pago, payment_due_at=due,
-        comments=(data.comentarios or "").strip() or None, created_by_id=getattr(by, "id", None),
-        created_at=now, sold_at=now,
+        contact_phone=normalize_phone(data.telefono),
+        checkout_method=data.metodo_pago,
+        payment_due_at=due,
+        comments=(data.comentarios or "").strip() or None,
+        created_by_id=getattr(by, "id", None),
+        created_at=now,
+        sold_at=now,
     )
     db.session.add(order)
     db.session.flush()
@@ -146,22 +155,37 @@ def place_order(
                 provider_id = hold.provider_id
         else:
             unit_price, rule = service.base_price, service.pricing_rule
-        line = ServiceLine(order_id=order.id, service_id=service.id, service_date=req.day, start_time=req.hhmm,
-                           people=req.people, provider_id=provider_id, unit_price=unit_price, pricing_rule=rule,
-                           subtotal=line_price(unit_price, rule, req.people), created_by_id=getattr(by, "id", None))
+        line = ServiceLine(
+            order_id=order.id,
+            service_id=service.id,
+            service_date=req.day,
+            start_time=req.hhmm,
+            people=req.people,
+            provider_id=provider_id,
+            unit_price=unit_price,
+            pricing_rule=rule,
+            subtotal=line_price(unit_price, rule, req.people),
+            created_by_id=getattr(by, "id", None),
+        )
         db.session.add(line)
         db.session.flush()  # later lines of this order count this one
     if failures:
         raise SlotUnavailable(failures)
 
-
     lock_products(item.product_id for item in (cart.product_lines if cart else []))  # ascending ids, once
     for item in cart.product_lines if cart else []:
         product = db.session.get(Product, item.product_id)
-        line = ProductLine(order_id=order.id, product_id=product.id, quantity=item.quantity,
-                           unit_price=item.unit_price, subtotal=item.unit_price * item.quantity,
-                           recipient_name=item.recipient_name, recipient_email=item.recipient_email,
-                           message=item.message, created_by_id=getattr(by, "id", None))
+        line = ProductLine(
+            order_id=order.id,
+            product_id=product.id,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+            subtotal=item.unit_price * item.quantity,
+            recipient_name=item.recipient_name,
+            recipient_email=item.recipient_email,
+            message=item.message,
+            created_by_id=getattr(by, "id", None),
+        )
         db.session.add(line)
         db.session.flush()
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
@@ -172,20 +196,39 @@ def place_order(
             apply_code(order, code.code, by=by)
     recalculate_order(order)
     n_services = len(lines)
-    record_event(client, "order_created",
-                 f"Venta #{order.id} creada ({origin}): {n_services} servicio{'s' if n_services != 1 else ''}, "
-                 f"total {format_clp(order.total)}", by=by, order_id=order.id)
+    record_event(
+        client,
+        "order_created",
+        f"Venta #{order.id} creada ({origin}): {n_services} servicio{'s' if n_services != 1 else ''}, "
+        f"total {format_clp(order.total)}",
+        by=by,
+        order_id=order.id,
+    )
     for line in order.service_lines:
-        record_event(client, "line_added",
-                     f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
-                     f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
-                     by=by, order_id=order.id)
+        record_event(
+            client,
+            "line_added",
+            f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
+            f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
+            by=by,
+            order_id=order.id,
+        )
     if proposed:
-        db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id,
-                                           source="checkout" if origin == "web" else "api", proposed=proposed))
-        record_event(client, "client_update_requested",
-                     "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
-                     by=by, order_id=order.id)
+        db.session.add(
+            ClientUpdateRequest(
+                client_id=client.id,
+                order_id=order.id,
+                source="checkout" if origin == "web" else "api",
+                proposed=proposed,
+            )
+        )
+        record_event(
+            client,
+            "client_update_requested",
+            "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+            by=by,
+            order_id=order.id,
+        )
     if order.service_lines:
         emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
     if cart is not None:
@@ -209,6 +252,8 @@ def checkout_cart(cart: Cart, data: CheckoutData, *, ip: str | None = None) -> O
         data.metodo_pago == "flow" and current_app.config.get("FLOW_MODE", "off") == "off"
     ):
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
-    requests = [LineRequest(service_id=h.service_id, day=h.date, hhmm=h.time, people=h.people,
-                            provider_id=None, hold_id=h.id) for h in cart.holds]
+    requests = [
+        LineRequest(service_id=h.service_id, day=h.date, hhmm=h.time, people=h.people, provider_id=None, hold_id=h.id)
+        for h in cart.holds
+    ]
     return place_order(lines=requests, data=data, origin="web", cart=cart, ip=ip)

@@ -71,8 +71,11 @@ def _move_rows(survivor_id: int, duplicate_id: int) -> dict[str, int]:
         for group in _unique_groups(table, column):
             others = [c for c in group if c.name != column.name]
             kept = table.alias("kept")
-            theirs = sa.select(sa.literal(1)).select_from(kept).where(
-                *[kept.c[c.name] == c for c in others], kept.c[column.name] == survivor_id)
+            theirs = (
+                sa.select(sa.literal(1))
+                .select_from(kept)
+                .where(*[kept.c[c.name] == c for c in others], kept.c[column.name] == survivor_id)
+            )
             collide = [column == duplicate_id, sa.exists(theirs)]
             if column.nullable:
                 conn.execute(table.update().where(*collide).values({column.name: None}))
@@ -112,15 +115,24 @@ def lock_clients(client_ids) -> None:
     ids = sorted(set(client_ids))
     if not LOCKING_ENABLED or not ids:
         return
-    db.session.execute(sa.select(Order.id).where(Order.client_id.in_(ids)).order_by(Order.id)
-                       .with_for_update(key_share=True)).all()
-    found = {c.id for c in db.session.scalars(
-        sa.select(Client).where(Client.id.in_(ids)).order_by(Client.id).with_for_update()
-        .execution_options(populate_existing=True))}
+    db.session.execute(
+        sa.select(Order.id).where(Order.client_id.in_(ids)).order_by(Order.id).with_for_update(key_share=True)
+    ).all()
+    found = {
+        c.id
+        for c in db.session.scalars(
+            sa.select(Client)
+            .where(Client.id.in_(ids))
+            .order_by(Client.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
     missing = [cid for cid in ids if cid not in found]
     if missing:
-        raise ValidationError(f"El cliente #{missing[0]} ya no existe (¿fusionado en otra sesión?). "
-                              "Recargue la página.")
+        raise ValidationError(
+            f"El cliente #{missing[0]} ya no existe (¿fusionado en otra sesión?). Recargue la página."
+        )
 
 
 def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> list[ClientMerge]:
@@ -135,9 +147,13 @@ def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> lis
     merges = []
     for dup in duplicates:
         snapshot = _snapshot(dup)
-        fill = {key: getattr(dup, key) for key in EDITABLE_FIELDS
-                if key not in ("name", "phone") and getattr(survivor, key) in (None, "")
-                and getattr(dup, key) not in (None, "")}
+        fill = {
+            key: getattr(dup, key)
+            for key in EDITABLE_FIELDS
+            if key not in ("name", "phone")
+            and getattr(survivor, key) in (None, "")
+            and getattr(dup, key) not in (None, "")
+        }
         _merge_preferences(survivor, dup, by=by)
         db.session.flush()
         moved = _move_rows(survivor.id, dup.id)
@@ -148,13 +164,23 @@ def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> lis
         db.session.flush()
         if fill:
             update_client(survivor, data=fill, by=by)
-        merge = ClientMerge(survivor_id=survivor.id, merged_client_id=snapshot["id"], snapshot=snapshot,
-                            moved=moved, by_id=getattr(by, "id", None), by_label=by_label)
+        merge = ClientMerge(
+            survivor_id=survivor.id,
+            merged_client_id=snapshot["id"],
+            snapshot=snapshot,
+            moved=moved,
+            by_id=getattr(by, "id", None),
+            by_label=by_label,
+        )
         db.session.add(merge)
         moved_text = ", ".join(f"{k}: {v}" for k, v in sorted(moved.items())) or "sin historial"
-        record_event(survivor, "client_merged",
-                     f"Fusionado con #{snapshot['id']} {snapshot['name']} ({snapshot['phone']}); movido: {moved_text}",
-                     by=by, data={"merged_client_id": snapshot["id"], "moved": moved})
+        record_event(
+            survivor,
+            "client_merged",
+            f"Fusionado con #{snapshot['id']} {snapshot['name']} ({snapshot['phone']}); movido: {moved_text}",
+            by=by,
+            data={"merged_client_id": snapshot["id"], "moved": moved},
+        )
         merges.append(merge)
     db.session.flush()
     return merges
@@ -164,8 +190,13 @@ def pick_survivor(client_ids: list[int]) -> int:
     """The client with most orders, then the lowest id."""
     from app.sales.models import Order
 
-    counts = dict(db.session.execute(sa.select(Order.client_id, sa.func.count(Order.id))
-                                     .where(Order.client_id.in_(client_ids)).group_by(Order.client_id)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(Order.client_id, sa.func.count(Order.id))
+            .where(Order.client_id.in_(client_ids))
+            .group_by(Order.client_id)
+        ).all()
+    )
     return sorted(client_ids, key=lambda cid: (-counts.get(cid, 0), cid))[0]
 
 

@@ -1,7 +1,6 @@
 """A client's sales, read side: orders, payments, gift cards, and the client list's statistics (visits, spend,
 segment). They join the client record to the sales core, so they live above both (ARCHITECTURE.md §1)."""
 
-
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,10 +21,24 @@ def client_export_select(q: str = "") -> sa.Select:
     from app.sales.client_stats import client_stats
 
     stats = client_stats().subquery()
-    stmt = (sa.select(Client.id, Client.name, Client.phone, Client.email, Client.document_id, Client.city,
-                      Client.country, Client.birth_date, stats.c.visits, stats.c.spend, stats.c.last_visit,
-                      Client.created_at)
-            .join(stats, stats.c.client_id == Client.id).order_by(Client.id))
+    stmt = (
+        sa.select(
+            Client.id,
+            Client.name,
+            Client.phone,
+            Client.email,
+            Client.document_id,
+            Client.city,
+            Client.country,
+            Client.birth_date,
+            stats.c.visits,
+            stats.c.spend,
+            stats.c.last_visit,
+            Client.created_at,
+        )
+        .join(stats, stats.c.client_id == Client.id)
+        .order_by(Client.id)
+    )
     cond = search_condition(q)
     return stmt.where(cond) if cond is not None else stmt
 
@@ -50,18 +63,32 @@ def client_payments_select(client_id: int, limit: int = 50) -> sa.Select:
     from app.auth.models import User
     from app.sales.models import Order, Payment, PaymentMethod
 
-    return (sa.select(Payment.id, Payment.order_id, Payment.paid_at, Payment.amount, Payment.is_refund,
-                      Payment.status, PaymentMethod.label.label("method_label"), User.username)
-            .join(Order, Order.id == Payment.order_id)
-            .outerjoin(PaymentMethod, PaymentMethod.code == Payment.method)
-            .outerjoin(User, User.id == Payment.recorded_by_id)
-            .where(Order.client_id == client_id).order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(limit))
+    return (
+        sa.select(
+            Payment.id,
+            Payment.order_id,
+            Payment.paid_at,
+            Payment.amount,
+            Payment.is_refund,
+            Payment.status,
+            PaymentMethod.label.label("method_label"),
+            User.username,
+        )
+        .join(Order, Order.id == Payment.order_id)
+        .outerjoin(PaymentMethod, PaymentMethod.code == Payment.method)
+        .outerjoin(User, User.id == Payment.recorded_by_id)
+        .where(Order.client_id == client_id)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .limit(limit)
+    )
 
 
 def client_gift_cards_select(client_id: int) -> sa.Select:
     """Gift cards the client bought or received."""
     from app.sales.models import GiftCard
 
-    return (sa.select(GiftCard).where(sa.or_(GiftCard.buyer_client_id == client_id,
-                                             GiftCard.recipient_client_id == client_id))
-            .order_by(GiftCard.created_at.desc(), GiftCard.id.desc()))
+    return (
+        sa.select(GiftCard)
+        .where(sa.or_(GiftCard.buyer_client_id == client_id, GiftCard.recipient_client_id == client_id))
+        .order_by(GiftCard.created_at.desc(), GiftCard.id.desc())
+    )

@@ -35,8 +35,12 @@ class Thresholds:
     @classmethod
     def from_config(cls) -> Thresholds:
         cfg = current_app.config
-        return cls(int(cfg["SEGMENT_VISITS_REGULAR"]), int(cfg["SEGMENT_VISITS_VIP"]),
-                   int(cfg["SEGMENT_SPEND_MEDIUM"]), int(cfg["SEGMENT_SPEND_HIGH"]))
+        return cls(
+            int(cfg["SEGMENT_VISITS_REGULAR"]),
+            int(cfg["SEGMENT_VISITS_VIP"]),
+            int(cfg["SEGMENT_SPEND_MEDIUM"]),
+            int(cfg["SEGMENT_SPEND_HIGH"]),
+        )
 
 
 def visit_band(visits: int, t: Thresholds) -> str:
@@ -101,10 +105,12 @@ def _activity_subquery(today: date) -> sa.Subquery:
         .subquery("visit_days")
     )
     return (
-        sa.select(Order.client_id.label("client_id"),
-                  sa.func.count(visit_days.c.day).label("visits"),
-                  sa.func.sum(Order.paid).label("spend"),
-                  sa.func.max(visit_days.c.day).label("last_visit"))
+        sa.select(
+            Order.client_id.label("client_id"),
+            sa.func.count(visit_days.c.day).label("visits"),
+            sa.func.sum(Order.paid).label("spend"),
+            sa.func.max(visit_days.c.day).label("last_visit"),
+        )
         .select_from(Order)
         .outerjoin(visit_days, visit_days.c.order_id == Order.id)
         .where(Order.cancelled_at.is_(None))
@@ -121,8 +127,13 @@ def client_activity(today: date | None = None, thresholds: Thresholds | None = N
     activity = _activity_subquery(today)
     visits = activity.c.visits
     spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
-    return sa.select(activity.c.client_id.label("client_id"), visits.label("visits"), spend.label("spend"),
-                     activity.c.last_visit.label("last_visit"), *_segment_columns(visits, spend, t))
+    return sa.select(
+        activity.c.client_id.label("client_id"),
+        visits.label("visits"),
+        spend.label("spend"),
+        activity.c.last_visit.label("last_visit"),
+        *_segment_columns(visits, spend, t),
+    )
 
 
 def client_stats(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
@@ -134,8 +145,13 @@ def client_stats(today: date | None = None, thresholds: Thresholds | None = None
     visits = sa.func.coalesce(activity.c.visits, 0)
     spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
     return (
-        sa.select(Client.id.label("client_id"), visits.label("visits"), spend.label("spend"),
-                  activity.c.last_visit.label("last_visit"), *_segment_columns(visits, spend, t))
+        sa.select(
+            Client.id.label("client_id"),
+            visits.label("visits"),
+            spend.label("spend"),
+            activity.c.last_visit.label("last_visit"),
+            *_segment_columns(visits, spend, t),
+        )
         .select_from(Client)
         .outerjoin(activity, activity.c.client_id == Client.id)
     )

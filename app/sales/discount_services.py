@@ -1,6 +1,4 @@
-"""Discount codes and staff discounts on an order (spec booking.md §7.3), under the order lock. Flush, never commit.
-"""
-
+"""Discount codes and staff discounts on an order (spec booking.md §7.3), under the order lock. Flush, never commit."""
 
 from __future__ import annotations
 
@@ -29,8 +27,9 @@ INVALID_CODE = "Código de descuento inválido o vencido."
 
 def code_uses(code: DiscountCode) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Discount).where(
-            Discount.discount_code_id == code.id, Discount.status == "activo")
+        sa.select(sa.func.count())
+        .select_from(Discount)
+        .where(Discount.discount_code_id == code.id, Discount.status == "activo")
     )
 
 
@@ -68,20 +67,26 @@ def apply_code(order: Order, raw: str, *, by=None) -> Discount:
         raise ValidationError(INVALID_CODE, field="codigo")
     percent = code.value if code.kind == "porcentaje" else None
     amount = code.value if code.kind == "monto" else 0
-    discount = Discount(order=order, amount=amount, percent=percent, discount_code_id=code.id,
-                        reason=f"Código {code.code}", created_by_id=getattr(by, "id", None))
+    discount = Discount(
+        order=order,
+        amount=amount,
+        percent=percent,
+        discount_code_id=code.id,
+        reason=f"Código {code.code}",
+        created_by_id=getattr(by, "id", None),
+    )
     db.session.add(discount)
     order.discount_code_id = code.id
     db.session.flush()
     recalculate_order(order)
     label = f"{code.code} ({code.value} %)" if percent else code.code
-    record_event(order.client, "discount_applied", f"{label} - {format_clp(discount.amount)}", by=by,
-                 order_id=order.id)
+    record_event(order.client, "discount_applied", f"{label} - {format_clp(discount.amount)}", by=by, order_id=order.id)
     return discount
 
 
-def apply_discount(order: Order, *, amount: int | None = None, code: str | None = None, reason: str = "",
-                   by=None) -> Discount:
+def apply_discount(
+    order: Order, *, amount: int | None = None, code: str | None = None, reason: str = "", by=None
+) -> Discount:
     """A staff discount: a fixed amount with a reason, or a code (spec booking.md §7.3); recalculates; audit.
 
     Σ discounts ≤ subtotal; recepcion may give at most RECEPTION_MAX_DISCOUNT_PERCENT % of the subtotal in total.
@@ -110,8 +115,9 @@ def apply_discount(order: Order, *, amount: int | None = None, code: str | None 
         discount = Discount(order=order, amount=amount, reason=reason.strip(), created_by_id=getattr(by, "id", None))
         db.session.add(discount)
         recalculate_order(order)
-        record_event(order.client, "discount_applied", f"{reason.strip()} - {format_clp(amount)}", by=by,
-                     order_id=order.id)
+        record_event(
+            order.client, "discount_applied", f"{reason.strip()} - {format_clp(amount)}", by=by, order_id=order.id
+        )
     return discount
 
 
@@ -129,6 +135,7 @@ def void_discount(discount: Discount, *, by) -> Discount:
     if discount.discount_code_id is not None and order.discount_code_id == discount.discount_code_id:
         order.discount_code_id = None
     recalculate_order(order)
-    record_event(order.client, "discount_voided", f"{discount.reason} - {format_clp(discount.amount)}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client, "discount_voided", f"{discount.reason} - {format_clp(discount.amount)}", by=by, order_id=order.id
+    )
     return discount

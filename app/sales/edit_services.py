@@ -20,7 +20,7 @@ from app.sales.locks import lock_order, lock_services
 from app.sales.models import Order, ProductLine, ServiceLine
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, cancel_order, check_line, line_label, recalculate_order, slot_unavailable
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 
 MAX_QUANTITY = 99
 
@@ -42,18 +42,29 @@ def add_service_line(order: Order, req: LineRequest, *, by) -> ServiceLine:
     entry, provider_id = check_line(service, req, staff=True)
     if not entry.reservable:
         raise slot_unavailable(label, entry)
-    line = ServiceLine(order_id=order.id, service_id=service.id, service_date=req.day, start_time=req.hhmm,
-                       people=req.people, provider_id=provider_id, unit_price=service.base_price,
-                       pricing_rule=service.pricing_rule,
-                       subtotal=line_price(service.base_price, service.pricing_rule, req.people),
-                       created_by_id=getattr(by, "id", None))
+    line = ServiceLine(
+        order_id=order.id,
+        service_id=service.id,
+        service_date=req.day,
+        start_time=req.hhmm,
+        people=req.people,
+        provider_id=provider_id,
+        unit_price=service.base_price,
+        pricing_rule=service.pricing_rule,
+        subtotal=line_price(service.base_price, service.pricing_rule, req.people),
+        created_by_id=getattr(by, "id", None),
+    )
     db.session.add(line)
     db.session.flush()
     db.session.refresh(order, ["service_lines"])
     recalculate_order(order)
-    record_event(order.client, "line_added",
-                 f"{label}, {req.people} persona{'s' if req.people != 1 else ''}, {format_clp(line.subtotal)}",
-                 by=by, order_id=order.id)
+    record_event(
+        order.client,
+        "line_added",
+        f"{label}, {req.people} persona{'s' if req.people != 1 else ''}, {format_clp(line.subtotal)}",
+        by=by,
+        order_id=order.id,
+    )
     signals.line_added.send(line, by=by)  # communications.md §4.1: a confirmation listing every line
     emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
     return line
@@ -74,18 +85,30 @@ def add_product_line(order: Order, *, product_id: int, quantity: int, by) -> Pro
     if product is None or not product.is_active:
         raise ValidationError("Producto no encontrado.", field="producto")
     if product.is_gift_card:
-        raise ValidationError("Las gift cards se venden desde «Gift cards › Vender gift card», que registra su pago.",
-                              field="producto")
+        raise ValidationError(
+            "Las gift cards se venden desde «Gift cards › Vender gift card», que registra su pago.", field="producto"
+        )
     quantity = _quantity(quantity)
-    line = ProductLine(order_id=order.id, product_id=product.id, quantity=quantity, unit_price=product.base_price,
-                       subtotal=product.base_price * quantity, created_by_id=getattr(by, "id", None))
+    line = ProductLine(
+        order_id=order.id,
+        product_id=product.id,
+        quantity=quantity,
+        unit_price=product.base_price,
+        subtotal=product.base_price * quantity,
+        created_by_id=getattr(by, "id", None),
+    )
     db.session.add(line)
     db.session.flush()
     change_stock(product, -quantity, reason="venta", by=by, order_id=order.id)
     db.session.refresh(order, ["product_lines"])
     recalculate_order(order)
-    record_event(order.client, "line_added", f"{product.name} × {quantity}, {format_clp(line.subtotal)}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "line_added",
+        f"{product.name} × {quantity}, {format_clp(line.subtotal)}",
+        by=by,
+        order_id=order.id,
+    )
     return line
 
 
@@ -108,14 +131,23 @@ def change_product_quantity(line: ProductLine, *, quantity: int, by) -> ProductL
     before = line.quantity
     if quantity == before:
         return line
-    change_stock(line.product, before - quantity, reason="venta" if quantity > before else "venta_anulada", by=by,
-                 order_id=line.order_id)
+    change_stock(
+        line.product,
+        before - quantity,
+        reason="venta" if quantity > before else "venta_anulada",
+        by=by,
+        order_id=line.order_id,
+    )
     line.quantity = quantity
     line.subtotal = line.unit_price * quantity
     recalculate_order(line.order)
-    record_event(line.order.client, "line_updated",
-                 f"{line.product.name}: {before} → {quantity}, {format_clp(line.subtotal)}", by=by,
-                 order_id=line.order_id)
+    record_event(
+        line.order.client,
+        "line_updated",
+        f"{line.product.name}: {before} → {quantity}, {format_clp(line.subtotal)}",
+        by=by,
+        order_id=line.order_id,
+    )
     return line
 
 
@@ -124,7 +156,8 @@ def void_product_line(line: ProductLine, *, by, restock: bool = True) -> Product
     _check_product_line(line)
     order = line.order
     last = not any(ln.status != "cancelada" for ln in order.service_lines) and not any(
-        pl.status == "activa" and pl.id != line.id for pl in order.product_lines)
+        pl.status == "activa" and pl.id != line.id for pl in order.product_lines
+    )
     if last:
         _check_may_cancel_order(order, by)
     record_event(order.client, "line_removed", f"{line.product.name} × {line.quantity}", by=by, order_id=order.id)
@@ -142,12 +175,23 @@ def _to_minute(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-EDITABLE = {"comments": "Comentarios", "fiscal_document_number": "Documento fiscal", "charged": "Cobrado",
-            "sold_at": "Fecha venta"}
+EDITABLE = {
+    "comments": "Comentarios",
+    "fiscal_document_number": "Documento fiscal",
+    "charged": "Cobrado",
+    "sold_at": "Fecha venta",
+}
 
 
-def edit_order(order: Order, *, comments: str | None, fiscal_document_number: str | None, charged: bool,
-               sold_at: datetime | None, by) -> Order:
+def edit_order(
+    order: Order,
+    *,
+    comments: str | None,
+    fiscal_document_number: str | None,
+    charged: bool,
+    sold_at: datetime | None,
+    by,
+) -> Order:
     """Comments, fiscal document number, cobrado and the sale date (fecha_reserva, gerente/admin only)."""
     order = lock_order(order)
     if sold_at is not None and _to_minute(sold_at) == _to_minute(order.sold_at):
@@ -157,14 +201,23 @@ def edit_order(order: Order, *, comments: str | None, fiscal_document_number: st
     fiscal = (fiscal_document_number or "").strip() or None
     if fiscal and len(fiscal) > 50:
         raise ValidationError("Documento fiscal: máximo 50 caracteres.", field="documento_fiscal")
-    new = {"comments": (comments or "").strip() or None, "fiscal_document_number": fiscal, "charged": charged,
-           "sold_at": sold_at or order.sold_at}
+    new = {
+        "comments": (comments or "").strip() or None,
+        "fiscal_document_number": fiscal,
+        "charged": charged,
+        "sold_at": sold_at or order.sold_at,
+    }
     changed = [field for field, value in new.items() if getattr(order, field) != value]
     if not changed:
         return order
     for field in changed:
         setattr(order, field, new[field])
     db.session.flush()
-    record_event(order.client, "order_updated", "Modificado: " + ", ".join(EDITABLE[f] for f in changed), by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "order_updated",
+        "Modificado: " + ", ".join(EDITABLE[f] for f in changed),
+        by=by,
+        order_id=order.id,
+    )
     return order

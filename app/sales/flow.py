@@ -71,17 +71,34 @@ class FlowClient:
             raise FlowError(body.get("code"), body.get("message"))
         return body
 
-    def create_payment(self, *, order_ref: str, subject: str, amount: int, email: str | None,
-                       url_confirmation: str, url_return: str, timeout_s: int | None = None) -> dict:
+    def create_payment(
+        self,
+        *,
+        order_ref: str,
+        subject: str,
+        amount: int,
+        email: str | None,
+        url_confirmation: str,
+        url_return: str,
+        timeout_s: int | None = None,
+    ) -> dict:
         import requests
 
-        params = {"commerceOrder": order_ref, "subject": subject, "currency": "CLP", "amount": amount,
-                  "email": email or "", "urlConfirmation": url_confirmation, "urlReturn": url_return}
+        params = {
+            "commerceOrder": order_ref,
+            "subject": subject,
+            "currency": "CLP",
+            "amount": amount,
+            "email": email or "",
+            "urlConfirmation": url_confirmation,
+            "urlReturn": url_return,
+        }
         if timeout_s:
             params["timeout"] = timeout_s
         try:
-            response = self.http.post(self.settings.create_url, data=self._signed(params),
-                                      timeout=self.settings.timeout_s)
+            response = self.http.post(
+                self.settings.create_url, data=self._signed(params), timeout=self.settings.timeout_s
+            )
         except requests.RequestException as exc:
             raise FlowUnavailable(type(exc).__name__) from None
         body = self._answer(response)
@@ -91,8 +108,9 @@ class FlowClient:
         import requests
 
         try:
-            response = self.http.get(self.settings.status_url, params=self._signed({"token": token}),
-                                     timeout=self.settings.timeout_s)
+            response = self.http.get(
+                self.settings.status_url, params=self._signed({"token": token}), timeout=self.settings.timeout_s
+            )
         except requests.RequestException as exc:
             raise FlowUnavailable(type(exc).__name__) from None
         body = self._answer(response)

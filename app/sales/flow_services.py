@@ -17,7 +17,7 @@ from app.sales import signals
 from app.sales.flow import PRODUCTION, SANDBOX, STATUS_CANCELLED, STATUS_PAID, STATUS_REJECTED, FlowClient, FlowSettings
 from app.sales.models import FlowTransaction, Order, Payment
 from app.sales.representation import order_representation
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,14 @@ def flow_gateway():
     if mode in ("sandbox", "production"):
         base = SANDBOX if mode == "sandbox" else PRODUCTION
         cfg = current_app.config
-        return FlowClient(FlowSettings(
-            api_key=cfg.get("FLOW_API_KEY", ""), secret_key=cfg.get("FLOW_SECRET_KEY", ""),
-            create_url=cfg.get("FLOW_CREATE_API_URL") or f"{base}/payment/create",
-            status_url=cfg.get("FLOW_STATUS_API_URL") or f"{base}/payment/getStatus",
-        ))
+        return FlowClient(
+            FlowSettings(
+                api_key=cfg.get("FLOW_API_KEY", ""),
+                secret_key=cfg.get("FLOW_SECRET_KEY", ""),
+                create_url=cfg.get("FLOW_CREATE_API_URL") or f"{base}/payment/create",
+                status_url=cfg.get("FLOW_STATUS_API_URL") or f"{base}/payment/getStatus",
+            )
+        )
     raise FlowDisabled()
 
 
@@ -84,17 +87,33 @@ def start_flow_payment(order: Order) -> str:
         raise ConflictError("Reservation is cancelled")
     if order.balance_due <= 0:
         raise ConflictError("Reservation has no pending balance")
-    attempt = db.session.scalar(
-        sa.select(sa.func.count()).select_from(FlowTransaction).where(FlowTransaction.order_id == order.id)) + 1
+    attempt = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(FlowTransaction).where(FlowTransaction.order_id == order.id)
+        )
+        + 1
+    )
     ref = f"A{order.id}-{attempt}"
     confirmation, ret = callback_urls()
     answer = gateway.create_payment(
-        order_ref=ref, subject=f"Reserva Aremko #{order.id}", amount=order.balance_due, email=order.contact_email,
-        url_confirmation=confirmation, url_return=ret,
+        order_ref=ref,
+        subject=f"Reserva Aremko #{order.id}",
+        amount=order.balance_due,
+        email=order.contact_email,
+        url_confirmation=confirmation,
+        url_return=ret,
         timeout_s=int(current_app.config["FLOW_PAYMENT_TTL_MINUTES"]) * 60,
     )
-    db.session.add(FlowTransaction(order_id=order.id, commerce_order=ref, token=answer["token"],
-                                   flow_order=answer["flow_order"], amount=order.balance_due, status="creada"))
+    db.session.add(
+        FlowTransaction(
+            order_id=order.id,
+            commerce_order=ref,
+            token=answer["token"],
+            flow_order=answer["flow_order"],
+            amount=order.balance_due,
+            status="creada",
+        )
+    )
     db.session.flush()
     return f"{answer['url']}?token={answer['token']}"
 
@@ -152,17 +171,36 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
     order = lock_order(tx.order_id)  # already held by the callers of apply_status; re-taking it is free
     sistema = ensure_system_user()
     if order.is_cancelled and not _reinstate(order, sistema):
-        record_payment(order, amount=tx.amount, method="flow", by=sistema, reference=tx.flow_order,
-                       flow_transaction_id=tx.id, allow_credit=True, allow_cancelled=True)
+        record_payment(
+            order,
+            amount=tx.amount,
+            method="flow",
+            by=sistema,
+            reference=tx.flow_order,
+            flow_transaction_id=tx.id,
+            allow_credit=True,
+            allow_cancelled=True,
+        )
         order.requires_refund = True
         db.session.flush()
-        record_event(order.client, "flow_payment_late",
-                     f"{format_clp(tx.amount)} recibido con la venta cancelada: requiere reembolso", by=sistema,
-                     order_id=order.id)
+        record_event(
+            order.client,
+            "flow_payment_late",
+            f"{format_clp(tx.amount)} recibido con la venta cancelada: requiere reembolso",
+            by=sistema,
+            order_id=order.id,
+        )
         emit_event("order.paid", lambda: {"venta_reserva": order_representation(order)})
         return
-    record_payment(order, amount=tx.amount, method="flow", by=sistema, reference=tx.flow_order,
-                   flow_transaction_id=tx.id, allow_credit=True)
+    record_payment(
+        order,
+        amount=tx.amount,
+        method="flow",
+        by=sistema,
+        reference=tx.flow_order,
+        flow_transaction_id=tx.id,
+        allow_credit=True,
+    )
 
 
 def _reinstate(order: Order, by) -> bool:
@@ -174,8 +212,13 @@ def _reinstate(order: Order, by) -> bool:
     lines = [ln for ln in order.service_lines if ln.status == "cancelada"]
     services = lock_services([(ln.service_id, ln.service_date) for ln in lines])
     for ln in lines:
-        req = LineRequest(service_id=ln.service_id, day=ln.service_date, hhmm=ln.start_time, people=ln.people,
-                          provider_id=ln.provider_id)
+        req = LineRequest(
+            service_id=ln.service_id,
+            day=ln.service_date,
+            hhmm=ln.start_time,
+            people=ln.people,
+            provider_id=ln.provider_id,
+        )
         entry, _ = check_line(services[ln.service_id], req, staff=True, ignore_line_id=ln.id)
         if not entry.reservable:
             return False
@@ -185,8 +228,9 @@ def _reinstate(order: Order, by) -> bool:
         pl.status = "activa"
     order.cancelled_at = order.cancelled_by_id = order.cancel_reason = None
     recalculate_order(order)
-    record_event(order.client, "order_reinstated", "Pago Flow recibido después del vencimiento", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client, "order_reinstated", "Pago Flow recibido después del vencimiento", by=by, order_id=order.id
+    )
     signals.order_reinstated.send(order, by=by)
     return True
 
@@ -231,15 +275,26 @@ def expire_unpaid_orders() -> int:
 
     now = clock.now()
     due = db.session.scalars(
-        sa.select(Order).where(Order.payment_status == "pendiente", Order.paid == 0, Order.cancelled_at.is_(None),
-                               Order.payment_due_at.is_not(None), Order.payment_due_at < now)
-        .order_by(Order.id).with_for_update(skip_locked=True, key_share=True)  # the order locks (lock_order)
+        sa.select(Order)
+        .where(
+            Order.payment_status == "pendiente",
+            Order.paid == 0,
+            Order.cancelled_at.is_(None),
+            Order.payment_due_at.is_not(None),
+            Order.payment_due_at < now,
+        )
+        .order_by(Order.id)
+        .with_for_update(skip_locked=True, key_share=True)  # the order locks (lock_order)
     ).all()
     sistema = ensure_system_user()
     cancelled = 0
     for order in due:
-        tx = db.session.scalar(sa.select(FlowTransaction).where(FlowTransaction.order_id == order.id)
-                               .order_by(FlowTransaction.id.desc()).limit(1))
+        tx = db.session.scalar(
+            sa.select(FlowTransaction)
+            .where(FlowTransaction.order_id == order.id)
+            .order_by(FlowTransaction.id.desc())
+            .limit(1)
+        )
         if tx is not None and tx.token and flow_enabled():
             try:
                 status = flow_gateway().get_status(tx.token)

@@ -154,20 +154,32 @@ def issue_gift_card(
     while db.session.scalar(sa.select(sa.exists().where(GiftCard.code == code))):
         code = new_code()
     card = GiftCard(
-        code=code, initial_amount=amount, issued_on=today, expires_on=expires_on, origin=origin,
-        buyer_client_id=buyer_client_id, recipient_client_id=recipient_client_id,
+        code=code,
+        initial_amount=amount,
+        issued_on=today,
+        expires_on=expires_on,
+        origin=origin,
+        buyer_client_id=buyer_client_id,
+        recipient_client_id=recipient_client_id,
         recipient_name=" ".join((recipient_name or "").split()) or None,
         recipient_email=normalize_email(recipient_email),
         recipient_phone=normalize_phone(recipient_phone) if (recipient_phone or "").strip() else None,
-        message=(message or "").strip() or None, order_line_id=order_line_id, source_key=source_key,
+        message=(message or "").strip() or None,
+        order_line_id=order_line_id,
+        source_key=source_key,
         created_by_id=getattr(by, "id", None),
     )
     db.session.add(card)
     db.session.flush()
     audit_client_id = recipient_client_id if origin == "reactivacion" else (buyer_client_id or recipient_client_id)
     if audit and audit_client_id:
-        record_event(db.session.get(Client, audit_client_id), "giftcard_issued",
-                     f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order_id)
+        record_event(
+            db.session.get(Client, audit_client_id),
+            "giftcard_issued",
+            f"Gift card {card.code} {format_clp(amount)}",
+            by=by,
+            order_id=order_id,
+        )
     signals.giftcard_issued.send(card, by=by)
     return card
 
@@ -181,8 +193,7 @@ def check_redeemable(card: GiftCard | None, amount: int) -> GiftCard:
     if card.is_expired(clock.today()):
         raise ValidationError(f"Gift card vencida el {card.expires_on:%d/%m/%Y}.", field="codigo")
     if card.balance < amount:
-        raise InsufficientGiftCardBalance(f"Saldo insuficiente: disponible {format_clp(card.balance)}.",
-                                          field="monto")
+        raise InsufficientGiftCardBalance(f"Saldo insuficiente: disponible {format_clp(card.balance)}.", field="monto")
     return card
 
 
@@ -194,10 +205,17 @@ def lock_card(code: str | None) -> GiftCard | None:
     return card
 
 
-def add_entry(card: GiftCard, *, amount: int, kind: str, by=None, payment_id: int | None = None,
-              reason: str | None = None) -> GiftCardEntry:
-    entry = GiftCardEntry(gift_card_id=card.id, amount=amount, kind=kind, payment_id=payment_id, reason=reason,
-                          created_by_id=getattr(by, "id", None))
+def add_entry(
+    card: GiftCard, *, amount: int, kind: str, by=None, payment_id: int | None = None, reason: str | None = None
+) -> GiftCardEntry:
+    entry = GiftCardEntry(
+        gift_card_id=card.id,
+        amount=amount,
+        kind=kind,
+        payment_id=payment_id,
+        reason=reason,
+        created_by_id=getattr(by, "id", None),
+    )
     db.session.add(entry)
     refresh_balance(card)
     return entry
@@ -207,15 +225,21 @@ def _audit_client(card: GiftCard):
     return card.buyer or card.recipient
 
 
-def reverse_redemption(card: GiftCard, *, amount: int, by=None, payment_id: int | None = None,
-                       reason: str | None = None, order=None) -> GiftCardEntry:
+def reverse_redemption(
+    card: GiftCard, *, amount: int, by=None, payment_id: int | None = None, reason: str | None = None, order=None
+) -> GiftCardEntry:
     """Give `amount` back to the card (voided payment or refund to the card used); audit; flushes."""
     locked = lock_card(card.code)
     entry = add_entry(locked, amount=amount, kind="reverso", by=by, payment_id=payment_id, reason=reason)
     client = order.client if order is not None else _audit_client(locked)
     if client is not None:
-        record_event(client, "giftcard_reversed", f"Gift card {locked.code} {format_clp(amount)}", by=by,
-                     order_id=getattr(order, "id", None))
+        record_event(
+            client,
+            "giftcard_reversed",
+            f"Gift card {locked.code} {format_clp(amount)}",
+            by=by,
+            order_id=getattr(order, "id", None),
+        )
     return entry
 
 
@@ -237,8 +261,9 @@ def void_gift_card(card: GiftCard, *, reason: str, by) -> GiftCard:
     db.session.flush()
     client = _audit_client(card)
     if client is not None:
-        record_event(client, "giftcard_voided", f"Gift card {card.code} {format_clp(card.balance)}: {reason.strip()}",
-                     by=by)
+        record_event(
+            client, "giftcard_voided", f"Gift card {card.code} {format_clp(card.balance)}: {reason.strip()}", by=by
+        )
     return card
 
 
@@ -258,8 +283,11 @@ def adjust_gift_card(card: GiftCard, *, amount: int, reason: str, by) -> GiftCar
     if card.balance + amount < 0:
         raise ValidationError(f"Saldo insuficiente: disponible {format_clp(card.balance)}.", field="monto")
     if amount > 0 and card.balance + amount > max_amount():
-        raise ValidationError(f"El saldo de una gift card no puede superar {format_clp(max_amount())} "
-                              f"(disponible {format_clp(card.balance)}).", field="monto")
+        raise ValidationError(
+            f"El saldo de una gift card no puede superar {format_clp(max_amount())} "
+            f"(disponible {format_clp(card.balance)}).",
+            field="monto",
+        )
     return add_entry(card, amount=amount, kind="ajuste", by=by, reason=reason.strip())
 
 
@@ -269,15 +297,24 @@ def issue_cards_for_paid_order(order, *, by=None) -> list[GiftCard]:
     for line in order.product_lines:
         if line.status != "activa" or not line.product.is_gift_card:
             continue
-        have = db.session.scalar(sa.select(sa.func.count()).select_from(GiftCard)
-                                 .where(GiftCard.order_line_id == line.id))
+        have = db.session.scalar(
+            sa.select(sa.func.count()).select_from(GiftCard).where(GiftCard.order_line_id == line.id)
+        )
         for _ in range(line.quantity - have):
-            issued.append(issue_gift_card(
-                amount=line.unit_price, by=by, origin="venta", buyer_client_id=order.client_id,
-                recipient_name=line.recipient_name, recipient_email=line.recipient_email,
-                recipient_phone=line.recipient_phone, message=line.message, order_line_id=line.id,
-                order_id=order.id,
-            ))
+            issued.append(
+                issue_gift_card(
+                    amount=line.unit_price,
+                    by=by,
+                    origin="venta",
+                    buyer_client_id=order.client_id,
+                    recipient_name=line.recipient_name,
+                    recipient_email=line.recipient_email,
+                    recipient_phone=line.recipient_phone,
+                    message=line.message,
+                    order_line_id=line.id,
+                    order_id=order.id,
+                )
+            )
     return issued
 
 
@@ -301,8 +338,9 @@ def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
 
     name = " ".join((name or "").split()) or None
     if name is not None and len(name) > 100:
-        raise ValidationError("El nombre del destinatario no puede superar los 100 caracteres.",
-                              field="destinatario_nombre")
+        raise ValidationError(
+            "El nombre del destinatario no puede superar los 100 caracteres.", field="destinatario_nombre"
+        )
     try:
         email = normalize_email(email)
     except ValidationError:
@@ -312,8 +350,9 @@ def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
     try:
         phone = normalize_phone(phone) if (phone or "").strip() else None
     except InvalidPhone:
-        raise ValidationError("Ingrese un teléfono válido para el destinatario.",
-                              field="destinatario_telefono") from None
+        raise ValidationError(
+            "Ingrese un teléfono válido para el destinatario.", field="destinatario_telefono"
+        ) from None
     message = (message or "").strip() or None
     if message is not None and len(message) > MAX_MESSAGE_LENGTH:
         raise ValidationError(f"El mensaje no puede superar los {MAX_MESSAGE_LENGTH} caracteres.", field="mensaje")
@@ -341,9 +380,11 @@ def desk_product(amount: int):
     "monto libre" one (price 0), else a new unpublished "monto libre" product; flushes."""
     from app.catalog.models import Product
 
-    products = db.session.scalars(sa.select(Product).where(
-        Product.is_gift_card.is_(True), Product.is_active.is_(True), Product.base_price.in_((amount, 0)))
-        .order_by(Product.base_price.desc(), Product.id)).all()
+    products = db.session.scalars(
+        sa.select(Product)
+        .where(Product.is_gift_card.is_(True), Product.is_active.is_(True), Product.base_price.in_((amount, 0)))
+        .order_by(Product.base_price.desc(), Product.id)
+    ).all()
     if products:
         return products[0]
     product = Product(name=DESK_PRODUCT_NAME, base_price=0, is_gift_card=True, is_active=True, is_published=False)
@@ -380,21 +421,50 @@ def sell_gift_card(
     recipient = clean_recipient(recipient_name, recipient_email, recipient_phone, message)
     product = desk_product(amount)
     now = clock.now()
-    order = Order(client=buyer, client_id=buyer.id, origin="recepcion", contact_name=buyer.name,
-                  contact_email=buyer.email, contact_phone=buyer.phone, created_by_id=getattr(by, "id", None),
-                  created_at=now, sold_at=now, comments="Venta de gift card en recepción")
+    order = Order(
+        client=buyer,
+        client_id=buyer.id,
+        origin="recepcion",
+        contact_name=buyer.name,
+        contact_email=buyer.email,
+        contact_phone=buyer.phone,
+        created_by_id=getattr(by, "id", None),
+        created_at=now,
+        sold_at=now,
+        comments="Venta de gift card en recepción",
+    )
     db.session.add(order)
     db.session.flush()
-    line = ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=amount, subtotal=amount,
-                       created_by_id=getattr(by, "id", None), **recipient)
+    line = ProductLine(
+        order_id=order.id,
+        product_id=product.id,
+        quantity=1,
+        unit_price=amount,
+        subtotal=amount,
+        created_by_id=getattr(by, "id", None),
+        **recipient,
+    )
     db.session.add(line)
     db.session.flush()
     db.session.refresh(order, ["product_lines"])
     recalculate_order(order)
-    audit(buyer, "order_created", f"Venta #{order.id} creada (recepcion): gift card, total {format_clp(amount)}",
-          by=by, order_id=order.id)
-    card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="venta", buyer_client_id=buyer.id,
-                           order_line_id=line.id, order_id=order.id, **recipient)
+    audit(
+        buyer,
+        "order_created",
+        f"Venta #{order.id} creada (recepcion): gift card, total {format_clp(amount)}",
+        by=by,
+        order_id=order.id,
+    )
+    card = issue_gift_card(
+        amount=amount,
+        by=by,
+        expires_on=expires_on,
+        origin="venta",
+        buyer_client_id=buyer.id,
+        order_line_id=line.id,
+        order_id=order.id,
+        **recipient,
+    )
     record_payment(order, amount=amount, method=pm.code, by=by, reference=(reference or "").strip()[:120] or None)
     return card
 
@@ -424,12 +494,25 @@ def issue_courtesy_card(
         raise ValidationError("Indique el cliente que recibe la cortesía.", field="cliente_telefono")
     check_amount(amount)
     _check_expiry(expires_on)
-    recipient = clean_recipient(recipient_name or client.name, recipient_email or client.email, recipient_phone,
-                                message)
-    card = issue_gift_card(amount=amount, by=by, expires_on=expires_on, origin="manual", recipient_client_id=client.id,
-                           audit=False, **recipient)
-    record_event(client, "giftcard_issued", f"Gift card {card.code} {format_clp(amount)} — cortesía: {reason}",
-                 by=by, data={"cortesia": True, "motivo": reason, "gift_card_id": card.id})
+    recipient = clean_recipient(
+        recipient_name or client.name, recipient_email or client.email, recipient_phone, message
+    )
+    card = issue_gift_card(
+        amount=amount,
+        by=by,
+        expires_on=expires_on,
+        origin="manual",
+        recipient_client_id=client.id,
+        audit=False,
+        **recipient,
+    )
+    record_event(
+        client,
+        "giftcard_issued",
+        f"Gift card {card.code} {format_clp(amount)} — cortesía: {reason}",
+        by=by,
+        data={"cortesia": True, "motivo": reason, "gift_card_id": card.id},
+    )
     return card
 
 

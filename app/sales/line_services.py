@@ -85,12 +85,17 @@ def cancel_line(line: ServiceLine, *, reason: str, by) -> ServiceLine:
     if line.status == "cancelada":
         return line
     last = not any(ln.status != "cancelada" and ln.id != line.id for ln in order.service_lines) and not any(
-        pl.status == "activa" for pl in order.product_lines)
+        pl.status == "activa" for pl in order.product_lines
+    )
     if last:
         _check_may_cancel_order(order, by)
-    record_event(order.client, "line_removed",
-                 f"{line_label(line.service.name, line.service_date, line.start_time)}: {reason.strip()}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "line_removed",
+        f"{line_label(line.service.name, line.service_date, line.start_time)}: {reason.strip()}",
+        by=by,
+        order_id=order.id,
+    )
     if last:  # the last active line: the whole order goes
         cancel_order(order, reason="Sin líneas activas", by=by)
         signals.order_cancelled.send(order, by=by)
@@ -141,8 +146,13 @@ def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: i
     line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
     line.service_date, line.start_time = day, hhmm
     recalculate_order(line.order)
-    event = record_event(line.order.client, "line_moved", f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}",
-                         by=by, order_id=line.order_id)
+    event = record_event(
+        line.order.client,
+        "line_moved",
+        f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}",
+        by=by,
+        order_id=line.order_id,
+    )
     signals.line_moved.send(line, event_id=event.id, by=by)
     return line
 
@@ -159,9 +169,13 @@ def change_people(line: ServiceLine, *, people: int, by) -> ServiceLine:
     line.people = people
     line.subtotal = line_price(line.unit_price, line.pricing_rule, people)
     recalculate_order(line.order)
-    record_event(line.order.client, "line_updated",
-                 f"{_short(line)}: {before} → {people} personas, {format_clp(line.subtotal)}", by=by,
-                 order_id=line.order_id)
+    record_event(
+        line.order.client,
+        "line_updated",
+        f"{_short(line)}: {before} → {people} personas, {format_clp(line.subtotal)}",
+        by=by,
+        order_id=line.order_id,
+    )
     return line
 
 
@@ -174,6 +188,11 @@ def change_provider(line: ServiceLine, *, provider_id: int, by) -> ServiceLine:
     line.provider_id = assigned
     db.session.flush()
     db.session.refresh(line, ["provider"])
-    record_event(line.order.client, "line_updated", f"{_short(line)}: terapeuta {before} → {line.provider.name}",
-                 by=by, order_id=line.order_id)
+    record_event(
+        line.order.client,
+        "line_updated",
+        f"{_short(line)}: terapeuta {before} → {line.provider.name}",
+        by=by,
+        order_id=line.order_id,
+    )
     return line

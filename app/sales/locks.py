@@ -3,7 +3,6 @@ advisory-lock key space (service-day, provider-day), the cash-day advisory lock.
 the concurrency tests' negative controls switch one lock off.
 """
 
-
 from __future__ import annotations
 
 from datetime import date
@@ -94,12 +93,14 @@ def lock_services(slots) -> dict[int, Service]:
             massage_days.setdefault(sid, set()).add(day)
     if massage_days:
         pairs = db.session.execute(
-            sa.select(service_providers.c.service_id, service_providers.c.provider_id)
-            .where(service_providers.c.service_id.in_(sorted(massage_days)))
+            sa.select(service_providers.c.service_id, service_providers.c.provider_id).where(
+                service_providers.c.service_id.in_(sorted(massage_days))
+            )
         ).all()
         keys |= {booking_lock_key(PROVIDER_LOCK, pid, day) for sid, pid in pairs for day in massage_days[sid]}
-    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                       {"keys": sorted(keys)}).all()
+    db.session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": sorted(keys)}
+    ).all()
     return services
 
 

@@ -70,14 +70,23 @@ class Order(db.Model):
         sa.Index("ix_orders_client_id", "client_id"),
         sa.Index("ix_orders_sold_at", "sold_at"),
         sa.Index("ix_orders_unpaid_due", "payment_status", "payment_due_at"),
-        sa.Index("ix_orders_requires_refund", "requires_refund", postgresql_where=sa.text("requires_refund"),
-                 sqlite_where=sa.text("requires_refund")),
+        sa.Index(
+            "ix_orders_requires_refund",
+            "requires_refund",
+            postgresql_where=sa.text("requires_refund"),
+            sqlite_where=sa.text("requires_refund"),
+        ),
         # client_stats' spend per client as an index-only scan (automations benchmark, docs/PERFORMANCE.md)
         sa.Index("ix_orders_client_stats", "client_id", postgresql_include=["paid", "cancelled_at"]),
         # client_stats' non-cancelled orders in id order (merged with the lines per order) as an index-only scan
         # (segmentation benchmark, docs/PERFORMANCE.md)
-        sa.Index("ix_orders_live_by_id", "id", postgresql_include=["client_id", "paid"],
-                 postgresql_where=sa.text("cancelled_at IS NULL"), sqlite_where=sa.text("cancelled_at IS NULL")),
+        sa.Index(
+            "ix_orders_live_by_id",
+            "id",
+            postgresql_include=["client_id", "paid"],
+            postgresql_where=sa.text("cancelled_at IS NULL"),
+            sqlite_where=sa.text("cancelled_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,8 +133,12 @@ class Order(db.Model):
     def payment_status_label(self) -> str:
         from app.core import clock
 
-        if (self.payment_status == "pendiente" and self.checkout_method == "flow" and self.payment_due_at
-                and self.payment_due_at > clock.now()):
+        if (
+            self.payment_status == "pendiente"
+            and self.checkout_method == "flow"
+            and self.payment_due_at
+            and self.payment_due_at > clock.now()
+        ):
             return "Esperando pago Flow"
         return PAYMENT_STATUS_LABELS.get(self.payment_status, self.payment_status)
 
@@ -145,8 +158,12 @@ class ServiceLine(db.Model):
         # client_stats' visit days per order as an index-only scan (automations benchmark)
         sa.Index("ix_order_service_lines_visits", "order_id", postgresql_include=["service_date", "status"]),
         # servicios vendidos: the month's aggregate and the ids of one page as index-only scans
-        sa.Index("ix_order_service_lines_sold", "service_date", "status",
-                 postgresql_include=["id", "service_id", "start_time", "people", "subtotal"]),
+        sa.Index(
+            "ix_order_service_lines_sold",
+            "service_date",
+            "status",
+            postgresql_include=["id", "service_id", "start_time", "people", "subtotal"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -231,10 +248,12 @@ class Cart(db.Model):
     converted_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    holds: Mapped[list[CartHold]] = relationship(back_populates="cart", order_by="CartHold.id",
-                                                 cascade="all, delete-orphan")
-    product_lines: Mapped[list[CartProductLine]] = relationship(back_populates="cart", order_by="CartProductLine.id",
-                                                                cascade="all, delete-orphan")
+    holds: Mapped[list[CartHold]] = relationship(
+        back_populates="cart", order_by="CartHold.id", cascade="all, delete-orphan"
+    )
+    product_lines: Mapped[list[CartProductLine]] = relationship(
+        back_populates="cart", order_by="CartProductLine.id", cascade="all, delete-orphan"
+    )
 
 
 class CartHold(db.Model):
@@ -337,8 +356,9 @@ class Payment(db.Model):
         sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
         sa.Index("ix_payments_paid_at", "paid_at"),
         # caja diaria: the range's aggregates and the ids of one detail page as index-only scans
-        sa.Index("ix_payments_cash", "paid_at", "id",
-                 postgresql_include=["status", "method", "amount", "recorded_by_id"]),
+        sa.Index(
+            "ix_payments_cash", "paid_at", "id", postgresql_include=["status", "method", "amount", "recorded_by_id"]
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -469,8 +489,13 @@ class CashClose(db.Model):
     __tablename__ = "cash_closes"
     __table_args__ = (
         enum_check("status", ("cerrada", "reabierta")),
-        sa.Index("uq_cash_closes_open_day", "business_date", unique=True,
-                 postgresql_where=sa.text("status = 'cerrada'"), sqlite_where=sa.text("status = 'cerrada'")),
+        sa.Index(
+            "uq_cash_closes_open_day",
+            "business_date",
+            unique=True,
+            postgresql_where=sa.text("status = 'cerrada'"),
+            sqlite_where=sa.text("status = 'cerrada'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -486,8 +511,9 @@ class CashClose(db.Model):
 
     closed_by = relationship("User", foreign_keys=[closed_by_id])
     reopened_by = relationship("User", foreign_keys=[reopened_by_id])
-    lines: Mapped[list[CashCloseLine]] = relationship(back_populates="cash_close", order_by="CashCloseLine.id",
-                                                      cascade="all, delete-orphan")
+    lines: Mapped[list[CashCloseLine]] = relationship(
+        back_populates="cash_close", order_by="CashCloseLine.id", cascade="all, delete-orphan"
+    )
 
 
 class CashCloseLine(db.Model):
@@ -506,8 +532,11 @@ class CashCloseLine(db.Model):
 
 # Balance (monto_disponible) = initial amount + Σ ledger entries; read in the same SELECT as the card.
 GiftCard.balance = column_property(
-    GiftCard.initial_amount + sa.select(sa.cast(sa.func.coalesce(sa.func.sum(GiftCardEntry.amount), 0), sa.BigInteger))
-    .where(GiftCardEntry.gift_card_id == GiftCard.id).correlate_except(GiftCardEntry).scalar_subquery()
+    GiftCard.initial_amount
+    + sa.select(sa.cast(sa.func.coalesce(sa.func.sum(GiftCardEntry.amount), 0), sa.BigInteger))
+    .where(GiftCardEntry.gift_card_id == GiftCard.id)
+    .correlate_except(GiftCardEntry)
+    .scalar_subquery()
 )  # the cast keeps CLP integers (PostgreSQL sums are NUMERIC)
 
 

@@ -14,7 +14,7 @@ from app.sales.locks import lock_cash_day, lock_order
 from app.sales.models import Order, Payment, PaymentMethod
 from app.sales.representation import order_representation
 from app.sales.services import recalculate_order
-from app.webhooks.events import emit_event, giftcard_datos
+from app.webhooks.event_services import emit_event, giftcard_datos
 
 # (code, label, public, counts as cash) — spec booking.md §7.1
 PAYMENT_METHODS = [
@@ -37,8 +37,9 @@ def ensure_payment_methods() -> int:
     created = 0
     for order, (code, label, public, cash) in enumerate(PAYMENT_METHODS, start=1):
         if code not in existing:
-            db.session.add(PaymentMethod(code=code, label=label, is_public=public, counts_as_cash=cash,
-                                         sort_order=order))
+            db.session.add(
+                PaymentMethod(code=code, label=label, is_public=public, counts_as_cash=cash, sort_order=order)
+            )
             created += 1
     db.session.flush()
     return created
@@ -63,9 +64,18 @@ def _closed_day_check(day, by) -> bool:
     return True
 
 
-def record_payment(order: Order, *, amount: int, method: str, by=None, reference: str | None = None,
-                   gift_card_code: str | None = None, flow_transaction_id: int | None = None,
-                   allow_credit: bool = False, allow_cancelled: bool = False) -> Payment:
+def record_payment(
+    order: Order,
+    *,
+    amount: int,
+    method: str,
+    by=None,
+    reference: str | None = None,
+    gift_card_code: str | None = None,
+    flow_transaction_id: int | None = None,
+    allow_credit: bool = False,
+    allow_cancelled: bool = False,
+) -> Payment:
     """Record money received for an order and recalculate it; flushes (spec booking.md §7.2, §8.3).
 
     Raises ValidationError for a non-positive amount, an inactive method, a cancelled order, a closed cash day
@@ -87,16 +97,24 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     if pm.code == "giftcard":
         limit = max(order.balance_due - giftcards.gift_card_lines_total(order), 0)
         if amount > limit:
-            raise ValidationError(f"El monto supera el saldo que se puede pagar con gift card "
-                                  f"({format_clp(limit)}).", field="monto")
+            raise ValidationError(
+                f"El monto supera el saldo que se puede pagar con gift card ({format_clp(limit)}).", field="monto"
+            )
         card = giftcards.check_redeemable(giftcards.lock_card(gift_card_code), amount)
     elif amount > order.balance_due and not allow_credit:
-        raise ValidationError(f"El monto supera el saldo pendiente ({format_clp(order.balance_due)}).",
-                              field="monto")
+        raise ValidationError(f"El monto supera el saldo pendiente ({format_clp(order.balance_due)}).", field="monto")
     was_paid = order.payment_status == "pagado"
-    payment = Payment(order_id=order.id, amount=amount, method=pm.code, recorded_by_id=getattr(by, "id", None),
-                      reference=reference, flow_transaction_id=flow_transaction_id, paid_at=now,
-                      gift_card_id=card.id if card else None, after_close=after_close)
+    payment = Payment(
+        order_id=order.id,
+        amount=amount,
+        method=pm.code,
+        recorded_by_id=getattr(by, "id", None),
+        reference=reference,
+        flow_transaction_id=flow_transaction_id,
+        paid_at=now,
+        gift_card_id=card.id if card else None,
+        after_close=after_close,
+    )
     db.session.add(payment)
     db.session.flush()
     if card is not None:
@@ -104,11 +122,17 @@ def record_payment(order: Order, *, amount: int, method: str, by=None, reference
     recalculate_order(order)
     from app.clients.services import record_event
 
-    record_event(order.client, "payment_recorded", f"Pago registrado - {pm.code} - {format_clp(amount)}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "payment_recorded",
+        f"Pago registrado - {pm.code} - {format_clp(amount)}",
+        by=by,
+        order_id=order.id,
+    )
     if card is not None:
-        record_event(order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by,
-                     order_id=order.id)
+        record_event(
+            order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order.id
+        )
         emit_event("giftcard.redeemed", giftcard_datos(card, amount=amount, order_id=order.id))
     payment.just_paid = not was_paid and order.payment_status == "pagado"
     if payment.just_paid:
@@ -150,20 +174,36 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
     db.session.flush()
     order = payment.order
     if payment.gift_card_id is not None and payment.amount > 0:  # a redemption: the amount goes back to the card
-        giftcards.reverse_redemption(payment.gift_card, amount=payment.amount, by=by, payment_id=payment.id,
-                                     reason=f"Pago #{payment.id} anulado", order=order)
+        giftcards.reverse_redemption(
+            payment.gift_card,
+            amount=payment.amount,
+            by=by,
+            payment_id=payment.id,
+            reason=f"Pago #{payment.id} anulado",
+            order=order,
+        )
     elif payment.gift_card_id is not None:  # a refund credited to a card: take it back if still there
         card = giftcards.lock_card(payment.gift_card.code)
         if card.balance < -payment.amount:
             raise ValidationError(f"La gift card {card.code} ya usó el reembolso: no se puede anular.")
-        giftcards.add_entry(card, amount=payment.amount, kind="ajuste", by=by, payment_id=payment.id,
-                            reason=f"Reembolso #{payment.id} anulado")
+        giftcards.add_entry(
+            card,
+            amount=payment.amount,
+            kind="ajuste",
+            by=by,
+            payment_id=payment.id,
+            reason=f"Reembolso #{payment.id} anulado",
+        )
     recalculate_order(order)
     from app.clients.services import record_event
 
-    record_event(order.client, "payment_voided",
-                 f"Pago anulado - {payment.method} - {format_clp(payment.amount)}: {reason.strip()}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "payment_voided",
+        f"Pago anulado - {payment.method} - {format_clp(payment.amount)}: {reason.strip()}",
+        by=by,
+        order_id=order.id,
+    )
     return payment
 
 
@@ -185,26 +225,52 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
     now = clock.now()
     after_close = _closed_day_check(clock.to_local(now).date(), by)
-    payment = Payment(order_id=order.id, amount=-amount, method=pm.code, recorded_by_id=by.id, is_refund=True,
-                      reference=reason.strip()[:120], paid_at=now, after_close=after_close)
+    payment = Payment(
+        order_id=order.id,
+        amount=-amount,
+        method=pm.code,
+        recorded_by_id=by.id,
+        is_refund=True,
+        reference=reason.strip()[:120],
+        paid_at=now,
+        after_close=after_close,
+    )
     db.session.add(payment)
     db.session.flush()
     if pm.code == "giftcard":
-        used = db.session.scalar(sa.select(Payment).where(
-            Payment.order_id == order.id, Payment.status == "valido", Payment.gift_card_id.is_not(None),
-            Payment.amount > 0).order_by(Payment.id.desc()))
+        used = db.session.scalar(
+            sa.select(Payment)
+            .where(
+                Payment.order_id == order.id,
+                Payment.status == "valido",
+                Payment.gift_card_id.is_not(None),
+                Payment.amount > 0,
+            )
+            .order_by(Payment.id.desc())
+        )
         if used is not None and used.gift_card.status != "anulada":
-            giftcards.reverse_redemption(used.gift_card, amount=amount, by=by, payment_id=payment.id,
-                                         reason=f"Reembolso venta #{order.id}", order=order)
+            giftcards.reverse_redemption(
+                used.gift_card,
+                amount=amount,
+                by=by,
+                payment_id=payment.id,
+                reason=f"Reembolso venta #{order.id}",
+                order=order,
+            )
             payment.gift_card_id = used.gift_card_id
         else:
-            card = giftcards.issue_gift_card(amount=amount, by=by, origin="reembolso",
-                                             buyer_client_id=order.client_id, order_id=order.id)
+            card = giftcards.issue_gift_card(
+                amount=amount, by=by, origin="reembolso", buyer_client_id=order.client_id, order_id=order.id
+            )
             payment.gift_card_id = card.id
     recalculate_order(order)
     from app.clients.services import record_event
 
-    record_event(order.client, "refund_recorded",
-                 f"Reembolso registrado - {pm.code} - {format_clp(amount)}: {reason.strip()}", by=by,
-                 order_id=order.id)
+    record_event(
+        order.client,
+        "refund_recorded",
+        f"Reembolso registrado - {pm.code} - {format_clp(amount)}: {reason.strip()}",
+        by=by,
+        order_id=order.id,
+    )
     return payment

@@ -17,9 +17,18 @@ from app.extensions import db
 from app.sales.availability import Busy, ServiceInfo, SlotContext, slot_start
 from app.sales.models import CartHold, ServiceLine
 
-_SERVICE_COLUMNS = (Service.id, Service.name, Service.service_type, Service.is_active, Service.is_published,
-                    Service.min_people, Service.max_people, Service.max_concurrent_bookings,
-                    Service.duration_minutes, Service.slot_grid)
+_SERVICE_COLUMNS = (
+    Service.id,
+    Service.name,
+    Service.service_type,
+    Service.is_active,
+    Service.is_published,
+    Service.min_people,
+    Service.max_people,
+    Service.max_concurrent_bookings,
+    Service.duration_minutes,
+    Service.slot_grid,
+)
 
 
 def service_info(service: Service) -> ServiceInfo:
@@ -28,9 +37,18 @@ def service_info(service: Service) -> ServiceInfo:
 
 def _info_from_row(row) -> ServiceInfo:
     """ServiceInfo from the values of `_SERVICE_COLUMNS`, in that order (a row, or the loaded object's values)."""
-    return ServiceInfo(id=row[0], name=row[1], service_type=row[2], is_active=row[3], is_published=row[4],
-                       min_people=row[5], max_people=row[6], capacity=row[7], duration_minutes=row[8],
-                       grid=row[9] or {})
+    return ServiceInfo(
+        id=row[0],
+        name=row[1],
+        service_type=row[2],
+        is_active=row[3],
+        is_published=row[4],
+        min_people=row[5],
+        max_people=row[6],
+        capacity=row[7],
+        duration_minutes=row[8],
+        grid=row[9] or {},
+    )
 
 
 @functools.cache
@@ -41,22 +59,33 @@ def _context_statement(ignore_line: bool, ignore_cart: bool) -> sa.Select:
     sid, day, now = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime())
     no_text, zero = sa.cast(sa.null(), sa.String), sa.literal(0)
     block = sa.select(sa.literal("block"), no_text, ServiceBlock.reason, zero).where(
-        ServiceBlock.is_active.is_(True), ServiceBlock.start_date <= day, ServiceBlock.end_date >= day,
-        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == sid))
+        ServiceBlock.is_active.is_(True),
+        ServiceBlock.start_date <= day,
+        ServiceBlock.end_date >= day,
+        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == sid),
+    )
     slot_blocks = sa.select(sa.literal("slot"), SlotBlock.time, SlotBlock.reason, zero).where(
-        SlotBlock.service_id == sid, SlotBlock.date == day)
+        SlotBlock.service_id == sid, SlotBlock.date == day
+    )
     lines = sa.select(sa.literal("line"), ServiceLine.start_time, no_text, sa.func.count()).where(
-        ServiceLine.service_id == sid, ServiceLine.service_date == day, ServiceLine.status != "cancelada")
+        ServiceLine.service_id == sid, ServiceLine.service_date == day, ServiceLine.status != "cancelada"
+    )
     holds = sa.select(sa.literal("hold"), CartHold.time, no_text, sa.func.count()).where(
-        CartHold.service_id == sid, CartHold.date == day, CartHold.expires_at > now, CartHold.released_at.is_(None))
+        CartHold.service_id == sid, CartHold.date == day, CartHold.expires_at > now, CartHold.released_at.is_(None)
+    )
     if ignore_line:
         lines = lines.where(ServiceLine.id != sa.bindparam("ignore_line_id"))
     if ignore_cart:
         holds = holds.where(CartHold.cart_id != sa.bindparam("ignore_cart_id"))
-    facts = sa.union_all(block, slot_blocks, lines.group_by(ServiceLine.start_time),
-                         holds.group_by(CartHold.time)).subquery("facts")
-    return (sa.select(*_SERVICE_COLUMNS, *facts.c).select_from(Service.__table__)
-            .outerjoin(facts, sa.true()).where(Service.id == sid))
+    facts = sa.union_all(
+        block, slot_blocks, lines.group_by(ServiceLine.start_time), holds.group_by(CartHold.time)
+    ).subquery("facts")
+    return (
+        sa.select(*_SERVICE_COLUMNS, *facts.c)
+        .select_from(Service.__table__)
+        .outerjoin(facts, sa.true())
+        .where(Service.id == sid)
+    )
 
 
 @functools.cache
@@ -66,20 +95,39 @@ def _providers_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSel
     ("busy", provider id, NULL, start, duration). One UNION ALL, built once, bound per call."""
     sid, day, now = sa.bindparam("sid"), sa.bindparam("day", type_=sa.Date), sa.bindparam("now", type_=UTCDateTime())
     no_text = sa.cast(sa.null(), sa.String)
-    absent = sa.exists().where(ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day,
-                               ProviderAbsence.end_date >= day)
+    absent = sa.exists().where(
+        ProviderAbsence.provider_id == Provider.id, ProviderAbsence.start_date <= day, ProviderAbsence.end_date >= day
+    )
     qualified = (service_providers.c.service_id == sid, Provider.is_active.is_(True), ~absent)
-    providers = (sa.select(sa.literal("provider"), Provider.id, Provider.name, no_text, sa.literal(0))
-                 .join(service_providers, service_providers.c.provider_id == Provider.id).where(*qualified))
-    qualified_ids = (sa.select(Provider.id).join(service_providers, service_providers.c.provider_id == Provider.id)
-                     .where(*qualified))
-    busy_lines = sa.select(sa.literal("busy"), ServiceLine.provider_id, no_text, ServiceLine.start_time,
-                           Service.duration_minutes).join(Service, Service.id == ServiceLine.service_id).where(
-        ServiceLine.provider_id.in_(qualified_ids), ServiceLine.service_date == day, ServiceLine.status != "cancelada")
-    busy_holds = sa.select(sa.literal("busy"), CartHold.provider_id, no_text, CartHold.time,
-                           Service.duration_minutes).join(Service, Service.id == CartHold.service_id).where(
-        CartHold.provider_id.in_(qualified_ids), CartHold.date == day, CartHold.expires_at > now,
-        CartHold.released_at.is_(None))
+    providers = (
+        sa.select(sa.literal("provider"), Provider.id, Provider.name, no_text, sa.literal(0))
+        .join(service_providers, service_providers.c.provider_id == Provider.id)
+        .where(*qualified)
+    )
+    qualified_ids = (
+        sa.select(Provider.id).join(service_providers, service_providers.c.provider_id == Provider.id).where(*qualified)
+    )
+    busy_lines = (
+        sa.select(
+            sa.literal("busy"), ServiceLine.provider_id, no_text, ServiceLine.start_time, Service.duration_minutes
+        )
+        .join(Service, Service.id == ServiceLine.service_id)
+        .where(
+            ServiceLine.provider_id.in_(qualified_ids),
+            ServiceLine.service_date == day,
+            ServiceLine.status != "cancelada",
+        )
+    )
+    busy_holds = (
+        sa.select(sa.literal("busy"), CartHold.provider_id, no_text, CartHold.time, Service.duration_minutes)
+        .join(Service, Service.id == CartHold.service_id)
+        .where(
+            CartHold.provider_id.in_(qualified_ids),
+            CartHold.date == day,
+            CartHold.expires_at > now,
+            CartHold.released_at.is_(None),
+        )
+    )
     if ignore_line:
         busy_lines = busy_lines.where(ServiceLine.id != sa.bindparam("ignore_line_id"))
     if ignore_cart:
@@ -87,13 +135,25 @@ def _providers_statement(ignore_line: bool, ignore_cart: bool) -> sa.CompoundSel
     return sa.union_all(providers, busy_lines, busy_holds)
 
 
-def _context(info: ServiceInfo, day: date, now, rows, *, staff: bool, ignore_line_id: int | None = None,
-             ignore_cart_id: int | None = None) -> SlotContext:
+def _context(
+    info: ServiceInfo,
+    day: date,
+    now,
+    rows,
+    *,
+    staff: bool,
+    ignore_line_id: int | None = None,
+    ignore_cart_id: int | None = None,
+) -> SlotContext:
     """Build the context from the rows of `_context_statement` (and, for massages, one more statement)."""
     cfg = current_app.config
     ctx = SlotContext(
-        service=info, day=day, now_local=clock.to_local(now), staff=staff,
-        lead_minutes=int(cfg["BOOKING_MIN_LEAD_MINUTES"]), horizon_days=int(cfg["BOOKING_HORIZON_DAYS"]),
+        service=info,
+        day=day,
+        now_local=clock.to_local(now),
+        staff=staff,
+        lead_minutes=int(cfg["BOOKING_MIN_LEAD_MINUTES"]),
+        horizon_days=int(cfg["BOOKING_HORIZON_DAYS"]),
     )
     occupied: Counter = Counter()
     base = len(_SERVICE_COLUMNS)
@@ -151,8 +211,9 @@ def load_slot_context(
     statement (two for massages) whatever the number of orders. The service's own values come from the loaded
     object."""
     now, rows = _rows(service.id, day, ignore_line_id, ignore_cart_id)
-    return _context(service_info(service), day, now, rows, staff=staff, ignore_line_id=ignore_line_id,
-                    ignore_cart_id=ignore_cart_id)
+    return _context(
+        service_info(service), day, now, rows, staff=staff, ignore_line_id=ignore_line_id, ignore_cart_id=ignore_cart_id
+    )
 
 
 def load_slot_context_by_id(service_id: int, day: date, *, staff: bool = False) -> SlotContext | None:

@@ -52,17 +52,19 @@ def service_line_representation(line, *, with_order: bool = False, service: dict
     out = {"id": line.id}
     if with_order:
         out["venta_reserva"] = line.order_id
-    out.update({
-        "servicio": service if service is not None else service_ref(line.service),
-        "fecha_agendamiento": iso_date(line.service_date),
-        "hora_inicio": line.start_time,
-        "cantidad_personas": line.people,
-        "proveedor_asignado": line.provider_id,
-        "precio_unitario": line.unit_price,
-        "regla_precio": line.pricing_rule,
-        "subtotal": line.subtotal,
-        "estado": line.status,
-    })
+    out.update(
+        {
+            "servicio": service if service is not None else service_ref(line.service),
+            "fecha_agendamiento": iso_date(line.service_date),
+            "hora_inicio": line.start_time,
+            "cantidad_personas": line.people,
+            "proveedor_asignado": line.provider_id,
+            "precio_unitario": line.unit_price,
+            "regla_precio": line.pricing_rule,
+            "subtotal": line.subtotal,
+            "estado": line.status,
+        }
+    )
     return out
 
 
@@ -83,8 +85,11 @@ def product_line_representation(line) -> dict:
 
 def payment_summary(payment) -> dict:
     """A payment inside the order representation (the `pagos` resource adds its own fields)."""
-    return payment_summary_of(payment, username=payment.recorded_by.username if payment.recorded_by else None,
-                              giftcard=payment.gift_card.code if payment.gift_card else None)
+    return payment_summary_of(
+        payment,
+        username=payment.recorded_by.username if payment.recorded_by else None,
+        giftcard=payment.gift_card.code if payment.gift_card else None,
+    )
 
 
 def payment_summary_of(payment, *, username: str | None, giftcard: str | None) -> dict:
@@ -108,12 +113,15 @@ def discount_summary(discount, code: str | None) -> dict:
 def order_representation(order: Order) -> dict:
     """The order as api.md §4.2 shows it: totals in integer CLP, lines, payments and active discounts."""
     return order_representation_of(
-        order, client_name=order.client.name if order.client else None,
+        order,
+        client_name=order.client.name if order.client else None,
         services=[service_line_representation(line) for line in order.service_lines],
         products=[product_line_representation(line) for line in order.product_lines],
         payments=[payment_summary(p) for p in order.payments],
-        discounts=[discount_summary(d, d.code.code if d.code else None)
-                   for d in order.discounts if d.status == "activo"])
+        discounts=[
+            discount_summary(d, d.code.code if d.code else None) for d in order.discounts if d.status == "activo"
+        ],
+    )
 
 
 def order_representation_of(order, *, client_name, services, products, payments, discounts) -> dict:
@@ -151,15 +159,51 @@ def order_representation_of(order, *, client_name, services, products, payments,
 
 # --- a page of orders as plain rows (the list endpoint): no ORM objects, a fixed number of statements -----------
 
-ORDER_COLUMNS = ("id", "client_id", "created_at", "sold_at", "origin", "payment_status", "booking_status",
-                 "services_total", "products_total", "discount_total", "total", "paid", "balance_due", "credit",
-                 "requires_refund", "comments", "fiscal_document_number", "charged")
-SERVICE_LINE_COLUMNS = ("id", "order_id", "service_date", "start_time", "people", "provider_id", "unit_price",
-                        "pricing_rule", "subtotal", "status")
-PRODUCT_LINE_COLUMNS = ("id", "order_id", "product_id", "quantity", "unit_price", "subtotal", "status",
-                        "recipient_name", "recipient_email", "message")
-PAYMENT_COLUMNS = ("id", "order_id", "paid_at", "amount", "method", "is_refund", "status", "reference",
-                   "void_reason")
+ORDER_COLUMNS = (
+    "id",
+    "client_id",
+    "created_at",
+    "sold_at",
+    "origin",
+    "payment_status",
+    "booking_status",
+    "services_total",
+    "products_total",
+    "discount_total",
+    "total",
+    "paid",
+    "balance_due",
+    "credit",
+    "requires_refund",
+    "comments",
+    "fiscal_document_number",
+    "charged",
+)
+SERVICE_LINE_COLUMNS = (
+    "id",
+    "order_id",
+    "service_date",
+    "start_time",
+    "people",
+    "provider_id",
+    "unit_price",
+    "pricing_rule",
+    "subtotal",
+    "status",
+)
+PRODUCT_LINE_COLUMNS = (
+    "id",
+    "order_id",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "subtotal",
+    "status",
+    "recipient_name",
+    "recipient_email",
+    "message",
+)
+PAYMENT_COLUMNS = ("id", "order_id", "paid_at", "amount", "method", "is_refund", "status", "reference", "void_reason")
 
 
 def columns(model, names) -> list:
@@ -182,10 +226,17 @@ def service_line_rows(stmt):
 
     page, cols = _subquery(stmt, SERVICE_LINE_COLUMNS, "service_id")
     service = aliased(Service)
-    return sa.select(
-        *cols, service.id.label("s_id"), service.name.label("s_name"), service.service_type.label("s_type"),
-        service.base_price.label("s_price"),
-    ).join(service, service.id == page.c.service_id).order_by(page.c.id)
+    return (
+        sa.select(
+            *cols,
+            service.id.label("s_id"),
+            service.name.label("s_name"),
+            service.service_type.label("s_type"),
+            service.base_price.label("s_price"),
+        )
+        .join(service, service.id == page.c.service_id)
+        .order_by(page.c.id)
+    )
 
 
 def service_refs(rows) -> list[dict]:
@@ -207,8 +258,11 @@ def order_rows(stmt):
 
     page, cols = _subquery(stmt, ORDER_COLUMNS)
     client = aliased(Client)
-    return sa.select(*cols, client.name.label("client_name")).outerjoin(
-        client, client.id == page.c.client_id).order_by(page.c.id.desc())
+    return (
+        sa.select(*cols, client.name.label("client_name"))
+        .outerjoin(client, client.id == page.c.client_id)
+        .order_by(page.c.id.desc())
+    )
 
 
 def payment_rows(stmt):
@@ -219,9 +273,12 @@ def payment_rows(stmt):
 
     page, cols = _subquery(stmt, PAYMENT_COLUMNS, "recorded_by_id", "gift_card_id")
     user, card = aliased(User), aliased(GiftCard)
-    return (sa.select(*cols, user.username.label("username"), card.code.label("giftcard"))
-            .outerjoin(user, user.id == page.c.recorded_by_id).outerjoin(card, card.id == page.c.gift_card_id)
-            .order_by(page.c.id))
+    return (
+        sa.select(*cols, user.username.label("username"), card.code.label("giftcard"))
+        .outerjoin(user, user.id == page.c.recorded_by_id)
+        .outerjoin(card, card.id == page.c.gift_card_id)
+        .order_by(page.c.id)
+    )
 
 
 def order_representations(session, rows) -> list[dict]:
@@ -235,19 +292,34 @@ def order_representations(session, rows) -> list[dict]:
     products: dict[int, list] = {i: [] for i in ids}
     payments: dict[int, list] = {i: [] for i in ids}
     discounts: dict[int, list] = {i: [] for i in ids}
-    lines = session.execute(service_line_rows(
-        sa.select(ServiceLine).where(ServiceLine.order_id.in_(ids)).order_by(ServiceLine.id))).all()
+    lines = session.execute(
+        service_line_rows(sa.select(ServiceLine).where(ServiceLine.order_id.in_(ids)).order_by(ServiceLine.id))
+    ).all()
     for line, ref in zip(lines, service_refs(lines), strict=True):
         services[line.order_id].append(service_line_representation(line, service=ref))
-    for line in session.execute(sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS)).where(
-            ProductLine.order_id.in_(ids)).order_by(ProductLine.id)):
+    for line in session.execute(
+        sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
+        .where(ProductLine.order_id.in_(ids))
+        .order_by(ProductLine.id)
+    ):
         products[line.order_id].append(product_line_representation(line))
     for p in session.execute(payment_rows(sa.select(Payment).where(Payment.order_id.in_(ids)).order_by(Payment.id))):
         payments[p.order_id].append(payment_summary_of(p, username=p.username, giftcard=p.giftcard))
     for d in session.execute(
-            sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)
-            .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
-            .where(Discount.order_id.in_(ids), Discount.status == "activo").order_by(Discount.id)):
+        sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)
+        .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
+        .where(Discount.order_id.in_(ids), Discount.status == "activo")
+        .order_by(Discount.id)
+    ):
         discounts[d.order_id].append(discount_summary(d, d.code))
-    return [order_representation_of(r, client_name=r.client_name, services=services[r.id], products=products[r.id],
-                                    payments=payments[r.id], discounts=discounts[r.id]) for r in rows]
+    return [
+        order_representation_of(
+            r,
+            client_name=r.client_name,
+            services=services[r.id],
+            products=products[r.id],
+            payments=payments[r.id],
+            discounts=discounts[r.id],
+        )
+        for r in rows
+    ]

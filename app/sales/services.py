@@ -2,7 +2,6 @@
 order totals (the only writer of an order's derived money columns) and whole-order cancellation. Flush, never commit.
 """
 
-
 from __future__ import annotations
 
 import functools
@@ -29,7 +28,7 @@ from app.sales.models import (
 )
 from app.sales.queries import load_slot_context
 from app.sales.representation import order_representation
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 
 # Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
 
@@ -41,8 +40,9 @@ class SlotUnavailable(ConflictError):
 
     def __init__(self, failures, message: str | None = None):
         self.failures = failures
-        super().__init__(message or "Algunos horarios ya no están disponibles: "
-                         + ", ".join(label for label, _ in failures))
+        super().__init__(
+            message or "Algunos horarios ya no están disponibles: " + ", ".join(label for label, _ in failures)
+        )
 
 
 def slot_unavailable(label: str, entry) -> SlotUnavailable:
@@ -71,8 +71,7 @@ def cfg(key: str) -> int:
 
 def check_line(service: Service, req: LineRequest, *, staff: bool, ignore_line_id=None, ignore_cart_id=None):
     """Availability of one requested line plus the provider to assign; returns (entry, provider_id)."""
-    ctx = load_slot_context(service, req.day, staff=staff, ignore_line_id=ignore_line_id,
-                            ignore_cart_id=ignore_cart_id)
+    ctx = load_slot_context(service, req.day, staff=staff, ignore_line_id=ignore_line_id, ignore_cart_id=ignore_cart_id)
     entry = availability.check_slot(ctx, req.hhmm, req.people)
     provider_id = None
     if entry.reservable and service.service_type == "masaje":
@@ -114,8 +113,9 @@ def _order_sums_statement() -> sa.Select:
     return sa.select(
         scalar(sa.func.coalesce(sa.func.sum(sl.subtotal), 0), sl.order_id == oid, sl.status != "cancelada"),
         scalar(sa.func.coalesce(sa.func.sum(pl.subtotal), 0), pl.order_id == oid, pl.status == "activa"),
-        scalar(sa.func.coalesce(sa.func.sum(d.amount), 0), d.order_id == oid, d.status == "activo",
-               d.percent.is_(None)),
+        scalar(
+            sa.func.coalesce(sa.func.sum(d.amount), 0), d.order_id == oid, d.status == "activo", d.percent.is_(None)
+        ),
         scalar(sa.func.count(d.id), d.order_id == oid, d.status == "activo", d.percent.is_not(None)),
         scalar(sa.func.coalesce(sa.func.sum(p.amount), 0), p.order_id == oid, p.status == "valido"),
         scalar(sa.func.count(p.id), p.order_id == oid, p.status == "valido", p.is_refund.is_(True)),
@@ -132,17 +132,24 @@ def recalculate_order(order: Order) -> Order:
     statuses = [st for st, n in zip(LINE_STATUSES, row[6:], strict=True) for _ in range(n)]
     percent_discounts = []
     if n_percent:  # a % code's amount follows the subtotal (rare: loaded only when there is one)
-        percent_discounts = list(db.session.scalars(sa.select(Discount).where(
-            Discount.order_id == order.id, Discount.status == "activo", Discount.percent.is_not(None))))
-    totals = availability.compute_totals([services_total], [products_total],
-                                   [(fixed, None), *((0, d.percent) for d in percent_discounts)], [paid])
+        percent_discounts = list(
+            db.session.scalars(
+                sa.select(Discount).where(
+                    Discount.order_id == order.id, Discount.status == "activo", Discount.percent.is_not(None)
+                )
+            )
+        )
+    totals = availability.compute_totals(
+        [services_total], [products_total], [(fixed, None), *((0, d.percent) for d in percent_discounts)], [paid]
+    )
     subtotal = totals.services_total + totals.products_total
     for d in percent_discounts:
         d.amount = availability.discount_amount(subtotal, amount=None, percent=d.percent)
     for name, value in totals.__dict__.items():
         setattr(order, name, value)
-    order.payment_status = availability.payment_status(cancelled=order.is_cancelled, total=totals.total,
-                                                 paid=totals.paid, has_refund=refunds > 0)
+    order.payment_status = availability.payment_status(
+        cancelled=order.is_cancelled, total=totals.total, paid=totals.paid, has_refund=refunds > 0
+    )
     order.booking_status = availability.booking_status(cancelled=order.is_cancelled, line_statuses=statuses)
     order.requires_refund = totals.credit > 0 and (order.is_cancelled or order.requires_refund)
     db.session.flush()

@@ -15,10 +15,12 @@ _signals = Namespace()
 order_placed = _signals.signal("order-placed", doc="sender: Order just written by place_order; by")
 order_paid = _signals.signal("order-paid", doc="sender: Order whose payment status just became pagado; by")
 order_reinstated = _signals.signal(
-    "order-reinstated", doc="sender: Order given back its lines by a late Flow payment; by")
+    "order-reinstated", doc="sender: Order given back its lines by a late Flow payment; by"
+)
 order_cancelled = _signals.signal("order-cancelled", doc="sender: Order cancelled by staff (whole order); by")
 line_added = _signals.signal("line-added", doc="sender: ServiceLine added to an existing order by staff; by")
 line_cancelled = _signals.signal(
-    "line-cancelled", doc="sender: ServiceLine cancelled by staff; by, order_cancelled (it was the last line)")
+    "line-cancelled", doc="sender: ServiceLine cancelled by staff; by, order_cancelled (it was the last line)"
+)
 line_moved = _signals.signal("line-moved", doc="sender: ServiceLine moved to another day/time; by, event_id")
 giftcard_issued = _signals.signal("giftcard-issued", doc="sender: GiftCard just issued; by")

@@ -45,20 +45,23 @@ RETURN_TITLES = {
 def flow_return():
     token = request.values.get("token", "")
     if not token:
-        return render_template("payments/return.html", title="No se recibió información de la transacción",
-                               tx=None, order=None), 400
+        return render_template(
+            "payments/return.html", title="No se recibió información de la transacción", tx=None, order=None
+        ), 400
     status, outcome, tx = confirm_flow_token(token)
     if status == 200:
         db.session.commit()
     else:
         db.session.rollback()
     if tx is None:
-        return render_template("payments/return.html", title="No se recibió información de la transacción",
-                               tx=None, order=None), 404
+        return render_template(
+            "payments/return.html", title="No se recibió información de la transacción", tx=None, order=None
+        ), 404
     title = RETURN_TITLES.get(outcome, "Estado del Pago Pendiente o Desconocido")
     order = db.session.get(Order, tx.order_id)
-    return render_template("payments/return.html", title=title, tx=tx, order=order, outcome=outcome,
-                           order_url_token=order_token(order.id))
+    return render_template(
+        "payments/return.html", title=title, tx=tx, order=order, outcome=outcome, order_url_token=order_token(order.id)
+    )
 
 
 @bp.route("/ventas/api/flow/create/", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -94,8 +97,12 @@ def api_flow_create():
         db.session.rollback()
         log.exception("Flow create failed")
         return jsonify(error="Flow API request failed"), 502
-    tx = db.session.scalar(sa.select(FlowTransaction).where(FlowTransaction.order_id == order.id)
-                           .order_by(FlowTransaction.id.desc()).limit(1))
+    tx = db.session.scalar(
+        sa.select(FlowTransaction)
+        .where(FlowTransaction.order_id == order.id)
+        .order_by(FlowTransaction.id.desc())
+        .limit(1)
+    )
     db.session.commit()
     return jsonify(url=url, token=tx.token)
 

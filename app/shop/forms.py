@@ -13,5 +13,6 @@ class CheckoutForm(FlaskForm):
     metodo_pago = RadioField("Forma de pago", choices=[], validate_choice=False)
     acepta_terminos = BooleanField("Acepto los términos y condiciones")
     acepta_marketing = BooleanField(
-        "Quiero recibir saludos de cumpleaños, promociones y novedades de Aremko por SMS y e-mail")
+        "Quiero recibir saludos de cumpleaños, promociones y novedades de Aremko por SMS y e-mail"
+    )
     comentarios = TextAreaField("Comentarios (opcional)", validators=[Optional()])

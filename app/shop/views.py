@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog import queries
 from app.catalog.models import Service, ServiceCategory
 from app.extensions import db
+from app.shop import booking_views, checkout_views, giftcard_views  # noqa: F401  (register their routes)
+from app.shop.blueprint import bp
 from app.web.htmx import render_page
 from app.web.params import parse_id
-
-bp = Blueprint("shop", __name__)
 
 
 def _category_filter() -> int | None:
@@ -52,15 +52,21 @@ def category(category_id: int):
 @bp.get("/ventas/terminos/")
 @public
 def terms():
-    return render_template("shop/text_page.html", title="Términos y condiciones",
-                           text=current_app.config.get("TERMS_TEXT") or TERMS_PLACEHOLDER)
+    return render_template(
+        "shop/text_page.html",
+        title="Términos y condiciones",
+        text=current_app.config.get("TERMS_TEXT") or TERMS_PLACEHOLDER,
+    )
 
 
 @bp.get("/ventas/privacidad/")
 @public
 def privacy():
-    return render_template("shop/text_page.html", title="Política de privacidad",
-                           text=current_app.config.get("PRIVACY_TEXT") or PRIVACY_PLACEHOLDER)
+    return render_template(
+        "shop/text_page.html",
+        title="Política de privacidad",
+        text=current_app.config.get("PRIVACY_TEXT") or PRIVACY_PLACEHOLDER,
+    )
 
 
 TERMS_PLACEHOLDER = (
@@ -86,9 +92,21 @@ def sitemap():
     return Response(body, mimetype="application/xml")
 
 
-ROBOTS_DISALLOW = ("/admin/", "/accounts/", "/ventas/api/", "/ventas/admin-dashboard/", "/ventas/recepcion/",
-                   "/ventas/caja-diaria/", "/ventas/clientes/", "/ventas/reportes/", "/ventas/campanas/",
-                   "/ventas/venta_reservas/", "/ventas/compras/", "/ventas/cart/", "/ventas/checkout/")
+ROBOTS_DISALLOW = (
+    "/admin/",
+    "/accounts/",
+    "/ventas/api/",
+    "/ventas/admin-dashboard/",
+    "/ventas/recepcion/",
+    "/ventas/caja-diaria/",
+    "/ventas/clientes/",
+    "/ventas/reportes/",
+    "/ventas/campanas/",
+    "/ventas/venta_reservas/",
+    "/ventas/compras/",
+    "/ventas/cart/",
+    "/ventas/checkout/",
+)
 
 
 @bp.get("/robots.txt")
@@ -123,6 +141,3 @@ def _public_context():
         }
 
     return {"nav_categories": nav_categories, "local_business_jsonld": local_business_jsonld}
-
-
-from app.shop import booking, checkout, giftcards  # noqa: E402,F401  (register their routes on bp)

@@ -17,14 +17,22 @@ HUB_LINKS = [
     ("Reportes", "Segmentación de clientes", "reports.segmentation_board", {"marketing", "gerente", "admin"}),
     ("Clientes y CRM", "Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Servicios", "service.index_view", {"recepcion", "marketing", "gerente", "admin"}),
-    ("Catálogo y Compras", "Categorías de servicio", "servicecategory.index_view",
-     {"recepcion", "marketing", "gerente", "admin"}),
+    (
+        "Catálogo y Compras",
+        "Categorías de servicio",
+        "servicecategory.index_view",
+        {"recepcion", "marketing", "gerente", "admin"},
+    ),
     ("Catálogo y Compras", "Productos", "product.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Proveedores", "provider.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Compras", "purchase.index_view", {"gerente", "admin"}),
     ("Catálogo y Compras", "Bloqueos", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
-    ("Clientes y CRM", "Clientes (administración)", "client.index_view",
-     {"recepcion", "marketing", "gerente", "admin"}),
+    (
+        "Clientes y CRM",
+        "Clientes (administración)",
+        "client.index_view",
+        {"recepcion", "marketing", "gerente", "admin"},
+    ),
     ("Comunicaciones", "Registro de mensajes", "comms.log_list", {"marketing", "gerente", "admin"}),
     ("Comunicaciones", "Plantillas SMS", "comms.template_list", {"marketing", "gerente", "admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
@@ -63,14 +71,22 @@ STAFF_NAV = [
     ("Ventas", "reports.order_list", {"recepcion", "gerente", "admin"}),
     ("Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
 ]
-MENU_LABELS = {"Clientes y CRM": "CRM", "Catálogo y Compras": "Catálogo", "Comunicaciones": "Mensajes",
-               "Configuración": "Configuración", "Reportes": "Reportes"}
+MENU_LABELS = {
+    "Clientes y CRM": "CRM",
+    "Catálogo y Compras": "Catálogo",
+    "Comunicaciones": "Mensajes",
+    "Configuración": "Configuración",
+    "Reportes": "Reportes",
+}
 
 
 def staff_menu(role: str) -> tuple[list[tuple[str, str]], list[tuple[str, list[tuple[str, str]]]]]:
     """(direct links, [(dropdown label, links)]) for `role`; hub entries already shown as direct links are left out."""
-    direct = [(label, url_for(endpoint)) for label, endpoint, roles in STAFF_NAV
-              if role in roles and endpoint in current_app.view_functions]
+    direct = [
+        (label, url_for(endpoint))
+        for label, endpoint, roles in STAFF_NAV
+        if role in roles and endpoint in current_app.view_functions
+    ]
     shown = {href for _, href in direct}
     groups = []
     for section, links in hub_sections(role):

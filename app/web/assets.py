@@ -42,8 +42,9 @@ def init_assets(app: Flask) -> None:
 
     @app.get("/favicon.ico")
     def favicon():  # browsers ask for it on every site, whatever the page links
-        return Response(favicon_bytes, mimetype="image/vnd.microsoft.icon",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            favicon_bytes, mimetype="image/vnd.microsoft.icon", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     favicon._public = True  # read by the access-matrix test
 

@@ -33,17 +33,33 @@ def is_api_path() -> bool:
 
 
 # JSON API error codes and messages (spec api.md §2)
-API_CODES = {400: "validation_error", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-             405: "method_not_allowed", 409: "conflict", 422: "business_rule", 429: "rate_limited",
-             500: "internal_error", 503: "service_unavailable"}
-API_MESSAGES = {401: "Autenticación requerida.", 403: "No tiene permiso para realizar esta acción.",
-                404: "No encontrado.", 500: "Error interno del servidor."}
+API_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "business_rule",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+API_MESSAGES = {
+    401: "Autenticación requerida.",
+    403: "No tiene permiso para realizar esta acción.",
+    404: "No encontrado.",
+    500: "Error interno del servidor.",
+}
 
 
 def api_error(status: int, message: str | None = None, *, code: str | None = None, detail: dict | None = None):
     """`{"error", "code", "detail"}` (+ `request_id` on 5xx); never a trace or request data."""
-    body = {"error": message or API_MESSAGES.get(status) or MESSAGES.get(status, "Error."),
-            "code": code or API_CODES.get(status, "error"), "detail": detail or {}}
+    body = {
+        "error": message or API_MESSAGES.get(status) or MESSAGES.get(status, "Error."),
+        "code": code or API_CODES.get(status, "error"),
+        "detail": detail or {},
+    }
     if status >= 500:
         body["request_id"] = g.get("request_id", "")
     return make_response(jsonify(body), status)
@@ -56,24 +72,35 @@ def domain_error_response(exc: DomainError):
     db.session.rollback()
     detail = {exc.field: [exc.message]} if exc.field else None
     if getattr(exc, "failures", None):  # SlotUnavailable: which lines and why
-        detail = {"lineas": [{"linea": label, "motivo": entry.motivo, "mensaje": entry.mensaje}
-                             for label, entry in exc.failures]}
+        detail = {
+            "lineas": [
+                {"linea": label, "motivo": entry.motivo, "mensaje": entry.mensaje} for label, entry in exc.failures
+            ]
+        }
     elif getattr(exc, "code", None) == "insufficient_stock":
         detail = {"lineas": [{"mensaje": exc.message}]}
     return api_error(exc.status, exc.message, code=getattr(exc, "code", None), detail=detail)
 
 
-HEADINGS = {400: "Solicitud inválida", 405: "Método no permitido", 409: "No se pudo completar la acción",
-            413: "Archivo demasiado grande", 422: "Revise los datos", 429: "Demasiadas solicitudes",
-            503: "Servicio no disponible"}
+HEADINGS = {
+    400: "Solicitud inválida",
+    405: "Método no permitido",
+    409: "No se pudo completar la acción",
+    413: "Archivo demasiado grande",
+    422: "Revise los datos",
+    429: "Demasiadas solicitudes",
+    503: "Servicio no disponible",
+}
 
 
 def _default_message(status: int) -> str:
     from flask_login import current_user
 
     if status == 403 and current_user.is_authenticated:  # say why: the role, not a retry (UX review D5)
-        return (f"Su perfil ({current_user.role_label}) no tiene permiso para abrir esta página "
-                "ni para realizar esta acción.")
+        return (
+            f"Su perfil ({current_user.role_label}) no tiene permiso para abrir esta página "
+            "ni para realizar esta acción."
+        )
     if status == 404:
         return "La dirección que busca no existe o ya no está disponible."
     return MESSAGES.get(status, "Error.")
@@ -84,8 +111,9 @@ def error_response(status: int, message: str | None = None):
     if is_api_path():
         return api_error(status, message if status not in API_MESSAGES else None)
     if request_ctx.url_adapter is None:  # Host not in TRUSTED_HOSTS: no URL can be built, so no page either
-        return make_response(message or MESSAGES.get(status, "Error."), status,
-                             {"Content-Type": "text/plain; charset=utf-8"})
+        return make_response(
+            message or MESSAGES.get(status, "Error."), status, {"Content-Type": "text/plain; charset=utf-8"}
+        )
     message = message or _default_message(status)
     from app.web.htmx import wants_fragment
 
@@ -94,8 +122,10 @@ def error_response(status: int, message: str | None = None):
     else:
         template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
     response = make_response(
-        render_template(template, status=status, message=message, heading=HEADINGS.get(status),
-                        request_id=g.get("request_id", "")), status
+        render_template(
+            template, status=status, message=message, heading=HEADINGS.get(status), request_id=g.get("request_id", "")
+        ),
+        status,
     )
     response.vary.add("HX-Request")
     return response

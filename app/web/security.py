@@ -61,9 +61,12 @@ def init_security(app: Flask) -> None:
         h = response.headers
         nonce = g.get("csp_nonce")  # set only by pages that need inline code (the Flask-Admin back office)
         if nonce:
-            h.setdefault("Content-Security-Policy", CSP.replace(
-                "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'").replace(
-                "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'"))
+            h.setdefault(
+                "Content-Security-Policy",
+                CSP.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'").replace(
+                    "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'"
+                ),
+            )
         h.setdefault("Content-Security-Policy", CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "same-origin")

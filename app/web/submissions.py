@@ -54,8 +54,7 @@ def claim_submission(key: str | None = None) -> None:
     user_id = current_user.id if current_user and current_user.is_authenticated else None
     try:
         with db.session.begin_nested():
-            db.session.add(FormSubmission(key=key, endpoint=(request.endpoint or "")[:120],
-                                          user_id=user_id))
+            db.session.add(FormSubmission(key=key, endpoint=(request.endpoint or "")[:120], user_id=user_id))
     except IntegrityError:
         raise DuplicateSubmission() from None
 

@@ -19,8 +19,7 @@ EVENTS = {
 }
 PING = "ping"
 DELIVERY_STATUSES = ("PENDING", "SENDING", "DELIVERED", "FAILED")
-DELIVERY_STATUS_LABELS = {"PENDING": "Pendiente", "SENDING": "Enviando", "DELIVERED": "Entregada",
-                          "FAILED": "Fallida"}
+DELIVERY_STATUS_LABELS = {"PENDING": "Pendiente", "SENDING": "Enviando", "DELIVERED": "Entregada", "FAILED": "Fallida"}
 
 
 class WebhookEndpoint(db.Model):

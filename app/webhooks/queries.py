@@ -39,8 +39,11 @@ def delivery_filters(args) -> dict:
 
 
 def deliveries_statement(filters: dict) -> sa.Select:
-    stmt = (sa.select(WebhookDelivery).options(joinedload(WebhookDelivery.endpoint))
-            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()))
+    stmt = (
+        sa.select(WebhookDelivery)
+        .options(joinedload(WebhookDelivery.endpoint))
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+    )
     if "estado" in filters:
         stmt = stmt.where(WebhookDelivery.status == filters["estado"])
     if "evento" in filters:

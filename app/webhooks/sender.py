@@ -68,15 +68,28 @@ class HttpSender:
         if https:
             import certifi
 
-            pool = urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False,
-                                               server_hostname=parts.hostname, assert_hostname=parts.hostname,
-                                               cert_reqs="CERT_REQUIRED", ca_certs=certifi.where())
+            pool = urllib3.HTTPSConnectionPool(
+                address,
+                port,
+                timeout=timeout,
+                retries=False,
+                server_hostname=parts.hostname,
+                assert_hostname=parts.hostname,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=certifi.where(),
+            )
         else:
             pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            resp = pool.urlopen("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
-                                redirect=False, preload_content=False)
+            resp = pool.urlopen(
+                "POST",
+                path,
+                body=body,
+                headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
+                redirect=False,
+                preload_content=False,
+            )
             try:
                 text = resp.read(4096, decode_content=True).decode("utf-8", "replace")
             finally:

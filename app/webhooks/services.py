@@ -52,16 +52,23 @@ def clean_events(events) -> list[str]:
 
 def create_endpoint(*, url: str, description: str = "", events, is_active: bool = True, by=None) -> WebhookEndpoint:
     """Register an endpoint with a fresh secret; flushes; ValidationError for a bad URL or no events."""
-    endpoint = WebhookEndpoint(url=clean_url(url), description=(description or "").strip()[:200],
-                               events=clean_events(events), is_active=is_active, secret=new_secret(),
-                               created_by_id=getattr(by, "id", None), created_at=clock.now())
+    endpoint = WebhookEndpoint(
+        url=clean_url(url),
+        description=(description or "").strip()[:200],
+        events=clean_events(events),
+        is_active=is_active,
+        secret=new_secret(),
+        created_by_id=getattr(by, "id", None),
+        created_at=clock.now(),
+    )
     db.session.add(endpoint)
     db.session.flush()
     return endpoint
 
 
-def update_endpoint(endpoint: WebhookEndpoint, *, url: str, description: str = "", events,
-                    is_active: bool) -> WebhookEndpoint:
+def update_endpoint(
+    endpoint: WebhookEndpoint, *, url: str, description: str = "", events, is_active: bool
+) -> WebhookEndpoint:
     """Change URL, description, events and the active switch (the secret stays); flushes."""
     endpoint.url = clean_url(url)
     endpoint.description = (description or "").strip()[:200]
@@ -82,7 +89,8 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
     """Delete the endpoint and its delivery log; flushes."""
     db.session.query(WebhookDelivery).filter(WebhookDelivery.endpoint_id == endpoint.id).delete(
-        synchronize_session=False)
+        synchronize_session=False
+    )
     db.session.delete(endpoint)
     db.session.flush()
 

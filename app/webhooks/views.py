@@ -12,8 +12,9 @@ from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.web.htmx import render_page
-from app.webhooks import dispatcher, queries, services
-from app.webhooks.events import queue_ping
+from app.webhooks import dispatch_services as dispatcher
+from app.webhooks import queries, services
+from app.webhooks.event_services import queue_ping
 from app.webhooks.models import DELIVERY_STATUS_LABELS, EVENTS, PING, WebhookDelivery, WebhookEndpoint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/ventas/webhooks")
@@ -35,8 +36,12 @@ def _delivery_or_404(delivery_id: int) -> WebhookDelivery:
 
 
 def _form_values(form) -> dict:
-    return {"url": form.get("url", ""), "description": form.get("descripcion", ""),
-            "events": form.getlist("eventos"), "is_active": form.get("activo") == "1"}
+    return {
+        "url": form.get("url", ""),
+        "description": form.get("descripcion", ""),
+        "events": form.getlist("eventos"),
+        "is_active": form.get("activo") == "1",
+    }
 
 
 def _send_now(delivery_id: int) -> str:
@@ -71,8 +76,15 @@ def endpoint_new():
         else:
             flash("Webhook registrado. Copie el secreto para verificar las firmas.", "success")
             return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id), 303)
-    return render_page("webhooks/endpoint_form.html", "endpoint_form", status=status, values=values, error=error,
-                       events=EVENTS, endpoint=None)
+    return render_page(
+        "webhooks/endpoint_form.html",
+        "endpoint_form",
+        status=status,
+        values=values,
+        error=error,
+        events=EVENTS,
+        endpoint=None,
+    )
 
 
 @bp.get("/<int:endpoint_id>/")
@@ -87,8 +99,12 @@ def endpoint_detail(endpoint_id: int):
 @role_required("admin")
 def endpoint_edit(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    values = {"url": endpoint.url, "description": endpoint.description, "events": list(endpoint.events or []),
-              "is_active": endpoint.is_active}
+    values = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "events": list(endpoint.events or []),
+        "is_active": endpoint.is_active,
+    }
     error, status = None, 200
     if request.method == "POST":
         values = _form_values(request.form)
@@ -101,8 +117,15 @@ def endpoint_edit(endpoint_id: int):
         else:
             flash("Webhook actualizado.", "success")
             return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint_id), 303)
-    return render_page("webhooks/endpoint_form.html", "endpoint_form", status=status, values=values, error=error,
-                       events=EVENTS, endpoint=endpoint)
+    return render_page(
+        "webhooks/endpoint_form.html",
+        "endpoint_form",
+        status=status,
+        values=values,
+        error=error,
+        events=EVENTS,
+        endpoint=endpoint,
+    )
 
 
 @bp.post("/<int:endpoint_id>/secreto/")
@@ -140,12 +163,17 @@ def endpoint_delete(endpoint_id: int):
 @role_required("admin")
 def delivery_list():
     filters = queries.delivery_filters(request.args)
-    page = paginate(db.session, queries.deliveries_statement(filters), parse_page(request.args.get("page")),
-                    PER_PAGE)
+    page = paginate(db.session, queries.deliveries_statement(filters), parse_page(request.args.get("page")), PER_PAGE)
     endpoints = list(db.session.scalars(queries.endpoints_statement()))
-    return render_page("webhooks/deliveries.html", "delivery_list", page=page, args=filters,
-                       endpoint_options=[(e.id, e.description or e.url) for e in endpoints],
-                       event_options=[(e, e) for e in (*EVENTS, PING)], statuses=DELIVERY_STATUS_LABELS)
+    return render_page(
+        "webhooks/deliveries.html",
+        "delivery_list",
+        page=page,
+        args=filters,
+        endpoint_options=[(e.id, e.description or e.url) for e in endpoints],
+        event_options=[(e, e) for e in (*EVENTS, PING)],
+        statuses=DELIVERY_STATUS_LABELS,
+    )
 
 
 @bp.get("/entregas/<int:delivery_id>/")

@@ -29,8 +29,10 @@ MATRIX = {
     "discountcode": ({"recepcion", "marketing", "gerente", "admin"}, {"gerente", "admin"}),
     "user": ({"admin"}, {"admin"}),
     "apitoken": ({"admin"}, set()),
-    **{crm: ({"marketing", "gerente", "admin"}, {"marketing", "admin"})  # crm.md §10
-       for crm in ("lead", "company", "contact", "deal", "activity", "campaigninteraction")},
+    **{
+        crm: ({"marketing", "gerente", "admin"}, {"marketing", "admin"})  # crm.md §10
+        for crm in ("lead", "company", "contact", "deal", "activity", "campaigninteraction")
+    },
 }
 ROLES = ("admin", "gerente", "recepcion", "marketing")
 
@@ -66,9 +68,20 @@ def test_admin_pages_use_a_nonce_not_unsafe_inline(login):
 
 
 def grid_form(**extra):
-    data = {"name": "Tina Nueva", "service_type": "tina", "base_price": "30000", "duration_minutes": "120",
-            "min_people": "1", "max_people": "4", "max_concurrent_bookings": "1", "is_active": "y",
-            "is_published": "y", "grid_monday": "17:00, 14:00, 14:00", "grid_tuesday": "", "sort_order": "0"}
+    data = {
+        "name": "Tina Nueva",
+        "service_type": "tina",
+        "base_price": "30000",
+        "duration_minutes": "120",
+        "min_people": "1",
+        "max_people": "4",
+        "max_concurrent_bookings": "1",
+        "is_active": "y",
+        "is_published": "y",
+        "grid_monday": "17:00, 14:00, 14:00",
+        "grid_tuesday": "",
+        "sort_order": "0",
+    }
     data.update(extra)
     return data
 
@@ -120,13 +133,19 @@ def test_product_with_history_is_not_deleted(login, db_session, make_product):
 
 def test_client_created_through_the_service(login, db_session):
     c = login("recepcion")
-    resp = c.post("/admin/client/new/", data={"name": "Ana Soto", "phone": "9 1234 5678",
-                                              "email": "ANA@example.com", "marketing_consent": "y"})
+    resp = c.post(
+        "/admin/client/new/",
+        data={"name": "Ana Soto", "phone": "9 1234 5678", "email": "ANA@example.com", "marketing_consent": "y"},
+    )
     assert resp.status_code == 302
     client = db_session.scalar(sa.select(Client).where(Client.phone == "+56912345678"))
     assert client.email == "ana@example.com" and client.preferences.accepts_promotional
-    assert db_session.scalar(sa.select(ClientEvent.event_type).where(ClientEvent.client_id == client.id)
-                             .order_by(ClientEvent.id)) == "client_created"
+    assert (
+        db_session.scalar(
+            sa.select(ClientEvent.event_type).where(ClientEvent.client_id == client.id).order_by(ClientEvent.id)
+        )
+        == "client_created"
+    )
     bad = c.post("/admin/client/new/", data={"name": "Otro", "phone": "123"})
     assert bad.status_code == 200 and "Teléfono inválido: «123»" in bad.text
 
@@ -152,11 +171,14 @@ def test_admin_creates_user_with_hashed_password(login, db_session):
     from app.auth.services import authenticate
 
     c = login("admin")
-    short = c.post("/admin/user/new/", data={"username": "nuevo", "role": "recepcion", "is_active": "y",
-                                             "new_password": "corta"})
+    short = c.post(
+        "/admin/user/new/", data={"username": "nuevo", "role": "recepcion", "is_active": "y", "new_password": "corta"}
+    )
     assert short.status_code == 200 and "al menos 10 caracteres" in short.text
-    ok = c.post("/admin/user/new/", data={"username": "nuevo", "role": "recepcion", "is_active": "y",
-                                          "new_password": "una-clave-larga"})
+    ok = c.post(
+        "/admin/user/new/",
+        data={"username": "nuevo", "role": "recepcion", "is_active": "y", "new_password": "una-clave-larga"},
+    )
     assert ok.status_code == 302
     assert authenticate("nuevo", "una-clave-larga") is not None
     listing = c.get("/admin/user/")

@@ -49,4 +49,7 @@ def placed_order(booking_setup, make_client):
     client = make_client(name="María Pérez", phone="+56987654321")
     return checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
-        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name),
+        origin="recepcion",
+        staff=True,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.resources import RESOURCES
+from app.api.resource_views import RESOURCES
 from tests.conftest import ROLES
 
 DESK = {"recepcion", "gerente", "admin"}
@@ -21,9 +21,14 @@ def endpoints() -> list[tuple[str, str, set | None]]:
         write = set(res.write_roles)
         delete = set(res.delete_roles or res.write_roles)
         base = f"/ventas/api/{res.name}/"
-        out += [("get", base, read), ("post", base, write), ("get", f"{base}999999/", read),
-                ("put", f"{base}999999/", write), ("patch", f"{base}999999/", write),
-                ("delete", f"{base}999999/", delete)]
+        out += [
+            ("get", base, read),
+            ("post", base, write),
+            ("get", f"{base}999999/", read),
+            ("put", f"{base}999999/", write),
+            ("patch", f"{base}999999/", write),
+            ("delete", f"{base}999999/", delete),
+        ]
     out += [
         ("get", "/ventas/api/get-client-details/?telefono=1", None),
         ("get", "/ventas/api/get-client-by-phone/?telefono=1", CLIENT_READ),
@@ -40,16 +45,23 @@ def endpoints() -> list[tuple[str, str, set | None]]:
 
 
 def test_matrix_covers_every_api_route(app):
-    documented = {path.split("?")[0].replace("999999", "<int:obj_id>").replace("+56900000000", "<telefono>")
-                  for _, path, _ in endpoints()}
+    documented = {
+        path.split("?")[0].replace("999999", "<int:obj_id>").replace("+56900000000", "<telefono>")
+        for _, path, _ in endpoints()
+    }
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api.")}
     assert routes <= documented, routes - documented
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "bad-token", *ROLES])
 def test_api_access_matrix(client, token_for, caller):
-    headers = {} if caller == "anonymous" else {"Authorization": "Bearer ark_invalido"} \
-        if caller == "bad-token" else token_for(caller)
+    headers = (
+        {}
+        if caller == "anonymous"
+        else {"Authorization": "Bearer ark_invalido"}
+        if caller == "bad-token"
+        else token_for(caller)
+    )
     failures = []
     for method, path, allowed in endpoints():
         resp = getattr(client, method)(path, json={}, headers=headers)

@@ -60,8 +60,11 @@ def test_session_writes_need_the_csrf_header(db_session, make_user):
 
 
 def _pay(api_client, order_id, key, amount=10000):
-    return api_client.post("/ventas/api/pagos/", json={"venta_reserva": order_id, "monto": amount,
-                                                        "metodo_pago": "efectivo"}, headers={"Idempotency-Key": key})
+    return api_client.post(
+        "/ventas/api/pagos/",
+        json={"venta_reserva": order_id, "monto": amount, "metodo_pago": "efectivo"},
+        headers={"Idempotency-Key": key},
+    )
 
 
 def test_idempotent_payment_replay_and_reuse(api, placed_order, db_session):
@@ -74,7 +77,10 @@ def test_idempotent_payment_replay_and_reuse(api, placed_order, db_session):
     assert db_session.query(Payment).filter_by(order_id=placed_order.id).count() == 1
     reused = _pay(desk, placed_order.id, "pago-1", amount=5000)
     assert reused.status_code == 422 and reused.json == {
-        "error": "Idempotency-Key reutilizada con otro contenido.", "code": "idempotency_key_reused", "detail": {}}
+        "error": "Idempotency-Key reutilizada con otro contenido.",
+        "code": "idempotency_key_reused",
+        "detail": {},
+    }
     other_caller = _pay(api("recepcion"), placed_order.id, "pago-1")  # keys are per caller
     assert other_caller.status_code == 201 and "Idempotent-Replayed" not in other_caller.headers
     refused = _pay(desk, placed_order.id, "pago-2", amount=999999)  # a 4xx answer is kept too
@@ -97,8 +103,16 @@ def test_idempotency_in_progress_and_expired(api, placed_order, db_session, make
     import json
 
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-    db_session.add(IdempotencyRecord(scope=f"token:{token.id}", key="orden-1", method="POST",
-                                     path="/ventas/api/pagos/", request_hash=digest, status="in_progress"))
+    db_session.add(
+        IdempotencyRecord(
+            scope=f"token:{token.id}",
+            key="orden-1",
+            method="POST",
+            path="/ventas/api/pagos/",
+            request_hash=digest,
+            status="in_progress",
+        )
+    )
     db_session.flush()
     client = api("recepcion")
     busy = client.post("/ventas/api/pagos/", json=body, headers=headers)
@@ -113,7 +127,7 @@ def test_idempotency_in_progress_and_expired(api, placed_order, db_session, make
 
 
 def test_server_error_releases_the_key_and_hides_the_trace(api, placed_order, db_session, monkeypatch):
-    from app.api import orders as api_orders
+    from app.api import order_views as api_orders
 
     def boom(*a, **kw):
         raise RuntimeError("secreto interno")
@@ -134,12 +148,29 @@ def test_idempotent_order_creation(api, booking_setup, make_client, db_session, 
     owner = make_client(phone="+56911112222")
     s = booking_setup
     if path.endswith("prebooking/"):
-        body = {"telefono": owner.phone, "nombre_cliente": owner.name,
-                "servicios": [{"servicio_id": s["calipso"].id, "fecha_agendamiento": "2026-03-02T14:00:00-03:00",
-                               "cantidad_personas": 2}]}
+        body = {
+            "telefono": owner.phone,
+            "nombre_cliente": owner.name,
+            "servicios": [
+                {
+                    "servicio_id": s["calipso"].id,
+                    "fecha_agendamiento": "2026-03-02T14:00:00-03:00",
+                    "cantidad_personas": 2,
+                }
+            ],
+        }
     else:
-        body = {"cliente": owner.id, "servicios": [{"servicio": s["calipso"].id, "fecha_agendamiento": "2026-03-02",
-                                                    "hora_inicio": "14:00", "cantidad_personas": 2}]}
+        body = {
+            "cliente": owner.id,
+            "servicios": [
+                {
+                    "servicio": s["calipso"].id,
+                    "fecha_agendamiento": "2026-03-02",
+                    "hora_inicio": "14:00",
+                    "cantidad_personas": 2,
+                }
+            ],
+        }
     desk = api("recepcion")
     first = desk.post(path, json=body, headers={"Idempotency-Key": "k1"})
     second = desk.post(path, json=body, headers={"Idempotency-Key": "k1"})
@@ -154,10 +185,15 @@ def test_idempotent_flow_create_for_staff(api, booking_setup, db_session):
     from tests.api.conftest import MONDAY
 
     cart = cart_services.create_cart()
-    cart_services.hold_slot(cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00",
-                                                people=2))
-    order = checkout_services.checkout_cart(cart, checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez",
-                                                             email="maria@example.com", metodo_pago="flow"))
+    cart_services.hold_slot(
+        cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)
+    )
+    order = checkout_services.checkout_cart(
+        cart,
+        checkout_services.CheckoutData(
+            telefono="+56987654321", nombre="María Pérez", email="maria@example.com", metodo_pago="flow"
+        ),
+    )
     before = db_session.query(FlowTransaction).filter_by(order_id=order.id).count()
     desk = api("recepcion")
     first = desk.post("/ventas/api/flow/create/", json={"reserva_id": order.id}, headers={"Idempotency-Key": "f1"})

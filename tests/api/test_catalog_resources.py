@@ -19,13 +19,15 @@ def test_provider_crud_contract(api):
     assert patched.status_code == 200 and patched.json["activo"] is False and patched.json["nombre"] == "Ana Soto"
     put = gerente.put(f"/ventas/api/proveedores/{pid}/", json={"direccion": "Puerto Varas"})
     assert put.status_code == 400 and put.json == {
-        "error": "Datos inválidos.", "code": "validation_error", "detail": {"nombre": ["Este campo es requerido."]}}
+        "error": "Datos inválidos.",
+        "code": "validation_error",
+        "detail": {"nombre": ["Este campo es requerido."]},
+    }
     listed = api("recepcion").get("/ventas/api/proveedores/?activo=false&q=ana")
     assert listed.status_code == 200 and [r["id"] for r in listed.json["results"]] == [pid]
     assert gerente.delete(f"/ventas/api/proveedores/{pid}/").status_code == 204
     missing = gerente.get(f"/ventas/api/proveedores/{pid}/")
-    assert missing.status_code == 404 and missing.json == {"error": "No encontrado.", "code": "not_found",
-                                                           "detail": {}}
+    assert missing.status_code == 404 and missing.json == {"error": "No encontrado.", "code": "not_found", "detail": {}}
 
 
 def test_validation_errors_list_every_bad_field(api):
@@ -40,7 +42,10 @@ def test_validation_errors_list_every_bad_field(api):
 
 def test_write_roles_and_method_not_allowed(api, client):
     assert api("recepcion").post("/ventas/api/categorias/", json={"nombre": "Aceites"}).json == {
-        "error": "No tiene permiso para realizar esta acción.", "code": "permission_denied", "detail": {}}
+        "error": "No tiene permiso para realizar esta acción.",
+        "code": "permission_denied",
+        "detail": {},
+    }
     resp = client.post("/ventas/api/categorias/", json={"nombre": "Aceites"})
     assert resp.status_code == 401 and resp.json["error"] == "Autenticación requerida."
     not_allowed = api("admin").delete("/ventas/api/categorias/")
@@ -53,18 +58,27 @@ def test_product_stock_is_an_adjustment_and_history_blocks_delete(api, db_sessio
     gerente = api("gerente")
     cat = gerente.post("/ventas/api/categorias/", json={"nombre": "Aceites"}).json
     assert gerente.post("/ventas/api/categorias/", json={"nombre": "aceites"}).json["detail"] == {
-        "nombre": ["Ya existe un registro con este nombre."]}
-    product = gerente.post("/ventas/api/productos/", json={"nombre": "Aceite", "precio_base": 9900,
-                                                           "cantidad_disponible": 5, "categoria": cat["id"]}).json
+        "nombre": ["Ya existe un registro con este nombre."]
+    }
+    product = gerente.post(
+        "/ventas/api/productos/",
+        json={"nombre": "Aceite", "precio_base": 9900, "cantidad_disponible": 5, "categoria": cat["id"]},
+    ).json
     assert product["cantidad_disponible"] == 5 and product["categoria"] == cat["id"]
-    assert gerente.patch(f"/ventas/api/productos/{product['id']}/", json={"cantidad_disponible": 3}).json[
-        "cantidad_disponible"] == 3
+    assert (
+        gerente.patch(f"/ventas/api/productos/{product['id']}/", json={"cantidad_disponible": 3}).json[
+            "cantidad_disponible"
+        ]
+        == 3
+    )
     moves = db_session.query(StockMovement).filter_by(product_id=product["id"]).order_by(StockMovement.id).all()
     assert [(m.delta, m.reason, m.note) for m in moves] == [(5, "ajuste", "API"), (-2, "ajuste", "API")]
     conflict = gerente.delete(f"/ventas/api/productos/{product['id']}/")
     assert conflict.status_code == 409 and conflict.json == {
-        "error": "No se puede eliminar: tiene historial asociado. Desactívelo en su lugar.", "code": "has_history",
-        "detail": {}}
+        "error": "No se puede eliminar: tiene historial asociado. Desactívelo en su lugar.",
+        "code": "has_history",
+        "detail": {},
+    }
     assert gerente.delete(f"/ventas/api/categorias/{cat['id']}/").json["code"] == "has_history"
     filtered = gerente.get(f"/ventas/api/productos/?categoria={cat['id']}&activo=true").json
     assert filtered["count"] == 1 and filtered["results"][0]["nombre"] == "Aceite"
@@ -81,16 +95,34 @@ def test_services_public_read_and_manager_writes(api, client, make_service, make
     staff = api("recepcion").get(f"/ventas/api/servicios/{hidden.id}/")
     assert staff.status_code == 200
     body = api("marketing").get(f"/ventas/api/servicios/{shown.id}/").json
-    assert list(body) == ["id", "nombre", "precio_base", "duracion", "categoria", "proveedores", "capacidad_minima",
-                          "capacidad_maxima", "max_reservas_simultaneas", "horario_apertura", "horario_cierre",
-                          "slots_disponibles", "activo", "publicado_web", "tipo_servicio", "imagen",
-                          "descripcion_web", "regla_precio", "etiqueta_precio"]
+    assert list(body) == [
+        "id",
+        "nombre",
+        "precio_base",
+        "duracion",
+        "categoria",
+        "proveedores",
+        "capacidad_minima",
+        "capacidad_maxima",
+        "max_reservas_simultaneas",
+        "horario_apertura",
+        "horario_cierre",
+        "slots_disponibles",
+        "activo",
+        "publicado_web",
+        "tipo_servicio",
+        "imagen",
+        "descripcion_web",
+        "regla_precio",
+        "etiqueta_precio",
+    ]
     assert body["slots_disponibles"]["monday"] == ["14:00", "17:00"] and body["horario_apertura"] == "09:00"
     assert body["regla_precio"] == "por_persona" and body["etiqueta_precio"] == "$25.000 precio por persona"
     assert api("recepcion").patch(f"/ventas/api/servicios/{shown.id}/", json={"activo": False}).status_code == 403
     admin = api("admin")
-    bad = admin.patch(f"/ventas/api/servicios/{shown.id}/", json={"capacidad_minima": 9,
-                                                                  "slots_disponibles": {"lunes": ["14:00"]}})
+    bad = admin.patch(
+        f"/ventas/api/servicios/{shown.id}/", json={"capacidad_minima": 9, "slots_disponibles": {"lunes": ["14:00"]}}
+    )
     assert bad.status_code == 400 and set(bad.json["detail"]) == {"slots_disponibles"}
     bounds = admin.patch(f"/ventas/api/servicios/{shown.id}/", json={"capacidad_minima": 9})
     assert bounds.status_code == 400 and "capacidad_maxima" in bounds.json["detail"]
@@ -117,10 +149,14 @@ def test_nul_characters_are_refused_not_a_server_error(api, placed_order):
     assert desk.get("/ventas/api/clientes/?q=a%00b").status_code == 400
     assert desk.post("/ventas/api/proveedores/", json={"nombre": "a\x00b"}).status_code in (400, 403)
     assert api("admin").post("/ventas/api/proveedores/", json={"nombre": "a\x00b"}).status_code == 400
-    prebook = desk.post("/ventas/ventas/prebooking/", json={"telefono": "+56911112222", "nombre_cliente": "a\x00",
-                                                             "servicios": [{"servicio_id": 1,
-                                                                            "fecha_agendamiento": "2026-03-02",
-                                                                            "hora_inicio": "14:00"}]})
+    prebook = desk.post(
+        "/ventas/ventas/prebooking/",
+        json={
+            "telefono": "+56911112222",
+            "nombre_cliente": "a\x00",
+            "servicios": [{"servicio_id": 1, "fecha_agendamiento": "2026-03-02", "hora_inicio": "14:00"}],
+        },
+    )
     assert prebook.status_code == 400
     cancelled = desk.delete(f"/ventas/api/ventasreservas/{placed_order.id}/?motivo=x%00y")
     assert cancelled.status_code == 200

@@ -24,8 +24,16 @@ def test_client_with_only_a_message_is_409(api, make_client, db_session):
     from app.comms.models import CommunicationLog
 
     client = make_client(name="Solo Mensaje", phone="+56911112222")
-    db_session.add(CommunicationLog(client_id=client.id, communication_type="SMS", message_type="BOOKING_CONFIRMATION",
-                                    destination=client.phone, idempotency_key=f"test:{client.id}", triggered_by="test"))
+    db_session.add(
+        CommunicationLog(
+            client_id=client.id,
+            communication_type="SMS",
+            message_type="BOOKING_CONFIRMATION",
+            destination=client.phone,
+            idempotency_key=f"test:{client.id}",
+            triggered_by="test",
+        )
+    )
     db_session.flush()
     _drop_events(db_session, client.id)
     resp = api("admin").delete(f"/ventas/api/clientes/{client.id}/")
@@ -42,7 +50,9 @@ def test_gift_card_conflict_uses_the_documented_code(api, placed_order, make_use
 
     card = giftcards.issue_gift_card(amount=5000, by=make_user("recepcion"))
     db_session.flush()
-    resp = api("recepcion").post("/ventas/api/pagos/", json={"venta_reserva": placed_order.id, "monto": 8000,
-                                                             "metodo_pago": "giftcard", "giftcard_codigo": card.code})
+    resp = api("recepcion").post(
+        "/ventas/api/pagos/",
+        json={"venta_reserva": placed_order.id, "monto": 8000, "metodo_pago": "giftcard", "giftcard_codigo": card.code},
+    )
     assert resp.status_code == 409 and resp.json["code"] == "giftcard_unavailable"
     assert "Saldo insuficiente" in resp.json["error"]

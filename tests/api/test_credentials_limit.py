@@ -16,8 +16,7 @@ SMS = "s" * 32
 
 @pytest.fixture
 def limited(limited_app):
-    limited_app.config.update(CREDENTIAL_FAILURE_LIMIT="3 per minute", AUTOMATION_API_KEY=KEY,
-                              SMS_INBOUND_TOKEN=SMS)
+    limited_app.config.update(CREDENTIAL_FAILURE_LIMIT="3 per minute", AUTOMATION_API_KEY=KEY, SMS_INBOUND_TOKEN=SMS)
     return limited_app
 
 
@@ -40,10 +39,11 @@ def test_wrong_bearer_tokens_get_429_after_the_budget(limited, token_for):
 def test_wrong_api_keys_and_sms_tokens_share_the_budget(limited):
     c = limited.test_client()
     path = "/ventas/api/campaigns/1/details/"
-    assert [c.get(path, headers={"X-API-KEY": "nope"}, environ_base=_ip(3)).status_code for _ in range(2)] == [401,
-                                                                                                             401]
-    assert c.post("/ventas/api/sms/inbound/", headers={"X-SMS-Token": "nope"}, json={},
-                  environ_base=_ip(3)).status_code == 401
+    assert [c.get(path, headers={"X-API-KEY": "nope"}, environ_base=_ip(3)).status_code for _ in range(2)] == [401, 401]
+    assert (
+        c.post("/ventas/api/sms/inbound/", headers={"X-SMS-Token": "nope"}, json={}, environ_base=_ip(3)).status_code
+        == 401
+    )
     resp = c.get(path, headers={"X-API-KEY": KEY}, environ_base=_ip(3))
     assert resp.status_code == 429 and "credenciales inválidas" in resp.json["error"]
     assert c.get(path, headers={"X-API-KEY": KEY}, environ_base=_ip(4)).status_code == 404  # right key, no campaign
@@ -52,8 +52,9 @@ def test_wrong_api_keys_and_sms_tokens_share_the_budget(limited):
 def test_sms_inbound_token_is_limited(limited):
     c = limited.test_client()
     rule = "/ventas/api/sms/inbound/"
-    statuses = [c.post(rule, headers={"X-SMS-Token": "nope"}, json={}, environ_base=_ip(5)).status_code
-                for _ in range(4)]
+    statuses = [
+        c.post(rule, headers={"X-SMS-Token": "nope"}, json={}, environ_base=_ip(5)).status_code for _ in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]
     assert c.post(rule, headers={"X-SMS-Token": SMS}, json={}, environ_base=_ip(5)).status_code == 429
 

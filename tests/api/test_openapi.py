@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.resources import RESOURCES
+from app.api.resource_views import RESOURCES
 from tests.api.test_representation import ORDER_KEYS
 
 MAX_EXAMPLES = 6  # schema-valid requests per operation
@@ -21,12 +21,25 @@ def test_document_covers_the_api(client):
     for res in RESOURCES:
         assert {"get", "post"} <= set(paths[f"/ventas/api/{res.name}/"])
         assert {"get", "put", "patch", "delete"} <= set(paths[f"/ventas/api/{res.name}/{{obj_id}}/"])
-    for path in ("/ventas/api/get-client-details/", "/ventas/api/get-client-by-phone/", "/ventas/api/cliente/",
-                 "/ventas/api/cliente/{telefono}/", "/ventas/api/cliente/create/",
-                 "/ventas/api/cliente/update/{telefono}/", "/ventas/ventas/prebooking/", "/ventas/get-available-hours/",
-                 "/ventas/check-availability/", "/ventas/api/flow/create/", "/healthz", "/readyz",
-                 "/ventas/api/campaigns/{campaign_id}/details/", "/ventas/api/campaigns/{campaign_id}/targets/",
-                 "/ventas/api/activities/log/", "/ventas/api/interactions/log/", "/ventas/api/sms/inbound/"):
+    for path in (
+        "/ventas/api/get-client-details/",
+        "/ventas/api/get-client-by-phone/",
+        "/ventas/api/cliente/",
+        "/ventas/api/cliente/{telefono}/",
+        "/ventas/api/cliente/create/",
+        "/ventas/api/cliente/update/{telefono}/",
+        "/ventas/ventas/prebooking/",
+        "/ventas/get-available-hours/",
+        "/ventas/check-availability/",
+        "/ventas/api/flow/create/",
+        "/healthz",
+        "/readyz",
+        "/ventas/api/campaigns/{campaign_id}/details/",
+        "/ventas/api/campaigns/{campaign_id}/targets/",
+        "/ventas/api/activities/log/",
+        "/ventas/api/interactions/log/",
+        "/ventas/api/sms/inbound/",
+    ):
         assert path in paths, path
     assert paths["/ventas/api/activities/log/"]["post"]["security"] == [{"apiKeyAuth": []}]
     order = doc["components"]["schemas"]["Ventasreservas"]
@@ -57,7 +70,10 @@ def seeded_api(app, booking_setup, make_client, make_user, make_product, db_sess
     make_product()
     checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
-        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name), origin="recepcion", staff=True)
+        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name),
+        origin="recepcion",
+        staff=True,
+    )
     _, raw = create_api_token(make_user("admin"))
     db_session.commit()
     return raw
@@ -80,16 +96,26 @@ def test_property_based_run_over_the_document(app, seeded_api, monkeypatch):
         status_code_conformance,
     )
 
-    checks = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance,
-              allow_header_conformance]
+    checks = [
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
+        content_type_conformance,
+        allow_header_conformance,
+    ]
     schema = schemathesis.openapi.from_wsgi("/ventas/api/openapi.json", app)
     monkeypatch.setitem(app.config, "AUTOMATION_API_KEY", "clave-automatizacion-de-prueba")
     headers = {"Authorization": f"Bearer {seeded_api}", "X-API-KEY": "clave-automatizacion-de-prueba"}
     failures, calls = [], []
 
     def property_test(operation, mode, examples):
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(mode))
         def run(case):
             response = case.call(headers=headers)

@@ -12,10 +12,32 @@ from app.sales import services as sales_services
 from app.sales.payment_services import record_payment
 from app.sales.representation import order_representation
 
-ORDER_KEYS = ["id", "cliente", "cliente_nombre", "fecha_creacion", "fecha_reserva", "origen", "estado_pago",
-              "estado_reserva", "total_servicios", "total_productos", "descuentos", "total", "pagado",
-              "saldo_pendiente", "saldo_a_favor", "requiere_reembolso", "comentarios", "numero_documento_fiscal",
-              "cobrado", "enlace_publico", "servicios", "productos", "pagos", "descuentos_detalle"]
+ORDER_KEYS = [
+    "id",
+    "cliente",
+    "cliente_nombre",
+    "fecha_creacion",
+    "fecha_reserva",
+    "origen",
+    "estado_pago",
+    "estado_reserva",
+    "total_servicios",
+    "total_productos",
+    "descuentos",
+    "total",
+    "pagado",
+    "saldo_pendiente",
+    "saldo_a_favor",
+    "requiere_reembolso",
+    "comentarios",
+    "numero_documento_fiscal",
+    "cobrado",
+    "enlace_publico",
+    "servicios",
+    "productos",
+    "pagos",
+    "descuentos_detalle",
+]
 
 
 def test_order_representation_matches_the_spec(booking_setup, make_user):
@@ -23,42 +45,75 @@ def test_order_representation_matches_the_spec(booking_setup, make_user):
     recepcion = make_user("recepcion", username="recepcion")
     order = checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2)],
-        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez"), origin="api", staff=True)
+        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez"),
+        origin="api",
+        staff=True,
+    )
     discount_services.apply_discount(order, amount=5000, reason="cliente frecuente", by=make_user("gerente"))
     record_payment(order, amount=10000, method="efectivo", by=recepcion)
     out = order_representation(order)
     assert list(out) == ORDER_KEYS
     assert out["cliente_nombre"] == "María Pérez" and out["origen"] == "api"
     assert (out["total_servicios"], out["descuentos"], out["total"], out["pagado"], out["saldo_pendiente"]) == (
-        50000, 5000, 45000, 10000, 35000)
+        50000,
+        5000,
+        45000,
+        10000,
+        35000,
+    )
     assert out["estado_pago"] == "parcial" and out["estado_reserva"] == "pendiente"
     assert out["fecha_creacion"].endswith("-03:00") and out["comentarios"] == ""
     assert "/ventas/reserva/" in out["enlace_publico"]
-    assert out["servicios"] == [{
-        "id": order.service_lines[0].id,
-        "servicio": {"id": s["calipso"].id, "nombre": "Tina Calipso", "tipo_servicio": "tina", "precio_base": 25000},
-        "fecha_agendamiento": "2026-03-02", "hora_inicio": "14:00", "cantidad_personas": 2,
-        "proveedor_asignado": None, "precio_unitario": 25000, "regla_precio": "por_persona", "subtotal": 50000,
-        "estado": "pendiente"}]
+    assert out["servicios"] == [
+        {
+            "id": order.service_lines[0].id,
+            "servicio": {
+                "id": s["calipso"].id,
+                "nombre": "Tina Calipso",
+                "tipo_servicio": "tina",
+                "precio_base": 25000,
+            },
+            "fecha_agendamiento": "2026-03-02",
+            "hora_inicio": "14:00",
+            "cantidad_personas": 2,
+            "proveedor_asignado": None,
+            "precio_unitario": 25000,
+            "regla_precio": "por_persona",
+            "subtotal": 50000,
+            "estado": "pendiente",
+        }
+    ]
     [pago] = out["pagos"]
     assert pago["monto"] == 10000 and pago["usuario"] == "recepcion" and pago["giftcard"] is None
     assert pago["estado"] == "valido" and pago["es_reembolso"] is False and pago["fecha_pago"].endswith("-03:00")
-    assert out["descuentos_detalle"] == [{"id": order.discounts[0].id, "monto": 5000, "motivo": "cliente frecuente",
-                                          "codigo": None}]
+    assert out["descuentos_detalle"] == [
+        {"id": order.discounts[0].id, "monto": 5000, "motivo": "cliente frecuente", "codigo": None}
+    ]
 
 
 def test_client_representation(make_client):
-    client = make_client(name="María Pérez", phone="+56987654321", email="maria@example.com", city="Puerto Varas",
-                         birth_date=date(1990, 5, 1))
+    client = make_client(
+        name="María Pérez",
+        phone="+56987654321",
+        email="maria@example.com",
+        city="Puerto Varas",
+        birth_date=date(1990, 5, 1),
+    )
     assert client_representation(client) == {
-        "id": client.id, "nombre": "María Pérez", "telefono": "+56987654321", "email": "maria@example.com",
-        "documento_identidad": None, "ciudad": "Puerto Varas", "pais": "Chile", "fecha_nacimiento": "1990-05-01"}
+        "id": client.id,
+        "nombre": "María Pérez",
+        "telefono": "+56987654321",
+        "email": "maria@example.com",
+        "documento_identidad": None,
+        "ciudad": "Puerto Varas",
+        "pais": "Chile",
+        "fecha_nacimiento": "1990-05-01",
+    }
 
 
-def test_list_rows_give_the_object_representation(booking_setup, make_user, make_client, make_product, api,
-                                                 db_session):
+def test_list_rows_give_the_object_representation(booking_setup, make_user, make_client, make_product, api, db_session):
     """The list endpoints serialise plain rows; every field equals the ORM representation (api.md §4.2)."""
-    from app.api.orders import payment_representation
+    from app.api.order_views import payment_representation
     from app.sales import edit_services as editing
     from app.sales import giftcard_services as giftcards
     from app.sales.models import Order, Payment, ServiceLine
@@ -68,11 +123,16 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     recepcion, gerente = make_user("recepcion", username="recepcion"), make_user("gerente")
     owner = make_client(name="María Pérez", phone="+56987654321")
     rich = checkout_services.place_order(
-        lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2),
-               sales_services.LineRequest(service_id=s["relajacion"].id, day=date(2026, 3, 2), hhmm="13:00", people=1,
-                                   provider_id=s["ana"].id)],
-        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name, comentarios="ventana"), origin="api",
-        staff=True)
+        lines=[
+            sales_services.LineRequest(service_id=s["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2),
+            sales_services.LineRequest(
+                service_id=s["relajacion"].id, day=date(2026, 3, 2), hhmm="13:00", people=1, provider_id=s["ana"].id
+            ),
+        ],
+        data=checkout_services.CheckoutData(telefono=owner.phone, nombre=owner.name, comentarios="ventana"),
+        origin="api",
+        staff=True,
+    )
     editing.add_product_line(rich, product_id=make_product(name="Espumante").id, quantity=2, by=recepcion)
     discount_services.apply_code(rich, "AREMKO15", by=recepcion)
     voided = discount_services.apply_discount(rich, amount=1000, reason="error", by=gerente)
@@ -83,7 +143,10 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     record_payment(rich, amount=5000, method="giftcard", gift_card_code=card.code)
     bare = checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=s["grande"].id, day=date(2026, 3, 2), hhmm="19:00", people=2)],
-        data=checkout_services.CheckoutData(telefono="+56911112222", nombre="Juan"), origin="recepcion", staff=True)
+        data=checkout_services.CheckoutData(telefono="+56911112222", nombre="Juan"),
+        origin="recepcion",
+        staff=True,
+    )
     db_session.commit()
     http = api("gerente")
     orders = http.get("/ventas/api/ventasreservas/?page_size=10").json["results"]
@@ -91,8 +154,10 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     assert orders == [order_representation(db_session.get(Order, o.id)) for o in (bare, rich)]
     assert [len(orders[1][k]) for k in ("servicios", "productos", "pagos", "descuentos_detalle")] == [2, 1, 2, 2]
     lines = http.get("/ventas/api/reservaservicios/?page_size=10").json["results"]
-    assert lines == [service_line_representation(line, with_order=True)
-                     for line in db_session.scalars(sa.select(ServiceLine).order_by(ServiceLine.id))]
+    assert lines == [
+        service_line_representation(line, with_order=True)
+        for line in db_session.scalars(sa.select(ServiceLine).order_by(ServiceLine.id))
+    ]
     payments = http.get("/ventas/api/pagos/?page_size=10").json["results"]
     assert payments == [payment_representation(p) for p in db_session.scalars(sa.select(Payment).order_by(Payment.id))]
     assert payments[1]["giftcard"] == card.code and payments[0]["usuario"] == "recepcion"

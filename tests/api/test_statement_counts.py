@@ -14,7 +14,10 @@ def add_orders(setup, client, n, by):
     for _ in range(n):
         order = checkout_services.place_order(
             lines=[sales_services.LineRequest(service_id=setup["relajacion"].id, day=MONDAY, hhmm="13:00", people=1)],
-            data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+            data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name),
+            origin="recepcion",
+            staff=True,
+        )
         record_payment(order, amount=1000, method="efectivo", by=by)
         discount_services.apply_discount(order, amount=500, reason="prueba", by=by)
         sales_services.cancel_order(order, reason="liberar cupo", by=by)  # keeps the slot free for the next one
@@ -23,13 +26,19 @@ def add_orders(setup, client, n, by):
 # Per request, including the test session's SAVEPOINT and its release (2): token with its user (1), the count
 # (1), the page (1) and, for orders, one statement each for service lines (with their service), product lines,
 # payments (with user and gift card) and active discounts (4). The warm-up request records the token's use.
-MAX_STATEMENTS = {"/ventas/api/ventasreservas/": 9, "/ventas/api/pagos/": 5, "/ventas/api/reservaservicios/": 5,
-                  "/ventas/api/clientes/": 5, "/ventas/api/servicios/": 6}
+MAX_STATEMENTS = {
+    "/ventas/api/ventasreservas/": 9,
+    "/ventas/api/pagos/": 5,
+    "/ventas/api/reservaservicios/": 5,
+    "/ventas/api/clientes/": 5,
+    "/ventas/api/servicios/": 6,
+}
 
 
 @pytest.mark.parametrize("path", list(MAX_STATEMENTS))
-def test_list_statements_constant(path, booking_setup, make_client, make_user, token_for, client, count_statements,
-                                  db_session):
+def test_list_statements_constant(
+    path, booking_setup, make_client, make_user, token_for, client, count_statements, db_session
+):
     gerente = make_user("gerente")
     headers = token_for(user=gerente)
     owner = make_client()

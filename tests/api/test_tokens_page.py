@@ -39,8 +39,14 @@ def test_create_use_and_revoke_own_token(login, make_user, db_session):
 def test_purge_job_drops_day_old_records(db_session):
     from app.api.idempotency import purge_idempotency_records
 
-    old = IdempotencyRecord(scope="user:1", key="a", method="POST", path="/x", request_hash="0" * 64,
-                            created_at=clock.now() - timedelta(hours=25))
+    old = IdempotencyRecord(
+        scope="user:1",
+        key="a",
+        method="POST",
+        path="/x",
+        request_hash="0" * 64,
+        created_at=clock.now() - timedelta(hours=25),
+    )
     new = IdempotencyRecord(scope="user:1", key="b", method="POST", path="/x", request_hash="0" * 64)
     db_session.add_all([old, new])
     db_session.flush()
@@ -78,13 +84,16 @@ def test_last_use_is_kept_after_reads(client, make_user, db_session, freeze_cloc
 
 
 def test_cors_only_for_listed_origins_and_api_paths(app, client, monkeypatch):
-    assert "Access-Control-Allow-Origin" not in client.get("/ventas/api/servicios/",
-                                                           headers={"Origin": "https://n8n.example.com"}).headers
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/ventas/api/servicios/", headers={"Origin": "https://n8n.example.com"}).headers
+    )
     monkeypatch.setitem(app.config, "CORS_ALLOWED_ORIGINS", ["https://n8n.example.com"])
     ok = client.get("/ventas/api/servicios/", headers={"Origin": "https://n8n.example.com"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://n8n.example.com" and "Origin" in ok.headers["Vary"]
-    preflight = client.options("/ventas/api/pagos/", headers={"Origin": "https://n8n.example.com",
-                                                              "Access-Control-Request-Method": "POST"})
+    preflight = client.options(
+        "/ventas/api/pagos/", headers={"Origin": "https://n8n.example.com", "Access-Control-Request-Method": "POST"}
+    )
     assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
     other = client.get("/ventas/api/servicios/", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in other.headers

@@ -6,8 +6,18 @@ from app.auth.services import authenticate, user_for_token
 
 def test_create_user_with_password(app, db_session):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["create-user", "ana", "--role", "recepcion", "--password", "una-clave-larga",
-                                 "--email", "ana@example.com"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "ana",
+            "--role",
+            "recepcion",
+            "--password",
+            "una-clave-larga",
+            "--email",
+            "ana@example.com",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Usuario «ana» creado con rol recepcion." in result.output
     user = db_session.scalar(sa.select(User).where(User.username == "ana"))

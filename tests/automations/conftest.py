@@ -27,21 +27,48 @@ def make_order(db_session, make_client, service):
     from app.core import clock
     from app.sales.models import Order, ServiceLine
 
-    def factory(client=None, lines=((date(2026, 3, 3), "14:00"),), created_at=None, cancelled=False,
-                line_status="pendiente", paid=0, svc=None, **order_kw):
+    def factory(
+        client=None,
+        lines=((date(2026, 3, 3), "14:00"),),
+        created_at=None,
+        cancelled=False,
+        line_status="pendiente",
+        paid=0,
+        svc=None,
+        **order_kw,
+    ):
         client = client or make_client()
         created = created_at or clock.now()
         total = 25000 * len(lines)
-        order = Order(client_id=client.id, origin="recepcion", created_at=created, sold_at=created, total=total,
-                      services_total=total, paid=paid, balance_due=total - paid,
-                      payment_status="pagado" if paid >= total else "parcial" if paid else "pendiente",
-                      cancelled_at=created if cancelled else None, **order_kw)
+        order = Order(
+            client_id=client.id,
+            origin="recepcion",
+            created_at=created,
+            sold_at=created,
+            total=total,
+            services_total=total,
+            paid=paid,
+            balance_due=total - paid,
+            payment_status="pagado" if paid >= total else "parcial" if paid else "pendiente",
+            cancelled_at=created if cancelled else None,
+            **order_kw,
+        )
         db_session.add(order)
         db_session.flush()
         for day, hhmm in lines:
-            db_session.add(ServiceLine(order_id=order.id, service_id=(svc or service).id, service_date=day,
-                                       start_time=hhmm, people=1, unit_price=25000, pricing_rule="por_persona",
-                                       subtotal=25000, status=line_status))
+            db_session.add(
+                ServiceLine(
+                    order_id=order.id,
+                    service_id=(svc or service).id,
+                    service_date=day,
+                    start_time=hhmm,
+                    people=1,
+                    unit_price=25000,
+                    pricing_rule="por_persona",
+                    subtotal=25000,
+                    status=line_status,
+                )
+            )
         db_session.flush()
         db_session.expire(order)
         return order

@@ -17,13 +17,17 @@ def count(db_session, model):
 
 def lapsed(make_client, make_order, **kw):
     client = make_client(marketing_consent=True, name="Camila Rojas", **kw)
-    make_order(client=client, lines=[(date(2025, 11, 2), "14:00")], line_status="checkout", paid=25000,
-               created_at=local(2025, 11, 1))
+    make_order(
+        client=client,
+        lines=[(date(2025, 11, 2), "14:00")],
+        line_status="checkout",
+        paid=25000,
+        created_at=local(2025, 11, 1),
+    )
     return client
 
 
-def test_dry_run_writes_and_sends_nothing_but_shows_who_and_why(app, db_session, freeze_clock, make_client,
-                                                                make_order):
+def test_dry_run_writes_and_sends_nothing_but_shows_who_and_why(app, db_session, freeze_clock, make_client, make_order):
     freeze_clock(local(2026, 3, 2, 9, 0))
     lapsed(make_client, make_order)
     no_channel = lapsed(make_client, make_order, email=None)
@@ -67,10 +71,14 @@ def test_reminders_rerun_counts_existing(app, db_session, freeze_clock, make_ord
     make_order(lines=[(date(2026, 3, 2), "17:00")], created_at=local(2026, 2, 1))
     db_session.commit()
     runner = app.test_cli_runner()
-    assert "reminders: 2 en cola, 0 existentes" in runner.invoke(
-        args=["send-communication-triggers", "--type", "reminders"]).output
-    assert "reminders: 0 en cola, 2 existentes" in runner.invoke(
-        args=["send-communication-triggers", "--type", "reminders", "--verbose"]).output
+    assert (
+        "reminders: 2 en cola, 0 existentes"
+        in runner.invoke(args=["send-communication-triggers", "--type", "reminders"]).output
+    )
+    assert (
+        "reminders: 0 en cola, 2 existentes"
+        in runner.invoke(args=["send-communication-triggers", "--type", "reminders", "--verbose"]).output
+    )
 
 
 def test_test_type_checks_providers_and_prints_stats(app, db_session, freeze_clock):

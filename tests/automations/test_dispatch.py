@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.automations.jobs import run_automation
-from app.comms.dispatcher import dispatch_outbox
+from app.comms.dispatch_services import dispatch_outbox
 from app.comms.models import CommunicationLog
 from app.comms.providers import ProviderError
 from app.sales.models import DiscountCode, GiftCard
@@ -30,8 +30,13 @@ def email():
 
 def lapsed_client(make_client, make_order, **kw):
     client = make_client(marketing_consent=True, name="Camila Rojas", **kw)
-    make_order(client=client, lines=[(date(2025, 12, 2), "14:00")], line_status="checkout", paid=25000,
-               created_at=local(2025, 12, 1))
+    make_order(
+        client=client,
+        lines=[(date(2025, 12, 2), "14:00")],
+        line_status="checkout",
+        paid=25000,
+        created_at=local(2025, 12, 1),
+    )
     return client
 
 
@@ -39,8 +44,7 @@ def cards(db_session):
     return db_session.scalars(sa.select(GiftCard).order_by(GiftCard.id)).all()
 
 
-def test_reactivation_issues_a_real_gift_card_when_sent(db_session, freeze_clock, make_client, make_order, sms,
-                                                        email):
+def test_reactivation_issues_a_real_gift_card_when_sent(db_session, freeze_clock, make_client, make_order, sms, email):
     freeze_clock(local(2026, 3, 2, 9, 0))
     client = lapsed_client(make_client, make_order)
     run_automation("reactivation")
@@ -51,7 +55,12 @@ def test_reactivation_issues_a_real_gift_card_when_sent(db_session, freeze_clock
     [card] = cards(db_session)
     assert row.status == "SENT" and row.gift_card_id == card.id
     assert (card.origin, card.initial_amount, card.expires_on, card.recipient_client_id, card.source_key) == (
-        "reactivacion", 10000, date(2026, 4, 1), client.id, f"REACTIVATION:{client.id}:2026-1")
+        "reactivacion",
+        10000,
+        date(2026, 4, 1),
+        client.id,
+        f"REACTIVATION:{client.id}:2026-1",
+    )
     [mail] = email.sent
     assert mail["subject"] == "Regalo para tu próxima visita - Gift Card $10.000"
     assert "Gracias por tu última visita el 02/12/2025" in mail["text"] and card.code in mail["html"]
@@ -74,8 +83,10 @@ def test_reactivation_by_sms_and_reused_card_on_retry(db_session, freeze_clock, 
     [card] = cards(db_session)  # the same card, found by its source_key
     assert row.status == "SENT" and row.gift_card_id == card.id
     [sent] = ok.sent
-    assert (f"Camila, te echamos de menos. Te regalamos una Gift Card de $10.000: usa el codigo {card.code} antes "
-            "del 01/04/2026.") in sent["text"]
+    assert (
+        f"Camila, te echamos de menos. Te regalamos una Gift Card de $10.000: usa el codigo {card.code} antes "
+        "del 01/04/2026."
+    ) in sent["text"]
     assert sent["text"].endswith(" o responde STOP") and sent["commercial"] is True
 
 
@@ -89,8 +100,9 @@ def test_blocked_reactivation_never_creates_a_card(db_session, freeze_clock, mak
     assert result.blocked == 1 and cards(db_session) == []
 
 
-def test_reactivation_waits_for_quiet_hours_without_a_card(db_session, freeze_clock, make_client, make_order, sms,
-                                                          email):
+def test_reactivation_waits_for_quiet_hours_without_a_card(
+    db_session, freeze_clock, make_client, make_order, sms, email
+):
     freeze_clock(local(2026, 3, 2, 8, 0))  # a manual run before the window opens
     lapsed_client(make_client, make_order)
     run_automation("reactivation")
@@ -106,14 +118,22 @@ def test_birthday_code_created_when_sent(db_session, freeze_clock, make_client, 
     [code] = db_session.scalars(sa.select(DiscountCode)).all()
     assert code.code.startswith("CUMPLE") and len(code.code) == 12 and code.code[6:].isalnum()
     assert (code.kind, code.value, code.max_uses, code.client_id, code.valid_until) == (
-        "porcentaje", 20, 1, client.id, date(2026, 4, 1))
+        "porcentaje",
+        20,
+        1,
+        client.id,
+        date(2026, 4, 1),
+    )
     [sent] = sms.sent
-    assert sent["text"].startswith(f"¡Feliz cumpleaños, Camila! Te regalamos 20 % en tu proxima visita con el codigo "
-                                   f"{code.code}, valido hasta el 01/04/2026. - Aremko")
+    assert sent["text"].startswith(
+        f"¡Feliz cumpleaños, Camila! Te regalamos 20 % en tu proxima visita con el codigo "
+        f"{code.code}, valido hasta el 01/04/2026. - Aremko"
+    )
 
 
-def test_birthday_without_discount_is_a_plain_greeting(db_session, freeze_clock, make_client, sms, email, app,
-                                                       monkeypatch):
+def test_birthday_without_discount_is_a_plain_greeting(
+    db_session, freeze_clock, make_client, sms, email, app, monkeypatch
+):
     monkeypatch.setitem(app.config, "BIRTHDAY_DISCOUNT_PERCENT", 0)
     freeze_clock(local(2026, 3, 2, 10, 0))
     client = make_client(marketing_consent=True, name="Camila Rojas", birth_date=date(1990, 3, 2))
@@ -126,13 +146,19 @@ def test_birthday_without_discount_is_a_plain_greeting(db_session, freeze_clock,
     assert mail["subject"] == "¡Feliz cumpleaños, Camila!" and "código" not in mail["text"]
 
 
-def test_vip_newsletter_subject_and_body(db_session, freeze_clock, make_client, make_order, sms, email, app,
-                                         monkeypatch):
+def test_vip_newsletter_subject_and_body(
+    db_session, freeze_clock, make_client, make_order, sms, email, app, monkeypatch
+):
     freeze_clock(local(2026, 3, 1, 9, 0))
     client = make_client(marketing_consent=True)
     for i in range(6):
-        make_order(client=client, lines=[(date(2025, 1 + i, 10), "14:00")], line_status="checkout", paid=25000,
-                   created_at=local(2025, 1 + i, 1))
+        make_order(
+            client=client,
+            lines=[(date(2025, 1 + i, 10), "14:00")],
+            line_status="checkout",
+            paid=25000,
+            created_at=local(2025, 1 + i, 1),
+        )
     run_automation("vip")
     dispatch_outbox(sms=sms, email=email)
     [mail] = email.sent
@@ -149,8 +175,7 @@ def test_vip_newsletter_subject_and_body(db_session, freeze_clock, make_client, 
 def test_reminder_texts_and_stale_when_moved(db_session, freeze_clock, make_client, make_order, sms, email):
     freeze_clock(local(2026, 3, 2, 10, 0))
     client = make_client(name="Camila Rojas")
-    today = make_order(client=client, lines=[(date(2026, 3, 2), "17:00")], created_at=local(2026, 2, 1),
-                       paid=10000)
+    today = make_order(client=client, lines=[(date(2026, 3, 2), "17:00")], created_at=local(2026, 2, 1), paid=10000)
     tomorrow = make_order(client=client, lines=[(date(2026, 3, 3), "09:00")], created_at=local(2026, 2, 1))
     moved = make_order(client=client, lines=[(date(2026, 3, 3), "08:00")], created_at=local(2026, 2, 1))
     run_automation("reminders")
@@ -160,8 +185,10 @@ def test_reminder_texts_and_stale_when_moved(db_session, freeze_clock, make_clie
     result = dispatch_outbox(sms=sms, email=email)
     assert result.sent == 4 and result.blocked == 2 and result.reasons["stale"] == 2
     subjects = sorted(m["subject"] for m in email.sent)
-    assert subjects == ["Recordatorio: tu reserva es hoy - " + today.service_lines[0].service.name,
-                        "Recordatorio: tu reserva es mañana - " + tomorrow.service_lines[0].service.name]
+    assert subjects == [
+        "Recordatorio: tu reserva es hoy - " + today.service_lines[0].service.name,
+        "Recordatorio: tu reserva es mañana - " + tomorrow.service_lines[0].service.name,
+    ]
     mail = next(m for m in email.sent if "hoy" in m["subject"])
     assert "Saldo pendiente: $15.000" in mail["text"] and "traje de baño y toalla" in mail["text"]
     assert "antideslizante" in mail["text"] and "02/03/2026" in mail["text"]
@@ -174,8 +201,9 @@ def test_survey_email_links(db_session, freeze_clock, make_client, make_order, s
     monkeypatch.setitem(app.config, "TRIPADVISOR_URL", "https://www.tripadvisor.cl/aremko")
     freeze_clock(local(2026, 3, 3, 11, 0))
     client = make_client(name="Camila Rojas")
-    order = make_order(client=client, lines=[(date(2026, 3, 2), "14:00")], line_status="checkout",
-                       created_at=local(2026, 2, 1))
+    order = make_order(
+        client=client, lines=[(date(2026, 3, 2), "14:00")], line_status="checkout", created_at=local(2026, 2, 1)
+    )
     run_automation("surveys")
     dispatch_outbox(sms=sms, email=email)
     [mail] = email.sent
@@ -186,7 +214,7 @@ def test_survey_email_links(db_session, freeze_clock, make_client, make_order, s
 
 
 def test_confirmation_dispatched_after_the_debounce(db_session, freeze_clock, make_client, make_order, sms, email):
-    from app.automations.events import queue_booking_confirmation
+    from app.automations.services import queue_booking_confirmation
 
     freeze_clock(local(2026, 3, 2, 10, 0))
     order = make_order(lines=[(date(2026, 3, 3), "14:00")])

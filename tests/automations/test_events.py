@@ -26,12 +26,19 @@ def place(booking_setup, desk):
     from app.sales import checkout_services
     from app.sales import services as sales_services
 
-    def factory(method="transferencia", lines=(("calipso", "14:00"), ("relajacion", "13:00")), origin="telefono",
-                email="camila@example.com"):
-        reqs = [sales_services.LineRequest(service_id=booking_setup[key].id, day=MONDAY, hhmm=hhmm, people=1)
-                for key, hhmm in lines]
-        data = checkout_services.CheckoutData(nombre="Camila Rojas", telefono="+56987654321", email=email,
-                                    metodo_pago=method)
+    def factory(
+        method="transferencia",
+        lines=(("calipso", "14:00"), ("relajacion", "13:00")),
+        origin="telefono",
+        email="camila@example.com",
+    ):
+        reqs = [
+            sales_services.LineRequest(service_id=booking_setup[key].id, day=MONDAY, hhmm=hhmm, people=1)
+            for key, hhmm in lines
+        ]
+        data = checkout_services.CheckoutData(
+            nombre="Camila Rojas", telefono="+56987654321", email=email, metodo_pago=method
+        )
         return checkout_services.place_order(lines=reqs, data=data, origin=origin, by=desk, staff=origin != "web")
 
     return factory
@@ -54,13 +61,14 @@ def mark_sent(db_session, order_id, channels=("SMS", "EMAIL")):
 
 
 def test_one_confirmation_per_channel_for_a_multi_line_order_debounced(db_session, place, freeze_clock):
-    from app.automations.events import queue_booking_confirmation
+    from app.automations.services import queue_booking_confirmation
 
     order = place()
     found = rows(db_session, "BOOKING_CONFIRMATION")
     assert [(r.communication_type, r.idempotency_key) for r in found] == [
         ("EMAIL", f"order:{order.id}:BOOKING_CONFIRMATION:email"),
-        ("SMS", f"order:{order.id}:BOOKING_CONFIRMATION:sms")]
+        ("SMS", f"order:{order.id}:BOOKING_CONFIRMATION:sms"),
+    ]
     now = clock.now()
     assert all(r.not_before == now + timedelta(seconds=60) and r.triggered_by == "staff:ana" for r in found)
     assert found[0].expires_at == datetime(2026, 3, 2, 13, 0, tzinfo=LOCAL_TZ).astimezone(UTC)  # first start
@@ -90,8 +98,10 @@ def test_confirmation_texts_while_due_and_when_paid(db_session, place, app, monk
     assert filename.endswith(".ics") and mime == "text/calendar"
     assert ics.count(b"BEGIN:VEVENT") == 2 and b"Tina Calipso" in ics
     text = render(sms).text
-    assert text.startswith(f"Hola Camila, recibimos tu reserva #{order.id}: Masaje Relajación y 1 más el "
-                           "02/03/2026 a las 13:00. Detalle y pago: http")
+    assert text.startswith(
+        f"Hola Camila, recibimos tu reserva #{order.id}: Masaje Relajación y 1 más el "
+        "02/03/2026 a las 13:00. Detalle y pago: http"
+    )
     assert " Baja: http" in text
     record_payment(order, amount=order.balance_due, method="efectivo", by=None)
     db_session.expire_all()
@@ -107,16 +117,20 @@ def test_payment_in_full_queues_a_receipt_only_where_the_confirmation_went_out(d
     record_payment(order, amount=order.balance_due, method="efectivo", by=None)
     receipts = rows(db_session, "PAYMENT_CONFIRMATION")
     assert [(r.communication_type, r.idempotency_key) for r in receipts] == [
-        ("SMS", f"order:{order.id}:PAYMENT_CONFIRMATION:sms")]
+        ("SMS", f"order:{order.id}:PAYMENT_CONFIRMATION:sms")
+    ]
     assert receipts[0].expires_at == clock.now() + timedelta(days=7)
     pending_email = [r for r in rows(db_session, "BOOKING_CONFIRMATION") if r.communication_type == "EMAIL"]
     assert len(pending_email) == 1 and pending_email[0].status == "PENDING"  # renders as paid: one message
-    assert render(receipts[0]).text.startswith(f"Pago recibido: tu reserva #{order.id} quedó pagada al 100%. "
-                                               "¡Gracias, Camila! - Aremko")
+    assert render(receipts[0]).text.startswith(
+        f"Pago recibido: tu reserva #{order.id} quedó pagada al 100%. ¡Gracias, Camila! - Aremko"
+    )
     mark_sent(db_session, order.id)
-    receipt_mail = CommunicationLog(**{c: getattr(receipts[0], c) for c in ("client_id", "order_id",
-                                                                          "message_type", "triggered_by")},
-                                    communication_type="EMAIL", idempotency_key="x")
+    receipt_mail = CommunicationLog(
+        **{c: getattr(receipts[0], c) for c in ("client_id", "order_id", "message_type", "triggered_by")},
+        communication_type="EMAIL",
+        idempotency_key="x",
+    )
     db_session.add(receipt_mail)
     db_session.flush()
     out = render(receipt_mail)
@@ -140,7 +154,9 @@ def test_flow_web_order_is_confirmed_when_paid_not_when_placed(db_session, place
     record_payment(order, amount=order.balance_due, method="flow", by=None, allow_credit=True)
     found = rows(db_session)
     assert {(r.message_type, r.communication_type) for r in found} == {
-        ("BOOKING_CONFIRMATION", "SMS"), ("BOOKING_CONFIRMATION", "EMAIL")}
+        ("BOOKING_CONFIRMATION", "SMS"),
+        ("BOOKING_CONFIRMATION", "EMAIL"),
+    }
     assert render(found[0]).subject.startswith("Reserva confirmada - ")
 
 
@@ -155,12 +171,14 @@ def test_moved_line_queues_rescheduled_message_once_confirmed(db_session, place,
     assert len(moved) == 2 and moved[0].idempotency_key.startswith(f"line:{line.id}:BOOKING_RESCHEDULED:")
     assert moved[0].expires_at == datetime(2026, 3, 2, 17, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
     sms = next(r for r in moved if r.communication_type == "SMS")
-    assert render(sms).text.startswith(f"Camila, tu reserva #{order.id} cambió: Tina Calipso el 02/03/2026 a las "
-                                       "17:00. - Aremko")
+    assert render(sms).text.startswith(
+        f"Camila, tu reserva #{order.id} cambió: Tina Calipso el 02/03/2026 a las 17:00. - Aremko"
+    )
     mail = render(next(r for r in moved if r.communication_type == "EMAIL"))
     assert mail.subject == f"Tu reserva #{order.id} cambió"
-    assert (f"Tu reserva <strong>#{order.id}</strong> cambió: <strong>Tina Calipso 02/03/2026 17:00</strong>"
-            in mail.html)
+    assert (
+        f"Tu reserva <strong>#{order.id}</strong> cambió: <strong>Tina Calipso 02/03/2026 17:00</strong>" in mail.html
+    )
 
 
 def test_moved_line_before_the_confirmation_went_out_just_pushes_it(db_session, place, desk):
@@ -180,9 +198,11 @@ def test_staff_cancellation_after_confirmation_queues_cancelled_text(db_session,
     cancel_order_by_staff(order, reason="Cliente llamó", by=desk)
     cancelled = rows(db_session, "BOOKING_CANCELLED")
     assert [(r.communication_type, r.idempotency_key) for r in cancelled] == [
-        ("SMS", f"order:{order.id}:BOOKING_CANCELLED:sms")]
+        ("SMS", f"order:{order.id}:BOOKING_CANCELLED:sms")
+    ]
     assert render(cancelled[0]).text.startswith(
-        f"Camila, tu reserva #{order.id} fue cancelada. Consultas por WhatsApp al +56 9 5790 2525. - Aremko")
+        f"Camila, tu reserva #{order.id} fue cancelada. Consultas por WhatsApp al +56 9 5790 2525. - Aremko"
+    )
 
 
 def test_cancelling_the_last_line_counts_as_an_order_cancellation(db_session, place, desk):
@@ -194,8 +214,7 @@ def test_cancelling_the_last_line_counts_as_an_order_cancellation(db_session, pl
     assert len(rows(db_session, "BOOKING_CANCELLED")) == 2
 
 
-def test_cancellation_without_sent_confirmation_and_flow_expiry_send_nothing(db_session, place, desk,
-                                                                           freeze_clock):
+def test_cancellation_without_sent_confirmation_and_flow_expiry_send_nothing(db_session, place, desk, freeze_clock):
     from app.sales.flow_services import expire_unpaid_orders
     from app.sales.line_services import cancel_order_by_staff
 
@@ -213,12 +232,19 @@ def test_gift_card_with_recipient_email_is_mailed(db_session, booking_setup, des
     from app.sales.giftcard_services import issue_gift_card
 
     buyer = make_client()
-    card = issue_gift_card(amount=50000, by=desk, buyer_client_id=buyer.id, recipient_name="Pedro Soto",
-                           recipient_email="Pedro@Example.com", message="¡Feliz aniversario!")
+    card = issue_gift_card(
+        amount=50000,
+        by=desk,
+        buyer_client_id=buyer.id,
+        recipient_name="Pedro Soto",
+        recipient_email="Pedro@Example.com",
+        message="¡Feliz aniversario!",
+    )
     issue_gift_card(amount=20000, by=desk, buyer_client_id=buyer.id)  # no recipient e-mail: nothing
     found = rows(db_session, "GIFT_CARD")
     assert [(r.idempotency_key, r.destination, r.client_id) for r in found] == [
-        (f"giftcard:{card.id}:GIFT_CARD", "pedro@example.com", None)]
+        (f"giftcard:{card.id}:GIFT_CARD", "pedro@example.com", None)
+    ]
     mail = render(found[0])
     assert mail.subject == "Recibiste una Gift Card de Aremko"
     assert card.code in mail.html and "$50.000" in mail.html and f"{card.expires_on:%d/%m/%Y}" in mail.html
@@ -227,7 +253,7 @@ def test_gift_card_with_recipient_email_is_mailed(db_session, booking_setup, des
 
 
 def test_resend_confirmation_queues_new_rows_each_time(db_session, place, desk):
-    from app.automations.events import resend_confirmation
+    from app.automations.services import resend_confirmation
 
     order = place()
     mark_sent(db_session, order.id)
@@ -263,8 +289,9 @@ def test_resend_refused_on_a_cancelled_order(db_session, place, login, desk):
     order = place()
     cancel_order_by_staff(order, reason="Error", by=desk)
     db_session.flush()
-    resp = login("recepcion").post(f"/ventas/venta_reservas/{order.id}/reenviar-confirmacion/",
-                                   headers={"HX-Request": "true"})
+    resp = login("recepcion").post(
+        f"/ventas/venta_reservas/{order.id}/reenviar-confirmacion/", headers={"HX-Request": "true"}
+    )
     assert resp.status_code == 409 and "La venta está cancelada" in resp.text
 
 
@@ -274,11 +301,13 @@ def test_a_service_line_added_at_the_desk_queues_the_confirmation_once(db_sessio
 
     order = place(lines=(("calipso", "14:00"),))
     mark_sent(db_session, order.id)  # the first confirmation already went out: staff resend it by hand
-    add_service_line(order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00", people=1),
-                     by=desk)
+    add_service_line(
+        order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00", people=1), by=desk
+    )
     assert {r.status for r in rows(db_session, "BOOKING_CONFIRMATION", order.id)} == {"SENT"}
     other = place(lines=(("arrayan", "16:00"),))
-    add_service_line(other, LineRequest(service_id=booking_setup["relajacion"].id, day=MONDAY, hhmm="14:15",
-                                        people=1), by=desk)
+    add_service_line(
+        other, LineRequest(service_id=booking_setup["relajacion"].id, day=MONDAY, hhmm="14:15", people=1), by=desk
+    )
     pending = rows(db_session, "BOOKING_CONFIRMATION", other.id)
     assert len(pending) == 2 and {r.status for r in pending} == {"PENDING"}  # debounced: still one per channel

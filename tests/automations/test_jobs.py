@@ -38,8 +38,9 @@ def test_daily_job_fires_at_local_nine_across_dst(app):
     assert fire.astimezone(LOCAL_TZ).hour == 9 and fire.utcoffset().total_seconds() == -4 * 3600
 
 
-def test_reminder_job_runs_in_a_unit_of_work_and_twice_sends_once(app, db_session, freeze_clock, make_client,
-                                                                   make_service):
+def test_reminder_job_runs_in_a_unit_of_work_and_twice_sends_once(
+    app, db_session, freeze_clock, make_client, make_service
+):
     from app.comms.models import CommunicationLog
     from app.sales.models import Order, ServiceLine
 
@@ -48,12 +49,23 @@ def test_reminder_job_runs_in_a_unit_of_work_and_twice_sends_once(app, db_sessio
     order = Order(client_id=client.id, origin="recepcion", created_at=datetime(2026, 2, 1, tzinfo=LOCAL_TZ))
     db_session.add(order)
     db_session.flush()
-    db_session.add(ServiceLine(order_id=order.id, service_id=service.id, service_date=date(2026, 3, 2),
-                               start_time="17:00", people=1, unit_price=1, pricing_rule="por_persona", subtotal=1))
+    db_session.add(
+        ServiceLine(
+            order_id=order.id,
+            service_id=service.id,
+            service_date=date(2026, 3, 2),
+            start_time="17:00",
+            people=1,
+            unit_price=1,
+            pricing_rule="por_persona",
+            subtotal=1,
+        )
+    )
     db_session.commit()
     job = {j.id: j for j in job_list()}["booking_reminders"]
     assert run_job(app, job) == "2 recordatorios en cola"
     assert run_job(app, job) == "0 recordatorios en cola"
-    count = db_session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog)
-                              .where(CommunicationLog.order_id == order.id))
+    count = db_session.scalar(
+        sa.select(sa.func.count()).select_from(CommunicationLog).where(CommunicationLog.order_id == order.id)
+    )
     assert count == 2

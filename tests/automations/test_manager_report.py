@@ -8,7 +8,7 @@ from datetime import date
 import openpyxl
 import sqlalchemy as sa
 
-from app.comms.dispatcher import dispatch_outbox
+from app.comms.dispatch_services import dispatch_outbox
 from app.comms.models import CommunicationLog
 from app.reports.manager_report import manager_report
 from tests.automations.conftest import local
@@ -21,8 +21,9 @@ def test_no_recipients_no_report(app, db_session, monkeypatch):
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog)) == 0
 
 
-def test_report_per_recipient_with_caja_and_tomorrows_reservations(app, db_session, freeze_clock, monkeypatch,
-                                                                   make_order, make_client):
+def test_report_per_recipient_with_caja_and_tomorrows_reservations(
+    app, db_session, freeze_clock, monkeypatch, make_order, make_client
+):
     from app.sales.payment_services import ensure_payment_methods, record_payment
 
     monkeypatch.setitem(app.config, "REPORT_EMAIL_RECIPIENTS", ["jefe@example.com", "dueno@example.com"])
@@ -44,7 +45,8 @@ def test_report_per_recipient_with_caja_and_tomorrows_reservations(app, db_sessi
     reservas = openpyxl.load_workbook(io.BytesIO(mail["attachments"][1][2]))["Servicios Vendidos"]
     rows = list(reservas.iter_rows(values_only=True))
     assert rows[0][:4] == ("ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio")
-    assert [(r[0], r[1], r[5], r[8], r[9]) for r in rows[1:]] == [(paid.id, "Camila Rojas", "17:00", "Sin terapeuta",
-                                                                    "Pendiente")]
+    assert [(r[0], r[1], r[5], r[8], r[9]) for r in rows[1:]] == [
+        (paid.id, "Camila Rojas", "17:00", "Sin terapeuta", "Pendiente")
+    ]
     caja = openpyxl.load_workbook(io.BytesIO(mail["attachments"][0][2]))
     assert caja.sheetnames == ["Resumen", "Por Usuario", "Detalle"]

@@ -37,20 +37,25 @@ def test_birthday_today_sms_else_email_once_per_year(db_session, freeze_clock, f
     assert {(r.client_id, r.communication_type) for r in rows} == {(by_sms.id, "SMS"), (by_email.id, "EMAIL")}
     assert landline.id not in {r.client_id for r in rows}
     assert result.queued == 2
-    assert {r.idempotency_key for r in rows} == {f"client:{by_sms.id}:BIRTHDAY:2026",
-                                                 f"client:{by_email.id}:BIRTHDAY:2026"}
+    assert {r.idempotency_key for r in rows} == {
+        f"client:{by_sms.id}:BIRTHDAY:2026",
+        f"client:{by_email.id}:BIRTHDAY:2026",
+    }
     assert rows[0].expires_at == local(2026, 3, 4).astimezone(UTC)  # end of the next day
     assert run_automation("birthdays").queued == 0
     freeze_clock(local(2027, 3, 2, 10, 0))
     assert run_automation("birthdays").queued == 2  # a new year, a new key
 
 
-@pytest.mark.parametrize(("today", "celebrated"), [
-    (local(2026, 2, 28, 10), True),   # non-leap year: 29 Feb birthdays on 28 Feb
-    (local(2026, 3, 1, 10), False),
-    (local(2028, 2, 28, 10), False),  # leap year: on the 29th
-    (local(2028, 2, 29, 10), True),
-])
+@pytest.mark.parametrize(
+    ("today", "celebrated"),
+    [
+        (local(2026, 2, 28, 10), True),  # non-leap year: 29 Feb birthdays on 28 Feb
+        (local(2026, 3, 1, 10), False),
+        (local(2028, 2, 28, 10), False),  # leap year: on the 29th
+        (local(2028, 2, 29, 10), True),
+    ],
+)
 def test_birthday_29_february_rule(db_session, freeze_clock, fan, outbox, today, celebrated):
     leapling = fan(birth_date=date(2000, 2, 29))
     freeze_clock(today)
@@ -67,12 +72,18 @@ def test_birthday_day_is_local_at_midnight(db_session, freeze_clock, fan, outbox
 
 
 def visit(make_order, client, day):
-    return make_order(client=client, lines=[(day, "14:00")], line_status="checkout", paid=25000,
-                      created_at=local(day.year, day.month, day.day))
+    return make_order(
+        client=client,
+        lines=[(day, "14:00")],
+        line_status="checkout",
+        paid=25000,
+        created_at=local(day.year, day.month, day.day),
+    )
 
 
-def test_reactivation_after_90_days_once_per_quarter(db_session, freeze_clock, fan, make_client, make_order,
-                                                     consent, outbox):
+def test_reactivation_after_90_days_once_per_quarter(
+    db_session, freeze_clock, fan, make_client, make_order, consent, outbox
+):
     freeze_clock(local(2026, 3, 2, 9, 0))
     lapsed = fan()
     visit(make_order, lapsed, date(2025, 12, 2))  # exactly 90 days
@@ -96,7 +107,10 @@ def test_reactivation_after_90_days_once_per_quarter(db_session, freeze_clock, f
     result = run_automation("reactivation")
     rows = outbox("REACTIVATION")
     assert {(r.client_id, r.communication_type) for r in rows} == {
-        (lapsed.id, "EMAIL"), (long_ago.id, "EMAIL"), (sms_only.id, "SMS")}
+        (lapsed.id, "EMAIL"),
+        (long_ago.id, "EMAIL"),
+        (sms_only.id, "SMS"),
+    }
     assert result.queued == 3
     assert {r.idempotency_key for r in rows} >= {f"client:{lapsed.id}:REACTIVATION:2026-1"}
     assert rows[0].gift_card_id is None  # the card is issued only when the message is really sent
@@ -106,8 +120,7 @@ def test_reactivation_after_90_days_once_per_quarter(db_session, freeze_clock, f
     assert run_automation("reactivation").queued == 4
 
 
-def test_reactivation_most_recent_first_and_capped(db_session, freeze_clock, fan, make_order, outbox, app,
-                                                   monkeypatch):
+def test_reactivation_most_recent_first_and_capped(db_session, freeze_clock, fan, make_order, outbox, app, monkeypatch):
     monkeypatch.setitem(app.config, "REACTIVATION_MAX_PER_RUN", 2)
     freeze_clock(local(2026, 6, 1, 9, 0))
     clients = [fan() for _ in range(4)]
@@ -129,12 +142,18 @@ def test_reactivation_quarter_boundary_is_local(db_session, freeze_clock, fan, m
 
 def vip_client(make_order, client, visits=6, amount=25000):
     for i in range(visits):
-        make_order(client=client, lines=[(date(2025, 1 + i, 10), "14:00")], line_status="checkout", paid=amount,
-                   created_at=local(2025, 1 + i, 1))
+        make_order(
+            client=client,
+            lines=[(date(2025, 1 + i, 10), "14:00")],
+            line_status="checkout",
+            paid=amount,
+            created_at=local(2025, 1 + i, 1),
+        )
 
 
-def test_vip_newsletter_vip_and_high_spend_once_per_month(db_session, freeze_clock, make_client, make_order,
-                                                          consent, outbox):
+def test_vip_newsletter_vip_and_high_spend_once_per_month(
+    db_session, freeze_clock, make_client, make_order, consent, outbox
+):
     freeze_clock(local(2026, 3, 1, 9, 0))
     vip = make_client(marketing_consent=True)
     vip_client(make_order, vip)  # 6 visits, $150.000

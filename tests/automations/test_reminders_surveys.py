@@ -22,8 +22,9 @@ def test_reminder_selects_lines_starting_in_the_next_24_hours(db_session, freeze
     freeze_clock(MONDAY)
     yesterday = MONDAY - timedelta(days=1)
     due_tomorrow = make_order(lines=[(date(2026, 3, 3), "10:00")], created_at=yesterday)  # exactly now + 24 h
-    today_later = make_order(lines=[(date(2026, 3, 2), "14:00"), (date(2026, 3, 2), "17:00")],
-                             created_at=yesterday - timedelta(hours=2))
+    today_later = make_order(
+        lines=[(date(2026, 3, 2), "14:00"), (date(2026, 3, 2), "17:00")], created_at=yesterday - timedelta(hours=2)
+    )
     make_order(lines=[(date(2026, 3, 3), "11:00")], created_at=yesterday)  # 25 h away: next run
     make_order(lines=[(date(2026, 3, 2), "10:00")], created_at=yesterday)  # starts now: too late
     make_order(lines=[(date(2026, 3, 2), "14:00")], created_at=yesterday, cancelled=True)
@@ -58,12 +59,16 @@ def test_reminder_midnight_boundary_gives_each_day_its_own_key(db_session, freez
     order = make_order(lines=[(date(2026, 3, 3), "23:00"), (date(2026, 3, 4), "00:00")], created_at=created)
     freeze_clock(local(2026, 3, 2, 23, 0))
     run_automation("reminders")
-    assert keys(outbox("BOOKING_REMINDER")) == [f"order:{order.id}:BOOKING_REMINDER:2026-03-03:email",
-                                                f"order:{order.id}:BOOKING_REMINDER:2026-03-03:sms"]
+    assert keys(outbox("BOOKING_REMINDER")) == [
+        f"order:{order.id}:BOOKING_REMINDER:2026-03-03:email",
+        f"order:{order.id}:BOOKING_REMINDER:2026-03-03:sms",
+    ]
     freeze_clock(local(2026, 3, 3, 0, 0))
     run_automation("reminders")
     assert sorted(keys(outbox("BOOKING_REMINDER")))[:2] == [
-        f"order:{order.id}:BOOKING_REMINDER:2026-03-03:email", f"order:{order.id}:BOOKING_REMINDER:2026-03-03:sms"]
+        f"order:{order.id}:BOOKING_REMINDER:2026-03-03:email",
+        f"order:{order.id}:BOOKING_REMINDER:2026-03-03:sms",
+    ]
     assert f"order:{order.id}:BOOKING_REMINDER:2026-03-04:sms" in keys(outbox("BOOKING_REMINDER"))
 
 
@@ -96,35 +101,46 @@ def survey_url(app, monkeypatch):
     monkeypatch.setitem(app.config, "TRIPADVISOR_URL", "https://www.tripadvisor.cl/aremko")
 
 
-def test_survey_once_per_order_day_after_the_last_visit(db_session, freeze_clock, make_order, make_client,
-                                                        consent, outbox, survey_url):
+def test_survey_once_per_order_day_after_the_last_visit(
+    db_session, freeze_clock, make_order, make_client, consent, outbox, survey_url
+):
     freeze_clock(local(2026, 3, 3, 11, 0))
-    visited = make_order(lines=[(date(2026, 3, 1), "14:00"), (date(2026, 3, 2), "14:00")],
-                         line_status="checkout", created_at=local(2026, 2, 1))
+    visited = make_order(
+        lines=[(date(2026, 3, 1), "14:00"), (date(2026, 3, 2), "14:00")],
+        line_status="checkout",
+        created_at=local(2026, 2, 1),
+    )
     make_order(lines=[(date(2026, 3, 1), "14:00")], line_status="checkout", created_at=local(2026, 2, 1))  # D+2
-    multi = make_order(lines=[(date(2026, 3, 2), "14:00"), (date(2026, 3, 4), "14:00")],
-                       created_at=local(2026, 2, 1))  # its last line is tomorrow
+    multi = make_order(
+        lines=[(date(2026, 3, 2), "14:00"), (date(2026, 3, 4), "14:00")], created_at=local(2026, 2, 1)
+    )  # its last line is tomorrow
     make_order(lines=[(date(2026, 3, 2), "14:00")], line_status="no_show", created_at=local(2026, 2, 1))
-    make_order(lines=[(date(2026, 3, 2), "14:00")], line_status="checkout", cancelled=True,
-               created_at=local(2026, 2, 1))
+    make_order(
+        lines=[(date(2026, 3, 2), "14:00")], line_status="checkout", cancelled=True, created_at=local(2026, 2, 1)
+    )
     returning = make_client()
-    make_order(client=returning, lines=[(date(2026, 3, 2), "14:00")], line_status="checkout",
-               created_at=local(2026, 2, 1))
+    make_order(
+        client=returning, lines=[(date(2026, 3, 2), "14:00")], line_status="checkout", created_at=local(2026, 2, 1)
+    )
     make_order(client=returning, lines=[(date(2026, 3, 10), "14:00")], created_at=local(2026, 2, 1))
     sms_only = make_client(email=None)
-    by_sms = make_order(client=sms_only, lines=[(date(2026, 3, 2), "17:00")], line_status="checkout",
-                        created_at=local(2026, 2, 1))
+    by_sms = make_order(
+        client=sms_only, lines=[(date(2026, 3, 2), "17:00")], line_status="checkout", created_at=local(2026, 2, 1)
+    )
     no_consent = make_client()
     consent(no_consent, accepts_surveys=False)
-    make_order(client=no_consent, lines=[(date(2026, 3, 2), "17:00")], line_status="checkout",
-               created_at=local(2026, 2, 1))
+    make_order(
+        client=no_consent, lines=[(date(2026, 3, 2), "17:00")], line_status="checkout", created_at=local(2026, 2, 1)
+    )
     result = run_automation("surveys")
     rows = outbox("SATISFACTION_SURVEY")
     assert {(r.order_id, r.communication_type) for r in rows} == {(visited.id, "EMAIL"), (by_sms.id, "SMS")}
     assert multi.id not in {r.order_id for r in rows}
     assert result.queued == 2
-    assert {r.idempotency_key for r in rows} == {f"order:{visited.id}:SATISFACTION_SURVEY",
-                                                 f"order:{by_sms.id}:SATISFACTION_SURVEY"}
+    assert {r.idempotency_key for r in rows} == {
+        f"order:{visited.id}:SATISFACTION_SURVEY",
+        f"order:{by_sms.id}:SATISFACTION_SURVEY",
+    }
     assert rows[0].expires_at == local(2026, 3, 6, 11, 0).astimezone(UTC)
     assert run_automation("surveys").queued == 0
 

@@ -21,18 +21,32 @@ MONDAY = date(2026, 3, 2)
 
 def place(service, hhmm, phone, name="María Pérez", people=2, provider_id=None):
     return checkout_services.place_order(
-        lines=[sales_services.LineRequest(service_id=service.id, day=MONDAY, hhmm=hhmm, people=people,
-                                   provider_id=provider_id)],
-        data=checkout_services.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"), origin="recepcion",
-        staff=True)
+        lines=[
+            sales_services.LineRequest(
+                service_id=service.id, day=MONDAY, hhmm=hhmm, people=people, provider_id=provider_id
+            )
+        ],
+        data=checkout_services.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"),
+        origin="recepcion",
+        staff=True,
+    )
 
 
 def add_line(db_session, service, client, day, hhmm="14:00", status="pendiente"):
     order = Order(client_id=client.id, origin="recepcion")
     db_session.add(order)
     db_session.flush()
-    line = ServiceLine(order_id=order.id, service_id=service.id, service_date=day, start_time=hhmm, people=2,
-                       unit_price=25000, pricing_rule="por_persona", subtotal=50000, status=status)
+    line = ServiceLine(
+        order_id=order.id,
+        service_id=service.id,
+        service_date=day,
+        start_time=hhmm,
+        people=2,
+        unit_price=25000,
+        pricing_rule="por_persona",
+        subtotal=50000,
+        status=status,
+    )
     db_session.add(line)
     db_session.flush()
     return line
@@ -101,8 +115,7 @@ def test_bad_foreign_and_rotated_tokens_are_404(client, booking_setup, make_user
     assert client.get(url("servicio", s["grande"])).status_code == 200  # other feeds keep their URL
 
 
-def test_feed_statement_count_does_not_grow_with_rows(client, booking_setup, db_session, make_client,
-                                                     count_statements):
+def test_feed_statement_count_does_not_grow_with_rows(client, booking_setup, db_session, make_client, count_statements):
     calipso = booking_setup["calipso"]
     clients = [make_client() for _ in range(6)]
     add_line(db_session, calipso, clients[0], MONDAY)
@@ -122,11 +135,15 @@ def test_feed_statement_count_does_not_grow_with_rows(client, booking_setup, db_
 def test_order_ics_one_event_per_active_line(booking_setup, app):
     s = booking_setup
     order = checkout_services.place_order(
-        lines=[sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="14:00", people=2),
-               sales_services.LineRequest(service_id=s["arrayan"].id, day=MONDAY, hhmm="16:00", people=2),
-               sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="17:00", people=1)],
+        lines=[
+            sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="14:00", people=2),
+            sales_services.LineRequest(service_id=s["arrayan"].id, day=MONDAY, hhmm="16:00", people=2),
+            sales_services.LineRequest(service_id=s["calipso"].id, day=MONDAY, hhmm="17:00", people=1),
+        ],
         data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez", email="maria@example.com"),
-        origin="recepcion", staff=True)
+        origin="recepcion",
+        staff=True,
+    )
     cancel_line(order.service_lines[2], reason="Cambio de planes", by=None)
     body = feeds.order_ics(order)
     cal, evs = events(body)
@@ -136,8 +153,11 @@ def test_order_ics_one_event_per_active_line(booking_setup, app):
     assert str(cabin["SUMMARY"]) == "Cabaña Arrayán - 2 personas"
     assert cabin["DTSTART"].dt == datetime(2026, 3, 2, 16, 0, tzinfo=LOCAL_TZ)
     assert "Río Pescado" in str(cabin["LOCATION"]) and f"Reserva #{order.id}" in str(cabin["DESCRIPTION"])
-    assert cal.walk("VTIMEZONE") and feeds.order_ics_attachment(order) == (f"reserva-{order.id}.ics", "text/calendar",
-                                                                           feeds.order_ics(order))
+    assert cal.walk("VTIMEZONE") and feeds.order_ics_attachment(order) == (
+        f"reserva-{order.id}.ics",
+        "text/calendar",
+        feeds.order_ics(order),
+    )
 
 
 def test_staff_page_shows_feed_urls_and_admin_rotates(login, booking_setup, db_session):

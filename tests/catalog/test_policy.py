@@ -53,8 +53,12 @@ def test_form_inputs_round_trip():
 
 @pytest.mark.parametrize(
     "unit, rule, people, total",
-    [(25000, "por_persona", 2, 50000), (90000, "por_reserva", 2, 90000), (90000, "por_reserva", 1, 90000),
-     (45000, "por_persona", 1, 45000)],
+    [
+        (25000, "por_persona", 2, 50000),
+        (90000, "por_reserva", 2, 90000),
+        (90000, "por_reserva", 1, 90000),
+        (45000, "por_persona", 1, 45000),
+    ],
 )
 def test_line_price(unit, rule, people, total):
     assert line_price(unit, rule, people) == total

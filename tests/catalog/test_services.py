@@ -16,7 +16,8 @@ from app.core.errors import ConflictError, ValidationError
 
 def movements(db_session, product):
     return db_session.execute(
-        sa.select(StockMovement.delta, StockMovement.reason).where(StockMovement.product_id == product.id)
+        sa.select(StockMovement.delta, StockMovement.reason)
+        .where(StockMovement.product_id == product.id)
         .order_by(StockMovement.id)
     ).all()
 
@@ -25,9 +26,12 @@ def test_purchase_raises_stock_in_same_transaction(db_session, make_product, mak
     agua = make_product(name="Agua", stock=5)
     user = make_user("gerente")
     purchase = create_purchase(
-        lines=[{"product_id": agua.id, "quantity": 12, "unit_price": 700},
-               {"description": "Flete", "quantity": 1, "unit_price": 5000}],
-        by=user, document_number="F-1",
+        lines=[
+            {"product_id": agua.id, "quantity": 12, "unit_price": 700},
+            {"description": "Flete", "quantity": 1, "unit_price": 5000},
+        ],
+        by=user,
+        document_number="F-1",
     )
     assert purchase.total == 12 * 700 + 5000
     assert agua.stock == 17
@@ -51,7 +55,12 @@ def test_edit_and_delete_purchase_lines_move_stock(db_session, make_product, mak
     assert jugo.stock == 0
     assert db_session.get(Purchase, purchase.id) is None
     assert [r for _, r in movements(db_session, jugo)] == [
-        "compra", "compra_editada", "venta", "venta_anulada", "compra_eliminada"]
+        "compra",
+        "compra_editada",
+        "venta",
+        "venta_anulada",
+        "compra_eliminada",
+    ]
 
 
 def test_stock_never_negative(db_session, make_product, make_user):

@@ -14,8 +14,17 @@ from openpyxl import Workbook, load_workbook
 from app.clients.models import Client, ClientEvent, ClientImport, ConsentEvent
 
 URL = "/ventas/importar-clientes/"
-HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email", "Ciudad", "País", "Fecha Nacimiento",
-           "Acepta Marketing"]
+HEADERS = [
+    "ID",
+    "Documento Identidad",
+    "Nombre",
+    "Teléfono",
+    "Email",
+    "Ciudad",
+    "País",
+    "Fecha Nacimiento",
+    "Acepta Marketing",
+]
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
@@ -54,12 +63,23 @@ def test_good_file_preview_then_confirm(login, db_session, make_client, import_d
     db_session.commit()
     c = login("gerente")
     before = n_clients(db_session)
-    data = xlsx([
-        (None, "12.345.678-5", "Juan Soto", "9 1234 5678", "JUAN@example.com", "Puerto Varas", "Chile", "15/04/1980",
-         "Sí"),
-        (None, None, "María Pérez", "987654321", None, "Osorno", None, None, None),  # update: city only
-        (None, None, "Pedro Sin Cambios", "+56 9 2222 3333", None, None, None, None, "No"),
-    ])
+    data = xlsx(
+        [
+            (
+                None,
+                "12.345.678-5",
+                "Juan Soto",
+                "9 1234 5678",
+                "JUAN@example.com",
+                "Puerto Varas",
+                "Chile",
+                "15/04/1980",
+                "Sí",
+            ),
+            (None, None, "María Pérez", "987654321", None, "Osorno", None, None, None),  # update: city only
+            (None, None, "Pedro Sin Cambios", "+56 9 2222 3333", None, None, None, None, "No"),
+        ]
+    )
     resp = upload(c, data)
     assert resp.status_code == 200
     assert 'id="count-new">2 nuevos' in resp.text and 'id="count-updated">1 actualizados' in resp.text
@@ -74,14 +94,24 @@ def test_good_file_preview_then_confirm(login, db_session, make_client, import_d
     juan = db_session.scalar(sa.select(Client).where(Client.phone == "+56912345678"))
     assert juan.document_id == "12345678-5" and juan.email == "juan@example.com" and juan.origin == "import"
     assert juan.birth_date.isoformat() == "1980-04-15" and juan.preferences.accepts_promotional is True
-    assert db_session.scalar(sa.select(sa.func.count()).where(ConsentEvent.client_id == juan.id,
-                                                              ConsentEvent.source == "import")) == 4
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(ConsentEvent.client_id == juan.id, ConsentEvent.source == "import")
+        )
+        == 4
+    )
     pedro = db_session.scalar(sa.select(Client).where(Client.phone == "+56922223333"))
     assert pedro.preferences.accepts_promotional is False
     assert db_session.get(Client, existing.id).city == "Osorno"
     assert db_session.get(Client, existing.id).email == "maria@example.com"  # empty cell never erases
-    assert db_session.scalar(sa.select(sa.func.count()).where(ClientEvent.client_id == existing.id,
-                                                              ClientEvent.event_type == "client_updated")) == 1
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count()).where(
+                ClientEvent.client_id == existing.id, ClientEvent.event_type == "client_updated"
+            )
+        )
+        == 1
+    )
     assert last_import(db_session).status == "aplicado" and not os.path.exists(import_dir / record.stored_name)
     page = c.get("/ventas/clientes/")
     assert "Importación completada: 2 creados, 1 actualizados, 0 sin cambios, 0 con errores." in page.text
@@ -98,17 +128,22 @@ def test_bad_rows_are_reported_and_skipped(login, db_session, make_client, impor
     b = make_client(phone="+56911110001")
     db_session.commit()
     c = login("gerente")
-    resp = upload(c, xlsx([
-        (None, None, "", "+56 9 5555 0000", None, None, None, None, None),  # 2: no name
-        (None, None, "Sin Teléfono", None, None, None, None, None, None),  # 3
-        (None, None, "Mal Teléfono", "12345", None, None, None, None, None),  # 4
-        (None, None, "Bueno", "+56 9 5555 0001", "no-es-correo", None, None, "32/13/1990", None),  # 5: warnings
-        (None, None, "Repetido", "955550001", None, None, None, None, None),  # 6: phone repeated (row 5)
-        (None, "12.345.678-5", "Conflicto", "+56911110001", None, None, None, None, None),  # 7: a vs b
-        (None, "11.111.111-2", "RUT malo", "+56 9 5555 0002", None, None, None, None, None),  # 8: warning
-        (None, None, None, None, None, None, None, None, None),  # empty: skipped
-        (999999, None, "ID inexistente", "+56 9 5555 0003", None, None, None, None, None),  # 10
-    ]))
+    resp = upload(
+        c,
+        xlsx(
+            [
+                (None, None, "", "+56 9 5555 0000", None, None, None, None, None),  # 2: no name
+                (None, None, "Sin Teléfono", None, None, None, None, None, None),  # 3
+                (None, None, "Mal Teléfono", "12345", None, None, None, None, None),  # 4
+                (None, None, "Bueno", "+56 9 5555 0001", "no-es-correo", None, None, "32/13/1990", None),  # 5: warnings
+                (None, None, "Repetido", "955550001", None, None, None, None, None),  # 6: phone repeated (row 5)
+                (None, "12.345.678-5", "Conflicto", "+56911110001", None, None, None, None, None),  # 7: a vs b
+                (None, "11.111.111-2", "RUT malo", "+56 9 5555 0002", None, None, None, None, None),  # 8: warning
+                (None, None, None, None, None, None, None, None, None),  # empty: skipped
+                (999999, None, "ID inexistente", "+56 9 5555 0003", None, None, None, None, None),  # 10
+            ]
+        ),
+    )
     assert resp.status_code == 200
     text = resp.text
     assert 'id="count-errors">6 con errores' in text and 'id="count-new">2 nuevos' in text
@@ -119,8 +154,9 @@ def test_bad_rows_are_reported_and_skipped(login, db_session, make_client, impor
     assert "El cliente #999999 no existe" in text
     record = last_import(db_session)
     errors = c.get(f"{URL}{record.id}/errores/")
-    assert re.fullmatch(r'attachment; filename="Errores_Importacion_\d{8}_\d{6}\.xlsx"',
-                        errors.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="Errores_Importacion_\d{8}_\d{6}\.xlsx"', errors.headers["Content-Disposition"]
+    )
     ws = load_workbook(io.BytesIO(errors.data)).active
     assert [c.value for c in ws[1]][-2:] == ["Fila", "Error"]
     assert [r[-2] for r in ws.iter_rows(min_row=2, values_only=True)] == [2, 3, 4, 5, 6, 7, 8, 10]
@@ -131,13 +167,16 @@ def test_bad_rows_are_reported_and_skipped(login, db_session, make_client, impor
     assert db_session.scalar(sa.select(Client.document_id).where(Client.phone == "+56955550002")) is None
 
 
-@pytest.mark.parametrize(("payload", "name", "message"), [
-    (b"esto no es un excel", "clientes.xlsx", "El archivo no es un Excel .xlsx válido."),
-    (b"PK\x03\x04roto", "clientes.xlsx", "El archivo no es un Excel .xlsx válido."),
-    (b"", "clientes.xlsx", "El archivo está vacío."),
-    (None, "vacio.xlsx", "El archivo está vacío."),
-    ("only-header", "cabecera.xlsx", "El archivo está vacío."),
-])
+@pytest.mark.parametrize(
+    ("payload", "name", "message"),
+    [
+        (b"esto no es un excel", "clientes.xlsx", "El archivo no es un Excel .xlsx válido."),
+        (b"PK\x03\x04roto", "clientes.xlsx", "El archivo no es un Excel .xlsx válido."),
+        (b"", "clientes.xlsx", "El archivo está vacío."),
+        (None, "vacio.xlsx", "El archivo está vacío."),
+        ("only-header", "cabecera.xlsx", "El archivo está vacío."),
+    ],
+)
 def test_malformed_files_get_a_clear_message(login, db_session, import_dir, payload, name, message):
     if payload is None:
         payload = xlsx([], headers=None)
@@ -147,14 +186,18 @@ def test_malformed_files_get_a_clear_message(login, db_session, import_dir, payl
     resp = upload(c, payload, name=name)
     assert resp.status_code == 422 and message in resp.text
     assert db_session.scalar(sa.select(sa.func.count(ClientImport.id))) == 0
-    hx = c.post(URL, data={"archivo": (io.BytesIO(payload), name)}, content_type="multipart/form-data",
-                headers={"HX-Request": "true"})
+    hx = c.post(
+        URL,
+        data={"archivo": (io.BytesIO(payload), name)},
+        content_type="multipart/form-data",
+        headers={"HX-Request": "true"},
+    )
     assert hx.status_code == 422 and hx.text.lstrip().startswith('<div id="import-form">')
     assert upload(c, b"", name="").status_code == 422  # no file chosen
 
 
 def test_limits(login, import_dir, monkeypatch):
-    from app.clients import importer
+    from app.clients import import_services as importer
 
     c = login("gerente")
     monkeypatch.setattr(importer, "MAX_ROWS", 3)
@@ -173,9 +216,20 @@ def test_export_reimports_unchanged_and_discard(login, db_session, make_client, 
     exported = c.get("/ventas/exportar-clientes/")
     assert re.fullmatch(r'attachment; filename="Clientes_\d{8}_\d{6}\.xlsx"', exported.headers["Content-Disposition"])
     ws = load_workbook(io.BytesIO(exported.data))["Clientes"]
-    assert [c.value for c in ws[1]] == ["ID", "Nombre", "Teléfono", "Email", "Documento Identidad", "Ciudad", "País",
-                                        "Fecha Nacimiento", "Visitas", "Gasto Total", "Última Visita",
-                                        "Fecha Creación"]
+    assert [c.value for c in ws[1]] == [
+        "ID",
+        "Nombre",
+        "Teléfono",
+        "Email",
+        "Documento Identidad",
+        "Ciudad",
+        "País",
+        "Fecha Nacimiento",
+        "Visitas",
+        "Gasto Total",
+        "Última Visita",
+        "Fecha Creación",
+    ]
     assert ws.max_row == n_clients(db_session) + 1 and ws["J2"].number_format == "#,##0"
     resp = upload(c, exported.data)
     assert 'id="count-unchanged">' + str(n_clients(db_session)) + " sin cambios" in resp.text
@@ -195,8 +249,10 @@ def test_template_and_page(login, import_dir):
 
 
 def test_ten_thousand_rows(login, db_session, import_dir):
-    rows = [(None, None, f"Cliente Masivo {i}", f"+5697{i:07d}", f"masivo{i}@example.com", "Ancud", None, None, None)
-            for i in range(10_000)]
+    rows = [
+        (None, None, f"Cliente Masivo {i}", f"+5697{i:07d}", f"masivo{i}@example.com", "Ancud", None, None, None)
+        for i in range(10_000)
+    ]
     c = login("gerente")
     started = time.monotonic()
     resp = upload(c, xlsx(rows))
@@ -219,9 +275,14 @@ def test_purge_stale_imports(db_session, import_dir, app, freeze_clock):
     now = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
     os.makedirs(import_dir, exist_ok=True)
     (import_dir / "old.xlsx").write_bytes(b"x")
-    db_session.add_all([ClientImport(filename="a.xlsx", stored_name="old.xlsx", sha256="0" * 64,
-                                     created_at=now - timedelta(hours=25)),
-                        ClientImport(filename="b.xlsx", stored_name="new.xlsx", sha256="0" * 64, created_at=now)])
+    db_session.add_all(
+        [
+            ClientImport(
+                filename="a.xlsx", stored_name="old.xlsx", sha256="0" * 64, created_at=now - timedelta(hours=25)
+            ),
+            ClientImport(filename="b.xlsx", stored_name="new.xlsx", sha256="0" * 64, created_at=now),
+        ]
+    )
     db_session.flush()
     freeze_clock(now)
     assert purge_stale_imports() == "1 importaciones vencidas descartadas"

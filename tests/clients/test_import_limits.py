@@ -47,9 +47,11 @@ def build(parts: dict[str, bytes | object]) -> bytes:
 
 
 SHEET = "xl/worksheets/sheet1.xml"
-HEAD = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-        b'2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Nombre</t></is></c><c r="B1" '
-        b't="inlineStr"><is><t>Tel\xc3\xa9fono</t></is></c></row>')
+HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+    b'2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Nombre</t></is></c><c r="B1" '
+    b't="inlineStr"><is><t>Tel\xc3\xa9fono</t></is></c></row>'
+)
 TAIL = b"</sheetData></worksheet>"
 
 
@@ -60,9 +62,11 @@ def empty_rows_sheet(n: int):
         block = row * 10_000
         for _ in range(n // 10_000):
             fh.write(block)
-        fh.write(b'<row><c t="inlineStr"><is><t>Al Final</t></is></c><c t="inlineStr"><is><t>+56981113333</t>'
-                 b'</is></c></row>')
+        fh.write(
+            b'<row><c t="inlineStr"><is><t>Al Final</t></is></c><c t="inlineStr"><is><t>+56981113333</t></is></c></row>'
+        )
         fh.write(TAIL)
+
     return write
 
 
@@ -90,13 +94,15 @@ def test_empty_rows_count_toward_the_row_cap(login, db_session, import_dir):
 
 
 def test_huge_uncompressed_entry_is_refused_before_parsing(login, db_session, import_dir, monkeypatch):
-    from app.clients import importer
+    from app.clients import import_services as importer
 
     parts = base_xlsx()
 
     def shared_strings(fh):  # 101 MB of shared strings in a few hundred KB
-        fh.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                 b'spreadsheetml/2006/main">')
+        fh.write(
+            b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main">'
+        )
         block = b"<si><t>x</t></si>" * 65_536
         for _ in range(101 * 1024 * 1024 // len(block) + 1):
             fh.write(block)
@@ -148,7 +154,7 @@ def test_a_zip_without_workbook_is_still_not_xlsx(login, import_dir):
 
 @pytest.mark.parametrize("raw_id", ["²", "١٢", "-3", "2147483648"])
 def test_an_id_with_unicode_digits_is_a_row_error_not_a_crash(raw_id):
-    from app.clients.importer import RowPlan, _clean
+    from app.clients.import_services import RowPlan, _clean
 
     plan = RowPlan(row=2, raw={"id": raw_id, "name": "Ana Pérez", "phone": "+56912345678"})
     _clean(plan)  # "²".isdigit() is True but int("²") raises

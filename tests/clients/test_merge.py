@@ -16,11 +16,21 @@ def _history(db_session, client, *, order_total=0):
     order = Order(client_id=client.id, origin="recepcion", total=order_total)
     db_session.add(order)
     db_session.flush()
-    card = GiftCard(code=f"GC{client.id:08d}", initial_amount=10000, issued_on=date(2026, 1, 1),
-                    expires_on=date(2027, 1, 1), buyer_client_id=client.id, recipient_client_id=client.id)
-    db_session.add_all([card, Suppression(channel="email", destination=f"x{client.id}@example.com", reason="manual",
-                                          client_id=client.id),
-                        ClientUpdateRequest(client_id=client.id, source="checkout", proposed={"email": {}})])
+    card = GiftCard(
+        code=f"GC{client.id:08d}",
+        initial_amount=10000,
+        issued_on=date(2026, 1, 1),
+        expires_on=date(2027, 1, 1),
+        buyer_client_id=client.id,
+        recipient_client_id=client.id,
+    )
+    db_session.add_all(
+        [
+            card,
+            Suppression(channel="email", destination=f"x{client.id}@example.com", reason="manual", client_id=client.id),
+            ClientUpdateRequest(client_id=client.id, source="checkout", proposed={"email": {}}),
+        ]
+    )
     db_session.flush()
     return order, card
 
@@ -109,8 +119,9 @@ def test_normalize_and_merge_command(app, db_session, make_client):
     assert report["merged"] == [("+56987654321", raw_id, [canon_id])]
     assert db_session.get(Client, canon_id) is None
     assert db_session.get(Client, raw_id).phone == "+56987654321"
-    assert db_session.scalar(sa.select(ClientMerge.by_label).where(ClientMerge.merged_client_id == canon_id)) \
-        == "sistema"
+    assert (
+        db_session.scalar(sa.select(ClientMerge.by_label).where(ClientMerge.merged_client_id == canon_id)) == "sistema"
+    )
 
     runner = app.test_cli_runner()
     result = runner.invoke(args=["normalize-and-merge-clients", "--dry-run"])

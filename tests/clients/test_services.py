@@ -9,9 +9,16 @@ from app.core.errors import ConflictError, HasHistory, ValidationError
 def test_create_client_normalises_and_audits(db_session, make_user):
     staff = make_user("recepcion")
     client = create_client(
-        data={"name": "  María   José Pérez ", "phone": "9 8765 4321", "email": " MJ@Example.com ",
-              "document_id": "12.345.678-5"},
-        origin="recepcion", marketing_consent=True, consent_source="recepcion", by=staff,
+        data={
+            "name": "  María   José Pérez ",
+            "phone": "9 8765 4321",
+            "email": " MJ@Example.com ",
+            "document_id": "12.345.678-5",
+        },
+        origin="recepcion",
+        marketing_consent=True,
+        consent_source="recepcion",
+        by=staff,
     )
     assert client.phone == "+56987654321"
     assert client.name == "María José Pérez" and client.first_name == "María" and client.last_name == "José Pérez"
@@ -23,7 +30,11 @@ def test_create_client_normalises_and_audits(db_session, make_user):
     assert types == ["client_created", "consent_changed"]
     consents = db_session.scalars(sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id)).all()
     assert {c.field for c in consents} == {
-        "accepts_birthday_messages", "accepts_promotional", "accepts_newsletters", "accepts_reactivation"}
+        "accepts_birthday_messages",
+        "accepts_promotional",
+        "accepts_newsletters",
+        "accepts_reactivation",
+    }
     assert all(c.source == "recepcion" and c.user_id == staff.id for c in consents)
 
 
@@ -77,8 +88,12 @@ def test_update_client_records_changes(db_session, make_client):
 def test_consent_changes_are_proven(db_session, make_client, make_user):
     client = make_client(marketing_consent=True)
     staff = make_user("recepcion")
-    assert set_consents(client, {"accepts_sms": False, "accepts_promotional": True}, source="recepcion",
-                        by=staff, ip="127.0.0.1") == 1
+    assert (
+        set_consents(
+            client, {"accepts_sms": False, "accepts_promotional": True}, source="recepcion", by=staff, ip="127.0.0.1"
+        )
+        == 1
+    )
     event = db_session.scalars(
         sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id, ConsentEvent.field == "accepts_sms")
     ).one()

@@ -31,15 +31,29 @@ def add_order(db_session, booking_setup):
         """An order with `paid` money and one service line per entry of `days` (offsets from TODAY)."""
         from app.core import clock
 
-        order = Order(client_id=client.id, origin="recepcion", paid=paid, total=paid,
-                      cancelled_at=clock.now() if cancelled else None)
+        order = Order(
+            client_id=client.id,
+            origin="recepcion",
+            paid=paid,
+            total=paid,
+            cancelled_at=clock.now() if cancelled else None,
+        )
         db_session.add(order)
         db_session.flush()
         for offset in days:
-            db_session.add(ServiceLine(order_id=order.id, service_id=service.id,
-                                       service_date=TODAY + timedelta(days=offset), start_time="14:00", people=1,
-                                       unit_price=25000, pricing_rule="por_persona", subtotal=25000,
-                                       status=status))
+            db_session.add(
+                ServiceLine(
+                    order_id=order.id,
+                    service_id=service.id,
+                    service_date=TODAY + timedelta(days=offset),
+                    start_time="14:00",
+                    people=1,
+                    unit_price=25000,
+                    pricing_rule="por_persona",
+                    subtotal=25000,
+                    status=status,
+                )
+            )
         db_session.flush()
         return order
 
@@ -51,25 +65,39 @@ def stats_of(client):
     return db.session.execute(db.select(q).where(q.c.client_id == client.id)).one()
 
 
-@pytest.mark.parametrize("visits, spend, expected", [
-    (0, 0, "zero_spend"),
-    (0, 30000, "new_low_spend"),          # paid for a future booking, no visit yet
-    (1, 49999, "new_low_spend"),
-    (1, 50000, "new_medium_spend"),
-    (2, 0, "regular_low_spend"),
-    (2, 130000, "regular_medium_spend"),
-    (5, 149999, "regular_medium_spend"),
-    (5, 150000, "regular_high_spend"),
-    (6, 0, "vip_low_spend"),
-    (6, 150000, "vip_high_spend"),
-])
+@pytest.mark.parametrize(
+    "visits, spend, expected",
+    [
+        (0, 0, "zero_spend"),
+        (0, 30000, "new_low_spend"),  # paid for a future booking, no visit yet
+        (1, 49999, "new_low_spend"),
+        (1, 50000, "new_medium_spend"),
+        (2, 0, "regular_low_spend"),
+        (2, 130000, "regular_medium_spend"),
+        (5, 149999, "regular_medium_spend"),
+        (5, 150000, "regular_high_spend"),
+        (6, 0, "vip_low_spend"),
+        (6, 150000, "vip_high_spend"),
+    ],
+)
 def test_pure_rule_at_boundaries(visits, spend, expected):
     assert segment_of(visits, spend, DEFAULT) == expected
 
 
-@pytest.mark.parametrize("visits, spend", [
-    (0, 0), (0, 30000), (1, 49999), (1, 50000), (2, 49999), (5, 149999), (5, 150000), (6, 50000), (6, 150000),
-])
+@pytest.mark.parametrize(
+    "visits, spend",
+    [
+        (0, 0),
+        (0, 30000),
+        (1, 49999),
+        (1, 50000),
+        (2, 49999),
+        (5, 149999),
+        (5, 150000),
+        (6, 50000),
+        (6, 150000),
+    ],
+)
 def test_sql_segment_matches_pure_rule(add_order, make_client, visits, spend):
     client = make_client()
     for i in range(visits):
@@ -83,13 +111,13 @@ def test_sql_segment_matches_pure_rule(add_order, make_client, visits, spend):
 
 def test_visit_definition(add_order, make_client):
     client = make_client()
-    add_order(client, days=[-10, -9])                  # one order, two past days → one visit, last day -9
-    add_order(client, days=[0])                         # today counts
-    add_order(client, days=[3])                         # future: not a visit
-    add_order(client, days=[-2], status="cancelada")    # cancelled line: not a visit
-    add_order(client, days=[-3], status="no_show")      # no-show: not a visit
+    add_order(client, days=[-10, -9])  # one order, two past days → one visit, last day -9
+    add_order(client, days=[0])  # today counts
+    add_order(client, days=[3])  # future: not a visit
+    add_order(client, days=[-2], status="cancelada")  # cancelled line: not a visit
+    add_order(client, days=[-3], status="no_show")  # no-show: not a visit
     add_order(client, days=[-4], cancelled=True, paid=80000)  # cancelled order: neither visit nor spend
-    add_order(client, paid=20000)                       # product-only order: spend, no visit
+    add_order(client, paid=20000)  # product-only order: spend, no visit
     row = stats_of(client)
     assert row.visits == 2
     assert row.last_visit == TODAY
@@ -104,7 +132,13 @@ def test_client_without_orders_is_zero_spend(make_client, booking_setup):
 
 def test_thresholds_come_from_settings(app, add_order, make_client):
     client = make_client()
-    add_order(client, paid=60000, days=[-1, ])
+    add_order(
+        client,
+        paid=60000,
+        days=[
+            -1,
+        ],
+    )
     app.config["SEGMENT_SPEND_MEDIUM"] = 70000
     try:
         assert stats_of(client).segment == "new_low_spend"

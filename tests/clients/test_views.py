@@ -20,8 +20,18 @@ def visit(db_session, client, service, day: date, *, pay: int = 0):
     order = Order(client_id=client.id, origin="recepcion")
     db_session.add(order)
     db_session.flush()
-    db_session.add(ServiceLine(order_id=order.id, service_id=service.id, service_date=day, start_time="14:00",
-                               people=1, unit_price=25000, pricing_rule="por_persona", subtotal=25000))
+    db_session.add(
+        ServiceLine(
+            order_id=order.id,
+            service_id=service.id,
+            service_date=day,
+            start_time="14:00",
+            people=1,
+            unit_price=25000,
+            pricing_rule="por_persona",
+            subtotal=25000,
+        )
+    )
     db_session.flush()
     recalculate_order(order)
     if pay:
@@ -38,8 +48,8 @@ def test_list_search_and_stats(booking_setup, login, db_session, make_client):
     c = login("recepcion")
     page = c.get(LIST)
     assert page.status_code == 200 and 'id="client-results"' in page.text and 'hx-trigger="input changed' in page.text
-    row = page.text[page.text.index(f'id="client-{maria.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = page.text[page.text.index(f'id="client-{maria.id}"') :]
+    row = row[: row.index("</tr>")]
     assert "+56 9 8765 4321" in row and "Osorno" in row and "$45.000" in row and "23/02/2026" in row
     assert ">2<" in row
     for q, expected in (("maria jose", maria), ("PÉREZ", maria), ("8765", maria), ("soto.cl", None)):
@@ -73,20 +83,37 @@ def test_detail_sections(booking_setup, login, db_session, make_client, make_use
 
     gerente = make_user("gerente", username="jefa")
     ana = make_client(name="Ana Díaz", marketing_consent=True)
-    orders = [visit(db_session, ana, booking_setup["calipso"], date(2026, 2, 2) + timedelta(days=i), pay=25000)
-              for i in range(12)]
+    orders = [
+        visit(db_session, ana, booking_setup["calipso"], date(2026, 2, 2) + timedelta(days=i), pay=25000)
+        for i in range(12)
+    ]
     from app.clients.services import record_event
 
     record_event(ana, "client_updated", "nota de prueba", by=gerente)
-    db_session.add(GiftCard(code="GCANA0001", initial_amount=30000, issued_on=date(2026, 1, 1),
-                            expires_on=date(2027, 1, 1), recipient_client_id=ana.id))
+    db_session.add(
+        GiftCard(
+            code="GCANA0001",
+            initial_amount=30000,
+            issued_on=date(2026, 1, 1),
+            expires_on=date(2027, 1, 1),
+            recipient_client_id=ana.id,
+        )
+    )
     db_session.commit()
     c = login("recepcion")
     url = f"/ventas/clientes/{ana.id}/"
     page = c.get(url)
     assert page.status_code == 200
-    for section in ("client-data", "client-stats", "client-consent", "client-orders", "client-payments",
-                    "client-gift-cards", "client-messages", "client-events"):
+    for section in (
+        "client-data",
+        "client-stats",
+        "client-consent",
+        "client-orders",
+        "client-payments",
+        "client-gift-cards",
+        "client-messages",
+        "client-events",
+    ):
         assert f'id="{section}"' in page.text, section
     assert 'id="stat-visits">12<' in page.text and 'id="stat-spend">$300.000<' in page.text
     assert page.text.count('<tr id="client-order-') == 10 and "Página 1 de 2" in page.text
@@ -111,12 +138,14 @@ def test_routes_with_arguments_by_role(role, app, client, login, db_session, mak
     db_session.add(record)
     db_session.commit()
     c = login(role) if role else client
-    cases = [("get", f"/ventas/clientes/{someone.id}/", set(ROLES)),
-             ("get", f"/ventas/importar-clientes/{record.id}/errores/", {"gerente", "admin"}),
-             ("post", f"/ventas/importar-clientes/{record.id}/confirmar/", {"gerente", "admin"}),
-             ("post", f"/ventas/importar-clientes/{record.id}/descartar/", {"gerente", "admin"}),
-             ("post", "/ventas/clientes/fusionar/", {"gerente", "admin"}),
-             ("post", "/ventas/importar-clientes/", {"gerente", "admin"})]
+    cases = [
+        ("get", f"/ventas/clientes/{someone.id}/", set(ROLES)),
+        ("get", f"/ventas/importar-clientes/{record.id}/errores/", {"gerente", "admin"}),
+        ("post", f"/ventas/importar-clientes/{record.id}/confirmar/", {"gerente", "admin"}),
+        ("post", f"/ventas/importar-clientes/{record.id}/descartar/", {"gerente", "admin"}),
+        ("post", "/ventas/clientes/fusionar/", {"gerente", "admin"}),
+        ("post", "/ventas/importar-clientes/", {"gerente", "admin"}),
+    ]
     for method, url, allowed in cases:
         resp = getattr(c, method)(url)
         if role is None:
@@ -136,14 +165,20 @@ def test_statement_counts_constant(booking_setup, login, db_session, make_client
     c = login("gerente")
     detail = f"/ventas/clientes/{owner.id}/"
     c.get(LIST)
-    few = [count_statements(lambda: c.get(LIST)), count_statements(lambda: c.get(LIST, headers=HX)),
-           count_statements(lambda: c.get(detail))]
+    few = [
+        count_statements(lambda: c.get(LIST)),
+        count_statements(lambda: c.get(LIST, headers=HX)),
+        count_statements(lambda: c.get(detail)),
+    ]
     for i in range(40):
         make_client(name=f"Conteo más {i}")
         visit(db_session, owner, booking_setup["calipso"], date(2026, 1, 1) + timedelta(days=i), pay=1000)
     db_session.commit()
-    assert [count_statements(lambda: c.get(LIST)), count_statements(lambda: c.get(LIST, headers=HX)),
-            count_statements(lambda: c.get(detail))] == few
+    assert [
+        count_statements(lambda: c.get(LIST)),
+        count_statements(lambda: c.get(LIST, headers=HX)),
+        count_statements(lambda: c.get(detail)),
+    ] == few
 
 
 def test_export_respects_search_and_roles(login, db_session, make_client):

@@ -38,9 +38,19 @@ class RecordingEmail:
     def send_email(self, to, subject, text, html, headers, attachments, from_addr, reply_to=None, message_id=None):
         if self.error is not None:
             raise self.error
-        self.sent.append(dict(to=to, subject=subject, text=text, html=html, headers=headers,
-                              attachments=attachments, from_addr=from_addr, reply_to=reply_to,
-                              message_id=message_id))
+        self.sent.append(
+            dict(
+                to=to,
+                subject=subject,
+                text=text,
+                html=html,
+                headers=headers,
+                attachments=attachments,
+                from_addr=from_addr,
+                reply_to=reply_to,
+                message_id=message_id,
+            )
+        )
         return {"provider_id": message_id}
 
 
@@ -57,8 +67,12 @@ def email():
 @pytest.fixture
 def registries():
     """Renderers/hooks registered by a test are removed afterwards."""
-    saved = (dict(render._renderers), {k: list(v) for k, v in hooks._relevance.items()},
-             {k: list(v) for k, v in hooks._pre_send.items()}, list(hooks.message_failed_listeners))
+    saved = (
+        dict(render._renderers),
+        {k: list(v) for k, v in hooks._relevance.items()},
+        {k: list(v) for k, v in hooks._pre_send.items()},
+        list(hooks.message_failed_listeners),
+    )
     yield
     render._renderers.clear()
     render._renderers.update(saved[0])

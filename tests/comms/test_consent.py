@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.clients.models import ClientEvent, ConsentEvent, Suppression
 from app.comms.jobs import poll_sms_replies, poll_sms_status
 from app.comms.models import CommunicationLog, InboundSms
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.comms.render import log_id_from_token, unsubscribe_token
 from app.core.clock import LOCAL_TZ
 
@@ -25,8 +25,9 @@ def sent_row(db_session, make_client, freeze_clock):
     def factory(message_type="PROMOTIONAL", channel="EMAIL", client=None, **kw):
         c = client or make_client(marketing_consent=True)
         key = f"test:{message_type}:{c.id}:{channel}"
-        enqueue(message_type=message_type, channel=channel, idempotency_key=key, client_id=c.id,
-                triggered_by="test", **kw)
+        enqueue(
+            message_type=message_type, channel=channel, idempotency_key=key, client_id=c.id, triggered_by="test", **kw
+        )
         row = db_session.scalar(sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key))
         row.status, row.destination = "SENT", c.email if channel == "EMAIL" else c.phone
         db_session.flush()
@@ -37,9 +38,11 @@ def sent_row(db_session, make_client, freeze_clock):
 
 def events(db_session, client_id):
     """Consent events after the client's creation (make_client records its marketing consent as `staff`)."""
-    return db_session.scalars(sa.select(ConsentEvent).where(ConsentEvent.client_id == client_id,
-                                                            ConsentEvent.source != "staff")
-                              .order_by(ConsentEvent.id)).all()
+    return db_session.scalars(
+        sa.select(ConsentEvent)
+        .where(ConsentEvent.client_id == client_id, ConsentEvent.source != "staff")
+        .order_by(ConsentEvent.id)
+    ).all()
 
 
 def test_token_round_trip_and_tampering(app, db_session):
@@ -72,10 +75,18 @@ def test_get_only_confirms_post_unsubscribes_type(client, db_session, sent_row):
     assert done.status_code == 200 and "Listo. Ya no recibirás promociones." in done.text
     [ev] = events(db_session, row.client_id)
     assert (ev.field, ev.old_value, ev.new_value, ev.source, ev.message_id) == (
-        "accepts_promotional", True, False, "unsubscribe_link", row.id)
+        "accepts_promotional",
+        True,
+        False,
+        "unsubscribe_link",
+        row.id,
+    )
     assert ev.ip == "127.0.0.1"
-    assert db_session.scalar(sa.select(ClientEvent.id).where(ClientEvent.client_id == row.client_id,
-                                                             ClientEvent.event_type == "consent_changed"))
+    assert db_session.scalar(
+        sa.select(ClientEvent.id).where(
+            ClientEvent.client_id == row.client_id, ClientEvent.event_type == "consent_changed"
+        )
+    )
 
 
 def test_one_click_post_without_csrf_everything(app, db_session, sent_row):
@@ -84,8 +95,9 @@ def test_one_click_post_without_csrf_everything(app, db_session, sent_row):
 
     strict = create_app(make_test_config(WTF_CSRF_ENABLED=True))
     row = sent_row()
-    resp = strict.test_client().post(f"/ventas/baja/{unsubscribe_token(row.id)}/?todo=1",
-                                     data={"List-Unsubscribe": "One-Click"})
+    resp = strict.test_client().post(
+        f"/ventas/baja/{unsubscribe_token(row.id)}/?todo=1", data={"List-Unsubscribe": "One-Click"}
+    )
     assert resp.status_code == 200 and "Ya no recibirás mensajes de Aremko" in resp.text
     db_session.refresh(row.client.preferences)
     prefs = row.client.preferences
@@ -108,13 +120,24 @@ def test_preferences_page(client, db_session, sent_row):
     url = f"/ventas/preferencias/{unsubscribe_token(row.id)}/"
     page = client.get(url)
     assert page.status_code == 200 and 'name="accepts_newsletters"' in page.text and "No recibir nada" in page.text
-    resp = client.post(url, data={"accepts_sms": "on", "accepts_email": "on", "accepts_newsletters": "on",
-                                  "accepts_booking_confirmations": "on"})
+    resp = client.post(
+        url,
+        data={
+            "accepts_sms": "on",
+            "accepts_email": "on",
+            "accepts_newsletters": "on",
+            "accepts_booking_confirmations": "on",
+        },
+    )
     assert resp.status_code == 200 and "Tus preferencias quedaron guardadas." in resp.text
     changed = {e.field: e.new_value for e in events(db_session, row.client_id)}
-    assert changed == {"accepts_booking_reminders": False, "accepts_surveys": False,
-                       "accepts_birthday_messages": False, "accepts_promotional": False,
-                       "accepts_reactivation": False}
+    assert changed == {
+        "accepts_booking_reminders": False,
+        "accepts_surveys": False,
+        "accepts_birthday_messages": False,
+        "accepts_promotional": False,
+        "accepts_reactivation": False,
+    }
     assert {e.source for e in events(db_session, row.client_id)} == {"preferences_page"}
     client.post(url, data={"nada": "1", "accepts_sms": "on"})
     db_session.refresh(row.client.preferences)
@@ -137,8 +160,7 @@ def test_inbound_auth_and_validation(client, app):
         assert bad.status_code == 401 and bad.json["error"]
         missing = client.post("/ventas/api/sms/inbound/", headers={"X-SMS-Token": "secreto"}, json={"from": "1"})
         assert missing.status_code == 400 and "Faltan campos" in missing.json["error"]
-        form = client.post("/ventas/api/sms/inbound/?token=secreto", data={"telefono": "987654321",
-                                                                           "mensaje": "hola"})
+        form = client.post("/ventas/api/sms/inbound/?token=secreto", data={"telefono": "987654321", "mensaje": "hola"})
         assert form.status_code == 200 and form.json == {"ok": True}
     finally:
         app.config["SMS_INBOUND_TOKEN"] = ""
@@ -147,14 +169,14 @@ def test_inbound_auth_and_validation(client, app):
 def test_stop_then_start(client, app, db_session, make_client, freeze_clock):
     freeze_clock(NOON)
     c = make_client()
-    assert inbound(client, app, **{"from": "9 " + c.phone[4:8] + " " + c.phone[8:], "message": "Stop, gracias"}
-                   ).json == {"ok": True}
+    assert inbound(
+        client, app, **{"from": "9 " + c.phone[4:8] + " " + c.phone[8:], "message": "Stop, gracias"}
+    ).json == {"ok": True}
     db_session.refresh(c.preferences)
     assert c.preferences.accepts_sms is False
     sup = db_session.scalar(sa.select(Suppression).where(Suppression.destination == c.phone))
     assert (sup.channel, sup.reason, sup.client_id) == ("sms", "stop", c.id)
-    assert [(e.field, e.new_value, e.source) for e in events(db_session, c.id)] == [
-        ("accepts_sms", False, "sms_stop")]
+    assert [(e.field, e.new_value, e.source) for e in events(db_session, c.id)] == [("accepts_sms", False, "sms_stop")]
     inbound(client, app, telefono=c.phone, text="Sí")
     db_session.refresh(c.preferences)
     assert c.preferences.accepts_sms is True
@@ -169,8 +191,9 @@ def test_other_reply_kept_for_staff_and_marks_replied(client, app, db_session, s
     row = sent_row(message_type="OTHER", channel="SMS")
     row.external_id, row.sent_at = "batch-9", NOON
     db_session.flush()
-    sms.reply_map["batch-9"] = [{"id": 1, "destination": row.destination, "message": "¿A qué hora abren?",
-                                 "date": "2026-03-04T12:30:00"}]
+    sms.reply_map["batch-9"] = [
+        {"id": 1, "destination": row.destination, "message": "¿A qué hora abren?", "date": "2026-03-04T12:30:00"}
+    ]
     assert poll_sms_replies(sms=sms).startswith("1 respuestas nuevas")
     assert poll_sms_replies(sms=sms).startswith("0 respuestas nuevas")  # polled again: stored once
     db_session.refresh(row)

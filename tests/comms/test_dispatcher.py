@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from app.clients.models import ConsentEvent, Suppression
 from app.clients.services import set_consents
 from app.comms import hooks
-from app.comms.dispatcher import dispatch_outbox, message_id_for
+from app.comms.dispatch_services import dispatch_outbox, message_id_for
 from app.comms.models import CommunicationLog, FakeMessage
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.comms.providers import FakeEmail, FakeSms, ProviderError
 from app.comms.render import Rendered, register_renderer
 from app.core.clock import LOCAL_TZ
@@ -22,9 +22,15 @@ NOON = datetime(2026, 3, 4, 12, 0, tzinfo=LOCAL_TZ)
 
 
 def queue(client=None, channel="SMS", key="staff:1", message_type="OTHER", text="Hola {nombre}", **kw):
-    enqueue(message_type=message_type, channel=channel, idempotency_key=key,
-            client_id=client.id if client else None, triggered_by="staff:test",
-            payload={"text": text, "subject": "Asunto"}, **kw)
+    enqueue(
+        message_type=message_type,
+        channel=channel,
+        idempotency_key=key,
+        client_id=client.id if client else None,
+        triggered_by="staff:test",
+        payload={"text": text, "subject": "Asunto"},
+        **kw,
+    )
     from app.extensions import db
 
     return db.session.scalar(sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key))
@@ -74,8 +80,9 @@ def test_long_sms_segments_and_cost(db_session, make_client, now, sms, app):
     assert row.segments == 2 and row.cost == 2 * app.config["SMS_COST_CLP"]
 
 
-def test_email_has_layout_links_message_id_and_no_list_unsubscribe_when_transactional(db_session, make_client,
-                                                                                        now, email):
+def test_email_has_layout_links_message_id_and_no_list_unsubscribe_when_transactional(
+    db_session, make_client, now, email
+):
     c = make_client()
     row = queue(c, channel="EMAIL", key="staff:mail", text="Primera línea\n\nSegunda")
     dispatch_outbox(email=email)
@@ -89,21 +96,26 @@ def test_email_has_layout_links_message_id_and_no_list_unsubscribe_when_transact
     assert msg["headers"] == {} and row.content == msg["html"]
 
 
-def test_marketing_email_has_list_unsubscribe_headers_and_marketing_sender(db_session, make_client, now, email,
-                                                                          registries):
+def test_marketing_email_has_list_unsubscribe_headers_and_marketing_sender(
+    db_session, make_client, now, email, registries
+):
     @register_renderer("NEWSLETTER")
     def _news(log):
         from app.comms.render import render_email
 
-        return render_email(log, "message", subject="Newsletter", body="Novedades",
-                            attachments=[("a.txt", "text/plain", b"hola")])
+        return render_email(
+            log, "message", subject="Newsletter", body="Novedades", attachments=[("a.txt", "text/plain", b"hola")]
+        )
 
     c = make_client(marketing_consent=True)
     row = queue(c, channel="EMAIL", message_type="NEWSLETTER", key="client:1:NEWSLETTER:2026-03")
     dispatch_outbox(email=email)
     [msg] = email.sent
     assert msg["from_addr"] == "comunicaciones@aremko.cl"
-    assert msg["headers"]["List-Unsubscribe"] == f"<http://127.0.0.1:5000/ventas/baja/{row.id}.{msg['headers']['List-Unsubscribe'].split('.')[-1]}"  # noqa: E501
+    assert (
+        msg["headers"]["List-Unsubscribe"]
+        == f"<http://127.0.0.1:5000/ventas/baja/{row.id}.{msg['headers']['List-Unsubscribe'].split('.')[-1]}"
+    )  # noqa: E501
     assert msg["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["attachments"] == [("a.txt", "text/plain", b"hola")]
 

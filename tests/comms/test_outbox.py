@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.clients.models import Client
 from app.comms.models import CommunicationLog
-from app.comms.outbox import debounce_upsert, enqueue, enqueue_from_select
+from app.comms.outbox_services import debounce_upsert, enqueue, enqueue_from_select
 from app.core.clock import LOCAL_TZ
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
@@ -21,8 +21,14 @@ def rows(db_session):
 def test_enqueue_inserts_once_per_key(db_session, make_client, freeze_clock):
     freeze_clock(NOW)
     c = make_client()
-    kwargs = dict(message_type="OTHER", channel="SMS", idempotency_key="staff:abc", client_id=c.id,
-                  triggered_by="staff:ana", payload={"text": "Hola"})
+    kwargs = dict(
+        message_type="OTHER",
+        channel="SMS",
+        idempotency_key="staff:abc",
+        client_id=c.id,
+        triggered_by="staff:ana",
+        payload={"text": "Hola"},
+    )
     assert enqueue(**kwargs) is True
     assert enqueue(**kwargs) is False
     [row] = rows(db_session)
@@ -36,27 +42,38 @@ def test_enqueue_from_select_is_set_based_and_idempotent(db_session, make_client
     ids = [c.id for c in clients]
     expires = NOW + timedelta(days=14)
     select = sa.select(
-        (sa.literal("client:") + sa.cast(Client.id, sa.String) + sa.literal(":REACTIVATION:2026-1"))
-        .label("idempotency_key"),
+        (sa.literal("client:") + sa.cast(Client.id, sa.String) + sa.literal(":REACTIVATION:2026-1")).label(
+            "idempotency_key"
+        ),
         Client.id.label("client_id"),
         sa.literal(expires, CommunicationLog.__table__.c.expires_at.type).label("expires_at"),
     ).where(Client.id.in_(ids))
     inserted = []
-    statements = count_statements(lambda: inserted.append(
-        enqueue_from_select(select, message_type="REACTIVATION", channel="EMAIL", triggered_by="reactivation")))
+    statements = count_statements(
+        lambda: inserted.append(
+            enqueue_from_select(select, message_type="REACTIVATION", channel="EMAIL", triggered_by="reactivation")
+        )
+    )
     assert inserted == [5] and statements == 1
     assert enqueue_from_select(select, message_type="REACTIVATION", channel="EMAIL", triggered_by="x") == 0
     got = rows(db_session)
     assert [r.client_id for r in got] == ids
     assert {(r.status, r.communication_type, r.message_type, r.expires_at, r.not_before) for r in got} == {
-        ("PENDING", "EMAIL", "REACTIVATION", expires, NOW)}
+        ("PENDING", "EMAIL", "REACTIVATION", expires, NOW)
+    }
 
 
 def test_debounce_pushes_pending_and_leaves_sent(db_session, make_client, freeze_clock):
     freeze_clock(NOW)
     c = make_client()
-    kw = dict(message_type="BOOKING_CONFIRMATION", channel="SMS", idempotency_key="order:1:BOOKING_CONFIRMATION:SMS",
-              client_id=c.id, debounce_seconds=60, triggered_by="checkout")
+    kw = dict(
+        message_type="BOOKING_CONFIRMATION",
+        channel="SMS",
+        idempotency_key="order:1:BOOKING_CONFIRMATION:SMS",
+        client_id=c.id,
+        debounce_seconds=60,
+        triggered_by="checkout",
+    )
     assert debounce_upsert(**kw)
     freeze_clock(NOW + timedelta(seconds=40))
     assert debounce_upsert(**kw)

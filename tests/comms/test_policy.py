@@ -19,9 +19,20 @@ from app.comms.policy import (
 from app.core.clock import LOCAL_TZ
 
 LIMITS = Limits()
-ALL_ON = {f: True for f in ("accepts_sms", "accepts_email", "accepts_booking_confirmations",
-                            "accepts_booking_reminders", "accepts_surveys", "accepts_birthday_messages",
-                            "accepts_promotional", "accepts_newsletters", "accepts_reactivation")}
+ALL_ON = {
+    f: True
+    for f in (
+        "accepts_sms",
+        "accepts_email",
+        "accepts_booking_confirmations",
+        "accepts_booking_reminders",
+        "accepts_surveys",
+        "accepts_birthday_messages",
+        "accepts_promotional",
+        "accepts_newsletters",
+        "accepts_reactivation",
+    )
+}
 NOON = datetime(2026, 3, 4, 12, 0, tzinfo=LOCAL_TZ)  # Wednesday
 
 
@@ -30,8 +41,15 @@ def local(y, m, d, hh, mm=0):
 
 
 def facts(**kw):
-    base = dict(message_type="BIRTHDAY", channel="SMS", destination="+56987654321", has_client=True,
-                prefs=dict(ALL_ON), suppressed=False, is_mobile=True)
+    base = dict(
+        message_type="BIRTHDAY",
+        channel="SMS",
+        destination="+56987654321",
+        has_client=True,
+        prefs=dict(ALL_ON),
+        suppressed=False,
+        is_mobile=True,
+    )
     base.update(kw)
     return Facts(**base)
 
@@ -42,25 +60,34 @@ def prefs_without(field):
     return p
 
 
-@pytest.mark.parametrize(("f", "limits", "reason"), [
-    (facts(relevance="order_cancelled"), LIMITS, "order_cancelled"),
-    (facts(relevance="stale"), LIMITS, "stale"),
-    (facts(relevance="campaign_cancelled"), LIMITS, "campaign_cancelled"),
-    (facts(expires_at=NOON), LIMITS, "expired"),
-    (facts(), Limits(sms_enabled=False), "channel_disabled"),
-    (facts(channel="EMAIL", destination="a@example.com"), Limits(email_enabled=False), "channel_disabled"),
-    (facts(destination=None), LIMITS, "no_destination"),
-    (facts(is_mobile=False), LIMITS, "not_mobile"),
-    (facts(prefs=prefs_without("accepts_sms")), LIMITS, "no_channel_consent"),
-    (facts(channel="EMAIL", destination="a@example.com", prefs=prefs_without("accepts_email")), LIMITS,
-     "no_channel_consent"),
-    (facts(prefs=prefs_without("accepts_birthday_messages")), LIMITS, "no_type_consent"),
-    (facts(message_type="BOOKING_REMINDER", prefs=prefs_without("accepts_booking_reminders")), LIMITS,
-     "no_type_consent"),
-    (facts(suppressed=True), LIMITS, "suppressed"),
-    (facts(message_type="GIFT_CARD", has_client=False, prefs=None, suppressed=True), LIMITS, "suppressed"),
-    (facts(message_type="BOOKING_CONFIRMATION", suppressed=True), LIMITS, "suppressed"),
-])
+@pytest.mark.parametrize(
+    ("f", "limits", "reason"),
+    [
+        (facts(relevance="order_cancelled"), LIMITS, "order_cancelled"),
+        (facts(relevance="stale"), LIMITS, "stale"),
+        (facts(relevance="campaign_cancelled"), LIMITS, "campaign_cancelled"),
+        (facts(expires_at=NOON), LIMITS, "expired"),
+        (facts(), Limits(sms_enabled=False), "channel_disabled"),
+        (facts(channel="EMAIL", destination="a@example.com"), Limits(email_enabled=False), "channel_disabled"),
+        (facts(destination=None), LIMITS, "no_destination"),
+        (facts(is_mobile=False), LIMITS, "not_mobile"),
+        (facts(prefs=prefs_without("accepts_sms")), LIMITS, "no_channel_consent"),
+        (
+            facts(channel="EMAIL", destination="a@example.com", prefs=prefs_without("accepts_email")),
+            LIMITS,
+            "no_channel_consent",
+        ),
+        (facts(prefs=prefs_without("accepts_birthday_messages")), LIMITS, "no_type_consent"),
+        (
+            facts(message_type="BOOKING_REMINDER", prefs=prefs_without("accepts_booking_reminders")),
+            LIMITS,
+            "no_type_consent",
+        ),
+        (facts(suppressed=True), LIMITS, "suppressed"),
+        (facts(message_type="GIFT_CARD", has_client=False, prefs=None, suppressed=True), LIMITS, "suppressed"),
+        (facts(message_type="BOOKING_CONFIRMATION", suppressed=True), LIMITS, "suppressed"),
+    ],
+)
 def test_blocking_rows(f, limits, reason):
     d = decide(f, NOON, limits)
     assert (d.action, d.reason) == ("block", reason)
@@ -76,13 +103,16 @@ def test_transactional_without_client_and_without_switch_is_sent():
     assert decide(f, local(2026, 3, 4, 23), LIMITS).action == "send"
 
 
-@pytest.mark.parametrize(("now", "expected"), [
-    (local(2026, 3, 4, 8, 59), local(2026, 3, 4, 9)),
-    (local(2026, 3, 4, 9, 0), None),
-    (local(2026, 3, 4, 19, 59), None),
-    (local(2026, 3, 4, 20, 0), local(2026, 3, 5, 9)),
-    (local(2026, 3, 4, 23, 30), local(2026, 3, 5, 9)),
-])
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (local(2026, 3, 4, 8, 59), local(2026, 3, 4, 9)),
+        (local(2026, 3, 4, 9, 0), None),
+        (local(2026, 3, 4, 19, 59), None),
+        (local(2026, 3, 4, 20, 0), local(2026, 3, 5, 9)),
+        (local(2026, 3, 4, 23, 30), local(2026, 3, 5, 9)),
+    ],
+)
 def test_quiet_hours_edges(now, expected):
     d = decide(facts(), now, LIMITS)
     if expected is None:
@@ -119,14 +149,16 @@ def test_sms_monthly_cap_defers_to_first_of_next_month():
 
 
 def test_email_weekly_cap_defers_to_monday_and_monthly_to_first():
-    f = facts(channel="EMAIL", destination="a@example.com", message_type="NEWSLETTER",
-              sent_marketing=(local(2026, 3, 2, 10),))  # Monday of the same week
+    f = facts(
+        channel="EMAIL", destination="a@example.com", message_type="NEWSLETTER", sent_marketing=(local(2026, 3, 2, 10),)
+    )  # Monday of the same week
     d = decide(f, NOON, LIMITS)
     assert (d.reason, d.not_before) == ("cap_email_weekly", local(2026, 3, 9, 9))
     last_week = facts(channel="EMAIL", destination="a@example.com", sent_marketing=(local(2026, 3, 1, 10),))
     assert decide(last_week, NOON, LIMITS).action == "send"  # Sunday belongs to the previous week
-    monthly = facts(channel="EMAIL", destination="a@example.com",
-                    sent_marketing=tuple(local(2026, 3, d, 10) for d in (1, 1, 1, 1)))
+    monthly = facts(
+        channel="EMAIL", destination="a@example.com", sent_marketing=tuple(local(2026, 3, d, 10) for d in (1, 1, 1, 1))
+    )
     d = decide(monthly, NOON, Limits(email_weekly=9))
     assert (d.reason, d.not_before) == ("cap_email_monthly", local(2026, 4, 1, 9))
 
@@ -153,16 +185,19 @@ def test_backoff(attempts, minutes):
     assert (delay.total_seconds() / 60 if delay else None) == minutes
 
 
-@pytest.mark.parametrize(("text", "encoding", "segments", "offending"), [
-    ("a" * 160, "GSM-7", 1, ()),
-    ("a" * 161, "GSM-7", 2, ()),
-    ("a" * 306, "GSM-7", 2, ()),
-    ("a" * 307, "GSM-7", 3, ()),
-    ("€" * 80, "GSM-7", 1, ()),
-    ("ñandú " + "a" * 60, "UCS-2", 1, ("ú",)),
-    ("á" * 71, "UCS-2", 2, ("á",)),
-    ("¿Qué tal? ¡Hola!", "GSM-7", 1, ()),
-])
+@pytest.mark.parametrize(
+    ("text", "encoding", "segments", "offending"),
+    [
+        ("a" * 160, "GSM-7", 1, ()),
+        ("a" * 161, "GSM-7", 2, ()),
+        ("a" * 306, "GSM-7", 2, ()),
+        ("a" * 307, "GSM-7", 3, ()),
+        ("€" * 80, "GSM-7", 1, ()),
+        ("ñandú " + "a" * 60, "UCS-2", 1, ("ú",)),
+        ("á" * 71, "UCS-2", 2, ("á",)),
+        ("¿Qué tal? ¡Hola!", "GSM-7", 1, ()),
+    ],
+)
 def test_sms_segments(text, encoding, segments, offending):
     info = sms_info(text)
     assert (info.encoding, info.segments, info.offending) == (encoding, segments, offending)
@@ -172,11 +207,24 @@ def test_strip_accents_keeps_gsm_letters():
     assert strip_sms_accents("Mañana Camión Último Índice é ü ¿¡") == "Mañana Camion Ultimo Indice é ü ¿¡"
 
 
-@pytest.mark.parametrize(("text", "keyword"), [
-    ("STOP", "stop"), (" stop por favor", "stop"), ("Baja.", "stop"), ("salir", "stop"), ("No", "stop"),
-    ("cancelar!!", "stop"), ("START", "start"), ("Alta", "start"), ("Sí", "start"), ("si, quiero", "start"),
-    ("Hola, a qué hora abren?", None), ("", None), ("NOSOTROS", None),
-])
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [
+        ("STOP", "stop"),
+        (" stop por favor", "stop"),
+        ("Baja.", "stop"),
+        ("salir", "stop"),
+        ("No", "stop"),
+        ("cancelar!!", "stop"),
+        ("START", "start"),
+        ("Alta", "start"),
+        ("Sí", "start"),
+        ("si, quiero", "start"),
+        ("Hola, a qué hora abren?", None),
+        ("", None),
+        ("NOSOTROS", None),
+    ],
+)
 def test_reply_keywords(text, keyword):
     assert reply_keyword(text) == keyword
 

@@ -70,8 +70,12 @@ def test_redvoiss_contract(redvoiss):
     method, path, auth, body = seen[-1]
     assert (method, path) == ("POST", "/services/rest/sendWithReply")
     assert auth == "Basic " + base64.b64encode(b"usuario:clave").decode()
-    assert body == {"bulkName": "OTHER:1", "message": "Hola", "isCommercial": True,
-                    "message_details": [{"destination": "+56987654321", "field": "", "idCliente": "7"}]}
+    assert body == {
+        "bulkName": "OTHER:1",
+        "message": "Hola",
+        "isCommercial": True,
+        "message_details": [{"destination": "+56987654321", "field": "", "idCliente": "7"}],
+    }
     assert adapter.batch_status("B1") == [{"destination": "+56987654321", "message": "RECIBIDO", "msgCod": 7}]
     assert adapter.replies("B1") == [{"destination": "+56987654321", "message": "STOP"}]
 
@@ -151,10 +155,15 @@ def test_smtp_multipart_with_headers_and_attachment(smtp_server):
     port, messages = smtp_server
     adapter = SmtpEmail("127.0.0.1", port, False, "", "", timeout=5)
     answer = adapter.send_email(
-        "cliente@example.com", "Reserva confirmada - Tina", "Texto plano", "<p>HTML</p>",
+        "cliente@example.com",
+        "Reserva confirmada - Tina",
+        "Texto plano",
+        "<p>HTML</p>",
         {"List-Unsubscribe": "<https://x/ventas/baja/1.abc/>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         [("reserva-1.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")],
-        from_addr="ventas@aremko.cl", reply_to="ventas@aremko.cl", message_id="<abc@aremko.cl>",
+        from_addr="ventas@aremko.cl",
+        reply_to="ventas@aremko.cl",
+        message_id="<abc@aremko.cl>",
     )
     assert answer == {"provider_id": "<abc@aremko.cl>"}
     msg = email.message_from_bytes(messages[0], policy=policy.default)
@@ -183,11 +192,11 @@ def test_smtp_errors(smtp_server):
 
 def test_cli_test_redvoiss(app, db_session, redvoiss):
     url, seen = redvoiss
-    app.config.update(SMS_BACKEND="redvoiss", REDVOISS_API_URL=url, REDVOISS_USERNAME="u",
-                      REDVOISS_PASSWORD="secreta")
+    app.config.update(SMS_BACKEND="redvoiss", REDVOISS_API_URL=url, REDVOISS_USERNAME="u", REDVOISS_PASSWORD="secreta")
     try:
-        out = app.test_cli_runner().invoke(args=["test-redvoiss", "--send-test-sms", "--phone", "987654321",
-                                                 "--wait", "0"])
+        out = app.test_cli_runner().invoke(
+            args=["test-redvoiss", "--send-test-sms", "--phone", "987654321", "--wait", "0"]
+        )
     finally:
         app.config.update(SMS_BACKEND="fake", REDVOISS_PASSWORD="")
     assert out.exit_code == 0, out.output

@@ -8,11 +8,11 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from app.comms.dispatcher import dispatch_outbox
+from app.comms.dispatch_services import dispatch_outbox
 from app.comms.models import CommunicationLog, InboundSms, SmsTemplate
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.comms.render import NoRenderer, render, render_sms_template, unsubscribe_token
-from app.comms.sms_templates import DEFAULT_TEXT
+from app.comms.sms_template_services import DEFAULT_TEXT
 from app.core.clock import LOCAL_TZ
 from app.sales.models import Order
 
@@ -31,8 +31,14 @@ def test_sms_template_active_then_default(db_session, make_client, freeze_clock)
     text = render_sms_template(row, {"reserva": "77"})
     assert text.startswith(DEFAULT_TEXT["BOOKING_CANCELLED"].replace("{nombre}", "Camila").replace("{reserva}", "77"))
     assert " Baja: http://127.0.0.1:5000/ventas/baja/" in text and not text.endswith("STOP")
-    db_session.add(SmsTemplate(name="Corta", message_type="BOOKING_CANCELLED", is_active=True,
-                               content="{apellido}: #{reserva} cancelada {desconocida}"))
+    db_session.add(
+        SmsTemplate(
+            name="Corta",
+            message_type="BOOKING_CANCELLED",
+            is_active=True,
+            content="{apellido}: #{reserva} cancelada {desconocida}",
+        )
+    )
     db_session.flush()
     assert render_sms_template(row, {"reserva": "77"}).startswith("Rojas Pérez: #77 cancelada  Baja:")
 
@@ -47,13 +53,16 @@ def test_unknown_renderer_raises_and_is_retried(db_session, make_client, freeze_
     assert row.status == "PENDING" and "NoRenderer" in row.last_error
 
 
-@pytest.mark.parametrize(("message_type", "booking", "payment", "reason"), [
-    ("BOOKING_REMINDER", "cancelada", "pendiente", "order_cancelled"),
-    ("OTHER", "pendiente", "cancelado", "order_cancelled"),
-    ("BOOKING_CANCELLED", "cancelada", "cancelado", None),
-    ("PAYMENT_CONFIRMATION", "pendiente", "parcial", "stale"),
-    ("PAYMENT_CONFIRMATION", "pendiente", "pagado", None),
-])
+@pytest.mark.parametrize(
+    ("message_type", "booking", "payment", "reason"),
+    [
+        ("BOOKING_REMINDER", "cancelada", "pendiente", "order_cancelled"),
+        ("OTHER", "pendiente", "cancelado", "order_cancelled"),
+        ("BOOKING_CANCELLED", "cancelada", "cancelado", None),
+        ("PAYMENT_CONFIRMATION", "pendiente", "parcial", "stale"),
+        ("PAYMENT_CONFIRMATION", "pendiente", "pagado", None),
+    ],
+)
 def test_builtin_relevance(db_session, make_client, freeze_clock, message_type, booking, payment, reason):
     from tests.comms.conftest import RecordingSms
 
@@ -62,8 +71,15 @@ def test_builtin_relevance(db_session, make_client, freeze_clock, message_type, 
     order = Order(client_id=c.id, origin="recepcion", booking_status=booking, payment_status=payment)
     db_session.add(order)
     db_session.flush()
-    row = row_for(db_session, "k3", message_type=message_type, channel="SMS", client_id=c.id, order_id=order.id,
-                  payload={"text": "x"})
+    row = row_for(
+        db_session,
+        "k3",
+        message_type=message_type,
+        channel="SMS",
+        client_id=c.id,
+        order_id=order.id,
+        payload={"text": "x"},
+    )
     from app.comms.render import Rendered, _renderers
 
     saved = dict(_renderers)
@@ -96,16 +112,21 @@ def test_log_pages_statement_count_is_constant(login, db_session, make_client, f
         for i in range(start, start + n):
             client = make_client()
             row_for(db_session, f"s{i}", message_type="OTHER", channel="SMS", client_id=client.id)
-            db_session.add(InboundSms(phone=client.phone, text="hola", dedupe_key=f"d{i}", client_id=client.id,
-                                      received_at=NOON))
+            db_session.add(
+                InboundSms(phone=client.phone, text="hola", dedupe_key=f"d{i}", client_id=client.id, received_at=NOON)
+            )
         db_session.commit()
 
     add(2, 0)
-    few = [count_statements(lambda u=u: c.get(u)) for u in ("/ventas/comunicaciones/",
-                                                               "/ventas/comunicaciones/respuestas/")]
+    few = [
+        count_statements(lambda u=u: c.get(u))
+        for u in ("/ventas/comunicaciones/", "/ventas/comunicaciones/respuestas/")
+    ]
     add(20, 2)
-    many = [count_statements(lambda u=u: c.get(u)) for u in ("/ventas/comunicaciones/",
-                                                                "/ventas/comunicaciones/respuestas/")]
+    many = [
+        count_statements(lambda u=u: c.get(u))
+        for u in ("/ventas/comunicaciones/", "/ventas/comunicaciones/respuestas/")
+    ]
     assert few == many
 
 

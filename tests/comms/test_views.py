@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.clients.models import ConsentEvent, Suppression
 from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.core.clock import LOCAL_TZ
 from tests.conftest import ROLES
 
@@ -21,18 +21,28 @@ HX = {"HX-Request": "true"}
 def data(db_session, make_client, freeze_clock):
     freeze_clock(NOON)
     c = make_client(marketing_consent=True)
-    for key, mt, ch in (("staff:a", "OTHER", "SMS"), ("client:x:BIRTHDAY:2026", "BIRTHDAY", "SMS"),
-                        ("staff:b", "OTHER", "EMAIL")):
-        enqueue(message_type=mt, channel=ch, idempotency_key=key, client_id=c.id, triggered_by="test",
-                payload={"text": "Hola"})
+    for key, mt, ch in (
+        ("staff:a", "OTHER", "SMS"),
+        ("client:x:BIRTHDAY:2026", "BIRTHDAY", "SMS"),
+        ("staff:b", "OTHER", "EMAIL"),
+    ):
+        enqueue(
+            message_type=mt,
+            channel=ch,
+            idempotency_key=key,
+            client_id=c.id,
+            triggered_by="test",
+            payload={"text": "Hola"},
+        )
     rows = {r.idempotency_key: r for r in db_session.scalars(sa.select(CommunicationLog))}
     rows["staff:a"].status, rows["staff:a"].cost, rows["staff:a"].sent_at = "SENT", 12, NOON
     rows["client:x:BIRTHDAY:2026"].reason = "quiet_hours"
     tpl = SmsTemplate(name="Recordatorio", message_type="BOOKING_REMINDER", content="{nombre} mañana", is_active=True)
     sup = Suppression(channel="sms", destination="+56911112222", reason="stop")
     reply = InboundSms(phone="+56911112222", text="hola", dedupe_key="k", received_at=NOON)
-    fake = FakeMessage(channel="EMAIL", destination="a@example.com", subject="S", text="t", html="<p>hola</p>",
-                       provider_id="p")
+    fake = FakeMessage(
+        channel="EMAIL", destination="a@example.com", subject="S", text="t", html="<p>hola</p>", provider_id="p"
+    )
     db_session.add_all([tpl, sup, reply, fake])
     db_session.flush()
     return {"client": c, "rows": rows, "template": tpl, "suppression": sup, "fake": fake}
@@ -61,12 +71,15 @@ def test_routes_with_arguments_by_role(client, login, data, role):
             assert resp.status_code == (200 if role in allowed else 403), (path, role, resp.status_code)
 
 
-@pytest.mark.parametrize(("role", "status"), [(None, 302), ("recepcion", 403), ("gerente", 403),
-                                               ("marketing", 303), ("admin", 303)])
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 302), ("recepcion", 403), ("gerente", 403), ("marketing", 303), ("admin", 303)]
+)
 def test_post_roles_templates(client, login, data, role, status):
     c = login(role) if role else client
-    resp = c.post("/ventas/comunicaciones/plantillas-sms/nueva/",
-                  data={"name": "Nueva", "message_type": "BIRTHDAY", "content": "Hola {nombre}"})
+    resp = c.post(
+        "/ventas/comunicaciones/plantillas-sms/nueva/",
+        data={"name": "Nueva", "message_type": "BIRTHDAY", "content": "Hola {nombre}"},
+    )
     assert resp.status_code == status
 
 
@@ -113,23 +126,36 @@ def test_template_editor_validation_and_single_active(login, db_session, data):
     c = login("marketing")
     form = c.get("/ventas/comunicaciones/plantillas-sms/nueva/")
     assert form.status_code == 200 and 'id="template-form"' in form.text
-    bad = c.post("/ventas/comunicaciones/plantillas-sms/nueva/",
-                 data={"name": "X", "message_type": "BOOKING_REMINDER", "content": "Hola {nombre} {precio}"},
-                 headers=HX)
+    bad = c.post(
+        "/ventas/comunicaciones/plantillas-sms/nueva/",
+        data={"name": "X", "message_type": "BOOKING_REMINDER", "content": "Hola {nombre} {precio}"},
+        headers=HX,
+    )
     assert bad.status_code == 422 and bad.text.lstrip().startswith('<div id="template-form"')
     assert "Variable desconocida: {precio}. Variables permitidas: {nombre}" in bad.text
-    braces = c.post("/ventas/comunicaciones/plantillas-sms/nueva/",
-                    data={"name": "X", "message_type": "BOOKING_REMINDER", "content": "Hola {nombre"})
+    braces = c.post(
+        "/ventas/comunicaciones/plantillas-sms/nueva/",
+        data={"name": "X", "message_type": "BOOKING_REMINDER", "content": "Hola {nombre"},
+    )
     assert braces.status_code == 422 and "Llaves sin cerrar." in braces.text
-    ok = c.post("/ventas/comunicaciones/plantillas-sms/nueva/",
-                data={"name": "Otro", "message_type": "BOOKING_REMINDER", "content": "{nombre}: mañana {hora}",
-                      "is_active": "1"})
+    ok = c.post(
+        "/ventas/comunicaciones/plantillas-sms/nueva/",
+        data={
+            "name": "Otro",
+            "message_type": "BOOKING_REMINDER",
+            "content": "{nombre}: mañana {hora}",
+            "is_active": "1",
+        },
+    )
     assert ok.status_code == 303
-    active = db_session.scalars(sa.select(SmsTemplate.name).where(
-        SmsTemplate.message_type == "BOOKING_REMINDER", SmsTemplate.is_active)).all()
+    active = db_session.scalars(
+        sa.select(SmsTemplate.name).where(SmsTemplate.message_type == "BOOKING_REMINDER", SmsTemplate.is_active)
+    ).all()
     assert active == ["Otro"]
-    dup = c.post("/ventas/comunicaciones/plantillas-sms/nueva/",
-                 data={"name": "Otro", "message_type": "BOOKING_REMINDER", "content": "x"})
+    dup = c.post(
+        "/ventas/comunicaciones/plantillas-sms/nueva/",
+        data={"name": "Otro", "message_type": "BOOKING_REMINDER", "content": "x"},
+    )
     assert dup.status_code == 409
     assert c.post(f"/ventas/comunicaciones/plantillas-sms/{data['template'].id}/activar/").status_code == 303
     db_session.refresh(data["template"])
@@ -140,8 +166,9 @@ def test_template_editor_validation_and_single_active(login, db_session, data):
 
 def test_template_preview_fragment(login, data):
     c = login("admin")
-    resp = c.post("/ventas/comunicaciones/plantillas-sms/vista-previa/", data={"content": "Hola {nombre} ñandú €"},
-                  headers=HX)
+    resp = c.post(
+        "/ventas/comunicaciones/plantillas-sms/vista-previa/", data={"content": "Hola {nombre} ñandú €"}, headers=HX
+    )
     assert resp.status_code == 200 and resp.text.lstrip().startswith('<div id="template-preview"')
     assert "UCS-2" not in resp.text and "GSM-7" in resp.text  # ú stripped, ñ and € are GSM-7
     resp = c.post("/ventas/comunicaciones/plantillas-sms/vista-previa/", data={"content": "Hola 😀 {x}"}, headers=HX)
@@ -163,8 +190,9 @@ def test_suppressions_page(login, db_session, data):
     assert ok.status_code == 303
     sup = db_session.scalar(sa.select(Suppression).where(Suppression.destination == client.email))
     assert (sup.reason, sup.client_id, sup.created_by_id) == ("manual", client.id, c.user.id)
-    ev = db_session.scalar(sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id,
-                                                         ConsentEvent.field == "accepts_email"))
+    ev = db_session.scalar(
+        sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id, ConsentEvent.field == "accepts_email")
+    )
     assert (ev.new_value, ev.source, ev.user_id) == (False, "staff", c.user.id)
     sup_id = sup.id
     assert c.post(f"/ventas/comunicaciones/supresiones/{sup_id}/eliminar/").status_code == 303
@@ -199,14 +227,25 @@ def test_client_consents_fragment_records_user(login, db_session, data):
     assert page.status_code == 200 and 'id="client-consents"' in page.text
     frag = desk.get(url, headers=HX)
     assert frag.text.lstrip().startswith('<section id="client-consents"')
-    form = {f: "on" for f in ("accepts_sms", "accepts_booking_confirmations", "accepts_booking_reminders",
-                              "accepts_surveys", "accepts_birthday_messages", "accepts_promotional",
-                              "accepts_newsletters", "accepts_reactivation")}
+    form = {
+        f: "on"
+        for f in (
+            "accepts_sms",
+            "accepts_booking_confirmations",
+            "accepts_booking_reminders",
+            "accepts_surveys",
+            "accepts_birthday_messages",
+            "accepts_promotional",
+            "accepts_newsletters",
+            "accepts_reactivation",
+        )
+    }
     resp = desk.post(url, data=form, headers=HX)
     assert resp.status_code == 200 and "1 preferencia actualizada." in resp.text
     assert "consent-changed" in resp.headers["HX-Trigger"]
-    ev = db_session.scalar(sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id,
-                                                         ConsentEvent.field == "accepts_email"))
+    ev = db_session.scalar(
+        sa.select(ConsentEvent).where(ConsentEvent.client_id == client.id, ConsentEvent.field == "accepts_email")
+    )
     assert (ev.new_value, ev.source, ev.user_id) == (False, "recepcion", desk.user.id)
     assert desk.post(url, data=form).status_code == 303
     marketing = login("marketing")

@@ -39,10 +39,12 @@ def pg_app(tmp_path, monkeypatch):
         pytest.skip("no PostgreSQL reachable: row-lock guarantees are tested on PostgreSQL (spec README §2)")
     monkeypatch.setenv("TEST_DATABASE_URL", url)
     with fresh_database(tmp_path) as fresh:
-        application = create_app(make_test_config(
-            SQLALCHEMY_DATABASE_URI=fresh,
-            SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 60, "max_overflow": 0, "pool_timeout": 30},
-        ))
+        application = create_app(
+            make_test_config(
+                SQLALCHEMY_DATABASE_URI=fresh,
+                SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 60, "max_overflow": 0, "pool_timeout": 30},
+            )
+        )
         with application.app_context():
             upgrade()
             db.session.remove()

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.automations import jobs
-from app.automations.selections import SMS, reminders
+from app.automations.selection_queries import SMS, reminders
 from app.clients.models import Client, ClientPreferences
 from app.comms.models import CommunicationLog
 from app.core import clock
@@ -34,8 +34,15 @@ def prepare(app) -> None:
     from app.catalog.policy import validate_slot_grid
 
     with app.app_context():
-        service = Service(name="Tina Calipso", base_price=25000, duration_minutes=120, min_people=1, max_people=4,
-                          service_type="tina", slot_grid=validate_slot_grid({"monday": ["17:00"]}))
+        service = Service(
+            name="Tina Calipso",
+            base_price=25000,
+            duration_minutes=120,
+            min_people=1,
+            max_people=4,
+            service_type="tina",
+            slot_grid=validate_slot_grid({"monday": ["17:00"]}),
+        )
         db.session.add(service)
         db.session.flush()
         for i in range(ORDERS):
@@ -46,9 +53,18 @@ def prepare(app) -> None:
             order = Order(client_id=client.id, origin="recepcion", created_at=datetime(2026, 2, 1, tzinfo=LOCAL_TZ))
             db.session.add(order)
             db.session.flush()
-            db.session.add(ServiceLine(order_id=order.id, service_id=service.id, service_date=date(2026, 3, 2),
-                                       start_time="17:00", people=1, unit_price=25000, pricing_rule="por_persona",
-                                       subtotal=25000))
+            db.session.add(
+                ServiceLine(
+                    order_id=order.id,
+                    service_id=service.id,
+                    service_date=date(2026, 3, 2),
+                    start_time="17:00",
+                    people=1,
+                    unit_price=25000,
+                    pricing_rule="por_persona",
+                    subtotal=25000,
+                )
+            )
         db.session.commit()
 
 
@@ -56,6 +72,7 @@ def test_two_schedulers_queue_each_reminder_once(pg_app):
     prepare(pg_app)
     clock.freeze(NOW)
     try:
+
         def run(_arg, start):
             start()
             jobs.booking_reminders()
@@ -89,13 +106,18 @@ def test_negative_control_without_keys_the_same_selection_duplicates(pg_app):
         control.create(db.engine)
     clock.freeze(NOW)
     try:
+
         def run(_arg, start):
             selection = reminders(clock.now(), SMS).subquery()
             start()
-            db.session.execute(control.insert().from_select(
-                ["idempotency_key"],
-                sa.select(selection.c.idempotency_key).where(
-                    ~sa.exists().where(control.c.idempotency_key == selection.c.idempotency_key))))
+            db.session.execute(
+                control.insert().from_select(
+                    ["idempotency_key"],
+                    sa.select(selection.c.idempotency_key).where(
+                        ~sa.exists().where(control.c.idempotency_key == selection.c.idempotency_key)
+                    ),
+                )
+            )
             time.sleep(0.2)
 
         outcomes = run_concurrently(pg_app, range(WORKERS), run)

@@ -19,8 +19,16 @@ OTHER_DAY = DAY + timedelta(days=7)
 
 
 def _service(name: str, service_type: str) -> Service:
-    return Service(name=name, base_price=25000, min_people=1, max_people=2, service_type=service_type,
-                   duration_minutes=60, max_concurrent_bookings=1, slot_grid=validate_slot_grid({"monday": ["14:00"]}))
+    return Service(
+        name=name,
+        base_price=25000,
+        min_people=1,
+        max_people=2,
+        service_type=service_type,
+        duration_minutes=60,
+        max_concurrent_bookings=1,
+        slot_grid=validate_slot_grid({"monday": ["14:00"]}),
+    )
 
 
 @pytest.fixture
@@ -79,7 +87,11 @@ def test_negative_control_without_locking_nothing_waits(pg_app, catalogue, monke
 
 
 def test_lock_keys_are_distinct_per_namespace_id_and_day():
-    keys = {locks.booking_lock_key(ns, row_id, day) for ns in (locks.SLOT_LOCK, locks.PROVIDER_LOCK)
-            for row_id in (1, 2, 2**31 - 1) for day in (DAY, OTHER_DAY, date(2870, 1, 1))}
+    keys = {
+        locks.booking_lock_key(ns, row_id, day)
+        for ns in (locks.SLOT_LOCK, locks.PROVIDER_LOCK)
+        for row_id in (1, 2, 2**31 - 1)
+        for day in (DAY, OTHER_DAY, date(2870, 1, 1))
+    }
     assert len(keys) == 18
     assert all(0 < k < 2**63 for k in keys)

@@ -13,7 +13,7 @@ from app.clients.models import Client
 from app.clients.services import create_client
 from app.comms.models import CommunicationLog
 from app.core.errors import ConflictError
-from app.crm import sending
+from app.crm import sending_services as sending
 from app.crm.models import Campaign
 from app.crm.services import add_targets, client_ids_select, save_campaign
 from app.extensions import db
@@ -22,11 +22,24 @@ from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 def prepare(app) -> int:
     with app.app_context():
-        clients = [create_client(data={"name": f"Cliente {i}", "phone": f"+5699000{i:04d}",
-                                       "email": f"c{i}@example.com"}, origin="recepcion",
-                                 marketing_consent=True, consent_source="recepcion") for i in range(3)]
-        campaign = save_campaign(None, data={"name": "Otoño", "audience_source": "lista", "channels": ["sms"],
-                                             "sms_template": "Hola {nombre_cliente}, promo en {link}"})
+        clients = [
+            create_client(
+                data={"name": f"Cliente {i}", "phone": f"+5699000{i:04d}", "email": f"c{i}@example.com"},
+                origin="recepcion",
+                marketing_consent=True,
+                consent_source="recepcion",
+            )
+            for i in range(3)
+        ]
+        campaign = save_campaign(
+            None,
+            data={
+                "name": "Otoño",
+                "audience_source": "lista",
+                "channels": ["sms"],
+                "sms_template": "Hola {nombre_cliente}, promo en {link}",
+            },
+        )
         db.session.flush()
         add_targets(campaign, client_ids_select([c.id for c in clients]), source="manual")
         db.session.commit()
@@ -46,12 +59,16 @@ def race(app, monkeypatch) -> tuple[list[str], str, int]:
         else:
             sending.cancel_campaign_send(campaign)
 
-    outcomes = run_concurrently(app, ["send", "cancel"], act, lambda exc: "rechazado"
-                                if isinstance(exc, ConflictError) else None)
+    outcomes = run_concurrently(
+        app, ["send", "cancel"], act, lambda exc: "rechazado" if isinstance(exc, ConflictError) else None
+    )
     with app.app_context():
         status = db.session.get(Campaign, campaign_id).status
-        pending = db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog).where(
-            CommunicationLog.campaign_id == campaign_id, CommunicationLog.status == "PENDING"))
+        pending = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CommunicationLog)
+            .where(CommunicationLog.campaign_id == campaign_id, CommunicationLog.status == "PENDING")
+        )
     return outcomes, status, pending
 
 

@@ -49,8 +49,9 @@ def prepare(app) -> list[int]:
         order = Order(client_id=client.id, origin="recepcion")
         db.session.add(order)
         db.session.flush()
-        db.session.add(Payment(order_id=order.id, amount=25000, method="efectivo", paid_at=NOW,
-                               recorded_by_id=users[0].id))
+        db.session.add(
+            Payment(order_id=order.id, amount=25000, method="efectivo", paid_at=NOW, recorded_by_id=users[0].id)
+        )
         db.session.commit()
         return [u.id for u in users]
 
@@ -80,8 +81,11 @@ def race(app, user_ids, monkeypatch) -> tuple[int, list[str]]:
 
     outcomes = run_concurrently(app, user_ids, close, outcome_of)
     with app.app_context():
-        closed = db.session.scalar(sa.select(sa.func.count()).select_from(CashClose).where(
-            CashClose.business_date == DAY, CashClose.status == "cerrada"))
+        closed = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(CashClose)
+            .where(CashClose.business_date == DAY, CashClose.status == "cerrada")
+        )
         db.session.remove()
     return closed, outcomes
 

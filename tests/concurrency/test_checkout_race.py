@@ -27,17 +27,34 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
 def prepare(app) -> list[str]:
     """One capacity-1 tub and 50 carts, each with an (expired) hold on Monday 14:00, committed."""
     with app.app_context():
-        service = Service(name="Tina Calipso", base_price=25000, min_people=1, max_people=4, service_type="tina",
-                          duration_minutes=120, max_concurrent_bookings=1,
-                          slot_grid=validate_slot_grid({"monday": ["14:00"]}))
+        service = Service(
+            name="Tina Calipso",
+            base_price=25000,
+            min_people=1,
+            max_people=4,
+            service_type="tina",
+            duration_minutes=120,
+            max_concurrent_bookings=1,
+            slot_grid=validate_slot_grid({"monday": ["14:00"]}),
+        )
         db.session.add(service)
         db.session.flush()
         tokens = []
         for _ in range(N):
             cart = cart_services.create_cart()
-            db.session.add(CartHold(cart=cart, service_id=service.id, date=NOW.date(), time="14:00", people=2,
-                                    unit_price=25000, pricing_rule="por_persona", subtotal=50000,
-                                    expires_at=NOW - timedelta(minutes=1)))
+            db.session.add(
+                CartHold(
+                    cart=cart,
+                    service_id=service.id,
+                    date=NOW.date(),
+                    time="14:00",
+                    people=2,
+                    unit_price=25000,
+                    pricing_rule="por_persona",
+                    subtotal=50000,
+                    expires_at=NOW - timedelta(minutes=1),
+                )
+            )
             tokens.append(cart.token)
         db.session.commit()
         return tokens
@@ -56,15 +73,26 @@ def race(app, tokens, monkeypatch) -> tuple[int, list[str]]:
 
     def checkout(i, start):
         start()
-        checkout_services.checkout_cart(cart_services.get_cart(tokens[i]), checkout_services.CheckoutData(
-            telefono=f"+569{60000000 + i:08d}", nombre=f"Cliente {i}", email=f"c{i}@example.com",
-            metodo_pago="transferencia"))
+        checkout_services.checkout_cart(
+            cart_services.get_cart(tokens[i]),
+            checkout_services.CheckoutData(
+                telefono=f"+569{60000000 + i:08d}",
+                nombre=f"Cliente {i}",
+                email=f"c{i}@example.com",
+                metodo_pago="transferencia",
+            ),
+        )
 
-    outcomes = run_concurrently(app, range(len(tokens)), checkout, lambda exc: "sin_cupo"
-                                if isinstance(exc, sales_services.SlotUnavailable) else None)
+    outcomes = run_concurrently(
+        app,
+        range(len(tokens)),
+        checkout,
+        lambda exc: "sin_cupo" if isinstance(exc, sales_services.SlotUnavailable) else None,
+    )
     with app.app_context():
         orders = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(ServiceLine.order_id))).where(ServiceLine.status != "cancelada"))
+            sa.select(sa.func.count(sa.distinct(ServiceLine.order_id))).where(ServiceLine.status != "cancelada")
+        )
         assert orders == db.session.scalar(sa.select(sa.func.count()).select_from(Order))
     return orders, outcomes
 

@@ -12,15 +12,24 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from app.auth.models import User
-from app.clients import importer
+from app.clients import import_services as importer
 from app.clients.models import Client, ClientImport
 from app.core.errors import ValidationError
 from app.extensions import db
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 2
-HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email", "Ciudad", "País", "Fecha Nacimiento",
-           "Acepta Marketing"]
+HEADERS = [
+    "ID",
+    "Documento Identidad",
+    "Nombre",
+    "Teléfono",
+    "Email",
+    "Ciudad",
+    "País",
+    "Fecha Nacimiento",
+    "Acepta Marketing",
+]
 ROWS = [(None, None, f"Cliente {i}", f"9 8000 00{i:02d}", None, None, None, None, None) for i in range(5)]
 
 
@@ -53,8 +62,12 @@ def race(app, tmp_path, monkeypatch) -> list[str]:
         start()
         importer.apply_import(record, by=by)
 
-    return run_concurrently(app, range(N), confirm, lambda exc: "ya_aplicada"
-                            if isinstance(exc, ValidationError) and "ya fue aplicada" in exc.message else None)
+    return run_concurrently(
+        app,
+        range(N),
+        confirm,
+        lambda exc: "ya_aplicada" if isinstance(exc, ValidationError) and "ya fue aplicada" in exc.message else None,
+    )
 
 
 def test_a_double_confirm_applies_the_import_once(pg_app, tmp_path, monkeypatch):

@@ -22,8 +22,9 @@ def prepare(app) -> tuple[int, list[int], int]:
     """Survivors A and C, duplicate B with one order; committed."""
     with app.app_context():
         manager = User(username="gerente-merge", role="gerente")
-        a, b, c = (Client(name=f"Cliente {x}", phone=f"+5699100000{i}", origin="recepcion")
-                   for i, x in enumerate("ABC"))
+        a, b, c = (
+            Client(name=f"Cliente {x}", phone=f"+5699100000{i}", origin="recepcion") for i, x in enumerate("ABC")
+        )
         db.session.add_all([manager, a, b, c])
         db.session.flush()
         db.session.add(Order(client_id=b.id, origin="recepcion"))
@@ -41,13 +42,19 @@ def race(app, monkeypatch) -> tuple[list[str], dict]:
         start()
         merge.merge_clients(survivor, [duplicate], by=by)
 
-    outcomes = run_concurrently(app, [a_id, c_id], merge_into, lambda exc: "rechazado"
-                                if isinstance(exc, ValidationError) and "ya no existe" in exc.message else None)
+    outcomes = run_concurrently(
+        app,
+        [a_id, c_id],
+        merge_into,
+        lambda exc: "rechazado" if isinstance(exc, ValidationError) and "ya no existe" in exc.message else None,
+    )
     with app.app_context():
-        state = {"clients": sorted(db.session.scalars(sa.select(Client.id))),
-                 "order_owner": db.session.scalar(sa.select(Order.client_id)),
-                 "merges": db.session.scalar(sa.select(sa.func.count()).select_from(ClientMerge)),
-                 "survivors": {a_id, c_id}}
+        state = {
+            "clients": sorted(db.session.scalars(sa.select(Client.id))),
+            "order_owner": db.session.scalar(sa.select(Order.client_id)),
+            "merges": db.session.scalar(sa.select(sa.func.count()).select_from(ClientMerge)),
+            "survivors": {a_id, c_id},
+        }
     return outcomes, state
 
 

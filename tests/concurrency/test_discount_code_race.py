@@ -37,8 +37,14 @@ def race(app, monkeypatch) -> tuple[list[str], int]:
         start()
         discount_services.apply_code(order, "ultimo")
 
-    outcomes = run_concurrently(app, order_ids, apply, lambda exc: "agotado"
-                                if isinstance(exc, ValidationError) and exc.message == discount_services.INVALID_CODE else None)
+    outcomes = run_concurrently(
+        app,
+        order_ids,
+        apply,
+        lambda exc: "agotado"
+        if isinstance(exc, ValidationError) and exc.message == discount_services.INVALID_CODE
+        else None,
+    )
     with app.app_context():
         uses = db.session.scalar(sa.select(sa.func.count()).select_from(Discount).where(Discount.status == "activo"))
     return outcomes, uses

@@ -11,9 +11,9 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
-from app.comms import dispatcher
+from app.comms import dispatch_services as dispatcher
 from app.comms.models import CommunicationLog
-from app.comms.outbox import enqueue
+from app.comms.outbox_services import enqueue
 from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.extensions import db
@@ -45,8 +45,14 @@ def frozen():
 def prepare(app) -> None:
     with app.app_context():
         for i in range(ROWS):
-            enqueue(message_type="OTHER", channel="SMS", idempotency_key=f"staff:race:{i}",
-                    destination=f"+5698{i:07d}", triggered_by="test", payload={"text": f"Mensaje {i}"})
+            enqueue(
+                message_type="OTHER",
+                channel="SMS",
+                idempotency_key=f"staff:race:{i}",
+                destination=f"+5698{i:07d}",
+                triggered_by="test",
+                payload={"text": f"Mensaje {i}"},
+            )
         db.session.commit()
 
 

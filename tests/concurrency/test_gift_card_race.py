@@ -34,8 +34,9 @@ def prepare(app) -> tuple[str, list[int]]:
             order = Order(client_id=client.id, origin="recepcion")
             db.session.add(order)
             db.session.flush()
-            db.session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=AMOUNT,
-                                       subtotal=AMOUNT))
+            db.session.add(
+                ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=AMOUNT, subtotal=AMOUNT)
+            )
             recalculate_order(order)
             order_ids.append(order.id)
         card = giftcards.issue_gift_card(amount=CARD)
@@ -56,15 +57,22 @@ def race(app, code, order_ids, monkeypatch) -> list[str]:
         start()
         record_payment(db.session.get(Order, order_id), amount=AMOUNT, method="giftcard", gift_card_code=code)
 
-    return run_concurrently(app, order_ids, redeem, lambda exc: "sin_saldo"
-                            if isinstance(exc, giftcards.InsufficientGiftCardBalance) else None)
+    return run_concurrently(
+        app,
+        order_ids,
+        redeem,
+        lambda exc: "sin_saldo" if isinstance(exc, giftcards.InsufficientGiftCardBalance) else None,
+    )
 
 
 def card_state(app, code) -> tuple[int, int]:
     with app.app_context():
         card = db.session.scalar(sa.select(GiftCard).where(GiftCard.code == code))
-        redeemed = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
-            Payment.gift_card_id == card.id, Payment.status == "valido"))
+        redeemed = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+                Payment.gift_card_id == card.id, Payment.status == "valido"
+            )
+        )
         return int(card.balance), int(redeemed)
 
 

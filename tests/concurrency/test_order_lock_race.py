@@ -45,33 +45,53 @@ def prepare(app) -> dict:
         order = Order(client_id=client.id, origin="recepcion")
         db.session.add(order)
         db.session.flush()
-        db.session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=PRICE,
-                                   subtotal=PRICE))
+        db.session.add(
+            ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=PRICE, subtotal=PRICE)
+        )
         sales_services.recalculate_order(order)
         tokens = {role: create_api_token(user)[1] for role, user in users.items()}
         db.session.commit()
-        return {"order": order.id, "extra": extra.id, "users": {r: u.id for r, u in users.items()},
-                "tokens": tokens}
+        return {"order": order.id, "extra": extra.id, "users": {r: u.id for r, u in users.items()}, "tokens": tokens}
 
 
 def ledger(app, order_id: int) -> dict:
     """The order row's figures next to the same figures summed from its rows."""
     with app.app_context():
         order = db.session.get(Order, order_id)
-        paid = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
-            Payment.order_id == order_id, Payment.status == "valido"))
-        products = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(ProductLine.subtotal), 0)).where(
-            ProductLine.order_id == order_id, ProductLine.status == "activa"))
-        discounts = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Discount.amount), 0)).where(
-            Discount.order_id == order_id, Discount.status == "activo"))
+        paid = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+                Payment.order_id == order_id, Payment.status == "valido"
+            )
+        )
+        products = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ProductLine.subtotal), 0)).where(
+                ProductLine.order_id == order_id, ProductLine.status == "activa"
+            )
+        )
+        discounts = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Discount.amount), 0)).where(
+                Discount.order_id == order_id, Discount.status == "activo"
+            )
+        )
         products, discounts, paid = int(products), int(discounts), int(paid)
         total = products - discounts
-        return {"row": (order.products_total, order.discount_total, order.paid, order.total, order.balance_due,
-                        order.credit),
-                "rows": (products, discounts, paid, total, max(total - paid, 0), max(paid - total, 0)),
-                "payments": db.session.scalar(sa.select(sa.func.count()).select_from(Payment).where(
-                    Payment.order_id == order_id, Payment.status == "valido")),
-                "discounts": discounts}
+        return {
+            "row": (
+                order.products_total,
+                order.discount_total,
+                order.paid,
+                order.total,
+                order.balance_due,
+                order.credit,
+            ),
+            "rows": (products, discounts, paid, total, max(total - paid, 0), max(paid - total, 0)),
+            "payments": db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Payment)
+                .where(Payment.order_id == order_id, Payment.status == "valido")
+            ),
+            "discounts": discounts,
+        }
 
 
 def refused(exc):
@@ -108,13 +128,17 @@ def pay_through_api(app, setup, monkeypatch) -> list[str]:
         headers = {"Authorization": f"Bearer {setup['tokens'][ROLES[i % 3]]}"}
         http = app.test_client()
         start()
-        answer = http.post("/ventas/api/pagos/", headers=headers, json={
-            "venta_reserva": setup["order"], "monto": PRICE, "metodo_pago": "efectivo"})
+        answer = http.post(
+            "/ventas/api/pagos/",
+            headers=headers,
+            json={"venta_reserva": setup["order"], "monto": PRICE, "metodo_pago": "efectivo"},
+        )
         if answer.status_code != 201:
             raise Refused(f"{answer.status_code} {answer.get_data(as_text=True)[:200]}")
 
-    return run_concurrently(app, range(N), pay, lambda exc: "rechazado" if isinstance(exc, Refused)
-                            and str(exc).startswith("422") else None)
+    return run_concurrently(
+        app, range(N), pay, lambda exc: "rechazado" if isinstance(exc, Refused) and str(exc).startswith("422") else None
+    )
 
 
 def pay_through_desk(app, setup, monkeypatch) -> list[str]:
@@ -126,13 +150,17 @@ def pay_through_desk(app, setup, monkeypatch) -> list[str]:
             session["_user_id"] = str(setup["users"][ROLES[i % 3]])
             session["_fresh"] = True
         start()
-        answer = http.post(f"/ventas/venta_reservas/{setup['order']}/pagos/", headers={"HX-Request": "true"},
-                           data={"monto": str(PRICE), "metodo_pago": "efectivo"})
+        answer = http.post(
+            f"/ventas/venta_reservas/{setup['order']}/pagos/",
+            headers={"HX-Request": "true"},
+            data={"monto": str(PRICE), "metodo_pago": "efectivo"},
+        )
         if answer.status_code >= 400:
             raise Refused(f"{answer.status_code}")
 
-    return run_concurrently(app, range(N), pay, lambda exc: "rechazado" if isinstance(exc, Refused)
-                            and str(exc) == "422" else None)
+    return run_concurrently(
+        app, range(N), pay, lambda exc: "rechazado" if isinstance(exc, Refused) and str(exc) == "422" else None
+    )
 
 
 def check_one_payment(app, setup, outcomes):
@@ -271,8 +299,16 @@ def gift_card_order(app) -> tuple[int, int]:
         order = Order(client_id=client.id, origin="recepcion")
         db.session.add(order)
         db.session.flush()
-        db.session.add(ProductLine(order_id=order.id, product_id=card.id, quantity=1, unit_price=PRICE,
-                                   subtotal=PRICE, recipient_name="Ana"))
+        db.session.add(
+            ProductLine(
+                order_id=order.id,
+                product_id=card.id,
+                quantity=1,
+                unit_price=PRICE,
+                subtotal=PRICE,
+                recipient_name="Ana",
+            )
+        )
         sales_services.recalculate_order(order)
         db.session.commit()
         return order.id, desk.id

@@ -47,8 +47,9 @@ def pay_during_close(app, payer_id: int, order_id: int) -> tuple[str, bool]:
     def pay():
         with app.app_context():
             try:
-                record_payment(db.session.get(Order, order_id), amount=10000, method="efectivo",
-                               by=db.session.get(User, payer_id))
+                record_payment(
+                    db.session.get(Order, order_id), amount=10000, method="efectivo", by=db.session.get(User, payer_id)
+                )
                 db.session.commit()
                 outcome.append("ok")
             except ValidationError as exc:

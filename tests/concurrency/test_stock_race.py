@@ -46,14 +46,19 @@ def race(app, monkeypatch) -> tuple[list[str], int, int, int]:
         start()
         edit.add_product_line(order, product_id=product_id, quantity=1, by=by)
 
-    outcomes = run_concurrently(app, order_ids, sell, lambda exc: "sin_stock"
-                                if isinstance(exc, InsufficientStock) else None)
+    outcomes = run_concurrently(
+        app, order_ids, sell, lambda exc: "sin_stock" if isinstance(exc, InsufficientStock) else None
+    )
     with app.app_context():
         stock = db.session.get(Product, product_id).stock
-        moved = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(StockMovement.delta), 0))
-                                  .where(StockMovement.product_id == product_id))
-        sold = db.session.scalar(sa.select(sa.func.count()).select_from(ProductLine)
-                                 .where(ProductLine.product_id == product_id))
+        moved = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(StockMovement.delta), 0)).where(
+                StockMovement.product_id == product_id
+            )
+        )
+        sold = db.session.scalar(
+            sa.select(sa.func.count()).select_from(ProductLine).where(ProductLine.product_id == product_id)
+        )
     return outcomes, stock, int(moved), sold
 
 

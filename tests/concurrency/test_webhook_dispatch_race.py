@@ -11,8 +11,8 @@ from collections import Counter
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.webhooks import dispatcher
-from app.webhooks.events import emit_event
+from app.webhooks import dispatch_services as dispatcher
+from app.webhooks.event_services import emit_event
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.sender import FAKE
 from app.webhooks.services import create_endpoint

@@ -11,12 +11,18 @@ from app.core.xlsx import MAX_CELL_CHARS, XLSX_MIME, Sheet, export_filename, wri
 
 def test_sheets_have_styled_headers_real_types_and_overflow(tmp_path):
     path = str(tmp_path / "r.xlsx")
-    rows = [(i, f"Cliente {i}", 12345 * i, date(2026, 3, 2), datetime(2026, 3, 2, 17, 30, tzinfo=UTC), "")
-            for i in range(1, 6)]
-    counts = write_sheets(path, [
-        Sheet("Datos", ["ID", "Cliente", "Monto", "Fecha", "Fecha y hora", "Vacío"], iter(rows), money_columns=[2]),
-        Sheet("Resumen", ["Filtro", "Valor"], [("Total", 185175)], money_columns=[1]),
-    ], max_rows=2)
+    rows = [
+        (i, f"Cliente {i}", 12345 * i, date(2026, 3, 2), datetime(2026, 3, 2, 17, 30, tzinfo=UTC), "")
+        for i in range(1, 6)
+    ]
+    counts = write_sheets(
+        path,
+        [
+            Sheet("Datos", ["ID", "Cliente", "Monto", "Fecha", "Fecha y hora", "Vacío"], iter(rows), money_columns=[2]),
+            Sheet("Resumen", ["Filtro", "Valor"], [("Total", 185175)], money_columns=[1]),
+        ],
+        max_rows=2,
+    )
     assert counts == [5, 1]
     wb = load_workbook(path)
     assert wb.sheetnames == ["Datos", "Datos (2)", "Datos (3)", "Resumen"]
@@ -34,8 +40,16 @@ def test_sheets_have_styled_headers_real_types_and_overflow(tmp_path):
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 # CT_Worksheet's sequence (ECMA-376 part 1, §18.3.1.99), the elements this writer may use
-WORKSHEET_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "autoFilter",
-                   "pageMargins"]
+WORKSHEET_ORDER = [
+    "sheetPr",
+    "dimension",
+    "sheetViews",
+    "sheetFormatPr",
+    "cols",
+    "sheetData",
+    "autoFilter",
+    "pageMargins",
+]
 
 
 def _write(tmp_path, sheets, **kw):
@@ -46,8 +60,18 @@ def _write(tmp_path, sheets, **kw):
 
 def test_header_is_bold_on_grey_first_row_frozen_and_filtered(tmp_path):
     headers = ["ID", "Cliente", "Servicio", "Monto"]
-    path, counts = _write(tmp_path, [Sheet("Servicios", headers, [(1, "Ana", "Tina", 1000), (2, "Luis", "Masaje", 2)],
-                                           money_columns=(3,), wide_columns=(1, 2))])
+    path, counts = _write(
+        tmp_path,
+        [
+            Sheet(
+                "Servicios",
+                headers,
+                [(1, "Ana", "Tina", 1000), (2, "Luis", "Masaje", 2)],
+                money_columns=(3,),
+                wide_columns=(1, 2),
+            )
+        ],
+    )
     assert counts == [2]
     ws = load_workbook(path)["Servicios"]
     assert [c.value for c in ws[1]] == headers
@@ -60,10 +84,29 @@ def test_header_is_bold_on_grey_first_row_frozen_and_filtered(tmp_path):
 
 
 def test_dates_datetimes_and_money_read_back_as_real_values(tmp_path):
-    rows = [(date(2026, 3, 2), datetime(2026, 1, 15, 12, 0, tzinfo=UTC), datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
-             datetime(2026, 3, 2, 17, 45), 1_234_567, Decimal("1500"), 2.5, 7)]
-    path, _ = _write(tmp_path, [Sheet("D", ["Día", "Verano", "Invierno", "Ingenua", "Monto", "Dec", "Float", "Cant"],
-                                      rows, money_columns=(4, 5))])
+    rows = [
+        (
+            date(2026, 3, 2),
+            datetime(2026, 1, 15, 12, 0, tzinfo=UTC),
+            datetime(2026, 7, 15, 12, 0, tzinfo=UTC),
+            datetime(2026, 3, 2, 17, 45),
+            1_234_567,
+            Decimal("1500"),
+            2.5,
+            7,
+        )
+    ]
+    path, _ = _write(
+        tmp_path,
+        [
+            Sheet(
+                "D",
+                ["Día", "Verano", "Invierno", "Ingenua", "Monto", "Dec", "Float", "Cant"],
+                rows,
+                money_columns=(4, 5),
+            )
+        ],
+    )
     ws = load_workbook(path)["D"]
     a, b, c, d, e, f, g, h = ws[2]
     assert a.value == datetime(2026, 3, 2) and a.is_date and a.number_format == "DD/MM/YYYY"
@@ -78,20 +121,43 @@ def test_dates_datetimes_and_money_read_back_as_real_values(tmp_path):
 
 def test_strings_are_escaped_and_illegal_characters_removed(tmp_path):
     special = "<b>Tom & \"Jerry\" 'SpA'</b> ]]> &amp;"
-    rows = [(special, "a\x00b\x0bc\x1fd\ufffee", "  espacios  ", "línea 1\r\nlínea 2\tfin", "Ñandú ☃ 🎉",
-             "x" * (MAX_CELL_CHARS + 10))]
-    path, _ = _write(tmp_path, [Sheet("T", ["<Especial> & \"h\"", "Ilegales", "Espacios", "Saltos", "Unicode",
-                                            "Largo"], rows)])
+    rows = [
+        (
+            special,
+            "a\x00b\x0bc\x1fd\ufffee",
+            "  espacios  ",
+            "línea 1\r\nlínea 2\tfin",
+            "Ñandú ☃ 🎉",
+            "x" * (MAX_CELL_CHARS + 10),
+        )
+    ]
+    path, _ = _write(
+        tmp_path, [Sheet("T", ['<Especial> & "h"', "Ilegales", "Espacios", "Saltos", "Unicode", "Largo"], rows)]
+    )
     ws = load_workbook(path)["T"]
     assert ws["A1"].value == '<Especial> & "h"'
-    assert [c.value for c in ws[2]] == [special, "abcde", "  espacios  ", "línea 1\r\nlínea 2\tfin", "Ñandú ☃ 🎉",
-                                        "x" * MAX_CELL_CHARS]
+    assert [c.value for c in ws[2]] == [
+        special,
+        "abcde",
+        "  espacios  ",
+        "línea 1\r\nlínea 2\tfin",
+        "Ñandú ☃ 🎉",
+        "x" * MAX_CELL_CHARS,
+    ]
     assert all(c.data_type == "s" for c in ws[2])
 
 
 def test_none_and_empty_strings_are_empty_cells_booleans_and_times_are_typed(tmp_path):
-    path, _ = _write(tmp_path, [Sheet("V", ["A", "B", "C", "D", "E", "F"],
-                                      [(None, "", True, False, time(14, 30), float("nan")), (1, None, None, None)])])
+    path, _ = _write(
+        tmp_path,
+        [
+            Sheet(
+                "V",
+                ["A", "B", "C", "D", "E", "F"],
+                [(None, "", True, False, time(14, 30), float("nan")), (1, None, None, None)],
+            )
+        ],
+    )
     ws = load_workbook(path)["V"]
     assert [c.value for c in ws[2]] == [None, None, True, False, time(14, 30), None]
     assert ws["E2"].is_date
@@ -106,8 +172,11 @@ def test_unexportable_values_are_refused(tmp_path):
 
 def test_sheets_split_at_max_rows_without_an_empty_last_part(tmp_path):
     rows = [(i, f"Fila {i}") for i in range(1, 7)]
-    path, counts = _write(tmp_path, [Sheet("ServiciosVendidosDelPeriodoCompleto", ["N", "Texto"], iter(rows)),
-                                     Sheet("Vacía", ["N"], iter([]))], max_rows=3)
+    path, counts = _write(
+        tmp_path,
+        [Sheet("ServiciosVendidosDelPeriodoCompleto", ["N", "Texto"], iter(rows)), Sheet("Vacía", ["N"], iter([]))],
+        max_rows=3,
+    )
     assert counts == [6, 0]
     wb = load_workbook(path)
     assert wb.sheetnames == ["ServiciosVendidosDelPeriodoComp", "ServiciosVendidosDelPeriod (2)", "Vacía"]
@@ -121,8 +190,9 @@ def test_sheets_split_at_max_rows_without_an_empty_last_part(tmp_path):
 
 def test_many_rows_across_write_chunks_keep_order(tmp_path):
     n = 2_345  # more than two chunks of rows
-    path, counts = _write(tmp_path, [Sheet("Muchas", ["N", "Monto"], ((i, i * 1000) for i in range(n)),
-                                           money_columns=(1,))])
+    path, counts = _write(
+        tmp_path, [Sheet("Muchas", ["N", "Monto"], ((i, i * 1000) for i in range(n)), money_columns=(1,))]
+    )
     assert counts == [n]
     wb = load_workbook(path, read_only=True)
     values = list(wb["Muchas"].iter_rows(min_row=2, values_only=True))
@@ -131,9 +201,13 @@ def test_many_rows_across_write_chunks_keep_order(tmp_path):
 
 
 def test_sheet_titles_are_valid_unique_and_escaped(tmp_path):
-    sheets = [Sheet("Resumen", ["A"], [(1,)]), Sheet("resumen", ["A"], [(2,)]),
-              Sheet("Ventas: 2026/03 [todo]?*", ["A"], [(3,)]), Sheet("'Tom & Jerry'", ["A"], [(4,)]),
-              Sheet("", ["A"], [(5,)])]
+    sheets = [
+        Sheet("Resumen", ["A"], [(1,)]),
+        Sheet("resumen", ["A"], [(2,)]),
+        Sheet("Ventas: 2026/03 [todo]?*", ["A"], [(3,)]),
+        Sheet("'Tom & Jerry'", ["A"], [(4,)]),
+        Sheet("", ["A"], [(5,)]),
+    ]
     path, _ = _write(tmp_path, sheets)
     wb = load_workbook(path)
     assert wb.sheetnames == ["Resumen", "resumen1", "Ventas_ 2026_03 _todo___", "Tom & Jerry", "Hoja"]
@@ -142,8 +216,11 @@ def test_sheet_titles_are_valid_unique_and_escaped(tmp_path):
 
 
 def test_package_is_well_formed(tmp_path):
-    path, _ = _write(tmp_path, [Sheet("Datos & <más>", ["A", "B"], [(1, "x"), (2, "y")]),
-                                Sheet("Resumen", ["Dato", "Valor"], [("Total", 3)])], max_rows=1)
+    path, _ = _write(
+        tmp_path,
+        [Sheet("Datos & <más>", ["A", "B"], [(1, "x"), (2, "y")]), Sheet("Resumen", ["Dato", "Valor"], [("Total", 3)])],
+        max_rows=1,
+    )
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
         names = zf.namelist()
@@ -172,8 +249,10 @@ def test_package_is_well_formed(tmp_path):
 
 def test_download_streams_the_file_with_its_name(tmp_path):
     rows = [(i, f"C{i}", date(2026, 3, 1)) for i in range(100)]
-    resp = xlsx_download(export_filename("Servicios_Vendidos", stamp="20260302"),
-                         [Sheet("Servicios Vendidos", ["ID", "Cliente", "Fecha"], rows)])
+    resp = xlsx_download(
+        export_filename("Servicios_Vendidos", stamp="20260302"),
+        [Sheet("Servicios Vendidos", ["ID", "Cliente", "Fecha"], rows)],
+    )
     body = b"".join(resp.response)
     assert resp.mimetype == XLSX_MIME and int(resp.headers["Content-Length"]) == len(body)
     assert resp.headers["Content-Disposition"] == 'attachment; filename="Servicios_Vendidos_20260302.xlsx"'

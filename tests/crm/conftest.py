@@ -29,9 +29,19 @@ def add_visits(db_session, make_service, crm_now):
             order = Order(client_id=client.id, origin="recepcion", total=0, paid=0)
             db_session.add(order)
             db_session.flush()
-            db_session.add(ServiceLine(order_id=order.id, service_id=service.id,
-                                       service_date=TODAY - timedelta(days=1 + i), start_time="14:00", people=1,
-                                       unit_price=0, pricing_rule="por_persona", subtotal=0, status="pendiente"))
+            db_session.add(
+                ServiceLine(
+                    order_id=order.id,
+                    service_id=service.id,
+                    service_date=TODAY - timedelta(days=1 + i),
+                    start_time="14:00",
+                    people=1,
+                    unit_price=0,
+                    pricing_rule="por_persona",
+                    subtotal=0,
+                    status="pendiente",
+                )
+            )
         if spend:
             db_session.add(Order(client_id=client.id, origin="recepcion", total=spend, paid=spend))
         db_session.flush()
@@ -47,10 +57,14 @@ def make_campaign(db_session):
     counter = iter(range(1, 10_000))
 
     def factory(**overrides):
-        data = {"name": f"Campaña {next(counter)}", "audience_source": "reglas", "channels": ["sms", "email"],
-                "sms_template": "Hola {nombre_cliente}, promo en {link}",
-                "email_subject_template": "Promo para {nombre_cliente}",
-                "email_body_template": "Hola {nombre_cliente} {apellido_cliente}: {link}"}
+        data = {
+            "name": f"Campaña {next(counter)}",
+            "audience_source": "reglas",
+            "channels": ["sms", "email"],
+            "sms_template": "Hola {nombre_cliente}, promo en {link}",
+            "email_subject_template": "Promo para {nombre_cliente}",
+            "email_body_template": "Hola {nombre_cliente} {apellido_cliente}: {link}",
+        }
         status = overrides.pop("status", None)
         data.update(overrides)
         campaign = save_campaign(None, data=data)

@@ -49,8 +49,9 @@ def test_lead_button_and_read_only_gerente(login, db_session):
 def test_activity_saved_in_back_office_contacts_new_lead(login, db_session):
     lead = _lead(db_session, status="New", email="a@example.com")
     c = login("marketing")
-    resp = c.post("/admin/activity/new/", data={"activity_type": "Call", "subject": "Llamada",
-                                                "related_lead": str(lead.id)})
+    resp = c.post(
+        "/admin/activity/new/", data={"activity_type": "Call", "subject": "Llamada", "related_lead": str(lead.id)}
+    )
     assert resp.status_code == 302
     db_session.expire_all()
     assert db_session.get(Lead, lead.id).status == "Contacted"
@@ -58,15 +59,31 @@ def test_activity_saved_in_back_office_contacts_new_lead(login, db_session):
     db_session.add(contact)
     db_session.commit()
     before = db_session.scalar(sa.select(sa.func.count()).select_from(Activity))
-    c.post("/admin/activity/new/", data={"activity_type": "Call", "subject": "Dos",
-                                         "related_lead": str(lead.id), "related_contact": str(contact.id)})
+    c.post(
+        "/admin/activity/new/",
+        data={
+            "activity_type": "Call",
+            "subject": "Dos",
+            "related_lead": str(lead.id),
+            "related_contact": str(contact.id),
+        },
+    )
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Activity)) == before
 
 
 def test_lead_and_contact_phones_normalised(login, db_session):
     c = login("marketing")
-    resp = c.post("/admin/lead/new/", data={"first_name": "Leo", "last_name": "Paz", "email": "LEO@Example.com",
-                                            "phone": "9 8765 4321", "status": "New", "source": "Referral"})
+    resp = c.post(
+        "/admin/lead/new/",
+        data={
+            "first_name": "Leo",
+            "last_name": "Paz",
+            "email": "LEO@Example.com",
+            "phone": "9 8765 4321",
+            "status": "New",
+            "source": "Referral",
+        },
+    )
     assert resp.status_code == 302
     lead = db_session.scalar(sa.select(Lead).where(Lead.email == "leo@example.com"))
     assert lead.phone == "+56987654321"

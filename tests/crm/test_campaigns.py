@@ -13,7 +13,7 @@ from app.clients.services import set_consents
 from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import LOCAL_TZ
-from app.crm import sending
+from app.crm import sending_services as sending
 from app.crm.models import Campaign, Deal, Lead
 from app.sales.models import Order
 
@@ -32,8 +32,7 @@ def audience(db_session, make_client, crm_now):
     suppressed = make_client(name="Fina Suprimida", marketing_consent=True)
     db_session.add(Suppression(channel="email", destination=suppressed.email, reason="manual"))
     db_session.flush()
-    return {"ok": [ok1, ok2], "landline": landline, "no_promo": no_promo, "no_sms": no_sms,
-            "suppressed": suppressed}
+    return {"ok": [ok1, ok2], "landline": landline, "no_promo": no_promo, "no_sms": no_sms, "suppressed": suppressed}
 
 
 def _lista(make_campaign, clients, **kw):
@@ -52,17 +51,33 @@ def test_campaign_form_create_edit_and_placeholder_error(login, db_session):
     c = login("marketing")
     assert c.get("/ventas/campanas/nueva/").status_code == 200
     assert c.get("/ventas/admin/campaign/setup/").status_code == 200
-    bad = c.post("/ventas/campanas/nueva/", data={"name": "Otoño", "audience_source": "reglas",
-                                                   "sms_template": "Hola {nombre}", "budget": "0"})
+    bad = c.post(
+        "/ventas/campanas/nueva/",
+        data={"name": "Otoño", "audience_source": "reglas", "sms_template": "Hola {nombre}", "budget": "0"},
+    )
     assert bad.status_code == 422 and "Variable desconocida: {nombre}." in bad.text
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
-    ok = c.post("/ventas/campanas/nueva/", data={
-        "name": "Otoño", "audience_source": "reglas", "sms_template": "Hola {nombre_cliente}: {link}",
-        "budget": "50000", "channels": ["sms"], "target_segments": ["vip_high_spend"], "target_min_visits": "2"})
+    ok = c.post(
+        "/ventas/campanas/nueva/",
+        data={
+            "name": "Otoño",
+            "audience_source": "reglas",
+            "sms_template": "Hola {nombre_cliente}: {link}",
+            "budget": "50000",
+            "channels": ["sms"],
+            "target_segments": ["vip_high_spend"],
+            "target_min_visits": "2",
+        },
+    )
     assert ok.status_code == 303
     campaign = db_session.scalar(sa.select(Campaign).where(Campaign.name == "Otoño"))
-    assert (campaign.budget, campaign.channels, campaign.target_segments, campaign.target_min_visits,
-            campaign.status) == (50000, ["sms"], ["vip_high_spend"], 2, "Planning")
+    assert (
+        campaign.budget,
+        campaign.channels,
+        campaign.target_segments,
+        campaign.target_min_visits,
+        campaign.status,
+    ) == (50000, ["sms"], ["vip_high_spend"], 2, "Planning")
     for url in (f"/ventas/campanas/{campaign.id}/editar/", f"/ventas/admin/campaign/setup/{campaign.id}/"):
         page = c.get(url)
         assert page.status_code == 200 and 'value="Otoño"' in page.text
@@ -85,7 +100,7 @@ def test_detail_full_page_and_targets_fragment(login, make_campaign, make_client
 def test_preview_reasons(login, make_campaign, audience, db_session):
     campaign = _lista(make_campaign, _all(audience))
     preview = sending.__dict__  # noqa: F841 (module imported for its hooks)
-    from app.crm.audience import preview as compute
+    from app.crm.audience_queries import preview as compute
 
     p = compute(campaign)
     assert p["size"] == 6
@@ -108,19 +123,30 @@ def test_preview_reasons(login, make_campaign, audience, db_session):
 def test_preview_counts_cap_deferrals(make_campaign, audience, db_session):
     campaign = _lista(make_campaign, audience["ok"], channels=["email"])
     now = clock.now()
-    db_session.add(CommunicationLog(client_id=audience["ok"][0].id, communication_type="EMAIL",
-                                    message_type="NEWSLETTER", status="SENT", sent_at=now - timedelta(hours=1),
-                                    idempotency_key="x:1", triggered_by="test"))
+    db_session.add(
+        CommunicationLog(
+            client_id=audience["ok"][0].id,
+            communication_type="EMAIL",
+            message_type="NEWSLETTER",
+            status="SENT",
+            sent_at=now - timedelta(hours=1),
+            idempotency_key="x:1",
+            triggered_by="test",
+        )
+    )
     db_session.flush()
-    from app.crm.audience import preview as compute
+    from app.crm.audience_queries import preview as compute
 
     email = compute(campaign)["channels"]["email"]
     assert email["eligible"] == 2 and email["excluded"]["se_diferira_por_tope"] == 1
 
 
 def _rows(db_session, campaign):
-    return db_session.execute(sa.select(CommunicationLog.idempotency_key, CommunicationLog.status)
-                              .where(CommunicationLog.campaign_id == campaign.id)).all()
+    return db_session.execute(
+        sa.select(CommunicationLog.idempotency_key, CommunicationLog.status).where(
+            CommunicationLog.campaign_id == campaign.id
+        )
+    ).all()
 
 
 def test_send_confirm_then_queue_idempotent(login, make_campaign, audience, db_session):
@@ -143,23 +169,29 @@ def test_send_confirm_then_queue_idempotent(login, make_campaign, audience, db_s
     assert "Se encolarán 0 mensajes" in again.text
     c.post(f"/ventas/campanas/{campaign.id}/enviar/", data={"cuando": "ahora", "confirmar": "1"})
     assert len(_rows(db_session, campaign)) == 6  # re-sending never duplicates
-    row = db_session.scalar(sa.select(CommunicationLog).where(
-        CommunicationLog.idempotency_key == f"campaign:{campaign.id}:client:{ok1.id}:sms"))
+    row = db_session.scalar(
+        sa.select(CommunicationLog).where(
+            CommunicationLog.idempotency_key == f"campaign:{campaign.id}:client:{ok1.id}:sms"
+        )
+    )
     assert row.message_type == "PROMOTIONAL" and row.destination == ok1.phone and row.triggered_by == "campaign"
 
 
 def test_promotional_renderer_and_dispatch(make_campaign, audience, db_session):
     """The dispatcher sends campaign rows with the campaign text per client, and blocks rows of a campaign
     cancelled meanwhile (relevance hook)."""
-    from app.comms.dispatcher import dispatch_outbox
+    from app.comms.dispatch_services import dispatch_outbox
     from app.comms.models import FakeMessage
 
     campaign = _lista(make_campaign, audience["ok"])
     other = _lista(make_campaign, audience["ok"], channels=["sms"], sms_template="Otra {nombre_cliente}")
     sending.send_campaign(campaign)
     sending.send_campaign(other)
-    row = db_session.scalar(sa.select(CommunicationLog).where(
-        CommunicationLog.idempotency_key == f"campaign:{campaign.id}:client:{audience['ok'][0].id}:sms"))
+    row = db_session.scalar(
+        sa.select(CommunicationLog).where(
+            CommunicationLog.idempotency_key == f"campaign:{campaign.id}:client:{audience['ok'][0].id}:sms"
+        )
+    )
     text = sending.render_promotional(row).text
     assert text.startswith("Hola Ana, promo en http://127.0.0.1:5000/ Baja: ") and text.endswith("responde STOP")
     assert row.expires_at == clock.now() + timedelta(days=7)
@@ -168,10 +200,13 @@ def test_promotional_renderer_and_dispatch(make_campaign, audience, db_session):
     result = dispatch_outbox()
     assert result.sent == 4
     sms = db_session.scalars(sa.select(FakeMessage.text).where(FakeMessage.channel == "SMS")).all()
-    assert sorted(t.split(" Baja:")[0] for t in sms) == ["Hola Ana, promo en http://127.0.0.1:5000/",
-                                                         "Hola Bea, promo en http://127.0.0.1:5000/"]
-    blocked = db_session.execute(sa.select(CommunicationLog.status, CommunicationLog.reason).where(
-        CommunicationLog.campaign_id == other.id)).all()
+    assert sorted(t.split(" Baja:")[0] for t in sms) == [
+        "Hola Ana, promo en http://127.0.0.1:5000/",
+        "Hola Bea, promo en http://127.0.0.1:5000/",
+    ]
+    blocked = db_session.execute(
+        sa.select(CommunicationLog.status, CommunicationLog.reason).where(CommunicationLog.campaign_id == other.id)
+    ).all()
     assert blocked == [("BLOCKED", "campaign_cancelled")] * 2
 
 
@@ -181,13 +216,17 @@ def test_send_errors_and_scheduled(login, make_campaign, audience, db_session):
     resp = c.post(f"/ventas/campanas/{closed.id}/enviar/", data={"cuando": "ahora"})
     assert resp.status_code == 409 and "no se puede enviar" in resp.text
     campaign = _lista(make_campaign, audience["ok"])
-    past = c.post(f"/ventas/campanas/{campaign.id}/enviar/",
-                  data={"cuando": "programado", "fecha_hora": "2026-03-01T10:00", "confirmar": "1"})
+    past = c.post(
+        f"/ventas/campanas/{campaign.id}/enviar/",
+        data={"cuando": "programado", "fecha_hora": "2026-03-01T10:00", "confirmar": "1"},
+    )
     assert past.status_code == 422 and "debe ser futura" in past.text
     bad = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data={"cuando": "programado", "fecha_hora": "x"})
     assert bad.status_code == 422
-    ok = c.post(f"/ventas/campanas/{campaign.id}/enviar/",
-                data={"cuando": "programado", "fecha_hora": "2026-03-02T12:00", "confirmar": "1"})
+    ok = c.post(
+        f"/ventas/campanas/{campaign.id}/enviar/",
+        data={"cuando": "programado", "fecha_hora": "2026-03-02T12:00", "confirmar": "1"},
+    )
     assert ok.status_code == 303 and _rows(db_session, campaign) == []
     db_session.refresh(campaign)
     assert campaign.status == "Active"
@@ -217,9 +256,11 @@ def test_cancel_send_blocks_pending(login, make_campaign, audience, db_session):
     db_session.commit()
     resp = login("marketing").post(f"/ventas/campanas/{campaign.id}/cancelar-envio/")
     assert resp.status_code == 303
-    statuses = sorted((s, r) for _, s in _rows(db_session, campaign)
-                      for r in [db_session.scalar(sa.select(CommunicationLog.reason).where(
-                          CommunicationLog.idempotency_key == _))])
+    statuses = sorted(
+        (s, r)
+        for _, s in _rows(db_session, campaign)
+        for r in [db_session.scalar(sa.select(CommunicationLog.reason).where(CommunicationLog.idempotency_key == _))]
+    )
     assert statuses == [("BLOCKED", "campaign_cancelled")] * 3 + [("SENT", None)]
     db_session.refresh(campaign)
     assert campaign.status == "Cancelled"
@@ -232,8 +273,10 @@ def test_test_send(login, make_campaign, db_session):
     assert c.post(f"/ventas/campanas/{campaign.id}/prueba/", data={"destino": "9 8765 4321"}).status_code == 303
     assert c.post(f"/ventas/campanas/{campaign.id}/prueba/", data={"destino": "yo@example.com"}).status_code == 303
     rows = db_session.scalars(sa.select(CommunicationLog).where(CommunicationLog.message_type == "OTHER")).all()
-    assert {(r.communication_type, r.destination) for r in rows} == {("SMS", "+56987654321"),
-                                                                       ("EMAIL", "yo@example.com")}
+    assert {(r.communication_type, r.destination) for r in rows} == {
+        ("SMS", "+56987654321"),
+        ("EMAIL", "yo@example.com"),
+    }
     sms = next(r for r in rows if r.communication_type == "SMS")
     assert sms.payload["text"].startswith("Hola Nombre, promo en http")
     c.post(f"/ventas/campanas/{campaign.id}/prueba/", data={"destino": "2 2123 4567"})
@@ -249,9 +292,19 @@ def test_roi_figures(login, make_campaign, audience, db_session, make_client):
     now = clock.now()
 
     def log(client, channel, status, key, sent_at=None, cost=0):
-        db_session.add(CommunicationLog(client_id=client.id, campaign_id=campaign.id, communication_type=channel,
-                                        message_type="PROMOTIONAL", status=status, sent_at=sent_at, cost=cost,
-                                        idempotency_key=key, triggered_by="campaign"))
+        db_session.add(
+            CommunicationLog(
+                client_id=client.id,
+                campaign_id=campaign.id,
+                communication_type=channel,
+                message_type="PROMOTIONAL",
+                status=status,
+                sent_at=sent_at,
+                cost=cost,
+                idempotency_key=key,
+                triggered_by="campaign",
+            )
+        )
 
     log(ok1, "SMS", "SENT", "k1", now - timedelta(days=5), 12)
     log(ok2, "SMS", "DELIVERED", "k2", now - timedelta(days=40), 12)
@@ -261,15 +314,22 @@ def test_roi_figures(login, make_campaign, audience, db_session, make_client):
     stranger = make_client()
 
     def order(client, total, days_ago, cancelled=False):
-        db_session.add(Order(client_id=client.id, origin="web", total=total, created_at=now - timedelta(days=days_ago),
-                             cancelled_at=now if cancelled else None))
+        db_session.add(
+            Order(
+                client_id=client.id,
+                origin="web",
+                total=total,
+                created_at=now - timedelta(days=days_ago),
+                cancelled_at=now if cancelled else None,
+            )
+        )
 
-    order(ok1, 100000, 2)          # within 30 days after ok1's first message (5 days ago) → counts
-    order(ok1, 50000, 10)          # before ok1's first message → no
-    order(ok1, 70000, 1, True)     # cancelled → no
-    order(ok2, 30000, 20)          # 20 days after ok2's message (40 days ago) → counts
-    order(ok2, 80000, 5)           # 35 days after → outside the window
-    order(stranger, 999999, 1)     # not a recipient
+    order(ok1, 100000, 2)  # within 30 days after ok1's first message (5 days ago) → counts
+    order(ok1, 50000, 10)  # before ok1's first message → no
+    order(ok1, 70000, 1, True)  # cancelled → no
+    order(ok2, 30000, 20)  # 20 days after ok2's message (40 days ago) → counts
+    order(ok2, 80000, 5)  # 35 days after → outside the window
+    order(stranger, 999999, 1)  # not a recipient
     db_session.add(Lead(first_name="L", email="l@example.com", campaign_id=campaign.id))
     db_session.flush()
     from app.crm.models import Contact
@@ -277,16 +337,22 @@ def test_roi_figures(login, make_campaign, audience, db_session, make_client):
     contact = Contact(first_name="C")
     db_session.add(contact)
     db_session.flush()
-    db_session.add(Deal(name="Grande", contact_id=contact.id, stage="Closed Won", amount=1250000,
-                        campaign_id=campaign.id))
+    db_session.add(
+        Deal(name="Grande", contact_id=contact.id, stage="Closed Won", amount=1250000, campaign_id=campaign.id)
+    )
     db_session.flush()
-    from app.crm.roi import campaign_roi
+    from app.crm.roi_queries import campaign_roi
 
     roi = campaign_roi(campaign)
     expected_revenue = 100000 + 30000
     expected_cost = 10000 + 24
     assert (roi.sent, roi.sent_by_channel, roi.blocked, roi.failed, roi.sms_cost) == (
-        3, {"SMS": 2, "EMAIL": 1}, 1, 1, 24)
+        3,
+        {"SMS": 2, "EMAIL": 1},
+        1,
+        1,
+        24,
+    )
     assert (roi.orders, roi.revenue, roi.cost) == (2, expected_revenue, expected_cost)
     assert roi.roi == pytest.approx((expected_revenue - expected_cost) / expected_cost)
     assert (roi.leads, roi.won_deals, roi.won_value) == (1, 1, 1250000)
@@ -298,11 +364,19 @@ def test_roi_figures(login, make_campaign, audience, db_session, make_client):
 
 def test_campaign_routes_with_arguments_by_role(app, client, login, make_campaign):
     campaign = make_campaign()
-    paths = [f"/ventas/campanas/{campaign.id}/", f"/ventas/campanas/{campaign.id}/editar/",
-             f"/ventas/admin/campaign/setup/{campaign.id}/", f"/ventas/campanas/{campaign.id}/audiencia/",
-             "/ventas/reportes/segmentacion-clientes/vip_high_spend/"]
-    posts = [f"/ventas/campanas/{campaign.id}/prueba/", f"/ventas/campanas/{campaign.id}/enviar/",
-             f"/ventas/campanas/{campaign.id}/cancelar-envio/", "/ventas/admin/campaign/select-for-clients/"]
+    paths = [
+        f"/ventas/campanas/{campaign.id}/",
+        f"/ventas/campanas/{campaign.id}/editar/",
+        f"/ventas/admin/campaign/setup/{campaign.id}/",
+        f"/ventas/campanas/{campaign.id}/audiencia/",
+        "/ventas/reportes/segmentacion-clientes/vip_high_spend/",
+    ]
+    posts = [
+        f"/ventas/campanas/{campaign.id}/prueba/",
+        f"/ventas/campanas/{campaign.id}/enviar/",
+        f"/ventas/campanas/{campaign.id}/cancelar-envio/",
+        "/ventas/admin/campaign/select-for-clients/",
+    ]
     for path in paths:
         assert client.get(path).status_code == 302
         assert client.get(path, headers=HX).status_code == 401
@@ -317,8 +391,7 @@ def test_campaign_routes_with_arguments_by_role(app, client, login, make_campaig
                 assert c.post(path).status_code == 403, (role, path)
 
 
-def test_campaign_list_figures_in_constant_statements(login, make_campaign, audience, db_session,
-                                                      count_statements):
+def test_campaign_list_figures_in_constant_statements(login, make_campaign, audience, db_session, count_statements):
     from app.crm.queries import audience_size, audience_sizes
 
     _lista(make_campaign, audience["ok"])
@@ -340,19 +413,38 @@ def test_campaign_list_figures_in_constant_statements(login, make_campaign, audi
 # --- campaign detail: ROI, message, preview, send defaults (UX review D16) --------------------------------------
 
 
-def test_roi_is_a_dash_until_something_is_sent_and_percentages_use_a_comma(login, make_campaign, audience,
-                                                                            db_session):
+def test_roi_is_a_dash_until_something_is_sent_and_percentages_use_a_comma(login, make_campaign, audience, db_session):
     campaign = _lista(make_campaign, audience["ok"], budget=10000)
     c = login("marketing")
     page = c.get(f"/ventas/campanas/{campaign.id}/").text
     assert 'id="roi-value">—<' in page and "-100" not in page
     ok1 = audience["ok"][0]
-    db_session.add(CommunicationLog(client_id=ok1.id, campaign_id=campaign.id, communication_type="EMAIL",
-                                    message_type="PROMOTIONAL", status="DELIVERED", sent_at=clock.now(),
-                                    read_at=clock.now(), idempotency_key="d16-1", triggered_by="campaign"))
-    db_session.add(CommunicationLog(client_id=audience["ok"][1].id, campaign_id=campaign.id,
-                                    communication_type="SMS", message_type="PROMOTIONAL", status="SENT",
-                                    sent_at=clock.now(), cost=12, idempotency_key="d16-2", triggered_by="campaign"))
+    db_session.add(
+        CommunicationLog(
+            client_id=ok1.id,
+            campaign_id=campaign.id,
+            communication_type="EMAIL",
+            message_type="PROMOTIONAL",
+            status="DELIVERED",
+            sent_at=clock.now(),
+            read_at=clock.now(),
+            idempotency_key="d16-1",
+            triggered_by="campaign",
+        )
+    )
+    db_session.add(
+        CommunicationLog(
+            client_id=audience["ok"][1].id,
+            campaign_id=campaign.id,
+            communication_type="SMS",
+            message_type="PROMOTIONAL",
+            status="SENT",
+            sent_at=clock.now(),
+            cost=12,
+            idempotency_key="d16-2",
+            triggered_by="campaign",
+        )
+    )
     db_session.add(Order(client_id=ok1.id, origin="web", total=22500, created_at=clock.now() + timedelta(hours=1)))
     db_session.flush()
     page = c.get(f"/ventas/campanas/{campaign.id}/").text
@@ -368,8 +460,12 @@ def test_percentage_filter(app):
 
 
 def test_detail_shows_the_texts_a_sample_preview_and_sms_segments(login, make_campaign, audience, db_session):
-    campaign = _lista(make_campaign, audience["ok"], channels=["sms", "email"],
-                      sms_template="Hola {nombre_cliente}, tinas en promoción: {link}")
+    campaign = _lista(
+        make_campaign,
+        audience["ok"],
+        channels=["sms", "email"],
+        sms_template="Hola {nombre_cliente}, tinas en promoción: {link}",
+    )
     c = login("marketing")
     page = c.get(f"/ventas/campanas/{campaign.id}/").text
     assert 'id="campaign-channels">SMS, Correo electrónico<' in page

@@ -15,8 +15,10 @@ HX = {"HX-Request": "true"}
 
 
 def _segment_data(make_client, add_visits):
-    vip = [add_visits(make_client(name=f"Vip Cliente {i}", marketing_consent=True), visits=6, spend=200000)
-           for i in range(3)]
+    vip = [
+        add_visits(make_client(name=f"Vip Cliente {i}", marketing_consent=True), visits=6, spend=200000)
+        for i in range(3)
+    ]
     regular = add_visits(make_client(name="Regular Medio"), visits=2, spend=130000)
     zero = make_client(name="Sin Gasto")
     return vip, regular, zero
@@ -81,16 +83,19 @@ def test_select_for_page_clients_skips_existing(login, make_client, add_visits, 
     vip, regular, _ = _segment_data(make_client, add_visits)
     campaign = make_campaign(name="Invierno VIP", audience_source="lista")
     c = login("marketing")
-    resp = c.post("/ventas/admin/campaign/select-for-clients/",
-                  data={"selected_clients": f"{vip[0].id},{vip[1].id}", "campaign": campaign.id})
+    resp = c.post(
+        "/ventas/admin/campaign/select-for-clients/",
+        data={"selected_clients": f"{vip[0].id},{vip[1].id}", "campaign": campaign.id},
+    )
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/ventas/campanas/{campaign.id}/")
-    resp = c.post("/ventas/admin/campaign/select-for-clients/",
-                  data={"selected_clients": [str(vip[1].id), str(regular.id)], "campaign": campaign.id})
+    resp = c.post(
+        "/ventas/admin/campaign/select-for-clients/",
+        data={"selected_clients": [str(vip[1].id), str(regular.id)], "campaign": campaign.id},
+    )
     with c.session_transaction() as sess:
         flashes = [m for _, m in sess.get("_flashes", [])]
     assert "1 clientes agregados a la campaña «Invierno VIP» (1 ya estaban)." in flashes
-    ids = set(db_session.scalars(sa.select(CampaignTarget.client_id).where(
-        CampaignTarget.campaign_id == campaign.id)))
+    ids = set(db_session.scalars(sa.select(CampaignTarget.client_id).where(CampaignTarget.campaign_id == campaign.id)))
     assert ids == {vip[0].id, vip[1].id, regular.id}
 
 
@@ -98,17 +103,22 @@ def test_select_whole_segment(login, make_client, add_visits, make_campaign, db_
     vip, _, _ = _segment_data(make_client, add_visits)
     campaign = make_campaign(audience_source="lista")
     c = login("admin")
-    c.post("/ventas/admin/campaign/select-for-clients/", data={"selected_clients": str(vip[0].id),
-                                                                "campaign": campaign.id})
+    c.post(
+        "/ventas/admin/campaign/select-for-clients/", data={"selected_clients": str(vip[0].id), "campaign": campaign.id}
+    )
     n = segment_counts()["vip_high_spend"]
-    resp = c.post("/ventas/admin/campaign/select-for-clients/",
-                  data={"segmento": "vip_high_spend", "campaign": campaign.id})
+    resp = c.post(
+        "/ventas/admin/campaign/select-for-clients/", data={"segmento": "vip_high_spend", "campaign": campaign.id}
+    )
     assert resp.status_code == 303
     with c.session_transaction() as sess:
         flashes = [m for _, m in sess.get("_flashes", [])]
     assert f"{n - 1} clientes agregados a la campaña «{campaign.name}» (1 ya estaban)." in flashes
-    sources = dict(db_session.execute(sa.select(CampaignTarget.client_id, CampaignTarget.source).where(
-        CampaignTarget.campaign_id == campaign.id)).all())
+    sources = dict(
+        db_session.execute(
+            sa.select(CampaignTarget.client_id, CampaignTarget.source).where(CampaignTarget.campaign_id == campaign.id)
+        ).all()
+    )
     assert sources[vip[0].id] == "manual" and sources[vip[1].id] == "segmento" and len(sources) == n
 
 
@@ -116,16 +126,22 @@ def test_select_for_clients_errors_and_get(login, make_client, make_campaign, db
     c = login("marketing")
     assert c.get("/ventas/admin/campaign/select-for-clients/").headers["Location"].endswith(BOARD)
     closed = make_campaign(status="Completed")
-    resp = c.post("/ventas/admin/campaign/select-for-clients/",
-                  data={"selected_clients": str(make_client().id), "campaign": closed.id, "origen": BOARD})
+    resp = c.post(
+        "/ventas/admin/campaign/select-for-clients/",
+        data={"selected_clients": str(make_client().id), "campaign": closed.id, "origen": BOARD},
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == BOARD
     open_campaign = make_campaign()
     resp = c.post("/ventas/admin/campaign/select-for-clients/", data={"campaign": open_campaign.id})
     with c.session_transaction() as sess:
         assert ("error", "No se seleccionaron clientes.") in sess.get("_flashes", [])
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CampaignTarget)) == 0
-    assert login("recepcion").post("/ventas/admin/campaign/select-for-clients/",
-                                   data={"campaign": open_campaign.id}).status_code == 403
+    assert (
+        login("recepcion")
+        .post("/ventas/admin/campaign/select-for-clients/", data={"campaign": open_campaign.id})
+        .status_code
+        == 403
+    )
 
 
 def test_segment_export_reopens(login, make_client, add_visits):
@@ -137,8 +153,17 @@ def test_segment_export_reopens(login, make_client, add_visits):
     wb = load_workbook(io.BytesIO(resp.data))
     ws = wb["Clientes"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("ID", "Nombre", "Teléfono", "Correo electrónico", "Visitas", "Gasto Total", "Última Visita",
-                       "Segmento", "Acepta Promociones")
+    assert rows[0] == (
+        "ID",
+        "Nombre",
+        "Teléfono",
+        "Correo electrónico",
+        "Visitas",
+        "Gasto Total",
+        "Última Visita",
+        "Segmento",
+        "Acepta Promociones",
+    )
     by_id = {r[0]: r for r in rows[1:]}
     row = by_id[vip[0].id]
     assert row[4] == 6 and row[5] == 200000 and row[7] == "VIP (>5 Visitas, Alto Gasto)" and row[8] == "Sí"

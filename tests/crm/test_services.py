@@ -11,22 +11,34 @@ from app.crm.models import Activity, Company, Contact, Deal, Lead
 from app.crm.queries import audience_select
 
 
-@pytest.mark.parametrize("text, error", [
-    ("Hola {nombre_cliente} {apellido_cliente}: {link}", None),
-    ("Sin variables", None),
-    ("Hola {nombre}", "Variable desconocida: {nombre}. Variables permitidas: {nombre_cliente}, {apellido_cliente}, "
-                      "{link}"),
-    ("Hola {nombre_cliente", "Llaves sin cerrar."),
-    ("Hola nombre_cliente}", "Llaves sin cerrar."),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("Hola {nombre_cliente} {apellido_cliente}: {link}", None),
+        ("Sin variables", None),
+        (
+            "Hola {nombre}",
+            "Variable desconocida: {nombre}. Variables permitidas: {nombre_cliente}, {apellido_cliente}, {link}",
+        ),
+        ("Hola {nombre_cliente", "Llaves sin cerrar."),
+        ("Hola nombre_cliente}", "Llaves sin cerrar."),
+    ],
+)
 def test_template_placeholders(text, error):
     assert policy.template_error(text) == error
 
 
-@pytest.mark.parametrize("status, kind, expected", [
-    ("New", "Call", "Contacted"), ("New", "Email Sent", "Contacted"), ("New", "Meeting", "Contacted"),
-    ("New", "Note Added", "New"), ("New", "SMS Sent", "New"), ("Qualified", "Call", "Qualified"),
-])
+@pytest.mark.parametrize(
+    "status, kind, expected",
+    [
+        ("New", "Call", "Contacted"),
+        ("New", "Email Sent", "Contacted"),
+        ("New", "Meeting", "Contacted"),
+        ("New", "Note Added", "New"),
+        ("New", "SMS Sent", "New"),
+        ("Qualified", "Call", "Qualified"),
+    ],
+)
 def test_status_after_activity(status, kind, expected):
     assert policy.status_after_activity(status, kind) == expected
 
@@ -98,8 +110,15 @@ def test_activity_check_constraint_allows_one_related(db_session):
     db_session.flush()
     from app.core import clock
 
-    db_session.add(Activity(activity_type="Other", subject="x", related_lead_id=lead.id,
-                            related_contact_id=contact.id, activity_date=clock.now()))
+    db_session.add(
+        Activity(
+            activity_type="Other",
+            subject="x",
+            related_lead_id=lead.id,
+            related_contact_id=contact.id,
+            activity_date=clock.now(),
+        )
+    )
     with pytest.raises(sa.exc.IntegrityError):
         with db_session.begin_nested():
             db_session.flush()
@@ -108,15 +127,23 @@ def test_activity_check_constraint_allows_one_related(db_session):
 def test_lead_conversion(db_session, make_client):
     client = make_client(name="María Pérez", phone="+56987650001", email="maria@example.com")
     db_session.add(Contact(first_name="Ya", last_name="Existe", email="dup@example.com"))
-    good = Lead(first_name="María", last_name="Pérez", email="Maria@Example.com", phone="+56987650001",
-                company_name="Hotel Sur", status="Qualified")
+    good = Lead(
+        first_name="María",
+        last_name="Pérez",
+        email="Maria@Example.com",
+        phone="+56987650001",
+        company_name="Hotel Sur",
+        status="Qualified",
+    )
     dup = Lead(first_name="Dup", last_name="Licado", email="dup@example.com", status="Qualified")
     other = Lead(first_name="Nuevo", email="nuevo@example.com", status="New")
     db_session.add_all([good, dup, other])
     db_session.flush()
     messages = services.convert_leads([good, dup, other])
-    assert ("warning", f"Contacto con email dup@example.com ya existe. Conversión omitida para Lead ID {dup.id}.") \
-        in messages
+    assert (
+        "warning",
+        f"Contacto con email dup@example.com ya existe. Conversión omitida para Lead ID {dup.id}.",
+    ) in messages
     assert ("success", "1 leads calificados convertidos exitosamente.") in messages
     contact = db_session.scalar(sa.select(Contact).where(Contact.email == "maria@example.com"))
     assert contact.client_id == client.id and contact.company.name == "Hotel Sur"
@@ -139,5 +166,10 @@ def test_ensure_contact_for_client(db_session, make_client):
     client = make_client(name="Juan Carlos Soto", email="compartido@example.com")
     contact = services.ensure_contact_for_client(client)
     assert (contact.first_name, contact.last_name, contact.email, contact.phone, contact.client_id) == (
-        "Juan", "Carlos Soto", None, client.phone, client.id)
+        "Juan",
+        "Carlos Soto",
+        None,
+        client.phone,
+        client.id,
+    )
     assert services.ensure_contact_for_client(client).id == contact.id

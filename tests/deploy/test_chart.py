@@ -14,22 +14,34 @@ from tests.deploy.test_entrypoint import ROOT
 
 CHART = ROOT / "charts" / "aremko"
 CI_VALUES = CHART / "ci" / "values-ci.yaml"
-SECRET_KEYS = {"SECRET_KEY", "DATABASE_URL", "FLOW_API_KEY", "FLOW_SECRET_KEY", "REDVOISS_USERNAME",
-               "REDVOISS_PASSWORD", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "AUTOMATION_API_KEY",
-               "SMS_INBOUND_TOKEN", "DEEPSEEK_API_KEY", "ADMIN_PASSWORD", "POSTGRES_PASSWORD"}
+SECRET_KEYS = {
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "FLOW_API_KEY",
+    "FLOW_SECRET_KEY",
+    "REDVOISS_USERNAME",
+    "REDVOISS_PASSWORD",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "AUTOMATION_API_KEY",
+    "SMS_INBOUND_TOKEN",
+    "DEEPSEEK_API_KEY",
+    "ADMIN_PASSWORD",
+    "POSTGRES_PASSWORD",
+}
 
 
 @pytest.fixture(scope="module")
 def helm():
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "get_helm.py")], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "get_helm.py")], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 
 
 def helm_template(helm, *args, ok=True):
-    out = subprocess.run([helm, "template", "aremko", str(CHART), *args], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([helm, "template", "aremko", str(CHART), *args], capture_output=True, text=True, timeout=60)
     if not ok:
         return out
     assert out.returncode == 0, out.stderr
@@ -53,8 +65,17 @@ def ci_docs(helm):
 
 @pytest.fixture(scope="module")
 def pg_docs(helm):
-    return helm_template(helm, "--set", "existingSecret=aremko-secrets", "--set", "postgresql.enabled=true",
-                         "--set", "web.autoscaling.enabled=false", "--set", "web.replicaCount=1")
+    return helm_template(
+        helm,
+        "--set",
+        "existingSecret=aremko-secrets",
+        "--set",
+        "postgresql.enabled=true",
+        "--set",
+        "web.autoscaling.enabled=false",
+        "--set",
+        "web.replicaCount=1",
+    )
 
 
 def pod_specs(docs):
@@ -65,9 +86,20 @@ def pod_specs(docs):
 
 def test_every_part_of_the_spec_is_rendered(ci_docs, pg_docs):
     kinds = sorted(d["kind"] for d in ci_docs)
-    assert kinds == sorted(["ConfigMap", "Deployment", "Deployment", "Job", "Service", "Ingress",
-                            "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceAccount",
-                            "PersistentVolumeClaim"])
+    assert kinds == sorted(
+        [
+            "ConfigMap",
+            "Deployment",
+            "Deployment",
+            "Job",
+            "Service",
+            "Ingress",
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "ServiceAccount",
+            "PersistentVolumeClaim",
+        ]
+    )
     assert one(pg_docs, "StatefulSet", "-postgresql") and one(pg_docs, "Service", "-postgresql")
 
 
@@ -117,8 +149,10 @@ def test_web_deployment_probes_rollout_and_environment(ci_docs):
     assert ready["httpGet"]["path"] == "/readyz" and ready["periodSeconds"] == 10 and ready["failureThreshold"] == 3
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["SCHEDULER_ENABLED"] == "false" and env["MEDIA_ROOT"] == "/data/media"
-    assert container["envFrom"] == [{"configMapRef": {"name": "aremko-config"}},
-                                    {"secretRef": {"name": "aremko-secrets"}}]
+    assert container["envFrom"] == [
+        {"configMapRef": {"name": "aremko-config"}},
+        {"secretRef": {"name": "aremko-secrets"}},
+    ]
     volumes = {v["name"]: v for v in web["spec"]["template"]["spec"]["volumes"]}
     assert volumes["media"]["persistentVolumeClaim"] == {"claimName": "aremko-media"}
     assert re.fullmatch(r"[0-9a-f]{64}", web["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
@@ -139,18 +173,23 @@ def test_configmap_holds_only_set_non_secret_values(ci_docs):
     assert data["TRUSTED_HOSTS"] == "reservas.example.cl,localhost"  # the probes send Host: localhost
     assert not SECRET_KEYS & set(data)
     assert all(v != "" for v in data.values())
-    env_example = {line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
-                   if line and not line.startswith("#")}
+    env_example = {
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert set(data) <= env_example  # every key is a variable of deployment.md §2
 
 
 def test_replicas_are_rendered_without_autoscaling_and_the_pdb_needs_two(helm):
-    one_replica = helm_template(helm, "--set", "existingSecret=s", "--set", "web.autoscaling.enabled=false",
-                                "--set", "web.replicaCount=1")
+    one_replica = helm_template(
+        helm, "--set", "existingSecret=s", "--set", "web.autoscaling.enabled=false", "--set", "web.replicaCount=1"
+    )
     assert one(one_replica, "Deployment", "-web")["spec"]["replicas"] == 1
     assert not by_kind(one_replica, "HorizontalPodAutoscaler") and not by_kind(one_replica, "PodDisruptionBudget")
-    three = helm_template(helm, "--set", "existingSecret=s", "--set", "web.autoscaling.enabled=false",
-                          "--set", "web.replicaCount=3")
+    three = helm_template(
+        helm, "--set", "existingSecret=s", "--set", "web.autoscaling.enabled=false", "--set", "web.replicaCount=3"
+    )
     assert one(three, "Deployment", "-web")["spec"]["replicas"] == 3
     assert one(three, "PodDisruptionBudget")["spec"]["minAvailable"] == 1
 
@@ -169,8 +208,9 @@ def test_scheduler_is_exactly_one_recreated_pod_without_hpa_pdb_or_service(helm,
     pdb_selector = one(ci_docs, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"]
     assert pdb_selector["app.kubernetes.io/component"] == "web"
     assert all(s["spec"]["selector"]["app.kubernetes.io/component"] == "web" for s in by_kind(ci_docs, "Service"))
-    scaled = helm_template(helm, "-f", str(CI_VALUES), "--set", "web.autoscaling.enabled=false",
-                           "--set", "web.replicaCount=5")
+    scaled = helm_template(
+        helm, "-f", str(CI_VALUES), "--set", "web.autoscaling.enabled=false", "--set", "web.replicaCount=5"
+    )
     assert one(scaled, "Deployment", "-scheduler")["spec"]["replicas"] == 1
     refused = helm_template(helm, "-f", str(CI_VALUES), "--set", "scheduler.replicaCount=3", ok=False)
     assert refused.returncode != 0 and "replicaCount" in refused.stderr  # not a value (schema)
@@ -206,8 +246,9 @@ def test_bundled_postgresql_takes_its_password_from_the_existing_secret(pg_docs)
     sts = one(pg_docs, "StatefulSet", "-postgresql")
     (container,) = sts["spec"]["template"]["spec"]["containers"]
     env = {e["name"]: e for e in container["env"]}
-    assert env["POSTGRES_PASSWORD"]["valueFrom"] == {"secretKeyRef": {"name": "aremko-secrets",
-                                                                      "key": "POSTGRES_PASSWORD"}}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"] == {
+        "secretKeyRef": {"name": "aremko-secrets", "key": "POSTGRES_PASSWORD"}
+    }
     assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "8Gi"
     assert one(pg_docs, "Deployment", "-web")["spec"]["replicas"] == 1
 
@@ -218,9 +259,14 @@ def test_ingress_allows_imports_of_25_mb_and_tls(ci_docs):
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "25m"
     # the ingress buffers whole requests and responses (review H2); timeouts above gunicorn's --timeout 60
     prefix = "nginx.ingress.kubernetes.io/"
-    assert {k[len(prefix):]: v for k, v in annotations.items() if k.startswith(prefix)}.items() >= {
-        "proxy-request-buffering": "on", "proxy-buffering": "on", "proxy-http-version": "1.1",
-        "proxy-connect-timeout": "5", "proxy-send-timeout": "60", "proxy-read-timeout": "75"}.items()
+    assert {k[len(prefix) :]: v for k, v in annotations.items() if k.startswith(prefix)}.items() >= {
+        "proxy-request-buffering": "on",
+        "proxy-buffering": "on",
+        "proxy-http-version": "1.1",
+        "proxy-connect-timeout": "5",
+        "proxy-send-timeout": "60",
+        "proxy-read-timeout": "75",
+    }.items()
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"][0]["hosts"] == ["reservas.example.cl"]
     path = ingress["spec"]["rules"][0]["http"]["paths"][0]
@@ -259,15 +305,24 @@ def test_values_yaml_holds_no_secret_values():
 
 
 def test_schema_types_the_values(helm):
-    for bad in ("web.replicaCount=0", "web.autoscaling.enabled=maybe", "service.port=70000",
-                "config.SECRET_KEY=x", "config.FLOW_MODE=on"):
+    for bad in (
+        "web.replicaCount=0",
+        "web.autoscaling.enabled=maybe",
+        "service.port=70000",
+        "config.SECRET_KEY=x",
+        "config.FLOW_MODE=on",
+    ):
         out = helm_template(helm, "--set", "existingSecret=s", "--set", bad, ok=False)
         assert out.returncode != 0 and "schema" in out.stderr, bad
 
 
 def test_notes_print_the_url_and_the_secret_keys(helm):
-    out = subprocess.run([helm, "install", "aremko", str(CHART), "-f", str(CI_VALUES), "--dry-run=client"],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [helm, "install", "aremko", str(CHART), "-f", str(CI_VALUES), "--dry-run=client"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     notes = out.stdout.split("NOTES:", 1)[1]
     assert "https://reservas.example.cl/" in notes
@@ -275,8 +330,13 @@ def test_notes_print_the_url_and_the_secret_keys(helm):
 
 
 def test_ingress_annotations_override_the_buffering_defaults_and_the_service_stays_cluster_ip(helm):
-    docs = helm_template(helm, "-f", str(CI_VALUES),
-                         "--set-string", "ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-read-timeout=120")
+    docs = helm_template(
+        helm,
+        "-f",
+        str(CI_VALUES),
+        "--set-string",
+        "ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-read-timeout=120",
+    )
     annotations = one(docs, "Ingress")["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "120"
     assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"

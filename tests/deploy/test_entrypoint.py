@@ -16,27 +16,50 @@ ENTRYPOINT = ROOT / "docker-entrypoint.sh"
 
 
 def run(*args, env=None, **kw):
-    base = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": "/tmp",
-            "FLASK_APP": "wsgi.py"}
-    return subprocess.run(["sh", str(ENTRYPOINT), *args], cwd=ROOT, env={**base, **(env or {})},
-                          capture_output=True, text=True, timeout=120, **kw)
+    base = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "HOME": "/tmp",
+        "FLASK_APP": "wsgi.py",
+    }
+    return subprocess.run(
+        ["sh", str(ENTRYPOINT), *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
 
 
 def test_web_builds_gunicorn_command_from_variables():
-    out = run("web", env={"ENTRYPOINT_DRY_RUN": "1", "PORT": "9000", "WEB_CONCURRENCY": "3",
-                          "GUNICORN_THREADS": "8", "GUNICORN_TIMEOUT": "90", "SECRET_KEY": "s3cr3t-value"})
+    out = run(
+        "web",
+        env={
+            "ENTRYPOINT_DRY_RUN": "1",
+            "PORT": "9000",
+            "WEB_CONCURRENCY": "3",
+            "GUNICORN_THREADS": "8",
+            "GUNICORN_TIMEOUT": "90",
+            "SECRET_KEY": "s3cr3t-value",
+        },
+    )
     assert out.returncode == 0
-    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:9000 --workers 3 --threads 8 "
-                                  "--timeout 90 --keep-alive 5 --graceful-timeout 30 "
-                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
+    assert out.stdout.strip() == (
+        "gunicorn wsgi:app -k gthread --bind 0.0.0.0:9000 --workers 3 --threads 8 "
+        "--timeout 90 --keep-alive 5 --graceful-timeout 30 "
+        "--logger-class app.core.logs.GunicornLogger --access-logfile -"
+    )
     assert "s3cr3t-value" not in out.stdout + out.stderr
 
 
 def test_web_defaults():
     out = run(env={"ENTRYPOINT_DRY_RUN": "1"})
-    assert out.stdout.strip() == ("gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 2 "
-                                  "--timeout 60 --keep-alive 5 --graceful-timeout 30 "
-                                  "--logger-class app.core.logs.GunicornLogger --access-logfile -")
+    assert out.stdout.strip() == (
+        "gunicorn wsgi:app -k gthread --bind 0.0.0.0:8000 --workers 2 --threads 2 "
+        "--timeout 60 --keep-alive 5 --graceful-timeout 30 "
+        "--logger-class app.core.logs.GunicornLogger --access-logfile -"
+    )
 
 
 def test_other_arguments_are_executed():
@@ -45,9 +68,16 @@ def test_other_arguments_are_executed():
 
 def test_migrate_and_seed_demo_against_a_throwaway_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'entrypoint.db'}"
-    env = {"APP_ENV": "production", "SECRET_KEY": "entrypoint-test-key-123-0a9f8e7d6c5b4a39", "DATABASE_URL": url,
-           "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com", "ADMIN_PASSWORD": "clave-admin-larga",
-           "DEMO_PASSWORD": "clave-demo-larga", "MEDIA_ROOT": str(tmp_path / "media")}
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "entrypoint-test-key-123-0a9f8e7d6c5b4a39",
+        "DATABASE_URL": url,
+        "ADMIN_USERNAME": "jefa",
+        "ADMIN_EMAIL": "jefa@example.com",
+        "ADMIN_PASSWORD": "clave-admin-larga",
+        "DEMO_PASSWORD": "clave-demo-larga",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
     migrate = run("migrate", env=env)
     assert migrate.returncode == 0, migrate.stderr
     assert "Administrador «jefa» creado." in migrate.stdout
@@ -117,13 +147,22 @@ AI_LOG_RETENTION_DAYS""".split()  # deployment.md §2, every row
 
 
 def test_env_example_lists_every_variable_without_secrets():
-    env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-               if line and not line.startswith("#"))
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     assert set(SPEC_VARIABLES) <= set(env), set(SPEC_VARIABLES) - set(env)
     assert env["APP_ENV"] == "production" and env["FLOW_MODE"] == "fake"
     assert env["SMS_BACKEND"] == "console" and env["EMAIL_BACKEND"] == "console" and env["SCHEDULER_ENABLED"] == "false"
-    for key in ("REDVOISS_PASSWORD", "EMAIL_HOST_PASSWORD", "FLOW_SECRET_KEY", "AUTOMATION_API_KEY",
-                "DEEPSEEK_API_KEY", "ADMIN_PASSWORD"):
+    for key in (
+        "REDVOISS_PASSWORD",
+        "EMAIL_HOST_PASSWORD",
+        "FLOW_SECRET_KEY",
+        "AUTOMATION_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "ADMIN_PASSWORD",
+    ):
         assert env[key] == ""
 
 
@@ -132,8 +171,11 @@ def test_following_env_example_starts_production_and_its_placeholder_key_is_refu
 
     from config import ConfigError, load_config
 
-    env = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-               if line and not line.startswith("#"))
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError, match="SECRET_KEY tiene un valor publicado"):
@@ -146,9 +188,15 @@ def test_following_env_example_starts_production_and_its_placeholder_key_is_refu
 
 @pytest.mark.parametrize("command", ["web", "migrate"])
 def test_web_and_migrate_refuse_to_start_with_an_unsafe_production_setting(tmp_path, command):
-    env = {"APP_ENV": "production", "SECRET_KEY": "k7Qw2-rT9zLp4XvB8nHs3JdF6gYc1MeA0uWoZiKl", "FLOW_MODE": "fake",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "BIND_HOST": "127.0.0.1", "PORT": "5126",
-           "WEB_CONCURRENCY": "1"}
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "k7Qw2-rT9zLp4XvB8nHs3JdF6gYc1MeA0uWoZiKl",
+        "FLOW_MODE": "fake",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        "BIND_HOST": "127.0.0.1",
+        "PORT": "5126",
+        "WEB_CONCURRENCY": "1",
+    }
     out = run(command, env=env)
     assert out.returncode == 3
     assert "Configuración rechazada: FLOW_MODE=fake no se permite en producción" in out.stderr

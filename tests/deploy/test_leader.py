@@ -13,10 +13,15 @@ from tests.deploy.test_scale_out import pg_database, wait_until  # noqa: F401  (
 
 def holders(engine) -> list[int]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :k AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-            {"k": LEADER_LOCK_KEY}).scalars())
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :k AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"k": LEADER_LOCK_KEY},
+            ).scalars()
+        )
 
 
 def test_one_holder_steps_down_when_its_connection_dies_and_another_takes_over(pg_database):  # noqa: F811
@@ -46,7 +51,8 @@ def test_one_holder_steps_down_when_its_connection_dies_and_another_takes_over(p
 
 
 def test_on_sqlite_the_single_process_is_always_the_leader(tmp_path):
-    app = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'one.db'}",
-                                      SQLALCHEMY_ENGINE_OPTIONS={}))
+    app = create_app(
+        make_test_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'one.db'}", SQLALCHEMY_ENGINE_OPTIONS={})
+    )
     leader = Leader(app)
     assert leader.acquire() is True and leader.conn is None

@@ -59,24 +59,34 @@ def test_text_lines_carry_the_generated_request_id(app):
 # --- masking (security review L4) ------------------------------------------------------------------------------------
 
 TOKEN = "eyJvIjozNDB9.Zx1-Ab_cdEfGh2iJkLmNoPq"  # itsdangerous-looking signed token
-SECRETS = ("+56987654321", "56987654321", "987654321", "lola@example.com", "GC-7H3K-9QXZ", TOKEN,
-           "3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c8d9e0f1a")
+SECRETS = (
+    "+56987654321",
+    "56987654321",
+    "987654321",
+    "lola@example.com",
+    "GC-7H3K-9QXZ",
+    TOKEN,
+    "3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c8d9e0f1a",
+)
 
 
-@pytest.mark.parametrize("path", [
-    "/ventas/get-client-details/?telefono=%2B56987654321",          # phone in the query string
-    "/ventas/checkout/cliente?telefono=987654321&email=lola@example.com",
-    "/ventas/giftcard/saldo/?codigo=GC-7H3K-9QXZ",                  # redeemable gift-card code
-    f"/ventas/reserva/{TOKEN}/",                                      # order token
-    f"/ventas/reserva/{TOKEN}/pagar-flow/",
-    f"/ventas/baja/{TOKEN}/",                                         # unsubscribe token
-    f"/ventas/preferencias/{TOKEN}/",                                 # preferences token
-    f"/ventas/giftcard/{TOKEN}/",                                     # gift-card token
-    "/ventas/calendario/proveedor/4/3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c8d9e0f1a.ics",  # .ics feed token
-    f"/ventas/fake-flow/pay?token={TOKEN}&accion=pagar",              # fake-flow token
-    "/ventas/api/cliente/+56987654321/",                              # the API's phone in the path
-    "/ventas/api/cliente/update/56987654321/",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ventas/get-client-details/?telefono=%2B56987654321",  # phone in the query string
+        "/ventas/checkout/cliente?telefono=987654321&email=lola@example.com",
+        "/ventas/giftcard/saldo/?codigo=GC-7H3K-9QXZ",  # redeemable gift-card code
+        f"/ventas/reserva/{TOKEN}/",  # order token
+        f"/ventas/reserva/{TOKEN}/pagar-flow/",
+        f"/ventas/baja/{TOKEN}/",  # unsubscribe token
+        f"/ventas/preferencias/{TOKEN}/",  # preferences token
+        f"/ventas/giftcard/{TOKEN}/",  # gift-card token
+        "/ventas/calendario/proveedor/4/3f9a1c2b7d8e4f6a0b1c2d3e4f5a6b7c8d9e0f1a.ics",  # .ics feed token
+        f"/ventas/fake-flow/pay?token={TOKEN}&accion=pagar",  # fake-flow token
+        "/ventas/api/cliente/+56987654321/",  # the API's phone in the path
+        "/ventas/api/cliente/update/56987654321/",
+    ],
+)
 def test_mask_path_hides_every_token_and_personal_datum(path):
     masked = mask_path(f"GET {path} HTTP/1.1")
     assert not any(secret in masked for secret in SECRETS), masked
@@ -123,9 +133,17 @@ def gunicorn_access_line(path: str, query: str, referer: str) -> str:
     for h in logger.access_log.handlers:
         h.setStream(stream)
     uri = path + ("?" + query if query else "")
-    environ = {"REQUEST_METHOD": "GET", "RAW_URI": uri, "PATH_INFO": path, "QUERY_STRING": query,
-               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "10.0.0.7", "HTTP_REFERER": referer,
-               "HTTP_USER_AGENT": "pytest", "HTTP_AUTHORIZATION": "Bearer sekret-token-value"}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": uri,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "10.0.0.7",
+        "HTTP_REFERER": referer,
+        "HTTP_USER_AGENT": "pytest",
+        "HTTP_AUTHORIZATION": "Bearer sekret-token-value",
+    }
     resp = SimpleNamespace(status="200 OK", sent=512, headers=[("X-Request-ID", "rid-123")])
     req = SimpleNamespace(headers=[("AUTHORIZATION", "Bearer sekret-token-value"), ("COOKIE", "session=abc")])
     logger.access(resp, req, environ, timedelta(milliseconds=42))
@@ -133,8 +151,11 @@ def gunicorn_access_line(path: str, query: str, referer: str) -> str:
 
 
 def test_gunicorn_access_log_has_no_query_nor_token_and_keeps_the_request_id():
-    line = gunicorn_access_line(f"/ventas/reserva/{TOKEN}/", "telefono=%2B56987654321",
-                                f"https://reservas.example.cl/ventas/giftcard/{TOKEN}/?codigo=GC-7H3K-9QXZ")
+    line = gunicorn_access_line(
+        f"/ventas/reserva/{TOKEN}/",
+        "telefono=%2B56987654321",
+        f"https://reservas.example.cl/ventas/giftcard/{TOKEN}/?codigo=GC-7H3K-9QXZ",
+    )
     assert not any(secret in line for secret in SECRETS), line
     assert "sekret-token-value" not in line and "session=abc" not in line
     assert '"GET /ventas/reserva/***/?*** HTTP/1.1" 200 512 42ms' in line

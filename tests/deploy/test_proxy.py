@@ -47,10 +47,12 @@ def nginx_binary() -> str:
 
 def loopback_config(listen_port: int, upstream_port: int, folder: Path) -> str:
     text = NGINX_CONF.read_text()
-    replaced = (text.replace("listen 8080;", f"listen 127.0.0.1:{listen_port};")
-                .replace("server web:8000;", f"server 127.0.0.1:{upstream_port};")
-                .replace(" /tmp/", f" {folder}/")
-                .replace("access_log /dev/stdout aremko;", f"access_log {folder}/access.log aremko;"))
+    replaced = (
+        text.replace("listen 8080;", f"listen 127.0.0.1:{listen_port};")
+        .replace("server web:8000;", f"server 127.0.0.1:{upstream_port};")
+        .replace(" /tmp/", f" {folder}/")
+        .replace("access_log /dev/stdout aremko;", f"access_log {folder}/access.log aremko;")
+    )
     assert replaced.count(str(folder)) == 7 and "server web:8000;" not in replaced and "listen 8080;" not in replaced
     return replaced
 
@@ -67,8 +69,12 @@ class Nginx:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
         self.log = open(self.folder / "nginx.out", "w")
-        self.popen = subprocess.Popen([nginx_binary(), "-p", str(self.folder), "-c", str(conf), "-g", "daemon off;"],
-                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            [nginx_binary(), "-p", str(self.folder), "-c", str(conf), "-g", "daemon off;"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def ready(self) -> bool:
@@ -122,8 +128,9 @@ def bookable_slot(base: str, database_url: str) -> dict:
     for service_id in service_ids:
         for offset in range(1, 15):
             day = (date.today() + timedelta(days=offset)).isoformat()
-            body = requests.get(f"{base}/ventas/get-available-hours/",
-                                params={"servicio_id": service_id, "fecha": day}, timeout=10).json()
+            body = requests.get(
+                f"{base}/ventas/get-available-hours/", params={"servicio_id": service_id, "fecha": day}, timeout=10
+            ).json()
             if body.get("horas_disponibles"):
                 return {"servicio_id": service_id, "fecha": day, "hora": body["horas_disponibles"][0]}
     raise AssertionError("la demo no tiene horas disponibles")
@@ -146,8 +153,10 @@ def hostile_clients(port: int, slowloris: int, idle: int, unread: int):
         for _ in range(unread):  # answered 401 before the body (second segment) is read; then idle
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            s.sendall(b"POST /ventas/api/pagos/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 2\r\n\r\n")
+            s.sendall(
+                b"POST /ventas/api/pagos/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 2\r\n\r\n"
+            )
             time.sleep(0.05)
             s.sendall(b"{}")
             sockets.append(s)
@@ -174,15 +183,28 @@ def test_slow_and_idle_clients_do_not_freeze_the_app_behind_the_proxy(stack):
         for _ in range(3):
             health, elapsed = timed(lambda: requests.get(base + "/healthz", timeout=BOUND))
             assert health.status_code == 200 and elapsed < BOUND
-        hours, elapsed = timed(lambda: browser.get(
-            f"{base}/ventas/get-available-hours/", params={"servicio_id": slot["servicio_id"], "fecha": slot["fecha"]},
-            timeout=BOUND))
+        hours, elapsed = timed(
+            lambda: browser.get(
+                f"{base}/ventas/get-available-hours/",
+                params={"servicio_id": slot["servicio_id"], "fecha": slot["fecha"]},
+                timeout=BOUND,
+            )
+        )
         assert hours.status_code == 200 and slot["hora"] in hours.json()["horas_disponibles"] and elapsed < BOUND
-        added, elapsed = timed(lambda: browser.post(
-            f"{base}/ventas/add-to-cart/", data={"csrf_token": token, "servicio_id": slot["servicio_id"],
-                                                 "fecha": slot["fecha"], "hora": slot["hora"],
-                                                 "cantidad_personas": 1},
-            allow_redirects=False, timeout=BOUND))
+        added, elapsed = timed(
+            lambda: browser.post(
+                f"{base}/ventas/add-to-cart/",
+                data={
+                    "csrf_token": token,
+                    "servicio_id": slot["servicio_id"],
+                    "fecha": slot["fecha"],
+                    "hora": slot["hora"],
+                    "cantidad_personas": 1,
+                },
+                allow_redirects=False,
+                timeout=BOUND,
+            )
+        )
         assert added.status_code in (200, 302, 303) and elapsed < BOUND, added.text[:300]
     cart = browser.get(f"{base}/ventas/cart/", timeout=10)
     assert cart.status_code == 200 and slot["hora"] in cart.text
@@ -193,8 +215,9 @@ def test_the_proxy_forwards_the_client_address_and_the_request_id(stack):
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])  # nginx's $request_id reached the app
     log = (stack["nginx"].folder / "access.log").read_text()
     assert f"rid={response.headers['X-Request-ID']}" in log and "/healthz" not in log  # no paths in nginx's log
-    phone = requests.get(stack["nginx"].url + "/ventas/get-client-details/", params={"telefono": "+56987654321"},
-                         timeout=5)
+    phone = requests.get(
+        stack["nginx"].url + "/ventas/get-client-details/", params={"telefono": "+56987654321"}, timeout=5
+    )
     rid = phone.headers["X-Request-ID"]
     wait_until(lambda: f"rid={rid}" in stack["web"].output(), timeout=10, what="gunicorn's access line")
     access = next(line for line in stack["web"].output().splitlines() if f"rid={rid}" in line)
@@ -207,8 +230,11 @@ def test_negative_control_slowloris_directly_against_gunicorn_freezes_it(stack):
     with hostile_clients(web.port, SLOWLORIS, 0, 0):
         with pytest.raises(requests.exceptions.ReadTimeout):
             requests.get(web.url + "/healthz", timeout=2)
-    wait_until(lambda: requests.get(web.url + "/healthz", timeout=5).status_code == 200, timeout=30,
-               what="gunicorn after the slow clients left")
+    wait_until(
+        lambda: requests.get(web.url + "/healthz", timeout=5).status_code == 200,
+        timeout=30,
+        what="gunicorn after the slow clients left",
+    )
 
 
 def test_an_unread_body_closes_the_connection_directly_against_gunicorn(stack):
@@ -218,8 +244,10 @@ def test_an_unread_body_closes_the_connection_directly_against_gunicorn(stack):
     s = socket.create_connection(("127.0.0.1", web.port), timeout=5)
     try:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sendall(b"POST /ventas/api/pagos/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                  b"Content-Length: 2\r\n\r\n")
+        s.sendall(
+            b"POST /ventas/api/pagos/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n"
+        )
         head = b""
         while b"\r\n\r\n" not in head:
             head += s.recv(4096)

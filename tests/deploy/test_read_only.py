@@ -55,17 +55,36 @@ def test_entrypoint_runs_with_code_and_packages_read_only(tmp_path, empty_databa
     venv = Path(sys.prefix).resolve()
     media = tmp_path / "media"
     media.mkdir()
-    env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": "/tmp",
-           "FLASK_APP": "wsgi.py", "PYTHONDONTWRITEBYTECODE": "1", "APP_ENV": "production",
-           "SECRET_KEY": "solo-lectura-clave-9f8e7d6c5b4a3921", "DATABASE_URL": empty_database_url,
-           "MEDIA_ROOT": str(media),
-           "IMPORT_DIR": str(tmp_path / "imports"), "PORT": str(free_port()), "WEB_CONCURRENCY": "1",
-           "GUNICORN_THREADS": "2", "ADMIN_USERNAME": "jefa", "ADMIN_EMAIL": "jefa@example.com",
-           "ADMIN_PASSWORD": "clave-admin-larga", "ROOT": str(ROOT), "VENV": str(venv),
-           "ENTRYPOINT": str(ENTRYPOINT), "PYTHON": sys.executable,
-           "TRUSTED_HOSTS": "reservas.example.cl,localhost", "HEALTHCHECK_PY": image_healthcheck()}
-    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", SCRIPT], env=env,
-                         capture_output=True, text=True, timeout=300)
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "HOME": "/tmp",
+        "FLASK_APP": "wsgi.py",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "APP_ENV": "production",
+        "SECRET_KEY": "solo-lectura-clave-9f8e7d6c5b4a3921",
+        "DATABASE_URL": empty_database_url,
+        "MEDIA_ROOT": str(media),
+        "IMPORT_DIR": str(tmp_path / "imports"),
+        "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+        "ADMIN_USERNAME": "jefa",
+        "ADMIN_EMAIL": "jefa@example.com",
+        "ADMIN_PASSWORD": "clave-admin-larga",
+        "ROOT": str(ROOT),
+        "VENV": str(venv),
+        "ENTRYPOINT": str(ENTRYPOINT),
+        "PYTHON": sys.executable,
+        "TRUSTED_HOSTS": "reservas.example.cl,localhost",
+        "HEALTHCHECK_PY": image_healthcheck(),
+    }
+    out = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Administrador «jefa» creado." in out.stdout
     assert "expire_cart_holds" in out.stdout and "web ok" in out.stdout and "image healthcheck ok" in out.stdout

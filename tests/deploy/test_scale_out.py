@@ -44,21 +44,35 @@ def free_port() -> int:
 
 
 def base_env(database_url: str, tmp: Path, **extra) -> dict:
-    env = {"PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", "HOME": str(tmp),
-           "FLASK_APP": "wsgi.py", "APP_ENV": "production", "SECRET_KEY": "escala-" + uuid.uuid4().hex,
-           "DATABASE_URL": database_url, "DEMO_PASSWORD": DEMO_PASSWORD, "FLOW_MODE": "fake",
-           "SMS_BACKEND": "console", "EMAIL_BACKEND": "console", "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
-           "SESSION_COOKIE_SECURE": "false", "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
-           "MEDIA_ROOT": str(tmp / "media"),
-           "IMPORT_DIR": str(tmp / "imports"), "PROXY_FIX_X_FOR": "1", "LOG_LEVEL": "INFO",
-           "DB_POOL_SIZE": "2", "DB_MAX_OVERFLOW": "2"}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "HOME": str(tmp),
+        "FLASK_APP": "wsgi.py",
+        "APP_ENV": "production",
+        "SECRET_KEY": "escala-" + uuid.uuid4().hex,
+        "DATABASE_URL": database_url,
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+        "FLOW_MODE": "fake",
+        "SMS_BACKEND": "console",
+        "EMAIL_BACKEND": "console",
+        "ALLOW_FAKE_BACKENDS_IN_PRODUCTION": "1",
+        "SESSION_COOKIE_SECURE": "false",
+        "ALLOW_INSECURE_COOKIES_IN_PRODUCTION": "1",
+        "MEDIA_ROOT": str(tmp / "media"),
+        "IMPORT_DIR": str(tmp / "imports"),
+        "PROXY_FIX_X_FOR": "1",
+        "LOG_LEVEL": "INFO",
+        "DB_POOL_SIZE": "2",
+        "DB_MAX_OVERFLOW": "2",
+    }
     env.update(extra)
     return env
 
 
 def entrypoint(*args, env, timeout=180):
-    out = subprocess.run(["sh", str(ENTRYPOINT), *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=timeout)
+    out = subprocess.run(
+        ["sh", str(ENTRYPOINT), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return out
 
@@ -69,8 +83,14 @@ class Proc:
     def __init__(self, args, env, log: Path):
         self.log = log
         self._fh = open(log, "w")
-        self.popen = subprocess.Popen(["sh", str(ENTRYPOINT), *args], cwd=ROOT, env=env, stdout=self._fh,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            ["sh", str(ENTRYPOINT), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def output(self) -> str:
         return self.log.read_text()
@@ -101,8 +121,9 @@ def wait_until(predicate, timeout=45.0, what="condition"):
 class Web(Proc):
     def __init__(self, env, log: Path, **extra):
         self.port = free_port()
-        super().__init__(["web"], {**env, "PORT": str(self.port), "WEB_CONCURRENCY": "1",
-                                   "GUNICORN_THREADS": "2", **extra}, log)
+        super().__init__(
+            ["web"], {**env, "PORT": str(self.port), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2", **extra}, log
+        )
         self.url = f"http://127.0.0.1:{self.port}"
 
     def ready(self) -> bool:
@@ -145,7 +166,8 @@ def stack(tmp_path_factory):
 
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, html[:500]
     return match.group(1)
 
@@ -154,8 +176,12 @@ def test_session_csrf_and_signed_links_made_by_one_process_work_on_the_other(sta
     a, b = stack["web"]
     browser = requests.Session()  # cookies for 127.0.0.1 go to both ports, like a browser behind one balancer
     token = csrf_token(browser.get(a.url + "/accounts/login/", timeout=10).text)
-    login = browser.post(b.url + "/accounts/login/", data={"csrf_token": token, "username": "gerente",
-                                                  "password": DEMO_PASSWORD}, allow_redirects=False, timeout=10)
+    login = browser.post(
+        b.url + "/accounts/login/",
+        data={"csrf_token": token, "username": "gerente", "password": DEMO_PASSWORD},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert login.status_code == 302, login.text[:500]  # B accepted A's session and CSRF token
 
     engine = sa.create_engine(stack["url"])
@@ -164,7 +190,7 @@ def test_session_csrf_and_signed_links_made_by_one_process_work_on_the_other(sta
     engine.dispose()
     detail = browser.get(f"{a.url}/ventas/venta_reservas/{order_id}/", allow_redirects=False, timeout=10)
     assert detail.status_code == 200  # the session made on B is valid on A
-    public = re.search(r'(/ventas/reserva/[A-Za-z0-9_.-]+/)', detail.text).group(1)
+    public = re.search(r"(/ventas/reserva/[A-Za-z0-9_.-]+/)", detail.text).group(1)
 
     anonymous = requests.Session()
     for proc in (a, b):
@@ -184,9 +210,13 @@ def failed_logins(procs, attempts: int, ip: str) -> list[int]:
     token = csrf_token(browser.get(procs[0].url + "/accounts/login/", timeout=10).text)
     codes = []
     for i in range(attempts):
-        response = browser.post(procs[i % len(procs)].url + "/accounts/login/",
-                                data={"csrf_token": token, "username": "recepcion", "password": "equivocada"},
-                                headers={"X-Forwarded-For": ip}, allow_redirects=False, timeout=10)
+        response = browser.post(
+            procs[i % len(procs)].url + "/accounts/login/",
+            data={"csrf_token": token, "username": "recepcion", "password": "equivocada"},
+            headers={"X-Forwarded-For": ip},
+            allow_redirects=False,
+            timeout=10,
+        )
         codes.append(response.status_code)
     return codes
 
@@ -259,8 +289,9 @@ scheduler.shutdown()
 
 
 def run_every_job_now(env) -> str:
-    out = subprocess.run([sys.executable, "-c", RUN_EVERY_JOB_NOW], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_EVERY_JOB_NOW], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout + out.stderr
 
@@ -268,9 +299,13 @@ def run_every_job_now(env) -> str:
 def lock_holders(url: str) -> int:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-                                 "AND objid = 4242001 AND granted AND database = (SELECT oid FROM pg_database "
-                                 "WHERE datname = current_database())")).scalar()
+        n = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+                "AND objid = 4242001 AND granted AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"
+            )
+        ).scalar()
     engine.dispose()
     return n
 
@@ -282,9 +317,14 @@ def test_two_schedulers_only_the_lock_holder_runs_jobs_and_the_other_takes_over(
     env = base_env(pg_database, tmp_path)
     migrate_in_process(pg_database)
     leader_text = "este proceso es el líder"
-    schedulers = [Proc(["scheduler"], {**env, "SCHEDULER_TICK_SECONDS": "1",
-                                       "SCHEDULER_HEARTBEAT_FILE": str(tmp_path / f"heartbeat-{i}")},
-                       tmp_path / f"scheduler-{i}.log") for i in (1, 2)]
+    schedulers = [
+        Proc(
+            ["scheduler"],
+            {**env, "SCHEDULER_TICK_SECONDS": "1", "SCHEDULER_HEARTBEAT_FILE": str(tmp_path / f"heartbeat-{i}")},
+            tmp_path / f"scheduler-{i}.log",
+        )
+        for i in (1, 2)
+    ]
     try:
         wait_until(lambda: all("Scheduler iniciado" in s.output() for s in schedulers), what="both schedulers")
         wait_until(lambda: sum(leader_text in s.output() for s in schedulers) == 1, what="one leader")

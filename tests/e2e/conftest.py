@@ -103,19 +103,53 @@ def seed_e2e_data() -> None:
     tinas = ServiceCategory(name="Tinas Calientes", sort_order=1, description="Tinas de agua caliente junto al río.")
     masajes = ServiceCategory(name="Masajes", sort_order=2)
     db.session.add_all([tinas, masajes])
-    grid = validate_slot_grid({day: ["14:00", "17:00", "19:00"] for day in
-                               ("monday", "wednesday", "thursday", "friday", "saturday", "sunday")})
-    every_day = validate_slot_grid({day: ["10:00", "19:00"] for day in
-                                    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")})
-    db.session.add_all([
-        Service(name="Tina Calipso", base_price=25000, duration_minutes=120, min_people=1, max_people=4,
-                service_type="tina", category=tinas, slot_grid=grid, web_description="Tina de madera nativa."),
-        Service(name="Masaje Relajación", base_price=45000, duration_minutes=60, service_type="masaje",
-                category=masajes, slot_grid=grid),
-        # not published: booked only at the desk (the receptionist's journey runs on any weekday)
-        Service(name="Tina Privada", base_price=30000, duration_minutes=120, min_people=1, max_people=4,
-                service_type="tina", category=tinas, slot_grid=every_day, is_published=False),
-    ])
+    grid = validate_slot_grid(
+        {
+            day: ["14:00", "17:00", "19:00"]
+            for day in ("monday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        }
+    )
+    every_day = validate_slot_grid(
+        {
+            day: ["10:00", "19:00"]
+            for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        }
+    )
+    db.session.add_all(
+        [
+            Service(
+                name="Tina Calipso",
+                base_price=25000,
+                duration_minutes=120,
+                min_people=1,
+                max_people=4,
+                service_type="tina",
+                category=tinas,
+                slot_grid=grid,
+                web_description="Tina de madera nativa.",
+            ),
+            Service(
+                name="Masaje Relajación",
+                base_price=45000,
+                duration_minutes=60,
+                service_type="masaje",
+                category=masajes,
+                slot_grid=grid,
+            ),
+            # not published: booked only at the desk (the receptionist's journey runs on any weekday)
+            Service(
+                name="Tina Privada",
+                base_price=30000,
+                duration_minutes=120,
+                min_people=1,
+                max_people=4,
+                service_type="tina",
+                category=tinas,
+                slot_grid=every_day,
+                is_published=False,
+            ),
+        ]
+    )
     create_user(username="recepcion", role="recepcion", password=PASSWORD, full_name="Recepción Demo")
     create_user(username="gerente", role="gerente", password=PASSWORD, full_name="Gerencia Demo")
     create_user(username="marketing", role="marketing", password=PASSWORD, full_name="Marketing Demo")
@@ -138,21 +172,45 @@ def seed_crm_e2e_data() -> None:
     from app.crm.services import save_campaign
     from app.sales.models import Order, ServiceLine
 
-    history = Service(name="Tina Histórica", base_price=25000, duration_minutes=120, service_type="tina",
-                      slot_grid={}, is_published=False, is_active=False)
+    history = Service(
+        name="Tina Histórica",
+        base_price=25000,
+        duration_minutes=120,
+        service_type="tina",
+        slot_grid={},
+        is_published=False,
+        is_active=False,
+    )
     db.session.add(history)
     db.session.flush()
     for n, name in enumerate(("Valentina VIP", "Vicente VIP", "Violeta VIP")):
-        client = create_client(data={"name": name, "phone": f"+5697000000{n}", "email": f"vip{n}@example.com"},
-                               origin="seed", marketing_consent=True)
+        client = create_client(
+            data={"name": name, "phone": f"+5697000000{n}", "email": f"vip{n}@example.com"},
+            origin="seed",
+            marketing_consent=True,
+        )
         for visit in range(6):
-            order = Order(client_id=client.id, origin="recepcion", total=200000 if visit == 0 else 0,
-                          paid=200000 if visit == 0 else 0)
+            order = Order(
+                client_id=client.id,
+                origin="recepcion",
+                total=200000 if visit == 0 else 0,
+                paid=200000 if visit == 0 else 0,
+            )
             db.session.add(order)
             db.session.flush()
-            db.session.add(ServiceLine(order_id=order.id, service_id=history.id, start_time="14:00", people=1,
-                                       service_date=clock.today() - timedelta(days=10 + visit), unit_price=0,
-                                       pricing_rule="por_persona", subtotal=0, status="checkout"))
+            db.session.add(
+                ServiceLine(
+                    order_id=order.id,
+                    service_id=history.id,
+                    start_time="14:00",
+                    people=1,
+                    service_date=clock.today() - timedelta(days=10 + visit),
+                    unit_price=0,
+                    pricing_rule="por_persona",
+                    subtotal=0,
+                    status="checkout",
+                )
+            )
     save_campaign(None, data={"name": "Campaña VIP Invierno", "audience_source": "lista", "channels": ["email"]})
 
 
@@ -162,8 +220,9 @@ def live_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     database = fresh_database(tmp)
     url = database.__enter__()
-    application = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={},
-                                              MEDIA_ROOT=str(tmp / "media")))
+    application = create_app(
+        make_test_config(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}, MEDIA_ROOT=str(tmp / "media"))
+    )
     with application.app_context():
         upgrade()
         seed_e2e_data()

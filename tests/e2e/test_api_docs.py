@@ -11,8 +11,10 @@ def test_api_docs_page_renders_the_generated_document(live_server, browser):
     page = context.new_page()
     errors, outside = [], []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda resp: errors.append(resp.url) if resp.status >= 400 and not resp.url.endswith(
-        "/favicon.ico") else None)
+    page.on(
+        "response",
+        lambda resp: errors.append(resp.url) if resp.status >= 400 and not resp.url.endswith("/favicon.ico") else None,
+    )
     page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(live_server) else None)
     page.goto(live_server + "/ventas/api/docs/")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Aremko Booking & CRM API")

@@ -99,7 +99,8 @@ def test_every_checkout_error_shows_field_messages_with_javascript(live_server, 
             other.close()
         confirm(page)
         expect(page.locator("#checkout-form .alert-danger")).to_contain_text(
-            "Algunos horarios ya no están disponibles: Tina Calipso")
+            "Algunos horarios ya no están disponibles: Tina Calipso"
+        )
         no_error_banner(page)
     finally:
         clock.freeze(None)

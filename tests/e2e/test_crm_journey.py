@@ -36,7 +36,8 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
         listing.get_by_label("Campaña").select_option(label="Campaña VIP Invierno")
         listing.get_by_role("button", name="Agregar a campaña").click()
         expect(page.locator("#flashes")).to_contain_text(
-            "2 clientes agregados a la campaña «Campaña VIP Invierno» (0 ya estaban).")
+            "2 clientes agregados a la campaña «Campaña VIP Invierno» (0 ya estaban)."
+        )
         expect(page.locator("#campaign-targets")).to_contain_text("Valentina VIP")
         expect(page.locator("#campaign-targets")).not_to_contain_text("Violeta VIP")
 
@@ -46,8 +47,9 @@ def test_manager_adds_vip_clients_to_a_campaign(live_server, browser, tmp_path):
         expect(page.get_by_label("Seleccionar Violeta VIP")).to_be_checked()
         page.get_by_label("Seleccionar todo el segmento (3)").check()
         page.get_by_role("button", name="Agregar a campaña").click()
-        expect(page.locator("#flashes")).to_contain_text("1 clientes agregados a la campaña «Campaña VIP Invierno» "
-                                                         "(2 ya estaban).")
+        expect(page.locator("#flashes")).to_contain_text(
+            "1 clientes agregados a la campaña «Campaña VIP Invierno» (2 ya estaban)."
+        )
         expect(page.locator("#audience-size")).to_have_text("3")
 
         # writes the e-mail, sees it rendered for a sample client, and sends once despite a double click

@@ -129,8 +129,9 @@ PUBLIC_PAGES = ["/", "/ventas/carrito/", "/accounts/login/", "/ventas/terminos/"
 def _staff_pages(page) -> list[str]:
     """The role's bar: direct links and every dropdown entry (the main pages of that role)."""
     hrefs = page.eval_on_selector_all("#nav-main a[href^='/']", "els => els.map(e => e.getAttribute('href'))")
-    return [h for h in dict.fromkeys(hrefs)
-            if not h.startswith(("/accounts/logout", "/admin/")) and "export" not in h]  # downloads: no page
+    return [
+        h for h in dict.fromkeys(hrefs) if not h.startswith(("/accounts/logout", "/admin/")) and "export" not in h
+    ]  # downloads: no page
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -38,8 +38,12 @@ def test_manager_downloads_services_sold_as_excel(live_server, phone_page, tmp_p
     expect(page.locator("#services-sold-count")).to_contain_text("servicio")
     expect(page.locator("#services-sold tbody")).to_contain_text("Tina Calipso")
     expect(page.locator("#sum-amount")).to_contain_text("$")
-    expect(page).to_have_url(re.compile(rf"/ventas/servicios-vendidos/\?fecha_inicio={day.isoformat()}"
-                                        rf"&fecha_fin={(day + timedelta(days=7)).isoformat()}"))  # bookmarkable
+    expect(page).to_have_url(
+        re.compile(
+            rf"/ventas/servicios-vendidos/\?fecha_inicio={day.isoformat()}"
+            rf"&fecha_fin={(day + timedelta(days=7)).isoformat()}"
+        )
+    )  # bookmarkable
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Exportar Excel").click()

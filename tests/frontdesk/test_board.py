@@ -20,7 +20,8 @@ def place(booking_setup, service="calipso", hhmm="14:00", people=2, phone="+5698
     return checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=svc.id, day=MONDAY, hhmm=hhmm, people=people)],
         data=checkout_services.CheckoutData(telefono=phone, nombre=name, email="maria@example.com"),
-        origin="recepcion", staff=True,
+        origin="recepcion",
+        staff=True,
     )
 
 
@@ -93,8 +94,9 @@ def test_cancel_line_frees_capacity_and_move_rechecks(booking_setup, login, db_s
     assert r.status_code == 409 and "Tina Calipso 02/03/2026 14:00" in r.text
     r = c.post(f"/ventas/recepcion/lineas/{first.service_lines[0].id}/cancelar/", data={"motivo": ""}, headers=HX)
     assert r.status_code == 422 and "Indique el motivo" in r.text
-    r = c.post(f"/ventas/recepcion/lineas/{first.service_lines[0].id}/cancelar/",
-               data={"motivo": "cliente avisó"}, headers=HX)
+    r = c.post(
+        f"/ventas/recepcion/lineas/{first.service_lines[0].id}/cancelar/", data={"motivo": "cliente avisó"}, headers=HX
+    )
     assert r.status_code == 200 and "Cancelada" in r.text
     r = c.post(f"/ventas/recepcion/lineas/{line2}/mover/", data={"fecha": "2026-03-02", "hora": "14:00"}, headers=HX)
     assert r.status_code == 200 and "Reserva movida al 02/03/2026 14:00." in r.text
@@ -102,8 +104,10 @@ def test_cancel_line_frees_capacity_and_move_rechecks(booking_setup, login, db_s
     assert db_session.get(Order, first.id).is_cancelled  # its only line: "Sin líneas activas"
     moved = db_session.get(ServiceLine, line2)
     assert (moved.start_time, moved.subtotal) == ("14:00", 50000)
-    assert db_session.scalar(sa.select(ClientEvent.description).where(ClientEvent.event_type == "line_moved")) \
+    assert (
+        db_session.scalar(sa.select(ClientEvent.description).where(ClientEvent.event_type == "line_moved"))
         == "Tina Calipso: 02/03/2026 17:00 → 02/03/2026 14:00"
+    )
 
 
 def test_people_and_provider_changes(booking_setup, login, db_session):
@@ -130,14 +134,17 @@ def test_payment_dialog_records_and_triggers_refresh(booking_setup, login, db_se
     dialog = c.get(f"/ventas/venta_reservas/{order.id}/pagos/nuevo/", headers=HX)
     assert dialog.status_code == 200 and dialog.text.lstrip().startswith('<div id="dialog"')
     assert 'value="50000"' in dialog.text  # defaults to the balance
-    bad = c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "60000", "metodo_pago": "efectivo"},
-                 headers=HX)
+    bad = c.post(
+        f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "60000", "metodo_pago": "efectivo"}, headers=HX
+    )
     assert bad.status_code == 422 and "El monto supera el saldo pendiente ($50.000)." in bad.text
-    bad = c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "diez", "metodo_pago": "efectivo"},
-                 headers=HX)
+    bad = c.post(
+        f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "diez", "metodo_pago": "efectivo"}, headers=HX
+    )
     assert bad.status_code == 422 and "Monto: ingrese un número entero." in bad.text
-    ok = c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "10.000", "metodo_pago": "efectivo"},
-                headers=HX)
+    ok = c.post(
+        f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "10.000", "metodo_pago": "efectivo"}, headers=HX
+    )
     assert ok.status_code == 200 and "Pago registrado: $10.000 (efectivo)." in ok.text
     assert "payment-recorded" in ok.headers["HX-Trigger"]
     db_session.expire_all()
@@ -154,16 +161,18 @@ def test_gift_card_payment_void_and_discount_dialogs(booking_setup, login, make_
     c = login("recepcion")
     lookup = c.get(f"/ventas/giftcards/consultar/?codigo={card.code}", headers=HX)
     assert "Saldo $20.000" in lookup.text
-    r = c.post(f"/ventas/venta_reservas/{order.id}/pagos/",
-               data={"monto": "15000", "metodo_pago": "giftcard", "codigo": card.code.lower()}, headers=HX)
+    r = c.post(
+        f"/ventas/venta_reservas/{order.id}/pagos/",
+        data={"monto": "15000", "metodo_pago": "giftcard", "codigo": card.code.lower()},
+        headers=HX,
+    )
     assert r.status_code == 200
     payment = db_session.scalar(sa.select(Payment).where(Payment.order_id == order.id))
     r = c.post(f"/ventas/pagos/{payment.id}/anular/", data={"motivo": "tarjeta equivocada"}, headers=HX)
     assert r.status_code == 200 and "Pago anulado." in r.text
     db_session.expire_all()
     assert giftcards.find_card(card.code).balance == 20000
-    r = c.post(f"/ventas/venta_reservas/{order.id}/descuentos/", data={"monto": "20000", "motivo": "amigo"},
-               headers=HX)
+    r = c.post(f"/ventas/venta_reservas/{order.id}/descuentos/", data={"monto": "20000", "motivo": "amigo"}, headers=HX)
     assert r.status_code == 422 and "Descuentos mayores al 20 % requieren un gerente." in r.text
     r = c.post(f"/ventas/venta_reservas/{order.id}/descuentos/", data={"codigo": "AREMKO15"}, headers=HX)
     assert r.status_code == 200 and "Descuento aplicado." in r.text
@@ -175,16 +184,18 @@ def test_cancel_order_rules_and_refund_for_managers(booking_setup, login, db_ses
     order = place(booking_setup)
     db_session.commit()
     c = login("recepcion")
-    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "20000", "metodo_pago": "efectivo"},
-           headers=HX)
+    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "20000", "metodo_pago": "efectivo"}, headers=HX)
     r = c.post(f"/ventas/venta_reservas/{order.id}/cancelar/", data={"motivo": "lluvia"}, headers=HX)
     assert r.status_code == 422 and "solo un gerente puede cancelarla" in r.text
     assert c.get(f"/ventas/venta_reservas/{order.id}/reembolsos/").status_code == 403
     g = login("gerente")
     r = g.post(f"/ventas/venta_reservas/{order.id}/cancelar/", data={"motivo": "lluvia"}, headers=HX)
     assert r.status_code == 200
-    r = g.post(f"/ventas/venta_reservas/{order.id}/reembolsos/",
-               data={"monto": "20000", "metodo_pago": "efectivo", "motivo": "devolución"}, headers=HX)
+    r = g.post(
+        f"/ventas/venta_reservas/{order.id}/reembolsos/",
+        data={"monto": "20000", "metodo_pago": "efectivo", "motivo": "devolución"},
+        headers=HX,
+    )
     assert r.status_code == 200 and "Reembolso registrado: $20.000." in r.text
     db_session.expire_all()
     assert db_session.get(Order, order.id).payment_status == "reembolsado"
@@ -204,9 +215,17 @@ def test_client_search_by_phone_and_accentless_name(booking_setup, login, make_c
 
 def test_walk_in_booking_creates_client_order_and_payment(booking_setup, login, db_session):
     c = login("recepcion")
-    form = {"telefono": "9 8765 4321", "nombre": "Walk In", "servicio": str(booking_setup["calipso"].id),
-            "fecha": "2026-03-02", "hora": "14:00", "personas": "2", "canal": "telefono",
-            "pago_monto": "50000", "pago_metodo": "efectivo"}
+    form = {
+        "telefono": "9 8765 4321",
+        "nombre": "Walk In",
+        "servicio": str(booking_setup["calipso"].id),
+        "fecha": "2026-03-02",
+        "hora": "14:00",
+        "personas": "2",
+        "canal": "telefono",
+        "pago_monto": "50000",
+        "pago_metodo": "efectivo",
+    }
     r = c.post("/ventas/recepcion/nueva-reserva/", data=form)
     assert r.status_code == 303 and "fecha=2026-03-02" in r.headers["Location"]
     order = db_session.scalar(sa.select(Order).order_by(Order.id.desc()))
@@ -221,9 +240,17 @@ def test_walk_in_booking_creates_client_order_and_payment(booking_setup, login, 
 
 def test_gift_card_pages(booking_setup, login, db_session, client):
     c = login("recepcion")
-    r = c.post("/ventas/giftcards/nueva/", data={"monto": "35000", "fecha_vencimiento": "2026-12-31",
-                                                  "destinatario_nombre": "Carla", "metodo_pago": "efectivo",
-                                                  "comprador_telefono": "+56987654321", "comprador_nombre": "Ana"})
+    r = c.post(
+        "/ventas/giftcards/nueva/",
+        data={
+            "monto": "35000",
+            "fecha_vencimiento": "2026-12-31",
+            "destinatario_nombre": "Carla",
+            "metodo_pago": "efectivo",
+            "comprador_telefono": "+56987654321",
+            "comprador_nombre": "Ana",
+        },
+    )
     assert r.status_code == 303
     card = db_session.scalar(sa.select(giftcards.GiftCard))
     detail = c.get(r.headers["Location"])
@@ -259,4 +286,3 @@ def test_board_rows_cache_follows_the_data_and_never_leaks_the_token_slot(bookin
     after = c.get("/ventas/recepcion/?fecha=2026-03-02", headers=HX)
     badge = '<span class="badge text-bg-primary">En el spa</span>'
     assert len(rows_cache.entries) == 2 and badge in after.text and badge not in first.text
-

@@ -16,17 +16,17 @@ def test_order_page_paid_in_full_has_no_charge_button_and_one_print_button(booki
     assert page.count(f"/ventas/venta_reservas/{order.id}/imprimir/") == 1
     assert ">Cobrado<" not in page and re.search(r'id="order-fiscal">No emitido<', page)
     # the action bar refreshes itself after a payment made on this page
-    assert re.search(r'id="order-actions"[^>]*hx-trigger="order-changed from:body, payment-recorded from:body"',
-                     page.replace("\n", " "))
-    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "50000", "metodo_pago": "efectivo"},
-           headers=HX)
+    assert re.search(
+        r'id="order-actions"[^>]*hx-trigger="order-changed from:body, payment-recorded from:body"',
+        page.replace("\n", " "),
+    )
+    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "50000", "metodo_pago": "efectivo"}, headers=HX)
     paid = c.get(url).text
     assert 'id="order-charge"' not in paid and ">Cobrar" not in paid
     assert re.search(r'id="order-payment-status">Pagada<', paid)
     actions = c.get(f"{url}?bloque=order_actions", headers=HX).text
     assert 'id="order-actions"' in actions and "order-charge" not in actions
-    c.post(f"/ventas/venta_reservas/{order.id}/editar/", data={"cobrado": "1", "documento_fiscal": "B-123"},
-           headers=HX)
+    c.post(f"/ventas/venta_reservas/{order.id}/editar/", data={"cobrado": "1", "documento_fiscal": "B-123"}, headers=HX)
     assert re.search(r'id="order-fiscal">N° B-123<', c.get(url).text)
 
 

@@ -32,8 +32,12 @@ def test_payment_posted_twice_records_one_payment(booking_setup, login, db_sessi
     order = place(booking_setup)
     db_session.commit()
     c = login("recepcion")
-    first, second = twice(c, f"/ventas/venta_reservas/{order.id}/pagos/", {"monto": "10000", "metodo_pago": "efectivo"},
-                          dialog_url=f"/ventas/venta_reservas/{order.id}/pagos/nuevo/")
+    first, second = twice(
+        c,
+        f"/ventas/venta_reservas/{order.id}/pagos/",
+        {"monto": "10000", "metodo_pago": "efectivo"},
+        dialog_url=f"/ventas/venta_reservas/{order.id}/pagos/nuevo/",
+    )
     assert first.status_code == 200 and "Pago registrado: $10.000" in first.text
     assert second.status_code == 409 and "Este formulario ya fue enviado y quedó registrado" in second.text
     assert count(db_session, Payment) == 1
@@ -44,14 +48,17 @@ def test_discount_refund_and_cancel_posted_twice_take_effect_once(booking_setup,
     order = place(booking_setup)
     db_session.commit()
     g = login("gerente")
-    first, second = twice(g, f"/ventas/venta_reservas/{order.id}/descuentos/",
-                          {"monto": "5000", "motivo": "cumpleaños"})
+    first, second = twice(
+        g, f"/ventas/venta_reservas/{order.id}/descuentos/", {"monto": "5000", "motivo": "cumpleaños"}
+    )
     assert (first.status_code, second.status_code) == (200, 409)
     assert count(db_session, Discount) == 1
-    g.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "45000", "metodo_pago": "efectivo"},
-           headers=HX)
-    first, second = twice(g, f"/ventas/venta_reservas/{order.id}/reembolsos/",
-                          {"monto": "10000", "metodo_pago": "efectivo", "motivo": "devolución parcial"})
+    g.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "45000", "metodo_pago": "efectivo"}, headers=HX)
+    first, second = twice(
+        g,
+        f"/ventas/venta_reservas/{order.id}/reembolsos/",
+        {"monto": "10000", "metodo_pago": "efectivo", "motivo": "devolución parcial"},
+    )
     assert (first.status_code, second.status_code) == (200, 409)
     assert count(db_session, Payment, Payment.amount < 0) == 1
     first, second = twice(g, f"/ventas/venta_reservas/{order.id}/cancelar/", {"motivo": "lluvia"})
@@ -62,14 +69,15 @@ def test_voids_posted_twice_answer_the_duplicate_not_an_error_about_state(bookin
     order = place(booking_setup)
     db_session.commit()
     c = login("recepcion")
-    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "10000", "metodo_pago": "efectivo"},
-           headers=HX)
+    c.post(f"/ventas/venta_reservas/{order.id}/pagos/", data={"monto": "10000", "metodo_pago": "efectivo"}, headers=HX)
     c.post(f"/ventas/venta_reservas/{order.id}/descuentos/", data={"monto": "2000", "motivo": "amigo"}, headers=HX)
     page = c.get(f"/ventas/venta_reservas/{order.id}/").text
     payment_id = db_session.scalar(sa.select(Payment.id))
     discount_id = db_session.scalar(sa.select(Discount.id))
-    for url, extra in ((f"/ventas/pagos/{payment_id}/anular/", {"motivo": "error de digitación"}),
-                       (f"/ventas/descuentos/{discount_id}/anular/", {})):
+    for url, extra in (
+        (f"/ventas/pagos/{payment_id}/anular/", {"motivo": "error de digitación"}),
+        (f"/ventas/descuentos/{discount_id}/anular/", {}),
+    ):
         form = re.search(rf'<form method="post" action="{url}".*?</form>', page, re.S).group(0)
         assert 'hx-disabled-elt="find [type=submit]"' in form
         data = {"submission_key": key_in(form), **extra}
@@ -84,13 +92,16 @@ def test_line_move_cancel_and_additions_posted_twice(booking_setup, login, db_se
     db_session.commit()
     c = login("recepcion")
     line_id = order.service_lines[0].id
-    first, second = twice(c, f"/ventas/venta_reservas/{order.id}/productos/",
-                          {"producto": str(water.id), "cantidad": "1"})
+    first, second = twice(
+        c, f"/ventas/venta_reservas/{order.id}/productos/", {"producto": str(water.id), "cantidad": "1"}
+    )
     assert (first.status_code, second.status_code) == (200, 409)
     assert count(db_session, ProductLine) == 1
-    first, second = twice(c, f"/ventas/venta_reservas/{order.id}/servicios/",
-                          {"servicio": str(booking_setup["grande"].id), "fecha": "2026-03-02", "hora": "19:00",
-                           "personas": "2"})
+    first, second = twice(
+        c,
+        f"/ventas/venta_reservas/{order.id}/servicios/",
+        {"servicio": str(booking_setup["grande"].id), "fecha": "2026-03-02", "hora": "19:00", "personas": "2"},
+    )
     assert (first.status_code, second.status_code) == (200, 409)
     assert count(db_session, ServiceLine) == 2  # the tub has room for two: only the key stopped the second
     first, second = twice(c, f"/ventas/recepcion/lineas/{line_id}/mover/", {"fecha": "2026-03-02", "hora": "17:00"})

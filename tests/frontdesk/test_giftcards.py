@@ -17,8 +17,14 @@ HUGE = "9223372036854775808"
 
 
 def sale_form(**kw):
-    data = {"monto": "50.000", "metodo_pago": "efectivo", "comprador_telefono": "+56 9 8765 4321",
-            "comprador_nombre": "Ana Compradora", "destinatario_nombre": "Luis", "fecha_vencimiento": "2026-12-31"}
+    data = {
+        "monto": "50.000",
+        "metodo_pago": "efectivo",
+        "comprador_telefono": "+56 9 8765 4321",
+        "comprador_nombre": "Ana Compradora",
+        "destinatario_nombre": "Luis",
+        "fecha_vencimiento": "2026-12-31",
+    }
     data.update(kw)
     return data
 
@@ -61,13 +67,15 @@ def test_sale_appears_in_caja_diaria_and_the_close(booking_setup, login, db_sess
     login("recepcion").post(NEW, data=sale_form(monto="35000", metodo_pago="tarjeta"))
     c = login("gerente")
     caja = c.get("/ventas/caja-diaria/").text
-    block = caja[caja.index('id="giftcard-sales"'):caja.index('id="giftcards"')]
+    block = caja[caja.index('id="giftcard-sales"') : caja.index('id="giftcards"')]
     assert "Venta de gift cards" in block and "Tarjeta débito/crédito" in block and "$35.000" in block
     cierre = c.get("/ventas/caja-diaria/cierre/").text  # the count step is blind: it asks for the card's method
     assert re.findall(r'name="contado_(\w+)"', cierre) == ["efectivo", "tarjeta"] and "$35.000" not in cierre
     day = re.search(r'type="hidden" name="fecha" value="([^"]+)"', cierre).group(1)
-    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": day, "paso": "revisar", "contado_efectivo": "0",
-                                                         "contado_tarjeta": "35.000"}).text
+    review = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data={"fecha": day, "paso": "revisar", "contado_efectivo": "0", "contado_tarjeta": "35.000"},
+    ).text
     assert re.search(r'id="total-expected">\$35\.000<', review)  # the close expects the card's money
     assert re.search(r'id="diff-tarjeta"[^>]*>.*Cuadra', review, re.S)
     from openpyxl import load_workbook
@@ -87,15 +95,19 @@ def test_fragment_errors_are_422_in_place_and_write_nothing(booking_setup, login
         (sale_form(metodo_pago=""), "Elija cómo se paga la gift card."),
         (sale_form(metodo_pago="giftcard"), "Elija cómo se paga la gift card."),
         (sale_form(comprador_telefono=""), "Ingrese el teléfono del comprador."),
-        (sale_form(comprador_telefono="+56 9 1111 2222", comprador_nombre=""),
-         "Cliente nuevo: ingrese el nombre del comprador."),
+        (
+            sale_form(comprador_telefono="+56 9 1111 2222", comprador_nombre=""),
+            "Cliente nuevo: ingrese el nombre del comprador.",
+        ),
         (sale_form(fecha_vencimiento="2026-01-01"), "La fecha de vencimiento no puede ser anterior a hoy."),
         (sale_form(destinatario_nombre="x" * 101), "El nombre del destinatario no puede superar los 100 caracteres."),
         (sale_form(destinatario_email="no-es-correo"), "Ingrese un e-mail válido para el destinatario."),
         (sale_form(destinatario_telefono="123"), "Ingrese un teléfono válido para el destinatario."),
         (sale_form(mensaje="m" * 1001), "El mensaje no puede superar los 1000 caracteres."),
-        (sale_form(comprador_telefono="+56 9 1212 3434", comprador_nombre="x" * 101),
-         "El nombre no puede superar los 100 caracteres."),
+        (
+            sale_form(comprador_telefono="+56 9 1212 3434", comprador_nombre="x" * 101),
+            "El nombre no puede superar los 100 caracteres.",
+        ),
         (sale_form(comprador_email="a" * 300 + "@x.cl"), "Ingrese un e-mail válido para el comprador."),
         (sale_form(fecha_vencimiento="99999-01-01"), "Fecha de vencimiento inválida."),
     ]:

@@ -21,22 +21,28 @@ from tests.frontdesk.test_board import HX, MONDAY, place
 
 
 def events(db_session, order_id):
-    return [e.event_type for e in db_session.scalars(
-        sa.select(ClientEvent).where(ClientEvent.order_id == order_id).order_by(ClientEvent.id))]
+    return [
+        e.event_type
+        for e in db_session.scalars(
+            sa.select(ClientEvent).where(ClientEvent.order_id == order_id).order_by(ClientEvent.id)
+        )
+    ]
 
 
 def test_add_service_line_rechecks_capacity_and_recalculates(booking_setup, db_session, make_user):
     staff = make_user("recepcion")
-    order = place(booking_setup, people=2)                       # Tina Calipso 14:00, capacity 1
-    line = edit.add_service_line(order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY,
-                                                    hhmm="17:00", people=3), by=staff)
+    order = place(booking_setup, people=2)  # Tina Calipso 14:00, capacity 1
+    line = edit.add_service_line(
+        order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00", people=3), by=staff
+    )
     assert (line.unit_price, line.subtotal, line.created_by_id) == (25000, 75000, staff.id)
     assert order.services_total == 50000 + 75000 and order.total == 125000 and order.balance_due == 125000
     assert events(db_session, order.id).count("line_added") == 2
     second = place(booking_setup, service="grande", hhmm="19:00", people=2, phone="+56911111111")
     with pytest.raises(ConflictError, match="Tina Calipso 02/03/2026 17:00"):  # the slot is now full
-        edit.add_service_line(second, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY,
-                                                  hhmm="17:00", people=1), by=staff)
+        edit.add_service_line(
+            second, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00", people=1), by=staff
+        )
     with pytest.raises(ValidationError, match="Servicio no encontrado"):
         edit.add_service_line(second, LineRequest(service_id=999999, day=MONDAY, hhmm="17:00", people=1), by=staff)
 
@@ -81,29 +87,45 @@ def test_cancelled_orders_and_gift_cards_are_refused(booking_setup, db_session, 
         edit.add_product_line(order, product_id=card.id, quantity=1, by=staff)
     cancel_order(order, reason="prueba", by=staff)
     with pytest.raises(ValidationError, match="La venta está cancelada"):
-        edit.add_service_line(order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00",
-                                                 people=1), by=staff)
+        edit.add_service_line(
+            order, LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="17:00", people=1), by=staff
+        )
 
 
 def test_edit_order_fields_and_sale_date_only_for_managers(booking_setup, db_session, make_user):
     desk, manager = make_user("recepcion"), make_user("gerente")
     order = place(booking_setup)
-    edit.edit_order(order, comments="  Aniversario ", fiscal_document_number="B-123", charged=True, sold_at=None,
-                    by=desk)
+    edit.edit_order(
+        order, comments="  Aniversario ", fiscal_document_number="B-123", charged=True, sold_at=None, by=desk
+    )
     assert (order.comments, order.fiscal_document_number, order.charged) == ("Aniversario", "B-123", True)
     new_date = datetime(2026, 2, 28, 18, 30, tzinfo=LOCAL_TZ)
     with pytest.raises(ValidationError, match="Solo un gerente"):
-        edit.edit_order(order, comments="Aniversario", fiscal_document_number="B-123", charged=True,
-                        sold_at=new_date, by=desk)
-    edit.edit_order(order, comments="Aniversario", fiscal_document_number="B-123", charged=True, sold_at=new_date,
-                    by=manager)
+        edit.edit_order(
+            order, comments="Aniversario", fiscal_document_number="B-123", charged=True, sold_at=new_date, by=desk
+        )
+    edit.edit_order(
+        order, comments="Aniversario", fiscal_document_number="B-123", charged=True, sold_at=new_date, by=manager
+    )
     assert order.sold_at == new_date
-    texts = [e.description for e in db_session.scalars(sa.select(ClientEvent).where(
-        ClientEvent.order_id == order.id, ClientEvent.event_type == "order_updated").order_by(ClientEvent.id))]
+    texts = [
+        e.description
+        for e in db_session.scalars(
+            sa.select(ClientEvent)
+            .where(ClientEvent.order_id == order.id, ClientEvent.event_type == "order_updated")
+            .order_by(ClientEvent.id)
+        )
+    ]
     assert texts == ["Modificado: Comentarios, Documento fiscal, Cobrado", "Modificado: Fecha venta"]
     # nothing changed → no event
-    edit.edit_order(order, comments="Aniversario", fiscal_document_number="B-123", charged=True,
-                    sold_at=new_date.replace(second=20), by=desk)
+    edit.edit_order(
+        order,
+        comments="Aniversario",
+        fiscal_document_number="B-123",
+        charged=True,
+        sold_at=new_date.replace(second=20),
+        by=desk,
+    )
     assert events(db_session, order.id).count("order_updated") == 2
 
 
@@ -118,8 +140,11 @@ def test_dialogs_full_page_fragment_and_errors(booking_setup, login, db_session,
     frag = c.get(f"{base}/productos/", headers=HX)
     assert frag.text.lstrip().startswith('<div id="dialog"') and "Vino Blanco" in frag.text
     # bad input: 422 with the message, nothing written
-    r = c.post(f"{base}/servicios/", data={"servicio": booking_setup["calipso"].id, "fecha": "2026-03-02",
-                                           "hora": "25:99", "personas": "1"}, headers=HX)
+    r = c.post(
+        f"{base}/servicios/",
+        data={"servicio": booking_setup["calipso"].id, "fecha": "2026-03-02", "hora": "25:99", "personas": "1"},
+        headers=HX,
+    )
     assert r.status_code == 422 and "Indique la hora (HH:MM)." in r.text
     r = c.post(f"{base}/productos/", data={"producto": wine.id, "cantidad": "5"}, headers=HX)
     assert r.status_code == 409 and "Stock insuficiente para Vino Blanco: disponible 3." in r.text
@@ -132,8 +157,11 @@ def test_dialogs_full_page_fragment_and_errors(booking_setup, login, db_session,
     line = db_session.scalar(sa.select(ProductLine))
     r = c.post(f"{base}/productos/{line.id}/cantidad/", data={"cantidad": "3"}, headers=HX)
     assert r.status_code == 200 and "Vino Blanco × 3" in r.text
-    r = c.post(f"{base}/servicios/", data={"servicio": booking_setup["calipso"].id, "fecha": "2026-03-02",
-                                           "hora": "17:00", "personas": "2"}, headers=HX)
+    r = c.post(
+        f"{base}/servicios/",
+        data={"servicio": booking_setup["calipso"].id, "fecha": "2026-03-02", "hora": "17:00", "personas": "2"},
+        headers=HX,
+    )
     assert r.status_code == 200 and "Servicio agregado: Tina Calipso 02/03/2026 17:00." in r.text
     r = c.post(f"{base}/productos/{line.id}/quitar/", headers=HX)
     assert r.status_code == 200 and "Producto quitado: Vino Blanco." in r.text
@@ -169,8 +197,16 @@ def test_every_order_dialog_posts_to_a_url_that_accepts_post(booking_setup, logi
     db_session.commit()
     c = login("gerente")
     base = f"/ventas/venta_reservas/{order.id}"
-    for url in (f"{base}/pagos/nuevo/", f"{base}/descuentos/", f"{base}/cancelar/", f"{base}/reembolsos/",
-                f"{base}/servicios/", f"{base}/productos/", f"{base}/productos/{line.id}/cantidad/", f"{base}/editar/"):
+    for url in (
+        f"{base}/pagos/nuevo/",
+        f"{base}/descuentos/",
+        f"{base}/cancelar/",
+        f"{base}/reembolsos/",
+        f"{base}/servicios/",
+        f"{base}/productos/",
+        f"{base}/productos/{line.id}/cantidad/",
+        f"{base}/editar/",
+    ):
         frag = c.get(url, headers=HX)
         action = re.search(r'hx-post="([^"]+)"', frag.text).group(1)
         assert c.post(action, data={}, headers=HX).status_code != 405, url

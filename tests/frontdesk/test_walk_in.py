@@ -14,8 +14,15 @@ URL = "/ventas/recepcion/nueva-reserva/"
 
 
 def walk_in_form(service, **overrides):
-    form = {"telefono": "9 8765 4321", "nombre": "Walk In", "servicio": str(service.id), "fecha": MONDAY,
-            "hora": "14:00", "personas": "2", "canal": "recepcion"}
+    form = {
+        "telefono": "9 8765 4321",
+        "nombre": "Walk In",
+        "servicio": str(service.id),
+        "fecha": MONDAY,
+        "hora": "14:00",
+        "personas": "2",
+        "canal": "recepcion",
+    }
     form.update(overrides)
     return form
 
@@ -36,8 +43,11 @@ def test_hour_grid_shows_free_hours_with_prices_and_total(booking_setup, login, 
     assert page.status_code == 200 and 'id="slot-grid"' in page.text
     assert "Tina Mantención" not in page.text  # internal services are never offered
     for hhmm in ("14:00", "17:00"):
-        radio = re.search(rf'<input class="btn-check" type="radio" name="hora" id="nr-hora-{hhmm.replace(":", "")}"'
-                          rf'[^>]*>', page.text).group(0)
+        radio = re.search(
+            rf'<input class="btn-check" type="radio" name="hora" id="nr-hora-{hhmm.replace(":", "")}"'
+            rf"[^>]*>",
+            page.text,
+        ).group(0)
         assert "disabled" not in radio and "02/03/2026 " + hhmm in radio and "$50.000" in radio
     assert 'type="time"' not in page.text  # no blind hour field any more
     assert "Total: $50.000" in page.text and "(2 × $25.000)" in page.text
@@ -109,8 +119,9 @@ def test_closed_cash_day_saves_the_booking_without_payment(booking_setup, login,
     assert "La caja de hoy (02/03/2026) está cerrada" in page.text
 
     # a form rendered before the close still carries an amount: a clear message, nothing saved
-    refused = c.post(URL, data=walk_in_form(booking_setup["calipso"], pago_monto="50000", pago_metodo="efectivo"),
-                     headers=HX)
+    refused = c.post(
+        URL, data=walk_in_form(booking_setup["calipso"], pago_monto="50000", pago_metodo="efectivo"), headers=HX
+    )
     assert refused.status_code == 422 and "la reserva no se guardó" in refused.text
     assert "Crear reserva sin pago" in refused.text and order_count(db_session) == 0
 
@@ -137,8 +148,9 @@ def test_same_form_posted_twice_makes_one_order_and_one_payment(booking_setup, l
     grande = booking_setup["grande"]  # capacity 2: a second order would fit, so only the key stops it
     c = login("recepcion")
     page = c.get(f"{URL}?servicio={grande.id}&fecha={MONDAY}&personas=2")
-    form = walk_in_form(grande, hora="19:00", pago_monto="44000", pago_metodo="efectivo",
-                        submission_key=key_of(page.text))
+    form = walk_in_form(
+        grande, hora="19:00", pago_monto="44000", pago_metodo="efectivo", submission_key=key_of(page.text)
+    )
     assert c.post(URL, data=form, headers=HX).status_code == 204
     second = c.post(URL, data=form, headers=HX)
     assert second.status_code == 409 and "ya fue enviado" in second.text
@@ -163,7 +175,7 @@ def test_a_refused_attempt_does_not_use_up_the_key(booking_setup, login, db_sess
 def test_move_dialog_offers_the_same_hour_grid(booking_setup, login, db_session):
     from tests.frontdesk.test_board import place
 
-    first = place(booking_setup)                                   # Tina Calipso 14:00
+    first = place(booking_setup)  # Tina Calipso 14:00
     other = place(booking_setup, hhmm="17:00", phone="+56922222222")
     db_session.commit()
     c = login("recepcion")
@@ -181,15 +193,17 @@ def test_move_dialog_offers_the_same_hour_grid(booking_setup, login, db_session)
     assert "disabled" not in free and "checked" not in free
     page = c.get(f"/ventas/recepcion/lineas/{line_id}/mover/?fecha=2026-03-04")  # without JavaScript
     assert "<html" in page.text and "Ver horas" in page.text and 'value="2026-03-04"' in page.text
-    moved = c.post(f"/ventas/recepcion/lineas/{line_id}/mover/", data={"fecha": "2026-03-04", "hora": "14:00",
-                                                                         "submission_key": key_of(page.text)})
+    moved = c.post(
+        f"/ventas/recepcion/lineas/{line_id}/mover/",
+        data={"fecha": "2026-03-04", "hora": "14:00", "submission_key": key_of(page.text)},
+    )
     assert moved.status_code == 303 and "fecha=2026-03-04" in moved.headers["Location"]
 
 
 def test_add_service_dialog_offers_the_hour_grid(booking_setup, login, db_session):
     from tests.frontdesk.test_board import place
 
-    order = place(booking_setup)                                   # Tina Calipso 14:00 (capacity 1)
+    order = place(booking_setup)  # Tina Calipso 14:00 (capacity 1)
     db_session.commit()
     c = login("recepcion")
     calipso = booking_setup["calipso"]
@@ -199,15 +213,23 @@ def test_add_service_dialog_offers_the_hour_grid(booking_setup, login, db_sessio
     assert "disabled" in re.search(r'<input[^>]*id="nr-hora-1400"[^>]*>', dialog.text).group(0)
     frag = c.get(f"{url}?bloque=horas&servicio={calipso.id}&fecha={MONDAY}&personas=3", headers=HX)
     assert frag.text.lstrip().startswith('<fieldset id="slot-grid"') and "Total: $75.000" in frag.text
-    added = c.post(url, data={"servicio": str(calipso.id), "fecha": MONDAY, "hora": "17:00", "personas": "3",
-                              "submission_key": key_of(dialog.text)}, headers=HX)
+    added = c.post(
+        url,
+        data={
+            "servicio": str(calipso.id),
+            "fecha": MONDAY,
+            "hora": "17:00",
+            "personas": "3",
+            "submission_key": key_of(dialog.text),
+        },
+        headers=HX,
+    )
     assert added.status_code == 200 and "Servicio agregado: Tina Calipso 02/03/2026 17:00." in added.text
 
 
 def test_people_out_of_range_is_said_once(booking_setup, login, db_session):
     c = login("recepcion")
-    frag = c.get(f"{URL}?bloque=horas&servicio={booking_setup['calipso'].id}&fecha={MONDAY}&personas=9",
-                 headers=HX)
+    frag = c.get(f"{URL}?bloque=horas&servicio={booking_setup['calipso'].id}&fecha={MONDAY}&personas=9", headers=HX)
     assert frag.status_code == 200
     visible = re.sub(r'(aria-label|title)="[^"]*"', "", frag.text)  # attributes repeat it per hour
     assert visible.count("La cantidad de personas debe estar entre 1 y 4.") == 1 and "Total:" not in visible

@@ -60,8 +60,11 @@ def test_close_validations_messages(cash_env):
     bad.pop("webpay")
     with pytest.raises(cash_services.CloseFormError) as err:
         cash_services.close_day(TODAY, bad, "ok", by=recep)
-    assert err.value.errors == {"contado_efectivo": cash_services.COUNTED_INVALID, "contado_tarjeta": cash_services.COUNTED_INVALID,
-                                "contado_webpay": cash_services.COUNTED_MISSING}
+    assert err.value.errors == {
+        "contado_efectivo": cash_services.COUNTED_INVALID,
+        "contado_tarjeta": cash_services.COUNTED_INVALID,
+        "contado_webpay": cash_services.COUNTED_MISSING,
+    }
     with pytest.raises(ValidationError, match="Recepción solo puede cerrar la caja del día de hoy."):
         cash_services.close_day(YESTERDAY, counted_all(cash_queries.expected_by_method(YESTERDAY)), by=recep)
     with pytest.raises(ValidationError, match="fecha futura"):
@@ -113,7 +116,10 @@ def test_reopen_and_next_close_gets_next_version(cash_env):
         cash_services.reopen_close(first, "   ", by=gerente)
     cash_services.reopen_close(first, "Faltó registrar una transferencia", by=gerente)
     assert (first.status, first.reopened_by_id, first.reopen_reason) == (
-        "reabierta", gerente.id, "Faltó registrar una transferencia")
+        "reabierta",
+        gerente.id,
+        "Faltó registrar una transferencia",
+    )
     assert cash_queries.closed_close(TODAY) is None
     with pytest.raises(ConflictError, match="ya fue reabierto"):
         cash_services.reopen_close(first, "otra vez", by=gerente)
@@ -144,8 +150,9 @@ def test_close_flow_through_the_views(cash_env, login):
     missing = c.post("/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="10.000"))
     assert missing.status_code == 422 and "Explique la diferencia." in missing.text
     assert 'value="10.000"' in missing.text  # what was typed stays
-    frag = c.post("/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="abc"),
-                  headers={"HX-Request": "true"})
+    frag = c.post(
+        "/ventas/caja-diaria/cierre/", data=form_data(expected, efectivo="abc"), headers={"HX-Request": "true"}
+    )
     assert frag.status_code == 422 and frag.text.lstrip().startswith('<div id="close-form"')
     assert cash_services.COUNTED_INVALID in frag.text and "<html" not in frag.text
 
@@ -170,8 +177,11 @@ def test_close_flow_through_the_views(cash_env, login):
 
 def test_htmx_success_redirects_with_header(cash_env, login):
     c = login("gerente")
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY)),
-                  headers={"HX-Request": "true"})
+    resp = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data=form_data(cash_queries.expected_by_method(TODAY)),
+        headers={"HX-Request": "true"},
+    )
     close = db.session.scalars(sa.select(CashClose)).one()
     assert resp.status_code == 204 and resp.headers["HX-Redirect"] == f"/ventas/caja-diaria/cierres/{close.id}/"
 
@@ -181,7 +191,9 @@ def test_recepcion_cannot_close_another_date(cash_env, login):
     page = c.get(f"/ventas/caja-diaria/cierre/?fecha={YESTERDAY}")
     assert page.status_code == 200 and "Caja del 02/03/2026" in page.text
     assert "Recepción solo puede cerrar la caja del día de hoy." in page.text
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY))
+    resp = c.post(
+        "/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY)
+    )
     assert resp.status_code == 422 and "Recepción solo puede cerrar la caja del día de hoy." in resp.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0
     bad = c.post("/ventas/caja-diaria/cierre/", data={"fecha": "ayer"})
@@ -194,7 +206,9 @@ def test_manager_closes_past_date_not_future(cash_env, login):
     assert "Caja del 01/03/2026" in page.text and 'id="fecha-picker"' in page.text
     future = c.get(f"/ventas/caja-diaria/cierre/?fecha={TODAY + timedelta(days=1)}")
     assert future.status_code == 200 and "fecha futura" in future.text and 'name="contado_efectivo"' not in future.text
-    resp = c.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY))
+    resp = c.post(
+        "/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(YESTERDAY), day=YESTERDAY)
+    )
     assert resp.status_code == 303
     assert db.session.scalars(sa.select(CashClose.business_date)).all() == [YESTERDAY]
 
@@ -208,8 +222,9 @@ def test_reopen_by_manager_and_next_close_version(cash_env, login):
     g = login("gerente")
     page = g.get(f"/ventas/caja-diaria/cierres/{first.id}/")
     assert 'id="motivo"' in page.text and 'name="csrf_token"' in page.text
-    no_reason = g.post(f"/ventas/caja-diaria/cierres/{first.id}/reabrir/", data={"motivo": " "},
-                       headers={"HX-Request": "true"})
+    no_reason = g.post(
+        f"/ventas/caja-diaria/cierres/{first.id}/reabrir/", data={"motivo": " "}, headers={"HX-Request": "true"}
+    )
     assert no_reason.status_code == 422 and no_reason.text.lstrip().startswith('<div id="close-reopen"')
     assert "Indique el motivo de la reapertura." in no_reason.text
     ok = g.post(f"/ventas/caja-diaria/cierres/{first.id}/reabrir/", data={"motivo": "Transferencia tardía"})
@@ -220,7 +235,9 @@ def test_reopen_by_manager_and_next_close_version(cash_env, login):
     assert twice.status_code == 409 and "ya fue reabierto" in twice.text
     assert "Cerrar nuevamente" in g.get(f"/ventas/caja-diaria/cierres/{first.id}/").text
 
-    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
+    assert (
+        g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
+    )
     versions = db.session.scalars(sa.select(CashClose).order_by(CashClose.version)).all()
     assert [(v.version, v.status) for v in versions] == [(1, "reabierta"), (2, "cerrada")]
     listing = g.get("/ventas/caja-diaria/cierres/?mes=2026-03")
@@ -248,7 +265,9 @@ def test_closes_list_month_filter(cash_env, login):
 def test_closed_day_lines_are_fixed_and_late_payments_listed_apart(cash_env, login, freeze_clock):
     g = login("gerente")
     cash_env.pay(10000, "efectivo", by=g.user)
-    assert g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
+    assert (
+        g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY))).status_code == 303
+    )
     close = db.session.scalars(sa.select(CashClose)).one()
     freeze_clock(NOW + timedelta(hours=2))
     late = cash_env.pay(4500, "tarjeta", by=g.user, when=clock.now(), after_close=True)
@@ -283,10 +302,13 @@ def test_recepcion_sees_only_todays_close_detail(cash_env, login):
     assert r.get("/ventas/caja-diaria/cierres/999999/").status_code == 404
 
 
-@pytest.mark.parametrize(("path", "allowed"), [
-    ("/ventas/caja-diaria/cierre/", {"recepcion", "gerente", "admin"}),
-    ("/ventas/caja-diaria/cierres/", {"gerente", "admin"}),
-])
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/ventas/caja-diaria/cierre/", {"recepcion", "gerente", "admin"}),
+        ("/ventas/caja-diaria/cierres/", {"gerente", "admin"}),
+    ],
+)
 def test_close_pages_access_by_role(cash_env, client, login, path, allowed):
     assert client.get(path).status_code == 302
     for role in ("recepcion", "marketing", "gerente", "admin"):
@@ -295,19 +317,29 @@ def test_close_pages_access_by_role(cash_env, client, login, path, allowed):
 
 def test_extreme_inputs_never_500(cash_env, login):
     g = login("gerente")
-    for path in ("/ventas/caja-diaria/?fecha_fin=9999-12-31", "/ventas/caja-diaria/?fecha_inicio=0001-01-01",
-                 "/ventas/caja-diaria/?page=99999999999999999999", "/ventas/caja-diaria/cierres/?mes=9999-12",
-                 "/ventas/caja-diaria/cierres/?mes=0-1", "/ventas/caja-diaria/cierre/?fecha=9999-12-31",
-                 "/ventas/caja-diaria/cierre/?fecha=0001-01-01", "/ventas/caja-diaria/?usuario=²",
-                 "/ventas/caja-diaria/?usuario=99999999999999999999999"):
+    for path in (
+        "/ventas/caja-diaria/?fecha_fin=9999-12-31",
+        "/ventas/caja-diaria/?fecha_inicio=0001-01-01",
+        "/ventas/caja-diaria/?page=99999999999999999999",
+        "/ventas/caja-diaria/cierres/?mes=9999-12",
+        "/ventas/caja-diaria/cierres/?mes=0-1",
+        "/ventas/caja-diaria/cierre/?fecha=9999-12-31",
+        "/ventas/caja-diaria/cierre/?fecha=0001-01-01",
+        "/ventas/caja-diaria/?usuario=²",
+        "/ventas/caja-diaria/?usuario=99999999999999999999999",
+    ):
         assert g.get(path).status_code == 200, path
     assert "Fecha inválida" in g.get("/ventas/caja-diaria/?fecha_fin=9999-12-31").text
     assert g.post("/ventas/caja-diaria/cierre/", data={"fecha": "9999-12-31"}).status_code == 422
-    huge = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY), notas="x",
-                                                                efectivo="9" * 40, tarjeta="²"))
+    huge = g.post(
+        "/ventas/caja-diaria/cierre/",
+        data=form_data(cash_queries.expected_by_method(TODAY), notas="x", efectivo="9" * 40, tarjeta="²"),
+    )
     assert huge.status_code == 422 and cash_services.COUNTED_INVALID in huge.text
-    large = g.post("/ventas/caja-diaria/cierre/", data=form_data(cash_queries.expected_by_method(TODAY), notas="x",
-                                                                 efectivo="9" * 15))
+    large = g.post(
+        "/ventas/caja-diaria/cierre/",
+        data=form_data(cash_queries.expected_by_method(TODAY), notas="x", efectivo="9" * 15),
+    )
     assert large.status_code == 422 and cash_services.COUNTED_TOO_LARGE in large.text
 
 
@@ -338,14 +370,29 @@ def test_review_step_shows_expected_and_differences_then_closes(cash_env, login)
     c = login("recepcion")
     cash_env.pay(12000, "efectivo", by=c.user)
     cash_env.pay(34500, "tarjeta", by=c.user)
-    bad = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo", "paso": "revisar",
-                                                      "contado_efectivo": "10.000", "contado_tarjeta": ""})
+    bad = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data={
+            "fecha": TODAY.isoformat(),
+            "vista": "conteo",
+            "paso": "revisar",
+            "contado_efectivo": "10.000",
+            "contado_tarjeta": "",
+        },
+    )
     assert bad.status_code == 422 and 'id="close-conteo"' in bad.text and cash_services.COUNTED_MISSING in bad.text
     assert "$12.000" not in bad.text  # still blind while the count is incomplete
 
-    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "vista": "conteo",
-                                                         "paso": "revisar", "contado_efectivo": "10.000",
-                                                         "contado_tarjeta": "34500"})
+    review = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data={
+            "fecha": TODAY.isoformat(),
+            "vista": "conteo",
+            "paso": "revisar",
+            "contado_efectivo": "10.000",
+            "contado_tarjeta": "34500",
+        },
+    )
     html = review.text
     assert review.status_code == 200 and 'id="close-revision"' in html and 'value="10.000"' in html
     assert re.search(r'id="diff-efectivo"[^>]*>.*-\$2\.000.*faltante', html, re.S)
@@ -355,8 +402,15 @@ def test_review_step_shows_expected_and_differences_then_closes(cash_env, login)
     assert 'name="paso" value="confirmar"' in html and 'hx-disabled-elt="find .close-actions"' in html
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0  # reviewing closes nothing
 
-    data = {"fecha": TODAY.isoformat(), "vista": "revision", "paso": "confirmar", "contado_efectivo": "10.000",
-            "contado_tarjeta": "34500", "notas": "", "submission_key": submission_key(html)}
+    data = {
+        "fecha": TODAY.isoformat(),
+        "vista": "revision",
+        "paso": "confirmar",
+        "contado_efectivo": "10.000",
+        "contado_tarjeta": "34500",
+        "notas": "",
+        "submission_key": submission_key(html),
+    }
     no_notes = c.post("/ventas/caja-diaria/cierre/", data=data)
     assert no_notes.status_code == 422 and "Explique la diferencia." in no_notes.text
     assert 'id="close-revision"' in no_notes.text  # the review stays, with what was typed
@@ -375,8 +429,9 @@ def test_live_differences_fragment_and_no_js_recalculate(cash_env, login):
     form = {"fecha": TODAY.isoformat(), "contado_efectivo": "$13.000", "contado_tarjeta": "34.5x"}
     frag = c.post("/ventas/caja-diaria/cierre/diferencias/", data=form, headers={"HX-Request": "true"})
     assert frag.status_code == 200 and "<html" not in frag.text and "<form" not in frag.text
-    assert re.search(r'<span id="diff-efectivo" class="close-difference" hx-swap-oob="true">.*\+\$1\.000.*sobrante',
-                     frag.text, re.S)
+    assert re.search(
+        r'<span id="diff-efectivo" class="close-difference" hx-swap-oob="true">.*\+\$1\.000.*sobrante', frag.text, re.S
+    )
     assert re.search(r'id="diff-tarjeta"[^>]*hx-swap-oob="true">\s*<span class="text-body-secondary">—', frag.text)
     assert re.search(r'id="total-counted" hx-swap-oob="true">—<', frag.text)  # incomplete: no total yet
     form["contado_tarjeta"] = "34.500"
@@ -388,23 +443,36 @@ def test_live_differences_fragment_and_no_js_recalculate(cash_env, login):
     assert page.status_code == 200 and "<html" in page.text and 'id="close-revision"' in page.text
     recalc = c.post("/ventas/caja-diaria/cierre/", data={**form, "vista": "revision", "paso": "revisar"})
     assert recalc.status_code == 200 and re.search(r'id="diff-efectivo"[^>]*>.*\+\$1\.000', recalc.text, re.S)
-    assert c.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": YESTERDAY.isoformat()},
-                  headers={"HX-Request": "true"}).status_code == 403  # recepcion: today only
+    assert (
+        c.post(
+            "/ventas/caja-diaria/cierre/diferencias/",
+            data={**form, "fecha": YESTERDAY.isoformat()},
+            headers={"HX-Request": "true"},
+        ).status_code
+        == 403
+    )  # recepcion: today only
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 0
     g = login("gerente")
     for fecha in ("9999-12-31", "0001-01-01", "ayer", ""):
-        odd = g.post("/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": fecha},
-                     headers={"HX-Request": "true"})
+        odd = g.post(
+            "/ventas/caja-diaria/cierre/diferencias/", data={**form, "fecha": fecha}, headers={"HX-Request": "true"}
+        )
         assert odd.status_code == 200, fecha  # never a 500
 
 
 def test_same_close_form_sent_twice_closes_once(cash_env, login):
     c = login("recepcion")
     cash_env.pay(12000, "efectivo", by=c.user)
-    review = c.post("/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "paso": "revisar",
-                                                         "contado_efectivo": "12000"})
-    data = {"fecha": TODAY.isoformat(), "vista": "revision", "paso": "confirmar", "contado_efectivo": "12000",
-            "submission_key": submission_key(review.text)}
+    review = c.post(
+        "/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "paso": "revisar", "contado_efectivo": "12000"}
+    )
+    data = {
+        "fecha": TODAY.isoformat(),
+        "vista": "revision",
+        "paso": "confirmar",
+        "contado_efectivo": "12000",
+        "submission_key": submission_key(review.text),
+    }
     first = c.post("/ventas/caja-diaria/cierre/", data=data, headers={"HX-Request": "true"})
     assert first.status_code == 204
     second = c.post("/ventas/caja-diaria/cierre/", data=data, headers={"HX-Request": "true"})

@@ -23,8 +23,17 @@ from app.sales.payment_services import ensure_payment_methods
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=LOCAL_TZ)  # Monday 02/03/2026 12:00 local
 TODAY = NOW.date()
-CASH_METHODS = ("efectivo", "tarjeta", "transferencia", "webpay", "flow", "mercadopago", "scotiabank",
-                "bancoestado", "cuentarut")
+CASH_METHODS = (
+    "efectivo",
+    "tarjeta",
+    "transferencia",
+    "webpay",
+    "flow",
+    "mercadopago",
+    "scotiabank",
+    "bancoestado",
+    "cuentarut",
+)
 
 
 def at(day: date, hh: int = 10, mm: int = 0) -> datetime:
@@ -40,18 +49,34 @@ def build_cash_env(db_session, make_client, make_user, freeze_clock) -> SimpleNa
     db_session.add(order)
     db_session.flush()
 
-    def pay(amount, method="efectivo", by=None, when=NOW, status="valido", after_close=False, reference=None,
-            target=None):
-        p = Payment(order_id=(target or order).id, amount=amount, method=method, paid_at=when, status=status,
-                    recorded_by_id=getattr(by, "id", None), is_refund=amount < 0, after_close=after_close,
-                    reference=reference, created_at=clock.now())
+    def pay(
+        amount, method="efectivo", by=None, when=NOW, status="valido", after_close=False, reference=None, target=None
+    ):
+        p = Payment(
+            order_id=(target or order).id,
+            amount=amount,
+            method=method,
+            paid_at=when,
+            status=status,
+            recorded_by_id=getattr(by, "id", None),
+            is_refund=amount < 0,
+            after_close=after_close,
+            reference=reference,
+            created_at=clock.now(),
+        )
         db_session.add(p)
         db_session.flush()
         return p
 
     def discount(amount, by=None, when=NOW, status="activo"):
-        d = Discount(order_id=order.id, amount=amount, reason="Cortesía", created_by_id=getattr(by, "id", None),
-                     created_at=when, status=status)
+        d = Discount(
+            order_id=order.id,
+            amount=amount,
+            reason="Cortesía",
+            created_by_id=getattr(by, "id", None),
+            created_at=when,
+            status=status,
+        )
         db_session.add(d)
         db_session.flush()
         return d
@@ -86,15 +111,25 @@ def test_blocks_separate_real_money_gift_cards_and_discounts(cash_env):
     s = load_summary(day_filter())
     rows = {m.code: m for m in s.methods}
     assert list(rows) == ["efectivo", "tarjeta"]  # sort_order, only methods with movements, no gift card
-    assert (rows["efectivo"].transactions, rows["efectivo"].income, rows["efectivo"].refunds,
-            rows["efectivo"].net) == (3, 15000, -3000, 12000)
+    assert (rows["efectivo"].transactions, rows["efectivo"].income, rows["efectivo"].refunds, rows["efectivo"].net) == (
+        3,
+        15000,
+        -3000,
+        12000,
+    )
     assert rows["tarjeta"].net == 20000 and rows["tarjeta"].transactions == 1
     assert s.cash_total == {"transactions": 4, "income": 35000, "refunds": -3000, "net": 32000}
     assert (s.giftcards.count, s.giftcards.total) == (1, 7000)
     assert (s.discount_count, s.discount_total) == (1, 4000)
     [d] = s.users
     assert (d.username, d.payments, d.cash_net, d.giftcard, d.discount_count, d.discounts) == (
-        u.username, 5, 32000, 7000, 1, 4000)
+        u.username,
+        5,
+        32000,
+        7000,
+        1,
+        4000,
+    )
     for value in (*s.cash_total.values(), s.giftcards.total, s.discount_total, d.cash_net):
         assert type(value) is int  # CLP integers on every backend
 
@@ -112,21 +147,36 @@ def test_property_valid_detail_rows_equal_block_totals(cash_env, seed):
         day = start + timedelta(days=rnd.randint(-1, 3))  # some before and after the range
         when = at(day, 0) if rnd.random() < 0.1 else at(day, rnd.randint(0, 23), rnd.randint(0, 59))
         amount = rnd.choice([1, -1]) * rnd.randint(1, 200) * 500 if rnd.random() < 0.2 else rnd.randint(1, 400) * 250
-        p = cash_env.pay(amount, rnd.choice(methods), by=rnd.choice(users), when=when,
-                         status="anulado" if rnd.random() < 0.2 else "valido", after_close=rnd.random() < 0.1)
+        p = cash_env.pay(
+            amount,
+            rnd.choice(methods),
+            by=rnd.choice(users),
+            when=when,
+            status="anulado" if rnd.random() < 0.2 else "valido",
+            after_close=rnd.random() < 0.1,
+        )
         payments.append(p)
     for _ in range(rnd.randint(0, 10)):
         when = at(start + timedelta(days=rnd.randint(-1, 3)), rnd.randint(0, 23))
-        discounts.append(cash_env.discount(rnd.randint(1, 50) * 100, by=rnd.choice(users), when=when,
-                                           status=rnd.choice(["activo", "activo", "anulado"])))
+        discounts.append(
+            cash_env.discount(
+                rnd.randint(1, 50) * 100,
+                by=rnd.choice(users),
+                when=when,
+                status=rnd.choice(["activo", "activo", "anulado"]),
+            )
+        )
     method = rnd.choice([None, None, rnd.choice(methods)])
     user = rnd.choice([None, None, *[u for u in users if u]])
     f = day_filter(start, end, method=method, user_ids=[user.id] if user else None)
     lo, hi = f.start_utc, f.end_utc
 
     def selected(p):
-        return lo <= p.paid_at < hi and (method is None or p.method == method) and (
-            user is None or p.recorded_by_id == user.id)
+        return (
+            lo <= p.paid_at < hi
+            and (method is None or p.method == method)
+            and (user is None or p.recorded_by_id == user.id)
+        )
 
     expected_valid = [p for p in payments if selected(p) and p.status == "valido"]
     s = load_summary(f)
@@ -155,8 +205,11 @@ def test_property_valid_detail_rows_equal_block_totals(cash_env, seed):
     pages = [db.session.execute(queries.detail_page(f, n, 7)).all() for n in range(1, len(detail) // 7 + 2)]
     assert [r.id for page in pages for r in page] == [r.id for r in detail]  # pages tile the detail in order
 
-    active = [d for d in discounts if d.status == "activo" and lo <= d.created_at < hi
-              and (user is None or d.created_by_id == user.id)]
+    active = [
+        d
+        for d in discounts
+        if d.status == "activo" and lo <= d.created_at < hi and (user is None or d.created_by_id == user.id)
+    ]
     assert (s.discount_count, s.discount_total) == (len(active), sum(d.amount for d in active))
 
     by_user = defaultdict(lambda: [0, 0, 0, 0, 0])
@@ -169,7 +222,8 @@ def test_property_valid_detail_rows_equal_block_totals(cash_env, seed):
         by_user[d.created_by_id][3] += 1
         by_user[d.created_by_id][4] += d.amount
     assert {u.user_id: [u.payments, u.cash_net, u.giftcard, u.discount_count, u.discounts] for u in s.users} == dict(
-        by_user)
+        by_user
+    )
 
 
 def test_reception_only_covers_recepcion_users(cash_env):
@@ -247,8 +301,13 @@ def test_statements_per_request_do_not_grow_with_rows(cash_env, login, count_sta
 
     def add(n):
         for i in range(n):
-            cash_env.pay(1000 + i, ["efectivo", "tarjeta", "giftcard"][i % 3], by=users[i % 3],
-                         status="anulado" if i % 7 == 0 else "valido", after_close=i % 5 == 0)
+            cash_env.pay(
+                1000 + i,
+                ["efectivo", "tarjeta", "giftcard"][i % 3],
+                by=users[i % 3],
+                status="anulado" if i % 7 == 0 else "valido",
+                after_close=i % 5 == 0,
+            )
             cash_env.discount(100, by=users[i % 3])
 
     url = "/ventas/caja-diaria/?incluir_anulados=1"
@@ -287,8 +346,18 @@ def test_excel_export(cash_env, login):
     users = list(wb["Por Usuario"].iter_rows(values_only=True))
     assert users[1] == (c.user.username, 3, 7500, 4000, 1, 1500)
     detail = list(wb["Detalle"].iter_rows(values_only=True))
-    assert detail[0] == ("ID Pago", "Fecha Pago", "ID Venta/Reserva", "Cliente", "Método de Pago", "Monto", "Usuario",
-                         "Tipo", "Estado", "Referencia")
+    assert detail[0] == (
+        "ID Pago",
+        "Fecha Pago",
+        "ID Venta/Reserva",
+        "Cliente",
+        "Método de Pago",
+        "Monto",
+        "Usuario",
+        "Tipo",
+        "Estado",
+        "Referencia",
+    )
     assert len(detail) == 4  # voided left out unless incluir_anulados
     assert detail[1][1] == datetime(2026, 3, 2, 12, 0) and detail[1][3] == "Ana Pérez"
     assert {r[7] for r in detail[1:]} == {"Pago", "Reembolso"} and sum(r[5] for r in detail[1:]) == 11500
@@ -331,10 +400,13 @@ def test_manager_reception_page_lists_active_recepcion_users(cash_env, login):
     assert "Usuario inválido" in html and f'id="payment-{p_manager.id}"' not in html
 
 
-@pytest.mark.parametrize(("path", "allowed"), [
-    ("/ventas/caja-diaria/", {"gerente", "admin"}),
-    ("/ventas/caja-diaria-recepcionistas/", {"recepcion", "gerente", "admin"}),
-])
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/ventas/caja-diaria/", {"gerente", "admin"}),
+        ("/ventas/caja-diaria-recepcionistas/", {"recepcion", "gerente", "admin"}),
+    ],
+)
 def test_access_by_role(cash_env, client, login, path, allowed):
     assert client.get(path).status_code == 302
     for role in ("recepcion", "marketing", "gerente", "admin"):
@@ -361,7 +433,9 @@ def test_rows_without_a_user_and_the_sistema_user_make_one_sistema_row(cash_env,
     cash_env.discount(500, by=sistema)
     s = load_summary(day_filter())
     assert [(u.username, u.payments, u.cash_net, u.giftcard, u.discount_count, u.discounts) for u in s.users] == [
-        (c.user.username, 1, 2000, 0, 0, 0), ("sistema", 3, 15000, 3000, 2, 1500)]
+        (c.user.username, 1, 2000, 0, 0, 0),
+        ("sistema", 3, 15000, 3000, 2, 1500),
+    ]
     assert [(d.username, d.count, d.total) for d in s.discounts] == [("sistema", 2, 1500)]
     html = c.get("/ventas/caja-diaria/").text
     by_user = html.split('id="by-user"')[1].split("</section>")[0]

@@ -41,14 +41,32 @@ def purchases(db_session, make_product, make_user, freeze_clock):
     db_session.flush()
     espumante = make_product(name="Espumante", base_price=12000, stock=0)
     agua = make_product(name="Agua", base_price=1500, stock=0)
-    p1 = create_purchase(lines=[{"product_id": espumante.id, "quantity": 12, "unit_price": 6000},
-                                {"product_id": agua.id, "quantity": 24, "unit_price": 500}],
-                         by=boss, provider_id=vina.id, payment_method="transferencia", document_number="F-1001")
-    p2 = create_purchase(lines=[{"product_id": agua.id, "quantity": 48, "unit_price": 450},
-                                {"description": "Flete", "quantity": 1, "unit_price": 8000}],
-                         by=boss, provider_id=bodega.id, payment_method="efectivo", document_number="B-77")
-    old = create_purchase(lines=[{"product_id": espumante.id, "quantity": 6, "unit_price": 6500}], by=boss,
-                          provider_id=vina.id, purchase_date=date(2026, 2, 20))
+    p1 = create_purchase(
+        lines=[
+            {"product_id": espumante.id, "quantity": 12, "unit_price": 6000},
+            {"product_id": agua.id, "quantity": 24, "unit_price": 500},
+        ],
+        by=boss,
+        provider_id=vina.id,
+        payment_method="transferencia",
+        document_number="F-1001",
+    )
+    p2 = create_purchase(
+        lines=[
+            {"product_id": agua.id, "quantity": 48, "unit_price": 450},
+            {"description": "Flete", "quantity": 1, "unit_price": 8000},
+        ],
+        by=boss,
+        provider_id=bodega.id,
+        payment_method="efectivo",
+        document_number="B-77",
+    )
+    old = create_purchase(
+        lines=[{"product_id": espumante.id, "quantity": 6, "unit_price": 6500}],
+        by=boss,
+        provider_id=vina.id,
+        purchase_date=date(2026, 2, 20),
+    )
     db_session.commit()
     return {"p1": p1, "p2": p2, "old": old, "vina": vina, "bodega": bodega, "espumante": espumante, "agua": agua}
 
@@ -132,8 +150,7 @@ def test_edit_link_when_an_edit_screen_is_installed(purchases):
     other = create_app(make_test_config())
     with other.test_request_context():
         assert purchase_edit_url(7) is None  # today: the back office lists purchases read-only
-    other.add_url_rule("/ventas/compras/<int:purchase_id>/editar/", "catalog.purchase_edit",
-                       lambda purchase_id: "")
+    other.add_url_rule("/ventas/compras/<int:purchase_id>/editar/", "catalog.purchase_edit", lambda purchase_id: "")
     with other.test_request_context():
         assert purchase_edit_url(7) == "/ventas/compras/7/editar/"
 
@@ -148,10 +165,25 @@ def test_excel_from_either_list(login, purchases):
         wb = load_workbook(io.BytesIO(resp.data))
         assert wb.sheetnames[:2] == ["Compras", "Detalle"]
         compras, detalle = wb["Compras"], wb["Detalle"]
-        assert [x.value for x in compras[1]] == ["ID", "Fecha", "Proveedor", "N° Documento", "Método de Pago",
-                                                 "Líneas", "Total"]
-        assert [x.value for x in detalle[1]] == ["ID Compra", "Fecha", "Proveedor", "Producto", "Descripción",
-                                                 "Cantidad", "Precio Unitario", "Subtotal"]
+        assert [x.value for x in compras[1]] == [
+            "ID",
+            "Fecha",
+            "Proveedor",
+            "N° Documento",
+            "Método de Pago",
+            "Líneas",
+            "Total",
+        ]
+        assert [x.value for x in detalle[1]] == [
+            "ID Compra",
+            "Fecha",
+            "Proveedor",
+            "Producto",
+            "Descripción",
+            "Cantidad",
+            "Precio Unitario",
+            "Subtotal",
+        ]
         rows = list(compras.iter_rows(min_row=2))
         assert [r[0].value for r in rows] == [s["p2"].id, s["p1"].id, s["old"].id]
         first = rows[0]
@@ -183,12 +215,19 @@ def test_statements_constant_in_the_number_of_purchases(login, purchases, db_ses
     few_export = count_statements(lambda: c.get(LIST, query_string={"export": "xlsx"}))
     boss = make_user("gerente")
     for i in range(60):
-        create_purchase(lines=[{"product_id": s["agua"].id, "quantity": 1 + i, "unit_price": 400},
-                               {"description": f"Gasto {i}", "quantity": 1, "unit_price": 100}],
-                        by=boss, provider_id=s["bodega"].id, payment_method="efectivo")
+        create_purchase(
+            lines=[
+                {"product_id": s["agua"].id, "quantity": 1 + i, "unit_price": 400},
+                {"description": f"Gasto {i}", "quantity": 1, "unit_price": 100},
+            ],
+            by=boss,
+            provider_id=s["bodega"].id,
+            payment_method="efectivo",
+        )
     for i in range(20):
-        add_purchase_line(p1, {"product_id": s["espumante"].id, "quantity": 1, "unit_price": 10 + i,
-                               "_new_purchase": False}, by=boss)
+        add_purchase_line(
+            p1, {"product_id": s["espumante"].id, "quantity": 1, "unit_price": 10 + i, "_new_purchase": False}, by=boss
+        )
     db_session.commit()
     for path, n in few.items():
         assert count_statements(lambda path=path: c.get(path)) == n, path

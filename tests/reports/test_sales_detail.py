@@ -16,9 +16,15 @@ from app.sales.payment_services import record_payment
 from app.sales.services import recalculate_order
 from tests.reports.test_sales_orders import HX, MONDAY, NOW, make_order
 
-BLOCKS = {"order_states": "order-states", "order_giftcards": "order-giftcards", "order_totals": "order-totals",
-          "order_lines": "order-lines", "order_payments": "order-payments", "order_discounts": "order-discounts",
-          "order_events": "order-events"}
+BLOCKS = {
+    "order_states": "order-states",
+    "order_giftcards": "order-giftcards",
+    "order_totals": "order-totals",
+    "order_lines": "order-lines",
+    "order_payments": "order-payments",
+    "order_discounts": "order-discounts",
+    "order_events": "order-events",
+}
 
 
 def url(order_id: int, suffix: str = "") -> str:
@@ -29,7 +35,7 @@ def element(text: str, element_id: str) -> str:
     """The element with that id, from its opening tag to the first closing tag of the same name (tr, li, section)."""
     start = text.rindex("<", 0, text.index(f'id="{element_id}"'))
     tag = re.match(r"<(\w+)", text[start:]).group(1)
-    return text[start:text.index(f"</{tag}>", start)]
+    return text[start : text.index(f"</{tag}>", start)]
 
 
 @pytest.fixture
@@ -39,22 +45,45 @@ def order(booking_setup, db_session, make_client, make_product, make_user):
     boss = make_user("gerente", username="jefa")
     maria = make_client(name="María Pérez", phone="+56987654321")
     giftcard = make_product(name="Gift Card $50.000", base_price=50000, is_gift_card=True)
-    o = make_order(db_session, maria, lines=[(s["calipso"], MONDAY, 2), (s["relajacion"], MONDAY, 1, "cancelada")],
-                   products=[(giftcard, 1)], comments="Llega tarde")
+    o = make_order(
+        db_session,
+        maria,
+        lines=[(s["calipso"], MONDAY, 2), (s["relajacion"], MONDAY, 1, "cancelada")],
+        products=[(giftcard, 1)],
+        comments="Llega tarde",
+    )
     o.service_lines[0].provider_id = None
     o.service_lines[1].provider_id = s["ana"].id
     db_session.add(Discount(order_id=o.id, amount=5000, reason="cliente frecuente", created_by_id=boss.id))
-    db_session.add(Discount(order_id=o.id, amount=3000, reason="por error", status="anulado",
-                            created_by_id=cashier.id, voided_by_id=boss.id, voided_at=NOW))
+    db_session.add(
+        Discount(
+            order_id=o.id,
+            amount=3000,
+            reason="por error",
+            status="anulado",
+            created_by_id=cashier.id,
+            voided_by_id=boss.id,
+            voided_at=NOW,
+        )
+    )
     recalculate_order(o)
     p1 = record_payment(o, amount=20000, method="efectivo", by=cashier, reference="boleta 123")
     p2 = record_payment(o, amount=7000, method="tarjeta", by=cashier)
     p2.status, p2.voided_at, p2.voided_by_id, p2.void_reason = "anulado", NOW, boss.id, "pago duplicado"
     recalculate_order(o)
     line = o.product_lines[0]
-    db_session.add(GiftCard(code="550OKRQGKHJR", initial_amount=50000, issued_on=MONDAY,
-                            expires_on=MONDAY + timedelta(days=365), origin="venta", order_line_id=line.id,
-                            buyer_client_id=maria.id, recipient_name="Ana Díaz"))
+    db_session.add(
+        GiftCard(
+            code="550OKRQGKHJR",
+            initial_amount=50000,
+            issued_on=MONDAY,
+            expires_on=MONDAY + timedelta(days=365),
+            origin="venta",
+            order_line_id=line.id,
+            buyer_client_id=maria.id,
+            recipient_name="Ana Díaz",
+        )
+    )
     clock.freeze(NOW + timedelta(minutes=5))
     record_event(maria, "order_updated", "Comentario agregado", by=boss, order_id=o.id)
     clock.freeze(NOW)
@@ -121,7 +150,7 @@ def test_blocks_render_alone_for_htmx_and_refresh_on_order_changed(login, order)
         assert body.startswith("<") and f'id="{element_id}"' in body[:200] and "<html" not in body
     totals = c.get(url(o.id), query_string={"bloque": "order_totals"}, headers=HX).text
     assert 'hx-trigger="order-changed from:body"' in totals and "bloque=order_totals" in totals
-    assert 'order-changed from:body' in c.get(url(o.id), query_string={"bloque": "order_payments"}, headers=HX).text
+    assert "order-changed from:body" in c.get(url(o.id), query_string={"bloque": "order_payments"}, headers=HX).text
     states = c.get(url(o.id), query_string={"bloque": "order_states"}, headers=HX).text
     assert "Pago parcial" in states and 'hx-trigger="order-changed from:body"' in states
     # an unknown block name is ignored: the whole page
@@ -145,7 +174,7 @@ def test_print_page(login, order):
     assert "Gift Card $50.000" in t and "$95.000" in t and "Pago parcial" in t
     assert "data-print" in t and "/static/js/print.js" in t
     assert "<script>" not in t and "onclick" not in t  # CSP: no inline scripts
-    assert 'extends' not in t and 'id="page"' not in t  # standalone, no site chrome
+    assert "extends" not in t and 'id="page"' not in t  # standalone, no site chrome
 
 
 def test_access_per_role(client, login, order):
@@ -161,16 +190,32 @@ def _grow(db_session, order, n):
     """More of everything the detail page lists."""
     s, o = order, order["order"]
     for i in range(n):
-        db_session.add_all([
-            Discount(order_id=o.id, amount=1, reason=f"extra {i}", created_by_id=s["boss"].id),
-            ClientEvent(client_id=o.client_id, event_type="order_updated", description=f"cambio {i}",
-                        user_id=s["cashier"].id, order_id=o.id),
-            ServiceLine(order_id=o.id, service_id=s["calipso"].id, service_date=date(2026, 3, 9),
-                        start_time="17:00", people=1, unit_price=25000, pricing_rule="por_persona", subtotal=25000,
-                        provider_id=s["berta"].id),
-            ProductLine(order_id=o.id, product_id=o.product_lines[0].product_id, quantity=1, unit_price=1000,
-                        subtotal=1000),
-        ])
+        db_session.add_all(
+            [
+                Discount(order_id=o.id, amount=1, reason=f"extra {i}", created_by_id=s["boss"].id),
+                ClientEvent(
+                    client_id=o.client_id,
+                    event_type="order_updated",
+                    description=f"cambio {i}",
+                    user_id=s["cashier"].id,
+                    order_id=o.id,
+                ),
+                ServiceLine(
+                    order_id=o.id,
+                    service_id=s["calipso"].id,
+                    service_date=date(2026, 3, 9),
+                    start_time="17:00",
+                    people=1,
+                    unit_price=25000,
+                    pricing_rule="por_persona",
+                    subtotal=25000,
+                    provider_id=s["berta"].id,
+                ),
+                ProductLine(
+                    order_id=o.id, product_id=o.product_lines[0].product_id, quantity=1, unit_price=1000, subtotal=1000
+                ),
+            ]
+        )
     db_session.flush()
     recalculate_order(o)
     for i in range(n):
@@ -178,8 +223,7 @@ def _grow(db_session, order, n):
     db_session.commit()
 
 
-def test_statements_constant_in_the_number_of_lines_payments_and_events(login, order, db_session,
-                                                                        count_statements):
+def test_statements_constant_in_the_number_of_lines_payments_and_events(login, order, db_session, count_statements):
     page, printable = url(order["order"].id), url(order["order"].id, "imprimir/")  # read before counting
     c = login("recepcion")
     block = {"query_string": {"bloque": "order_payments"}, "headers": HX}

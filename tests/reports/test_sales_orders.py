@@ -23,8 +23,7 @@ HX = {"HX-Request": "true"}
 
 def make_order(db_session, client, *, lines=(), products=(), sold_at=None, origin="recepcion", **fields):
     """Rows written directly (the report reads rows; the booking rules are tested in tests/sales)."""
-    order = Order(client_id=client.id, origin=origin, contact_name=client.name, contact_phone=client.phone,
-                  **fields)
+    order = Order(client_id=client.id, origin=origin, contact_name=client.name, contact_phone=client.phone, **fields)
     if sold_at is not None:
         order.sold_at = order.created_at = sold_at
     db_session.add(order)
@@ -32,15 +31,30 @@ def make_order(db_session, client, *, lines=(), products=(), sold_at=None, origi
     for spec in lines:
         service, day, people, *rest = spec
         rule = service.pricing_rule
-        db_session.add(ServiceLine(
-            order_id=order.id, service_id=service.id, service_date=day, start_time=rest[1] if len(rest) > 1 else
-            "14:00", people=people, unit_price=service.base_price, pricing_rule=rule,
-            subtotal=service.base_price * (people if rule == "por_persona" else 1),
-            status=rest[0] if rest else "pendiente"))
+        db_session.add(
+            ServiceLine(
+                order_id=order.id,
+                service_id=service.id,
+                service_date=day,
+                start_time=rest[1] if len(rest) > 1 else "14:00",
+                people=people,
+                unit_price=service.base_price,
+                pricing_rule=rule,
+                subtotal=service.base_price * (people if rule == "por_persona" else 1),
+                status=rest[0] if rest else "pendiente",
+            )
+        )
     for product, qty, *rest in products:
-        db_session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=qty,
-                                   unit_price=product.base_price, subtotal=product.base_price * qty,
-                                   status=rest[0] if rest else "activa"))
+        db_session.add(
+            ProductLine(
+                order_id=order.id,
+                product_id=product.id,
+                quantity=qty,
+                unit_price=product.base_price,
+                subtotal=product.base_price * qty,
+                status=rest[0] if rest else "activa",
+            )
+        )
     db_session.flush()
     recalculate_order(order)
     return order
@@ -64,22 +78,45 @@ def sales(booking_setup, db_session, make_client, make_product):
     juan = make_client(name="Juan Soto", phone="+56912345678")
     espumante = make_product(name="Espumante", base_price=12000)
     masajes = s["relajacion"]
-    o1 = make_order(db_session, maria, lines=[(s["calipso"], MONDAY, 2), (masajes, MONDAY, 1, "pendiente", "13:00")],
-                    products=[(espumante, 1)])
+    o1 = make_order(
+        db_session,
+        maria,
+        lines=[(s["calipso"], MONDAY, 2), (masajes, MONDAY, 1, "pendiente", "13:00")],
+        products=[(espumante, 1)],
+    )
     record_payment(o1, amount=o1.total, method="efectivo")  # pagado
-    o2 = make_order(db_session, juan, lines=[(s["calipso"], MONDAY + timedelta(days=7), 3)], origin="web",
-                    sold_at=NOW + timedelta(hours=1))
+    o2 = make_order(
+        db_session,
+        juan,
+        lines=[(s["calipso"], MONDAY + timedelta(days=7), 3)],
+        origin="web",
+        sold_at=NOW + timedelta(hours=1),
+    )
     record_payment(o2, amount=10000, method="transferencia")  # parcial
     o3 = make_order(db_session, juan, lines=[(s["arrayan"], MONDAY, 2)], sold_at=NOW + timedelta(hours=2))
     record_payment(o3, amount=100000, method="tarjeta", allow_credit=True)  # pagado, credit 10.000
-    o4 = make_order(db_session, maria, lines=[(s["calipso"], MONDAY, 1, "cancelada")],
-                    sold_at=NOW + timedelta(hours=3), origin="telefono")
+    o4 = make_order(
+        db_session,
+        maria,
+        lines=[(s["calipso"], MONDAY, 1, "cancelada")],
+        sold_at=NOW + timedelta(hours=3),
+        origin="telefono",
+    )
     o4.cancelled_at = NOW
     recalculate_order(o4)
     old = make_order(db_session, maria, lines=[(s["calipso"], MONDAY, 1)], sold_at=NOW - timedelta(days=1))
     db_session.commit()
-    return {"o1": o1, "o2": o2, "o3": o3, "o4": o4, "old": old, "maria": maria, "juan": juan,
-            "espumante": espumante, **s}
+    return {
+        "o1": o1,
+        "o2": o2,
+        "o3": o3,
+        "o4": o4,
+        "old": old,
+        "maria": maria,
+        "juan": juan,
+        "espumante": espumante,
+        **s,
+    }
 
 
 def test_default_is_today_by_sale_date_newest_first_with_line_summaries(login, sales):
@@ -130,21 +167,32 @@ def test_category_and_service_filters(login, sales, db_session):
     by_service = c.get(URL, query_string={"servicio": s["relajacion"].id})
     assert order_ids(by_service.text) == [s["o1"].id]
     # with base=servicio one line must match both the service and the dates
-    assert order_ids(c.get(URL, query_string={"servicio": s["calipso"].id, "base": "servicio",
-                                              "fecha_inicio": "2026-03-09", "fecha_fin": "2026-03-09"}).text) \
-        == [s["o2"].id]
+    assert order_ids(
+        c.get(
+            URL,
+            query_string={
+                "servicio": s["calipso"].id,
+                "base": "servicio",
+                "fecha_inicio": "2026-03-09",
+                "fecha_fin": "2026-03-09",
+            },
+        ).text
+    ) == [s["o2"].id]
 
 
-@pytest.mark.parametrize("args, expected", [
-    ({"estado_pago": "pagado"}, {"o1", "o3"}),
-    ({"estado_pago": "parcial"}, {"o2"}),
-    ({"estado_pago": "cancelado"}, {"o4"}),
-    ({"estado_reserva": "cancelada"}, {"o4"}),
-    ({"estado_reserva": "pendiente"}, {"o1", "o2", "o3"}),
-    ({"origen": "web"}, {"o2"}),
-    ({"origen": "telefono"}, {"o4"}),
-    ({"requiere_reembolso": "no"}, {"o1", "o2", "o3", "o4"}),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"estado_pago": "pagado"}, {"o1", "o3"}),
+        ({"estado_pago": "parcial"}, {"o2"}),
+        ({"estado_pago": "cancelado"}, {"o4"}),
+        ({"estado_reserva": "cancelada"}, {"o4"}),
+        ({"estado_reserva": "pendiente"}, {"o1", "o2", "o3"}),
+        ({"origen": "web"}, {"o2"}),
+        ({"origen": "telefono"}, {"o4"}),
+        ({"requiere_reembolso": "no"}, {"o1", "o2", "o3", "o4"}),
+    ],
+)
 def test_state_and_origin_filters(login, sales, args, expected):
     resp = login("recepcion").get(URL, query_string=args)
     assert set(order_ids(resp.text)) == {sales[k].id for k in expected}
@@ -157,12 +205,15 @@ def test_requires_refund_filter(login, sales, db_session):
     assert order_ids(resp.text) == [sales["o2"].id] and "Requiere reembolso" in resp.text
 
 
-@pytest.mark.parametrize("q, expected", [
-    ("maría", {"o1", "o4"}),
-    ("SOTO", {"o2", "o3"}),
-    ("9 8765 4321", {"o1", "o4"}),
-    ("12345678", {"o2", "o3"}),
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("maría", {"o1", "o4"}),
+        ("SOTO", {"o2", "o3"}),
+        ("9 8765 4321", {"o1", "o4"}),
+        ("12345678", {"o2", "o3"}),
+    ],
+)
 def test_search_by_name_and_phone(login, sales, q, expected):
     resp = login("recepcion").get(URL, query_string={"q": q})
     assert set(order_ids(resp.text)) == {sales[k].id for k in expected}
@@ -177,9 +228,20 @@ def test_search_by_order_number(login, sales):
 
 def test_bad_filter_values_are_ignored_never_a_500(login, sales):
     c = login("recepcion")
-    resp = c.get(URL, query_string={"categoria": "abc", "servicio": "99999999999999", "estado_pago": "x'--",
-                                    "estado_reserva": "zzz", "origen": "<b>", "requiere_reembolso": "quizás",
-                                    "base": "otra", "page": "-3", "q": "%_\\"})
+    resp = c.get(
+        URL,
+        query_string={
+            "categoria": "abc",
+            "servicio": "99999999999999",
+            "estado_pago": "x'--",
+            "estado_reserva": "zzz",
+            "origen": "<b>",
+            "requiere_reembolso": "quizás",
+            "base": "otra",
+            "page": "-3",
+            "q": "%_\\",
+        },
+    )
     assert resp.status_code == 200
     bad_date = c.get(URL, query_string={"fecha_inicio": "02/03/2026"})
     assert bad_date.status_code == 200 and "Fecha inválida, se usó hoy" in bad_date.text
@@ -197,8 +259,15 @@ def test_htmx_request_returns_only_the_list_block(login, sales):
 
 def test_pagination_50_per_page_and_footer_over_all_pages(login, booking_setup, db_session, make_client):
     client = make_client(name="Cliente Masivo")
-    orders = [make_order(db_session, client, lines=[(booking_setup["calipso"], MONDAY, 1 + i % 3)],
-                         sold_at=NOW + timedelta(minutes=i)) for i in range(55)]
+    orders = [
+        make_order(
+            db_session,
+            client,
+            lines=[(booking_setup["calipso"], MONDAY, 1 + i % 3)],
+            sold_at=NOW + timedelta(minutes=i),
+        )
+        for i in range(55)
+    ]
     db_session.commit()
     c = login("recepcion")
     first = c.get(URL)
@@ -216,15 +285,31 @@ def test_excel_export(login, sales):
         resp = c.get(URL, query_string={"export": value, "fecha_inicio": "2026-03-01", "fecha_fin": "2026-03-02"})
         assert resp.status_code == 200
         assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        assert re.fullmatch(r'attachment; filename="Ventas_Reservas_\d{8}_\d{6}\.xlsx"',
-                            resp.headers["Content-Disposition"])
+        assert re.fullmatch(
+            r'attachment; filename="Ventas_Reservas_\d{8}_\d{6}\.xlsx"', resp.headers["Content-Disposition"]
+        )
     wb = load_workbook(io.BytesIO(resp.data))
     assert wb.sheetnames[0] == "Ventas" and "Resumen" in wb.sheetnames
     ws = wb["Ventas"]
     headers = [c.value for c in ws[1]]
-    assert headers == ["ID Venta/Reserva", "Fecha Venta", "Cliente", "Teléfono", "Servicios", "Productos",
-                       "Total Servicios", "Total Productos", "Descuentos", "Total", "Pagado", "Saldo Pendiente",
-                       "Saldo a Favor", "Estado Pago", "Estado Reserva", "Origen"]
+    assert headers == [
+        "ID Venta/Reserva",
+        "Fecha Venta",
+        "Cliente",
+        "Teléfono",
+        "Servicios",
+        "Productos",
+        "Total Servicios",
+        "Total Productos",
+        "Descuentos",
+        "Total",
+        "Pagado",
+        "Saldo Pendiente",
+        "Saldo a Favor",
+        "Estado Pago",
+        "Estado Reserva",
+        "Origen",
+    ]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     assert len(rows) == 5
     r1 = rows[sales["o1"].id]
@@ -254,13 +339,19 @@ def test_access_per_role(client, login, sales):
 
 def _bulk(db_session, setup, client, product, n, start):
     for i in range(n):
-        make_order(db_session, client, lines=[(setup["calipso"], MONDAY, 1), (setup["relajacion"], MONDAY, 1)],
-                   products=[(product, 2)], sold_at=NOW + timedelta(minutes=start + i))
+        make_order(
+            db_session,
+            client,
+            lines=[(setup["calipso"], MONDAY, 1), (setup["relajacion"], MONDAY, 1)],
+            products=[(product, 2)],
+            sold_at=NOW + timedelta(minutes=start + i),
+        )
     db_session.commit()
 
 
-def test_statements_constant_in_the_number_of_orders(login, booking_setup, db_session, make_client, make_product,
-                                                     count_statements):
+def test_statements_constant_in_the_number_of_orders(
+    login, booking_setup, db_session, make_client, make_product, count_statements
+):
     client, product = make_client(), make_product(name="Agua")
     c = login("recepcion")
     _bulk(db_session, booking_setup, client, product, 2, 0)

@@ -36,9 +36,14 @@ def book(lines, *, name="Cliente", phone="+56987654321", products=(), by=None):
         cart = create_cart()
         for product, qty in products:
             add_product_to_cart(cart, product_id=product.id, quantity=qty)
-    return place_order(lines=[LineRequest(service_id=s.id, day=d, hhmm=h, people=p) for s, d, h, p in lines],
-                       data=CheckoutData(telefono=phone, nombre=name), origin="recepcion", cart=cart, by=by,
-                       staff=True)
+    return place_order(
+        lines=[LineRequest(service_id=s.id, day=d, hhmm=h, people=p) for s, d, h, p in lines],
+        data=CheckoutData(telefono=phone, nombre=name),
+        origin="recepcion",
+        cart=cart,
+        by=by,
+        staff=True,
+    )
 
 
 @pytest.fixture
@@ -55,16 +60,35 @@ def sold(booking_setup, db_session, make_product, make_user, freeze_clock):
     orders = []
     for week in range(3):
         day = MONDAY + timedelta(days=7 * week)
-        orders.append(book([(s["calipso"], day, "14:00", 2), (s["relajacion"], day, "13:00", 1)],
-                           name="María Pérez", phone="+56987654321", products=[(espumante, 2)], by=gerente))
-        orders.append(book([(s["calipso"], day, "17:00", 3), (s["arrayan"], day, "16:00", 2)], name="Juan Soto",
-                           phone="+56912345678", products=[(jugo, 1), (espumante, 1)]))
+        orders.append(
+            book(
+                [(s["calipso"], day, "14:00", 2), (s["relajacion"], day, "13:00", 1)],
+                name="María Pérez",
+                phone="+56987654321",
+                products=[(espumante, 2)],
+                by=gerente,
+            )
+        )
+        orders.append(
+            book(
+                [(s["calipso"], day, "17:00", 3), (s["arrayan"], day, "16:00", 2)],
+                name="Juan Soto",
+                phone="+56912345678",
+                products=[(jugo, 1), (espumante, 1)],
+            )
+        )
         orders.append(book([(s["grande"], day, "19:00", 4)], name="Ana Díaz", phone="+56911111111"))
     cancel_line(orders[1].service_lines[1], reason="Cliente avisó", by=gerente)  # arrayán of week 1
     cancel_order(orders[2], reason="Prueba", by=gerente)  # grande of week 1
     freeze_clock(NOW + timedelta(days=1))
-    orders.append(book([(s["grande"], MONDAY + timedelta(days=7), "19:00", 2)], name="Ana Díaz",
-                       phone="+56911111111", products=[(espumante, 5)]))  # sold the next day
+    orders.append(
+        book(
+            [(s["grande"], MONDAY + timedelta(days=7), "19:00", 2)],
+            name="Ana Díaz",
+            phone="+56911111111",
+            products=[(espumante, 5)],
+        )
+    )  # sold the next day
     db_session.commit()
     freeze_clock(NOW)
     return {**s, "orders": orders, "espumante": espumante, "jugo": jugo, "gerente": gerente, "masajes": masajes}
@@ -141,14 +165,25 @@ def test_services_sold_excel(sold, login, db_session):
     resp = c.get(f"{SERVICES_URL}?fecha_inicio={start}&fecha_fin={end}&export=excel")
     assert resp.status_code == 200
     assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert re.fullmatch(r'attachment; filename="Servicios_Vendidos_\d{8}_\d{6}\.xlsx"',
-                        resp.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="Servicios_Vendidos_\d{8}_\d{6}\.xlsx"', resp.headers["Content-Disposition"]
+    )
     wb = load_workbook(io.BytesIO(resp.data))
     assert wb.sheetnames == ["Servicios Vendidos", "Resumen"]
     ws = wb["Servicios Vendidos"]
     header = [c.value for c in ws[1]]
-    assert header == ["ID Venta/Reserva", "Cliente", "Categoría del Servicio", "Servicio", "Fecha de Agendamiento",
-                      "Hora de Agendamiento", "Cantidad de Personas", "Monto Total", "Proveedor Asignado", "Estado"]
+    assert header == [
+        "ID Venta/Reserva",
+        "Cliente",
+        "Categoría del Servicio",
+        "Servicio",
+        "Fecha de Agendamiento",
+        "Hora de Agendamiento",
+        "Cantidad de Personas",
+        "Monto Total",
+        "Proveedor Asignado",
+        "Estado",
+    ]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J15"
     assert ws["A1"].font.b and ws["A1"].fill.start_color.rgb.endswith("D9D9D9")
     rows = list(ws.iter_rows(min_row=2, values_only=True))
@@ -171,8 +206,11 @@ def _product_lines(db_session, *, day_from: date, day_to: date):
 
     out = []
     for line, order in db_session.execute(sa.select(ProductLine, Order).join(Order)):
-        if day_from <= to_local(order.sold_at).date() <= day_to and line.status == "activa" \
-                and order.cancelled_at is None:
+        if (
+            day_from <= to_local(order.sold_at).date() <= day_to
+            and line.status == "activa"
+            and order.cancelled_at is None
+        ):
             out.append(line)
     return out
 
@@ -188,27 +226,41 @@ def test_products_sold_figures_and_excel(sold, login, db_session):
     assert f'id="sum-amount">{format_clp(sum(pl.subtotal for pl in expected))}<' in resp.text
     assert 'id="by-product"' in resp.text and "Espumante" in resp.text
 
-    two_days = c.get(f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY + timedelta(days=1)}"
-                     f"&producto={sold['espumante'].id}")
-    esp = [pl for pl in _product_lines(db_session, day_from=MONDAY, day_to=MONDAY + timedelta(days=1))
-           if pl.product_id == sold["espumante"].id]
+    two_days = c.get(
+        f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY + timedelta(days=1)}&producto={sold['espumante'].id}"
+    )
+    esp = [
+        pl
+        for pl in _product_lines(db_session, day_from=MONDAY, day_to=MONDAY + timedelta(days=1))
+        if pl.product_id == sold["espumante"].id
+    ]
     assert f'id="sum-units">{sum(pl.quantity for pl in esp)}<' in two_days.text
     by_provider = c.get(f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}&proveedor={sold['ana'].id}")
-    assert by_provider.text.count('<tr id="product-line-') == len([pl for pl in expected
-                                                                    if pl.product_id == sold["espumante"].id])
+    assert by_provider.text.count('<tr id="product-line-') == len(
+        [pl for pl in expected if pl.product_id == sold["espumante"].id]
+    )
     voided = c.get(f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}&incluir_anuladas=1")
     assert voided.text.count('<tr id="product-line-') == 9  # the one cancelled order had no products
     frag = c.get(f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}", headers=HX)
     assert frag.text.lstrip().startswith('<div id="products-sold">') and "<html" not in frag.text
 
     x = c.get(f"{PRODUCTS_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}&export=xlsx")
-    assert re.fullmatch(r'attachment; filename="Productos_Vendidos_\d{8}_\d{6}\.xlsx"',
-                        x.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="Productos_Vendidos_\d{8}_\d{6}\.xlsx"', x.headers["Content-Disposition"]
+    )
     wb = load_workbook(io.BytesIO(x.data))
     assert wb.sheetnames == ["Productos Vendidos", "Por Producto", "Resumen"]
     ws = wb["Productos Vendidos"]
-    assert [c.value for c in ws[1]] == ["ID Venta/Reserva", "Cliente", "Fecha Venta", "Proveedor", "Producto",
-                                        "Cantidad", "Precio Unitario", "Monto Total"]
+    assert [c.value for c in ws[1]] == [
+        "ID Venta/Reserva",
+        "Cliente",
+        "Fecha Venta",
+        "Proveedor",
+        "Producto",
+        "Cantidad",
+        "Precio Unitario",
+        "Monto Total",
+    ]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(expected) and sum(r[7] for r in rows) == sum(pl.subtotal for pl in expected)
     assert isinstance(rows[0][2], datetime) and ws["C2"].number_format == "DD/MM/YYYY HH:MM"
@@ -233,8 +285,9 @@ def test_audit_log_filters_and_excel(sold, login, db_session):
     c = login("gerente")
     resp = c.get(f"{AUDIT_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}")
     assert resp.status_code == 200
-    events = [e for e in db_session.scalars(sa.select(ClientEvent))
-              if e.created_at.astimezone(LOCAL_TZ).date() == MONDAY]
+    events = [
+        e for e in db_session.scalars(sa.select(ClientEvent)) if e.created_at.astimezone(LOCAL_TZ).date() == MONDAY
+    ]
     assert resp.text.count('<tr id="event-') == min(len(events), 100)
     assert f"{len(events)} movimientos" in resp.text
 
@@ -259,13 +312,13 @@ def test_audit_log_filters_and_excel(sold, login, db_session):
     assert frag.text.lstrip().startswith('<div id="audit-log">')
 
     x = c.get(f"{AUDIT_URL}?fecha_inicio={MONDAY}&fecha_fin={MONDAY}&export=excel")
-    assert re.fullmatch(r'attachment; filename="Auditoria_Movimientos_\d{8}_\d{6}\.xlsx"',
-                        x.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="Auditoria_Movimientos_\d{8}_\d{6}\.xlsx"', x.headers["Content-Disposition"]
+    )
     wb = load_workbook(io.BytesIO(x.data))
     ws = wb["Movimientos"]
     assert wb.sheetnames[0] == "Movimientos"
-    assert [c.value for c in ws[1]] == ["Fecha", "Cliente", "Tipo de Movimiento", "Descripción", "Usuario",
-                                        "Venta N°"]
+    assert [c.value for c in ws[1]] == ["Fecha", "Cliente", "Tipo de Movimiento", "Descripción", "Usuario", "Venta N°"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(events) and isinstance(rows[0][0], datetime)
     assert ws["A2"].number_format == "DD/MM/YYYY HH:MM"
@@ -286,8 +339,10 @@ def test_audit_log_pages_by_100(sold, login, db_session, make_client):
     assert second.text.count('<tr id="event-') == 31  # + client_created
 
 
-@pytest.mark.parametrize("filters", [{}, {"incluir_canceladas": True}, {"estado": "cancelada"},
-                                     {"categoria": "masajes"}, {"servicio": "calipso"}])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"incluir_canceladas": True}, {"estado": "cancelada"}, {"categoria": "masajes"}, {"servicio": "calipso"}],
+)
 @pytest.mark.parametrize("per_page", [1, 2, 5])
 def test_service_pages_tile_the_rows_in_order(sold, db_session, filters, per_page):
     """The page statement (ids chosen on the lines first) gives exactly the rows of the full select, in order."""
@@ -298,8 +353,10 @@ def test_service_pages_tile_the_rows_in_order(sold, db_session, filters, per_pag
     f = q.ServiceSoldFilters(dates=DateRange(MONDAY, MONDAY + timedelta(days=14)), **kw)
     everything = [r.id for r in db_session.execute(q.services_sold_select(f))]
     assert everything
-    pages = [[r.id for r in db_session.execute(q.services_sold_page_select(f, n, per_page))]
-             for n in range(1, len(everything) // per_page + 2)]
+    pages = [
+        [r.id for r in db_session.execute(q.services_sold_page_select(f, n, per_page))]
+        for n in range(1, len(everything) // per_page + 2)
+    ]
     assert [i for page in pages for i in page] == everything
     assert all(len(page) == per_page for page in pages[:-1])
 

@@ -19,13 +19,30 @@ from app.sales.availability import (
 
 MONDAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
-GRID = {"monday": ["14:00", "17:00"], "tuesday": [], "wednesday": ["14:00"], "thursday": [], "friday": [],
-        "saturday": ["19:00"], "sunday": ["19:00"]}
+GRID = {
+    "monday": ["14:00", "17:00"],
+    "tuesday": [],
+    "wednesday": ["14:00"],
+    "thursday": [],
+    "friday": [],
+    "saturday": ["19:00"],
+    "sunday": ["19:00"],
+}
 
 
 def tina(**kw):
-    values = dict(id=1, name="Tina Calipso", service_type="tina", is_active=True, is_published=True, min_people=1,
-                  max_people=4, capacity=1, duration_minutes=120, grid=GRID)
+    values = dict(
+        id=1,
+        name="Tina Calipso",
+        service_type="tina",
+        is_active=True,
+        is_published=True,
+        min_people=1,
+        max_people=4,
+        capacity=1,
+        duration_minutes=120,
+        grid=GRID,
+    )
     values.update(kw)
     return ServiceInfo(**values)
 
@@ -84,8 +101,16 @@ def test_staff_mode_differs_only_in_checks_1_3_7():
 
 
 def massage(**kw):
-    return tina(id=2, name="Masaje Relajación", service_type="masaje", max_people=1, duration_minutes=60,
-                grid={"monday": ["13:00", "14:15"]}, capacity=3, **kw)
+    return tina(
+        id=2,
+        name="Masaje Relajación",
+        service_type="masaje",
+        max_people=1,
+        duration_minutes=60,
+        grid={"monday": ["13:00", "14:15"]},
+        capacity=3,
+        **kw,
+    )
 
 
 def test_massage_needs_free_qualified_provider_least_loaded_first():
@@ -109,8 +134,7 @@ def test_massage_needs_free_qualified_provider_least_loaded_first():
 )
 def test_dst_change_days_keep_every_slot(day):
     grid = {k: ["14:00", "17:00", "22:00"] for k in GRID}
-    entries = slot_availability(ctx(service=tina(grid=grid), day=day,
-                                    now=datetime(2026, 1, 1, 0, 0, tzinfo=LOCAL_TZ)))
+    entries = slot_availability(ctx(service=tina(grid=grid), day=day, now=datetime(2026, 1, 1, 0, 0, tzinfo=LOCAL_TZ)))
     assert [e.hora for e in entries] == ["14:00", "17:00", "22:00"] and all(e.reservable for e in entries)
     starts = [slot_start(day, e.hora) for e in entries]
     assert [s.astimezone(LOCAL_TZ).strftime("%H:%M") for s in starts] == ["14:00", "17:00", "22:00"]
@@ -138,8 +162,14 @@ def test_totals_and_states_worked_examples():
 
 @pytest.mark.parametrize(
     "statuses, expected",
-    [([], "pendiente"), (["cancelada"], "cancelada"), (["no_show", "cancelada"], "no_show"),
-     (["checkout", "no_show"], "checkout"), (["checkin", "pendiente"], "checkin"), (["pendiente"], "pendiente")],
+    [
+        ([], "pendiente"),
+        (["cancelada"], "cancelada"),
+        (["no_show", "cancelada"], "no_show"),
+        (["checkout", "no_show"], "checkout"),
+        (["checkin", "pendiente"], "checkin"),
+        (["pendiente"], "pendiente"),
+    ],
 )
 def test_booking_status(statuses, expected):
     assert booking_status(cancelled=False, line_statuses=statuses) == expected

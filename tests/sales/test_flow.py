@@ -22,8 +22,9 @@ MONDAY = datetime(2026, 3, 2).date()
 
 def test_signature_vector():
     params = {"apiKey": "XXXX-TEST-KEY", "commerceOrder": "A123-1", "currency": "CLP", "amount": 5000}
-    expected = hmac.new(b"test-secret", b"amount5000apiKeyXXXX-TEST-KEYcommerceOrderA123-1currencyCLP",
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        b"test-secret", b"amount5000apiKeyXXXX-TEST-KEYcommerceOrderA123-1currencyCLP", hashlib.sha256
+    ).hexdigest()
     assert sign(params, "test-secret") == expected
     assert sign({**params, "s": "ignored"}, "test-secret") == expected
     assert verify({**params, "s": expected}, "test-secret")
@@ -33,16 +34,22 @@ def test_signature_vector():
 @pytest.fixture
 def flow_order(booking_setup):
     cart = cart_services.create_cart()
-    cart_services.hold_slot(cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00",
-                                                people=2))
-    return checkout_services.checkout_cart(cart, checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez",
-                                                            email="maria@example.com", metodo_pago="flow"))
+    cart_services.hold_slot(
+        cart, sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)
+    )
+    return checkout_services.checkout_cart(
+        cart,
+        checkout_services.CheckoutData(
+            telefono="+56987654321", nombre="María Pérez", email="maria@example.com", metodo_pago="flow"
+        ),
+    )
 
 
 def started(order, db_session):
     url = flow_service.start_flow_payment(order)
-    tx = db_session.scalars(sa.select(FlowTransaction).where(FlowTransaction.order_id == order.id)
-                            .order_by(FlowTransaction.id.desc())).first()
+    tx = db_session.scalars(
+        sa.select(FlowTransaction).where(FlowTransaction.order_id == order.id).order_by(FlowTransaction.id.desc())
+    ).first()
     fake = db_session.scalars(sa.select(FakeFlowPayment).where(FakeFlowPayment.token == tx.token)).one()
     return url, tx, fake
 
@@ -88,12 +95,12 @@ def test_unknown_and_missing_token(client, booking_setup):
 
 def test_rejected_and_pending_states(client, flow_order, db_session):
     _, tx, fake = started(flow_order, db_session)
-    assert client.post("/ventas/payment/confirmation/", data={"token": tx.token}).text == \
-        "Payment Status Pending/Unknown"
+    assert (
+        client.post("/ventas/payment/confirmation/", data={"token": tx.token}).text == "Payment Status Pending/Unknown"
+    )
     fake.status = 3
     db_session.flush()
-    assert client.post("/ventas/payment/confirmation/", data={"token": tx.token}).text == \
-        "Payment Rejected/Cancelled"
+    assert client.post("/ventas/payment/confirmation/", data={"token": tx.token}).text == "Payment Rejected/Cancelled"
     db_session.refresh(tx)
     assert tx.status == "rechazada"
 
@@ -129,15 +136,15 @@ def test_expiry_cancels_unpaid_and_late_payment_reinstates(client, flow_order, d
     assert [ln.status for ln in flow_order.service_lines] == ["pendiente"]
 
 
-def test_late_payment_when_slot_was_resold_requires_refund(client, flow_order, db_session, freeze_clock,
-                                                          booking_setup):
+def test_late_payment_when_slot_was_resold_requires_refund(client, flow_order, db_session, freeze_clock, booking_setup):
     _, tx, fake = started(flow_order, db_session)
     freeze_clock(datetime(2026, 3, 2, 11, 1, tzinfo=LOCAL_TZ))
     flow_service.expire_unpaid_orders()
-    checkout_services.place_order(lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY,
-                                                   hhmm="14:00", people=1)],
-                        data=checkout_services.CheckoutData(telefono="+56911111111", nombre="Otra Persona"),
-                        origin="recepcion")
+    checkout_services.place_order(
+        lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=1)],
+        data=checkout_services.CheckoutData(telefono="+56911111111", nombre="Otra Persona"),
+        origin="recepcion",
+    )
     fake.status = 2
     db_session.flush()
     assert client.post("/ventas/payment/confirmation/", data={"token": tx.token}).text == "Payment Confirmed"
@@ -198,15 +205,35 @@ class _Resp:
 
 def test_real_client_against_fake_api_shapes(client, booking_setup):
     http = FlaskClientHTTP(client)
-    flow = FlowClient(FlowSettings(FAKE_API_KEY, FAKE_SECRET, "http://x/ventas/fake-flow/api/payment/create",
-                                   "http://x/ventas/fake-flow/api/payment/getStatus"), http=http)
-    created = flow.create_payment(order_ref="A1-1", subject="Reserva Aremko #1", amount=5000,
-                                  email="a@example.com", url_confirmation="http://x/c", url_return="http://x/r")
+    flow = FlowClient(
+        FlowSettings(
+            FAKE_API_KEY,
+            FAKE_SECRET,
+            "http://x/ventas/fake-flow/api/payment/create",
+            "http://x/ventas/fake-flow/api/payment/getStatus",
+        ),
+        http=http,
+    )
+    created = flow.create_payment(
+        order_ref="A1-1",
+        subject="Reserva Aremko #1",
+        amount=5000,
+        email="a@example.com",
+        url_confirmation="http://x/c",
+        url_return="http://x/r",
+    )
     assert set(created) == {"url", "token", "flow_order"}
     status = flow.get_status(created["token"])
     assert (status["status"], status["commerce_order"], status["amount"]) == (1, "A1-1", 5000)
-    bad = FlowClient(FlowSettings(FAKE_API_KEY, "wrong-secret", "http://x/ventas/fake-flow/api/payment/create",
-                                  "http://x/ventas/fake-flow/api/payment/getStatus"), http=http)
+    bad = FlowClient(
+        FlowSettings(
+            FAKE_API_KEY,
+            "wrong-secret",
+            "http://x/ventas/fake-flow/api/payment/create",
+            "http://x/ventas/fake-flow/api/payment/getStatus",
+        ),
+        http=http,
+    )
     with pytest.raises(FlowError) as exc:
         bad.get_status(created["token"])
     assert exc.value.code == 108
@@ -219,17 +246,22 @@ def test_api_flow_create(client, flow_order, db_session):
     assert client.post("/ventas/api/flow/create/", json={"reserva_id": flow_order.id, "token": "x"}).status_code == 403
     assert client.post("/ventas/api/flow/create/", json={}).get_json() == {"error": "Missing reserva_id"}
     assert client.post("/ventas/api/flow/create/", data="{", content_type="application/json").get_json() == {
-        "error": "Invalid JSON body"}
-    assert client.post("/ventas/api/flow/create/", json={"reserva_id": 999999,
-                                                          "token": order_token(999999)}).status_code == 404
+        "error": "Invalid JSON body"
+    }
+    assert (
+        client.post("/ventas/api/flow/create/", json={"reserva_id": 999999, "token": order_token(999999)}).status_code
+        == 404
+    )
     assert client.get("/ventas/api/flow/create/").get_json() == {"error": "Invalid method"}
     sales_services.cancel_order(flow_order, reason="prueba")
-    assert client.post("/ventas/api/flow/create/", json={"reserva_id": flow_order.id,
-                                                          "token": token}).status_code == 409
+    assert (
+        client.post("/ventas/api/flow/create/", json={"reserva_id": flow_order.id, "token": token}).status_code == 409
+    )
 
 
 def test_api_flow_create_disabled(app, client, flow_order, monkeypatch):
     monkeypatch.setitem(app.config, "FLOW_MODE", "off")
-    resp = client.post("/ventas/api/flow/create/", json={"reserva_id": flow_order.id,
-                                                          "token": order_token(flow_order.id)})
+    resp = client.post(
+        "/ventas/api/flow/create/", json={"reserva_id": flow_order.id, "token": order_token(flow_order.id)}
+    )
     assert resp.status_code == 503 and resp.get_json() == {"error": "Flow payments are disabled"}

@@ -28,10 +28,17 @@ def shop(booking_setup, make_product):
 
 
 def form(product, **kw):
-    data = {"producto_id": str(product.id), "destinatario_nombre": "Pedro Soto",
-            "destinatario_email": "pedro@example.com", "mensaje": "¡Feliz aniversario!",
-            "telefono": "+56 9 8765 4321", "nombre": "Ana Compradora", "email": "ana@example.com",
-            "metodo_pago": "transferencia", "acepta_terminos": "y"}
+    data = {
+        "producto_id": str(product.id),
+        "destinatario_nombre": "Pedro Soto",
+        "destinatario_email": "pedro@example.com",
+        "mensaje": "¡Feliz aniversario!",
+        "telefono": "+56 9 8765 4321",
+        "nombre": "Ana Compradora",
+        "email": "ana@example.com",
+        "metodo_pago": "transferencia",
+        "acepta_terminos": "y",
+    }
     data.update(kw)
     return data
 
@@ -58,16 +65,22 @@ def test_page_lists_published_gift_cards_and_is_linked_from_home(shop, client):
     assert BUY in client.get("/ventas/terminos/").text  # footer on every public page
 
 
-def test_transfer_purchase_issues_the_card_only_when_staff_records_the_payment(shop, client, db_session,
-                                                                                make_user):
+def test_transfer_purchase_issues_the_card_only_when_staff_records_the_payment(shop, client, db_session, make_user):
     r = client.post(BUY, data=form(shop["fifty"]))
     assert r.status_code == 303 and "/ventas/reserva/" in r.headers["Location"]
     [order] = db_session.scalars(sa.select(Order)).all()
     assert (order.origin, order.total, order.payment_status, order.checkout_method) == (
-        "web", 50000, "pendiente", "transferencia")
+        "web",
+        50000,
+        "pendiente",
+        "transferencia",
+    )
     [line] = order.product_lines
-    assert (line.recipient_name, line.recipient_email, line.message) == ("Pedro Soto", "pedro@example.com",
-                                                                        "¡Feliz aniversario!")
+    assert (line.recipient_name, line.recipient_email, line.message) == (
+        "Pedro Soto",
+        "pedro@example.com",
+        "¡Feliz aniversario!",
+    )
     assert count(db_session, GiftCard) == 0 and gift_mails(db_session) == []
     page = client.get(r.headers["Location"]).text
     assert "Se emite y se envía a pedro@example.com cuando se confirme el pago." in page

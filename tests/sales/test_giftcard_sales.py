@@ -37,8 +37,14 @@ def expected(day=MONDAY) -> dict[str, int]:
 
 def test_desk_sale_takes_the_money_in_one_transaction(booking_setup, make_client, make_user, db_session):
     recepcion, buyer = make_user("recepcion"), make_client(name="Ana Compradora")
-    card = sell(buyer, recepcion, recipient_name="Luis Regalado", recipient_email="luis@example.com",
-                expires_on=date(2026, 12, 31), reference="boleta 77")
+    card = sell(
+        buyer,
+        recepcion,
+        recipient_name="Luis Regalado",
+        recipient_email="luis@example.com",
+        expires_on=date(2026, 12, 31),
+        reference="boleta 77",
+    )
     assert (card.origin, card.initial_amount, card.balance, card.status) == ("venta", 50000, 50000, "por_cobrar")
     assert card.expires_on == date(2026, 12, 31) and card.buyer_client_id == buyer.id
     line = db_session.get(ProductLine, card.order_line_id)
@@ -47,15 +53,20 @@ def test_desk_sale_takes_the_money_in_one_transaction(booking_setup, make_client
     assert (order.origin, order.total, order.paid, order.payment_status) == ("recepcion", 50000, 50000, "pagado")
     [payment] = order.payments
     assert (payment.method, payment.amount, payment.recorded_by_id, payment.reference) == (
-        "efectivo", 50000, recepcion.id, "boleta 77")
+        "efectivo",
+        50000,
+        recepcion.id,
+        "boleta 77",
+    )
     assert count(db_session, GiftCard) == 1  # the paid order did not issue a second card for its line
     assert card.status_label(MONDAY) == "Saldo disponible $50.000"
     types = set(db_session.scalars(sa.select(ClientEvent.event_type).where(ClientEvent.order_id == order.id)))
     assert {"order_created", "giftcard_issued", "payment_recorded"} <= types
 
 
-def test_sale_is_in_caja_diaria_and_the_close_and_redemption_is_not_cash(booking_setup, make_client, make_user,
-                                                                         db_session):
+def test_sale_is_in_caja_diaria_and_the_close_and_redemption_is_not_cash(
+    booking_setup, make_client, make_user, db_session
+):
     recepcion, gerente = make_user("recepcion"), make_user("gerente")
     card = sell(make_client(), recepcion, amount=50000, method="efectivo")
     sell(make_client(), recepcion, amount=30000, method="tarjeta")
@@ -66,8 +77,11 @@ def test_sale_is_in_caja_diaria_and_the_close_and_redemption_is_not_cash(booking
     # the card pays a booking: that is a redemption (method giftcard), not money received
     order = checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=MONDAY, hhmm="14:00", people=2)],
-        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez"), origin="recepcion",
-        by=recepcion, staff=True)
+        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="María Pérez"),
+        origin="recepcion",
+        by=recepcion,
+        staff=True,
+    )
     record_payment(order, amount=20000, method="giftcard", gift_card_code=card.code, by=recepcion)
     record_payment(order, amount=30000, method="efectivo", by=recepcion)
     summary = load_summary(f)
@@ -83,8 +97,7 @@ def test_sale_is_in_caja_diaria_and_the_close_and_redemption_is_not_cash(booking
     assert all(ln.difference == 0 for ln in close.lines)
 
 
-def test_sale_refused_on_a_closed_day_for_recepcion_writes_nothing(booking_setup, make_client, make_user,
-                                                                   db_session):
+def test_sale_refused_on_a_closed_day_for_recepcion_writes_nothing(booking_setup, make_client, make_user, db_session):
     recepcion, gerente = make_user("recepcion"), make_user("gerente")
     buyer = make_client()
     db_session.add(CashClose(business_date=MONDAY, closed_by_id=gerente.id))
@@ -105,14 +118,17 @@ def test_sale_needs_a_real_money_desk_method(booking_setup, make_client, make_us
     assert exc.value.field == "metodo_pago" and count(db_session, GiftCard) == 0
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    (1_000_001, r"El monto máximo de una gift card es \$1\.000\.000\."),
-    (10**18, r"El monto máximo de una gift card es \$1\.000\.000\."),
-    (HUGE, r"El monto máximo de una gift card es \$1\.000\.000\."),
-    (999, r"El monto mínimo de una gift card es \$1\.000\."),
-    (0, "mayor que cero"),
-    (-50000, "mayor que cero"),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        (1_000_001, r"El monto máximo de una gift card es \$1\.000\.000\."),
+        (10**18, r"El monto máximo de una gift card es \$1\.000\.000\."),
+        (HUGE, r"El monto máximo de una gift card es \$1\.000\.000\."),
+        (999, r"El monto mínimo de una gift card es \$1\.000\."),
+        (0, "mayor que cero"),
+        (-50000, "mayor que cero"),
+    ],
+)
 def test_amount_bounds_on_sale_and_courtesy(booking_setup, make_client, make_user, db_session, amount, message):
     client, gerente = make_client(), make_user("gerente")
     with pytest.raises(ValidationError, match=message):
@@ -144,8 +160,7 @@ def test_adjust_is_bounded(booking_setup, make_user, db_session):
     assert card.balance == 1_000_000
 
 
-def test_courtesy_card_is_for_managers_with_a_reason_and_audited(booking_setup, make_client, make_user,
-                                                                  db_session):
+def test_courtesy_card_is_for_managers_with_a_reason_and_audited(booking_setup, make_client, make_user, db_session):
     client = make_client(name="Cliente Molesto", email="molesto@example.com")
     for role in ("recepcion", "marketing"):
         with pytest.raises(ValidationError, match="Solo un gerente o administrador"):
@@ -168,8 +183,7 @@ def test_courtesy_card_is_for_managers_with_a_reason_and_audited(booking_setup, 
     assert event.data["motivo"] == "Tina fría el sábado"
 
 
-def test_a_paid_legacy_line_above_the_bound_still_issues_its_card(booking_setup, make_client, make_product,
-                                                                  db_session):
+def test_a_paid_legacy_line_above_the_bound_still_issues_its_card(booking_setup, make_client, make_product, db_session):
     """Money already received (e.g. a Flow confirmation) never fails on the bound: it is checked where the amount
     enters, and a line written before the bound existed still gets its card."""
     from app.sales.services import recalculate_order
@@ -179,8 +193,9 @@ def test_a_paid_legacy_line_above_the_bound_still_issues_its_card(booking_setup,
     order = Order(client=client, client_id=client.id, origin="web")
     db_session.add(order)
     db_session.flush()
-    db_session.add(ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=1_500_000,
-                               subtotal=1_500_000))
+    db_session.add(
+        ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=1_500_000, subtotal=1_500_000)
+    )
     db_session.flush()
     db_session.refresh(order, ["product_lines"])
     recalculate_order(order)

@@ -24,13 +24,22 @@ def place(booking_setup, service="calipso", people=2, hhmm="14:00", by=None, pho
     return checkout_services.place_order(
         lines=[sales_services.LineRequest(service_id=svc.id, day=MONDAY, hhmm=hhmm, people=people)],
         data=checkout_services.CheckoutData(telefono=phone, nombre="María Pérez", email="maria@example.com"),
-        origin="recepcion", by=by, staff=True,
+        origin="recepcion",
+        by=by,
+        staff=True,
     )
 
 
 def figures(order):
-    return (order.services_total + order.products_total, order.discount_total, order.total, order.paid,
-            order.balance_due, order.credit, order.payment_status)
+    return (
+        order.services_total + order.products_total,
+        order.discount_total,
+        order.total,
+        order.paid,
+        order.balance_due,
+        order.credit,
+        order.payment_status,
+    )
 
 
 def test_worked_example_booking_md_12(booking_setup, make_user):
@@ -58,8 +67,14 @@ def test_worked_example_booking_md_12(booking_setup, make_user):
     kinds = [e.kind for e in card.entries]
     assert kinds == ["redencion", "reverso"] and sum(e.amount for e in card.entries) == 0
     events = set(ClientEvent.query.filter_by(order_id=order.id).with_entities(ClientEvent.event_type).all())
-    assert {("payment_recorded",), ("discount_applied",), ("giftcard_redeemed",), ("payment_voided",),
-            ("giftcard_reversed",), ("refund_recorded",)} <= events
+    assert {
+        ("payment_recorded",),
+        ("discount_applied",),
+        ("giftcard_redeemed",),
+        ("payment_voided",),
+        ("giftcard_reversed",),
+        ("refund_recorded",),
+    } <= events
 
 
 def test_cabin_is_flat_and_price_snapshot_survives_catalogue_change(booking_setup, db_session):
@@ -144,8 +159,13 @@ def test_sold_gift_card_issues_on_paid_once_and_cannot_pay_itself(booking_setup,
     product = make_product(name="Gift Card Aremko", base_price=50000, is_gift_card=True, is_published=True)
     cart = cart_services.create_cart()
     cart_services.add_product_to_cart(cart, product_id=product.id, quantity=2)
-    order = checkout_services.place_order(lines=[], cart=cart, data=checkout_services.CheckoutData(
-        telefono="+56987654321", nombre="Ana Compradora", email="ana@example.com"), origin="recepcion", staff=True)
+    order = checkout_services.place_order(
+        lines=[],
+        cart=cart,
+        data=checkout_services.CheckoutData(telefono="+56987654321", nombre="Ana Compradora", email="ana@example.com"),
+        origin="recepcion",
+        staff=True,
+    )
     assert order.total == 100000
     other = giftcards.issue_gift_card(amount=50000)
     with pytest.raises(ValidationError, match="gift card"):

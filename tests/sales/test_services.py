@@ -94,14 +94,16 @@ def test_two_lines_of_one_order_for_one_slot_both_count(booking_setup):
     with pytest.raises(sales_services.SlotUnavailable):
         checkout_services.place_order(lines=[req(grande, "19:00")], data=data(phone="+56911111111"), origin="recepcion")
     with pytest.raises(sales_services.SlotUnavailable):
-        checkout_services.place_order(lines=[req(booking_setup["calipso"]), req(booking_setup["calipso"])], data=data(),
-                            origin="recepcion")
+        checkout_services.place_order(
+            lines=[req(booking_setup["calipso"]), req(booking_setup["calipso"])], data=data(), origin="recepcion"
+        )
 
 
 def test_block_and_people_range(booking_setup, db_session):
     calipso = booking_setup["calipso"]
-    db_session.add(ServiceBlock(service_id=None, start_date=date(2026, 3, 10), end_date=date(2026, 3, 12),
-                                reason="Mantención"))
+    db_session.add(
+        ServiceBlock(service_id=None, start_date=date(2026, 3, 10), end_date=date(2026, 3, 12), reason="Mantención")
+    )
     db_session.flush()
     assert all(e.motivo == "bloqueado" for e in hours(calipso, day=date(2026, 3, 11)).values()) is True
     with pytest.raises(sales_services.SlotUnavailable, match="La cantidad de personas debe estar entre 1 y 4."):
@@ -110,15 +112,18 @@ def test_block_and_people_range(booking_setup, db_session):
 
 def test_massage_assignment_and_cross_service_provider_conflict(booking_setup):
     s = booking_setup
-    first = checkout_services.place_order(lines=[req(s["relajacion"], "13:00", 1, provider_id=s["ana"].id)], data=data(),
-                                origin="recepcion")
+    first = checkout_services.place_order(
+        lines=[req(s["relajacion"], "13:00", 1, provider_id=s["ana"].id)], data=data(), origin="recepcion"
+    )
     assert first.service_lines[0].provider_id == s["ana"].id
-    second = checkout_services.place_order(lines=[req(s["relajacion"], "13:00", 1)], data=data(phone="+56911111111"),
-                                 origin="recepcion")
+    second = checkout_services.place_order(
+        lines=[req(s["relajacion"], "13:00", 1)], data=data(phone="+56911111111"), origin="recepcion"
+    )
     assert second.service_lines[0].provider_id == s["berta"].id
     with pytest.raises(sales_services.SlotUnavailable) as exc:
-        checkout_services.place_order(lines=[req(s["relajacion"], "13:00", 1)], data=data(phone="+56922222222"),
-                            origin="recepcion")
+        checkout_services.place_order(
+            lines=[req(s["relajacion"], "13:00", 1)], data=data(phone="+56922222222"), origin="recepcion"
+        )
     assert exc.value.failures[0][1].mensaje == "No hay terapeuta disponible en ese horario."
     # Descontracturante is done only by Ana, who is busy 13:00-14:00 with Relajación
     assert hours(s["descontracturante"])["13:00"].motivo == "sin_terapeuta"
@@ -127,8 +132,9 @@ def test_massage_assignment_and_cross_service_provider_conflict(booking_setup):
 
 def test_cabin_is_flat_and_price_snapshot_survives_catalogue_change(booking_setup):
     s = booking_setup
-    order = checkout_services.place_order(lines=[req(s["arrayan"], "16:00", 2), req(s["calipso"])], data=data(),
-                                origin="recepcion")
+    order = checkout_services.place_order(
+        lines=[req(s["arrayan"], "16:00", 2), req(s["calipso"])], data=data(), origin="recepcion"
+    )
     assert [ln.subtotal for ln in order.service_lines] == [90000, 50000]
     assert all(type(v) is int for v in (order.total, order.paid, order.balance_due, order.services_total))
     s["calipso"].base_price = 30000
@@ -139,16 +145,21 @@ def test_cabin_is_flat_and_price_snapshot_survives_catalogue_change(booking_setu
 def test_checkout_creates_client_with_consent_choice_and_audit(booking_setup, db_session):
     cart = cart_services.create_cart()
     cart_services.hold_slot(cart, req(booking_setup["calipso"]))
-    order = checkout_services.checkout_cart(cart, data(phone="9 8765 4321", acepta_marketing=False,
-                                             documento_identidad="12.345.678-5"))
+    order = checkout_services.checkout_cart(
+        cart, data(phone="9 8765 4321", acepta_marketing=False, documento_identidad="12.345.678-5")
+    )
     client = db_session.get(Client, order.client_id)
     assert client.phone == "+56987654321" and client.document_id == "12345678-5" and client.origin == "web"
     assert not client.preferences.accepts_promotional and client.preferences.accepts_booking_reminders
     assert (order.contact_phone, order.checkout_method, order.payment_status) == (
-        "+56987654321", "transferencia", "pendiente")
+        "+56987654321",
+        "transferencia",
+        "pendiente",
+    )
     assert cart.converted_order_id == order.id and cart.holds == []
-    events = db_session.scalars(sa.select(ClientEvent.event_type).where(ClientEvent.client_id == client.id)
-                                .order_by(ClientEvent.id)).all()
+    events = db_session.scalars(
+        sa.select(ClientEvent.event_type).where(ClientEvent.client_id == client.id).order_by(ClientEvent.id)
+    ).all()
     assert events == ["client_created", "order_created", "line_added"]
     # double submit within 10 minutes returns the same order
     assert checkout_services.checkout_cart(cart, data()) is order
@@ -161,8 +172,10 @@ def test_known_client_is_never_overwritten(booking_setup, db_session, make_clien
     order = checkout_services.checkout_cart(cart, data(email="new@example.com", nombre="María José Pérez"))
     assert order.client_id == known.id and known.email == "old@example.com" and known.name == "María Pérez"
     update = db_session.scalars(sa.select(ClientUpdateRequest)).one()
-    assert update.proposed == {"nombre": {"actual": "María Pérez", "propuesto": "María José Pérez"},
-                               "email": {"actual": "old@example.com", "propuesto": "new@example.com"}}
+    assert update.proposed == {
+        "nombre": {"actual": "María Pérez", "propuesto": "María José Pérez"},
+        "email": {"actual": "old@example.com", "propuesto": "new@example.com"},
+    }
     assert order.contact_email == "new@example.com"
 
 

@@ -14,20 +14,30 @@ def add_orders(db_session, setup, client_id, n):
         order = Order(client_id=client_id, origin="recepcion")
         db_session.add(order)
         db_session.flush()
-        db_session.add(ServiceLine(order_id=order.id, service_id=massage.id, service_date=MONDAY,
-                                   start_time=["13:00", "14:15"][i % 2], people=1,
-                                   provider_id=[setup["ana"].id, setup["berta"].id][i % 2], unit_price=45000,
-                                   pricing_rule="por_persona", subtotal=45000, status="cancelada" if i % 3 else
-                                   "pendiente"))
+        db_session.add(
+            ServiceLine(
+                order_id=order.id,
+                service_id=massage.id,
+                service_date=MONDAY,
+                start_time=["13:00", "14:15"][i % 2],
+                people=1,
+                provider_id=[setup["ana"].id, setup["berta"].id][i % 2],
+                unit_price=45000,
+                pricing_rule="por_persona",
+                subtotal=45000,
+                status="cancelada" if i % 3 else "pendiente",
+            )
+        )
     db_session.flush()
 
 
-def test_available_hours_and_cart_statements_constant(client, booking_setup, count_statements, db_session,
-                                                      make_client):
+def test_available_hours_and_cart_statements_constant(client, booking_setup, count_statements, db_session, make_client):
     s = booking_setup
     url = f"/ventas/get-available-hours/?servicio_id={s['relajacion'].id}&fecha=2026-03-02"
-    client.post("/ventas/add-to-cart/", data={"servicio_id": s["calipso"].id, "fecha": "2026-03-02",
-                                              "hora": "14:00", "cantidad_personas": 2})
+    client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": s["calipso"].id, "fecha": "2026-03-02", "hora": "14:00", "cantidad_personas": 2},
+    )
     hx = {"HX-Request": "true"}
     owner = make_client()
     add_orders(db_session, s, owner.id, 2)

@@ -21,8 +21,20 @@ def calipso(booking_setup):
 def day_cell(page: str, iso: str) -> str:
     """The calendar cell (link or span) of one day."""
     d = datetime.fromisoformat(iso)
-    months = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-              "noviembre", "diciembre")
+    months = (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    )
     pattern = r'<(a|span) class="cal-day[^>]*(aria-label|title)="[a-zé]+ {} de {}: [^"]*"[^>]*>'
     match = re.search(pattern.format(d.day, months[d.month - 1]), page)
     assert match, iso
@@ -36,13 +48,15 @@ def test_calendar_greys_closed_full_and_past_days_and_links_the_others(client, c
     monday = day_cell(page, "2026-03-02")
     assert monday.startswith("<a ") and "lunes 2 de marzo: con horarios" in monday and 'aria-current="date"' in monday
     assert f'href="/ventas/servicio/{calipso.id}/?fecha=2026-03-02&amp;cantidad_personas=1"' in monday
-    assert 'hx-get=' in monday and 'hx-target="#booking-panel"' in monday
+    assert "hx-get=" in monday and 'hx-target="#booking-panel"' in monday
     assert day_cell(page, "2026-03-03").startswith('<span class="cal-day cal-cerrado')  # Tuesday: no grid
     assert "martes 3 de marzo: cerrado" in day_cell(page, "2026-03-03")
     assert day_cell(page, "2026-03-04").startswith("<a ")  # Wednesday 14:00
     # fill Wednesday 04/03 (capacity 1, one slot): it reads "sin cupos" and is not a link any more
-    client.post("/ventas/add-to-cart/", data={"servicio_id": calipso.id, "fecha": "2026-03-04", "hora": "14:00",
-                                              "cantidad_personas": 1})
+    client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": calipso.id, "fecha": "2026-03-04", "hora": "14:00", "cantidad_personas": 1},
+    )
     other = client.application.test_client()
     page = other.get(f"/ventas/servicio/{calipso.id}/").text
     assert day_cell(page, "2026-03-04").startswith('<span class="cal-day cal-agotado')
@@ -55,7 +69,7 @@ def test_calendar_greys_closed_full_and_past_days_and_links_the_others(client, c
 
 
 def test_calendar_month_is_one_statement(client, calipso, count_statements):
-    from app.shop.calendar import month_days
+    from app.shop.calendar_queries import month_days
 
     with client.application.test_request_context():
         month_days(calipso, datetime(2026, 4, 1).date(), 2)  # loads the service row once
@@ -75,7 +89,7 @@ def test_panel_opens_on_the_next_day_with_a_free_slot(client, calipso, freeze_cl
 
 
 def test_durations_read_as_hours_and_nights(client, booking_setup):
-    from app.shop.booking import duration_label
+    from app.shop.booking_views import duration_label
 
     assert duration_label(1440, "cabana") == "1 noche" and duration_label(2880, "cabana") == "2 noches"
     assert duration_label(90, "masaje") == "1 h 30 min" and duration_label(60) == "1 h"
@@ -93,8 +107,11 @@ def test_add_button_disabled_on_a_closed_day_and_error_shown_once(client, calips
     assert re.search(r'<button[^>]*id="add-to-cart"[^>]*disabled', closed)
     open_day = client.get(f"/ventas/servicio/{calipso.id}/horas/?fecha=2026-03-02", headers=HX).text
     assert not re.search(r'<button[^>]*id="add-to-cart"[^>]*disabled', open_day)
-    missing_hour = client.post("/ventas/add-to-cart/", data={"servicio_id": calipso.id, "fecha": "2026-03-02",
-                                                             "cantidad_personas": 1}, headers=HX)
+    missing_hour = client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": calipso.id, "fecha": "2026-03-02", "cantidad_personas": 1},
+        headers=HX,
+    )
     assert missing_hour.status_code == 422
     assert missing_hour.text.count("Elija una fecha, un horario y la cantidad de personas.") == 1
 
@@ -120,8 +137,13 @@ def test_add_to_cart_same_submission_key_twice_holds_once(client, booking_setup,
     from app.sales.models import CartHold
 
     grande = booking_setup["grande"]  # capacity 2: a double click would hold twice
-    data = {"servicio_id": grande.id, "fecha": "2026-03-02", "hora": "19:00", "cantidad_personas": 2,
-            "submission_key": "add-key-1"}
+    data = {
+        "servicio_id": grande.id,
+        "fecha": "2026-03-02",
+        "hora": "19:00",
+        "cantidad_personas": 2,
+        "submission_key": "add-key-1",
+    }
     first = client.post("/ventas/add-to-cart/", data=data, headers=HX)
     second = client.post("/ventas/add-to-cart/", data=data, headers=HX)
     assert first.status_code == 200 and second.status_code == 409

@@ -17,8 +17,11 @@ def calipso(booking_setup):
 
 
 def add(client, service, hhmm="14:00", people=2, day="2026-03-02", headers=None):
-    return client.post("/ventas/add-to-cart/", data={"servicio_id": service.id, "fecha": day, "hora": hhmm,
-                                                     "cantidad_personas": people}, headers=headers or {})
+    return client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": service.id, "fecha": day, "hora": hhmm, "cantidad_personas": people},
+        headers=headers or {},
+    )
 
 
 def test_service_page_full_and_hours_fragment(client, calipso):
@@ -41,8 +44,9 @@ def test_add_to_cart_htmx_updates_badge_and_announces(client, calipso):
     resp = add(client, calipso, headers=HX)
     assert resp.status_code == 200
     assert resp.text.lstrip().startswith('<section id="booking-panel"')
-    assert ("Agregado al carrito: Tina Calipso, lunes 02/03/2026 14:00, 2 personas — $50.000. "
-            "Reservado por 15 minutos.") in resp.text
+    assert (
+        "Agregado al carrito: Tina Calipso, lunes 02/03/2026 14:00, 2 personas — $50.000. Reservado por 15 minutos."
+    ) in resp.text
     assert re.search(r'<a id="cart-badge"[^>]*hx-swap-oob="true"', resp.text)
     assert '"cart-changed"' in resp.headers["HX-Trigger"]
     # the slot is now taken for everybody else
@@ -90,8 +94,13 @@ def test_cart_code_fragment(client, calipso):
 
 
 def checkout_form(**kw):
-    values = {"telefono": "9 8765 4321", "nombre": "María Pérez", "email": "maria@example.com",
-              "metodo_pago": "transferencia", "acepta_terminos": "y"}
+    values = {
+        "telefono": "9 8765 4321",
+        "nombre": "María Pérez",
+        "email": "maria@example.com",
+        "metodo_pago": "transferencia",
+        "acepta_terminos": "y",
+    }
     values.update(kw)
     return values
 
@@ -103,10 +112,14 @@ def test_checkout_empty_cart_redirects(client, calipso):
 
 @pytest.mark.parametrize(
     "override, message",
-    [({"telefono": "123"}, "Ingrese un teléfono válido."), ({"nombre": ""}, "El nombre es obligatorio."),
-     ({"email": "x@"}, "Ingrese un e-mail válido."), ({"documento_identidad": "12.345.678-9"}, "RUT inválido."),
-     ({"acepta_terminos": ""}, "Debe aceptar los términos y condiciones."),
-     ({"metodo_pago": "bitcoin"}, "Método de pago no disponible.")],
+    [
+        ({"telefono": "123"}, "Ingrese un teléfono válido."),
+        ({"nombre": ""}, "El nombre es obligatorio."),
+        ({"email": "x@"}, "Ingrese un e-mail válido."),
+        ({"documento_identidad": "12.345.678-9"}, "RUT inválido."),
+        ({"acepta_terminos": ""}, "Debe aceptar los términos y condiciones."),
+        ({"metodo_pago": "bitcoin"}, "Método de pago no disponible."),
+    ],
 )
 def test_checkout_errors_rerender_422_and_keep_input(client, calipso, db_session, override, message):
     add(client, calipso)
@@ -154,8 +167,7 @@ def test_checkout_conflict_is_409_in_place(client, app, calipso, booking_setup):
     resp = client.post("/ventas/complete-checkout/", data=checkout_form())
     assert resp.status_code == 409
     assert "Algunos horarios ya no están disponibles: Tina Calipso 02/03/2026 14:00" in resp.text
-    json_resp = client.post("/ventas/complete-checkout/", data=checkout_form(),
-                            headers={"Accept": "application/json"})
+    json_resp = client.post("/ventas/complete-checkout/", data=checkout_form(), headers={"Accept": "application/json"})
     assert json_resp.status_code == 409 and json_resp.get_json()["success"] is False
 
 
@@ -168,11 +180,18 @@ def test_client_hint_shows_first_name_only(client, make_client, booking_setup):
 
 def test_json_availability_endpoints(client, calipso, booking_setup):
     ok = client.get(f"/ventas/get-available-hours/?servicio_id={calipso.id}&fecha=2026-03-02")
-    assert ok.get_json() == {"success": True, "horas_disponibles": ["14:00", "17:00"], "detalle": [
-        {"hora": "14:00", "disponibles": 1, "reservable": True, "motivo": None},
-        {"hora": "17:00", "disponibles": 1, "reservable": True, "motivo": None}]}
+    assert ok.get_json() == {
+        "success": True,
+        "horas_disponibles": ["14:00", "17:00"],
+        "detalle": [
+            {"hora": "14:00", "disponibles": 1, "reservable": True, "motivo": None},
+            {"hora": "17:00", "disponibles": 1, "reservable": True, "motivo": None},
+        ],
+    }
     assert client.get("/ventas/get-available-hours/?fecha=2026-03-02").get_json() == {
-        "success": False, "error": "Parámetros servicio_id y fecha son requeridos."}
+        "success": False,
+        "error": "Parámetros servicio_id y fecha son requeridos.",
+    }
     bad_date = client.get(f"/ventas/get-available-hours/?servicio_id={calipso.id}&fecha=2026-13-01")
     assert bad_date.status_code == 400 and "Formato de fecha inválido" in bad_date.get_json()["error"]
     missing = client.get("/ventas/get-available-hours/?servicio_id=999999&fecha=2026-03-02")

@@ -25,15 +25,22 @@ def calipso(booking_setup):
 
 
 def add(client, service, hhmm="14:00", people=2, day="2026-03-02"):
-    resp = client.post("/ventas/add-to-cart/", data={"servicio_id": service.id, "fecha": day, "hora": hhmm,
-                                                     "cantidad_personas": people})
+    resp = client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": service.id, "fecha": day, "hora": hhmm, "cantidad_personas": people},
+    )
     assert resp.status_code == 303
     return resp
 
 
 def form(**kw):
-    values = {"telefono": "9 8765 4321", "nombre": "María Pérez", "email": "maria@example.com",
-              "metodo_pago": "transferencia", "acepta_terminos": "y"}
+    values = {
+        "telefono": "9 8765 4321",
+        "nombre": "María Pérez",
+        "email": "maria@example.com",
+        "metodo_pago": "transferencia",
+        "acepta_terminos": "y",
+    }
     values.update(kw)
     return values
 
@@ -61,19 +68,30 @@ def order_count(db_session) -> int:
 def test_empty_form_shows_every_field_message(client, calipso, db_session, fragment):
     add(client, calipso)
     resp = post(client, EMPTY_FORM, fragment)
-    assert_form_answer(resp, fragment, 422, "Ingrese un teléfono válido.", "El nombre es obligatorio.",
-                       "Ingrese un e-mail válido.", "Debe aceptar los términos y condiciones.")
+    assert_form_answer(
+        resp,
+        fragment,
+        422,
+        "Ingrese un teléfono válido.",
+        "El nombre es obligatorio.",
+        "Ingrese un e-mail válido.",
+        "Debe aceptar los términos y condiciones.",
+    )
     assert 'aria-describedby="telefono-error"' in resp.text and 'id="nombre-error"' in resp.text
     assert order_count(db_session) == 0
 
 
 @pytest.mark.parametrize("fragment", [True, False], ids=["htmx", "page"])
-@pytest.mark.parametrize("override, message", [
-    ({"acepta_terminos": ""}, "Debe aceptar los términos y condiciones."),
-    ({"telefono": "12"}, "Ingrese un teléfono válido."),
-    ({"email": "maria@"}, "Ingrese un e-mail válido."),
-    ({"metodo_pago": "bitcoin"}, "Método de pago no disponible."),
-], ids=["terms", "phone", "email", "method"])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ({"acepta_terminos": ""}, "Debe aceptar los términos y condiciones."),
+        ({"telefono": "12"}, "Ingrese un teléfono válido."),
+        ({"email": "maria@"}, "Ingrese un e-mail válido."),
+        ({"metodo_pago": "bitcoin"}, "Método de pago no disponible."),
+    ],
+    ids=["terms", "phone", "email", "method"],
+)
 def test_one_invalid_field_keeps_the_rest(client, calipso, db_session, fragment, override, message):
     add(client, calipso)
     resp = post(client, form(**override), fragment)
@@ -88,9 +106,13 @@ def test_slot_taken_meanwhile_is_409_with_the_form(client, app, calipso, db_sess
     clock.freeze(clock.now() + timedelta(minutes=20))  # our hold expired; someone else takes the slot
     add(app.test_client(), calipso)
     resp = post(client, form(), fragment)
-    assert_form_answer(resp, fragment, 409,
-                       "Algunos horarios ya no están disponibles: Tina Calipso 02/03/2026 14:00",
-                       'value="María Pérez"')
+    assert_form_answer(
+        resp,
+        fragment,
+        409,
+        "Algunos horarios ya no están disponibles: Tina Calipso 02/03/2026 14:00",
+        'value="María Pérez"',
+    )
     assert order_count(db_session) == 0
 
 
@@ -145,15 +167,24 @@ def test_every_shop_template_block_renders_as_a_fragment(app, client, calipso, d
 
     add(client, calipso)
     with template_rendered.connected_to(remember, app):
-        for url in ("/", f"/ventas/categoria/{calipso.category_id}/", f"/ventas/servicio/{calipso.id}/",
-                    "/ventas/cart/", "/ventas/checkout/", "/ventas/terminos/"):
+        for url in (
+            "/",
+            f"/ventas/categoria/{calipso.category_id}/",
+            f"/ventas/servicio/{calipso.id}/",
+            "/ventas/cart/",
+            "/ventas/checkout/",
+            "/ventas/terminos/",
+        ):
             assert client.get(url).status_code == 200, url
         post(client, EMPTY_FORM, False)
         assert post(client, form(), False).status_code == 303
         order = db_session.scalars(sa.select(Order)).one()
         assert client.get(f"/ventas/reserva/{order_token(order.id)}/").status_code == 200
-    wanted = {f"shop/{p.name}" for p in SHOP_TEMPLATES.glob("*.html")
-              if "{% block" in p.read_text() and not p.name.startswith(OTHER_HELPERS)}
+    wanted = {
+        f"shop/{p.name}"
+        for p in SHOP_TEMPLATES.glob("*.html")
+        if "{% block" in p.read_text() and not p.name.startswith(OTHER_HELPERS)
+    }
     assert wanted <= set(captured), wanted - set(captured)
     rendered = 0
     for name in sorted(wanted):

@@ -24,10 +24,19 @@ def calipso(booking_setup):
 
 def checkout(client, calipso, method="flow", base_url=None, **extra):
     kw = {"base_url": base_url} if base_url else {}
-    client.post("/ventas/add-to-cart/", data={"servicio_id": calipso.id, "fecha": "2026-03-02", "hora": "14:00",
-                                              "cantidad_personas": 2}, **kw)
-    data = {"telefono": "9 8765 4321", "nombre": "María Pérez", "email": "maria@example.com",
-            "metodo_pago": method, "acepta_terminos": "y", **extra}
+    client.post(
+        "/ventas/add-to-cart/",
+        data={"servicio_id": calipso.id, "fecha": "2026-03-02", "hora": "14:00", "cantidad_personas": 2},
+        **kw,
+    )
+    data = {
+        "telefono": "9 8765 4321",
+        "nombre": "María Pérez",
+        "email": "maria@example.com",
+        "metodo_pago": method,
+        "acepta_terminos": "y",
+        **extra,
+    }
     return client.post("/ventas/complete-checkout/", data=data, **kw)
 
 
@@ -61,8 +70,7 @@ def test_rejected_flow_offers_retry_and_transfer_until_the_deadline_then_retry_p
     assert db_session.scalar(sa.select(sa.func.sum(Payment.amount))) == 50000
 
 
-def test_switch_to_transfer_keeps_the_deadline_and_shows_bank_details(app, client, calipso, db_session,
-                                                                       monkeypatch):
+def test_switch_to_transfer_keeps_the_deadline_and_shows_bank_details(app, client, calipso, db_session, monkeypatch):
     monkeypatch.setitem(app.config, "BANK_TRANSFER_INSTRUCTIONS", "Banco Ejemplo\nCuenta corriente 123-456")
     resp = checkout(client, calipso)
     order = db_session.scalars(sa.select(Order)).one()
@@ -98,8 +106,9 @@ def test_transfer_order_page_deadline_calendar_and_address(app, client, calipso,
     late = client.get(f"/ventas/reserva/{token}/").text
     assert "El plazo de pago venció el 03/03/2026 10:00" in late and "Pagar con Flow" not in late
     refused = client.post(f"/ventas/reserva/{token}/pagar-flow/")
-    assert refused.status_code == 303 and db_session.scalar(
-        sa.select(sa.func.count()).select_from(FlowTransaction)) == 0
+    assert (
+        refused.status_code == 303 and db_session.scalar(sa.select(sa.func.count()).select_from(FlowTransaction)) == 0
+    )
 
 
 def test_fake_flow_returns_to_the_port_the_browser_uses(app, client, calipso, monkeypatch):
@@ -116,15 +125,26 @@ def test_production_flow_callbacks_use_the_public_base_url(app, monkeypatch):
     monkeypatch.setitem(app.config, "FLOW_MODE", "sandbox")
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://reservas.aremko.cl")
     with app.test_request_context("/", base_url="http://10.0.0.5:8000"):
-        assert callback_urls() == ("https://reservas.aremko.cl/ventas/payment/confirmation/",
-                                   "https://reservas.aremko.cl/ventas/payment/return/")
+        assert callback_urls() == (
+            "https://reservas.aremko.cl/ventas/payment/confirmation/",
+            "https://reservas.aremko.cl/ventas/payment/return/",
+        )
 
 
 def test_same_checkout_submission_twice_places_one_order(client, calipso, db_session):
     first = checkout(client, calipso, method="transferencia", submission_key="checkout-key-1")
-    second = client.post("/ventas/complete-checkout/", headers=HX, data={
-        "telefono": "9 8765 4321", "nombre": "María Pérez", "email": "maria@example.com",
-        "metodo_pago": "transferencia", "acepta_terminos": "y", "submission_key": "checkout-key-1"})
+    second = client.post(
+        "/ventas/complete-checkout/",
+        headers=HX,
+        data={
+            "telefono": "9 8765 4321",
+            "nombre": "María Pérez",
+            "email": "maria@example.com",
+            "metodo_pago": "transferencia",
+            "acepta_terminos": "y",
+            "submission_key": "checkout-key-1",
+        },
+    )
     assert first.status_code == 303 and second.status_code == 204
     assert second.headers["HX-Redirect"] == first.headers["Location"]
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1

@@ -63,9 +63,13 @@ def closed_port() -> int:
 @contextlib.contextmanager
 def redis_app(port: int):
     uri = f"redis://127.0.0.1:{port}/0"
-    application = create_app(make_test_config(
-        RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri,
-        RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 0.3, "socket_connect_timeout": 0.3}))
+    application = create_app(
+        make_test_config(
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_STORAGE_URI=uri,
+            RATELIMIT_STORAGE_OPTIONS={"socket_timeout": 0.3, "socket_connect_timeout": 0.3},
+        )
+    )
     try:
         yield application
     finally:  # the Limiter is a singleton: back to memory storage, limits off, storage marked alive
@@ -92,8 +96,9 @@ def timed(call):
     return response
 
 
-def test_login_api_and_checkout_keep_working_when_redis_is_down_or_stalled(redis_down, make_user, booking_setup,
-                                                                           caplog):
+def test_login_api_and_checkout_keep_working_when_redis_is_down_or_stalled(
+    redis_down, make_user, booking_setup, caplog
+):
     from app.auth.services import create_api_token
 
     caplog.set_level(logging.WARNING)
@@ -110,9 +115,17 @@ def test_login_api_and_checkout_keep_working_when_redis_is_down_or_stalled(redis
     assert listed.status_code == 200
     anonymous = timed(lambda: api.get("/ventas/api/clientes/"))
     assert anonymous.status_code == 401
-    added = timed(lambda: redis_down.test_client().post("/ventas/add-to-cart/", data={
-        "servicio_id": booking_setup["calipso"].id, "fecha": "2026-03-02", "hora": "14:00",
-        "cantidad_personas": 1}))
+    added = timed(
+        lambda: redis_down.test_client().post(
+            "/ventas/add-to-cart/",
+            data={
+                "servicio_id": booking_setup["calipso"].id,
+                "fecha": "2026-03-02",
+                "hora": "14:00",
+                "cantidad_personas": 1,
+            },
+        )
+    )
     assert added.status_code == 303 and added.headers["Location"].endswith("/ventas/cart/"), added.text[:300]
     assert "falling back to in-memory storage" in caplog.text  # the log line when limits fall back
 
@@ -126,8 +139,14 @@ def test_limits_still_apply_from_memory_while_redis_is_down(db_session, make_use
     make_user("recepcion", username="recepcion_redis")
     with redis_app(closed_port()) as application:
         client = application.test_client()
-        codes = [client.post("/accounts/login/", data={"username": "recepcion_redis", "password": "mala"},
-                             environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code for _ in range(6)]
+        codes = [
+            client.post(
+                "/accounts/login/",
+                data={"username": "recepcion_redis", "password": "mala"},
+                environ_base={"REMOTE_ADDR": "10.9.8.7"},
+            ).status_code
+            for _ in range(6)
+        ]
     assert codes == [422] * 5 + [429]  # login: 5 failed attempts per 15 minutes (spec README §7)
 
 
@@ -143,6 +162,7 @@ def test_production_config_gives_redis_calls_a_short_socket_timeout(monkeypatch)
 
 
 # --- readiness against the migration head (L6) ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def readiness(tmp_path):
@@ -183,8 +203,12 @@ def test_readyz_is_not_ready_on_an_empty_or_outdated_database(readiness):
 
     empty = client.get("/readyz")
     assert empty.status_code == 503
-    assert empty.get_json() == {"status": "error", "database": "ok", "migrations": "sin_migrar",
-                                "failing": ["migrations"]}
+    assert empty.get_json() == {
+        "status": "error",
+        "database": "ok",
+        "migrations": "sin_migrar",
+        "failing": ["migrations"],
+    }
     stamp(engine, previous)  # one revision behind the code
     behind = client.get("/readyz")
     assert behind.status_code == 503 and behind.get_json()["migrations"] == "desactualizada"

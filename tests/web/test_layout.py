@@ -139,8 +139,10 @@ def test_can_hides_links_a_role_may_not_open(app, login):
         from flask_login import login_user
 
         login_user(c.user)
-        out = render_template_string("{{ can('reports.order_detail') }} {{ can('clients.client_list') }} "
-                                     "{{ can('shop.home') }} {{ can('nope') }}")
+        out = render_template_string(
+            "{{ can('reports.order_detail') }} {{ can('clients.client_list') }} "
+            "{{ can('shop.home') }} {{ can('nope') }}"
+        )
     assert out == "False True True False"
 
 

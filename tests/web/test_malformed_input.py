@@ -10,10 +10,42 @@ import pytest
 from app.web.params import parse_id, parse_int
 
 BAD_VALUES = {"superscript": "²", "arabic_digit": "٣", "nul": "a\x00b", "negative": "-1", "twenty_digits": "9" * 20}
-PARAMS = ("page", "page_size", "q", "search", "estado", "fecha", "categoria", "telefono", "proveedor", "motivo",
-          "codigo", "cliente", "cantidad_personas", "canal", "bloque", "webhook", "venta_reserva_id", "usuario",
-          "servicio", "producto", "evento", "tipo", "servicio_id", "origen", "ids", "hora", "fecha_inicio",
-          "fecha_fin", "mes", "campana", "base", "sort", "desde", "hasta")
+PARAMS = (
+    "page",
+    "page_size",
+    "q",
+    "search",
+    "estado",
+    "fecha",
+    "categoria",
+    "telefono",
+    "proveedor",
+    "motivo",
+    "codigo",
+    "cliente",
+    "cantidad_personas",
+    "canal",
+    "bloque",
+    "webhook",
+    "venta_reserva_id",
+    "usuario",
+    "servicio",
+    "producto",
+    "evento",
+    "tipo",
+    "servicio_id",
+    "origen",
+    "ids",
+    "hora",
+    "fecha_inicio",
+    "fecha_fin",
+    "mes",
+    "campana",
+    "base",
+    "sort",
+    "desde",
+    "hasta",
+)
 SKIP_PREFIXES = ("/static/", "/media/", "/ventas/api/openapi", "/ventas/api/docs", "/logout", "/salir")
 
 
@@ -79,8 +111,9 @@ def test_nul_is_removed_from_pages_and_forms_and_refused_by_the_api(client, logi
     headers = token_for("admin")
     found = client.get("/ventas/api/clientes/", query_string={"q": "Ana\x00"}, headers=headers)
     assert found.status_code == 400 and found.json["code"] == "validation_error"  # the API's documented answer
-    created = client.post("/ventas/api/clientes/", json={"nombre": "Luis\x00 Soto", "telefono": "+56911114444"},
-                          headers=headers)
+    created = client.post(
+        "/ventas/api/clientes/", json={"nombre": "Luis\x00 Soto", "telefono": "+56911114444"}, headers=headers
+    )
     assert created.status_code == 400
     login("admin")
     listed = client.get("/ventas/clientes/", query_string={"q": "Ana\x00 Pérez"})
@@ -89,8 +122,10 @@ def test_nul_is_removed_from_pages_and_forms_and_refused_by_the_api(client, logi
     assert resp.status_code < 500
 
 
-@pytest.mark.parametrize("path", ["/ventas/api/flow/create/", "/ventas/api/activities/log/",
-                                  "/ventas/api/clientes/", "/ventas/api/cliente/create/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/ventas/api/flow/create/", "/ventas/api/activities/log/", "/ventas/api/clientes/", "/ventas/api/cliente/create/"],
+)
 def test_deep_json_is_invalid_json_and_big_json_a_413(app, client, token_for, path, monkeypatch):
     monkeypatch.setitem(app.config, "AUTOMATION_API_KEY", "k" * 32)
     headers = {**token_for("admin"), "X-API-KEY": "k" * 32}
@@ -98,18 +133,45 @@ def test_deep_json_is_invalid_json_and_big_json_a_413(app, client, token_for, pa
     headers["Idempotency-Key"] = "deep-1"  # the key's body hash must survive a body too deep to parse
     assert 400 <= broken.status_code < 500  # the endpoint's own answer to a body that is not JSON
     deep = client.post(path, data="[" * 10_000, content_type="application/json", headers=headers)
-    nested = client.post(path, data='{"a":' * 40 + "1" + "}" * 40, content_type="application/json",
-                         headers={**headers, "Idempotency-Key": "deep-2"})
+    nested = client.post(
+        path,
+        data='{"a":' * 40 + "1" + "}" * 40,
+        content_type="application/json",
+        headers={**headers, "Idempotency-Key": "deep-2"},
+    )
     for resp in (deep, nested):  # the same answer, in the shape that endpoint documents
         assert (resp.status_code, resp.json.keys()) == (broken.status_code, broken.json.keys()), resp.text
     monkeypatch.setitem(app.config, "JSON_MAX_BYTES", 1000)
     resp = client.post(path, json={"nombre": "x" * 2000}, headers=headers)
     assert resp.status_code == 413
 
-FORM_FIELDS = ("monto", "pago_monto", "servicio", "producto", "cantidad", "personas", "proveedor", "servicio_id",
-               "producto_id", "index", "linea_id", "codigo", "fecha", "hora", "cliente", "motivo", "telefono")
-FORM_VALUES = {"superscript": "²", "negative": "-1", "twenty_digits": "9" * 20, "bigint": str(2**63),
-               "int32": str(2**31)}
+
+FORM_FIELDS = (
+    "monto",
+    "pago_monto",
+    "servicio",
+    "producto",
+    "cantidad",
+    "personas",
+    "proveedor",
+    "servicio_id",
+    "producto_id",
+    "index",
+    "linea_id",
+    "codigo",
+    "fecha",
+    "hora",
+    "cliente",
+    "motivo",
+    "telefono",
+)
+FORM_VALUES = {
+    "superscript": "²",
+    "negative": "-1",
+    "twenty_digits": "9" * 20,
+    "bigint": str(2**63),
+    "int32": str(2**31),
+}
 
 
 @pytest.fixture
@@ -121,9 +183,15 @@ def seeded_order(booking_setup, make_client):
 
     client = make_client(name="María Pérez", phone="+56987654321")
     return checkout_services.place_order(
-        lines=[sales_services.LineRequest(service_id=booking_setup["calipso"].id, day=date(2026, 3, 2), hhmm="14:00",
-                                   people=2)],
-        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name), origin="recepcion", staff=True)
+        lines=[
+            sales_services.LineRequest(
+                service_id=booking_setup["calipso"].id, day=date(2026, 3, 2), hhmm="14:00", people=2
+            )
+        ],
+        data=checkout_services.CheckoutData(telefono=client.phone, nombre=client.name),
+        origin="recepcion",
+        staff=True,
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(FORM_VALUES))
@@ -142,14 +210,21 @@ def test_public_and_front_desk_forms_refuse_bad_numbers_without_5xx(app, client,
     login("gerente")
     checked = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or not rule.rule.startswith(("/ventas/recepcion/", "/ventas/venta_reservas/",
-                                                                   "/ventas/giftcards/", "/ventas/pagos/",
-                                                                   "/ventas/descuentos/")):
+        if "POST" not in rule.methods or not rule.rule.startswith(
+            (
+                "/ventas/recepcion/",
+                "/ventas/venta_reservas/",
+                "/ventas/giftcards/",
+                "/ventas/pagos/",
+                "/ventas/descuentos/",
+            )
+        ):
             continue
         if set(rule.arguments) - set(ids) - {"action"}:
             continue
-        path = rule.build({**{k: ids[k] for k in rule.arguments if k in ids}, "action": "checkin"},
-                          append_unknown=False)[1]
+        path = rule.build(
+            {**{k: ids[k] for k in rule.arguments if k in ids}, "action": "checkin"}, append_unknown=False
+        )[1]
         resp = client.post(path, data=form)
         checked.append(path)
         if resp.status_code >= 500:

@@ -6,8 +6,9 @@ def catalog(make_category, make_service):
     tinas = make_category(name="Tinas Calientes", sort_order=1)
     cabanas = make_category(name="Cabañas", sort_order=3)
     calipso = make_service(name="Tina Calipso", category=tinas, web_description="Agua caliente\n<b>bosque</b>")
-    arrayan = make_service(name="Cabaña Arrayán", category=cabanas, service_type="cabana", base_price=90000,
-                           max_people=2)
+    arrayan = make_service(
+        name="Cabaña Arrayán", category=cabanas, service_type="cabana", base_price=90000, max_people=2
+    )
     hidden = make_service(name="Tina Mantención", category=tinas, is_published=False)
     return {"tinas": tinas, "cabanas": cabanas, "calipso": calipso, "arrayan": arrayan, "hidden": hidden}
 
@@ -127,8 +128,12 @@ def test_unexpected_error_renders_spanish_500_without_trace(db_session):
 
 
 def test_static_vendor_files_served(client):
-    for name in ("htmx-2.0.8.min.js", "bootstrap-5.3.8.min.css", "bootstrap-5.3.8.bundle.min.js",
-                 "chart-4.5.1.umd.min.js"):
+    for name in (
+        "htmx-2.0.8.min.js",
+        "bootstrap-5.3.8.min.css",
+        "bootstrap-5.3.8.bundle.min.js",
+        "chart-4.5.1.umd.min.js",
+    ):
         resp = client.get(f"/static/vendor/{name}")
         assert resp.status_code == 200, name
         resp.close()

@@ -63,10 +63,12 @@ def test_malformed_keys_are_a_validation_error(app, db_session, bad):
 
 
 def test_purge_keeps_two_days(app, db_session):
-    db_session.add_all([
-        FormSubmission(key="old", endpoint="x", created_at=clock.now() - timedelta(days=3)),
-        FormSubmission(key="new", endpoint="x", created_at=clock.now() - timedelta(hours=1)),
-    ])
+    db_session.add_all(
+        [
+            FormSubmission(key="old", endpoint="x", created_at=clock.now() - timedelta(days=3)),
+            FormSubmission(key="new", endpoint="x", created_at=clock.now() - timedelta(hours=1)),
+        ]
+    )
     db_session.flush()
     assert purge_form_submissions() == "1 claves de envío eliminadas"
     assert {k for (k,) in db.session.execute(sa.select(FormSubmission.key))} == {"new"}

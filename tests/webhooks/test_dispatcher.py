@@ -12,8 +12,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app.scheduler import job_list
-from app.webhooks import dispatcher, sender
-from app.webhooks.events import emit_event
+from app.webhooks import dispatch_services as dispatcher
+from app.webhooks import sender
+from app.webhooks.event_services import emit_event
 from app.webhooks.sender import HttpSender, SendResult, signature, signed_headers
 from app.webhooks.services import replay_delivery
 
@@ -65,8 +66,13 @@ def test_retry_schedule_then_failed_after_attempt_six(make_endpoint, fake_sender
             freeze_clock(delivery.next_attempt_at - timedelta(seconds=1))
             assert dispatcher.dispatch() == {"DELIVERED": 0, "PENDING": 0, "FAILED": 0}  # not due yet
             now = delivery.next_attempt_at
-    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                     timedelta(hours=12)]
+    assert waits == [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=12),
+    ]
     assert delivery.status == "FAILED" and len(fake_sender.requests) == 6
     freeze_clock(now + timedelta(days=2))
     assert dispatcher.dispatch() == {"DELIVERED": 0, "PENDING": 0, "FAILED": 0}

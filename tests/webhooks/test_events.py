@@ -13,7 +13,7 @@ from app.sales import giftcard_services as giftcards
 from app.sales import services as sales_services
 from app.sales.line_services import cancel_order_by_staff
 from app.sales.payment_services import record_payment
-from app.webhooks.events import emit_event, emit_message_failed, message_failed_from_log
+from app.webhooks.event_services import emit_event, emit_message_failed, message_failed_from_log
 from tests.sales.test_flow import flow_order, started  # noqa: F401  (fixture reused)
 
 MONDAY = date(2026, 3, 2)
@@ -29,7 +29,9 @@ def checkout(phone="+56987654321", **kw):
 
 
 def place(setup, **kw):
-    return checkout_services.place_order(lines=[line(setup["calipso"])], data=checkout(**kw), origin="recepcion", staff=True)
+    return checkout_services.place_order(
+        lines=[line(setup["calipso"])], data=checkout(**kw), origin="recepcion", staff=True
+    )
 
 
 def test_booking_created_and_client_created_bodies(booking_setup, make_endpoint, deliveries):
@@ -75,8 +77,9 @@ def test_rolled_back_change_leaves_no_delivery(booking_setup, make_endpoint, del
         place(booking_setup, phone="+56922222222")
     assert len(deliveries()) == before
     savepoint = db_session.begin_nested()
-    checkout_services.place_order(lines=[line(booking_setup["calipso"], "17:00")], data=checkout("+56944444444"),
-                        origin="recepcion", staff=True)
+    checkout_services.place_order(
+        lines=[line(booking_setup["calipso"], "17:00")], data=checkout("+56944444444"), origin="recepcion", staff=True
+    )
     assert len(deliveries()) == before + 2  # visible inside the transaction that made the change
     savepoint.rollback()
     assert len(deliveries()) == before
@@ -117,13 +120,20 @@ def test_giftcard_redeemed(booking_setup, make_endpoint, deliveries):
     card = giftcards.issue_gift_card(amount=30000)
     record_payment(order, amount=20000, method="giftcard", gift_card_code=card.code)
     [redeemed] = deliveries()
-    assert redeemed.payload["datos"] == {"giftcard": {"codigo": card.code, "monto_redimido": 20000, "saldo": 10000,
-                                                      "venta_reserva": order.id}}
+    assert redeemed.payload["datos"] == {
+        "giftcard": {"codigo": card.code, "monto_redimido": 20000, "saldo": 10000, "venta_reserva": order.id}
+    }
 
 
-def test_flow_expiry_cancels_and_late_payment_is_paid_with_refund_flag(client, flow_order, db_session,  # noqa: F811
-                                                                        freeze_clock, booking_setup, make_endpoint,
-                                                                        deliveries):
+def test_flow_expiry_cancels_and_late_payment_is_paid_with_refund_flag(
+    client,
+    flow_order,  # noqa: F811
+    db_session,
+    freeze_clock,
+    booking_setup,
+    make_endpoint,
+    deliveries,
+):
     make_endpoint(events=["order.cancelled", "order.paid"])
     _, tx, fake = started(flow_order, db_session)
     freeze_clock(datetime(2026, 3, 2, 11, 1, tzinfo=LOCAL_TZ))
@@ -141,22 +151,41 @@ def test_flow_expiry_cancels_and_late_payment_is_paid_with_refund_flag(client, f
 
 def test_message_failed_payload(make_endpoint, deliveries):
     make_endpoint(events=["message.failed"])
-    emit_message_failed(message_id=7, message_type="BOOKING_CONFIRMATION", channel="sms", client_id=3,
-                        reason="Número inválido")
+    emit_message_failed(
+        message_id=7, message_type="BOOKING_CONFIRMATION", channel="sms", client_id=3, reason="Número inválido"
+    )
     [failed] = deliveries()
-    assert failed.payload["datos"] == {"comunicacion": {"id": 7, "tipo": "BOOKING_CONFIRMATION", "canal": "sms",
-                                                        "cliente": 3, "motivo": "Número inválido"}}
+    assert failed.payload["datos"] == {
+        "comunicacion": {
+            "id": 7,
+            "tipo": "BOOKING_CONFIRMATION",
+            "canal": "sms",
+            "cliente": 3,
+            "motivo": "Número inválido",
+        }
+    }
 
 
 def test_message_failed_listener_reads_an_outbox_row(make_endpoint, deliveries):
     from types import SimpleNamespace
 
     make_endpoint(events=["message.failed"])
-    log = SimpleNamespace(id=8, message_type="PAYMENT_REMINDER", communication_type="email", client_id=None,
-                          reason=None, last_error="550 mailbox unavailable")
+    log = SimpleNamespace(
+        id=8,
+        message_type="PAYMENT_REMINDER",
+        communication_type="email",
+        client_id=None,
+        reason=None,
+        last_error="550 mailbox unavailable",
+    )
     message_failed_from_log(log)
     assert deliveries()[0].payload["datos"]["comunicacion"] == {
-        "id": 8, "tipo": "PAYMENT_REMINDER", "canal": "email", "cliente": None, "motivo": "550 mailbox unavailable"}
+        "id": 8,
+        "tipo": "PAYMENT_REMINDER",
+        "canal": "email",
+        "cliente": None,
+        "motivo": "550 mailbox unavailable",
+    }
 
 
 def test_booking_created_when_a_service_line_is_added(booking_setup, make_endpoint, deliveries, make_user):

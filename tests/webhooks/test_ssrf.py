@@ -11,13 +11,26 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app.core.errors import ValidationError
-from app.webhooks import dispatcher
-from app.webhooks.events import emit_event
+from app.webhooks import dispatch_services as dispatcher
+from app.webhooks.event_services import emit_event
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.sender import HttpSender
 
-INTERNAL = ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.10", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-            "224.0.0.1", "::1", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "ff02::1"]
+INTERNAL = [
+    "127.0.0.1",
+    "10.0.0.1",
+    "172.16.5.4",
+    "192.168.1.10",
+    "169.254.169.254",
+    "100.64.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "::1",
+    "fd00:ec2::254",
+    "fe80::1",
+    "::ffff:127.0.0.1",
+    "ff02::1",
+]
 PUBLIC_IP = "93.184.216.34"
 
 
@@ -29,8 +42,16 @@ def dns(monkeypatch):
 
     def fake(host, port, *args, **kwargs):
         if host in table:
-            return [((socket.AF_INET6 if ":" in a else socket.AF_INET), socket.SOCK_STREAM, 6, "",
-                     (a, port) if ":" not in a else (a, port, 0, 0)) for a in table[host]]
+            return [
+                (
+                    (socket.AF_INET6 if ":" in a else socket.AF_INET),
+                    socket.SOCK_STREAM,
+                    6,
+                    "",
+                    (a, port) if ":" not in a else (a, port, 0, 0),
+                )
+                for a in table[host]
+            ]
         if host in ("127.0.0.1", "localhost"):
             return real(host, port, *args, **kwargs)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
@@ -43,12 +64,15 @@ def dns(monkeypatch):
 def test_form_refuses_internal_literals_and_names_resolving_inside(login, db_session, dns, address):
     c = login("admin")
     host = f"[{address}]" if ":" in address else address
-    resp = c.post("/ventas/webhooks/nuevo/", data={"url": f"https://{host}/hook", "eventos": ["order.paid"],
-                                                   "activo": "1"})
+    resp = c.post(
+        "/ventas/webhooks/nuevo/", data={"url": f"https://{host}/hook", "eventos": ["order.paid"], "activo": "1"}
+    )
     assert resp.status_code == 422 and "dirección interna o reservada" in resp.text
     dns["hooks.interno.example"] = [PUBLIC_IP, address]  # one internal answer is enough
-    resp = c.post("/ventas/webhooks/nuevo/", data={"url": "https://hooks.interno.example/h", "eventos": ["order.paid"],
-                                                   "activo": "1"})
+    resp = c.post(
+        "/ventas/webhooks/nuevo/",
+        data={"url": "https://hooks.interno.example/h", "eventos": ["order.paid"], "activo": "1"},
+    )
     assert resp.status_code == 422 and "dirección interna o reservada" in resp.text
     assert db_session.query(WebhookEndpoint).count() == 0
 
@@ -84,8 +108,11 @@ def test_delivery_rechecks_after_resolution_and_never_connects_inside(app, dns, 
     make_endpoint(events=["message.failed"], url="https://hooks.rebind.example/h")  # public when saved
     dns["hooks.rebind.example"] = ["169.254.169.254"]  # DNS rebinding before delivery
     connects = []
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connects.append(a) or (_ for _ in ()).throw(
-        OSError("no network in tests")))
+    monkeypatch.setattr(
+        socket,
+        "create_connection",
+        lambda *a, **k: connects.append(a) or (_ for _ in ()).throw(OSError("no network in tests")),
+    )
     [delivery] = emit_event("message.failed", {"comunicacion": {"id": 1}})
     dispatcher.dispatch()
     assert delivery.status == "PENDING" and delivery.last_status_code is None

@@ -7,13 +7,17 @@ import re
 
 import pytest
 
-from app.webhooks.events import emit_event
+from app.webhooks.event_services import emit_event
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import ROLES
 
 HX = {"HX-Request": "true"}
-FORM = {"url": "https://n8n.example.com/webhook/x", "descripcion": "n8n", "eventos": ["order.paid", "booking.created"],
-        "activo": "1"}
+FORM = {
+    "url": "https://n8n.example.com/webhook/x",
+    "descripcion": "n8n",
+    "eventos": ["order.paid", "booking.created"],
+    "activo": "1",
+}
 
 
 def test_create_shows_secret_and_invalid_input_is_422(login, db_session):
@@ -108,11 +112,19 @@ def test_access_matrix_of_routes_with_arguments(client, login, make_endpoint, ro
     endpoint = make_endpoint(events=["message.failed"])
     [delivery] = emit_event("message.failed", {"comunicacion": {"id": 1}})
     c = login(role) if role else client
-    gets = [f"/ventas/webhooks/{endpoint.id}/", f"/ventas/webhooks/{endpoint.id}/editar/",
-            f"/ventas/webhooks/{endpoint.id}/eliminar/", f"/ventas/webhooks/entregas/{delivery.id}/"]
-    posts = [f"/ventas/webhooks/{endpoint.id}/prueba/", f"/ventas/webhooks/{endpoint.id}/secreto/",
-             f"/ventas/webhooks/entregas/{delivery.id}/reenviar/", f"/ventas/webhooks/{endpoint.id}/editar/",
-             f"/ventas/webhooks/{endpoint.id}/eliminar/"]
+    gets = [
+        f"/ventas/webhooks/{endpoint.id}/",
+        f"/ventas/webhooks/{endpoint.id}/editar/",
+        f"/ventas/webhooks/{endpoint.id}/eliminar/",
+        f"/ventas/webhooks/entregas/{delivery.id}/",
+    ]
+    posts = [
+        f"/ventas/webhooks/{endpoint.id}/prueba/",
+        f"/ventas/webhooks/{endpoint.id}/secreto/",
+        f"/ventas/webhooks/entregas/{delivery.id}/reenviar/",
+        f"/ventas/webhooks/{endpoint.id}/editar/",
+        f"/ventas/webhooks/{endpoint.id}/eliminar/",
+    ]
     for path in gets:
         status = c.get(path).status_code
         assert status == {None: 302, "admin": 200}.get(role, 403), (path, role, status)

@@ -28,8 +28,7 @@ def _json_default(value):
 
 def build_body(event: str, event_id: str, datos: dict) -> dict:
     """The body every receiver gets: {"id", "evento", "fecha", "datos"} (plain JSON values only)."""
-    body = {"id": event_id, "evento": event, "fecha": clock.local_now().isoformat(timespec="seconds"),
-            "datos": datos}
+    body = {"id": event_id, "evento": event, "fecha": clock.local_now().isoformat(timespec="seconds"), "datos": datos}
     return json.loads(json.dumps(body, default=_json_default))
 
 
@@ -41,8 +40,11 @@ def emit_event(event: str, datos: dict | Callable[[], dict]) -> list[WebhookDeli
     """
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = [e for e in db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active))
-                 if e.subscribes(event)]
+    endpoints = [
+        e
+        for e in db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active))
+        if e.subscribes(event)
+    ]
     if not endpoints:
         return []
     data = datos() if callable(datos) else datos
@@ -54,8 +56,19 @@ def queue(endpoints, event: str, datos: dict) -> list[WebhookDelivery]:
     event_id = str(uuid.uuid4())
     body = build_body(event, event_id, datos)
     now = clock.now()
-    deliveries = [WebhookDelivery(endpoint_id=e.id, event=event, event_id=event_id, payload=body, status="PENDING",
-                                  attempts=0, next_attempt_at=now, created_at=now) for e in endpoints]
+    deliveries = [
+        WebhookDelivery(
+            endpoint_id=e.id,
+            event=event,
+            event_id=event_id,
+            payload=body,
+            status="PENDING",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for e in endpoints
+    ]
     db.session.add_all(deliveries)
     db.session.flush()
     return deliveries
@@ -65,28 +78,51 @@ def queue_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
     """The admin's "Enviar prueba": a `ping` delivery to one endpoint (active or not); flushes."""
     datos = {"mensaje": "Prueba de webhook de Aremko", "endpoint": {"id": endpoint.id, "url": endpoint.url}}
     event_id = str(uuid.uuid4())
-    delivery = WebhookDelivery(endpoint_id=endpoint.id, event=PING, event_id=event_id,
-                               payload=build_body(PING, event_id, datos), status="PENDING", attempts=0,
-                               next_attempt_at=clock.now())
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        event=PING,
+        event_id=event_id,
+        payload=build_body(PING, event_id, datos),
+        status="PENDING",
+        attempts=0,
+        next_attempt_at=clock.now(),
+    )
     db.session.add(delivery)
     db.session.flush()
     return delivery
 
 
-def emit_message_failed(*, message_id: int, message_type: str, channel: str, client_id: int | None,
-                        reason: str | None) -> list[WebhookDelivery]:
+def emit_message_failed(
+    *, message_id: int, message_type: str, channel: str, client_id: int | None, reason: str | None
+) -> list[WebhookDelivery]:
     """`message.failed` for an outbox message that reached FAILED (called by the communications dispatcher)."""
-    return emit_event("message.failed", {"comunicacion": {"id": message_id, "tipo": message_type, "canal": channel,
-                                                          "cliente": client_id, "motivo": reason}})
+    return emit_event(
+        "message.failed",
+        {
+            "comunicacion": {
+                "id": message_id,
+                "tipo": message_type,
+                "canal": channel,
+                "cliente": client_id,
+                "motivo": reason,
+            }
+        },
+    )
 
 
 def giftcard_datos(card, *, amount: int, order_id: int | None) -> dict:
     """`giftcard.redeemed` payload: the card, the amount redeemed, the balance left and the order."""
-    return {"giftcard": {"codigo": card.code, "monto_redimido": amount, "saldo": card.balance,
-                         "venta_reserva": order_id}}
+    return {
+        "giftcard": {"codigo": card.code, "monto_redimido": amount, "saldo": card.balance, "venta_reserva": order_id}
+    }
 
 
 def message_failed_from_log(log) -> list[WebhookDelivery]:
     """Called by the communications outbox for a CommunicationLog that became FAILED -> `message.failed`."""
-    return emit_message_failed(message_id=log.id, message_type=log.message_type, channel=log.communication_type,
-                               client_id=log.client_id, reason=log.reason or log.last_error)
+    return emit_message_failed(
+        message_id=log.id,
+        message_type=log.message_type,
+        channel=log.communication_type,
+        client_id=log.client_id,
+        reason=log.reason or log.last_error,
+    )

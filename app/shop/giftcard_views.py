@@ -17,11 +17,11 @@ from app.core.signing import order_token
 from app.extensions import db, limiter
 from app.sales import cart_services, checkout_services
 from app.sales.giftcard_services import clean_recipient, max_amount, parse_card_amount
-from app.shop.booking import RATE_MESSAGE
-from app.shop.checkout import _validate as validate_buyer
-from app.shop.checkout import checkout_data, method_choices, start_flow_or_order_page
+from app.shop.blueprint import bp
+from app.shop.booking_views import RATE_MESSAGE
+from app.shop.checkout_views import _validate as validate_buyer
+from app.shop.checkout_views import checkout_data, method_choices, start_flow_or_order_page
 from app.shop.forms import CheckoutForm
-from app.shop.views import bp
 from app.web.htmx import render_page, see_other
 from app.web.submissions import claim_submission
 
@@ -32,18 +32,27 @@ class GiftCardPurchaseForm(CheckoutForm):
     producto_id = RadioField("Gift card", choices=[], validate_choice=False)
     monto = StringField("Monto (si eliges monto libre)", validators=[Optional()])
     destinatario_nombre = StringField("Nombre de quien la recibe", validators=[Optional()])
-    destinatario_email = StringField("E-mail de quien la recibe (si lo dejas vacío, te la enviamos a ti)",
-                                     validators=[Optional()])
+    destinatario_email = StringField(
+        "E-mail de quien la recibe (si lo dejas vacío, te la enviamos a ti)", validators=[Optional()]
+    )
     mensaje = TextAreaField("Mensaje (opcional)", validators=[Optional()])
 
 
 def gift_card_products() -> list[Product]:
     """Published, active gift-card products within the maximum, fixed amounts first (cheapest first), then the
     free-amount one."""
-    return list(db.session.scalars(
-        sa.select(Product).where(Product.is_gift_card.is_(True), Product.is_active.is_(True),
-                                 Product.is_published.is_(True), Product.base_price <= max_amount())
-        .order_by((Product.base_price == 0), Product.base_price, Product.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(
+                Product.is_gift_card.is_(True),
+                Product.is_active.is_(True),
+                Product.is_published.is_(True),
+                Product.base_price <= max_amount(),
+            )
+            .order_by((Product.base_price == 0), Product.base_price, Product.id)
+        )
+    )
 
 
 def _form(products) -> GiftCardPurchaseForm:
@@ -56,8 +65,15 @@ def _form(products) -> GiftCardPurchaseForm:
 
 
 def _page(form, products, *, status=200):
-    return render_page("shop/giftcard_buy.html", "giftcard_buy_form", status=status, form=form, products=products,
-                       max_amount=max_amount(), free_min=FREE_AMOUNT_MIN)
+    return render_page(
+        "shop/giftcard_buy.html",
+        "giftcard_buy_form",
+        status=status,
+        form=form,
+        products=products,
+        max_amount=max_amount(),
+        free_min=FREE_AMOUNT_MIN,
+    )
 
 
 def _validate(form, products) -> tuple[dict[str, str], Product | None, int | None]:
@@ -74,8 +90,11 @@ def _validate(form, products) -> tuple[dict[str, str], Product | None, int | Non
     try:
         clean_recipient(form.destinatario_nombre.data, form.destinatario_email.data, None, form.mensaje.data)
     except ValidationError as exc:
-        errors[exc.field] = ("Ingresa un e-mail válido para quien recibe la gift card."
-                             if exc.field == "destinatario_email" else exc.message)
+        errors[exc.field] = (
+            "Ingresa un e-mail válido para quien recibe la gift card."
+            if exc.field == "destinatario_email"
+            else exc.message
+        )
     errors.update(validate_buyer(form))
     if len(" ".join((form.nombre.data or "").split())) > 100:
         errors["nombre"] = "El nombre no puede superar los 100 caracteres."
@@ -105,9 +124,15 @@ def gift_card_buy():
     data = checkout_data(form)
     try:
         claim_submission()
-        order = buy_gift_card(product, amount=amount, data=data, recipient_name=form.destinatario_nombre.data,
-                              recipient_email=form.destinatario_email.data, message=form.mensaje.data,
-                              ip=request.remote_addr)
+        order = buy_gift_card(
+            product,
+            amount=amount,
+            data=data,
+            recipient_name=form.destinatario_nombre.data,
+            recipient_email=form.destinatario_email.data,
+            message=form.mensaje.data,
+            ip=request.remote_addr,
+        )
         order_id, method, balance = order.id, order.checkout_method, order.balance_due
         db.session.commit()
     except DomainError as exc:
@@ -120,8 +145,16 @@ def gift_card_buy():
     return see_other(target)
 
 
-def buy_gift_card(product: Product, *, amount: int | None, data: checkout_services.CheckoutData, recipient_name=None,
-                  recipient_email=None, message=None, ip=None):
+def buy_gift_card(
+    product: Product,
+    *,
+    amount: int | None,
+    data: checkout_services.CheckoutData,
+    recipient_name=None,
+    recipient_email=None,
+    message=None,
+    ip=None,
+):
     """A web order with one gift-card line (no card yet: it is issued when the order is paid); flushes.
 
     The line goes through the cart's own rules (published product, amount bounds) on a cart of its own, then
@@ -131,7 +164,13 @@ def buy_gift_card(product: Product, *, amount: int | None, data: checkout_servic
         raise ValidationError("Método de pago no disponible.", field="metodo_pago")
     recipient = clean_recipient(recipient_name, recipient_email or data.email, None, message)
     cart = cart_services.create_cart()
-    cart_services.add_product_to_cart(cart, product_id=product.id, quantity=1, amount=amount,
-                                recipient_name=recipient["recipient_name"],
-                                recipient_email=recipient["recipient_email"], message=recipient["message"])
+    cart_services.add_product_to_cart(
+        cart,
+        product_id=product.id,
+        quantity=1,
+        amount=amount,
+        recipient_name=recipient["recipient_name"],
+        recipient_email=recipient["recipient_email"],
+        message=recipient["message"],
+    )
     return checkout_services.place_order(lines=[], data=data, origin="web", cart=cart, ip=ip)

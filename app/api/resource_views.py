@@ -2,7 +2,7 @@
 
 A `Resource` declares its fields, filters, roles and (where the business needs it) the service calls for create,
 update and delete; one generic implementation serves list (paginated, filtered), retrieve, create, update,
-partial update and delete for all of them, and `app.api.openapi` documents them from the same declarations.
+partial update and delete for all of them, and `app.api.openapi_views` documents them from the same declarations.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ class Field:
                 raise ValueError("Se esperaba una lista de objetos (máximo 50).")
         elif kind == "array":
             if not isinstance(value, list) or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value
+            ):
                 raise ValueError("Se esperaba una lista de ids.")
         elif kind == "object":
             if not isinstance(value, dict):
@@ -410,8 +411,9 @@ def list_objects(res: Resource):
     if errors:
         raise ApiValidationError(errors)
     if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
-        page = page_of(db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False,
-                       wrap=res.rows_query)
+        page = page_of(
+            db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False, wrap=res.rows_query
+        )
         results = res.serialize_rows(page.items)
     else:
         if res.load_options():
@@ -508,9 +510,14 @@ def make_views(res: Resource):
 
 def register(bp: Blueprint, res: Resource) -> Resource:
     collection, item = make_views(res)
-    bp.add_url_rule(f"/ventas/api/{res.name}/", endpoint=collection.__name__, view_func=collection,
-                    methods=["GET", "POST"])
-    bp.add_url_rule(f"/ventas/api/{res.name}/<int:obj_id>/", endpoint=item.__name__, view_func=item,
-                    methods=["GET", "PUT", "PATCH", "DELETE"])
+    bp.add_url_rule(
+        f"/ventas/api/{res.name}/", endpoint=collection.__name__, view_func=collection, methods=["GET", "POST"]
+    )
+    bp.add_url_rule(
+        f"/ventas/api/{res.name}/<int:obj_id>/",
+        endpoint=item.__name__,
+        view_func=item,
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+    )
     RESOURCES.append(res)
     return res

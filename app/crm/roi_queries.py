@@ -26,10 +26,17 @@ def _within_days(later, earlier, days: int):
 def _first_sent(ids) -> sa.Subquery:
     """Per campaign and client: the first sent message (the attribution window starts there)."""
     return (
-        sa.select(CommunicationLog.campaign_id, CommunicationLog.client_id,
-                  sa.func.min(CommunicationLog.sent_at).label("first_sent"))
-        .where(CommunicationLog.campaign_id.in_(ids), CommunicationLog.client_id.is_not(None),
-               CommunicationLog.sent_at.is_not(None), CommunicationLog.status.in_(SENT))
+        sa.select(
+            CommunicationLog.campaign_id,
+            CommunicationLog.client_id,
+            sa.func.min(CommunicationLog.sent_at).label("first_sent"),
+        )
+        .where(
+            CommunicationLog.campaign_id.in_(ids),
+            CommunicationLog.client_id.is_not(None),
+            CommunicationLog.sent_at.is_not(None),
+            CommunicationLog.status.in_(SENT),
+        )
         .group_by(CommunicationLog.campaign_id, CommunicationLog.client_id)
         .subquery("first_sent")
     )
@@ -68,8 +75,9 @@ def campaign_roi_rows(ids: list[int]) -> list[RoiRow]:
         rows[cid].sent = n
     attributed = attributed_orders_select(ids).subquery()
     for cid, n, revenue in db.session.execute(
-        sa.select(attributed.c.campaign_id, sa.func.count(), sa.func.coalesce(sa.func.sum(attributed.c.total), 0))
-        .group_by(attributed.c.campaign_id)
+        sa.select(
+            attributed.c.campaign_id, sa.func.count(), sa.func.coalesce(sa.func.sum(attributed.c.total), 0)
+        ).group_by(attributed.c.campaign_id)
     ).all():
         rows[cid].orders, rows[cid].revenue = n, int(revenue)
     return list(rows.values())
@@ -107,8 +115,12 @@ def campaign_roi(campaign: Campaign) -> CampaignRoi:
     """Every §9.4 figure of one campaign."""
     out = CampaignRoi(budget=campaign.budget or 0)
     for channel, status, n, cost in db.session.execute(
-        sa.select(CommunicationLog.communication_type, CommunicationLog.status, sa.func.count(),
-                  sa.func.coalesce(sa.func.sum(CommunicationLog.cost), 0))
+        sa.select(
+            CommunicationLog.communication_type,
+            CommunicationLog.status,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(CommunicationLog.cost), 0),
+        )
         .where(CommunicationLog.campaign_id == campaign.id)
         .group_by(CommunicationLog.communication_type, CommunicationLog.status)
     ).all():
@@ -123,15 +135,20 @@ def campaign_roi(campaign: Campaign) -> CampaignRoi:
             out.pending += n
         if channel == "SMS":
             out.sms_cost += int(cost)
-    out.opened = db.session.scalar(sa.select(sa.func.count()).where(
-        CommunicationLog.campaign_id == campaign.id, CommunicationLog.status.in_(SENT),
-        CommunicationLog.read_at.is_not(None)))
+    out.opened = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            CommunicationLog.campaign_id == campaign.id,
+            CommunicationLog.status.in_(SENT),
+            CommunicationLog.read_at.is_not(None),
+        )
+    )
     (row,) = campaign_roi_rows([campaign.id])
     out.orders, out.revenue = row.orders, row.revenue
     out.leads = db.session.scalar(sa.select(sa.func.count()).where(Lead.campaign_id == campaign.id))
     won = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount), 0))
-        .where(Deal.campaign_id == campaign.id, Deal.stage == "Closed Won")
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount), 0)).where(
+            Deal.campaign_id == campaign.id, Deal.stage == "Closed Won"
+        )
     ).one()
     out.won_deals, out.won_value = won[0], int(won[1])
     return out

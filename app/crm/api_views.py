@@ -91,11 +91,20 @@ def _iso_date(value):
 @automation_key_required
 def campaign_details(campaign_id: int):
     c = _campaign(campaign_id)
-    return jsonify({"id": c.id, "name": c.name, "status": c.status, "goal": c.goal,
-                    "start_date": _iso_date(c.start_date), "end_date": _iso_date(c.end_date),
-                    "email_subject_template": c.email_subject_template,
-                    "email_body_template": c.email_body_template, "sms_template": c.sms_template,
-                    "whatsapp_template": c.whatsapp_template})
+    return jsonify(
+        {
+            "id": c.id,
+            "name": c.name,
+            "status": c.status,
+            "goal": c.goal,
+            "start_date": _iso_date(c.start_date),
+            "end_date": _iso_date(c.end_date),
+            "email_subject_template": c.email_subject_template,
+            "email_body_template": c.email_body_template,
+            "sms_template": c.sms_template,
+            "whatsapp_template": c.whatsapp_template,
+        }
+    )
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
@@ -111,7 +120,7 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 @bp.get("/campaigns/<int:campaign_id>/targets/")
 @automation_key_required
 def campaign_targets(campaign_id: int):
-    from app.crm.audience import eligible_targets_select
+    from app.crm.audience_queries import eligible_targets_select
 
     campaign = _campaign(campaign_id)
     canal = (request.args.get("canal") or "any").strip().lower()
@@ -125,17 +134,41 @@ def campaign_targets(campaign_id: int):
     targets = []
     for r in rows:
         parts = (r.name or "").split()
-        targets.append({
-            "id": r.client_id, "nombre": parts[0] if parts else "", "apellido": " ".join(parts[1:]),
-            "email": r.email if r.ok_email else None,
-            "telefono": r.phone if (r.ok_sms or r.ok_whatsapp) else None,
-            "acepta_sms": bool(r.ok_sms), "acepta_email": bool(r.ok_email), "acepta_whatsapp": bool(r.ok_whatsapp),
-        })
+        targets.append(
+            {
+                "id": r.client_id,
+                "nombre": parts[0] if parts else "",
+                "apellido": " ".join(parts[1:]),
+                "email": r.email if r.ok_email else None,
+                "telefono": r.phone if (r.ok_sms or r.ok_whatsapp) else None,
+                "acepta_sms": bool(r.ok_sms),
+                "acepta_email": bool(r.ok_email),
+                "acepta_whatsapp": bool(r.ok_whatsapp),
+            }
+        )
     has_next = page * page_size < total
-    next_url = url_for("crm_api.campaign_targets", campaign_id=campaign.id, page=page + 1, page_size=page_size,
-                       canal=canal, _external=True) if has_next else None
-    return jsonify({"campaign_id": campaign.id, "count": total, "page": page, "page_size": page_size,
-                    "next": next_url, "targets": targets})
+    next_url = (
+        url_for(
+            "crm_api.campaign_targets",
+            campaign_id=campaign.id,
+            page=page + 1,
+            page_size=page_size,
+            canal=canal,
+            _external=True,
+        )
+        if has_next
+        else None
+    )
+    return jsonify(
+        {
+            "campaign_id": campaign.id,
+            "count": total,
+            "page": page,
+            "page_size": page_size,
+            "next": next_url,
+            "targets": targets,
+        }
+    )
 
 
 # --- activity / interaction log ----------------------------------------------------------------------------
@@ -206,12 +239,23 @@ def _log_n8n_message(activity: Activity, contact: Contact, channel: str) -> None
 
     client = db.session.get(Client, contact.client_id)
     now = clock.now()
-    db.session.add(CommunicationLog(
-        client_id=client.id, campaign_id=activity.campaign_id, communication_type=channel,
-        message_type="PROMOTIONAL", destination=client.email if channel == "EMAIL" else client.phone,
-        subject=activity.subject, content=activity.notes, status="SENT", sent_at=now, not_before=now,
-        idempotency_key=f"n8n:activity:{activity.id}", triggered_by="n8n", cost=0,
-    ))
+    db.session.add(
+        CommunicationLog(
+            client_id=client.id,
+            campaign_id=activity.campaign_id,
+            communication_type=channel,
+            message_type="PROMOTIONAL",
+            destination=client.email if channel == "EMAIL" else client.phone,
+            subject=activity.subject,
+            content=activity.notes,
+            status="SENT",
+            sent_at=now,
+            not_before=now,
+            idempotency_key=f"n8n:activity:{activity.id}",
+            triggered_by="n8n",
+            cost=0,
+        )
+    )
 
 
 @bp.post("/activities/log/")
@@ -228,8 +272,12 @@ def activity_log():
         contact = resolve_contact(kind, data["contact_identifier"])
         notes = data.get("notes")
         activity = services.log_activity(
-            activity_type=activity_type, subject=str(data["subject"])[:255], contact=contact,
-            campaign_id=campaign.id, notes="(Logged via API) " + (str(notes) if notes is not None else ""))
+            activity_type=activity_type,
+            subject=str(data["subject"])[:255],
+            contact=contact,
+            campaign_id=campaign.id,
+            notes="(Logged via API) " + (str(notes) if notes is not None else ""),
+        )
         channel = SENT_ACTIVITY_CHANNEL.get(activity_type)
         if channel and contact.client_id:
             _log_n8n_message(activity, contact, channel)
@@ -271,9 +319,14 @@ def interaction_log():
         activity_id = parse_id(raw_activity)
     try:
         contact = resolve_contact(kind, data["contact_identifier"])
-        interaction = CampaignInteraction(contact_id=contact.id, campaign_id=campaign.id, activity_id=activity_id,
-                                          interaction_type=interaction_type,
-                                          timestamp=_timestamp(data.get("timestamp")), details=details)
+        interaction = CampaignInteraction(
+            contact_id=contact.id,
+            campaign_id=campaign.id,
+            activity_id=activity_id,
+            interaction_type=interaction_type,
+            timestamp=_timestamp(data.get("timestamp")),
+            details=details,
+        )
         db.session.add(interaction)
         db.session.flush()
         db.session.commit()

@@ -30,8 +30,17 @@ from app.comms.policy import (
 from app.core import clock
 from app.core.phone import is_mobile
 
-__all__ = ["REASONS", "cap_reached", "check", "clients_with_reason", "client_destination", "current_limits",
-           "reason_expr", "reason_label", "eligible"]
+__all__ = [
+    "REASONS",
+    "cap_reached",
+    "check",
+    "clients_with_reason",
+    "client_destination",
+    "current_limits",
+    "reason_expr",
+    "reason_label",
+    "eligible",
+]
 
 
 def current_limits() -> Limits:
@@ -59,13 +68,28 @@ def prefs_dict(prefs: ClientPreferences | None) -> dict | None:
     return out
 
 
-def check(*, message_type: str, channel: str, destination: str | None, has_client: bool, prefs: dict | None,
-          suppressed: bool, limits: Limits | None = None) -> str | None:
+def check(
+    *,
+    message_type: str,
+    channel: str,
+    destination: str | None,
+    has_client: bool,
+    prefs: dict | None,
+    suppressed: bool,
+    limits: Limits | None = None,
+) -> str | None:
     """The reason code that blocks this message (rows 1–5), or None when it may go."""
     mobile = bool(destination) and channel == SMS and is_mobile(destination)
-    return static_reason(message_type=message_type, channel=channel, destination=destination,
-                         has_client=has_client, prefs=prefs, suppressed=suppressed, is_mobile=mobile,
-                         limits=limits or current_limits())
+    return static_reason(
+        message_type=message_type,
+        channel=channel,
+        destination=destination,
+        has_client=has_client,
+        prefs=prefs,
+        suppressed=suppressed,
+        is_mobile=mobile,
+        limits=limits or current_limits(),
+    )
 
 
 def client_destination(channel: str, client=Client):
@@ -79,8 +103,9 @@ def _mobile_sql(destination):
     return sa.or_(chilean_mobile, sa.not_(destination.like("+56%")))
 
 
-def reason_expr(message_type: str, channel: str, *, destination, has_client, prefs=ClientPreferences,
-                limits: Limits | None = None):
+def reason_expr(
+    message_type: str, channel: str, *, destination, has_client, prefs=ClientPreferences, limits: Limits | None = None
+):
     """SQL CASE giving the §5 reason (rows 1–5) or NULL. The caller outer-joins `prefs` on the client."""
     limits = limits or current_limits()
     enabled = limits.sms_enabled if channel == SMS else limits.email_enabled
@@ -96,8 +121,9 @@ def reason_expr(message_type: str, channel: str, *, destination, has_client, pre
     if switch:
         type_ok = getattr(prefs, switch)
         whens.append((sa.and_(has_client, sa.func.coalesce(type_ok, sa.false()) == sa.false()), "no_type_consent"))
-    suppressed = sa.exists().where(Suppression.channel == SUPPRESSION_CHANNEL[channel],
-                                   Suppression.destination == destination)
+    suppressed = sa.exists().where(
+        Suppression.channel == SUPPRESSION_CHANNEL[channel], Suppression.destination == destination
+    )
     whens.append((suppressed, "suppressed"))
     return sa.case(*whens, else_=sa.null())
 
@@ -127,8 +153,10 @@ def _windows(now: datetime) -> dict[str, datetime]:
     """Start instants (UTC) of the local day, week (Monday) and month containing `now`."""
     today = clock.to_local(now).date()
     monday = today - timedelta(days=today.weekday())
-    return {name: clock.local_instant(day, time(0, 0)) for name, day in
-            (("day", today), ("week", monday), ("month", today.replace(day=1)))}
+    return {
+        name: clock.local_instant(day, time(0, 0))
+        for name, day in (("day", today), ("week", monday), ("month", today.replace(day=1)))
+    }
 
 
 def cap_reached(channel: str, client_id, limits: Limits, now: datetime):
@@ -138,10 +166,17 @@ def cap_reached(channel: str, client_id, limits: Limits, now: datetime):
     w = _windows(now)
 
     def sent_since(start):
-        return (sa.select(sa.func.count()).where(
-            CommunicationLog.client_id == client_id, CommunicationLog.communication_type == channel,
-            CommunicationLog.message_type.in_(MARKETING_TYPES), CommunicationLog.status.in_(SENT_STATUSES),
-            CommunicationLog.sent_at >= start).scalar_subquery())
+        return (
+            sa.select(sa.func.count())
+            .where(
+                CommunicationLog.client_id == client_id,
+                CommunicationLog.communication_type == channel,
+                CommunicationLog.message_type.in_(MARKETING_TYPES),
+                CommunicationLog.status.in_(SENT_STATUSES),
+                CommunicationLog.sent_at >= start,
+            )
+            .scalar_subquery()
+        )
 
     if channel == SMS:
         return sa.or_(sent_since(w["day"]) >= limits.sms_daily, sent_since(w["month"]) >= limits.sms_monthly)

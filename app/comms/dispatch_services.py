@@ -18,7 +18,7 @@ from flask import current_app
 
 from app.clients.models import Client, ClientPreferences, Suppression
 from app.comms import hooks
-from app.comms.eligibility import current_limits, prefs_dict
+from app.comms.eligibility_queries import current_limits, prefs_dict
 from app.comms.models import CommunicationLog
 from app.comms.policy import (
     EMAIL,
@@ -35,7 +35,7 @@ from app.comms.policy import (
 )
 from app.comms.providers import ProviderError, email_provider, sms_provider
 from app.comms.render import list_unsubscribe_headers, render
-from app.comms.sms_templates import cached_texts
+from app.comms.sms_template_services import cached_texts
 from app.core import clock
 from app.core.phone import is_mobile
 from app.extensions import db
@@ -57,8 +57,10 @@ class DispatchResult:
     reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def __str__(self) -> str:
-        return (f"{self.taken} tomados: {self.sent} enviados, {self.blocked} bloqueados, {self.deferred} diferidos, "
-                f"{self.retried} reintentos, {self.failed} fallidos, {self.recovered} recuperados")
+        return (
+            f"{self.taken} tomados: {self.sent} enviados, {self.blocked} bloqueados, {self.deferred} diferidos, "
+            f"{self.retried} reintentos, {self.failed} fallidos, {self.recovered} recuperados"
+        )
 
 
 def message_id_for(key: str) -> str:
@@ -74,8 +76,13 @@ def recover_stuck() -> int:
     result = db.session.execute(
         sa.update(CommunicationLog)
         .where(CommunicationLog.status == "SENDING", CommunicationLog.updated_at < now - STUCK_AFTER)
-        .values(status="PENDING", not_before=now, sent_at=None, updated_at=now,
-                last_error="Reenvío: el proceso anterior no confirmó el envío")
+        .values(
+            status="PENDING",
+            not_before=now,
+            sent_at=None,
+            updated_at=now,
+            last_error="Reenvío: el proceso anterior no confirmó el envío",
+        )
     )
     return result.rowcount or 0
 
@@ -85,8 +92,11 @@ def _take(limit: int) -> list[CommunicationLog]:
     marketing_last = sa.case((CommunicationLog.message_type.in_(MARKETING_TYPES), 1), else_=0)
     stmt = (
         sa.select(CommunicationLog)
-        .where(CommunicationLog.status == "PENDING", CommunicationLog.not_before <= now,
-               CommunicationLog.communication_type.in_((SMS, EMAIL)))
+        .where(
+            CommunicationLog.status == "PENDING",
+            CommunicationLog.not_before <= now,
+            CommunicationLog.communication_type.in_((SMS, EMAIL)),
+        )
         .order_by(marketing_last, CommunicationLog.not_before, CommunicationLog.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=CommunicationLog)
@@ -130,24 +140,32 @@ def _load_context(rows: list[CommunicationLog], destinations: dict[int, str | No
     client_ids = {r.client_id for r in rows if r.client_id}
     prefs, clients = {}, []
     if client_ids:
-        prefs = {p.client_id: prefs_dict(p) for p in db.session.scalars(
-            sa.select(ClientPreferences).where(ClientPreferences.client_id.in_(client_ids)))}
+        prefs = {
+            p.client_id: prefs_dict(p)
+            for p in db.session.scalars(sa.select(ClientPreferences).where(ClientPreferences.client_id.in_(client_ids)))
+        }
         clients = db.session.scalars(sa.select(Client).where(Client.id.in_(client_ids))).all()
     wanted = {(SUPPRESSION_CHANNEL[r.communication_type], destinations[r.id]) for r in rows if destinations[r.id]}
     suppressed = set()
     if wanted:
-        suppressed = set(db.session.execute(
-            sa.select(Suppression.channel, Suppression.destination)
-            .where(Suppression.destination.in_({d for _, d in wanted}))).tuples())
+        suppressed = set(
+            db.session.execute(
+                sa.select(Suppression.channel, Suppression.destination).where(
+                    Suppression.destination.in_({d for _, d in wanted})
+                )
+            ).tuples()
+        )
     sent: dict[tuple[int, str], list] = defaultdict(list)
     marketing_clients = {r.client_id for r in rows if r.client_id and is_marketing(r.message_type)}
     if marketing_clients:
         since = clock.now() - timedelta(days=32)
         for cid, channel, sent_at in db.session.execute(
-            sa.select(CommunicationLog.client_id, CommunicationLog.communication_type, CommunicationLog.sent_at)
-            .where(CommunicationLog.client_id.in_(marketing_clients),
-                   CommunicationLog.message_type.in_(MARKETING_TYPES),
-                   CommunicationLog.status.in_(SENT_STATUSES), CommunicationLog.sent_at >= since)
+            sa.select(CommunicationLog.client_id, CommunicationLog.communication_type, CommunicationLog.sent_at).where(
+                CommunicationLog.client_id.in_(marketing_clients),
+                CommunicationLog.message_type.in_(MARKETING_TYPES),
+                CommunicationLog.status.in_(SENT_STATUSES),
+                CommunicationLog.sent_at >= since,
+            )
         ):
             sent[(cid, channel)].append(sent_at)
     return prefs, suppressed, sent, clients  # `clients` keeps the identity map filled while the batch runs
@@ -166,11 +184,16 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
         destination = destinations[row.id]
         channel = row.communication_type
         facts = Facts(
-            message_type=row.message_type, channel=channel, destination=destination,
-            has_client=row.client_id is not None, prefs=prefs.get(row.client_id),
+            message_type=row.message_type,
+            channel=channel,
+            destination=destination,
+            has_client=row.client_id is not None,
+            prefs=prefs.get(row.client_id),
             suppressed=(SUPPRESSION_CHANNEL[channel], destination) in suppressed,
             is_mobile=bool(destination) and channel == SMS and is_mobile(destination),
-            expires_at=row.expires_at, relevance=_relevance(row), force=row.force_send,
+            expires_at=row.expires_at,
+            relevance=_relevance(row),
+            force=row.force_send,
             sent_marketing=tuple(sent.get((row.client_id, channel), ())),
         )
         decision = decide(facts, now, limits)
@@ -211,12 +234,20 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
         row.status, row.attempts, row.sent_at = "SENDING", row.attempts + 1, now
         if row.client_id and is_marketing(row.message_type):
             sent[(row.client_id, channel)].append(now)
-        to_send.append(Outgoing(
-            id=row.id, channel=channel, message_type=row.message_type, destination=destination,
-            content=row.content, rendered=rendered, client_id=row.client_id, key=row.idempotency_key,
-            attempts=row.attempts,
-            headers=list_unsubscribe_headers(row) if channel == EMAIL and is_marketing(row.message_type) else {},
-        ))
+        to_send.append(
+            Outgoing(
+                id=row.id,
+                channel=channel,
+                message_type=row.message_type,
+                destination=destination,
+                content=row.content,
+                rendered=rendered,
+                client_id=row.client_id,
+                key=row.idempotency_key,
+                attempts=row.attempts,
+                headers=list_unsubscribe_headers(row) if channel == EMAIL and is_marketing(row.message_type) else {},
+            )
+        )
     return to_send
 
 
@@ -257,14 +288,25 @@ def _temporary_failure(row: CommunicationLog, message: str, result: DispatchResu
 
 def _call_provider(out: Outgoing, sms, email) -> dict:
     if out.channel == SMS:
-        return sms.send_sms(out.destination, out.content, label=f"{out.message_type}:{out.id}",
-                            commercial=is_marketing(out.message_type), client_id=out.client_id)
+        return sms.send_sms(
+            out.destination,
+            out.content,
+            label=f"{out.message_type}:{out.id}",
+            commercial=is_marketing(out.message_type),
+            client_id=out.client_id,
+        )
     cfg = current_app.config
     rendered = out.rendered
     return email.send_email(
-        out.destination, rendered.subject or "", rendered.text, rendered.html, out.headers, rendered.attachments,
+        out.destination,
+        rendered.subject or "",
+        rendered.text,
+        rendered.html,
+        out.headers,
+        rendered.attachments,
         from_addr=cfg["DEFAULT_FROM_EMAIL"] if is_marketing(out.message_type) else cfg["VENTAS_FROM_EMAIL"],
-        reply_to=cfg["VENTAS_FROM_EMAIL"], message_id=message_id_for(out.key),
+        reply_to=cfg["VENTAS_FROM_EMAIL"],
+        message_id=message_id_for(out.key),
     )
 
 
@@ -301,18 +343,27 @@ def _send(out: Outgoing, sms, email, result: DispatchResult) -> None:
         return
     external_id = str(answer.get("provider_id") or "") or None
     response = answer.get("response")
-    _update(out, {"status": "SENT", "sent_at": clock.now(), "reason": None, "external_id": external_id,
-                  "provider_response": response if isinstance(response, dict) else {"provider_id": external_id}})
+    _update(
+        out,
+        {
+            "status": "SENT",
+            "sent_at": clock.now(),
+            "reason": None,
+            "external_id": external_id,
+            "provider_response": response if isinstance(response, dict) else {"provider_id": external_id},
+        },
+    )
     result.sent += 1
 
 
 def _after_failure(out: Outgoing, *, bounce: bool) -> None:
-    from app.comms.consent import suppress
+    from app.comms.consent_services import suppress
 
     row = db.session.get(CommunicationLog, out.id, populate_existing=True)
     if bounce:
-        suppress(channel=SUPPRESSION_CHANNEL[out.channel], destination=out.destination, reason="bounce",
-                 client=row.client)
+        suppress(
+            channel=SUPPRESSION_CHANNEL[out.channel], destination=out.destination, reason="bounce", client=row.client
+        )
     hooks.on_message_failed(row)
 
 

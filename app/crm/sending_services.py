@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import current_app
 
-from app.comms import hooks, outbox
+from app.comms import hooks
+from app.comms import outbox_services as outbox
 from app.comms.models import CommunicationLog
 from app.comms.policy import EMAIL, SMS, SmsInfo, sms_info, strip_sms_accents
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, sms_footer
@@ -21,7 +22,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.phone import is_mobile, normalize_phone
 from app.crm import policy
-from app.crm.audience import PROMOTIONAL, _queue_select
+from app.crm.audience_queries import PROMOTIONAL, _queue_select
 from app.crm.models import Campaign
 from app.extensions import db
 
@@ -44,9 +45,13 @@ def queue_campaign(campaign: Campaign, *, by=None) -> int:
     `campaign:<id>:client:<cid>:<channel>`, so re-sending never duplicates); flushes. Returns rows inserted."""
     queued = 0
     for key in campaign.channels or []:
-        queued += outbox.enqueue_from_select(_queue_select(campaign, key), message_type=PROMOTIONAL,
-                                             channel=SMS if key == "sms" else EMAIL, triggered_by="campaign",
-                                             created_by=by)
+        queued += outbox.enqueue_from_select(
+            _queue_select(campaign, key),
+            message_type=PROMOTIONAL,
+            channel=SMS if key == "sms" else EMAIL,
+            triggered_by="campaign",
+            created_by=by,
+        )
     return queued
 
 
@@ -57,8 +62,9 @@ def _check_sendable(campaign: Campaign) -> None:
         raise ValidationError("Elija al menos un canal (SMS o correo electrónico) antes de enviar.")
     if "sms" in campaign.channels and not (campaign.sms_template or "").strip():
         raise ValidationError("Falta el texto SMS de la campaña.")
-    if "email" in campaign.channels and not ((campaign.email_subject_template or "").strip()
-                                             and (campaign.email_body_template or "").strip()):
+    if "email" in campaign.channels and not (
+        (campaign.email_subject_template or "").strip() and (campaign.email_body_template or "").strip()
+    ):
         raise ValidationError("Faltan el asunto o el cuerpo del correo electrónico de la campaña.")
 
 
@@ -92,7 +98,8 @@ def cancel_campaign_send(campaign: Campaign) -> int:
         sa.update(CommunicationLog)
         .where(CommunicationLog.campaign_id == campaign.id, CommunicationLog.status == "PENDING")
         .values(status="BLOCKED", reason="campaign_cancelled", updated_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     campaign.status = "Cancelled"
     campaign.scheduled_at = None
     db.session.flush()
@@ -108,20 +115,30 @@ def send_test(campaign: Campaign, destination: str, *, by=None) -> str:
     if "@" in text:
         email = normalize_email(text)
         if not email or not (campaign.email_body_template or "").strip():
-            raise ValidationError("Indique un correo electrónico válido y el cuerpo del correo de la campaña.",
-                                  field="destino")
+            raise ValidationError(
+                "Indique un correo electrónico válido y el cuerpo del correo de la campaña.", field="destino"
+            )
         channel, dest = EMAIL, email
-        payload = {"subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
-                   "text": policy.render_template_text(campaign.email_body_template, **names)}
+        payload = {
+            "subject": "[Prueba] " + policy.render_template_text(campaign.email_subject_template, **names),
+            "text": policy.render_template_text(campaign.email_body_template, **names),
+        }
     else:
         dest = normalize_phone(text)
         if not is_mobile(dest) or not (campaign.sms_template or "").strip():
             raise ValidationError("Indique un celular válido y el texto SMS de la campaña.", field="destino")
         channel = SMS
         payload = {"text": policy.render_template_text(campaign.sms_template, **names)}
-    outbox.enqueue(message_type="OTHER", channel=channel, idempotency_key=f"staff:{uuid.uuid4()}",
-                   destination=dest, campaign_id=campaign.id, triggered_by=f"staff:{getattr(by, 'username', '')}",
-                   created_by=by, payload=payload)
+    outbox.enqueue(
+        message_type="OTHER",
+        channel=channel,
+        idempotency_key=f"staff:{uuid.uuid4()}",
+        destination=dest,
+        campaign_id=campaign.id,
+        triggered_by=f"staff:{getattr(by, 'username', '')}",
+        created_by=by,
+        payload=payload,
+    )
     return channel
 
 
@@ -166,21 +183,30 @@ def run_scheduler() -> str:
     """Job `campaign_scheduler`: queue due scheduled campaigns; complete Active campaigns past their end date with
     no PENDING rows."""
     now = clock.now()
-    due = db.session.scalars(sa.select(Campaign).where(Campaign.status == "Active",
-                                                       Campaign.scheduled_at.is_not(None),
-                                                       Campaign.scheduled_at <= now)
-                             .with_for_update(key_share=True, skip_locked=True)  # the lock of lock_campaign
-                             .execution_options(populate_existing=True)).all()
+    due = db.session.scalars(
+        sa.select(Campaign)
+        .where(Campaign.status == "Active", Campaign.scheduled_at.is_not(None), Campaign.scheduled_at <= now)
+        .with_for_update(key_share=True, skip_locked=True)  # the lock of lock_campaign
+        .execution_options(populate_existing=True)
+    ).all()
     queued = 0
     for campaign in due:
         queued += queue_campaign(campaign)
         campaign.scheduled_at = None
         campaign.sent_at = campaign.sent_at or now
     pending = sa.exists().where(CommunicationLog.campaign_id == Campaign.id, CommunicationLog.status == "PENDING")
-    finished = db.session.scalars(sa.select(Campaign).where(
-        Campaign.status == "Active", Campaign.end_date.is_not(None), Campaign.end_date < clock.today(),
-        Campaign.scheduled_at.is_(None), ~pending)
-        .with_for_update(key_share=True, skip_locked=True).execution_options(populate_existing=True)).all()
+    finished = db.session.scalars(
+        sa.select(Campaign)
+        .where(
+            Campaign.status == "Active",
+            Campaign.end_date.is_not(None),
+            Campaign.end_date < clock.today(),
+            Campaign.scheduled_at.is_(None),
+            ~pending,
+        )
+        .with_for_update(key_share=True, skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
     for campaign in finished:
         campaign.status = "Completed"
     db.session.flush()
@@ -205,14 +231,20 @@ def render_promotional(log) -> Rendered:
     if campaign is None:
         raise NoRenderer("PROMOTIONAL row without campaign")
     client = log.client
-    names = {"first_name": client.first_name if client else "", "last_name": client.last_name if client else "",
-             "link": current_app.config["PUBLIC_BASE_URL"] + "/"}
+    names = {
+        "first_name": client.first_name if client else "",
+        "last_name": client.last_name if client else "",
+        "link": current_app.config["PUBLIC_BASE_URL"] + "/",
+    }
     if log.communication_type == SMS:
         return Rendered(text=policy.render_template_text(campaign.sms_template, **names) + sms_footer(log))
     if log.communication_type == EMAIL:
-        return render_email(log, "message",
-                            subject=policy.render_template_text(campaign.email_subject_template, **names),
-                            body=policy.render_template_text(campaign.email_body_template, **names))
+        return render_email(
+            log,
+            "message",
+            subject=policy.render_template_text(campaign.email_subject_template, **names),
+            body=policy.render_template_text(campaign.email_body_template, **names),
+        )
     raise NoRenderer(f"{log.communication_type} is not sent by the dispatcher")
 
 
@@ -229,9 +261,15 @@ def record_sms_reply(inbound, log) -> None:
     if client is None:
         return
     contact = ensure_contact_for_client(client)
-    db.session.add(CampaignInteraction(contact_id=contact.id, campaign_id=log.campaign_id,
-                                       interaction_type="SMS_REPLY", timestamp=inbound.received_at,
-                                       details={"texto": inbound.text, "mensaje_id": log.id}))
+    db.session.add(
+        CampaignInteraction(
+            contact_id=contact.id,
+            campaign_id=log.campaign_id,
+            interaction_type="SMS_REPLY",
+            timestamp=inbound.received_at,
+            details={"texto": inbound.text, "mensaje_id": log.id},
+        )
+    )
     db.session.flush()
 
 

@@ -45,26 +45,47 @@ MAX_ENTRIES = 1_000
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 TIME_LIMIT_SECONDS = 30.0
-TOO_BIG_UNCOMPRESSED = ("El archivo descomprimido es demasiado grande (máximo 100 MB); revise que no tenga hojas o "
-                        "filas de más.")
+TOO_BIG_UNCOMPRESSED = (
+    "El archivo descomprimido es demasiado grande (máximo 100 MB); revise que no tenga hojas o filas de más."
+)
 TOO_MANY_ENTRIES = "El archivo tiene demasiadas partes internas; no parece un Excel de clientes."
 TOO_SLOW = "El archivo tardó demasiado en procesarse; divídalo en archivos más pequeños."
 
 # header (folded: lower-case, no accents, single spaces) -> field
 HEADERS = {
-    "id": "id", "id cliente": "id",
-    "documento identidad": "document_id", "documento de identidad": "document_id", "documento_identidad": "document_id",
-    "documento": "document_id", "rut": "document_id",
-    "nombre": "name", "nombre completo": "name",
-    "telefono": "phone", "celular": "phone",
-    "email": "email", "e-mail": "email", "correo": "email", "correo electronico": "email",
-    "ciudad": "city", "pais": "country",
-    "fecha nacimiento": "birth_date", "fecha de nacimiento": "birth_date", "fecha_nacimiento": "birth_date",
+    "id": "id",
+    "id cliente": "id",
+    "documento identidad": "document_id",
+    "documento de identidad": "document_id",
+    "documento_identidad": "document_id",
+    "documento": "document_id",
+    "rut": "document_id",
+    "nombre": "name",
+    "nombre completo": "name",
+    "telefono": "phone",
+    "celular": "phone",
+    "email": "email",
+    "e-mail": "email",
+    "correo": "email",
+    "correo electronico": "email",
+    "ciudad": "city",
+    "pais": "country",
+    "fecha nacimiento": "birth_date",
+    "fecha de nacimiento": "birth_date",
+    "fecha_nacimiento": "birth_date",
     "acepta marketing": "marketing",
 }
 FALLBACK_ORDER = ("document_id", "name", "phone", "email", "city")  # the original's column order, no header
-FIELD_LABELS = {"name": "Nombre", "phone": "Teléfono", "email": "Email", "document_id": "Documento",
-                "city": "Ciudad", "country": "País", "birth_date": "Fecha Nacimiento", "marketing": "Marketing"}
+FIELD_LABELS = {
+    "name": "Nombre",
+    "phone": "Teléfono",
+    "email": "Email",
+    "document_id": "Documento",
+    "city": "Ciudad",
+    "country": "País",
+    "birth_date": "Fecha Nacimiento",
+    "marketing": "Marketing",
+}
 ACTION_LABELS = {"nuevo": "Nuevo", "actualizado": "Actualizado", "sin_cambios": "Sin cambios", "error": "Error"}
 YES = {"si", "s", "yes", "y", "1", "true", "verdadero", "x"}
 NO = {"no", "n", "0", "false", "falso"}
@@ -278,9 +299,11 @@ def _clean(plan: RowPlan) -> None:
         plan.error = exc.message
         return
     plan.data["name"] = plan.name
-    for key, fn, warning in (("email", normalize_email, "E-mail inválido"),
-                             ("document_id", normalize_document, "RUT inválido"),
-                             ("birth_date", _birth_date, None)):
+    for key, fn, warning in (
+        ("email", normalize_email, "E-mail inválido"),
+        ("document_id", normalize_document, "RUT inválido"),
+        ("birth_date", _birth_date, None),
+    ):
         value = raw.get(key)
         if value is None or _text(value) == "":
             continue
@@ -290,7 +313,7 @@ def _clean(plan: RowPlan) -> None:
             plan.warnings.append(f"{warning or exc.message} («{_text(value)}»): no se importó")
     for key in ("city", "country"):
         if _text(raw.get(key)):
-            plan.data[key] = _text(raw.get(key))[:100 if key == "city" else 60]
+            plan.data[key] = _text(raw.get(key))[: 100 if key == "city" else 60]
     marketing = _fold(raw.get("marketing"))
     if marketing in YES:
         plan.marketing = True
@@ -304,8 +327,16 @@ def _clean(plan: RowPlan) -> None:
             plan.data["id"] = int(raw_id)
 
 
-CLIENT_COLUMNS = (Client.id, Client.name, Client.phone, Client.email, Client.document_id, Client.city,
-                  Client.country, Client.birth_date)
+CLIENT_COLUMNS = (
+    Client.id,
+    Client.name,
+    Client.phone,
+    Client.email,
+    Client.document_id,
+    Client.city,
+    Client.country,
+    Client.birth_date,
+)
 
 
 def _lookup(plans: list[RowPlan]) -> tuple[dict, dict, dict, dict, dict, dict]:
@@ -318,8 +349,7 @@ def _lookup(plans: list[RowPlan]) -> tuple[dict, dict, dict, dict, dict, dict]:
     by_doc: dict[str, int] = {}
     by_phone: dict[str, int] = {}
     by_email: dict[str, int] = {}
-    for column, keys in ((Client.id, ids), (Client.document_id, docs), (Client.phone, phones),
-                         (Client.email, emails)):
+    for column, keys in ((Client.id, ids), (Client.document_id, docs), (Client.phone, phones), (Client.email, emails)):
         if not keys:
             continue
         for r in db.session.execute(sa.select(*CLIENT_COLUMNS).where(column.in_(keys)).order_by(Client.id)):
@@ -332,10 +362,16 @@ def _lookup(plans: list[RowPlan]) -> tuple[dict, dict, dict, dict, dict, dict]:
                 by_email.setdefault(r.email, r.id)
     prefs = {}
     if rows:
-        prefs = {r.client_id: r for r in db.session.execute(
-            sa.select(ClientPreferences.client_id, ClientPreferences.opt_out_date,
-                      *[getattr(ClientPreferences, f) for f in MARKETING_FIELDS])
-            .where(ClientPreferences.client_id.in_(list(rows))))}
+        prefs = {
+            r.client_id: r
+            for r in db.session.execute(
+                sa.select(
+                    ClientPreferences.client_id,
+                    ClientPreferences.opt_out_date,
+                    *[getattr(ClientPreferences, f) for f in MARKETING_FIELDS],
+                ).where(ClientPreferences.client_id.in_(list(rows)))
+            )
+        }
     return rows, {i: i for i in ids if i in rows}, by_doc, by_phone, by_email, prefs
 
 
@@ -347,8 +383,11 @@ def _match(plans: list[RowPlan], *, new_marketing: bool) -> None:
         if "id" in p.data and p.data["id"] not in by_id:
             p.error = f"El cliente #{p.data['id']} no existe"
             continue
-        keys = [("el ID", by_id.get(p.data.get("id"))), ("el documento", by_doc.get(p.data.get("document_id"))),
-                ("el teléfono", by_phone.get(p.data["phone"]))]
+        keys = [
+            ("el ID", by_id.get(p.data.get("id"))),
+            ("el documento", by_doc.get(p.data.get("document_id"))),
+            ("el teléfono", by_phone.get(p.data["phone"])),
+        ]
         found = [(label, cid) for label, cid in keys if cid is not None]
         if len({cid for _, cid in found}) > 1:
             (la, a), (lb, b) = found[0], next(f for f in found if f[1] != found[0][1])
@@ -369,8 +408,11 @@ def _match(plans: list[RowPlan], *, new_marketing: bool) -> None:
         p.data = {k: new for k, (_old, new) in p.changes.items()}
         pref = prefs.get(target)
         if p.marketing is not None and pref is not None:
-            has = all(getattr(pref, f) for f in MARKETING_FIELDS) if p.marketing else any(
-                getattr(pref, f) for f in MARKETING_FIELDS)
+            has = (
+                all(getattr(pref, f) for f in MARKETING_FIELDS)
+                if p.marketing
+                else any(getattr(pref, f) for f in MARKETING_FIELDS)
+            )
             opted_out = pref.opt_out_date is not None
             if p.marketing and (has or opted_out):  # never re-enable after an opt-out (crm.md §5)
                 p.marketing = None
@@ -442,8 +484,19 @@ def problem_rows(path: str, *, new_marketing: bool) -> Iterator[tuple]:
 
 
 ERROR_COLUMNS = ("id", "document_id", "name", "phone", "email", "city", "country", "birth_date", "marketing")
-ERROR_HEADERS = ["ID", "Documento Identidad", "Nombre", "Teléfono", "Email", "Ciudad", "País", "Fecha Nacimiento",
-                 "Acepta Marketing", "Fila", "Error"]
+ERROR_HEADERS = [
+    "ID",
+    "Documento Identidad",
+    "Nombre",
+    "Teléfono",
+    "Email",
+    "Ciudad",
+    "País",
+    "Fecha Nacimiento",
+    "Acepta Marketing",
+    "Fila",
+    "Error",
+]
 
 
 def create_import(stream, filename: str, *, marketing: bool, by) -> tuple[ClientImport, Preview]:
@@ -454,10 +507,18 @@ def create_import(stream, filename: str, *, marketing: bool, by) -> tuple[Client
     except ImportFileError:
         os.unlink(stored_path(stored))
         raise
-    record = ClientImport(filename=os.path.basename(filename or "clientes.xlsx")[:255], stored_name=stored,
-                          sha256=sha, uploaded_by_id=getattr(by, "id", None), marketing_consent=marketing,
-                          n_rows=result.total, n_new=result.counts["nuevo"], n_updated=result.counts["actualizado"],
-                          n_unchanged=result.counts["sin_cambios"], n_errors=result.counts["error"])
+    record = ClientImport(
+        filename=os.path.basename(filename or "clientes.xlsx")[:255],
+        stored_name=stored,
+        sha256=sha,
+        uploaded_by_id=getattr(by, "id", None),
+        marketing_consent=marketing,
+        n_rows=result.total,
+        n_new=result.counts["nuevo"],
+        n_updated=result.counts["actualizado"],
+        n_unchanged=result.counts["sin_cambios"],
+        n_errors=result.counts["error"],
+    )
     db.session.add(record)
     db.session.flush()
     return record, result
@@ -488,8 +549,9 @@ def apply_import(record: ClientImport, *, by) -> dict[str, int]:
     for plan in plan_rows(path, new_marketing=record.marketing_consent, timed=False):
         counts[plan.action] += 1
         if plan.action == "nuevo":
-            create_client(data=plan.data, origin="import", marketing_consent=bool(plan.marketing),
-                          consent_source="import", by=by)
+            create_client(
+                data=plan.data, origin="import", marketing_consent=bool(plan.marketing), consent_source="import", by=by
+            )
         elif plan.action == "actualizado":
             client = db.session.get(Client, plan.client_id)
             if plan.data:

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 
 from app.clients.models import Client, ClientPreferences
-from app.comms import eligibility
+from app.comms import eligibility_queries as eligibility
 from app.comms.models import CommunicationLog
 from app.comms.policy import EMAIL, SMS
 from app.core import clock
@@ -29,8 +29,13 @@ PREVIEW_REASONS = {
     "canal_desactivado": "Canal desactivado",
     "se_diferira_por_tope": "Se diferirá por tope (tope alcanzado hoy)",
 }
-EXCLUSION_REASONS = ("sin_telefono_movil", "sin_email", "sin_consentimiento_canal", "sin_consentimiento_promociones",
-                     "suprimido")
+EXCLUSION_REASONS = (
+    "sin_telefono_movil",
+    "sin_email",
+    "sin_consentimiento_canal",
+    "sin_consentimiento_promociones",
+    "suprimido",
+)
 PROMO_DEFAULT_DAYS = 7
 
 
@@ -39,16 +44,23 @@ def preview_reason(channel: str, reason: str | None) -> str | None:
         return None
     if reason in ("no_destination", "not_mobile"):
         return "sin_telefono_movil" if channel == SMS else "sin_email"
-    return {"no_channel_consent": "sin_consentimiento_canal", "no_type_consent": "sin_consentimiento_promociones",
-            "suppressed": "suprimido", "channel_disabled": "canal_desactivado"}.get(reason, reason)
+    return {
+        "no_channel_consent": "sin_consentimiento_canal",
+        "no_type_consent": "sin_consentimiento_promociones",
+        "suppressed": "suprimido",
+        "channel_disabled": "canal_desactivado",
+    }.get(reason, reason)
 
 
 def _audience_clients(campaign: Campaign) -> sa.Select:
     """Client outer-joined to its preferences, restricted to the campaign's audience (add columns to it)."""
     audience = audience_select(campaign).subquery("audience")
-    return (sa.select().select_from(Client)
-            .join(audience, audience.c.client_id == Client.id)
-            .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id))
+    return (
+        sa.select()
+        .select_from(Client)
+        .join(audience, audience.c.client_id == Client.id)
+        .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
+    )
 
 
 def _reason(channel: str):
@@ -63,16 +75,21 @@ def preview(campaign: Campaign) -> dict:
     """Audience size; per campaign channel: eligible, excluded per reason, and how many will wait for a cap."""
     now = clock.now()
     limits = eligibility.current_limits()
-    size = db.session.execute(sa.select(sa.func.count()).select_from(audience_select(campaign).subquery())) \
-        .scalar_one()
+    size = db.session.execute(sa.select(sa.func.count()).select_from(audience_select(campaign).subquery())).scalar_one()
     channels = {}
     for key in campaign.channels or []:
         channel = CHANNEL_CODES[key]
         reason = _reason(channel)
         capped = eligibility.cap_reached(channel, Client.id, limits, now)
-        stmt = _audience_clients(campaign).add_columns(
-            reason.label("reason"), sa.case((sa.and_(reason.is_(None), capped), 1), else_=0).label("capped"),
-            sa.func.count().label("n")).group_by(sa.text("1"), sa.text("2"))
+        stmt = (
+            _audience_clients(campaign)
+            .add_columns(
+                reason.label("reason"),
+                sa.case((sa.and_(reason.is_(None), capped), 1), else_=0).label("capped"),
+                sa.func.count().label("n"),
+            )
+            .group_by(sa.text("1"), sa.text("2"))
+        )
         excluded = dict.fromkeys(EXCLUSION_REASONS, 0)
         eligible = deferred = 0
         for r, is_capped, n in db.session.execute(stmt).all():
@@ -91,16 +108,25 @@ def reason_clients_select(campaign: Campaign, key: str, code: str) -> sa.Select:
     """The audience's clients behind one preview figure (a reason code, `elegibles` or `se_diferira_por_tope`)."""
     channel = CHANNEL_CODES[key]
     reason = _reason(channel)
-    stmt = _audience_clients(campaign).add_columns(Client.id, Client.name, Client.phone, Client.email) \
+    stmt = (
+        _audience_clients(campaign)
+        .add_columns(Client.id, Client.name, Client.phone, Client.email)
         .order_by(Client.name, Client.id)
+    )
     if code == "elegibles":
         return stmt.where(reason.is_(None))
     if code == "se_diferira_por_tope":
-        return stmt.where(reason.is_(None), eligibility.cap_reached(channel, Client.id, eligibility.current_limits(),
-                                                         clock.now()))
-    raw = {"sin_consentimiento_canal": ["no_channel_consent"], "sin_consentimiento_promociones": ["no_type_consent"],
-           "suprimido": ["suppressed"], "canal_desactivado": ["channel_disabled"],
-           "sin_telefono_movil": ["no_destination", "not_mobile"], "sin_email": ["no_destination"]}[code]
+        return stmt.where(
+            reason.is_(None), eligibility.cap_reached(channel, Client.id, eligibility.current_limits(), clock.now())
+        )
+    raw = {
+        "sin_consentimiento_canal": ["no_channel_consent"],
+        "sin_consentimiento_promociones": ["no_type_consent"],
+        "suprimido": ["suppressed"],
+        "canal_desactivado": ["channel_disabled"],
+        "sin_telefono_movil": ["no_destination", "not_mobile"],
+        "sin_email": ["no_destination"],
+    }[code]
     return stmt.where(reason.in_(raw))
 
 
@@ -117,13 +143,21 @@ def eligible_targets_select(campaign: Campaign, canal: str) -> sa.Select:
         ok[key] = sa.and_(_reason(channel).is_(None), sa.not_(eligibility.cap_reached(channel, Client.id, limits, now)))
     # WhatsApp is sent by n8n: a phone, WhatsApp and promotional consent, phone not suppressed.
     sms_reason = _reason(SMS)
-    ok["whatsapp"] = sa.and_(sa.func.coalesce(ClientPreferences.accepts_whatsapp, sa.false()),
-                             sa.func.coalesce(ClientPreferences.accepts_promotional, sa.false()),
-                             sa.or_(sms_reason.is_(None), sms_reason.not_in(("suppressed", "no_destination"))))
+    ok["whatsapp"] = sa.and_(
+        sa.func.coalesce(ClientPreferences.accepts_whatsapp, sa.false()),
+        sa.func.coalesce(ClientPreferences.accepts_promotional, sa.false()),
+        sa.or_(sms_reason.is_(None), sms_reason.not_in(("suppressed", "no_destination"))),
+    )
     flags = {k: sa.case((cond, True), else_=False) for k, cond in ok.items()}
     stmt = _audience_clients(campaign).add_columns(
-        Client.id.label("client_id"), Client.name, Client.email, Client.phone,
-        flags["sms"].label("ok_sms"), flags["email"].label("ok_email"), flags["whatsapp"].label("ok_whatsapp"))
+        Client.id.label("client_id"),
+        Client.name,
+        Client.email,
+        Client.phone,
+        flags["sms"].label("ok_sms"),
+        flags["email"].label("ok_email"),
+        flags["whatsapp"].label("ok_whatsapp"),
+    )
     if canal == "any":
         return stmt.where(sa.or_(*ok.values()))
     return stmt.where(ok[canal])
@@ -143,11 +177,17 @@ def _queue_select(campaign: Campaign, key: str) -> sa.Select:
     channel = CHANNEL_CODES[key]
     destination = eligibility.client_destination(channel)
     idem = sa.literal(f"campaign:{campaign.id}:client:") + sa.cast(Client.id, sa.String) + sa.literal(f":{key}")
-    return (_audience_clients(campaign)
-            .add_columns(Client.id.label("client_id"), destination.label("destination"),
-                         sa.literal(campaign.id, sa.Integer).label("campaign_id"), idem.label("idempotency_key"),
-                         sa.literal(_expires_at(campaign), CommunicationLog.expires_at.type).label("expires_at"))
-            .where(_reason(channel).is_(None)))
+    return (
+        _audience_clients(campaign)
+        .add_columns(
+            Client.id.label("client_id"),
+            destination.label("destination"),
+            sa.literal(campaign.id, sa.Integer).label("campaign_id"),
+            idem.label("idempotency_key"),
+            sa.literal(_expires_at(campaign), CommunicationLog.expires_at.type).label("expires_at"),
+        )
+        .where(_reason(channel).is_(None))
+    )
 
 
 def messages_to_queue(campaign: Campaign) -> int:
@@ -155,6 +195,9 @@ def messages_to_queue(campaign: Campaign) -> int:
     total = 0
     for key in campaign.channels or []:
         sub = _queue_select(campaign, key).subquery()
-        total += db.session.execute(sa.select(sa.func.count()).select_from(sub).where(~sa.exists().where(
-            CommunicationLog.idempotency_key == sub.c.idempotency_key))).scalar_one()
+        total += db.session.execute(
+            sa.select(sa.func.count())
+            .select_from(sub)
+            .where(~sa.exists().where(CommunicationLog.idempotency_key == sub.c.idempotency_key))
+        ).scalar_one()
     return total

@@ -21,8 +21,13 @@ from app.webhooks.models import WebhookDelivery
 from app.webhooks.sender import SendResult, get_sender, signed_headers
 
 log = logging.getLogger(__name__)
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                timedelta(hours=12))
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 LEASE = timedelta(minutes=5)
 BATCH_SIZE = 100
@@ -42,9 +47,12 @@ def body_bytes(payload: dict) -> bytes:
 def claim(limit: int = BATCH_SIZE, only_ids: list[int] | None = None) -> list[int]:
     """Mark due deliveries SENDING under `SKIP LOCKED` and commit; returns their ids."""
     now = clock.now()
-    stmt = (sa.select(WebhookDelivery.id)
-            .where(WebhookDelivery.status.in_(("PENDING", "SENDING")), WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
+    stmt = (
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.status.in_(("PENDING", "SENDING")), WebhookDelivery.next_attempt_at <= now)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
     if only_ids is not None:
         stmt = stmt.where(WebhookDelivery.id.in_(only_ids))
     if LOCKING_ENABLED:
@@ -58,9 +66,11 @@ def claim(limit: int = BATCH_SIZE, only_ids: list[int] | None = None) -> list[in
 
 def mark_sending(ids: list[int], now) -> None:
     db.session.execute(
-        sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids))
         .values(status="SENDING", attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def send(*, url: str, secret: str, event: str, event_id: str, payload: dict, sender) -> SendResult:
@@ -99,8 +109,13 @@ def dispatch(limit: int = BATCH_SIZE, only_ids: list[int] | None = None) -> dict
     for delivery_id in claim(limit, only_ids):
         delivery = db.session.get(WebhookDelivery, delivery_id)
         endpoint = delivery.endpoint
-        job = {"url": endpoint.url, "secret": endpoint.secret, "event": delivery.event,
-               "event_id": delivery.event_id, "payload": delivery.payload}
+        job = {
+            "url": endpoint.url,
+            "secret": endpoint.secret,
+            "event": delivery.event,
+            "event_id": delivery.event_id,
+            "payload": delivery.payload,
+        }
         db.session.commit()  # no transaction stays open during the HTTP call
         result = send(**job, sender=sender)
         delivery = db.session.get(WebhookDelivery, delivery_id)
@@ -117,5 +132,4 @@ def dispatch(limit: int = BATCH_SIZE, only_ids: list[int] | None = None) -> dict
 def dispatch_webhooks() -> str:
     """Job `dispatch_webhooks` (every minute)."""
     counts = dispatch()
-    return (f"{counts['DELIVERED']} webhooks entregados, {counts['PENDING']} reprogramados, "
-            f"{counts['FAILED']} fallidos")
+    return f"{counts['DELIVERED']} webhooks entregados, {counts['PENDING']} reprogramados, {counts['FAILED']} fallidos"

@@ -17,9 +17,9 @@ from app.extensions import db, limiter
 from app.sales import checkout_services
 from app.sales import services as sales_services
 from app.sales.models import Order
-from app.shop.booking import RATE_MESSAGE, cart_context, current_cart
+from app.shop.blueprint import bp
+from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm
-from app.shop.views import bp
 from app.web.htmx import render_page, see_other
 from app.web.submissions import DuplicateSubmission, claim_submission
 
@@ -69,9 +69,13 @@ def checkout_client_hint():
 def checkout_data(form) -> checkout_services.CheckoutData:
     """The buyer's part of a checkout form (the cart's and the public gift-card purchase's)."""
     return checkout_services.CheckoutData(
-        telefono=form.telefono.data, nombre=form.nombre.data, email=form.email.data,
-        documento_identidad=form.documento_identidad.data, metodo_pago=form.metodo_pago.data,
-        acepta_marketing=bool(form.acepta_marketing.data), comentarios=form.comentarios.data,
+        telefono=form.telefono.data,
+        nombre=form.nombre.data,
+        email=form.email.data,
+        documento_identidad=form.documento_identidad.data,
+        metodo_pago=form.metodo_pago.data,
+        acepta_marketing=bool(form.acepta_marketing.data),
+        comentarios=form.comentarios.data,
     )
 
 
@@ -110,8 +114,11 @@ def complete_checkout():
     form = _form()
     cart = current_cart(with_lines=True)
     if not form.validate():  # CSRF and shape
-        message = (SESSION_EXPIRED if "csrf_token" in form.errors
-                   else next((m for ms in form.errors.values() for m in ms), "Revise los datos del formulario."))
+        message = (
+            SESSION_EXPIRED
+            if "csrf_token" in form.errors
+            else next((m for ms in form.errors.values() for m in ms), "Revise los datos del formulario.")
+        )
         return _checkout_failed(form, cart, message, 422)
     if cart is None:
         return _checkout_failed(form, cart, EMPTY_CART, 400)
@@ -142,8 +149,14 @@ def complete_checkout():
     if method == "flow" and balance > 0:
         target = start_flow_or_order_page(order)
     if _json_wanted():
-        return jsonify(success=True, message="Reserva creada exitosamente", reserva_id=order_id,
-                       metodo_pago=method, redirect_url=target, token=order_token(order_id))
+        return jsonify(
+            success=True,
+            message="Reserva creada exitosamente",
+            reserva_id=order_id,
+            metodo_pago=method,
+            redirect_url=target,
+            token=order_token(order_id),
+        )
     return see_other(target)
 
 
@@ -168,8 +181,13 @@ def _checkout_failed(form, cart, message, status, failing=()):
     if _json_wanted():
         return jsonify(success=False, error=message), 400 if status == 422 else status
     form.form_errors.append(message)
-    return render_page("shop/checkout.html", "checkout_form", status=409 if status == 409 else 422, form=form,
-                       **cart_context(cart, failing=failing))
+    return render_page(
+        "shop/checkout.html",
+        "checkout_form",
+        status=409 if status == 409 else 422,
+        form=form,
+        **cart_context(cart, failing=failing),
+    )
 
 
 def _order_from_token(token: str) -> Order:
@@ -195,7 +213,8 @@ def map_url() -> str:
 
     cfg = current_app.config
     return "https://www.google.com/maps/search/?api=1&query=" + quote_plus(
-        f"{cfg['BUSINESS_NAME']}, {cfg['BUSINESS_ADDRESS']}")
+        f"{cfg['BUSINESS_NAME']}, {cfg['BUSINESS_ADDRESS']}"
+    )
 
 
 @bp.app_context_processor
@@ -230,8 +249,11 @@ def _guarded_payment_action(token: str):
     (None, response sending the customer back to the order page)."""
     order = _order_from_token(token)
     if not payment_window(order)["can_pay"]:
-        message = ("El plazo de pago de esta reserva venció." if payment_window(order)["expired"]
-                   else "Esta reserva no tiene saldo pendiente.")
+        message = (
+            "El plazo de pago de esta reserva venció."
+            if payment_window(order)["expired"]
+            else "Esta reserva no tiene saldo pendiente."
+        )
         flash(message, "info")
         return None, see_other(url_for("shop.order_page", token=token))
     try:

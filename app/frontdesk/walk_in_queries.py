@@ -36,10 +36,13 @@ def is_internal(service: Service) -> bool:
 
 def walk_in_services() -> list[Service]:
     """Active services a client can be booked into at the desk (unpublished ones too, internal ones not)."""
-    return list(db.session.scalars(
-        sa.select(Service).where(Service.is_active.is_(True),
-                                 sa.or_(Service.is_published.is_(True), Service.base_price > 0))
-        .order_by(Service.name)))
+    return list(
+        db.session.scalars(
+            sa.select(Service)
+            .where(Service.is_active.is_(True), sa.or_(Service.is_published.is_(True), Service.base_price > 0))
+            .order_by(Service.name)
+        )
+    )
 
 
 @dataclass
@@ -64,8 +67,11 @@ class HourGrid:
         if not self.entries:
             return "No hay horarios para este día." if self.service else None
         reasons = {e.motivo for e in self.entries}
-        if len(reasons) == 1 and None not in reasons and next(iter(reasons)) in (
-                "dia_sin_horario", "fecha_pasada", "servicio_no_disponible", "bloqueado"):
+        if (
+            len(reasons) == 1
+            and None not in reasons
+            and next(iter(reasons)) in ("dia_sin_horario", "fecha_pasada", "servicio_no_disponible", "bloqueado")
+        ):
             return self.entries[0].mensaje
         return None
 
@@ -84,9 +90,15 @@ def hour_grid(service: Service | None, day: date, people: int, *, ignore_line_id
     people_error = None
     if not service.min_people <= people <= service.max_people:
         people_error = f"La cantidad de personas debe estar entre {service.min_people} y {service.max_people}."
-    return HourGrid(service=service, day=day, people=people, entries=entries,
-                    providers=list(ctx.qualified) if service.service_type == "masaje" else [],
-                    price=line_price(service.base_price, service.pricing_rule, people), people_error=people_error)
+    return HourGrid(
+        service=service,
+        day=day,
+        people=people,
+        entries=entries,
+        providers=list(ctx.qualified) if service.service_type == "masaje" else [],
+        price=line_price(service.base_price, service.pricing_rule, people),
+        people_error=people_error,
+    )
 
 
 def clearer_conflict(exc: sales_services.SlotUnavailable) -> Exception:

@@ -30,24 +30,36 @@ from app.sales import cart_services, discount_services
 from app.sales import services as sales_services
 from app.sales.availability import slot_availability
 from app.sales.queries import load_slot_context, load_slot_context_by_id
-from app.shop.views import bp
+from app.shop.blueprint import bp
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
 from app.web.submissions import claim_submission
 
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-               "noviembre", "diciembre")
+MONTH_NAMES = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
 
 
 def long_date(day: date) -> str:
-    """"lunes 2 de marzo de 2026" (screen readers read every hour in full)."""
+    """ "lunes 2 de marzo de 2026" (screen readers read every hour in full)."""
     return f"{DAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"
 
 
 def duration_label(minutes: int, service_type: str | None = None) -> str:
-    """"1 noche" for a cabin's day, "1 h 30 min" for a massage, "45 min": never "1440 min"."""
+    """ "1 noche" for a cabin's day, "1 h 30 min" for a massage, "45 min": never "1440 min"."""
     minutes = int(minutes or 0)
     if service_type == "cabana" or (minutes >= 1440 and minutes % 1440 == 0):
         nights = max(round(minutes / 1440), 1)
@@ -111,15 +123,26 @@ def hours_for(service: Service, day: date, people: int) -> HoursView:
     from app.catalog.policy import line_price
 
     entries = slot_availability(load_slot_context(service, day), people) if day else []
-    return HoursView(day=day, people=people, entries=entries,
-                     price=line_price(service.base_price, service.pricing_rule, people))
+    return HoursView(
+        day=day, people=people, entries=entries, price=line_price(service.base_price, service.pricing_rule, people)
+    )
 
 
-def panel_context(service: Service, *, day=None, people=None, month=None, message=None, error=None,
-                  selected=None, hours_error=None, with_month: bool = True):
+def panel_context(
+    service: Service,
+    *,
+    day=None,
+    people=None,
+    month=None,
+    message=None,
+    error=None,
+    selected=None,
+    hours_error=None,
+    with_month: bool = True,
+):
     """The booking panel: the month calendar and the hours of `day`. Without a day it opens on the first day of
     `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past."""
-    from app.shop.calendar import month_view
+    from app.shop.calendar_queries import month_view
 
     today = clock.today()
     max_day = date.fromordinal(today.toordinal() + int(current_app.config["BOOKING_HORIZON_DAYS"]))
@@ -136,8 +159,15 @@ def panel_context(service: Service, *, day=None, people=None, month=None, messag
     else:
         view = month_view(service, day, people, max_day) if with_month else None
     return {
-        "service": service, "hours": hours_for(service, day, people), "today": today, "max_day": max_day,
-        "month": view, "message": message, "error": error, "hours_error": hours_error, "selected": selected,
+        "service": service,
+        "hours": hours_for(service, day, people),
+        "today": today,
+        "max_day": max_day,
+        "month": view,
+        "message": message,
+        "error": error,
+        "hours_error": hours_error,
+        "selected": selected,
         "long_date": long_date,
     }
 
@@ -209,8 +239,11 @@ def _json_people(prefix: dict):
 
 
 def _staff_mode() -> bool:
-    return (request.args.get("modo") == "staff" and current_user.is_authenticated
-            and current_user.role in ("recepcion", "gerente", "admin"))
+    return (
+        request.args.get("modo") == "staff"
+        and current_user.is_authenticated
+        and current_user.role in ("recepcion", "gerente", "admin")
+    )
 
 
 @bp.get("/ventas/get-available-hours/")
@@ -221,8 +254,11 @@ def get_available_hours():
     if error or people_error:
         return error or people_error
     entries = slot_availability(ctx, people)
-    return jsonify(success=True, horas_disponibles=[e.hora for e in entries if e.reservable],
-                   detalle=[e.as_json() for e in entries])
+    return jsonify(
+        success=True,
+        horas_disponibles=[e.hora for e in entries if e.reservable],
+        detalle=[e.as_json() for e in entries],
+    )
 
 
 @bp.get("/ventas/check-availability/")
@@ -270,16 +306,20 @@ def add_to_cart():
     cart = current_cart(create=True)
     try:
         claim_submission()
-        hold = cart_services.hold_slot(cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people))
+        hold = cart_services.hold_slot(
+            cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people)
+        )
         subtotal, lines = hold.subtotal, cart_services.cart_line_count(cart)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _add_failed(service, exc.message, exc.status, day=day, people=people)
     minutes = current_app.config["CART_HOLD_MINUTES"]
-    message = (f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
-               f"{people} persona{'s' if people != 1 else ''} — {format_clp(subtotal)}. "
-               f"Reservado por {minutes} minutos.")
+    message = (
+        f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
+        f"{people} persona{'s' if people != 1 else ''} — {format_clp(subtotal)}. "
+        f"Reservado por {minutes} minutos."
+    )
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, message=message)
         body = render_block("shop/service.html", "booking_panel", **ctx) + _badge_oob()
@@ -318,10 +358,15 @@ def _add_product(form):
     except ValueError:
         quantity, amount = 0, None
     try:
-        cart_services.add_product_to_cart(cart, product_id=parse_id(form["producto_id"]) or -1, quantity=quantity,
-                                    amount=amount,
-                                    recipient_name=form.get("destinatario_nombre"),
-                                    recipient_email=form.get("destinatario_email"), message=form.get("mensaje"))
+        cart_services.add_product_to_cart(
+            cart,
+            product_id=parse_id(form["producto_id"]) or -1,
+            quantity=quantity,
+            amount=amount,
+            recipient_name=form.get("destinatario_nombre"),
+            recipient_email=form.get("destinatario_email"),
+            message=form.get("mensaje"),
+        )
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -335,9 +380,15 @@ def cart_context(cart, *, failing=()):
     now = clock.now()
     holds = list(cart.holds) if cart else []
     products = list(cart.product_lines) if cart else []
-    return {"cart": cart, "holds": holds, "products": products, "now": now, "failing": set(failing),
-            "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
-            "hold_minutes": current_app.config["CART_HOLD_MINUTES"]}
+    return {
+        "cart": cart,
+        "holds": holds,
+        "products": products,
+        "now": now,
+        "failing": set(failing),
+        "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
+        "hold_minutes": current_app.config["CART_HOLD_MINUTES"],
+    }
 
 
 @bp.get("/ventas/cart/")
@@ -375,8 +426,11 @@ def remove_from_cart():
         return jsonify(success=True)
     if wants_fragment():
         ctx = cart_context(cart)
-        body = (render_block("shop/cart.html", "cart_lines", **ctx)
-                + render_block("shop/cart.html", "cart_summary", oob=True, **ctx) + _badge_oob())
+        body = (
+            render_block("shop/cart.html", "cart_lines", **ctx)
+            + render_block("shop/cart.html", "cart_summary", oob=True, **ctx)
+            + _badge_oob()
+        )
         response = make_response(body, 200)
         response.vary.add("HX-Request")
         return hx_trigger(response, "cart-changed", {"lineas": cart_services.cart_line_count(cart)})
@@ -399,8 +453,7 @@ def cart_code():
         db.session.rollback()
         error, status = exc.message, 422
     if wants_fragment():
-        return render_page("shop/cart.html", "cart_summary", status=status, code_error=error,
-                           **cart_context(cart))
+        return render_page("shop/cart.html", "cart_summary", status=status, code_error=error, **cart_context(cart))
     flash(error or "Código aplicado.", "error" if error else "success")
     return redirect(url_for("shop.cart"), 303)
 

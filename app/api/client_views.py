@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from app.api.auth import api_roles
 from app.api.blueprint import bp
-from app.api.catalog import search
-from app.api.resources import ApiValidationError, Field, Filter, Resource, non_blank, register, validate
+from app.api.catalog_views import search
+from app.api.resource_views import ApiValidationError, Field, Filter, Resource, non_blank, register, validate
 from app.clients.models import Client
 from app.clients.representation import client_representation
 from app.clients.services import create_client, delete_client, update_client
@@ -19,13 +19,20 @@ from app.core.pagination import paginate
 from app.core.phone import InvalidPhone, normalize_phone
 from app.extensions import db, limiter
 from app.sales.client_stats import SEGMENT_KEYS
-from app.shop.booking import RATE_MESSAGE
+from app.shop.booking_views import RATE_MESSAGE
 
 CLIENT_READ = frozenset({"recepcion", "marketing", "gerente", "admin"})
 CLIENT_WRITE = frozenset({"recepcion", "gerente", "admin"})
 DUPLICATE_PHONE = "Ya existe un cliente con este teléfono."
-ATTRS = {"nombre": "name", "telefono": "phone", "email": "email", "documento_identidad": "document_id",
-         "pais": "country", "ciudad": "city", "fecha_nacimiento": "birth_date"}
+ATTRS = {
+    "nombre": "name",
+    "telefono": "phone",
+    "email": "email",
+    "documento_identidad": "document_id",
+    "pais": "country",
+    "ciudad": "city",
+    "fecha_nacimiento": "birth_date",
+}
 PHONE_REQUIRED = 'Parámetro "telefono" es requerido.'
 
 CLIENT_FIELDS = [
@@ -92,15 +99,24 @@ class ClientResource(Resource):
         return None
 
 
-register(bp, ClientResource(
-    name="clientes", model=Client, summary="Clientes",
-    read_roles=CLIENT_READ, write_roles=CLIENT_WRITE, delete_roles=frozenset({"admin"}),
-    fields=[*CLIENT_FIELDS, Field("fecha_creacion", "datetime", attr="created_at", write=False)],
-    filters=[Filter("telefono", "string", _phone_filter, "teléfono (se normaliza a E.164), exacto"),
-             Filter("email", "string", _email_filter, "e-mail exacto"),
-             Filter("q", "string", search(Client.name, Client.phone, Client.email), "texto en nombre/teléfono/e-mail"),
-             Filter("segmento", "string", _segment_filter, "segmento (crm.md §6)", enum=SEGMENT_KEYS)],
-))
+register(
+    bp,
+    ClientResource(
+        name="clientes",
+        model=Client,
+        summary="Clientes",
+        read_roles=CLIENT_READ,
+        write_roles=CLIENT_WRITE,
+        delete_roles=frozenset({"admin"}),
+        fields=[*CLIENT_FIELDS, Field("fecha_creacion", "datetime", attr="created_at", write=False)],
+        filters=[
+            Filter("telefono", "string", _phone_filter, "teléfono (se normaliza a E.164), exacto"),
+            Filter("email", "string", _email_filter, "e-mail exacto"),
+            Filter("q", "string", search(Client.name, Client.phone, Client.email), "texto en nombre/teléfono/e-mail"),
+            Filter("segmento", "string", _segment_filter, "segmento (crm.md §6)", enum=SEGMENT_KEYS),
+        ],
+    ),
+)
 
 
 # --- §5.2 lookups ----------------------------------------------------------------------------------------------
@@ -122,8 +138,9 @@ def get_client_details():
     if client is None:
         return jsonify(found=False)
     if current_user.is_authenticated and current_user.role in CLIENT_READ:
-        return jsonify(found=True, nombre=client.name, email=client.email or "",
-                       documento_identidad=client.document_id or "")
+        return jsonify(
+            found=True, nombre=client.name, email=client.email or "", documento_identidad=client.document_id or ""
+        )
     return jsonify(found=True, nombre=client.first_name)
 
 
@@ -142,8 +159,11 @@ def get_client_by_phone():
 # --- §5.3 client mini-API ---------------------------------------------------------------------------------------
 
 NOT_FOUND_PHONE = "No se encontró ningún cliente con ese teléfono"
-MINI_UPDATE_FIELDS = [f for f in CLIENT_FIELDS if f.name in
-                      ("nombre", "email", "ciudad", "pais", "fecha_nacimiento", "documento_identidad")]
+MINI_UPDATE_FIELDS = [
+    f
+    for f in CLIENT_FIELDS
+    if f.name in ("nombre", "email", "ciudad", "pais", "fecha_nacimiento", "documento_identidad")
+]
 
 
 def _mini_error(message, status: int):
@@ -153,15 +173,20 @@ def _mini_error(message, status: int):
 @bp.get("/ventas/api/cliente/")
 @api_roles(*CLIENT_READ)
 def cliente_list():
-    from app.api.resources import parse_paging
+    from app.api.resource_views import parse_paging
 
     try:
         page_number, per_page = parse_paging(default=100, maximum=500)
     except ApiValidationError as exc:
         return _mini_error(exc.detail, 400)
     page = paginate(db.session, sa.select(Client).order_by(Client.id), page_number, per_page)
-    return jsonify(status="success", count=page.total, page=page.page, pages=page.pages,
-                   data=[client_representation(c) for c in page.items])
+    return jsonify(
+        status="success",
+        count=page.total,
+        page=page.page,
+        pages=page.pages,
+        data=[client_representation(c) for c in page.items],
+    )
 
 
 @bp.get("/ventas/api/cliente/<telefono>/")
@@ -198,8 +223,9 @@ def cliente_create():
 def cliente_update(telefono: str):
     client = _client_by_phone(telefono)
     if client is None:
-        return jsonify(status="error", message="Cliente no encontrado",
-                       telefono_buscado=phone_or_none(telefono) or telefono[:30]), 404
+        return jsonify(
+            status="error", message="Cliente no encontrado", telefono_buscado=phone_or_none(telefono) or telefono[:30]
+        ), 404
     try:
         save_client(validate(MINI_UPDATE_FIELDS, _mini_body(), partial=True), current_user, client)
     except ApiValidationError as exc:

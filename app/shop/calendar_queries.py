@@ -19,12 +19,29 @@ from app.sales.availability import slot_availability
 from app.sales.models import CartHold, ServiceLine
 from app.sales.queries import _SERVICE_COLUMNS, _context, service_info
 
-MONTH_NAMES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-               "noviembre", "diciembre")
+MONTH_NAMES = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
 WEEKDAY_INITIALS = ("L", "M", "M", "J", "V", "S", "D")
 WEEKDAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-STATE_LABELS = {"disponible": "con horarios", "agotado": "sin cupos", "cerrado": "cerrado", "pasado": "pasado",
-                "fuera": "fuera de plazo"}
+STATE_LABELS = {
+    "disponible": "con horarios",
+    "agotado": "sin cupos",
+    "cerrado": "cerrado",
+    "pasado": "pasado",
+    "fuera": "fuera de plazo",
+}
 
 
 @dataclass(frozen=True)
@@ -60,22 +77,38 @@ class MonthView:
 def _month_facts(service_id: int, start: date, end: date, now) -> sa.Select:
     """(kind, first day, last day, hhmm, reason, n) for blocks, slot blocks and occupancy of the month."""
     no_text, zero, no_date = sa.cast(sa.null(), sa.String), sa.literal(0), sa.cast(sa.null(), sa.Date)
-    block = sa.select(sa.literal("block"), ServiceBlock.start_date, ServiceBlock.end_date, no_text,
-                      ServiceBlock.reason, zero).where(
-        ServiceBlock.is_active.is_(True), ServiceBlock.start_date <= end, ServiceBlock.end_date >= start,
-        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == service_id))
+    block = sa.select(
+        sa.literal("block"), ServiceBlock.start_date, ServiceBlock.end_date, no_text, ServiceBlock.reason, zero
+    ).where(
+        ServiceBlock.is_active.is_(True),
+        ServiceBlock.start_date <= end,
+        ServiceBlock.end_date >= start,
+        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == service_id),
+    )
     slots = sa.select(sa.literal("slot"), SlotBlock.date, no_date, SlotBlock.time, SlotBlock.reason, zero).where(
-        SlotBlock.service_id == service_id, SlotBlock.date.between(start, end))
-    lines = (sa.select(sa.literal("line"), ServiceLine.service_date, no_date, ServiceLine.start_time, no_text,
-                       sa.func.count())
-             .where(ServiceLine.service_id == service_id, ServiceLine.service_date.between(start, end),
-                    ServiceLine.status != "cancelada")
-             .group_by(ServiceLine.service_date, ServiceLine.start_time))
-    holds = (sa.select(sa.literal("hold"), CartHold.date, no_date, CartHold.time, no_text, sa.func.count())
-             .where(CartHold.service_id == service_id, CartHold.date.between(start, end),
-                    CartHold.expires_at > sa.bindparam("now", now, type_=UTCDateTime()),
-                    CartHold.released_at.is_(None))
-             .group_by(CartHold.date, CartHold.time))
+        SlotBlock.service_id == service_id, SlotBlock.date.between(start, end)
+    )
+    lines = (
+        sa.select(
+            sa.literal("line"), ServiceLine.service_date, no_date, ServiceLine.start_time, no_text, sa.func.count()
+        )
+        .where(
+            ServiceLine.service_id == service_id,
+            ServiceLine.service_date.between(start, end),
+            ServiceLine.status != "cancelada",
+        )
+        .group_by(ServiceLine.service_date, ServiceLine.start_time)
+    )
+    holds = (
+        sa.select(sa.literal("hold"), CartHold.date, no_date, CartHold.time, no_text, sa.func.count())
+        .where(
+            CartHold.service_id == service_id,
+            CartHold.date.between(start, end),
+            CartHold.expires_at > sa.bindparam("now", now, type_=UTCDateTime()),
+            CartHold.released_at.is_(None),
+        )
+        .group_by(CartHold.date, CartHold.time)
+    )
     return sa.union_all(block, slots, lines, holds)
 
 
@@ -120,11 +153,16 @@ def month_days(service: Service, first: date, people: int) -> dict[date, str]:
 def month_view(service: Service, month: date, people: int, horizon: date) -> MonthView:
     first = month.replace(day=1)
     states = month_days(service, first, people)
-    weeks = [[CalendarDay(d, states[d]) if d.month == first.month else None for d in week]
-             for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)]
+    weeks = [
+        [CalendarDay(d, states[d]) if d.month == first.month else None for d in week]
+        for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)
+    ]
     today = clock.today()
     prev_month = (first - timedelta(days=1)).replace(day=1)
     next_month = (first + timedelta(days=32)).replace(day=1)
-    return MonthView(first=first, weeks=weeks,
-                     prev_month=prev_month if prev_month >= today.replace(day=1) else None,
-                     next_month=next_month if next_month <= horizon else None)
+    return MonthView(
+        first=first,
+        weeks=weeks,
+        prev_month=prev_month if prev_month >= today.replace(day=1) else None,
+        next_month=next_month if next_month <= horizon else None,
+    )

@@ -14,8 +14,19 @@ from app.comms.policy import SMS_CAPABLE_TYPES, SmsInfo, sms_info, strip_sms_acc
 from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 
-VARIABLES = ("nombre", "apellido", "telefono", "servicio", "fecha", "hora", "link", "descuento", "fecha_limite",
-             "codigo", "reserva")
+VARIABLES = (
+    "nombre",
+    "apellido",
+    "telefono",
+    "servicio",
+    "fecha",
+    "hora",
+    "link",
+    "descuento",
+    "fecha_limite",
+    "codigo",
+    "reserva",
+)
 SAMPLE = {
     "nombre": "Camila",
     "apellido": "Rojas Pérez",
@@ -32,31 +43,71 @@ SAMPLE = {
 
 # (name, message_type, text, active) — the spec's ten texts.
 DEFAULTS: tuple[tuple[str, str, str, bool], ...] = (
-    ("Confirmación Reserva Estándar", "BOOKING_CONFIRMATION",
-     "Hola {nombre}, recibimos tu reserva #{reserva}: {servicio} el {fecha} a las {hora}. Detalle y pago: {link} "
-     "- Aremko", True),
-    ("Recordatorio Cita 24h", "BOOKING_REMINDER",
-     "{nombre}, te esperamos el {fecha} a las {hora} para {servicio}. Llega 10 minutos antes. Detalle: {link} "
-     "- Aremko", True),
-    ("Cumpleaños Especial", "BIRTHDAY",
-     "¡Feliz cumpleaños, {nombre}! Te regalamos {descuento} en tu próxima visita con el código {codigo}, válido "
-     "hasta el {fecha_limite}. - Aremko", True),
-    ("Cumpleaños VIP", "BIRTHDAY",
-     "{nombre}, en tu día queremos consentirte: {descuento} con el código {codigo} hasta el {fecha_limite}. "
-     "Gracias por ser cliente VIP. - Aremko", False),
-    ("Encuesta Satisfacción", "SATISFACTION_SURVEY",
-     "Gracias por visitarnos, {nombre}. ¿Cómo estuvo {servicio}? Cuéntanos en un minuto: {link} - Aremko", True),
-    ("Promoción Especial", "PROMOTIONAL",
-     "{nombre}: {descuento} en {servicio} hasta el {fecha_limite}. Reserva en {link} - Aremko", True),
-    ("Reactivación Cliente", "REACTIVATION",
-     "{nombre}, te echamos de menos. Te regalamos {descuento}: usa el código {codigo} antes del {fecha_limite}. "
-     "Reserva en {link} - Aremko", True),
-    ("Pago Recibido", "PAYMENT_CONFIRMATION",
-     "Pago recibido: tu reserva #{reserva} quedó pagada al 100%. ¡Gracias, {nombre}! - Aremko", True),
-    ("Reserva Reprogramada", "BOOKING_RESCHEDULED",
-     "{nombre}, tu reserva #{reserva} cambió: {servicio} el {fecha} a las {hora}. - Aremko", True),
-    ("Reserva Cancelada", "BOOKING_CANCELLED",
-     "{nombre}, tu reserva #{reserva} fue cancelada. Consultas por WhatsApp al +56 9 5790 2525. - Aremko", True),
+    (
+        "Confirmación Reserva Estándar",
+        "BOOKING_CONFIRMATION",
+        "Hola {nombre}, recibimos tu reserva #{reserva}: {servicio} el {fecha} a las {hora}. Detalle y pago: {link} "
+        "- Aremko",
+        True,
+    ),
+    (
+        "Recordatorio Cita 24h",
+        "BOOKING_REMINDER",
+        "{nombre}, te esperamos el {fecha} a las {hora} para {servicio}. Llega 10 minutos antes. Detalle: {link} "
+        "- Aremko",
+        True,
+    ),
+    (
+        "Cumpleaños Especial",
+        "BIRTHDAY",
+        "¡Feliz cumpleaños, {nombre}! Te regalamos {descuento} en tu próxima visita con el código {codigo}, válido "
+        "hasta el {fecha_limite}. - Aremko",
+        True,
+    ),
+    (
+        "Cumpleaños VIP",
+        "BIRTHDAY",
+        "{nombre}, en tu día queremos consentirte: {descuento} con el código {codigo} hasta el {fecha_limite}. "
+        "Gracias por ser cliente VIP. - Aremko",
+        False,
+    ),
+    (
+        "Encuesta Satisfacción",
+        "SATISFACTION_SURVEY",
+        "Gracias por visitarnos, {nombre}. ¿Cómo estuvo {servicio}? Cuéntanos en un minuto: {link} - Aremko",
+        True,
+    ),
+    (
+        "Promoción Especial",
+        "PROMOTIONAL",
+        "{nombre}: {descuento} en {servicio} hasta el {fecha_limite}. Reserva en {link} - Aremko",
+        True,
+    ),
+    (
+        "Reactivación Cliente",
+        "REACTIVATION",
+        "{nombre}, te echamos de menos. Te regalamos {descuento}: usa el código {codigo} antes del {fecha_limite}. "
+        "Reserva en {link} - Aremko",
+        True,
+    ),
+    (
+        "Pago Recibido",
+        "PAYMENT_CONFIRMATION",
+        "Pago recibido: tu reserva #{reserva} quedó pagada al 100%. ¡Gracias, {nombre}! - Aremko",
+        True,
+    ),
+    (
+        "Reserva Reprogramada",
+        "BOOKING_RESCHEDULED",
+        "{nombre}, tu reserva #{reserva} cambió: {servicio} el {fecha} a las {hora}. - Aremko",
+        True,
+    ),
+    (
+        "Reserva Cancelada",
+        "BOOKING_CANCELLED",
+        "{nombre}, tu reserva #{reserva} fue cancelada. Consultas por WhatsApp al +56 9 5790 2525. - Aremko",
+        True,
+    ),
 )
 DEFAULT_TEXT = {t: text for _, t, text, active in DEFAULTS if active}
 
@@ -89,8 +140,9 @@ class _Blank(dict):
 
 def fill(content: str, variables: dict) -> str:
     """Fill {variables}; unknown or missing values become empty text."""
-    return string.Formatter().vformat(content, (), _Blank({k: "" if v is None else str(v)
-                                                           for k, v in variables.items()}))
+    return string.Formatter().vformat(
+        content, (), _Blank({k: "" if v is None else str(v) for k, v in variables.items()})
+    )
 
 
 @dataclass(frozen=True)
@@ -141,14 +193,14 @@ def active_text(message_type: str) -> str | None:
 def _deactivate_others(template: SmsTemplate) -> None:
     db.session.execute(
         sa.update(SmsTemplate)
-        .where(SmsTemplate.message_type == template.message_type, SmsTemplate.id != template.id,
-               SmsTemplate.is_active)
+        .where(SmsTemplate.message_type == template.message_type, SmsTemplate.id != template.id, SmsTemplate.is_active)
         .values(is_active=False)
     )
 
 
-def save_template(template: SmsTemplate | None, *, name: str, message_type: str, content: str, is_active: bool,
-                  by=None) -> SmsTemplate:
+def save_template(
+    template: SmsTemplate | None, *, name: str, message_type: str, content: str, is_active: bool, by=None
+) -> SmsTemplate:
     """Create or edit a template after validation; activating it deactivates the type's other one; flushes.
 
     Raises ValidationError (bad text/type/name) or ConflictError (name taken for the type).
@@ -191,8 +243,9 @@ def create_default_templates() -> dict[str, list[str]]:
             has_active = db.session.scalar(
                 sa.select(SmsTemplate.id).where(SmsTemplate.message_type == message_type, SmsTemplate.is_active)
             )
-            db.session.add(SmsTemplate(name=name, message_type=message_type, content=text,
-                                       is_active=active and has_active is None))
+            db.session.add(
+                SmsTemplate(name=name, message_type=message_type, content=text, is_active=active and has_active is None)
+            )
             db.session.flush()
             result["created"].append(name)
         elif row.content != text:

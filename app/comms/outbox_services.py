@@ -17,8 +17,16 @@ from app.core import clock
 from app.extensions import db
 
 # Columns a selection may yield for enqueue_from_select (labelled exactly so).
-SELECT_COLUMNS = ("idempotency_key", "client_id", "order_id", "campaign_id", "gift_card_id", "destination",
-                  "not_before", "expires_at")
+SELECT_COLUMNS = (
+    "idempotency_key",
+    "client_id",
+    "order_id",
+    "campaign_id",
+    "gift_card_id",
+    "destination",
+    "not_before",
+    "expires_at",
+)
 
 
 def _insert(dialect: str | None = None):
@@ -28,9 +36,27 @@ def _insert(dialect: str | None = None):
     return module.insert(CommunicationLog.__table__)
 
 
-_ROW_COLUMNS = ("client_id", "order_id", "campaign_id", "gift_card_id", "communication_type", "message_type",
-                "destination", "status", "idempotency_key", "not_before", "expires_at", "payload", "force_send",
-                "attempts", "cost", "triggered_by", "created_by_id", "created_at", "updated_at")
+_ROW_COLUMNS = (
+    "client_id",
+    "order_id",
+    "campaign_id",
+    "gift_card_id",
+    "communication_type",
+    "message_type",
+    "destination",
+    "status",
+    "idempotency_key",
+    "not_before",
+    "expires_at",
+    "payload",
+    "force_send",
+    "attempts",
+    "cost",
+    "triggered_by",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+)
 
 
 @functools.cache
@@ -65,8 +91,23 @@ def _user_id(created_by) -> int | None:
     return getattr(created_by, "id", created_by)
 
 
-def _row(*, message_type, channel, idempotency_key, client_id, order_id, campaign_id, gift_card_id, destination,
-         not_before, expires_at, triggered_by, created_by, now, payload=None) -> dict:
+def _row(
+    *,
+    message_type,
+    channel,
+    idempotency_key,
+    client_id,
+    order_id,
+    campaign_id,
+    gift_card_id,
+    destination,
+    not_before,
+    expires_at,
+    triggered_by,
+    created_by,
+    now,
+    payload=None,
+) -> dict:
     _check(message_type, channel)
     return {
         "client_id": client_id,
@@ -91,24 +132,49 @@ def _row(*, message_type, channel, idempotency_key, client_id, order_id, campaig
     }
 
 
-def enqueue(*, message_type: str, channel: str, idempotency_key: str, client_id: int | None = None,
-            order_id: int | None = None, campaign_id: int | None = None, gift_card_id: int | None = None,
-            destination: str | None = None, not_before: datetime | None = None, expires_at: datetime | None = None,
-            triggered_by: str, created_by=None, payload: dict | None = None) -> bool:
+def enqueue(
+    *,
+    message_type: str,
+    channel: str,
+    idempotency_key: str,
+    client_id: int | None = None,
+    order_id: int | None = None,
+    campaign_id: int | None = None,
+    gift_card_id: int | None = None,
+    destination: str | None = None,
+    not_before: datetime | None = None,
+    expires_at: datetime | None = None,
+    triggered_by: str,
+    created_by=None,
+    payload: dict | None = None,
+) -> bool:
     """Insert one PENDING outbox row unless its key exists; flushes nothing else, never commits.
 
     Returns whether a row was inserted.
     """
     now = clock.now()
-    values = _row(message_type=message_type, channel=channel, idempotency_key=idempotency_key,
-                  client_id=client_id, order_id=order_id, campaign_id=campaign_id, gift_card_id=gift_card_id,
-                  destination=destination, not_before=not_before, expires_at=expires_at,
-                  triggered_by=triggered_by, created_by=created_by, now=now, payload=payload)
+    values = _row(
+        message_type=message_type,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        client_id=client_id,
+        order_id=order_id,
+        campaign_id=campaign_id,
+        gift_card_id=gift_card_id,
+        destination=destination,
+        not_before=not_before,
+        expires_at=expires_at,
+        triggered_by=triggered_by,
+        created_by=created_by,
+        now=now,
+        payload=payload,
+    )
     return _execute_row(values, debounce=False) == 1
 
 
-def enqueue_from_select(select: sa.Select, *, message_type: str, channel: str, triggered_by: str,
-                        created_by=None) -> int:
+def enqueue_from_select(
+    select: sa.Select, *, message_type: str, channel: str, triggered_by: str, created_by=None
+) -> int:
     """Set-based queueing: `INSERT … SELECT … ON CONFLICT DO NOTHING` in one statement; never commits.
 
     `select` yields labelled columns among SELECT_COLUMNS; `idempotency_key` is required, the others default to
@@ -126,8 +192,11 @@ def enqueue_from_select(select: sa.Select, *, message_type: str, channel: str, t
     def col(name, type_):
         return sub.c[name] if name in names else sa.cast(sa.null(), type_)
 
-    nb = sa.func.coalesce(sub.c.not_before, sa.literal(now, table.c.not_before.type)) if "not_before" in names \
+    nb = (
+        sa.func.coalesce(sub.c.not_before, sa.literal(now, table.c.not_before.type))
+        if "not_before" in names
         else sa.literal(now, table.c.not_before.type)
+    )
     columns = {
         "idempotency_key": sub.c.idempotency_key,
         "client_id": col("client_id", sa.Integer),
@@ -155,10 +224,20 @@ def enqueue_from_select(select: sa.Select, *, message_type: str, channel: str, t
     return db.session.execute(stmt).rowcount
 
 
-def debounce_upsert(*, message_type: str, channel: str, idempotency_key: str, debounce_seconds: int,
-                    client_id: int | None = None, order_id: int | None = None, gift_card_id: int | None = None,
-                    destination: str | None = None, expires_at: datetime | None = None, triggered_by: str,
-                    created_by=None) -> bool:
+def debounce_upsert(
+    *,
+    message_type: str,
+    channel: str,
+    idempotency_key: str,
+    debounce_seconds: int,
+    client_id: int | None = None,
+    order_id: int | None = None,
+    gift_card_id: int | None = None,
+    destination: str | None = None,
+    expires_at: datetime | None = None,
+    triggered_by: str,
+    created_by=None,
+) -> bool:
     """§4.1: insert with not_before = now + debounce; an existing PENDING row gets not_before pushed to the same
     instant; a row already sent (or blocked) is left alone. One statement, never commits.
 
@@ -166,8 +245,19 @@ def debounce_upsert(*, message_type: str, channel: str, idempotency_key: str, de
     """
     now = clock.now()
     when = now + timedelta(seconds=debounce_seconds)
-    values = _row(message_type=message_type, channel=channel, idempotency_key=idempotency_key,
-                  client_id=client_id, order_id=order_id, campaign_id=None, gift_card_id=gift_card_id,
-                  destination=destination, not_before=when, expires_at=expires_at, triggered_by=triggered_by,
-                  created_by=created_by, now=now)
+    values = _row(
+        message_type=message_type,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        client_id=client_id,
+        order_id=order_id,
+        campaign_id=None,
+        gift_card_id=gift_card_id,
+        destination=destination,
+        not_before=when,
+        expires_at=expires_at,
+        triggered_by=triggered_by,
+        created_by=created_by,
+        now=now,
+    )
     return _execute_row(values, debounce=True) == 1

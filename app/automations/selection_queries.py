@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from app.automations.sqltime import start_expr
 from app.clients.models import Client, ClientPreferences
-from app.comms.eligibility import client_destination, reason_expr
+from app.comms.eligibility_queries import client_destination, reason_expr
 from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import to_local
@@ -57,8 +57,16 @@ def is_leap(year: int) -> bool:
 
 def _booked_from(day: date):
     line, order = aliased(ServiceLine), aliased(Order)
-    return order, line, (line.order_id == order.id, order.cancelled_at.is_(None), line.service_date >= day,
-                         line.status.not_in(NOT_A_VISIT))
+    return (
+        order,
+        line,
+        (
+            line.order_id == order.id,
+            order.cancelled_at.is_(None),
+            line.service_date >= day,
+            line.status.not_in(NOT_A_VISIT),
+        ),
+    )
 
 
 def active_from(day: date, client_id_col, *, many: bool = False) -> sa.ColumnElement:
@@ -81,7 +89,7 @@ def channel_ok(channel: str, message_type: str, *, email=None) -> sa.ColumnEleme
 
 
 def first_available(message_type: str, order: tuple[str, ...], channel: str, **kw) -> sa.ColumnElement:
-    """"X, else Y" (§3): true when `channel` is the first of `order` whose static checks pass."""
+    """ "X, else Y" (§3): true when `channel` is the first of `order` whose static checks pass."""
     earlier = order[: order.index(channel)]
     return sa.and_(channel_ok(channel, message_type, **kw), *[~channel_ok(ch, message_type, **kw) for ch in earlier])
 
@@ -102,18 +110,27 @@ def reminders(now: datetime, channel: str) -> sa.Select:
     days = sorted({to_local(now).date(), to_local(horizon).date()})
     start = start_expr(ServiceLine.service_date, ServiceLine.start_time)
     groups = (
-        sa.select(ServiceLine.order_id, ServiceLine.service_date.label("day"),
-                  sa.func.min(ServiceLine.start_time).label("first_time"))
+        sa.select(
+            ServiceLine.order_id,
+            ServiceLine.service_date.label("day"),
+            sa.func.min(ServiceLine.start_time).label("first_time"),
+        )
         .join(Order, Order.id == ServiceLine.order_id)
-        .where(ServiceLine.service_date.in_(days), ServiceLine.status == "pendiente", Order.cancelled_at.is_(None),
-               start > _at(now, CommunicationLog.not_before), start <= _at(horizon, CommunicationLog.not_before))
+        .where(
+            ServiceLine.service_date.in_(days),
+            ServiceLine.status == "pendiente",
+            Order.cancelled_at.is_(None),
+            start > _at(now, CommunicationLog.not_before),
+            start <= _at(horizon, CommunicationLog.not_before),
+        )
         .group_by(ServiceLine.order_id, ServiceLine.service_date)
         .subquery("groups")
     )
     return (
         sa.select(
-            _key("order:", Order.id, ":BOOKING_REMINDER:", groups.c.day, ":" + SUFFIX[channel])
-            .label("idempotency_key"),
+            _key("order:", Order.id, ":BOOKING_REMINDER:", groups.c.day, ":" + SUFFIX[channel]).label(
+                "idempotency_key"
+            ),
             Order.client_id.label("client_id"),
             Order.id.label("order_id"),
             _at(now, CommunicationLog.not_before).label("not_before"),
@@ -138,9 +155,13 @@ def surveys(now: datetime, channel: str) -> sa.Select | None:
     later = aliased(ServiceLine)
     yesterday_orders = (
         sa.select(ServiceLine.order_id)
-        .where(ServiceLine.service_date == yesterday, ServiceLine.status.not_in(NOT_A_VISIT),
-               ~sa.exists().where(later.order_id == ServiceLine.order_id, later.service_date > yesterday,
-                                  later.status.not_in(NOT_A_VISIT)))
+        .where(
+            ServiceLine.service_date == yesterday,
+            ServiceLine.status.not_in(NOT_A_VISIT),
+            ~sa.exists().where(
+                later.order_id == ServiceLine.order_id, later.service_date > yesterday, later.status.not_in(NOT_A_VISIT)
+            ),
+        )
         .distinct()
         .subquery("yesterday_orders")
     )
@@ -156,8 +177,11 @@ def surveys(now: datetime, channel: str) -> sa.Select | None:
         .join(Order, Order.id == yesterday_orders.c.order_id)
         .join(Client, Client.id == Order.client_id)
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
-        .where(Order.cancelled_at.is_(None), ~active_from(today, Order.client_id),
-               first_available("SATISFACTION_SURVEY", (EMAIL, SMS), channel, email=order_email()))
+        .where(
+            Order.cancelled_at.is_(None),
+            ~active_from(today, Order.client_id),
+            first_available("SATISFACTION_SURVEY", (EMAIL, SMS), channel, email=order_email()),
+        )
     )
 
 
@@ -185,8 +209,9 @@ def birthdays(now: datetime, channel: str) -> sa.Select:
         )
         .select_from(Client)
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
-        .where(Client.birth_date.is_not(None), birthday_clause(today),
-               first_available("BIRTHDAY", (SMS, EMAIL), channel))
+        .where(
+            Client.birth_date.is_not(None), birthday_clause(today), first_available("BIRTHDAY", (SMS, EMAIL), channel)
+        )
     )
 
 
@@ -211,10 +236,12 @@ def reactivation_candidates(now: datetime) -> sa.Select:
         .select_from(stats)
         .join(Client, Client.id == stats.c.client_id)
         .outerjoin(ClientPreferences, ClientPreferences.client_id == Client.id)
-        .where(stats.c.last_visit <= today - timedelta(days=int(cfg["REACTIVATION_DAYS"])),
-               sa.or_(channel_ok(EMAIL, "REACTIVATION"), channel_ok(SMS, "REACTIVATION")),
-               ~active_from(today, Client.id, many=True),
-               ~sa.exists().where(CommunicationLog.idempotency_key == key))
+        .where(
+            stats.c.last_visit <= today - timedelta(days=int(cfg["REACTIVATION_DAYS"])),
+            sa.or_(channel_ok(EMAIL, "REACTIVATION"), channel_ok(SMS, "REACTIVATION")),
+            ~active_from(today, Client.id, many=True),
+            ~sa.exists().where(CommunicationLog.idempotency_key == key),
+        )
         .order_by(stats.c.last_visit.desc(), Client.id)
         .limit(int(cfg["REACTIVATION_MAX_PER_RUN"]))
     )
@@ -223,15 +250,12 @@ def reactivation_candidates(now: datetime) -> sa.Select:
 def reactivation(now: datetime, channel: str, client_ids: list[int]) -> sa.Select:
     """The rows of the chosen candidates (`reactivation_candidates`, read once per run) on one channel."""
     today = to_local(now).date()
-    return (
-        sa.select(
-            _key("client:", Client.id, f":REACTIVATION:{quarter_key(today)}").label("idempotency_key"),
-            Client.id.label("client_id"),
-            _at(now, CommunicationLog.not_before).label("not_before"),
-            _at(now + timedelta(days=14), CommunicationLog.expires_at).label("expires_at"),
-        )
-        .where(Client.id.in_(client_ids))
-    )
+    return sa.select(
+        _key("client:", Client.id, f":REACTIVATION:{quarter_key(today)}").label("idempotency_key"),
+        Client.id.label("client_id"),
+        _at(now, CommunicationLog.not_before).label("not_before"),
+        _at(now + timedelta(days=14), CommunicationLog.expires_at).label("expires_at"),
+    ).where(Client.id.in_(client_ids))
 
 
 # --- §4.7 VIP newsletter -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.comms.models import CommunicationLog
-from app.comms.outbox import debounce_upsert, enqueue
+from app.comms.outbox_services import debounce_upsert, enqueue
 from app.comms.policy import SENT_STATUSES
 from app.core import clock
 from app.extensions import db
@@ -46,17 +46,26 @@ def first_start(order):
 def _sent_channels(order_id: int) -> set[str]:
     """Channels whose booking confirmation went out (one query)."""
     keys = [order_key(order_id, CONFIRMATION, ch) for ch in CHANNELS]
-    rows = db.session.execute(sa.select(CommunicationLog.communication_type).where(
-        CommunicationLog.idempotency_key.in_(keys), CommunicationLog.status.in_(DELIVERED))).scalars()
+    rows = db.session.execute(
+        sa.select(CommunicationLog.communication_type).where(
+            CommunicationLog.idempotency_key.in_(keys), CommunicationLog.status.in_(DELIVERED)
+        )
+    ).scalars()
     return set(rows)
 
 
 def _confirm(order, channel: str, *, by, trigger: str) -> None:
-    debounce_upsert(message_type=CONFIRMATION, channel=channel, idempotency_key=order_key(order.id, CONFIRMATION,
-                                                                                          channel),
-                    debounce_seconds=int(current_app.config["CONFIRMATION_DEBOUNCE_SECONDS"]),
-                    client_id=order.client_id, order_id=order.id, expires_at=first_start(order),
-                    triggered_by=trigger, created_by=by)
+    debounce_upsert(
+        message_type=CONFIRMATION,
+        channel=channel,
+        idempotency_key=order_key(order.id, CONFIRMATION, channel),
+        debounce_seconds=int(current_app.config["CONFIRMATION_DEBOUNCE_SECONDS"]),
+        client_id=order.client_id,
+        order_id=order.id,
+        expires_at=first_start(order),
+        triggered_by=trigger,
+        created_by=by,
+    )
 
 
 def queue_booking_confirmation(order, *, by=None, trigger: str | None = None) -> None:
@@ -80,10 +89,16 @@ def on_order_paid(order, *, by=None) -> None:
     trigger = trigger_of(by, "payment")
     for channel in CHANNELS:
         if channel in sent:
-            enqueue(message_type="PAYMENT_CONFIRMATION", channel=channel,
-                    idempotency_key=order_key(order.id, "PAYMENT_CONFIRMATION", channel), client_id=order.client_id,
-                    order_id=order.id, expires_at=clock.now() + timedelta(days=7), triggered_by=trigger,
-                    created_by=by)
+            enqueue(
+                message_type="PAYMENT_CONFIRMATION",
+                channel=channel,
+                idempotency_key=order_key(order.id, "PAYMENT_CONFIRMATION", channel),
+                client_id=order.client_id,
+                order_id=order.id,
+                expires_at=clock.now() + timedelta(days=7),
+                triggered_by=trigger,
+                created_by=by,
+            )
         else:
             _confirm(order, channel, by=by, trigger=trigger)
 
@@ -96,10 +111,16 @@ def on_line_moved(line, *, event_id: int, by=None) -> None:
     trigger = trigger_of(by)
     for channel in CHANNELS:
         if channel in sent:
-            enqueue(message_type="BOOKING_RESCHEDULED", channel=channel,
-                    idempotency_key=f"line:{line.id}:BOOKING_RESCHEDULED:{event_id}:{SUFFIX[channel]}",
-                    client_id=order.client_id, order_id=order.id,
-                    expires_at=slot_start(line.service_date, line.start_time), triggered_by=trigger, created_by=by)
+            enqueue(
+                message_type="BOOKING_RESCHEDULED",
+                channel=channel,
+                idempotency_key=f"line:{line.id}:BOOKING_RESCHEDULED:{event_id}:{SUFFIX[channel]}",
+                client_id=order.client_id,
+                order_id=order.id,
+                expires_at=slot_start(line.service_date, line.start_time),
+                triggered_by=trigger,
+                created_by=by,
+            )
         else:
             _confirm(order, channel, by=by, trigger=trigger)
 
@@ -110,23 +131,36 @@ def on_order_cancelled_by_staff(order, *, by=None) -> None:
     if not order.is_cancelled:
         return
     for channel in _sent_channels(order.id):
-        enqueue(message_type="BOOKING_CANCELLED", channel=channel,
-                idempotency_key=order_key(order.id, "BOOKING_CANCELLED", channel), client_id=order.client_id,
-                order_id=order.id, expires_at=clock.now() + timedelta(days=2), triggered_by=trigger_of(by),
-                created_by=by)
+        enqueue(
+            message_type="BOOKING_CANCELLED",
+            channel=channel,
+            idempotency_key=order_key(order.id, "BOOKING_CANCELLED", channel),
+            client_id=order.client_id,
+            order_id=order.id,
+            expires_at=clock.now() + timedelta(days=2),
+            triggered_by=trigger_of(by),
+            created_by=by,
+        )
 
 
 def on_gift_card_issued(card, *, by=None) -> None:
     """A card issued with a recipient e-mail: GIFT_CARD e-mail to that address (suppression is the only check)."""
     if not card.recipient_email or card.origin == "reactivacion":
         return
-    enqueue(message_type="GIFT_CARD", channel=EMAIL, idempotency_key=f"giftcard:{card.id}:GIFT_CARD",
-            client_id=card.recipient_client_id, gift_card_id=card.id, destination=card.recipient_email,
-            triggered_by=trigger_of(by, "giftcard"), created_by=by)
+    enqueue(
+        message_type="GIFT_CARD",
+        channel=EMAIL,
+        idempotency_key=f"giftcard:{card.id}:GIFT_CARD",
+        client_id=card.recipient_client_id,
+        gift_card_id=card.id,
+        destination=card.recipient_email,
+        triggered_by=trigger_of(by, "giftcard"),
+        created_by=by,
+    )
 
 
 def resend_confirmation(order, *, by) -> int:
-    """"Reenviar confirmación": a new PENDING confirmation row per channel, key `<key>:resend:<n>`; returns how
+    """ "Reenviar confirmación": a new PENDING confirmation row per channel, key `<key>:resend:<n>`; returns how
     many rows were queued. The order's current data is rendered at dispatch. ConflictError on a cancelled order."""
     from app.core.errors import ConflictError
 
@@ -135,8 +169,21 @@ def resend_confirmation(order, *, by) -> int:
     queued = 0
     for channel in CHANNELS:
         base = order_key(order.id, CONFIRMATION, channel)
-        n = db.session.scalar(sa.select(sa.func.count()).select_from(CommunicationLog).where(
-            CommunicationLog.idempotency_key.like(base + ":resend:%"))) + 1
-        queued += enqueue(message_type=CONFIRMATION, channel=channel, idempotency_key=f"{base}:resend:{n}",
-                          client_id=order.client_id, order_id=order.id, triggered_by=trigger_of(by), created_by=by)
+        n = (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(CommunicationLog)
+                .where(CommunicationLog.idempotency_key.like(base + ":resend:%"))
+            )
+            + 1
+        )
+        queued += enqueue(
+            message_type=CONFIRMATION,
+            channel=channel,
+            idempotency_key=f"{base}:resend:{n}",
+            client_id=order.client_id,
+            order_id=order.id,
+            triggered_by=trigger_of(by),
+            created_by=by,
+        )
     return queued

@@ -31,13 +31,21 @@ def suppress(*, channel: str, destination: str, reason: str, client: Client | No
     """Add (channel, destination) to the suppression list unless present; flushes. Returns whether it was added."""
     if not destination:
         return False
-    exists = db.session.scalar(sa.select(Suppression.id).where(Suppression.channel == channel,
-                                                               Suppression.destination == destination))
+    exists = db.session.scalar(
+        sa.select(Suppression.id).where(Suppression.channel == channel, Suppression.destination == destination)
+    )
     if exists:
         return False
-    db.session.add(Suppression(channel=channel, destination=destination, reason=reason,
-                               client_id=getattr(client, "id", None), created_by_id=getattr(by, "id", None),
-                               created_at=clock.now()))
+    db.session.add(
+        Suppression(
+            channel=channel,
+            destination=destination,
+            reason=reason,
+            client_id=getattr(client, "id", None),
+            created_by_id=getattr(by, "id", None),
+            created_at=clock.now(),
+        )
+    )
     db.session.flush()
     if client is not None:
         label = "SMS" if channel == "sms" else "e-mail"
@@ -62,8 +70,11 @@ def unsubscribe(log: CommunicationLog, *, everything: bool, ip: str | None = Non
         if client is not None:
             update_preferences(client, {}, nothing=True, ip=ip, source="unsubscribe_link", message_id=log.id)
         elif log.destination:
-            suppress(channel=SUPPRESSION_CHANNEL.get(log.communication_type, "email"), destination=log.destination,
-                     reason="manual")
+            suppress(
+                channel=SUPPRESSION_CHANNEL.get(log.communication_type, "email"),
+                destination=log.destination,
+                reason="manual",
+            )
         return "Listo. Ya no recibirás mensajes de Aremko."
     switch = consent_switch(log.message_type)
     if client is not None and switch:
@@ -71,21 +82,39 @@ def unsubscribe(log: CommunicationLog, *, everything: bool, ip: str | None = Non
         set_consents(client, {switch: False}, source="unsubscribe_link", ip=ip, message_id=log.id)
         return f"Listo. Ya no recibirás {TYPE_PLURALS.get(log.message_type, 'este tipo de mensajes')}."
     if log.destination:
-        suppress(channel=SUPPRESSION_CHANNEL.get(log.communication_type, "email"), destination=log.destination,
-                 reason="manual", client=client)
+        suppress(
+            channel=SUPPRESSION_CHANNEL.get(log.communication_type, "email"),
+            destination=log.destination,
+            reason="manual",
+            client=client,
+        )
     return "Listo. Ya no recibirás mensajes en este destino."
 
 
 PREFERENCE_FIELDS = CHANNEL_FIELDS[:2] + tuple(f for f in CONSENT_FIELDS if f not in CHANNEL_FIELDS)
 
 
-def update_preferences(client: Client, values: dict[str, bool], *, nothing: bool, ip: str | None = None,
-                       source: str = "preferences_page", by=None, message_id: int | None = None) -> int:
+def update_preferences(
+    client: Client,
+    values: dict[str, bool],
+    *,
+    nothing: bool,
+    ip: str | None = None,
+    source: str = "preferences_page",
+    by=None,
+    message_id: int | None = None,
+) -> int:
     """The preferences page (or staff fragment): checkboxes per channel and type, or "No recibir nada"; flushes."""
     prefs = _ensure_prefs(client)
     if nothing:
-        count = set_consents(client, {f: False for f in CHANNEL_FIELDS + MARKETING_FIELDS}, source=source, by=by,
-                             ip=ip, message_id=message_id)
+        count = set_consents(
+            client,
+            {f: False for f in CHANNEL_FIELDS + MARKETING_FIELDS},
+            source=source,
+            by=by,
+            ip=ip,
+            message_id=message_id,
+        )
         prefs.opt_out_date = clock.now()
         db.session.flush()
         return count
@@ -106,8 +135,14 @@ def _dedupe_key(phone: str, text: str, received_at: datetime | None, batch_id: s
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def record_inbound(*, phone: str, text: str, received_at: datetime | None = None, batch_id: str | None = None,
-                   provider_key: str | None = None) -> InboundSms | None:
+def record_inbound(
+    *,
+    phone: str,
+    text: str,
+    received_at: datetime | None = None,
+    batch_id: str | None = None,
+    provider_key: str | None = None,
+) -> InboundSms | None:
     """Store one SMS reply and act on STOP/START (§7); flushes. A reply already stored returns None.
 
     `provider_key` identifies a polled reply across polls (else phone + text + time + batch).
@@ -116,19 +151,33 @@ def record_inbound(*, phone: str, text: str, received_at: datetime | None = None
         e164 = normalize_phone(phone)
     except InvalidPhone:
         e164 = (phone or "").strip()[:20]
-    key = hashlib.sha256(provider_key.encode()).hexdigest() if provider_key else \
-        _dedupe_key(e164, text, received_at, batch_id)
+    key = (
+        hashlib.sha256(provider_key.encode()).hexdigest()
+        if provider_key
+        else _dedupe_key(e164, text, received_at, batch_id)
+    )
     if db.session.scalar(sa.select(InboundSms.id).where(InboundSms.dedupe_key == key)):
         return None
     now = clock.now()
     client = db.session.scalar(sa.select(Client).where(Client.phone == e164))
     source_log = None
     if batch_id:
-        source_log = db.session.scalar(sa.select(CommunicationLog).where(CommunicationLog.external_id == batch_id)
-                                       .order_by(CommunicationLog.id.desc()).limit(1))
-    inbound = InboundSms(phone=e164, text=text or "", received_at=received_at or now, batch_id=batch_id,
-                         dedupe_key=key, client_id=getattr(client, "id", None),
-                         communication_log_id=getattr(source_log, "id", None), action=reply_keyword(text or ""))
+        source_log = db.session.scalar(
+            sa.select(CommunicationLog)
+            .where(CommunicationLog.external_id == batch_id)
+            .order_by(CommunicationLog.id.desc())
+            .limit(1)
+        )
+    inbound = InboundSms(
+        phone=e164,
+        text=text or "",
+        received_at=received_at or now,
+        batch_id=batch_id,
+        dedupe_key=key,
+        client_id=getattr(client, "id", None),
+        communication_log_id=getattr(source_log, "id", None),
+        action=reply_keyword(text or ""),
+    )
     db.session.add(inbound)
     db.session.flush()
     if inbound.action == "stop":
@@ -137,8 +186,11 @@ def record_inbound(*, phone: str, text: str, received_at: datetime | None = None
             set_consents(client, {"accepts_sms": False}, source="sms_stop", message_id=inbound.communication_log_id)
         suppress(channel="sms", destination=e164, reason="stop", client=client)
     elif inbound.action == "start":
-        existing = db.session.scalar(sa.select(Suppression).where(
-            Suppression.channel == "sms", Suppression.destination == e164, Suppression.reason == "stop"))
+        existing = db.session.scalar(
+            sa.select(Suppression).where(
+                Suppression.channel == "sms", Suppression.destination == e164, Suppression.reason == "stop"
+            )
+        )
         if existing is not None:
             unsuppress(existing)
         if client is not None:
