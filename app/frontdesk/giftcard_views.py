@@ -16,7 +16,8 @@ from app.core.money import format_clp
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.frontdesk import queries
-from app.frontdesk.views import DESK, active_methods, bp
+from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.queries import active_methods
 from app.sales import giftcard_services as giftcards
 from app.sales.models import GiftCard
 from app.web.htmx import render_page, see_other

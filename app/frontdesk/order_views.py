@@ -15,7 +15,9 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.frontdesk import walk_in_queries as walk_in
-from app.frontdesk.views import DESK, _order_dialog, _row_post, _walk_in_choice, bookable_services, bp, parse_int
+from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.queries import bookable_services
+from app.frontdesk.views import _order_dialog, _row_post, _walk_in_choice, parse_int
 from app.sales import edit_services as edit
 from app.sales.models import ProductLine
 from app.sales.services import LineRequest

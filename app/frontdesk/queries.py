@@ -13,7 +13,7 @@ from app.clients.queries import search_condition
 from app.core import clock
 from app.extensions import db
 from app.sales import giftcard_services as giftcards
-from app.sales.models import GiftCard, Order, ServiceLine
+from app.sales.models import GiftCard, Order, PaymentMethod, ServiceLine
 
 
 @functools.cache
@@ -175,3 +175,17 @@ def gift_card_list_statement(args) -> sa.Select:
             )
         )
     return stmt
+
+
+def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:
+    return list(
+        db.session.scalars(
+            sa.select(PaymentMethod)
+            .where(PaymentMethod.is_active.is_(True), PaymentMethod.code.not_in(exclude))
+            .order_by(PaymentMethod.sort_order)
+        )
+    )
+
+
+def bookable_services() -> list[Service]:
+    return list(db.session.scalars(sa.select(Service).where(Service.is_active.is_(True)).order_by(Service.name)))

@@ -8,8 +8,7 @@ import threading
 from collections import OrderedDict
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -21,10 +20,12 @@ from app.core.money import format_clp, parse_clp
 from app.extensions import db
 from app.frontdesk import queries
 from app.frontdesk import walk_in_queries as walk_in
+from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.queries import active_methods
 from app.sales import checkout_services, discount_services
 from app.sales import line_services as line_ops
 from app.sales import services as sales_services
-from app.sales.models import Discount, Order, Payment, PaymentMethod, ServiceLine
+from app.sales.models import Discount, Order, Payment, ServiceLine
 from app.sales.payment_services import is_privileged, record_payment, refund, void_payment
 from app.web import params
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
@@ -32,8 +33,6 @@ from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
 from app.web.submissions import FIELD as SUBMISSION_FIELD
 from app.web.submissions import claim_submission, new_submission_key, submission_field
 
-bp = Blueprint("frontdesk", __name__, url_prefix="/ventas")
-DESK = ("recepcion", "gerente", "admin")
 LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
 
 
@@ -46,16 +45,6 @@ def parse_int(raw, *, field: str, label: str) -> int:
     if "monto" not in field and abs(value) > MAX_INT32:  # ids, people, quantities: INTEGER columns
         raise ValidationError(f"{label}: ingrese un número entero.", field=field)
     return value
-
-
-def active_methods(*, exclude=("flow",)) -> list[PaymentMethod]:
-    return list(
-        db.session.scalars(
-            sa.select(PaymentMethod)
-            .where(PaymentMethod.is_active.is_(True), PaymentMethod.code.not_in(exclude))
-            .order_by(PaymentMethod.sort_order)
-        )
-    )
 
 
 # --- board ---------------------------------------------------------------------------------------------------
@@ -450,10 +439,6 @@ def order_cancel(order_id: int):
 
 
 # --- walk-in / phone booking ---------------------------------------------------------------------------------
-
-
-def bookable_services() -> list[Service]:
-    return list(db.session.scalars(sa.select(Service).where(Service.is_active.is_(True)).order_by(Service.name)))
 
 
 def _walk_in_choice(form, services: list[Service]):
