@@ -34,7 +34,6 @@ from app.sales.representation import order_representation
 from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
 from app.webhooks.event_services import emit_event
 
-# Tests switch this off to show that without the row lock concurrent checkouts oversell (negative control).
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
 
 
@@ -97,6 +96,32 @@ def place_order(
     phone. Raises ValidationError for bad input and SlotUnavailable / InsufficientStock for conflicts; the caller
     rolls back, so nothing is half-written.
     """
+    _check_checkout_data(lines, data, origin=origin, cart=cart)
+    proposed = {}
+    if client is None:
+        client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
+    order = _new_order(client, data, origin=origin, by=by)
+    # Lock as late as possible (the client and order rows above are private to this transaction) so that
+    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+    _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
+    _add_cart_products(order, cart, by=by)
+    if cart is not None and cart.discount_code:
+        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
+        if code is not None:
+            apply_code(order, code.code, by=by)
+    recalculate_order(order)
+    _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by)
+    if order.service_lines:
+        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
+    if cart is not None:
+        _convert_cart(cart, order)
+    db.session.flush()
+    signals.order_placed.send(order, by=by)
+    return order
+
+
+def _check_checkout_data(lines, data: CheckoutData, *, origin: str, cart: Cart | None) -> None:
+    """Shape of the contact data (the phone, e-mail and document parsers raise their own Spanish errors)."""
     if not lines and not (cart and cart.product_lines):
         raise ValidationError("El carrito está vacío")
     if not (data.nombre or "").strip():
@@ -104,28 +129,30 @@ def place_order(
     if origin == "web" and not (data.email or "").strip():
         raise ValidationError("Ingrese un e-mail válido.", field="email")
     normalize_phone(data.telefono)
-    email = normalize_email(data.email)
+    normalize_email(data.email)
     normalize_document(data.documento_identidad)
 
-    if client is None:
-        client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
-    else:
-        proposed = {}
+
+def _payment_due(method: str | None, now):
+    """When an unpaid order expires: Flow in minutes, a transfer in hours (0 = never), else never."""
+    if method == "flow":
+        return now + timedelta(minutes=cfg("FLOW_PAYMENT_TTL_MINUTES"))
+    if method == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
+        return now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
+    return None
+
+
+def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
     now = clock.now()
-    due = None
-    if data.metodo_pago == "flow":
-        due = now + timedelta(minutes=cfg("FLOW_PAYMENT_TTL_MINUTES"))
-    elif data.metodo_pago == "transferencia" and cfg("TRANSFER_PAYMENT_TTL_HOURS") > 0:
-        due = now + timedelta(hours=cfg("TRANSFER_PAYMENT_TTL_HOURS"))
     order = Order(
         client=client,
         client_id=client.id,
         origin=origin,
         contact_name=" ".join(data.nombre.split()),
-        contact_email=email,
+        contact_email=normalize_email(data.email),
         contact_phone=normalize_phone(data.telefono),
         checkout_method=data.metodo_pago,
-        payment_due_at=due,
+        payment_due_at=_payment_due(data.metodo_pago, now),
         comments=(data.comentarios or "").strip() or None,
         created_by_id=getattr(by, "id", None),
         created_at=now,
@@ -133,9 +160,12 @@ def place_order(
     )
     db.session.add(order)
     db.session.flush()
+    return order
 
-    # Lock as late as possible (the client and order rows above are private to this transaction) so that
-    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+
+def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | None, staff: bool, by) -> None:
+    """Take the booking locks of every (service, day), re-check each line and insert it; SlotUnavailable lists
+    every line that cannot be booked."""
     services = lock_services([(ln.service_id, ln.day) for ln in lines])
     failures = []
     holds = {h.id: h for h in (cart.holds if cart else [])}
@@ -143,59 +173,61 @@ def place_order(
         service = services.get(req.service_id)
         if service is None:
             raise ValidationError("Servicio no encontrado.", field="servicio_id")
-        label = line_label(service.name, req.day, req.hhmm)
         entry, provider_id = check_line(service, req, staff=staff, ignore_cart_id=cart.id if cart else None)
         if not entry.reservable:
-            failures.append((label, entry))
+            failures.append((line_label(service.name, req.day, req.hhmm), entry))
             continue
         hold = holds.get(req.hold_id) if req.hold_id else None
+        unit_price, rule = service.base_price, service.pricing_rule
         if hold is not None:  # the price the customer saw
             unit_price, rule = hold.unit_price, hold.pricing_rule
             if hold.provider_id in entry.proveedores_libres:
                 provider_id = hold.provider_id
-        else:
-            unit_price, rule = service.base_price, service.pricing_rule
-        line = ServiceLine(
-            order_id=order.id,
-            service_id=service.id,
-            service_date=req.day,
-            start_time=req.hhmm,
-            people=req.people,
-            provider_id=provider_id,
-            unit_price=unit_price,
-            pricing_rule=rule,
-            subtotal=line_price(unit_price, rule, req.people),
-            created_by_id=getattr(by, "id", None),
+        db.session.add(
+            ServiceLine(
+                order_id=order.id,
+                service_id=service.id,
+                service_date=req.day,
+                start_time=req.hhmm,
+                people=req.people,
+                provider_id=provider_id,
+                unit_price=unit_price,
+                pricing_rule=rule,
+                subtotal=line_price(unit_price, rule, req.people),
+                created_by_id=getattr(by, "id", None),
+            )
         )
-        db.session.add(line)
         db.session.flush()  # later lines of this order count this one
     if failures:
         raise SlotUnavailable(failures)
 
-    lock_products(item.product_id for item in (cart.product_lines if cart else []))  # ascending ids, once
-    for item in cart.product_lines if cart else []:
+
+def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
+    """The cart's products as order lines, their stock taken under the product row locks (ascending ids, once)."""
+    items = cart.product_lines if cart else []
+    lock_products(item.product_id for item in items)
+    for item in items:
         product = db.session.get(Product, item.product_id)
-        line = ProductLine(
-            order_id=order.id,
-            product_id=product.id,
-            quantity=item.quantity,
-            unit_price=item.unit_price,
-            subtotal=item.unit_price * item.quantity,
-            recipient_name=item.recipient_name,
-            recipient_email=item.recipient_email,
-            message=item.message,
-            created_by_id=getattr(by, "id", None),
+        db.session.add(
+            ProductLine(
+                order_id=order.id,
+                product_id=product.id,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                subtotal=item.unit_price * item.quantity,
+                recipient_name=item.recipient_name,
+                recipient_email=item.recipient_email,
+                message=item.message,
+                created_by_id=getattr(by, "id", None),
+            )
         )
-        db.session.add(line)
         db.session.flush()
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
 
-    if cart is not None and cart.discount_code:
-        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
-        if code is not None:
-            apply_code(order, code.code, by=by)
-    recalculate_order(order)
-    n_services = len(lines)
+
+def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by) -> None:
+    """`order_created`, one `line_added` per service line and, when the typed contact data differs from the known
+    client's, a ClientUpdateRequest with its `client_update_requested` event."""
     record_event(
         client,
         "order_created",
@@ -213,33 +245,26 @@ def place_order(
             by=by,
             order_id=order.id,
         )
-    if proposed:
-        db.session.add(
-            ClientUpdateRequest(
-                client_id=client.id,
-                order_id=order.id,
-                source="checkout" if origin == "web" else "api",
-                proposed=proposed,
-            )
-        )
-        record_event(
-            client,
-            "client_update_requested",
-            "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
-            by=by,
-            order_id=order.id,
-        )
-    if order.service_lines:
-        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
-    if cart is not None:
-        cart.holds.clear()  # delete-orphan: the rows go with the flush
-        cart.product_lines.clear()
-        cart.converted_order_id = order.id
-        cart.converted_at = now
-        cart.discount_code = None
-    db.session.flush()
-    signals.order_placed.send(order, by=by)
-    return order
+    if not proposed:
+        return
+    source = "checkout" if origin == "web" else "api"
+    db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id, source=source, proposed=proposed))
+    record_event(
+        client,
+        "client_update_requested",
+        "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+        by=by,
+        order_id=order.id,
+    )
+
+
+def _convert_cart(cart: Cart, order: Order) -> None:
+    """The cart now points at its order (a double submit within DOUBLE_SUBMIT_WINDOW returns it) and is empty."""
+    cart.holds.clear()  # delete-orphan: the rows go with the flush
+    cart.product_lines.clear()
+    cart.converted_order_id = order.id
+    cart.converted_at = order.created_at
+    cart.discount_code = None
 
 
 def checkout_cart(cart: Cart, data: CheckoutData, *, ip: str | None = None) -> Order:

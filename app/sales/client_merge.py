@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from app.clients.models import CONSENT_FIELDS, Client, ClientMerge, ClientPreferences
 from app.clients.services import EDITABLE_FIELDS, record_event, set_consents, update_client
 from app.core.errors import ValidationError
+from app.core.phone import normalize_phone
 from app.extensions import db
+from app.sales.models import Order
 
 SYSTEM = "sistema"
 # Tests switch this off to show that without the locks two merges of one duplicate crash (negative control).
@@ -110,7 +112,6 @@ def lock_clients(client_ids) -> None:
     client rows FOR UPDATE in ascending id, re-read. Two merges that share a client run one after the other, and the
     second finds the client the first deleted: a Spanish refusal instead of a crash. Payments and line changes of
     those orders wait for the merge, never the other way round (no deadlock)."""
-    from app.sales.models import Order
 
     ids = sorted(set(client_ids))
     if not LOCKING_ENABLED or not ids:
@@ -188,7 +189,6 @@ def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> lis
 
 def pick_survivor(client_ids: list[int]) -> int:
     """The client with most orders, then the lowest id."""
-    from app.sales.models import Order
 
     counts = dict(
         db.session.execute(
@@ -207,7 +207,6 @@ def normalize_and_merge(*, dry_run: bool = False, echo=print) -> dict[str, list]
     """Phase 1: canonical phones (invalid ones reported and left alone; free canonical numbers written; taken ones
     grouped). Phase 2: merge each group into the client with most orders (then lowest id), by `sistema`, one
     transaction per group. With `dry_run` the same work runs inside one transaction that is rolled back."""
-    from app.core.phone import normalize_phone
 
     commit = db.session.flush if dry_run else db.session.commit
     rows = db.session.execute(sa.select(Client.id, Client.phone).order_by(Client.id)).all()

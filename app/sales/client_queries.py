@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.auth.models import User
 from app.clients.models import Client
 from app.clients.queries import search_condition
+from app.sales.client_stats import client_stats
+from app.sales.models import GiftCard, Order, Payment, PaymentMethod
 
 
 def stats_for_select(client_ids) -> sa.Select:
     """client_stats() rows of the given clients only (a page's worth)."""
-    from app.sales.client_stats import client_stats
 
     return client_stats().where(Client.id.in_(list(client_ids)))
 
 
 def client_export_select(q: str = "") -> sa.Select:
     """Plain rows for the client export: the client's columns plus visits, spend and last visit, one statement."""
-    from app.sales.client_stats import client_stats
 
     stats = client_stats().subquery()
     stmt = (
@@ -47,21 +48,15 @@ def client_export_select(q: str = "") -> sa.Select:
 
 
 def client_orders_select(client_id: int) -> sa.Select:
-    from app.sales.models import Order
-
     return sa.select(Order).where(Order.client_id == client_id).order_by(Order.sold_at.desc(), Order.id.desc())
 
 
 def client_order_count_select(client_id: int) -> sa.Select:
-    from app.sales.models import Order
-
     return sa.select(sa.func.count(Order.id)).where(Order.client_id == client_id)
 
 
 def client_payments_select(client_id: int, limit: int = 50) -> sa.Select:
     """The client's latest payments (all orders), with method label and recording user."""
-    from app.auth.models import User
-    from app.sales.models import Order, Payment, PaymentMethod
 
     return (
         sa.select(
@@ -85,7 +80,6 @@ def client_payments_select(client_id: int, limit: int = 50) -> sa.Select:
 
 def client_gift_cards_select(client_id: int) -> sa.Select:
     """Gift cards the client bought or received."""
-    from app.sales.models import GiftCard
 
     return (
         sa.select(GiftCard)

@@ -16,6 +16,7 @@ from flask import current_app
 from app.clients.models import Client
 from app.core import clock
 from app.core.money import format_clp
+from app.extensions import db
 from app.sales.models import Order, ServiceLine
 
 VISIT_BANDS = ("new", "regular", "vip")
@@ -177,7 +178,6 @@ def segment_counts_select(today: date | None = None) -> sa.CompoundSelect:
 def segment_counts(today: date | None = None) -> dict[str, int]:
     """Clients per segment (every key present, zeros included) in one statement (segment_counts_select); the
     clients without an order, absent from client_activity, are zero_spend."""
-    from app.extensions import db
 
     counts = dict.fromkeys(SEGMENT_KEYS, 0)
     total = 0

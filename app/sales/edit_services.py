@@ -17,7 +17,7 @@ from app.extensions import db
 from app.sales import signals
 from app.sales.line_services import _check_may_cancel_order
 from app.sales.locks import lock_order, lock_services
-from app.sales.models import Order, ProductLine, ServiceLine
+from app.sales.models import GiftCard, Order, ProductLine, ServiceLine
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, cancel_order, check_line, line_label, recalculate_order, slot_unavailable
 from app.webhooks.event_services import emit_event
@@ -118,7 +118,6 @@ def _check_product_line(line: ProductLine) -> None:
     _check_open(line.order)
     if line.status != "activa":
         raise ValidationError("La línea ya está anulada.")
-    from app.sales.models import GiftCard
 
     if db.session.scalar(sa.select(sa.exists().where(GiftCard.order_line_id == line.id))):
         raise ValidationError("La gift card de esta línea ya fue emitida: anúlela desde Gift cards.")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.sales.flow import STATUS_PAID, FlowError, sign
 from app.sales.models import FakeFlowPayment
+from app.web.urls import path_for
 
 FAKE_API_KEY = "fake-api-key"
 FAKE_SECRET = "fake-secret-key"
@@ -58,7 +59,6 @@ class FakeFlowGateway:
             url_confirmation=url_confirmation,
             url_return=url_return,
         )
-        from app.web.urls import path_for
 
         return {"url": path_for("fake_flow.pay_page"), "token": row.token, "flow_order": row.flow_order}
 

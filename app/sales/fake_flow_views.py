@@ -13,6 +13,7 @@ from app.auth.decorators import public  # noqa: I001
 from app.extensions import csrf, db, limiter
 from app.sales.fake_flow import FAKE_API_KEY, FAKE_SECRET, fake_create, fake_status
 from app.sales.flow import STATUS_CANCELLED, STATUS_PAID, STATUS_REJECTED, FlowError, verify
+from app.sales.flow_services import confirm_flow_token
 from app.sales.models import FakeFlowPayment
 
 bp = Blueprint("fake_flow", __name__, url_prefix="/ventas/fake-flow")
@@ -92,7 +93,6 @@ def pay_page():
         abort(400)
     row.status = ACTIONS[action]
     db.session.commit()
-    from app.sales.flow_services import confirm_flow_token
 
     status, _, _ = confirm_flow_token(token)  # "Flow" notifies our confirmation URL server-side
     if status == 200:

@@ -10,13 +10,30 @@ import logging
 import sqlalchemy as sa
 from flask import current_app
 
+from app.auth.services import ensure_system_user
+from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
+from app.core.money import format_clp
 from app.extensions import db
 from app.sales import signals
-from app.sales.flow import PRODUCTION, SANDBOX, STATUS_CANCELLED, STATUS_PAID, STATUS_REJECTED, FlowClient, FlowSettings
+from app.sales.flow import (
+    PRODUCTION,
+    SANDBOX,
+    STATUS_CANCELLED,
+    STATUS_PAID,
+    STATUS_REJECTED,
+    FlowClient,
+    FlowError,
+    FlowSettings,
+    FlowUnavailable,
+)
+from app.sales.locks import lock_order, lock_services
 from app.sales.models import FlowTransaction, Order, Payment
+from app.sales.payment_services import record_payment
 from app.sales.representation import order_representation
+from app.sales.services import LineRequest, cancel_order, check_line, recalculate_order
+from app.web.urls import public_url
 from app.webhooks.event_services import emit_event
 
 log = logging.getLogger(__name__)
@@ -60,8 +77,6 @@ def callback_urls() -> tuple[str, str]:
     block a return to another origin (D25)."""
     from flask import has_request_context, url_for
 
-    from app.web.urls import public_url
-
     cfg = current_app.config
     local = has_request_context() and (cfg.get("FLOW_MODE") == "fake" or cfg.get("APP_ENV") == "development")
 
@@ -79,7 +94,6 @@ def start_flow_payment(order: Order) -> str:
     Raises FlowDisabled, ConflictError (cancelled / nothing to pay) or FlowUnavailable/FlowError from the adapter.
     The balance and the attempt number are read under the order lock.
     """
-    from app.sales.locks import lock_order
 
     gateway = flow_gateway()
     order = lock_order(order)
@@ -129,7 +143,6 @@ def _transaction_for(token: str, *, lock: bool) -> FlowTransaction | None:
 
 def lock_transaction(tx: FlowTransaction) -> FlowTransaction:
     """The order's lock, then the transaction's row lock (global lock order), the row re-read after both."""
-    from app.sales.locks import lock_order
 
     lock_order(tx.order_id)
     return _transaction_for(tx.token, lock=True)
@@ -162,12 +175,6 @@ def apply_status(tx: FlowTransaction, status: dict) -> str:
 
 
 def _record_flow_payment(tx: FlowTransaction) -> None:
-    from app.auth.services import ensure_system_user
-    from app.clients.services import record_event
-    from app.core.money import format_clp
-    from app.sales.locks import lock_order
-    from app.sales.payment_services import record_payment
-
     order = lock_order(tx.order_id)  # already held by the callers of apply_status; re-taking it is free
     sistema = ensure_system_user()
     if order.is_cancelled and not _reinstate(order, sistema):
@@ -205,9 +212,6 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
 
 def _reinstate(order: Order, by) -> bool:
     """Late payment: give back the lines cancelled by the expiry if every one is still bookable (under lock)."""
-    from app.clients.services import record_event
-    from app.sales.locks import lock_services
-    from app.sales.services import LineRequest, check_line, recalculate_order
 
     lines = [ln for ln in order.service_lines if ln.status == "cancelada"]
     services = lock_services([(ln.service_id, ln.service_date) for ln in lines])
@@ -251,7 +255,6 @@ def confirm_flow_token(token: str) -> tuple[int, str, FlowTransaction | None]:
     Returns (HTTP status, outcome or error text, transaction); outcomes are the keys of CONFIRMATION_TEXT.
     The caller commits on 200 and rolls back otherwise.
     """
-    from app.sales.flow import FlowError, FlowUnavailable
 
     if not token:
         return 400, "Missing token", None
@@ -270,8 +273,6 @@ def confirm_flow_token(token: str) -> tuple[int, str, FlowTransaction | None]:
 
 def expire_unpaid_orders() -> int:
     """Job: cancel unpaid orders past `vence_pago` (asking Flow first); flushes; returns how many were cancelled."""
-    from app.auth.services import ensure_system_user
-    from app.sales.services import cancel_order
 
     now = clock.now()
     due = db.session.scalars(

@@ -1,7 +1,7 @@
 """Gift cards (spec booking.md §8): issue, redeem under a row lock, reverse, void, adjust. Balance = ledger.
 
 Services flush, never commit. Redemption itself is a payment (method `giftcard`), recorded by
-`payments.services.record_payment`, which calls `redeem` below in the same transaction.
+`payment_services.record_payment`, which calls `redeem` below in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,14 +13,23 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app.catalog.models import Product
+from app.clients.models import Client
 from app.clients.services import record_event
+from app.clients.services import record_event as audit
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
+from app.core.identity import normalize_email
 from app.core.money import AmountTooLarge, format_clp, parse_clp, require_positive
+from app.core.phone import InvalidPhone, normalize_phone
 from app.core.signing import sign_value, unsign_value
 from app.extensions import db
-from app.sales import signals
-from app.sales.models import GiftCard, GiftCardEntry
+from app.sales import (
+    payment_services,  # record_payment; payment_services imports this module too
+    signals,
+)
+from app.sales.models import GiftCard, GiftCardEntry, Order, PaymentMethod, ProductLine
+from app.sales.services import recalculate_order
 
 CODE_ALPHABET = string.ascii_uppercase + string.digits
 MIN_AMOUNT = 1000  # spec booking.md §8.2: desk and courtesy cards 1.000 … GIFTCARD_MAX_AMOUNT
@@ -134,9 +143,6 @@ def issue_gift_card(
 ) -> GiftCard:
     """Create a card with a fresh random code (retried on collision); audit `giftcard_issued` (unless the caller
     writes its own entry); flushes."""
-    from app.clients.models import Client
-    from app.core.identity import normalize_email
-    from app.core.phone import normalize_phone
 
     if origin in BOUNDED_ORIGINS:
         check_amount(amount, minimum=1)
@@ -333,8 +339,6 @@ MAX_MESSAGE_LENGTH = 1000
 def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
     """Recipient fields as typed at the desk or online, normalised and within their columns; ValidationError with
     the form field's name otherwise (so a long or malformed value is a 422, never a database error)."""
-    from app.core.identity import normalize_email
-    from app.core.phone import InvalidPhone, normalize_phone
 
     name = " ".join((name or "").split()) or None
     if name is not None and len(name) > 100:
@@ -367,7 +371,6 @@ def _check_expiry(expires_on: date | None) -> None:
 def _sale_method(code: str | None):
     """The real-money method a card is paid with at the desk (not `giftcard`: a card does not buy a card; not
     Flow, which is paid online)."""
-    from app.sales.models import PaymentMethod
 
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == (code or "")))
     if pm is None or not pm.is_active or not pm.counts_as_cash or pm.code == "flow":
@@ -378,7 +381,6 @@ def _sale_method(code: str | None):
 def desk_product(amount: int):
     """The catalogue's gift-card product for a desk sale: the active one with this face value, else the active
     "monto libre" one (price 0), else a new unpublished "monto libre" product; flushes."""
-    from app.catalog.models import Product
 
     products = db.session.scalars(
         sa.select(Product)
@@ -410,10 +412,6 @@ def sell_gift_card(
     `venta`, linked to the line) and the payment, in the caller's transaction, so the money is in caja diaria and
     in the close's expected amounts. Flushes; raises ValidationError (amount out of bounds, no real-money
     method, closed cash day for recepcion, …) before anything is kept, since the caller rolls back."""
-    from app.clients.services import record_event as audit
-    from app.sales.models import Order, ProductLine
-    from app.sales.payment_services import record_payment
-    from app.sales.services import recalculate_order
 
     check_amount(amount)
     _check_expiry(expires_on)
@@ -465,7 +463,9 @@ def sell_gift_card(
         order_id=order.id,
         **recipient,
     )
-    record_payment(order, amount=amount, method=pm.code, by=by, reference=(reference or "").strip()[:120] or None)
+    payment_services.record_payment(
+        order, amount=amount, method=pm.code, by=by, reference=(reference or "").strip()[:120] or None
+    )
     return card
 
 

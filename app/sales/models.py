@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.clients.models import register_history
+from app.core import clock
 from app.core.db import UTCDateTime, _now, enum_check
 from app.core.money import format_clp
 from app.extensions import db
@@ -131,8 +132,6 @@ class Order(db.Model):
 
     @property
     def payment_status_label(self) -> str:
-        from app.core import clock
-
         if (
             self.payment_status == "pendiente"
             and self.checkout_method == "flow"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp, require_positive
 from app.extensions import db
+from app.sales import giftcard_services as giftcards
 from app.sales import signals
 from app.sales.cash_queries import closed_close
 from app.sales.locks import lock_cash_day, lock_order
@@ -82,12 +84,9 @@ def record_payment(
     (recepcion), an amount above the balance without `allow_credit` ("Confirmo saldo a favor"); for method
     `giftcard` the card is locked and checked, and the amount may not exceed the balance.
     """
-    from app.sales import giftcard_services as giftcards
 
     require_positive(amount)
-    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
-    if pm is None or not pm.is_active:
-        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    pm = _usable_method(method)
     order = lock_order(order)  # before reading the balance (global lock order: order, cash day, gift card)
     if order.is_cancelled and not allow_cancelled:
         raise ValidationError("La venta está cancelada.")
@@ -95,12 +94,7 @@ def record_payment(
     after_close = _closed_day_check(clock.to_local(now).date(), by)
     card = None
     if pm.code == "giftcard":
-        limit = max(order.balance_due - giftcards.gift_card_lines_total(order), 0)
-        if amount > limit:
-            raise ValidationError(
-                f"El monto supera el saldo que se puede pagar con gift card ({format_clp(limit)}).", field="monto"
-            )
-        card = giftcards.check_redeemable(giftcards.lock_card(gift_card_code), amount)
+        card = _redeemable_card(order, amount, gift_card_code)
     elif amount > order.balance_due and not allow_credit:
         raise ValidationError(f"El monto supera el saldo pendiente ({format_clp(order.balance_due)}).", field="monto")
     was_paid = order.payment_status == "pagado"
@@ -120,20 +114,7 @@ def record_payment(
     if card is not None:
         giftcards.add_entry(card, amount=-amount, kind="redencion", by=by, payment_id=payment.id)
     recalculate_order(order)
-    from app.clients.services import record_event
-
-    record_event(
-        order.client,
-        "payment_recorded",
-        f"Pago registrado - {pm.code} - {format_clp(amount)}",
-        by=by,
-        order_id=order.id,
-    )
-    if card is not None:
-        record_event(
-            order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order.id
-        )
-        emit_event("giftcard.redeemed", giftcard_datos(card, amount=amount, order_id=order.id))
+    _announce_payment(order, payment, card, by=by)
     payment.just_paid = not was_paid and order.payment_status == "pagado"
     if payment.just_paid:
         giftcards.issue_cards_for_paid_order(order, by=by)
@@ -142,12 +123,45 @@ def record_payment(
     return payment
 
 
+def _usable_method(code: str) -> PaymentMethod:
+    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == code))
+    if pm is None or not pm.is_active:
+        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    return pm
+
+
+def _redeemable_card(order: Order, amount: int, code: str | None):
+    """The gift card paying `amount`, locked and checked; a card never pays for gift-card lines of the order."""
+    limit = max(order.balance_due - giftcards.gift_card_lines_total(order), 0)
+    if amount > limit:
+        raise ValidationError(
+            f"El monto supera el saldo que se puede pagar con gift card ({format_clp(limit)}).", field="monto"
+        )
+    return giftcards.check_redeemable(giftcards.lock_card(code), amount)
+
+
+def _announce_payment(order: Order, payment: Payment, card, *, by) -> None:
+    """The audit events (`payment_recorded`, `giftcard_redeemed`) and the `giftcard.redeemed` webhook."""
+    amount = payment.amount
+    record_event(
+        order.client,
+        "payment_recorded",
+        f"Pago registrado - {payment.method} - {format_clp(amount)}",
+        by=by,
+        order_id=order.id,
+    )
+    if card is not None:
+        record_event(
+            order.client, "giftcard_redeemed", f"Gift card {card.code} {format_clp(amount)}", by=by, order_id=order.id
+        )
+        emit_event("giftcard.redeemed", giftcard_datos(card, amount=amount, order_id=order.id))
+
+
 def void_payment(payment: Payment, *, reason: str, by) -> Payment:
     """A payment recorded by mistake: status `anulado` (row kept), gift card credited back, recalculation, audit.
 
     recepcion: own payments of today, day open; gerente/admin: any payment of an open day (spec §7.2).
     """
-    from app.sales import giftcard_services as giftcards
 
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la anulación.", field="motivo")
@@ -195,7 +209,6 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
             reason=f"Reembolso #{payment.id} anulado",
         )
     recalculate_order(order)
-    from app.clients.services import record_event
 
     record_event(
         order.client,
@@ -210,7 +223,6 @@ def void_payment(payment: Payment, *, reason: str, by) -> Payment:
 def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Payment:
     """gerente/admin: money given back as a negative payment (≤ net paid); `giftcard` credits the card used or
     issues a new one (origin `reembolso`); audit `refund_recorded`; flushes."""
-    from app.sales import giftcard_services as giftcards
 
     if getattr(by, "role", None) not in PRIVILEGED_ROLES:
         raise ValidationError("Solo un gerente puede registrar reembolsos.")
@@ -264,7 +276,6 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
             )
             payment.gift_card_id = card.id
     recalculate_order(order)
-    from app.clients.services import record_event
 
     record_event(
         order.client,

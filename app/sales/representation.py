@@ -11,8 +11,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from app.auth.models import User
+from app.catalog.models import Service
+from app.clients.models import Client
 from app.core import clock
-from app.sales.models import Discount, DiscountCode, Order, ProductLine, ServiceLine
+from app.core.signing import order_token
+from app.sales.models import Discount, DiscountCode, GiftCard, Order, Payment, ProductLine, ServiceLine
+from app.web.urls import public_url
 
 
 def iso_datetime(value: datetime | None) -> str | None:
@@ -26,7 +31,6 @@ def iso_date(value: date | None) -> str | None:
 
 def order_load_options() -> list:
     """Eager loads for order_representation: a constant number of statements per page of orders."""
-    from app.sales.models import Payment
 
     return [
         joinedload(Order.client),  # many-to-one: joined, one round trip less
@@ -126,8 +130,6 @@ def order_representation(order: Order) -> dict:
 
 def order_representation_of(order, *, client_name, services, products, payments, discounts) -> dict:
     """order_representation from an order (object or row with the same attribute names) and its nested parts."""
-    from app.core.signing import order_token
-    from app.web.urls import public_url
 
     return {
         "id": order.id,
@@ -222,7 +224,6 @@ def _subquery(stmt, names, *extra):
 
 def service_line_rows(stmt):
     """`stmt` (a select of ServiceLine in id order) as rows of the line's columns plus its service's (s_id, …)."""
-    from app.catalog.models import Service
 
     page, cols = _subquery(stmt, SERVICE_LINE_COLUMNS, "service_id")
     service = aliased(Service)
@@ -254,7 +255,6 @@ def service_refs(rows) -> list[dict]:
 def order_rows(stmt):
     """`stmt` (a select of Order, newest first as the `ventasreservas` list) as rows of the columns the
     representation reads plus `client_name`."""
-    from app.clients.models import Client
 
     page, cols = _subquery(stmt, ORDER_COLUMNS)
     client = aliased(Client)
@@ -268,8 +268,6 @@ def order_rows(stmt):
 def payment_rows(stmt):
     """`stmt` (a select of Payment in id order) as rows of its columns plus `username` (who recorded it) and
     `giftcard` (its code)."""
-    from app.auth.models import User
-    from app.sales.models import GiftCard
 
     page, cols = _subquery(stmt, PAYMENT_COLUMNS, "recorded_by_id", "gift_card_id")
     user, card = aliased(User), aliased(GiftCard)
@@ -283,7 +281,6 @@ def payment_rows(stmt):
 
 def order_representations(session, rows) -> list[dict]:
     """order_representation for each row of order_rows, with four set-based statements for the nested parts."""
-    from app.sales.models import Payment
 
     ids = [r.id for r in rows]
     if not ids:

@@ -11,7 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
-from app.catalog.models import Service
+from app.catalog.models import Provider, Service
 from app.catalog.services import change_stock, lock_products
 from app.clients.services import record_event
 from app.core import clock
@@ -23,6 +23,7 @@ from app.sales.models import (
     LINE_STATUSES,
     Discount,
     Order,
+    Payment,
     ProductLine,
     ServiceLine,
 )
@@ -90,8 +91,6 @@ def check_line(service: Service, req: LineRequest, *, staff: bool, ignore_line_i
 
 
 def _provider_name(provider_id: int) -> str:
-    from app.catalog.models import Provider
-
     provider = db.session.get(Provider, provider_id)
     return provider.name if provider else f"Terapeuta #{provider_id}"
 
@@ -102,7 +101,6 @@ def _provider_name(provider_id: int) -> str:
 @functools.cache
 def _order_sums_statement() -> sa.Select:
     """Every figure recalculate_order needs, in one statement (one round trip whatever the lines)."""
-    from app.sales.models import Payment
 
     oid = sa.bindparam("oid")
     sl, pl, d, p = ServiceLine, ProductLine, Discount, Payment

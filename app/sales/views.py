@@ -9,10 +9,16 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 
 from app.auth.decorators import public  # noqa: I001
+from app.core import clock
+from app.core.errors import ConflictError
+from app.core.money import format_clp
 from app.core.signing import order_id_from_token, order_token
 from app.extensions import csrf, db, limiter
-from app.sales.flow_services import CONFIRMATION_TEXT, FlowDisabled, confirm_flow_token
+from app.sales import giftcard_services as giftcards
+from app.sales.flow import FlowError, FlowUnavailable
+from app.sales.flow_services import CONFIRMATION_TEXT, FlowDisabled, confirm_flow_token, start_flow_payment
 from app.sales.models import FlowTransaction, Order
+from app.web.htmx import render_page
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -68,10 +74,6 @@ def flow_return():
 @csrf.exempt
 @public
 def api_flow_create():
-    from app.core.errors import ConflictError
-    from app.sales.flow import FlowError, FlowUnavailable
-    from app.sales.flow_services import start_flow_payment
-
     if request.method != "POST":
         return jsonify(error="Invalid method"), 405
     body = request.get_json(silent=True)
@@ -114,11 +116,6 @@ def api_flow_create():
 @limiter.limit("10 per minute")
 @public
 def gift_card_balance():
-    from app.core import clock
-    from app.core.money import format_clp
-    from app.sales import giftcard_services as giftcards
-    from app.web.htmx import render_page
-
     code = giftcards.normalize_code(request.args.get("codigo"))
     message, found = None, False
     if code:
@@ -137,9 +134,6 @@ def gift_card_balance():
 @public
 def gift_card_public(token: str):
     from flask import abort
-
-    from app.core import clock
-    from app.sales import giftcard_services as giftcards
 
     card = giftcards.card_from_token(token)
     if card is None:
