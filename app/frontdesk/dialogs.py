@@ -23,7 +23,7 @@ from app.web.submissions import claim_submission, new_submission_key
 from app.web.uow import unit_of_work
 
 # One-click POSTs whose refusal is answered like a dialog (the message in #dialog, or a flash and a redirect back)
-IN_DIALOG = {"frontdesk.payment_void", "frontdesk.discount_void", "frontdesk.order_product_void"}
+IN_DIALOG = {"frontdesk.discount_void", "frontdesk.order_product_void"}
 
 
 def order_or_404(order_id: int) -> Order:
