@@ -3,8 +3,6 @@ product line, edit the order's own fields. Same dialog shape and single commit a
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
@@ -12,17 +10,16 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.catalog.models import Product, Provider
 from app.core import clock
-from app.core.errors import ValidationError
 from app.extensions import db
 from app.frontdesk import walk_in_queries as walk_in
 from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.dialogs import new_form, order_dialog, row_post, walk_in_choice
+from app.frontdesk.forms import AddProductForm, AddServiceForm, OrderEditForm, ProductQuantityForm
 from app.frontdesk.queries import bookable_services
-from app.frontdesk.views import _order_dialog, _row_post, _walk_in_choice, parse_int
 from app.sales import edit_services as edit
 from app.sales.models import ProductLine
 from app.sales.services import LineRequest
 from app.web.htmx import render_page, wants_fragment
-from app.web.params import parse_day, parse_hhmm
 
 
 def _product_line_or_404(order_id: int, line_id: int) -> ProductLine:
@@ -50,29 +47,26 @@ def _massage_providers() -> list[Provider]:
 @role_required(*DESK)
 def order_add_service(order_id: int):
     def apply(order, form):
-        day, bad = parse_day(form.get("fecha"))
-        if bad:
-            raise ValidationError("Fecha inválida.", field="fecha")
-        provider = form.get("proveedor") or None
         req = LineRequest(
-            service_id=parse_int(form.get("servicio"), field="servicio", label="Servicio"),
-            day=day,
-            hhmm=parse_hhmm(form.get("hora")),
-            people=parse_int(form.get("personas") or "1", field="personas", label="Personas"),
-            provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None,
+            service_id=form.servicio.data,
+            day=form.fecha.data or clock.today(),
+            hhmm=form.hora.data,
+            people=1 if form.personas.data is None else form.personas.data,
+            provider_id=form.proveedor.data,
         )
         line = edit.add_service_line(order, req, by=current_user)
         return f"Servicio agregado: {line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}."
 
     services = bookable_services()
-    form = request.form if request.method == "POST" else request.args
-    service, day, people = _walk_in_choice(form, services)
+    form = AddServiceForm() if request.method == "POST" else AddServiceForm(formdata=request.args or None)
+    service, day, people = walk_in_choice(form, services)
     grid = walk_in.hour_grid(service, day, people)
     if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
         return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=None, show_price=True)
-    return _order_dialog(
+    return order_dialog(
         order_id,
         "frontdesk/order_add_service.html",
+        lambda order: form,
         apply,
         services=services,
         providers=_massage_providers(),
@@ -87,13 +81,19 @@ def order_add_product(order_id: int):
     def apply(order, form):
         line = edit.add_product_line(
             order,
-            product_id=parse_int(form.get("producto"), field="producto", label="Producto"),
-            quantity=parse_int(form.get("cantidad") or "1", field="cantidad", label="Cantidad"),
+            product_id=form.producto.data,
+            quantity=1 if form.cantidad.data is None else form.cantidad.data,
             by=current_user,
         )
         return f"Producto agregado: {line.product.name} × {line.quantity}."
 
-    return _order_dialog(order_id, "frontdesk/order_add_product.html", apply, products=_sellable_products())
+    return order_dialog(
+        order_id,
+        "frontdesk/order_add_product.html",
+        lambda order: new_form(AddProductForm, cantidad=1),
+        apply,
+        products=_sellable_products(),
+    )
 
 
 @bp.route("/venta_reservas/<int:order_id>/productos/<int:line_id>/cantidad/", methods=["GET", "POST"])
@@ -102,14 +102,13 @@ def order_product_quantity(order_id: int, line_id: int):
     line = _product_line_or_404(order_id, line_id)
 
     def apply(order, form):
-        edit.change_product_quantity(
-            line, quantity=parse_int(form.get("cantidad"), field="cantidad", label="Cantidad"), by=current_user
-        )
+        edit.change_product_quantity(line, quantity=form.cantidad.data, by=current_user)
         return f"Cantidad actualizada: {line.product.name} × {line.quantity}."
 
-    return _order_dialog(
+    return order_dialog(
         order_id,
         "frontdesk/order_product_quantity.html",
+        lambda order: new_form(ProductQuantityForm, cantidad=line.quantity),
         apply,
         line=lambda order: _product_line_or_404(order.id, line_id),
     )
@@ -120,23 +119,12 @@ def order_product_quantity(order_id: int, line_id: int):
 def order_product_void(order_id: int, line_id: int):
     line = _product_line_or_404(order_id, line_id)
     restock = request.form.get("reponer_stock", "1") == "1"
-    return _row_post(
+    return row_post(
         order_id,
         f"Producto quitado: {line.product.name}.",
         "order-changed",
         lambda: edit.void_product_line(line, by=current_user, restock=restock),
     )
-
-
-def _local_datetime(raw: str | None) -> datetime | None:
-    """`YYYY-MM-DDTHH:MM` from a datetime-local input, read in America/Santiago."""
-    if not (raw or "").strip():
-        return None
-    try:
-        naive = datetime.strptime(raw.strip(), "%Y-%m-%dT%H:%M")
-    except ValueError:
-        raise ValidationError("Fecha de venta inválida.", field="fecha_reserva") from None
-    return naive.replace(tzinfo=clock.LOCAL_TZ)
 
 
 @bp.route("/venta_reservas/<int:order_id>/editar/", methods=["GET", "POST"])
@@ -145,18 +133,27 @@ def order_edit(order_id: int):
     def apply(order, form):
         edit.edit_order(
             order,
-            comments=form.get("comentarios"),
-            fiscal_document_number=form.get("documento_fiscal"),
-            charged=form.get("cobrado") == "1",
-            sold_at=_local_datetime(form.get("fecha_reserva")),
+            comments=form.comentarios.data,
+            fiscal_document_number=form.documento_fiscal.data,
+            charged=form.cobrado.data,
+            sold_at=form.fecha_reserva.data,
             by=current_user,
         )
         return f"Venta #{order.id} actualizada."
 
-    return _order_dialog(
+    def make_form(order):
+        return new_form(
+            OrderEditForm,
+            comentarios=order.comments or "",
+            documento_fiscal=order.fiscal_document_number or "",
+            cobrado=order.charged,
+            fecha_reserva=order.sold_at,
+        )
+
+    return order_dialog(
         order_id,
         "frontdesk/order_edit.html",
+        make_form,
         apply,
         can_change_date=current_user.role in ("gerente", "admin"),
-        sold_local=lambda order: clock.to_local(order.sold_at).strftime("%Y-%m-%dT%H:%M"),
     )

@@ -1,5 +1,6 @@
 """Front desk routes (spec booking.md §9–10): today board, line actions, payment/discount/cancel dialogs,
-client search, walk-in and phone bookings. Views parse, call one service, commit once, choose the response."""
+client search, walk-in and phone bookings. Views read a form (forms.py), call one service through `submit()` (one
+unit of work), choose the response."""
 
 from __future__ import annotations
 
@@ -15,36 +16,40 @@ from markupsafe import Markup
 from app.auth.decorators import role_required
 from app.catalog.models import Service
 from app.core import clock
-from app.core.errors import DomainError, ValidationError
-from app.core.money import format_clp, parse_clp
+from app.core.errors import ValidationError
+from app.core.money import format_clp
 from app.extensions import db
-from app.frontdesk import queries
+from app.frontdesk import giftcard_views, order_views, queries  # noqa: F401  (the *_views register routes on bp)
 from app.frontdesk import walk_in_queries as walk_in
 from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.dialogs import dialog_done, dialog_error, fresh_key, new_form, order_dialog, row_post, walk_in_choice
+from app.frontdesk.forms import (
+    DiscountForm,
+    LineActionForm,
+    LineCancelForm,
+    LinePeopleForm,
+    LineProviderForm,
+    MoveForm,
+    NewBookingForm,
+    OrderCancelForm,
+    PaymentForm,
+    PaymentVoidForm,
+    RefundForm,
+    number_message,
+)
 from app.frontdesk.queries import active_methods
 from app.sales import checkout_services, discount_services
 from app.sales import line_services as line_ops
 from app.sales import services as sales_services
-from app.sales.models import Discount, Order, Payment, ServiceLine
+from app.sales.models import Discount, Payment, ServiceLine
 from app.sales.payment_services import is_privileged, record_payment, refund, void_payment
-from app.web import params
+from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
-from app.web.params import MAX_INT32, parse_day, parse_hhmm, parse_id
+from app.web.params import parse_day
 from app.web.submissions import FIELD as SUBMISSION_FIELD
-from app.web.submissions import claim_submission, new_submission_key, submission_field
+from app.web.submissions import new_submission_key
 
 LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
-
-
-def parse_int(raw, *, field: str, label: str) -> int:
-    """A number typed in a form (`10.000`, `$10.000`, `3`) or a Spanish ValidationError naming the field."""
-    try:
-        value = parse_clp(raw or "")
-    except ValueError:
-        raise ValidationError(f"{label}: ingrese un número entero.", field=field) from None
-    if "monto" not in field and abs(value) > MAX_INT32:  # ids, people, quantities: INTEGER columns
-        raise ValidationError(f"{label}: ingrese un número entero.", field=field)
-    return value
 
 
 # --- board ---------------------------------------------------------------------------------------------------
@@ -59,15 +64,16 @@ def row_context() -> dict:
         "now_hhmm": clock.local_now().strftime("%H:%M"),
         "csrf": generate_csrf(),
         "order_base": "/ventas/venta_reservas/",
-        "row_key": submission_field,
     }
 
 
 class RowsCache:
     """Rendered board rows keyed by everything they are rendered from (the rows' values, the therapists offered,
     today and the current minute), so an unchanged board is not re-rendered on every poll. The key holds the
-    values themselves (no hash collisions); the CSRF token and a fresh one-time submission key per form go in
-    after the cache, per request (a cached key would be claimed by another render)."""
+    values themselves (no hash collisions). The cached HTML holds placeholders, never a session's CSRF token nor a
+    submission key: the rows are rendered with `csrf_token()` and `submission_field()` (what the row forms call, through
+    macros/forms.html `csrf_field`) replaced by slots, and the request's token and a fresh key per form go in after
+    the cache (a cached token would be another session's; a cached key would be claimed by another render)."""
 
     CSRF_SLOT = "__board_csrf_token__"
     KEY_SLOT = "__board_submission_key__"
@@ -95,7 +101,7 @@ class RowsCache:
                 "frontdesk/_board_rows.html",
                 rows=rows,
                 providers=providers,
-                **{**ctx, "csrf": self.CSRF_SLOT, "row_key": lambda: self.KEY_INPUT},
+                **{**ctx, "csrf_token": lambda: self.CSRF_SLOT, "submission_field": lambda: self.KEY_INPUT},
             )
             with self.lock:
                 self.entries[key] = html
@@ -150,24 +156,19 @@ def _row_response(line_id: int, *, status: int = 200, error: str | None = None, 
     return hx_trigger(response, "order-changed", {"order_id": row.order_id}) if event else response
 
 
-def _line_post(line_id: int, message: str, apply):
-    """Run `apply(line)` (one service call) for a board row, commit once, answer with the row (HTMX) or a
-    redirect to the board; a DomainError rolls back and shows the message in the row (422/409)."""
+def _line_post(line_id: int, form, message: str, apply):
+    """Run `apply(line)` (one service call) for a board row through `submit()`, answer with the row (HTMX) or a
+    redirect to the board; a refusal shows its message in the row (422/409)."""
     line = _line_or_404(line_id)
     day = line.service_date
-    try:
-        claim_submission()
-        apply(line)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if wants_fragment():
-            return _row_response(line_id, status=exc.status, error=exc.message, event=False)
-        flash(exc.message, "danger")
-    else:
+    if submit(form, lambda: apply(line)):
         if wants_fragment():
             return _row_response(line_id)
         flash(message, "success")
+    else:
+        if wants_fragment():
+            return _row_response(line_id, status=form.status, error=form.first_error, event=False)
+        flash(form.first_error, "danger")
     return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
 
 
@@ -176,93 +177,93 @@ def _line_post(line_id: int, message: str, apply):
 def line_action(line_id: int, action: str):
     if action not in LINE_ACTIONS:
         abort(404)
+    form = LineActionForm()
 
     def apply(line):
-        if action == "checkout" and line.order.balance_due > 0 and request.form.get("confirmar") != "1":
+        if action == "checkout" and line.order.balance_due > 0 and form.confirmar.data != "1":
             raise ValidationError(f"Saldo pendiente {format_clp(line.order.balance_due)}. ¿Finalizar igual?")
         line_ops.change_status(line, action, by=current_user)
 
-    return _line_post(line_id, "Reserva actualizada.", apply)
+    return _line_post(line_id, form, "Reserva actualizada.", apply)
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/cancelar/")
 @role_required(*DESK)
 def line_cancel(line_id: int):
+    form = LineCancelForm()
     return _line_post(
         line_id,
+        form,
         "Reserva cancelada.",
-        lambda line: line_ops.cancel_line(line, reason=request.form.get("motivo", ""), by=current_user),
+        lambda line: line_ops.cancel_line(line, reason=form.motivo.data or "", by=current_user),
     )
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/personas/")
 @role_required(*DESK)
 def line_people(line_id: int):
+    form = LinePeopleForm()
     return _line_post(
         line_id,
+        form,
         "Personas actualizadas.",
-        lambda line: line_ops.change_people(
-            line, people=parse_int(request.form.get("personas"), field="personas", label="Personas"), by=current_user
-        ),
+        lambda line: line_ops.change_people(line, people=form.personas.data, by=current_user),
     )
 
 
 @bp.post("/recepcion/lineas/<int:line_id>/proveedor/")
 @role_required(*DESK)
 def line_provider(line_id: int):
+    form = LineProviderForm()
     return _line_post(
         line_id,
+        form,
         "Terapeuta actualizado.",
-        lambda line: line_ops.change_provider(
-            line,
-            provider_id=parse_int(request.form.get("proveedor"), field="proveedor", label="Terapeuta"),
-            by=current_user,
-        ),
+        lambda line: line_ops.change_provider(line, provider_id=form.proveedor.data, by=current_user),
     )
 
 
 @bp.get("/recepcion/lineas/<int:line_id>/acciones/")
 @role_required(*DESK)
 def line_more(line_id: int):
-    return render_page("frontdesk/line_actions.html", "dialog", line=_line_or_404(line_id))
+    return render_page(
+        "frontdesk/line_actions.html",
+        "dialog",
+        line=_line_or_404(line_id),
+        people_form=LinePeopleForm(),
+        cancel_form=LineCancelForm(),
+    )
 
 
 @bp.route("/recepcion/lineas/<int:line_id>/mover/", methods=["GET", "POST"])
 @role_required(*DESK)
 def line_move(line_id: int):
     line = _line_or_404(line_id)
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            claim_submission()
-            day, bad = parse_day(request.form.get("fecha"))
-            if bad:
-                raise ValidationError("Fecha inválida.", field="fecha")
-            hhmm = (request.form.get("hora") or "").strip()
-            provider = request.form.get("proveedor") or None
-            provider_id = parse_int(provider, field="proveedor", label="Terapeuta") if provider else None
-            line_ops.move_service_line(line, day=day, hhmm=hhmm, provider_id=provider_id, by=current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            response = make_response(
-                render_template("frontdesk/_dialog_done.html", message=f"Reserva movida al {day:%d/%m/%Y} {hhmm}.")
-            )
-            if not wants_fragment():
-                flash(f"Reserva movida al {day:%d/%m/%Y} {hhmm}.", "success")
-                return redirect(url_for("frontdesk.board", fecha=day.isoformat()), 303)
-            return hx_trigger(response, "order-changed", {"order_id": line.order_id})
+    form = MoveForm() if request.method == "POST" else MoveForm(formdata=request.args or None)
+
+    def apply():
+        day = form.fecha.data or clock.today()
+        line_ops.move_service_line(
+            line, day=day, hhmm=form.hora.data or "", provider_id=form.proveedor.data, by=current_user
+        )
+        return f"Reserva movida al {day:%d/%m/%Y} {form.hora.data}."
+
+    if submit(form, apply):
+        if not wants_fragment():
+            flash(form.result, "success")
+            return redirect(url_for("frontdesk.board", fecha=(form.fecha.data or clock.today()).isoformat()), 303)
+        response = make_response(render_template("frontdesk/_dialog_done.html", message=form.result))
+        return hx_trigger(response, "order-changed", {"order_id": line.order_id})
+    if form.status != 200:
+        fresh_key(form)
     line = _line_or_404(line_id)
-    form = request.form if request.method == "POST" else request.args
-    day, _bad = parse_day(form.get("fecha") or line.service_date.isoformat())
+    day = form.fecha.data or line.service_date
     grid = walk_in.hour_grid(line.service, day, line.people, ignore_line_id=line.id)
-    selected = form.get("hora") or (line.start_time if day == line.service_date else None)
+    selected = form.hora.data or (line.start_time if day == line.service_date else None)
     if request.method == "GET" and request.args.get("bloque") == "horas" and wants_fragment():
         return render_page("frontdesk/_hour_grid_alone.html", grid=grid, selected=selected, show_price=False)
     return render_page(
-        "frontdesk/move.html", "dialog", status=status, line=line, error=error, form=form, grid=grid, selected=selected
+        "frontdesk/move.html", "dialog", status=form.status, line=line, form=form, grid=grid, selected=selected
     )
 
 
@@ -288,62 +289,6 @@ def client_search():
 # --- order dialogs (payments, discounts, cancel) -------------------------------------------------------------
 
 
-def _order_or_404(order_id: int) -> Order:
-    order = db.session.get(Order, order_id)
-    if order is None:
-        abort(404)
-    return order
-
-
-def _dialog_done(message: str, event: str, order_id: int):
-    if not wants_fragment():
-        flash(message, "success")
-        return redirect(request.form.get("volver") or url_for("frontdesk.board"), 303)
-    response = make_response(render_template("frontdesk/_dialog_done.html", message=message))
-    hx_trigger(response, "order-changed", {"order_id": order_id})
-    return hx_trigger(response, event, {"order_id": order_id}) if event != "order-changed" else response
-
-
-def _dialog_error(exc: DomainError):
-    if not wants_fragment():
-        flash(exc.message, "danger")
-        return redirect(request.form.get("volver") or url_for("frontdesk.board"), 303)
-    return make_response(render_template("frontdesk/_dialog_done.html", message=exc.message, error=True), exc.status)
-
-
-def _order_dialog(order_id: int, template: str, apply, *, event: str = "order-changed", **extra):
-    """GET shows the dialog; POST runs `apply(order, form)` (one service call, returns the success message) and
-    commits once; a DomainError rolls back and re-renders the dialog with the message (422/409).
-    Callable `extra` values are evaluated with the (re-read) order."""
-    order = _order_or_404(order_id)
-    error, status, form = None, 200, request.form
-    if request.method == "POST":
-        try:
-            claim_submission()
-            message = apply(order, form)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            order = _order_or_404(order_id)
-            error, status = exc.message, exc.status
-        else:
-            return _dialog_done(message, event, order_id)
-    ctx = {key: value(order) if callable(value) else value for key, value in extra.items()}
-    return render_page(template, "dialog", status=status, order=order, error=error, form=form, **ctx)
-
-
-def _row_post(order_id: int, message: str, event: str, apply):
-    """A one-click POST from a list (void a payment or a discount): commit once, answer like a dialog."""
-    try:
-        claim_submission()
-        apply()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _dialog_error(exc)
-    return _dialog_done(message, event, order_id)
-
-
 @bp.route("/venta_reservas/<int:order_id>/pagos/nuevo/", methods=["GET"])
 @bp.route("/venta_reservas/<int:order_id>/pagos/", methods=["POST"])
 @role_required(*DESK)
@@ -351,22 +296,22 @@ def payment_dialog(order_id: int):
     def apply(order, form):
         payment = record_payment(
             order,
-            amount=parse_int(form.get("monto"), field="monto", label="Monto"),
-            method=form.get("metodo_pago", ""),
+            amount=form.monto.data,
+            method=form.metodo_pago.data or "",
             by=current_user,
-            reference=(form.get("referencia") or "").strip() or None,
-            gift_card_code=form.get("codigo"),
-            allow_credit=form.get("saldo_a_favor") == "1",
+            reference=form.referencia.data or None,
+            gift_card_code=form.codigo.data,
+            allow_credit=form.saldo_a_favor.data,
         )
         return f"Pago registrado: {format_clp(payment.amount)} ({payment.method})."
 
-    return _order_dialog(
+    return order_dialog(
         order_id,
         "frontdesk/payment.html",
+        lambda order: new_form(PaymentForm, monto=order.balance_due),
         apply,
         event="payment-recorded",
         methods=active_methods(),
-        default_amount=lambda order: order.balance_due,
     )
 
 
@@ -374,29 +319,27 @@ def payment_dialog(order_id: int):
 @role_required(*DESK)
 def payment_void(payment_id: int):
     payment = db.session.get(Payment, payment_id) or abort(404)
-    return _row_post(
-        payment.order_id,
-        "Pago anulado.",
-        "payment-recorded",
-        lambda: void_payment(payment, reason=request.form.get("motivo", ""), by=current_user),
-    )
+    form = PaymentVoidForm()
+    if submit(form, lambda: void_payment(payment, reason=form.motivo.data or "", by=current_user)):
+        return dialog_done("Pago anulado.", "payment-recorded", payment.order_id)
+    return dialog_error(form.first_error, form.status)
 
 
 @bp.route("/venta_reservas/<int:order_id>/reembolsos/", methods=["GET", "POST"])
 @role_required("gerente", "admin")
 def refund_dialog(order_id: int):
     def apply(order, form):
-        amount = parse_int(form.get("monto"), field="monto", label="Monto")
-        refund(order, amount=amount, method=form.get("metodo_pago", ""), reason=form.get("motivo", ""), by=current_user)
+        amount = form.monto.data
+        refund(order, amount=amount, method=form.metodo_pago.data or "", reason=form.motivo.data or "", by=current_user)
         return f"Reembolso registrado: {format_clp(amount)}."
 
-    return _order_dialog(
+    return order_dialog(
         order_id,
         "frontdesk/refund.html",
+        lambda order: new_form(RefundForm, monto=order.credit),
         apply,
         event="payment-recorded",
         methods=active_methods(exclude=()),
-        default_amount=lambda order: order.credit,
     )
 
 
@@ -404,21 +347,26 @@ def refund_dialog(order_id: int):
 @role_required(*DESK)
 def discount_dialog(order_id: int):
     def apply(order, form):
-        code = (form.get("codigo") or "").strip() or None
-        amount = None if code else parse_int(form.get("monto"), field="monto", label="Monto")
+        code = form.codigo.data or None
+        if code is None and form.monto.data is None:
+            raise ValidationError(number_message("Monto"), field="monto")
         discount_services.apply_discount(
-            order, amount=amount, code=code, reason=form.get("motivo", ""), by=current_user
+            order,
+            amount=None if code else form.monto.data,
+            code=code,
+            reason=form.motivo.data or "",
+            by=current_user,
         )
         return "Descuento aplicado."
 
-    return _order_dialog(order_id, "frontdesk/discount.html", apply)
+    return order_dialog(order_id, "frontdesk/discount.html", lambda order: new_form(DiscountForm), apply)
 
 
 @bp.post("/descuentos/<int:discount_id>/anular/")
 @role_required(*DESK)
 def discount_void(discount_id: int):
     discount = db.session.get(Discount, discount_id) or abort(404)
-    return _row_post(
+    return row_post(
         discount.order_id,
         "Descuento anulado.",
         "order-changed",
@@ -431,62 +379,44 @@ def discount_void(discount_id: int):
 def order_cancel(order_id: int):
     def apply(order, form):
         line_ops.cancel_order_by_staff(
-            order, reason=form.get("motivo", ""), by=current_user, restock=form.get("reponer_stock", "1") == "1"
+            order, reason=form.motivo.data or "", by=current_user, restock=form.reponer_stock.data
         )
         return f"Venta #{order.id} cancelada."
 
-    return _order_dialog(order_id, "frontdesk/cancel.html", apply)
+    return order_dialog(order_id, "frontdesk/cancel.html", lambda order: new_form(OrderCancelForm), apply)
 
 
 # --- walk-in / phone booking ---------------------------------------------------------------------------------
 
 
-def _walk_in_choice(form, services: list[Service]):
-    """(service, day, people) chosen in the form, falling back to the first service, today and its minimum."""
-    chosen = parse_id(form.get("servicio"))
-    service = next((s for s in services if s.id == chosen), services[0] if services else None)
-    day, _bad = parse_day(form.get("fecha"))
-    people = params.parse_int(form.get("personas"), minimum=1, maximum=99)
-    if people is None:
-        people = max(service.min_people, min(2, service.max_people)) if service else 1
-    return service, day, people
-
-
 @bp.route("/recepcion/nueva-reserva/", methods=["GET", "POST"])
 @role_required(*DESK)
 def new_booking():
-    form = request.form if request.method == "POST" else request.args
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            claim_submission()
-            order, payment = _create_walk_in(form)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            message = f"Reserva #{order.id} creada."
-            if payment is not None:
-                message += f" Pago registrado: {format_clp(payment.amount)}."
-            elif walk_in.cash_day_closed() and not is_privileged(current_user):
-                message += " Quedó sin pago: la caja de hoy está cerrada."
-            flash(message, "success")
-            target = url_for(
-                "frontdesk.board",
-                fecha=order.service_lines[0].service_date.isoformat() if order.service_lines else None,
-            )
-            return see_other(target)
+    form = NewBookingForm() if request.method == "POST" else NewBookingForm(formdata=request.args or None)
+    if submit(form, lambda: _create_walk_in(form)):
+        order, payment = form.result
+        message = f"Reserva #{order.id} creada."
+        if payment is not None:
+            message += f" Pago registrado: {format_clp(payment.amount)}."
+        elif walk_in.cash_day_closed() and not is_privileged(current_user):
+            message += " Quedó sin pago: la caja de hoy está cerrada."
+        flash(message, "success")
+        target = url_for(
+            "frontdesk.board",
+            fecha=order.service_lines[0].service_date.isoformat() if order.service_lines else None,
+        )
+        return see_other(target)
+    if form.status != 200:
+        fresh_key(form)
     services = walk_in.walk_in_services()
-    service, day, people = _walk_in_choice(form, services)
+    service, day, people = walk_in_choice(form, services)
     block = "slot_grid" if request.method == "GET" and request.args.get("bloque") == "horas" else "booking_form"
     closed = walk_in.cash_day_closed()
     return render_page(
         "frontdesk/new_booking.html",
         block,
-        status=status,
+        status=form.status,
         form=form,
-        error=error,
         services=services,
         grid=walk_in.hour_grid(service, day, people),
         today=clock.today(),
@@ -496,51 +426,38 @@ def new_booking():
     )
 
 
-def _create_walk_in(form):
-    service_id = parse_int(form.get("servicio"), field="servicio", label="Servicio")
-    service = db.session.get(Service, service_id)
+def _create_walk_in(form: NewBookingForm):
+    service = db.session.get(Service, form.servicio.data)
     if service is None or walk_in.is_internal(service):
         raise ValidationError("Ese servicio no se puede reservar desde recepción.", field="servicio")
-    day, bad = parse_day(form.get("fecha"))
-    if bad:
-        raise ValidationError("Fecha inválida.", field="fecha")
-    hhmm = (form.get("hora") or "").strip()
-    if not hhmm:
-        raise ValidationError("Elija una hora libre en la grilla.", field="hora")
-    hhmm = parse_hhmm(hhmm)
-    people = parse_int(form.get("personas") or "1", field="personas", label="Personas")
-    provider = form.get("proveedor") or None
-    origin = form.get("canal") if form.get("canal") in ("recepcion", "telefono") else "recepcion"
+    origin = form.canal.data if form.canal.data in ("recepcion", "telefono") else "recepcion"
     data = checkout_services.CheckoutData(
-        telefono=form.get("telefono", ""),
-        nombre=form.get("nombre", ""),
-        email=form.get("email") or None,
-        documento_identidad=form.get("documento_identidad") or None,
-        acepta_marketing=form.get("acepta_marketing") == "1",
-        comentarios=form.get("comentarios") or None,
+        telefono=form.telefono.data or "",
+        nombre=form.nombre.data or "",
+        email=form.email.data or None,
+        documento_identidad=form.documento_identidad.data or None,
+        acepta_marketing=form.acepta_marketing.data,
+        comentarios=form.comentarios.data or None,
     )
     req = sales_services.LineRequest(
-        service_id=service_id,
-        day=day,
-        hhmm=hhmm,
-        people=people,
-        provider_id=parse_int(provider, field="proveedor", label="Terapeuta") if provider else None,
+        service_id=service.id,
+        day=form.fecha.data or clock.today(),
+        hhmm=form.hora.data,
+        people=1 if form.personas.data is None else form.personas.data,
+        provider_id=form.proveedor.data,
     )
     try:
         order = checkout_services.place_order(lines=[req], data=data, origin=origin, by=current_user, staff=True)
     except sales_services.SlotUnavailable as exc:
         raise walk_in.clearer_conflict(exc) from None
     payment = None
-    if (form.get("pago_monto") or "").strip():
+    if form.pago_monto.data is not None:
         if walk_in.cash_day_closed() and not is_privileged(current_user):
-            raise ValidationError(
+            raise ValidationError(  # above the form: the payment fields are not shown once the day is closed
                 f"La caja del {clock.today():%d/%m/%Y} está cerrada: la reserva no se guardó. "
-                "Quite el monto y use «Crear reserva sin pago».",
-                field="pago_monto",
+                "Quite el monto y use «Crear reserva sin pago»."
             )
-        amount = parse_int(form.get("pago_monto"), field="pago_monto", label="Pago")
-        payment = record_payment(order, amount=amount, method=form.get("pago_metodo", ""), by=current_user)
+        payment = record_payment(
+            order, amount=form.pago_monto.data, method=form.pago_metodo.data or "", by=current_user
+        )
     return order, payment
-
-
-from app.frontdesk import giftcard_views, order_views  # noqa: E402,F401  (register their routes on bp)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.sales.models import Discount, Order, Payment, ProductLine, ServiceLine
 from tests.frontdesk.test_board import HX, place
 
-KEY = re.compile(r'name="submission_key" value="([^"]+)"')
+KEY = re.compile(r'name="submission_key"[^>]*value="([^"]+)"')  # any attribute order (WTForms sorts them)
 
 
 def key_in(html: str) -> str:

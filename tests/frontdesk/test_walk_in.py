@@ -28,7 +28,7 @@ def walk_in_form(service, **overrides):
 
 
 def key_of(html: str) -> str:
-    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+    return re.search(r'name="submission_key"[^>]*value="([^"]+)"', html).group(1)  # any attribute order
 
 
 def order_count(db_session) -> int:
