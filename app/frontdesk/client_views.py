@@ -16,14 +16,18 @@ from app.clients import import_services as importer
 from app.clients import queries as q
 from app.clients.models import CONSENT_FIELDS, CONSENT_LABELS, EVENT_TYPES, Client, ClientImport
 from app.core.db import stream_rows
-from app.core.errors import DomainError
+from app.core.errors import DomainError, ValidationError
 from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.extensions import db
+from app.frontdesk.client_forms import ClientImportActionForm, ClientImportForm, ClientMergeForm, merge_ids
 from app.sales import client_queries as cq
 from app.sales.client_merge import merge_clients
+from app.web.errors import error_response
+from app.web.forms import submit
 from app.web.htmx import render_page, see_other
-from app.web.params import MAX_ID, parse_id
+from app.web.params import MAX_ID
+from app.web.uow import unit_of_work
 
 bp = Blueprint("clients", __name__, url_prefix="/ventas")
 
@@ -162,8 +166,22 @@ def client_detail(client_id: int):
 # --- import ----------------------------------------------------------------------------------------------------
 
 
-def _import_form(error: str | None = None, status: int = 200, marketing: bool = False):
-    return render_page("clients/import.html", "import_form", error=error, marketing=marketing, status=status)
+def _import_form(form: ClientImportForm | None = None, *, error: str | None = None, status: int = 200):
+    """The upload form; after a refusal, its message above the form (422)."""
+    form = form or ClientImportForm(formdata=None)
+    error = error or form.first_error
+    return render_page(
+        "clients/import.html", "import_form", form=form, error=error, marketing=form.marketing, status=status
+    )
+
+
+@bp.errorhandler(DomainError)
+def _refused(exc: DomainError):
+    """A refused confirm or discard of an import answers in place with the upload form (422), as the upload does;
+    any other refusal on these screens gets the app's error page."""
+    if request.endpoint in ("clients.client_import_confirm", "clients.client_import_discard"):
+        return _import_form(error=exc.message, status=422)
+    return error_response(exc.status, exc.message)
 
 
 @bp.get("/importar-clientes/")
@@ -184,24 +202,24 @@ def client_import_template():
 @bp.post("/importar-clientes/")
 @role_required(*MANAGERS)
 def client_import_upload():
-    marketing = request.form.get("consentimiento_marketing") in ("si", "1", "on")
-    upload = request.files.get("archivo")
-    if upload is None or not upload.filename:
-        return _import_form("Seleccione un archivo .xlsx.", 422, marketing)
-    try:
-        record, result = importer.create_import(upload.stream, upload.filename, marketing=marketing, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _import_form(exc.message, 422, marketing)
+    form = ClientImportForm()
+    if not submit(form, lambda: _preview(form)):
+        return _import_form(form, status=422)
+    record, result = form.result
     return render_page(
         "clients/import.html",
         "import_form",
         record=record,
         result=result,
         action_labels=importer.ACTION_LABELS,
-        marketing=marketing,
+        marketing=form.marketing,
+        action_form=ClientImportActionForm(formdata=None),
     )
+
+
+def _preview(form: ClientImportForm):
+    upload = form.archivo.data
+    return importer.create_import(upload.stream, upload.filename, marketing=form.marketing, by=current_user)
 
 
 def _import_or_404(import_id: int) -> ClientImport:
@@ -228,12 +246,8 @@ def client_import_errors(import_id: int):
 @role_required(*MANAGERS)
 def client_import_confirm(import_id: int):
     record = _import_or_404(import_id)
-    try:
+    with unit_of_work():
         counts = importer.apply_import(record, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _import_form(exc.message, 422)
     importer.remove_file(record)
     flash(
         f"Importación completada: {counts['nuevo']} creados, {counts['actualizado']} actualizados, "
@@ -247,12 +261,8 @@ def client_import_confirm(import_id: int):
 @role_required(*MANAGERS)
 def client_import_discard(import_id: int):
     record = _import_or_404(import_id)
-    try:
+    with unit_of_work():
         importer.discard_import(record)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _import_form(exc.message, 422)
     importer.remove_file(record)
     flash("Importación descartada.", "info")
     return see_other(url_for("clients.client_import"))
@@ -277,15 +287,8 @@ def client_duplicates():
     return render_page("clients/duplicates.html", None, groups=groups)
 
 
-def _merge_ids(raw: str | None) -> list[int]:
-    ids = []
-    for part in (raw or "").replace(" ", "").split(","):
-        if parse_id(part) and parse_id(part) not in ids:
-            ids.append(parse_id(part))
-    return ids[:10]
-
-
-def _merge_page(ids: list[int], *, error: str | None = None, status: int = 200):
+def _merge_page(form: ClientMergeForm, ids: list[int]):
+    """The clients side by side; the form's refusal above them (422)."""
     from app.clients.models import ClientEvent
     from app.sales.models import GiftCard, Order
 
@@ -301,39 +304,37 @@ def _merge_page(ids: list[int], *, error: str | None = None, status: int = 200):
     orders, events = counts(Order.client_id), counts(ClientEvent.client_id)
     bought, received = counts(GiftCard.buyer_client_id), counts(GiftCard.recipient_client_id)
     rows = [(c, orders.get(c.id, 0), events.get(c.id, 0), bought.get(c.id, 0) + received.get(c.id, 0)) for c in clients]
+    error = form.first_error
     if error is None and len(clients) < 2:
         error = "Indique al menos dos clientes existentes para fusionar (?ids=12,45)."
-    return render_page(
-        "clients/merge.html", None, rows=rows, ids=",".join(str(c.id) for c in clients), error=error, status=status
-    )
+    form.ids.data = ",".join(str(c.id) for c in clients)
+    return render_page("clients/merge.html", None, rows=rows, form=form, error=error, status=form.status)
 
 
 @bp.get("/clientes/fusionar/")
 @role_required(*MANAGERS)
 def client_merge():
-    return _merge_page(_merge_ids(request.args.get("ids")))
+    return _merge_page(ClientMergeForm(formdata=None), merge_ids(request.args.get("ids")))
 
 
 @bp.post("/clientes/fusionar/")
 @role_required(*MANAGERS)
 def client_merge_confirm():
-    ids = _merge_ids(request.form.get("ids"))
-    survivor_raw = request.form.get("sobreviviente") or ""
-    survivor_id = parse_id(survivor_raw) if parse_id(survivor_raw) in ids else None
-    if survivor_id is None or len(ids) < 2:
-        return _merge_page(ids, error="Elija el cliente que se conserva.", status=422)
-    clients = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}
-    if len(clients) != len(ids):
-        return _merge_page(ids, error="Alguno de los clientes ya no existe.", status=422)
-    try:
-        merges = merge_clients(clients[survivor_id], [clients[i] for i in ids if i != survivor_id], by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _merge_page(ids, error=exc.message, status=422)
+    form = ClientMergeForm()
+    if not submit(form, lambda: _merge(form)):
+        return _merge_page(form, form.client_ids)
+    merges, survivor_id = form.result, form.survivor_id
     flash(
         f"{len(merges)} cliente{'s' if len(merges) != 1 else ''} fusionado{'s' if len(merges) != 1 else ''} "
         f"en #{survivor_id}.",
         "success",
     )
     return see_other(url_for("clients.client_detail", client_id=survivor_id))
+
+
+def _merge(form: ClientMergeForm):
+    ids, survivor_id = form.client_ids, form.survivor_id
+    clients = {c.id: c for c in db.session.scalars(sa.select(Client).where(Client.id.in_(ids)))}
+    if len(clients) != len(ids):
+        raise ValidationError("Alguno de los clientes ya no existe.")
+    return merge_clients(clients[survivor_id], [clients[i] for i in ids if i != survivor_id], by=current_user)

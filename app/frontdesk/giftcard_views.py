@@ -11,17 +11,24 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.clients.models import Client
 from app.core import clock
-from app.core.errors import DomainError, ValidationError
+from app.core.errors import ValidationError
 from app.core.money import format_clp
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
 from app.frontdesk import queries
 from app.frontdesk.blueprint import DESK, bp
+from app.frontdesk.giftcard_forms import (
+    GiftCardAdjustForm,
+    GiftCardCourtesyForm,
+    GiftCardSaleForm,
+    GiftCardVoidForm,
+)
 from app.frontdesk.queries import active_methods
 from app.sales import giftcard_services as giftcards
 from app.sales.models import GiftCard
+from app.web.forms import OneTimeForm, submit
 from app.web.htmx import render_page, see_other
-from app.web.submissions import claim_submission
+from app.web.submissions import new_submission_key
 
 COURTESY = ("gerente", "admin")
 
@@ -51,83 +58,73 @@ def gift_card_list():
 @role_required(*DESK)
 def gift_card_new():
     """Desk sale (spec booking.md §8.2): the card, its sale order and the payment in one transaction."""
-    form = request.form
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            amount = giftcards.check_amount(_amount(form.get("monto"), label="Monto"))
-            claim_submission()
-            card = giftcards.sell_gift_card(
-                amount=amount,
-                method=form.get("metodo_pago", ""),
-                reference=form.get("referencia"),
-                by=current_user,
-                buyer=_buyer(form),
-                expires_on=_expiry(form),
-                recipient_name=form.get("destinatario_nombre"),
-                recipient_email=form.get("destinatario_email"),
-                recipient_phone=form.get("destinatario_telefono"),
-                message=form.get("mensaje"),
-            )
-            code, card_id = card.code, card.id
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            flash(f"Gift card {code} vendida: pago de {format_clp(amount)} registrado.", "success")
-            return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
+    form = GiftCardSaleForm(fecha_vencimiento=_default_expiry())
+    if submit(form, lambda: _sell(form)):
+        code, card_id, amount = form.result
+        flash(f"Gift card {code} vendida: pago de {format_clp(amount)} registrado.", "success")
+        return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
     return render_page(
         "frontdesk/giftcard_new.html",
         "giftcard_form",
-        status=status,
-        form=form,
-        error=error,
+        status=form.status,
+        form=_fresh_key(form),
+        error=_form_error(form),
         methods=sale_methods(),
-        default_expiry=_default_expiry(),
         max_amount=giftcards.max_amount(),
     )
+
+
+def _sell(form: GiftCardSaleForm) -> tuple[str, int, int]:
+    card = giftcards.sell_gift_card(
+        amount=form.monto.data,
+        method=form.metodo_pago.data or "",
+        reference=form.referencia.data,
+        by=current_user,
+        buyer=_buyer(form),
+        expires_on=form.fecha_vencimiento.data,
+        recipient_name=form.destinatario_nombre.data,
+        recipient_email=form.destinatario_email.data,
+        recipient_phone=form.destinatario_telefono.data,
+        message=form.mensaje.data,
+    )
+    return card.code, card.id, card.initial_amount
 
 
 @bp.route("/giftcards/cortesia/", methods=["GET", "POST"])
 @role_required(*COURTESY)
 def gift_card_courtesy():
     """A card without payment (compensation, campaign): gerente/admin, reason required, audited."""
-    form = request.form
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            amount = giftcards.check_amount(_amount(form.get("monto"), label="Monto"))
-            client = _existing_client(form.get("cliente_telefono"), field="cliente_telefono")
-            claim_submission()
-            card = giftcards.issue_courtesy_card(
-                amount=amount,
-                reason=form.get("motivo", ""),
-                by=current_user,
-                client=client,
-                expires_on=_expiry(form),
-                recipient_name=form.get("destinatario_nombre"),
-                recipient_email=form.get("destinatario_email"),
-                recipient_phone=form.get("destinatario_telefono"),
-                message=form.get("mensaje"),
-            )
-            code, card_id = card.code, card.id
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            flash(f"Gift card de cortesía {code} emitida.", "success")
-            return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
+    form = GiftCardCourtesyForm(fecha_vencimiento=_default_expiry())
+    if submit(form, lambda: _issue_courtesy(form)):
+        code, card_id = form.result
+        flash(f"Gift card de cortesía {code} emitida.", "success")
+        return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
     return render_page(
         "frontdesk/giftcard_courtesy.html",
         "giftcard_form",
-        status=status,
-        form=form,
-        error=error,
-        default_expiry=_default_expiry(),
+        status=form.status,
+        form=_fresh_key(form),
+        error=_form_error(form),
         max_amount=giftcards.max_amount(),
     )
+
+
+def _issue_courtesy(form: GiftCardCourtesyForm) -> tuple[str, int]:
+    client = db.session.scalar(sa.select(Client).where(Client.phone == form.cliente_telefono.data))
+    if client is None:
+        raise ValidationError("No hay un cliente con ese teléfono.", field="cliente_telefono")
+    card = giftcards.issue_courtesy_card(
+        amount=form.monto.data,
+        reason=form.motivo.data or "",
+        by=current_user,
+        client=client,
+        expires_on=form.fecha_vencimiento.data,
+        recipient_name=form.destinatario_nombre.data,
+        recipient_email=form.destinatario_email.data,
+        recipient_phone=form.destinatario_telefono.data,
+        message=form.mensaje.data,
+    )
+    return card.code, card.id
 
 
 def sale_methods():
@@ -135,45 +132,37 @@ def sale_methods():
     return [m for m in active_methods(exclude=("flow", "giftcard")) if m.counts_as_cash]
 
 
-def _amount(raw: str | None, *, label: str) -> int:
-    """A card amount or adjustment typed at the desk; a number beyond any amount answers with the card's bound."""
-    try:
-        return giftcards.parse_card_amount(raw)
-    except ValueError:
-        raise ValidationError(f"{label}: ingrese un número entero.", field="monto") from None
+def _fresh_key(form: OneTimeForm) -> OneTimeForm:
+    """A form shown again gets a new one-time key, as on every render (a refused attempt's key was not claimed,
+    a duplicate's was)."""
+    form.submission_key.data = new_submission_key()
+    return form
+
+
+def _form_error(form) -> str | None:
+    """The refusal that names no field, for the dialog's alert (field errors are shown under their input)."""
+    return " ".join(form.form_errors) or None
 
 
 def _default_expiry() -> date:
     return clock.today() + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
 
 
-def _expiry(form) -> date | None:
-    raw = (form.get("fecha_vencimiento") or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError("Fecha de vencimiento inválida.", field="fecha_vencimiento") from None
-
-
-def _buyer(form) -> Client:
+def _buyer(form: GiftCardSaleForm) -> Client:
     """The buyer by phone: the existing client, or a new one (name required) created like a walk-in's."""
     from app.core.identity import normalize_email
     from app.sales.checkout_services import CheckoutData, match_or_create_client
 
-    if not (form.get("comprador_telefono") or "").strip():
-        raise ValidationError("Ingrese el teléfono del comprador.", field="comprador_telefono")
-    phone = _phone(form.get("comprador_telefono"), field="comprador_telefono")
+    phone = form.comprador_telefono.data
     existing = db.session.scalar(sa.select(Client).where(Client.phone == phone))
     if existing is not None:
         return existing
-    name = " ".join((form.get("comprador_nombre") or "").split())
+    name = " ".join((form.comprador_nombre.data or "").split())
     if not name:
         raise ValidationError("Cliente nuevo: ingrese el nombre del comprador.", field="comprador_nombre")
     if len(name) > 100:
         raise ValidationError("El nombre no puede superar los 100 caracteres.", field="comprador_nombre")
-    email = (form.get("comprador_email") or "").strip() or None
+    email = (form.comprador_email.data or "").strip() or None
     try:
         if email is not None and (len(email) > 254 or not normalize_email(email)):
             raise ValidationError("")
@@ -181,24 +170,6 @@ def _buyer(form) -> Client:
         raise ValidationError("Ingrese un e-mail válido para el comprador.", field="comprador_email") from None
     data = CheckoutData(telefono=phone, nombre=name, email=email)
     client, _ = match_or_create_client(data, origin="recepcion", by=current_user, ip=request.remote_addr)
-    return client
-
-
-def _phone(raw: str | None, *, field: str) -> str:
-    from app.core.phone import InvalidPhone, normalize_phone
-
-    try:
-        return normalize_phone(raw)
-    except InvalidPhone:
-        raise ValidationError("Ingrese un teléfono válido.", field=field) from None
-
-
-def _existing_client(raw: str | None, *, field: str) -> Client:
-    if not (raw or "").strip():
-        raise ValidationError("Ingrese el teléfono del cliente.", field=field)
-    client = db.session.scalar(sa.select(Client).where(Client.phone == _phone(raw, field=field)))
-    if client is None:
-        raise ValidationError("No hay un cliente con ese teléfono.", field=field)
     return client
 
 
@@ -223,7 +194,10 @@ def gift_card_detail(card_id: int):
     return _detail_page(_card_or_404(card_id))
 
 
-def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200):
+def _detail_page(
+    card: GiftCard, *, adjust_form: GiftCardAdjustForm | None = None, void_form: GiftCardVoidForm | None = None
+):
+    """The card and its ledger; after a refused adjustment or void, that form with its errors (422/409)."""
     from app.sales.models import Payment, PaymentMethod, ProductLine
 
     sale_order, sale_payments = None, []
@@ -248,10 +222,11 @@ def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200)
                 ClientEvent.description.startswith(f"Gift card {card.code} ", autoescape=True),
             )
         )
+    failed = adjust_form or void_form
     return render_page(
         "frontdesk/giftcard_detail.html",
         None,
-        status=status,
+        status=failed.status if failed is not None else 200,
         card=card,
         today=clock.today(),
         public_token=giftcards.public_token(card),
@@ -259,7 +234,9 @@ def _detail_page(card: GiftCard, *, error: str | None = None, status: int = 200)
         sale_order=sale_order,
         sale_payments=sale_payments,
         courtesy=courtesy,
-        error=error,
+        adjust_form=adjust_form or GiftCardAdjustForm(formdata=None),
+        void_form=void_form or GiftCardVoidForm(formdata=None),
+        error=_form_error(failed) if failed is not None else None,
     )
 
 
@@ -282,12 +259,9 @@ def gift_card_lookup():
 @role_required("gerente", "admin")
 def gift_card_void(card_id: int):
     card = _card_or_404(card_id)
-    try:
-        giftcards.void_gift_card(card, reason=request.form.get("motivo", ""), by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _detail_page(_card_or_404(card_id), error=exc.message, status=exc.status)
+    form = GiftCardVoidForm()
+    if not submit(form, lambda: giftcards.void_gift_card(card, reason=form.motivo.data or "", by=current_user)):
+        return _detail_page(_card_or_404(card_id), void_form=form)
     flash(f"Gift card {card.code} anulada.", "success")
     return redirect(url_for("frontdesk.gift_card_detail", card_id=card_id), 303)
 
@@ -296,12 +270,13 @@ def gift_card_void(card_id: int):
 @role_required("gerente", "admin")
 def gift_card_adjust(card_id: int):
     card = _card_or_404(card_id)
-    try:
-        amount = _amount(request.form.get("monto"), label="Ajuste")
-        giftcards.adjust_gift_card(card, amount=amount, reason=request.form.get("motivo", ""), by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _detail_page(_card_or_404(card_id), error=exc.message, status=exc.status)
+    form = GiftCardAdjustForm()
+    if not submit(
+        form,
+        lambda: giftcards.adjust_gift_card(
+            card, amount=form.monto.data, reason=form.motivo.data or "", by=current_user
+        ),
+    ):
+        return _detail_page(_card_or_404(card_id), adjust_form=form)
     flash("Ajuste registrado.", "success")
     return redirect(url_for("frontdesk.gift_card_detail", card_id=card_id), 303)

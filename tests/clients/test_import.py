@@ -287,3 +287,17 @@ def test_purge_stale_imports(db_session, import_dir, app, freeze_clock):
     freeze_clock(now)
     assert purge_stale_imports() == "1 importaciones vencidas descartadas"
     assert not (import_dir / "old.xlsx").exists()
+
+
+def test_no_file_and_a_refused_discard_answer_in_place(login, db_session, import_dir):
+    c = login("gerente")
+    none = c.post(URL, data={"consentimiento_marketing": "si"}, content_type="multipart/form-data")
+    assert none.status_code == 422 and 'id="import-error">Seleccione un archivo .xlsx.<' in none.text
+    assert '<option value="si" selected>' in none.text  # the choice made is kept
+    resp = upload(c, xlsx([(None, None, "Ana Import", "9 5555 0101", None, None, None, None, None)]))
+    record = last_import(db_session)
+    assert resp.status_code == 200 and 'id="import-preview"' in resp.text
+    assert c.post(f"{URL}{record.id}/descartar/").status_code == 303
+    again = c.post(f"{URL}{record.id}/descartar/", headers={"HX-Request": "true"})
+    assert again.status_code == 422 and again.text.lstrip().startswith('<div id="import-form">')
+    assert "Esta importación ya fue aplicada o descartada." in again.text

@@ -126,3 +126,13 @@ def test_normalize_and_merge_command(app, db_session, make_client):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["normalize-and-merge-clients", "--dry-run"])
     assert result.exit_code == 0 and "[DRY-RUN] Grupos fusionados: 0" in result.output
+
+
+def test_refused_merge_marks_the_choice_and_keeps_the_ids(login, make_client, db_session):
+    a, b = make_client(), make_client()
+    c = login("gerente")
+    bad = c.post("/ventas/clientes/fusionar/", data={"ids": f"{a.id},{b.id}", "sobreviviente": "abc"})
+    assert bad.status_code == 422 and 'id="merge-error">Elija el cliente que se conserva.<' in bad.text
+    assert f'name="ids" type="hidden" value="{a.id},{b.id}"' in bad.text
+    assert 'aria-invalid="true" aria-describedby="merge-error"' in bad.text
+    assert c.post("/ventas/clientes/fusionar/", data={"ids": f"{a.id}", "sobreviviente": str(a.id)}).status_code == 422

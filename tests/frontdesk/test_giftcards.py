@@ -183,3 +183,41 @@ def test_adjust_out_of_bounds_is_422_on_the_detail_page(booking_setup, login, db
     r = c.post(f"/ventas/giftcards/{card.id}/ajustar/", data={"monto": "960.000", "motivo": "error"})
     assert r.status_code == 422 and "no puede superar $1.000.000" in r.text
     assert cards(db_session)[0].balance == 50000
+
+
+def test_bad_fields_are_marked_on_their_inputs(booking_setup, login, db_session):
+    c = login("recepcion")
+    r = c.post(NEW, data=sale_form(monto="1,5", comprador_telefono="123", fecha_vencimiento="31-31-2026"), headers=HX)
+    assert r.status_code == 422 and cards(db_session) == []
+    for input_id, field, message in [
+        ("gcn-monto", "monto", "Monto: ingrese un número entero."),
+        ("gcn-comprador", "comprador_telefono", "Ingrese un teléfono válido."),
+        ("gcn-vence", "fecha_vencimiento", "Fecha de vencimiento inválida."),
+    ]:
+        tag = re.search(rf'<input[^>]*id="{input_id}"[^>]*>', r.text).group(0)
+        assert 'aria-invalid="true"' in tag and f'aria-describedby="{field}-error"' in tag, tag
+        assert re.search(rf'id="{field}-error">{re.escape(message)}<', r.text)
+    assert 'value="1,5"' in r.text  # what was typed stays in the input
+    assert 'aria-invalid="true"' not in re.search(r'<input[^>]*id="gcn-dn"[^>]*>', r.text).group(0)
+
+
+def test_a_duplicate_is_shown_with_a_fresh_key(booking_setup, login, db_session):
+    c = login("recepcion")
+    key = key_of(c.get(NEW).text)
+    assert c.post(NEW, data=sale_form(submission_key=key)).status_code == 303
+    again = c.post(NEW, data=sale_form(submission_key=key), headers=HX)
+    assert again.status_code == 409 and 'id="dialog-error"' in again.text and key_of(again.text) != key
+
+
+def test_refused_adjustment_marks_its_own_form(booking_setup, login, db_session):
+    c = login("gerente")
+    c.post(NEW, data=sale_form())
+    [card] = cards(db_session)
+    r = c.post(f"/ventas/giftcards/{card.id}/ajustar/", data={"monto": "abc", "motivo": "error"})
+    assert r.status_code == 422 and "Ajuste: ingrese un número entero." in r.text
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="adj-monto"[^>]*>', r.text).group(0)
+    assert 'aria-invalid="true"' not in re.search(r'<input[^>]*id="void-motivo"[^>]*>', r.text).group(0)
+    r = c.post(f"/ventas/giftcards/{card.id}/anular/", data={"motivo": " "})
+    assert r.status_code == 422 and "Indique el motivo." in r.text
+    assert 'aria-invalid="true"' in re.search(r'<input[^>]*id="void-motivo"[^>]*>', r.text).group(0)
+    assert cards(db_session)[0].status != "anulada"
