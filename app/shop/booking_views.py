@@ -23,7 +23,7 @@ from jinja2_fragments.flask import render_block
 from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
 from app.core import clock
-from app.core.errors import DomainError, ValidationError
+from app.core.errors import ValidationError
 from app.core.money import format_clp
 from app.extensions import db, limiter
 from app.sales import cart_services, discount_services
@@ -31,9 +31,16 @@ from app.sales import services as sales_services
 from app.sales.availability import slot_availability
 from app.sales.queries import load_slot_context, load_slot_context_by_id
 from app.shop.blueprint import bp
+from app.shop.forms import (
+    INVALID_INDEX,
+    AddProductToCartForm,
+    AddToCartForm,
+    CartCodeForm,
+    RemoveFromCartForm,
+)
+from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
-from app.web.submissions import claim_submission
 
 DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTH_NAMES = (
@@ -169,6 +176,7 @@ def panel_context(
         "hours_error": hours_error,
         "selected": selected,
         "long_date": long_date,
+        "add_form": AddToCartForm(formdata=None),  # a fresh one-time key on every render of the panel
     }
 
 
@@ -281,39 +289,43 @@ def check_availability():
 
 # --- cart ---------------------------------------------------------------------------------------------------
 
+SERVICE_NOT_FOUND = "Servicio no encontrado."
 
-def _badge_oob() -> str:
+
+def cart_badge_oob() -> str:
+    """The navbar's cart badge as an out-of-band swap."""
     return render_template("shop/_cart_badge.html", oob=True)
+
+
+def _bookable_service(service_id: int | None) -> Service | None:
+    service = db.session.get(Service, service_id) if service_id else None
+    return service if service is not None and service.is_bookable_online else None
 
 
 @bp.route("/ventas/add-to-cart/", methods=["POST"])
 @limiter.limit("60 per minute", error_message=RATE_MESSAGE)
 @public
 def add_to_cart():
-    form = request.form
-    if form.get("producto_id"):
-        return _add_product(form)
-    service_id = form.get("servicio_id", "")
-    service = db.session.get(Service, parse_id(service_id)) if parse_id(service_id) else None
-    if service is None or not service.is_bookable_online:
-        return _add_failed(None, "Servicio no encontrado.", 422)
-    day = parse_date(form.get("fecha"))
-    people = parse_people(form.get("cantidad_personas"), service.min_people)
-    hhmm = (form.get("hora") or "").strip()
-    if day is None or people is None or not hhmm:
-        message = "Elija una fecha, un horario y la cantidad de personas."
-        return _add_failed(service, message, 422, day=day, people=people)
-    cart = current_cart(create=True)
-    try:
-        claim_submission()
-        hold = cart_services.hold_slot(
+    product_form = AddProductToCartForm()
+    if product_form.producto_id.raw:
+        return _add_product(product_form)
+    form = AddToCartForm()
+    service = _bookable_service(form.servicio_id.data)
+    if service is None:
+        return _add_failed(None, SERVICE_NOT_FOUND, 422)
+    day, hhmm = form.fecha.data, form.hora.data
+    people = service.min_people if form.cantidad_personas.data is None else form.cantidad_personas.data
+
+    def hold():
+        cart = current_cart(create=True)
+        line = cart_services.hold_slot(
             cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people)
         )
-        subtotal, lines = hold.subtotal, cart_services.cart_line_count(cart)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _add_failed(service, exc.message, exc.status, day=day, people=people)
+        return line.subtotal, cart_services.cart_line_count(cart)
+
+    if not submit(form, hold):
+        return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
+    subtotal, lines = form.result
     minutes = current_app.config["CART_HOLD_MINUTES"]
     message = (
         f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
@@ -322,9 +334,7 @@ def add_to_cart():
     )
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, message=message)
-        body = render_block("shop/service.html", "booking_panel", **ctx) + _badge_oob()
-        response = make_response(body, 200)
-        response.vary.add("HX-Request")
+        response = render_page("shop/service.html", "booking_panel", oob_swaps=[cart_badge_oob()], **ctx)
         return hx_trigger(response, "cart-changed", {"lineas": lines})
     flash(message, "success")
     return redirect(url_for("shop.cart"), 303)
@@ -338,9 +348,7 @@ def _add_failed(service, message, status, *, day=None, people=None):
         return redirect(url_for("shop.home"), 303)
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, error=message)
-        response = make_response(render_block("shop/service.html", "booking_panel", **ctx), status)
-        response.vary.add("HX-Request")
-        return response
+        return render_page("shop/service.html", "booking_panel", status=status, **ctx)
     flash(message, "error")
     args = {"fecha": day.isoformat()} if day else {}
     if people:
@@ -348,35 +356,29 @@ def _add_failed(service, message, status, *, day=None, people=None):
     return redirect(url_for("shop.service_detail", service_id=service.id, **args), 303)
 
 
-def _add_product(form):
-    cart = current_cart(create=True)
-    try:
-        quantity = parse_int(form.get("cantidad") or "1", minimum=-MAX_INT32, maximum=MAX_INT32)
-        amount = parse_int(form["monto"], maximum=10**15) if form.get("monto") else None
-        if quantity is None or (form.get("monto") and amount is None):
-            raise ValueError
-    except ValueError:
-        quantity, amount = 0, None
-    try:
+def _add_product(form: AddProductToCartForm):
+    """A product (a gift card with its amount and recipient) into the cart: back to the page it came from on a
+    refusal, with the message."""
+
+    def add():
         cart_services.add_product_to_cart(
-            cart,
-            product_id=parse_id(form["producto_id"]) or -1,
-            quantity=quantity,
-            amount=amount,
-            recipient_name=form.get("destinatario_nombre"),
-            recipient_email=form.get("destinatario_email"),
-            message=form.get("mensaje"),
+            current_cart(create=True),
+            product_id=form.producto_id.data,
+            quantity=1 if form.cantidad.data is None else form.cantidad.data,
+            amount=form.monto.data,
+            recipient_name=form.destinatario_nombre.data,
+            recipient_email=form.destinatario_email.data,
+            message=form.mensaje.data,
         )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+
+    if not submit(form, add):
+        flash(form.first_error, "error")
         return redirect(request.referrer or url_for("shop.home"), 303)
     flash("Producto agregado al carrito.", "success")
     return redirect(url_for("shop.cart"), 303)
 
 
-def cart_context(cart, *, failing=()):
+def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
     now = clock.now()
     holds = list(cart.holds) if cart else []
     products = list(cart.product_lines) if cart else []
@@ -388,6 +390,8 @@ def cart_context(cart, *, failing=()):
         "failing": set(failing),
         "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
         "hold_minutes": current_app.config["CART_HOLD_MINUTES"],
+        "remove_form": RemoveFromCartForm(formdata=None),
+        "code_form": code_form or CartCodeForm(formdata=None),
     }
 
 
@@ -400,39 +404,28 @@ def cart():
 @bp.post("/ventas/remove-from-cart/")
 @public
 def remove_from_cart():
+    form = RemoveFromCartForm()
     cart = current_cart()
     wants_json = request.accept_mimetypes.best == "application/json"
-    try:
-        index = parse_int(request.form["index"], maximum=MAX_INT32) if request.form.get("index", "") != "" else None
-        line_id = parse_id(request.form["linea_id"]) if request.form.get("linea_id") else None
-        if (request.form.get("index", "") != "" and index is None) or (request.form.get("linea_id") and not line_id):
-            raise ValueError
-    except ValueError:
-        index = line_id = None
-    try:
+
+    def remove():
         if cart is None:
-            raise ValidationError("Índice inválido")
-        cart_services.remove_cart_line(cart, index=index, line_id=line_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
+            raise ValidationError(INVALID_INDEX)
+        cart_services.remove_cart_line(cart, index=form.index.data, line_id=form.linea_id.data)
+
+    if not submit(form, remove):
         if wants_json:
-            return jsonify(success=False, error=exc.message), 400
+            return jsonify(success=False, error=form.first_error), 400
         if wants_fragment():
-            return make_response(exc.message, 400)
-        flash(exc.message, "error")
+            return make_response(form.first_error, 400)
+        flash(form.first_error, "error")
         return redirect(url_for("shop.cart"), 303)
     if wants_json:
         return jsonify(success=True)
     if wants_fragment():
         ctx = cart_context(cart)
-        body = (
-            render_block("shop/cart.html", "cart_lines", **ctx)
-            + render_block("shop/cart.html", "cart_summary", oob=True, **ctx)
-            + _badge_oob()
-        )
-        response = make_response(body, 200)
-        response.vary.add("HX-Request")
+        summary = render_block("shop/cart.html", "cart_summary", oob=True, **ctx)
+        response = render_page("shop/cart.html", "cart_lines", oob_swaps=[summary, cart_badge_oob()], **ctx)
         return hx_trigger(response, "cart-changed", {"lineas": cart_services.cart_line_count(cart)})
     flash("Línea eliminada del carrito.", "success")
     return redirect(url_for("shop.cart"), 303)
@@ -441,20 +434,20 @@ def remove_from_cart():
 @bp.post("/ventas/cart/codigo/")
 @public
 def cart_code():
+    form = CartCodeForm()
     cart = current_cart()
-    status = 200
-    error = None
-    try:
+
+    def apply_code():
         if cart is None:
-            raise ValidationError(discount_services.INVALID_CODE)
-        cart_services.set_cart_code(cart, request.form.get("codigo", ""))
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        error, status = exc.message, 422
+            raise ValidationError(discount_services.INVALID_CODE, field="codigo")
+        cart_services.set_cart_code(cart, form.codigo.data or "")
+
+    applied = submit(form, apply_code)
     if wants_fragment():
-        return render_page("shop/cart.html", "cart_summary", status=status, code_error=error, **cart_context(cart))
-    flash(error or "Código aplicado.", "error" if error else "success")
+        return render_page(
+            "shop/cart.html", "cart_summary", status=200 if applied else 422, **cart_context(cart, code_form=form)
+        )
+    flash("Código aplicado." if applied else form.first_error, "success" if applied else "error")
     return redirect(url_for("shop.cart"), 303)
 
 

@@ -9,19 +9,19 @@ from flask import abort, current_app, flash, jsonify, make_response, redirect, r
 
 from app.auth.decorators import public  # noqa: I001
 from app.clients.models import Client
-from app.core.errors import DomainError, ValidationError
-from app.core.identity import normalize_document, normalize_email
+from app.core.errors import DomainError
 from app.core.phone import InvalidPhone, normalize_phone
 from app.core.signing import order_id_from_token, order_token
 from app.extensions import db, limiter
 from app.sales import checkout_services
-from app.sales import services as sales_services
 from app.sales.models import Order
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
-from app.shop.forms import CheckoutForm
+from app.shop.forms import CheckoutForm, OrderPayForm, renew_submission_key
+from app.web.forms import submit
 from app.web.htmx import render_page, see_other
-from app.web.submissions import DuplicateSubmission, claim_submission
+from app.web.submissions import DuplicateSubmission
+from app.web.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 EMPTY_CART = "El carrito está vacío"
@@ -79,30 +79,6 @@ def checkout_data(form) -> checkout_services.CheckoutData:
     )
 
 
-def _validate(form: CheckoutForm) -> dict[str, str]:
-    errors = {}
-    try:
-        normalize_phone(form.telefono.data)
-    except InvalidPhone:
-        errors["telefono"] = "Ingrese un teléfono válido."
-    if not (form.nombre.data or "").strip():
-        errors["nombre"] = "El nombre es obligatorio."
-    try:
-        if not normalize_email(form.email.data):
-            errors["email"] = "Ingrese un e-mail válido."
-    except ValidationError:
-        errors["email"] = "Ingrese un e-mail válido."
-    try:
-        normalize_document(form.documento_identidad.data)
-    except ValidationError:
-        errors["documento_identidad"] = "RUT inválido."
-    if not form.acepta_terminos.data:
-        errors["acepta_terminos"] = "Debe aceptar los términos y condiciones."
-    if form.metodo_pago.data not in dict(method_choices()):
-        errors["metodo_pago"] = "Método de pago no disponible."
-    return errors
-
-
 def _json_wanted() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
@@ -113,74 +89,74 @@ def _json_wanted() -> bool:
 def complete_checkout():
     form = _form()
     cart = current_cart(with_lines=True)
-    if not form.validate():  # CSRF and shape
-        message = (
-            SESSION_EXPIRED
-            if "csrf_token" in form.errors
-            else next((m for ms in form.errors.values() for m in ms), "Revise los datos del formulario.")
-        )
-        return _checkout_failed(form, cart, message, 422)
     if cart is None:
-        return _checkout_failed(form, cart, EMPTY_CART, 400)
-    errors = _validate(form)
-    if errors:
-        for name, message in errors.items():
-            getattr(form, name).errors = [message]
-        return _checkout_failed(form, cart, next(iter(errors.values())), 422)
-    data = checkout_data(form)
-    try:
-        claim_submission()
-        order = checkout_services.checkout_cart(cart, data, ip=request.remote_addr)
-        order_id, method, balance = order.id, order.checkout_method, order.balance_due
-        db.session.commit()
-    except DuplicateSubmission as exc:
-        db.session.rollback()
-        if cart.converted_order_id:  # the first click placed the order: show it, as a double submit always did
+        return _checkout_failed(form, cart, 400, EMPTY_CART)
+    if not submit(form, lambda: checkout_services.checkout_cart(cart, checkout_data(form), ip=request.remote_addr)):
+        if isinstance(form.refusal, DuplicateSubmission) and cart.converted_order_id:
+            # the first click placed the order: show it, as a double submit always did
             return see_other(url_for("shop.order_page", token=order_token(cart.converted_order_id)))
-        return _checkout_failed(form, cart, exc.message, exc.status)
-    except sales_services.SlotUnavailable as exc:
-        db.session.rollback()
-        failing = {label for label, _ in exc.failures}
-        return _checkout_failed(form, cart, exc.message, 409, failing=failing)
-    except DomainError as exc:
-        db.session.rollback()
-        return _checkout_failed(form, cart, exc.message, exc.status)
-    target = url_for("shop.order_page", token=order_token(order_id))
-    if method == "flow" and balance > 0:
+        failing = {label for label, _ in getattr(form.refusal, "failures", ())}
+        return _checkout_failed(form, cart, form.refusal_status, failing=failing)
+    order = form.result
+    target = url_for("shop.order_page", token=order_token(order.id))
+    if order.checkout_method == "flow" and order.balance_due > 0:
         target = start_flow_or_order_page(order)
     if _json_wanted():
         return jsonify(
             success=True,
             message="Reserva creada exitosamente",
-            reserva_id=order_id,
-            metodo_pago=method,
+            reserva_id=order.id,
+            metodo_pago=order.checkout_method,
             redirect_url=target,
-            token=order_token(order_id),
+            token=order_token(order.id),
         )
     return see_other(target)
 
 
-def start_flow_or_order_page(order: Order) -> str:
-    """Send the customer to Flow; if Flow cannot be reached, back to the order page with a retry button."""
+FLOW_NOT_STARTED = "No pudimos iniciar el pago con Flow. Intente nuevamente o pague por transferencia."
+
+
+class FlowNotStarted(DomainError):
+    """Flow could not be reached or refused to start the payment (the order stays as it was)."""
+
+    def __init__(self) -> None:
+        super().__init__(FLOW_NOT_STARTED)
+
+
+def _start_flow(order: Order) -> str:
+    """A new Flow payment for the order's balance (its URL); FlowNotStarted if Flow cannot be used now."""
     from app.sales.flow import FlowError, FlowUnavailable
-    from app.sales.flow_services import FlowDisabled, start_flow_payment
+    from app.sales.flow_services import start_flow_payment
 
     try:
-        url = start_flow_payment(order)
-        db.session.commit()
-        return url
-    except (FlowUnavailable, FlowError, FlowDisabled, DomainError):
-        db.session.rollback()
+        return start_flow_payment(order)
+    except (FlowUnavailable, FlowError, DomainError) as exc:
         log.warning("Flow payment could not start for order %s", order.id)
-        flash("No pudimos iniciar el pago con Flow. Intente nuevamente o pague por transferencia.", "error")
+        raise FlowNotStarted() from exc
+
+
+def start_flow_or_order_page(order: Order) -> str:
+    """Send the customer to Flow; if Flow cannot be reached, back to the order page with a retry button. (The
+    order is already committed: the Flow payment is its own unit of work.)"""
+    try:
+        with unit_of_work():
+            return _start_flow(order)
+    except FlowNotStarted as exc:
+        flash(exc.message, "error")
         return url_for("shop.order_page", token=order_token(order.id))
 
 
-def _checkout_failed(form, cart, message, status, failing=()):
-    """The form again with its messages; HTML answers are 409 (slot taken) or 422, the codes HTMX swaps in."""
+def _checkout_failed(form, cart, status, message=None, failing=()):
+    """The form again with its messages; HTML answers are 409 (slot taken) or 422, the codes HTMX swaps in. The
+    first problem also shows above the form (a phone shows one screen at a time)."""
+    if message is None:
+        message = SESSION_EXPIRED if "csrf_token" in form.errors else form.first_error
+    message = message or "Revise los datos del formulario."
     if _json_wanted():
         return jsonify(success=False, error=message), 400 if status == 422 else status
-    form.form_errors.append(message)
+    if message not in form.form_errors:
+        form.form_errors.append(message)
+    renew_submission_key(form)
     return render_page(
         "shop/checkout.html",
         "checkout_form",
@@ -217,9 +193,14 @@ def map_url() -> str:
     )
 
 
+def order_pay_form() -> OrderPayForm:
+    """A pay button's form (order page, Flow return page): each button rendered gets its own one-time key."""
+    return OrderPayForm(formdata=None)
+
+
 @bp.app_context_processor
 def _order_page_context():
-    return {"payment_window": payment_window, "map_url": map_url}
+    return {"payment_window": payment_window, "map_url": map_url, "order_pay_form": order_pay_form}
 
 
 @bp.get("/ventas/reserva/<token>/")
@@ -244,39 +225,39 @@ def order_calendar(token: str):
     return response
 
 
-def _guarded_payment_action(token: str):
-    """(order, None) when the order can still be paid and this form render was not submitted before, else
-    (None, response sending the customer back to the order page)."""
-    order = _order_from_token(token)
-    if not payment_window(order)["can_pay"]:
-        message = (
-            "El plazo de pago de esta reserva venció."
-            if payment_window(order)["expired"]
-            else "Esta reserva no tiene saldo pendiente."
-        )
-        flash(message, "info")
-        return None, see_other(url_for("shop.order_page", token=token))
-    try:
-        claim_submission()
-    except DuplicateSubmission:
-        db.session.rollback()
-        return None, see_other(url_for("shop.order_page", token=token))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return None, see_other(url_for("shop.order_page", token=token))
-    return order, None
+def _payable_or_back(order: Order, token: str):
+    """None when the order can still be paid, else the answer sending the customer back to the order page."""
+    window = payment_window(order)
+    if window["can_pay"]:
+        return None
+    flash(
+        "El plazo de pago de esta reserva venció." if window["expired"] else "Esta reserva no tiene saldo pendiente.",
+        "info",
+    )
+    return see_other(url_for("shop.order_page", token=token))
+
+
+def _payment_refused(form: OrderPayForm, token: str):
+    """Back to the order page: silently for the same form sent twice, else with the reason."""
+    if not isinstance(form.refusal, DuplicateSubmission):
+        flash(form.first_error, "error")
+    return see_other(url_for("shop.order_page", token=token))
 
 
 @bp.post("/ventas/reserva/<token>/pagar-flow/")
 @limiter.limit("20 per minute", error_message=RATE_MESSAGE)
 @public
 def order_pay_flow(token: str):
-    """*Pagar con Flow* / *Reintentar pago*: a new Flow payment for the balance, while the order can be paid."""
-    order, refused = _guarded_payment_action(token)
-    if refused:
-        return refused
-    return see_other(start_flow_or_order_page(order))
+    """*Pagar con Flow* / *Reintentar pago*: a new Flow payment for the balance, while the order can be paid; one
+    per form render (its one-time key)."""
+    order = _order_from_token(token)
+    back = _payable_or_back(order, token)
+    if back:
+        return back
+    form = OrderPayForm()
+    if not submit(form, lambda: _start_flow(order)):
+        return _payment_refused(form, token)
+    return see_other(form.result)
 
 
 @bp.post("/ventas/reserva/<token>/pagar-transferencia/")
@@ -285,10 +266,12 @@ def order_pay_flow(token: str):
 def order_pay_transfer(token: str):
     """*Pagar por transferencia* after a failed Flow payment: the order waits for a transfer instead, within the
     same deadline (the slot is not held longer); the order page shows the bank details."""
-    order, refused = _guarded_payment_action(token)
-    if refused:
-        return refused
-    order.checkout_method = "transferencia"
-    db.session.commit()
+    order = _order_from_token(token)
+    back = _payable_or_back(order, token)
+    if back:
+        return back
+    form = OrderPayForm()
+    if not submit(form, lambda: setattr(order, "checkout_method", "transferencia")):
+        return _payment_refused(form, token)
     flash("Te esperamos con la transferencia: los datos bancarios están abajo.", "success")
     return see_other(url_for("shop.order_page", token=token) + "#transfer-instructions")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from flask import Response, make_response, render_template, request
 from jinja2_fragments.flask import render_block
@@ -18,10 +19,16 @@ def wants_fragment() -> bool:
     )
 
 
-def render_page(template: str, block: str | None = None, *, status: int = 200, **ctx) -> Response:
-    """The whole page for browsers, just `block` for HTMX fragment requests; always `Vary: HX-Request`."""
+def render_page(
+    template: str, block: str | None = None, *, status: int = 200, oob_swaps: Iterable[str] = (), **ctx
+) -> Response:
+    """The whole page for browsers, just `block` for HTMX fragment requests; always `Vary: HX-Request`.
+
+    `oob_swaps`: rendered elements carrying `hx-swap-oob` (the cart badge…), appended to a fragment answer so it
+    also updates other content (house style §3); a full page already shows that content. (Not named `oob`: some
+    templates take an `oob` flag of their own.)"""
     if block and wants_fragment():
-        body = render_block(template, block, **ctx)
+        body = render_block(template, block, **ctx) + "".join(oob_swaps)
     else:
         body = render_template(template, **ctx)
     response = make_response(body, status)

@@ -59,7 +59,7 @@ def test_rejected_flow_offers_retry_and_transfer_until_the_deadline_then_retry_p
     assert f'action="/ventas/reserva/{token}/pagar-flow/"' in rejected.text and "Reintentar pago" in rejected.text
     assert f'action="/ventas/reserva/{token}/pagar-transferencia/"' in rejected.text
     assert rejected.text.count('name="submission_key"') == 2
-    key = re.search(r'name="submission_key" value="([^"]+)"', rejected.text).group(1)
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', rejected.text).group(1)
     retry = client.post(f"/ventas/reserva/{token}/pagar-flow/", data={"submission_key": key})
     assert retry.status_code == 303 and "/ventas/fake-flow/pay?token=" in retry.headers["Location"]
     again = client.post(f"/ventas/reserva/{token}/pagar-flow/", data={"submission_key": key}, headers=HX)
