@@ -471,7 +471,6 @@ def unsubscribe(token: str):
         status=form.status,
         row=row,
         token=token,
-        form=form,
         everything=form.everything,
         label=label,
         has_switch=consent_switch(row.message_type) is not None,
