@@ -12,10 +12,22 @@ from app.calendars.models import FEED_KINDS
 from app.catalog.models import Provider, Service
 from app.core.errors import DomainError
 from app.extensions import db
+from app.web.errors import error_response
 from app.web.htmx import render_page
+from app.web.uow import unit_of_work
 from app.web.urls import public_url
 
 bp = Blueprint("calendars", __name__, url_prefix="/ventas/calendario")
+
+
+@bp.errorhandler(DomainError)
+def _refused(exc: DomainError):
+    """A refused rotation (an unknown service or provider) is a flash on the list, as it always was; anything else
+    as the app-wide handler does."""
+    if request.endpoint == "calendars.feed_rotate":
+        flash(exc.message, "danger")
+        return redirect(url_for("calendars.feed_list"), 303)
+    return error_response(exc.status, exc.message)
 
 
 @bp.get("/<any(servicio, proveedor):kind>/<int:object_id>/<token>.ics")
@@ -57,12 +69,7 @@ def feed_list():
 def feed_rotate(kind: str, object_id: int):
     if kind not in FEED_KINDS:
         abort(404)
-    try:
+    with unit_of_work():  # a refusal is answered by _refused
         feeds.rotate_feed(kind, object_id, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        flash("Enlace regenerado: el anterior dejó de funcionar. Vuelva a suscribir el calendario.", "success")
+    flash("Enlace regenerado: el anterior dejó de funcionar. Vuelva a suscribir el calendario.", "success")
     return redirect(url_for("calendars.feed_list"), 303)

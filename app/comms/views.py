@@ -19,12 +19,20 @@ from app.clients.models import CONSENT_LABELS, Client, Suppression
 from app.comms import consent_services as consent
 from app.comms import queries, services
 from app.comms import sms_template_services as sms_templates
+from app.comms.forms import (
+    ConsentsForm,
+    PreferencesForm,
+    ResendForm,
+    SuppressionForm,
+    TemplateForm,
+    TemplatePreviewForm,
+    UnsubscribeForm,
+)
 from app.comms.models import CommunicationLog, FakeMessage, SmsTemplate
 from app.comms.policy import (
     CHANNEL_LABELS,
     MESSAGE_TYPES,
     REASONS,
-    SMS_CAPABLE_TYPES,
     STATUS_LABELS,
     STATUSES,
     TYPE_PLURALS,
@@ -34,12 +42,14 @@ from app.comms.policy import (
 from app.comms.providers import uses_fakes
 from app.comms.render import log_id_from_token
 from app.core import clock
-from app.core.errors import DomainError
+from app.core.errors import ConflictError, DomainError
 from app.core.pagination import paginate, parse_page
-from app.core.phone import InvalidPhone, normalize_phone
 from app.extensions import csrf, db, limiter
+from app.web.errors import error_response
+from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_day, parse_id
+from app.web.uow import unit_of_work
 
 bp = Blueprint("comms", __name__, url_prefix="/ventas/comunicaciones")
 clients_bp = Blueprint("comms_clients", __name__, url_prefix="/ventas/clientes")
@@ -63,6 +73,15 @@ def _get(model, entity_id: int):
     if found is None:
         abort(404)
     return found
+
+
+@bp.errorhandler(DomainError)
+def _refused(exc: DomainError):
+    """A refused one-click action. "Enviar ahora" answers the message alone, with its status (409), as it always
+    has; anything else in this blueprint as the app-wide handler does."""
+    if request.endpoint == "comms.log_send_now":
+        return make_response(exc.message, exc.status)
+    return error_response(exc.status, exc.message)
 
 
 def _done(endpoint_url: str, message: str, event: str):
@@ -148,14 +167,10 @@ def log_resend(log_id: int):
     row = _get(CommunicationLog, log_id)
     if not services.can_resend(row, current_user.role):
         abort(403)
-    try:
-        services.resend(row, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return make_response(exc.message, exc.status)
-    back = request.form.get("next") or ""
-    target = back if back.startswith("/ventas/") else url_for("comms.log_detail", log_id=row.id)
+    form = ResendForm()
+    if not submit(form, lambda: services.resend(row, by=current_user)):
+        return make_response(form.first_error, form.status)  # the refusal alone, in place
+    target = form.target(url_for("comms.log_detail", log_id=row.id))
     return _done(target, "Mensaje reenviado a la cola.", "message-queued")
 
 
@@ -163,35 +178,22 @@ def log_resend(log_id: int):
 @role_required("admin")
 def log_send_now(log_id: int):
     row = _get(CommunicationLog, log_id)
-    try:
+    with unit_of_work():  # a refusal (not pending: 409) is answered by _refused
         services.send_now(row, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return make_response(exc.message, exc.status)
     return _done(url_for("comms.log_detail", log_id=row.id), "Se enviará en el próximo ciclo.", "message-queued")
 
 
 # --- SMS templates ---------------------------------------------------------------------------------------------
 
 
-def _template_ctx(template=None, form=None, errors=None):
-    data = form or {}
-    content = data.get("content", template.content if template else "")
+def _template_ctx(template, form):
+    content = form.content.data or ""
     prev = (
         sms_templates.preview(content, strip_accents=current_app.config.get("SMS_STRIP_ACCENTS", True))
         if content.strip()
         else None
     )
-    return dict(
-        tpl=template,
-        data=data,
-        content=content,
-        errors=errors or {},
-        preview=prev,
-        types={t: type_label(t) for t in SMS_CAPABLE_TYPES},
-        variables=sms_templates.VARIABLES,
-    )
+    return dict(tpl=template, form=form, preview=prev, variables=sms_templates.VARIABLES)
 
 
 @bp.get("/plantillas-sms/")
@@ -216,39 +218,35 @@ def template_edit(template_id: int):
 
 
 def _template_form(template):
-    if request.method == "GET":
-        return render_page("comms/template_form.html", "template_form", **_template_ctx(template))
-    form = request.form
-    try:
-        saved = sms_templates.save_template(
+    form = TemplateForm(obj=template if request.method == "GET" else None)
+
+    def save():
+        return sms_templates.save_template(
             template,
-            name=form.get("name", ""),
-            message_type=form.get("message_type", ""),
-            content=form.get("content", ""),
-            is_active=bool(form.get("is_active")),
+            name=form.name.data or "",
+            message_type=form.message_type.data or "",
+            content=form.content.data or "",
+            is_active=form.is_active.data,
             by=current_user,
         )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        if template is not None:
-            db.session.refresh(template)
-        ctx = _template_ctx(template, form, {exc.field or "form": exc.message})
-        return render_page("comms/template_form.html", "template_form", status=exc.status, **ctx)
-    return _done(url_for("comms.template_list"), f"Plantilla «{saved.name}» guardada.", "template-saved")
+
+    if submit(form, save):
+        return _done(url_for("comms.template_list"), f"Plantilla «{form.result.name}» guardada.", "template-saved")
+    ctx = _template_ctx(template, form)
+    return render_page("comms/template_form.html", "template_form", status=form.status, **ctx)
 
 
 @bp.post("/plantillas-sms/vista-previa/")
 @role_required(*EDIT_ROLES)
 def template_preview():
     """Live length/encoding/segments while typing (HTMX)."""
-    content = request.form.get("content", "")
+    form = TemplatePreviewForm()
     error = None
-    try:
-        sms_templates.validate_content(content)
+    try:  # nothing is written: the text's problem is shown next to the preview
+        sms_templates.validate_content(form.content.data or "")
     except DomainError as exc:
         error = exc.message
-    ctx = _template_ctx(None, {"content": content})
+    ctx = _template_ctx(None, form)
     return render_page("comms/template_form.html", "template_preview", preview_error=error, **ctx)
 
 
@@ -256,15 +254,15 @@ def template_preview():
 @role_required(*EDIT_ROLES)
 def template_activate(template_id: int):
     template = _get(SmsTemplate, template_id)
-    sms_templates.save_template(
-        template,
-        name=template.name,
-        message_type=template.message_type,
-        content=template.content,
-        is_active=True,
-        by=current_user,
-    )
-    db.session.commit()
+    with unit_of_work():
+        sms_templates.save_template(
+            template,
+            name=template.name,
+            message_type=template.message_type,
+            content=template.content,
+            is_active=True,
+            by=current_user,
+        )
     return _done(url_for("comms.template_list"), f"Plantilla «{template.name}» activada.", "template-saved")
 
 
@@ -273,42 +271,27 @@ def template_activate(template_id: int):
 
 @bp.get("/supresiones/")
 @role_required(*LOG_ROLES)
-def suppression_list(error: str | None = None, status: int = 200):
+def suppression_list(form: SuppressionForm | None = None):
+    form = form or SuppressionForm(formdata=None)
     q = (request.args.get("q") or "").strip()[:100]
     page = paginate(db.session, queries.suppressions(q), parse_page(request.args.get("page")), PER_PAGE)
     return render_page(
         "comms/suppressions.html",
         "suppression_list",
-        status=status,
+        status=form.status,
         page=page,
         q=q,
-        error=error,
-        form=request.form,
+        form=form,
         can_edit=current_user.role in EDIT_ROLES,
     )
 
 
-@bp.post("/supresiones/")
-@role_required(*EDIT_ROLES)
-def suppression_add():
-    channel = parse_choice(request.form.get("channel"), ("sms", "email"))
-    raw = (request.form.get("destination") or "").strip()
-    if channel is None or not raw:
-        return suppression_list(error="Indique canal y destino.", status=422)
-    if channel == "sms":
-        try:
-            destination = normalize_phone(raw)
-        except InvalidPhone as exc:
-            return suppression_list(error=exc.message, status=422)
-    else:
-        destination = raw.lower()
-        if "@" not in destination or len(destination) > 254:
-            return suppression_list(error="Correo inválido.", status=422)
+def _suppress(channel: str, destination: str) -> None:
+    """Suppress by hand; the client with that phone or e-mail sees it in their consent record too."""
     field = "phone" if channel == "sms" else "email"
     client = db.session.scalar(sa.select(Client).where(getattr(Client, field) == destination).limit(1))
     if not consent.suppress(channel=channel, destination=destination, reason="manual", client=client, by=current_user):
-        db.session.rollback()
-        return suppression_list(error="Ese destino ya está suprimido.", status=409)
+        raise ConflictError("Ese destino ya está suprimido.", field="destination")
     if client is not None:  # the client's consent record shows it too (ConsentEvent with the user)
         from app.clients.services import set_consents
 
@@ -319,15 +302,22 @@ def suppression_add():
             by=current_user,
             ip=request.remote_addr,
         )
-    db.session.commit()
+
+
+@bp.post("/supresiones/")
+@role_required(*EDIT_ROLES)
+def suppression_add():
+    form = SuppressionForm()
+    if not submit(form, lambda: _suppress(form.channel.data, form.address)):
+        return suppression_list(form)
     return _done(url_for("comms.suppression_list"), "Destino suprimido.", "suppression-changed")
 
 
 @bp.post("/supresiones/<int:suppression_id>/eliminar/")
 @role_required(*EDIT_ROLES)
 def suppression_remove(suppression_id: int):
-    consent.unsuppress(_get(Suppression, suppression_id), by=current_user)
-    db.session.commit()
+    with unit_of_work():
+        consent.unsuppress(_get(Suppression, suppression_id), by=current_user)
     return _done(url_for("comms.suppression_list"), "Destino quitado de la lista.", "suppression-changed")
 
 
@@ -368,9 +358,10 @@ def fake_outbox_html(message_id: int):
 # --- client page fragments -------------------------------------------------------------------------------------
 
 
-def _consent_ctx(client, **extra):
+def _consent_ctx(client, form=None, **extra):
     return dict(
         client=client,
+        form=form or ConsentsForm(formdata=None),
         prefs=client.preferences,
         fields=CONSENT_FORM_FIELDS,
         labels=CONSENT_LABELS,
@@ -391,14 +382,21 @@ def client_consents(client_id: int):
 def client_consents_save(client_id: int):
     client = _get(Client, client_id)
     source = "recepcion" if current_user.role == "recepcion" else "staff"
-    values = {f: request.form.get(f) in ("on", "1", "true") for f in CONSENT_FORM_FIELDS}
-    count = consent.update_preferences(
-        client, values, nothing=False, source=source, by=current_user, ip=request.remote_addr
-    )
-    db.session.commit()
+    form = ConsentsForm()
+
+    def save():
+        return consent.update_preferences(
+            client, form.values(), nothing=False, source=source, by=current_user, ip=request.remote_addr
+        )
+
+    if not submit(form, save):
+        ctx = _consent_ctx(client, form)
+        return render_page("comms/client_consents.html", "client_consents", status=form.status, **ctx)
+    count = form.result
     message = f"{count} preferencia{'s' if count != 1 else ''} actualizada{'s' if count != 1 else ''}."
     if wants_fragment():
-        response = render_page("comms/client_consents.html", "client_consents", **_consent_ctx(client, saved=message))
+        ctx = _consent_ctx(client, ConsentsForm(formdata=None), saved=message)
+        response = render_page("comms/client_consents.html", "client_consents", **ctx)
         return hx_trigger(response, "consent-changed", {"client": client.id})
     flash(message, "success")
     return redirect(url_for("comms_clients.client_consents", client_id=client.id), 303)
@@ -460,24 +458,23 @@ def _log_from_token(token: str) -> CommunicationLog:
 @limiter.limit("30 per minute", error_message=RATE_MESSAGE)
 def unsubscribe(token: str):
     row = _log_from_token(token)
-    everything = request.values.get("todo") == "1"
-    if request.method == "GET":
-        label = (
-            "todos los mensajes de Aremko"
-            if everything
-            else TYPE_PLURALS.get(row.message_type, "este tipo de mensajes")
-        )
-        return render_page(
-            "comms/unsubscribe.html",
-            row=row,
-            token=token,
-            everything=everything,
-            label=label,
-            has_switch=consent_switch(row.message_type) is not None,
-        )
-    message = consent.unsubscribe(row, everything=everything, ip=request.remote_addr)
-    db.session.commit()
-    return render_page("comms/unsubscribe.html", row=row, token=token, done=message)
+    form = UnsubscribeForm(formdata=request.values)
+    if submit(form, lambda: consent.unsubscribe(row, everything=form.everything, ip=request.remote_addr)):
+        return render_page("comms/unsubscribe.html", row=row, token=token, done=form.result)
+    label = (
+        "todos los mensajes de Aremko"
+        if form.everything
+        else TYPE_PLURALS.get(row.message_type, "este tipo de mensajes")
+    )
+    return render_page(
+        "comms/unsubscribe.html",
+        status=form.status,
+        row=row,
+        token=token,
+        everything=form.everything,
+        label=label,
+        has_switch=consent_switch(row.message_type) is not None,
+    )
 
 
 @public_bp.route("/preferencias/<token>/", methods=["GET", "POST"])
@@ -489,18 +486,23 @@ def preferences(token: str):
     if client is None:
         return render_page("comms/preferences.html", row=row, token=token, client=None)
     saved = None
-    if request.method == "POST":
-        values = {f: request.form.get(f) in ("on", "1", "true") for f in CONSENT_FORM_FIELDS}
-        consent.update_preferences(
-            client, values, nothing=bool(request.form.get("nada")), ip=request.remote_addr, message_id=row.id
+    form = PreferencesForm()
+
+    def save():
+        return consent.update_preferences(
+            client, form.values(), nothing=form.nada.data, ip=request.remote_addr, message_id=row.id
         )
-        db.session.commit()
+
+    if submit(form, save):
         saved = "Tus preferencias quedaron guardadas."
+        form = PreferencesForm(formdata=None)
     return render_page(
         "comms/preferences.html",
+        status=form.status,
         row=row,
         token=token,
         client=client,
+        form=form,
         prefs=client.preferences,
         fields=CONSENT_FORM_FIELDS,
         labels=CONSENT_LABELS,

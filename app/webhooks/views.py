@@ -8,13 +8,15 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.extensions import db
+from app.web.forms import submit
 from app.web.htmx import render_page
+from app.web.uow import unit_of_work
 from app.webhooks import dispatch_services as dispatcher
 from app.webhooks import queries, services
 from app.webhooks.event_services import queue_ping
+from app.webhooks.forms import EndpointForm, ReplayForm
 from app.webhooks.models import DELIVERY_STATUS_LABELS, EVENTS, PING, WebhookDelivery, WebhookEndpoint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/ventas/webhooks")
@@ -33,15 +35,6 @@ def _delivery_or_404(delivery_id: int) -> WebhookDelivery:
     if delivery is None:
         abort(404)
     return delivery
-
-
-def _form_values(form) -> dict:
-    return {
-        "url": form.get("url", ""),
-        "description": form.get("descripcion", ""),
-        "events": form.getlist("eventos"),
-        "is_active": form.get("activo") == "1",
-    }
 
 
 def _send_now(delivery_id: int) -> str:
@@ -63,27 +56,12 @@ def endpoint_list():
 @bp.route("/nuevo/", methods=["GET", "POST"])
 @role_required("admin")
 def endpoint_new():
-    values = {"url": "", "description": "", "events": [], "is_active": True}
-    error, status = None, 200
-    if request.method == "POST":
-        values = _form_values(request.form)
-        try:
-            endpoint = services.create_endpoint(**values, by=current_user)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            flash("Webhook registrado. Copie el secreto para verificar las firmas.", "success")
-            return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id), 303)
+    form = EndpointForm()
+    if submit(form, lambda: services.create_endpoint(**form.values(), by=current_user)):
+        flash("Webhook registrado. Copie el secreto para verificar las firmas.", "success")
+        return redirect(url_for("webhooks.endpoint_detail", endpoint_id=form.result.id), 303)
     return render_page(
-        "webhooks/endpoint_form.html",
-        "endpoint_form",
-        status=status,
-        values=values,
-        error=error,
-        events=EVENTS,
-        endpoint=None,
+        "webhooks/endpoint_form.html", "endpoint_form", status=form.status, form=form, events=EVENTS, endpoint=None
     )
 
 
@@ -99,40 +77,20 @@ def endpoint_detail(endpoint_id: int):
 @role_required("admin")
 def endpoint_edit(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    values = {
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "events": list(endpoint.events or []),
-        "is_active": endpoint.is_active,
-    }
-    error, status = None, 200
-    if request.method == "POST":
-        values = _form_values(request.form)
-        try:
-            services.update_endpoint(endpoint, **values)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            error, status = exc.message, exc.status
-        else:
-            flash("Webhook actualizado.", "success")
-            return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint_id), 303)
+    form = EndpointForm(data=EndpointForm.initial(endpoint) if request.method == "GET" else None)
+    if submit(form, lambda: services.update_endpoint(endpoint, **form.values())):
+        flash("Webhook actualizado.", "success")
+        return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint_id), 303)
     return render_page(
-        "webhooks/endpoint_form.html",
-        "endpoint_form",
-        status=status,
-        values=values,
-        error=error,
-        events=EVENTS,
-        endpoint=endpoint,
+        "webhooks/endpoint_form.html", "endpoint_form", status=form.status, form=form, events=EVENTS, endpoint=endpoint
     )
 
 
 @bp.post("/<int:endpoint_id>/secreto/")
 @role_required("admin")
 def endpoint_rotate_secret(endpoint_id: int):
-    services.rotate_secret(_endpoint_or_404(endpoint_id))
-    db.session.commit()
+    with unit_of_work():
+        services.rotate_secret(_endpoint_or_404(endpoint_id))
     flash("Secreto regenerado: actualice el receptor; las próximas entregas se firman con el nuevo.", "success")
     return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint_id), 303)
 
@@ -140,8 +98,8 @@ def endpoint_rotate_secret(endpoint_id: int):
 @bp.post("/<int:endpoint_id>/prueba/")
 @role_required("admin")
 def endpoint_ping(endpoint_id: int):
-    delivery = queue_ping(_endpoint_or_404(endpoint_id))
-    db.session.commit()
+    with unit_of_work():  # queued and committed first: the dispatcher sends only committed deliveries
+        delivery = queue_ping(_endpoint_or_404(endpoint_id))
     flash(f"Prueba enviada. {_send_now(delivery.id)}", "info")
     return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint_id), 303)
 
@@ -153,8 +111,8 @@ def endpoint_delete(endpoint_id: int):
     if request.method == "GET":
         count = db.session.query(WebhookDelivery).filter_by(endpoint_id=endpoint.id).count()
         return render_page("webhooks/endpoint_delete.html", None, endpoint=endpoint, deliveries=count)
-    services.delete_endpoint(endpoint)
-    db.session.commit()
+    with unit_of_work():
+        services.delete_endpoint(endpoint)
     flash("Webhook eliminado.", "success")
     return redirect(url_for("webhooks.endpoint_list"), 303)
 
@@ -181,19 +139,16 @@ def delivery_list():
 def delivery_detail(delivery_id: int):
     delivery = _delivery_or_404(delivery_id)
     body = json.dumps(delivery.payload, ensure_ascii=False, indent=2)
-    return render_page("webhooks/delivery_detail.html", None, delivery=delivery, body=body)
+    return render_page("webhooks/delivery_detail.html", None, delivery=delivery, body=body, form=ReplayForm())
 
 
 @bp.post("/entregas/<int:delivery_id>/reenviar/")
 @role_required("admin")
 def delivery_replay(delivery_id: int):
     delivery = _delivery_or_404(delivery_id)
-    try:
-        services.replay_delivery(delivery)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
+    form = ReplayForm()
+    if submit(form, lambda: services.replay_delivery(delivery)):
         flash(f"Reenvío con el mismo evento {delivery.event_id}. {_send_now(delivery_id)}", "info")
+    else:
+        flash(form.first_error, "danger")
     return redirect(url_for("webhooks.delivery_detail", delivery_id=delivery_id), 303)

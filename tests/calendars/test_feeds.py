@@ -3,6 +3,7 @@ secret rotatable URLs (bad/rotated token → 404), no contact data, constant sta
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -194,3 +195,17 @@ def test_unchanged_feed_is_served_from_cache_and_conditional_get(client, booking
     add_line(db_session, calipso, make_client(), MONDAY + timedelta(days=1))
     changed = client.get(url("servicio", calipso), headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag and len(events(changed.data)[1]) == 2
+
+
+def test_rotate_button_carries_the_token(app, login, booking_setup, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    admin = login("admin")
+    page = admin.get("/ventas/calendario/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    path = f"/ventas/calendario/servicio/{booking_setup['calipso'].id}/regenerar/"
+    assert admin.post(path).status_code == 400
+    resp = admin.post(path, data={"csrf_token": token}, follow_redirects=True)
+    assert resp.status_code == 200 and "Enlace regenerado" in resp.text
+    missing = admin.post("/ventas/calendario/servicio/999999/regenerar/", data={"csrf_token": token})
+    assert missing.status_code == 303 and missing.headers["Location"].endswith("/ventas/calendario/")
+    assert "Calendario no encontrado." in admin.get("/ventas/calendario/").text

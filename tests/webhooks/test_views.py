@@ -138,3 +138,48 @@ def test_access_matrix_of_routes_with_arguments(client, login, make_endpoint, ro
     if role == "admin":
         assert c.get("/ventas/webhooks/999999/").status_code == 404
         assert c.post("/ventas/webhooks/entregas/999999/reenviar/").status_code == 404
+
+
+def test_form_errors_are_on_their_fields_and_edit_keeps_the_input(login, db_session, make_endpoint):
+    c = login("admin")
+    bad_url = c.post("/ventas/webhooks/nuevo/", data={**FORM, "url": "ftp://x.example.com/"}, headers=HX)
+    assert bad_url.status_code == 422
+    assert re.search(r'<input aria-describedby="wh-url-error" aria-invalid="true"[^>]*is-invalid', bad_url.text)
+    assert 'id="wh-url-error">La URL debe comenzar con https:// y tener un dominio.<' in bad_url.text
+    assert 'value="ftp://x.example.com/"' in bad_url.text and 'value="n8n"' in bad_url.text
+    unknown = c.post("/ventas/webhooks/nuevo/", data={**FORM, "eventos": ["order.paid", "zz"]}, headers=HX)
+    assert unknown.status_code == 422 and 'id="wh-eventos-error">Evento desconocido: zz.<' in unknown.text
+    assert re.search(r'value="order.paid"\s+checked', unknown.text)
+    endpoint = make_endpoint(events=["order.paid"], description="antes")
+    page = c.get(f"/ventas/webhooks/{endpoint.id}/editar/")
+    assert 'value="antes"' in page.text and re.search(r'value="order.paid"\s+checked', page.text)
+    assert re.search(r"<input checked[^>]*id=\"wh-activo\"", page.text)
+    inactive = c.post(f"/ventas/webhooks/{endpoint.id}/editar/", data={**FORM, "activo": ""})
+    assert inactive.status_code == 303
+    db_session.refresh(endpoint)
+    assert endpoint.is_active is False and endpoint.description == "n8n"
+
+
+def test_replay_refused_while_sending_is_a_flash(login, db_session, make_endpoint, fake_sender):
+    c = login("admin")
+    make_endpoint(events=["message.failed"])
+    [delivery] = emit_event("message.failed", {"comunicacion": {"id": 1}})
+    delivery.status = "SENDING"
+    db_session.flush()
+    resp = c.post(f"/ventas/webhooks/entregas/{delivery.id}/reenviar/", follow_redirects=True)
+    assert resp.status_code == 200 and "La entrega se está enviando en este momento" in resp.text
+    assert fake_sender.requests == []
+
+
+def test_one_click_forms_carry_the_token(app, login, monkeypatch, make_endpoint, fake_sender):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    c = login("admin")
+    endpoint = make_endpoint(events=["order.paid"])
+    page = c.get(f"/ventas/webhooks/{endpoint.id}/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert c.post(f"/ventas/webhooks/{endpoint.id}/secreto/").status_code == 400
+    assert c.post(f"/ventas/webhooks/{endpoint.id}/secreto/", data={"csrf_token": token}).status_code == 303
+    form = c.get(f"/ventas/webhooks/{endpoint.id}/editar/")
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    edited = c.post(f"/ventas/webhooks/{endpoint.id}/editar/", data={**FORM, "csrf_token": token})
+    assert edited.status_code == 303
