@@ -347,7 +347,7 @@ def test_extreme_inputs_never_500(cash_env, login):
 
 
 def submission_key(html: str) -> str:
-    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+    return re.search(r'name="submission_key"[^>]*value="([^"]+)"', html).group(1)
 
 
 def test_count_step_is_blind_and_asks_only_methods_that_moved(cash_env, login):
