@@ -510,7 +510,7 @@ def test_same_send_confirmation_twice_queues_once(login, make_campaign, audience
     c = login("marketing")
     confirm = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data={"cuando": "ahora"})
     assert 'hx-disabled-elt="find [type=submit]"' in confirm.text
-    key = re.search(r'name="submission_key" value="([^"]+)"', confirm.text).group(1)
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', confirm.text).group(1)
     data = {"cuando": "ahora", "confirmar": "1", "submission_key": key}
     assert c.post(f"/ventas/campanas/{campaign.id}/enviar/", data=data).status_code == 303
     queued = len(_rows(db_session, campaign))
