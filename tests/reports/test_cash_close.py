@@ -531,5 +531,6 @@ def test_reopen_reason_too_long_is_a_field_error(cash_env, login):
     assert re.search(r'id="motivo-error">El motivo no puede superar los 255 caracteres\.<', resp.text)
     textarea = re.search(r'<textarea[^>]*name="motivo"[^>]*>', resp.text).group(0)
     assert 'aria-invalid="true"' in textarea and 'maxlength="255"' in textarea
+    assert " required" not in textarea  # the server's Spanish message, not the browser's
     db.session.expire_all()
     assert db.session.get(CashClose, close.id).status == "cerrada"
