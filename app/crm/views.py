@@ -82,8 +82,7 @@ def _campaign_form(campaign: Campaign | None):
     if submit(form, lambda: services.save_campaign(campaign, data=form.campaign_data(), by=current_user)):
         flash(f"Campaña «{form.result.name}» guardada.", "success")
         return redirect(url_for("crm.campaign_detail", campaign_id=form.result.id), 303)
-    status = form.status if request.method == "POST" else 200
-    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=status)
+    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=form.status)
 
 
 @bp.route("/campanas/nueva/", methods=["GET", "POST"])
