@@ -1,13 +1,30 @@
-"""Campaign form (shape and format only; the rules live in crm.services.save_campaign)."""
+"""Campaign forms (shape and format only; the rules live in crm.services and crm.sending_services)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import NumberRange, Optional
+from datetime import datetime
+
+from wtforms import DateField, Field, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import AnyOf, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.crm.models import AUDIENCE_SOURCES, CAMPAIGN_CHANNELS
+from app.core.clock import LOCAL_TZ
+from app.crm.models import AUDIENCE_SOURCES, CAMPAIGN_CHANNELS, Campaign
+from app.extensions import db
+from app.sales.client_stats import SEGMENT_KEYS
+from app.web.forms import BaseForm, IdField, OneTimeForm
+from app.web.params import parse_id
+
+CAMPAIGN_REQUIRED = "Elija una campaña en planificación o activa."
+SEGMENT_UNKNOWN = "Segmento desconocido."
+NO_CLIENTS = "No se seleccionaron clientes."
+WHEN_INVALID = "Elija cuándo enviar: ahora o programado."
+SCHEDULE_REQUIRED = "Indique la fecha y hora del envío programado."
+OPEN_STATUSES = ("Planning", "Active")  # campaigns that may still take clients
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -15,7 +32,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(BaseForm):
     name = StringField("Nombre")
     description = TextAreaField("Descripción", validators=[Optional()])
     goal = TextAreaField("Objetivo", validators=[Optional()])
@@ -62,3 +79,65 @@ class CampaignForm(FlaskForm):
             "whatsapp_template": self.whatsapp_template.data,
             "automation_notes": self.automation_notes.data,
         }
+
+
+class CampaignSendForm(OneTimeForm):
+    """*Enviar campaña*: now or at a local date and time; the confirmation step (`confirmar=1`) sends, once."""
+
+    cuando = StringField(default="ahora", validators=[AnyOf(("ahora", "programado"), message=WHEN_INVALID)])
+    fecha_hora = StringField("Fecha y hora (hora de Chile)")
+    confirmar = StringField()
+
+    when: datetime | None = None
+
+    def validate_fecha_hora(self, field) -> None:
+        """A `datetime-local` value read in Chile's time, required only for a scheduled send (`self.when`)."""
+        self.when = None
+        if self.cuando.data != "programado":
+            return
+        try:
+            self.when = datetime.fromisoformat((field.data or "").strip()).replace(tzinfo=LOCAL_TZ)
+        except ValueError:
+            raise ValidationError(SCHEDULE_REQUIRED) from None
+
+
+class CampaignTestForm(BaseForm):
+    """*Envío de prueba*: a phone or an e-mail (the service says which and whether it is valid)."""
+
+    destino = StringField("Teléfono o correo electrónico")
+
+
+class IdListField(Field):
+    """Checked ids (`selected_clients`, one input per row, each possibly `1,2,3`): the distinct valid ids, sorted;
+    anything else is ignored."""
+
+    def process_formdata(self, valuelist):
+        ids = {parse_id(part) for raw in valuelist for part in raw.split(",")}
+        self.data = sorted(i for i in ids if i is not None)
+
+    def _value(self) -> str:
+        return ",".join(str(i) for i in self.data or [])
+
+
+class CampaignSelectionForm(BaseForm):
+    """The segmentation board's *Agregar a campaña*: clients checked by hand or the whole segment. The campaign
+    must exist and be open; `origen` is the list to return to."""
+
+    campaign = IdField("Campaña", message=CAMPAIGN_REQUIRED)
+    segmento = StringField(filters=[_strip], validators=[Optional(), AnyOf(SEGMENT_KEYS, message=SEGMENT_UNKNOWN)])
+    selected_clients = IdListField(default=list)
+    origen = StringField()
+
+    chosen: Campaign | None = None
+
+    def validate_campaign(self, field) -> None:
+        """The campaign picked, still open (`self.chosen`)."""
+        self.chosen = db.session.get(Campaign, field.data) if field.data is not None else None
+        if self.chosen is None or self.chosen.status not in OPEN_STATUSES:
+            self.chosen = None
+            if not field.errors:
+                raise ValidationError(CAMPAIGN_REQUIRED)
+
+    def validate_selected_clients(self, field) -> None:
+        if not self.segmento.data and not field.data:
+            raise ValidationError(NO_CLIENTS)

@@ -12,13 +12,14 @@ from app.core.pagination import paginate, parse_page
 from app.crm import queries as q
 from app.crm import sending_services as sending  # sending registers the PROMOTIONAL renderer and relevance check
 from app.crm import services
-from app.crm.forms import CampaignForm
+from app.crm.forms import CampaignForm, CampaignSelectionForm, CampaignSendForm, CampaignTestForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
 from app.sales.client_stats import SEGMENT_KEYS, segment_labels
+from app.web.forms import submit
 from app.web.htmx import render_page
-from app.web.params import MAX_ID, parse_id
-from app.web.submissions import claim_submission
+from app.web.params import MAX_ID
+from app.web.uow import unit_of_work
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
 
@@ -78,24 +79,10 @@ def _form(campaign: Campaign | None) -> CampaignForm:
 
 def _campaign_form(campaign: Campaign | None):
     form = _form(campaign)
-    status = 200
-    if request.method == "POST":
-        if form.validate():
-            try:
-                saved = services.save_campaign(campaign, data=form.campaign_data(), by=current_user)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                target = getattr(form, exc.field, None) if exc.field else None
-                if target is not None:
-                    target.errors = [*target.errors, exc.message]
-                else:
-                    form.form_errors.append(exc.message)
-            else:
-                flash(f"Campaña «{saved.name}» guardada.", "success")
-                return redirect(url_for("crm.campaign_detail", campaign_id=saved.id), 303)
-        status = 422
-    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=status)
+    if submit(form, lambda: services.save_campaign(campaign, data=form.campaign_data(), by=current_user)):
+        flash(f"Campaña «{form.result.name}» guardada.", "success")
+        return redirect(url_for("crm.campaign_detail", campaign_id=form.result.id), 303)
+    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=form.status)
 
 
 @bp.route("/campanas/nueva/", methods=["GET", "POST"])
@@ -162,6 +149,8 @@ def campaign_detail(campaign_id: int):
         preview=sending.campaign_preview(campaign),
         send_default=_send_default(campaign),
         target_sources=TARGET_SOURCE_LABELS,
+        send_form=CampaignSendForm(formdata=None),
+        test_form=CampaignTestForm(formdata=None),
     )
 
 
@@ -177,44 +166,28 @@ def _send_default(campaign: Campaign) -> dict:
 # --- segmentation board -> campaign ------------------------------------------------------------------------
 
 
-def _selected_ids() -> list[int]:
-    ids: list[int] = []
-    for raw in request.form.getlist("selected_clients"):
-        for part in raw.split(","):
-            part = part.strip()
-            if parse_id(part):
-                ids.append(parse_id(part))
-    return sorted(set(ids))
-
-
 @bp.route("/admin/campaign/select-for-clients/", methods=["GET", "POST"])
 @role_required(*MARKETING)
 def select_for_clients():
     board = url_for("reports.segmentation_board")
     if request.method == "GET":
         return redirect(board, 303)
-    back = request.form.get("origen")
-    raw_campaign = (request.form.get("campaign") or "").strip()
-    campaign = db.session.get(Campaign, parse_id(raw_campaign)) if parse_id(raw_campaign) else None
-    if campaign is None or campaign.status not in ("Planning", "Active"):
-        flash("Elija una campaña en planificación o activa.", "error")
-        return _local_redirect(back, board)
-    segment = (request.form.get("segmento") or "").strip()
-    if segment:
-        if segment not in SEGMENT_KEYS:
-            flash("Segmento desconocido.", "error")
-            return _local_redirect(back, board)
-        ids_select, source = q.segment_client_ids_select(segment), "segmento"
-    else:
-        ids = _selected_ids()
-        if not ids:
-            flash("No se seleccionaron clientes.", "error")
-            return _local_redirect(back, board)
-        ids_select, source = services.client_ids_select(ids), "manual"
-    result = services.add_targets(campaign, ids_select, source=source, by=current_user)
-    db.session.commit()
+    form = CampaignSelectionForm()
+
+    def add():
+        if form.segmento.data:
+            ids_select, source = q.segment_client_ids_select(form.segmento.data), "segmento"
+        else:
+            ids_select, source = services.client_ids_select(form.selected_clients.data), "manual"
+        return services.add_targets(form.chosen, ids_select, source=source, by=current_user)
+
+    if not submit(form, add):
+        flash(form.first_error, "error")
+        return _local_redirect(form.origen.data, board)
+    campaign = form.chosen
     flash(
-        f"{result.added} clientes agregados a la campaña «{campaign.name}» ({result.existing} ya estaban).", "success"
+        f"{form.result.added} clientes agregados a la campaña «{campaign.name}» ({form.result.existing} ya estaban).",
+        "success",
     )
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
 
@@ -255,69 +228,48 @@ def campaign_audience(campaign_id: int):
 @role_required(*MARKETING)
 def campaign_test(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    try:
-        channel = sending.send_test(campaign, request.form.get("destino", ""), by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
-    flash(f"Prueba encolada por {'SMS' if channel == 'SMS' else 'correo electrónico'}.", "success")
+    form = CampaignTestForm()
+    if submit(form, lambda: sending.send_test(campaign, form.destino.data or "", by=current_user)):
+        flash(f"Prueba encolada por {'SMS' if form.result == 'SMS' else 'correo electrónico'}.", "success")
+    else:
+        flash(form.first_error, "error")
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
-
-
-def _scheduled_time(raw: str | None):
-    from datetime import datetime
-
-    from app.core.clock import LOCAL_TZ
-
-    try:
-        return datetime.fromisoformat((raw or "").strip()).replace(tzinfo=LOCAL_TZ)
-    except ValueError:
-        return None
 
 
 @bp.post("/campanas/<int:campaign_id>/enviar/")
 @role_required(*MARKETING)
 def campaign_send(campaign_id: int):
-    from app.core.errors import ValidationError
+    """Two steps: *Continuar* shows how many messages would be queued; *Confirmar envío* (`confirmar=1`, with the
+    one-time key) sends or schedules."""
     from app.crm.audience_queries import messages_to_queue
 
     campaign = get_campaign_or_404(campaign_id)
-    cuando = request.form.get("cuando", "ahora")
-    raw_when = request.form.get("fecha_hora", "")
-    ctx = {"campaign": campaign, "cuando": cuando, "fecha_hora": raw_when}
-    try:
-        if cuando not in ("ahora", "programado"):
-            raise ValidationError("Elija cuándo enviar: ahora o programado.")
-        when = None
-        if cuando == "programado":
-            when = _scheduled_time(raw_when)
-            if when is None:
-                raise ValidationError("Indique la fecha y hora del envío programado.", field="fecha_hora")
-        if request.form.get("confirmar") != "1":
-            sending._check_sendable(campaign)
-            return render_page("crm/campaign_send.html", None, n=messages_to_queue(campaign), when=when, **ctx)
-        claim_submission()
-        queued = sending.send_campaign(campaign, when=when, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return render_page(
-            "crm/campaign_send.html", None, error=exc.message, n=None, when=None, status=exc.status, **ctx
-        )
-    if when is not None:
-        flash(f"Campaña programada para el {when.strftime('%d/%m/%Y %H:%M')}.", "success")
-    else:
-        flash(f"{queued} mensajes encolados.", "success")
-    return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+    form = CampaignSendForm()
+    ctx = {"campaign": campaign, "form": form, "cuando": form.cuando.data, "fecha_hora": form.fecha_hora.data or ""}
+    if form.confirmar.data != "1":
+        if form.validate():
+            try:
+                sending._check_sendable(campaign)
+            except DomainError as exc:
+                form.attach(exc)
+        if form.status == 200:
+            return render_page("crm/campaign_send.html", None, n=messages_to_queue(campaign), when=form.when, **ctx)
+    elif submit(form, lambda: sending.send_campaign(campaign, when=form.when, by=current_user)):
+        if form.when is not None:
+            flash(f"Campaña programada para el {form.when.strftime('%d/%m/%Y %H:%M')}.", "success")
+        else:
+            flash(f"{form.result} mensajes encolados.", "success")
+        return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)
+    return render_page(
+        "crm/campaign_send.html", None, error=form.first_error, n=None, when=None, status=form.status, **ctx
+    )
 
 
 @bp.post("/campanas/<int:campaign_id>/cancelar-envio/")
 @role_required(*MARKETING)
 def campaign_cancel_send(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    blocked = sending.cancel_campaign_send(campaign)
-    db.session.commit()
+    with unit_of_work():
+        blocked = sending.cancel_campaign_send(campaign)
     flash(f"Envío cancelado: {blocked} mensajes pendientes bloqueados.", "success")
     return redirect(url_for("crm.campaign_detail", campaign_id=campaign.id), 303)

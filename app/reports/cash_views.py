@@ -14,7 +14,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.auth.services import SYSTEM_USERNAME
 from app.core import clock
-from app.core.errors import ConflictError, DomainError
+from app.core.errors import DomainError
 from app.core.pagination import page_of_select, parse_page
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
@@ -23,11 +23,12 @@ from app.reports import cash_queries as queries
 from app.reports.blueprint import bp
 from app.reports.cash_queries import CashFilter
 from app.reports.filters import parse_date_range
+from app.reports.forms import CashCloseForm, ReopenCloseForm
 from app.sales import cash_queries, cash_services
 from app.sales.models import CashClose
+from app.web.forms import submit
 from app.web.htmx import render_page, see_other, wants_fragment
 from app.web.params import INVALID_DATE_NOTICE, parse_day, parse_flag
-from app.web.submissions import claim_submission
 
 PER_PAGE = 50
 DIGITS = re.compile(r"[0-9]{1,18}")
@@ -322,27 +323,18 @@ def cash_daily_reception():
 # --- cierre de caja ----------------------------------------------------------------------------------------------
 
 
-def _parse_amount(raw: str | None):
-    """'12.345', '$12.345' or '12345' -> 12345; '' -> None; anything else is returned as is (the service says why)."""
-    text = (raw or "").strip().replace("$", "").replace(".", "").replace(" ", "")
-    if text == "":
-        return None
-    return int(text) if DIGITS.fullmatch(text) else raw
-
-
 CASH_CODE = "efectivo"  # counted in the drawer every day, even without movements
 STEP_COUNT, STEP_REVIEW = "conteo", "revision"  # the form's two views: blind count, then review
 
 
 @dataclass
 class CloseReviewLine:
-    """One asked method of the cierre: what was typed, what it parses to, and the difference once valid."""
+    """One asked method of the cierre: its expected amount and, once the typed count is valid, the difference."""
 
     code: str
     label: str
     expected: int
     counts_as_cash: bool
-    raw: str
     counted: int | None
 
     @property
@@ -373,53 +365,39 @@ def _asked_lines(day: date, lines: list) -> list:
     return [ln for ln in lines if ln.code == CASH_CODE or ln.code in moved or ln.expected != 0]
 
 
-def _counted_value(raw):
-    """A parsed amount, or None when it is missing or not a valid count (same rules as `cash_services.close_day`)."""
-    value = _parse_amount(raw)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > cash_services.MAX_COUNTED:
-        return None
-    return value
+def _close_form(asked: list) -> CashCloseForm:
+    """The cierre form of these asked methods, filled from the request when it is a POST."""
+    return CashCloseForm.for_methods([(ln.code, ln.label) for ln in asked])
 
 
-def _count_errors(asked: list, form) -> dict[str, str]:
-    errors = {}
-    for ln in asked:
-        field = f"contado_{ln.code}"
-        value = _parse_amount(form.get(field))
-        if value is None:
-            errors[field] = cash_services.COUNTED_MISSING
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            errors[field] = cash_services.COUNTED_INVALID
-        elif value > cash_services.MAX_COUNTED:
-            errors[field] = cash_services.COUNTED_TOO_LARGE
-    return errors
-
-
-def _close_review(day: date, lines: list, form) -> CloseReview:
-    asked = _asked_lines(day, lines) if lines else []  # no lines: closed, future or out-of-range day
+def _close_review(lines: list, asked: list, form: CashCloseForm) -> CloseReview:
+    counted = {code: f.data for code, f in form.counted_fields()}  # None while missing or not a valid count
     return CloseReview(
         lines=[
-            CloseReviewLine(
-                ln.code,
-                ln.label,
-                ln.expected,
-                ln.counts_as_cash,
-                (form.get(f"contado_{ln.code}") or "").strip(),
-                _counted_value(form.get(f"contado_{ln.code}")),
-            )
-            for ln in asked
+            CloseReviewLine(ln.code, ln.label, ln.expected, ln.counts_as_cash, counted.get(ln.code)) for ln in asked
         ],
         expected_total=sum(ln.expected for ln in lines),
     )
 
 
 def _close_form_page(
-    day: date, *, status: int = 200, notices=(), errors=None, values=None, conflict=None, step: str = STEP_COUNT
+    day: date,
+    *,
+    status: int = 200,
+    notices=(),
+    refused: CashCloseForm | None = None,
+    conflict: str | None = None,
+    step: str = STEP_COUNT,
 ):
+    """The cierre of `day`: one counted input per asked method, holding what was typed and the errors of the
+    `refused` form, if any."""
     today = clock.today()
     existing = cash_queries.closed_close(day)
     lines = cash_queries.expected_by_method(day) if existing is None and day <= today else []
-    review = _close_review(day, lines, values or {})
+    asked = _asked_lines(day, lines) if lines else []  # no lines: closed, future or out-of-range day
+    form = _close_form(asked)
+    if refused is not None:
+        form.copy_errors(refused)
     return render_page(
         "reports/cash_close_form.html",
         "close_form",
@@ -427,15 +405,21 @@ def _close_form_page(
         day=day,
         today=today,
         existing=existing,
-        review=review,
+        form=form,
+        review=_close_review(lines, asked, form),
         step=step,
         notices=list(notices),
-        errors=errors or {},
-        values=values or {},
         conflict=conflict,
         can_pick_date=current_user.role in MANAGERS,
         existing_message=cash_queries.closed_message(existing) if existing is not None else None,
     )
+
+
+def _posted_day(form: CashCloseForm) -> date | None:
+    """The day a posted cierre names (today when it names none); None, with the error on the field, when invalid."""
+    if not form.fecha.validate(form):
+        return None
+    return form.fecha.data or clock.today()
 
 
 @bp.route("/caja-diaria/cierre/", methods=["GET", "POST"])
@@ -445,60 +429,48 @@ def cash_close_form():
     review with expected amounts and differences (`paso=confirmar`, the default for a bare POST, closes). Without
     JavaScript the review's *Recalcular* button is a `paso=revisar` submit; with it, differences follow the inputs
     through `cash_close_differences`."""
-    source = request.form if request.method == "POST" else request.args
-    day, notice = parse_day(source.get("fecha"))
-    notices = [notice] if notice else []
     today = clock.today()
     if request.method == "GET":
+        day, notice = parse_day(request.args.get("fecha"))
+        notices = [notice] if notice else []
         if current_user.role not in MANAGERS and day != today:
             notices.append("Recepción solo puede cerrar la caja del día de hoy.")
             day = today
         if day > today:
             notices.append("No se puede cerrar la caja de una fecha futura.")
         return _close_form_page(day, notices=notices)
-    if notice:  # a POST must name the day it closes
-        return _close_form_page(today, status=422, errors={"fecha": notice})
-    values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
-    came_from = STEP_REVIEW if request.form.get("vista") == STEP_REVIEW else STEP_COUNT
-    if request.form.get("paso") == "revisar":
-        try:
-            cash_services.check_close_date(day, current_user)
-        except DomainError as exc:
-            return _close_form_page(today, status=exc.status, errors={"fecha": exc.message}, values=values)
-        if cash_queries.closed_close(day) is None:
-            errors = _count_errors(_asked_lines(day, cash_queries.expected_by_method(day)), request.form)
-            if errors:
-                return _close_form_page(day, status=422, errors=errors, values=values, step=came_from)
-        return _close_form_page(day, values=values, step=STEP_REVIEW)
-    counted = {k.removeprefix("contado_"): _parse_amount(v) for k, v in values.items() if k.startswith("contado_")}
+    posted = CashCloseForm()
+    day = _posted_day(posted)
+    if day is None:  # a POST must name the day it closes
+        return _close_form_page(today, status=422, refused=posted)
     try:
         cash_services.check_close_date(day, current_user)
-        claim_submission()
-        asked = {ln.code for ln in _asked_lines(day, cash_queries.expected_by_method(day))}
-        for ln in cash_queries.expected_by_method(day):
-            if ln.code not in asked:
-                counted.setdefault(ln.code, 0)  # not asked: nothing moved, nothing counted
-        close = cash_services.close_day(day, counted, request.form.get("notas"), by=current_user)
-        close_id = close.id
-        db.session.commit()
-    except cash_services.CloseFormError as exc:
-        db.session.rollback()
-        return _close_form_page(day, status=422, errors=exc.errors, values=values, step=STEP_REVIEW)
-    except ConflictError as exc:
-        db.session.rollback()
-        return _close_form_page(day, status=409, conflict=exc.message)
     except DomainError as exc:
-        db.session.rollback()
-        shown = day if exc.field != "fecha" else today
-        return _close_form_page(
-            shown,
-            status=exc.status,
-            errors={exc.field or "form": exc.message},
-            values=values,
-            step=STEP_REVIEW if exc.field != "fecha" else STEP_COUNT,
-        )
-    flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
-    return see_other(url_for("reports.cash_close_detail", close_id=close_id))
+        posted.attach(exc)
+        return _close_form_page(today, status=posted.status, refused=posted)
+    expected = cash_queries.expected_by_method(day)
+    asked = _asked_lines(day, expected)
+    form = _close_form(asked)
+    if form.paso.data == "revisar":
+        came_from = STEP_REVIEW if form.vista.data == STEP_REVIEW else STEP_COUNT
+        if cash_queries.closed_close(day) is None and not form.validate():
+            return _close_form_page(day, status=422, refused=form, step=came_from)
+        return _close_form_page(day, step=STEP_REVIEW)
+
+    def close() -> CashClose:
+        counted = {code: f.data for code, f in form.counted_fields()}
+        for ln in expected:
+            counted.setdefault(ln.code, 0)  # not asked: nothing moved, nothing counted
+        return cash_services.close_day(day, counted, form.notas.data, by=current_user)
+
+    if submit(form, close):
+        flash(f"Caja del {day:%d/%m/%Y} cerrada.", "success")
+        return see_other(url_for("reports.cash_close_detail", close_id=form.result.id))
+    if form.status == 409:
+        return _close_form_page(day, status=409, conflict=form.first_error)
+    if form.fecha.errors:  # the service's own date check
+        return _close_form_page(today, status=form.status, refused=form)
+    return _close_form_page(day, status=form.status, refused=form, step=STEP_REVIEW)
 
 
 @bp.post("/caja-diaria/cierre/diferencias/")
@@ -506,16 +478,16 @@ def cash_close_form():
 def cash_close_differences():
     """The review's live differences: out-of-band fragments per method and in total, computed here from the typed
     counts and the day's expected amounts; a browser without htmx gets the review page."""
-    day, notice = parse_day(request.form.get("fecha"))
-    values = {k: v for k, v in request.form.items() if k.startswith("contado_") or k == "notas"}
-    if notice or not wants_fragment():
-        return _close_form_page(
-            clock.today() if notice else day, values=values, step=STEP_REVIEW, notices=[notice] if notice else ()
-        )
+    posted = CashCloseForm()
+    day = _posted_day(posted)
+    if day is None or not wants_fragment():
+        notices = posted.fecha.errors if day is None else ()
+        return _close_form_page(day or clock.today(), step=STEP_REVIEW, notices=notices)
     if current_user.role not in MANAGERS and day != clock.today():
         abort(403)
     lines = cash_queries.expected_by_method(day) if day <= clock.today() else []  # nothing expected in the future
-    review = _close_review(day, lines, values)
+    asked = _asked_lines(day, lines) if lines else []
+    review = _close_review(lines, asked, _close_form(asked))
     return render_page("reports/cash_close_form.html", "close_differences", review=review, oob=True)
 
 
@@ -559,7 +531,7 @@ def _load_close(close_id: int) -> CashClose:
     return close
 
 
-def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str | None = None, reason: str = ""):
+def _close_detail_page(close: CashClose, *, status: int = 200, form: ReopenCloseForm | None = None):
     lines = db.session.execute(queries.close_lines(close.id)).all()
     late = db.session.execute(queries.late_payments(close)).all()
     late_count, late_total = db.session.execute(queries.late_payments_total(close)).one()
@@ -577,8 +549,7 @@ def _close_detail_page(close: CashClose, *, status: int = 200, reopen_error: str
         in_force=cash_queries.closed_close(close.business_date),
         order_url=_order_url_builder(),
         can_reopen=current_user.role in MANAGERS and close.status == "cerrada",
-        reopen_error=reopen_error,
-        reason=reason,
+        form=form or ReopenCloseForm(formdata=None),
         today=clock.today(),
     )
 
@@ -601,13 +572,9 @@ def cash_close_detail(close_id: int):
 @role_required(*MANAGERS)
 def cash_close_reopen(close_id: int):
     close = db.session.get(CashClose, close_id) or abort(404)
-    reason = request.form.get("motivo", "")
-    try:
-        cash_services.reopen_close(close, reason, by=current_user)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        close = db.session.get(CashClose, close_id)
-        return _close_detail_page(close, status=exc.status, reopen_error=exc.message, reason=reason)
-    flash(f"Caja del {close.business_date:%d/%m/%Y} reabierta.", "success")
-    return see_other(url_for("reports.cash_close_detail", close_id=close_id))
+    form = ReopenCloseForm()
+    if submit(form, lambda: cash_services.reopen_close(close, form.motivo.data, by=current_user)):
+        flash(f"Caja del {close.business_date:%d/%m/%Y} reabierta.", "success")
+        return see_other(url_for("reports.cash_close_detail", close_id=close_id))
+    close = db.session.get(CashClose, close_id)  # as it is now (a refused reopen was rolled back)
+    return _close_detail_page(close, status=form.status, form=form)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.core import clock
+from app.core.errors import DomainError
 from app.core.pagination import Page, page_of, parse_page
 from app.core.signing import order_token
 from app.core.xlsx import export_filename, xlsx_download
@@ -20,6 +21,7 @@ from app.reports.filters import parse_date_range
 from app.sales.models import BOOKING_STATUSES, ORDER_ORIGINS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_id
+from app.web.uow import unit_of_work
 
 DESK = ("recepcion", "gerente", "admin")
 MANAGERS = ("gerente", "admin")
@@ -152,20 +154,17 @@ def order_detail(order_id: int):
 @bp.post("/venta_reservas/<int:order_id>/reenviar-confirmacion/")
 @role_required(*DESK)
 def order_resend_confirmation(order_id: int):
-    """ "Reenviar confirmación": queue a new confirmation (SMS + e-mail) rendered from the order's current data."""
-    from flask import flash, redirect
-
+    """ "Reenviar confirmación": queue a new confirmation (SMS + e-mail) rendered from the order's current data; a
+    refusal (a cancelled order) is answered in place, in the actions bar."""
     from app.automations.services import resend_confirmation
-    from app.core.errors import DomainError
     from app.sales.models import Order
 
     order = _get_or_404(order_id, lambda oid: db.session.get(Order, oid))
     try:
-        resend_confirmation(order, by=current_user)
-        db.session.commit()
+        with unit_of_work():
+            resend_confirmation(order, by=current_user)
         message, status, category = "Confirmación en cola de envío (SMS y correo electrónico).", 200, "success"
     except DomainError as exc:
-        db.session.rollback()
         message, status, category = exc.message, exc.status, "danger"
     if not wants_fragment():
         flash(message, category)

@@ -14,6 +14,7 @@ from app.core.money import format_clp
 from app.core.pagination import Page, page_of, parse_page
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.crm import queries as crm_q
+from app.crm.forms import CampaignSelectionForm
 from app.extensions import db
 from app.reports.blueprint import bp
 from app.sales.client_stats import (
@@ -190,6 +191,7 @@ def segment_clients(segment: str):
         "page": page,
         "campaigns": campaigns,
         "segment_total": segment_total,
+        "select_form": CampaignSelectionForm(formdata=None),
     }
     return render_page("reports/segmentation.html", "segment_list", **ctx, **(board or {}))
 

@@ -3,6 +3,7 @@ scheduler, ROI figures recomputed independently here."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -510,7 +511,7 @@ def test_same_send_confirmation_twice_queues_once(login, make_campaign, audience
     c = login("marketing")
     confirm = c.post(f"/ventas/campanas/{campaign.id}/enviar/", data={"cuando": "ahora"})
     assert 'hx-disabled-elt="find [type=submit]"' in confirm.text
-    key = re.search(r'name="submission_key" value="([^"]+)"', confirm.text).group(1)
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', confirm.text).group(1)
     data = {"cuando": "ahora", "confirmar": "1", "submission_key": key}
     assert c.post(f"/ventas/campanas/{campaign.id}/enviar/", data=data).status_code == 303
     queued = len(_rows(db_session, campaign))
@@ -526,3 +527,27 @@ def test_detail_with_a_text_saved_outside_the_form_shows_the_error_not_a_500(log
     page = login("marketing").get(f"/ventas/campanas/{campaign.id}/")
     assert page.status_code == 200 and 'id="message-error"' in page.text
     assert "Variable desconocida: {nombre}" in page.text and 'id="sms-preview"' not in page.text
+
+
+def test_send_form_shape_errors(login, make_campaign, audience, db_session):
+    """*Enviar campaña*'s form: `cuando` must be ahora or programado, a scheduled send needs its date and time
+    (only then), and the detail page's first step carries no one-time key (the confirmation renders it)."""
+    campaign = _lista(make_campaign, audience["ok"])
+    c = login("marketing")
+    url = f"/ventas/campanas/{campaign.id}/enviar/"
+    for data, message in (
+        ({"cuando": "mañana"}, "Elija cuándo enviar: ahora o programado."),
+        ({"cuando": "", "confirmar": "1"}, "Elija cuándo enviar: ahora o programado."),
+        ({"cuando": "programado", "fecha_hora": ""}, "Indique la fecha y hora del envío programado."),
+        ({"cuando": "programado", "fecha_hora": "2026-13-01T10:00", "confirmar": "1"}, "Indique la fecha y hora"),
+    ):
+        resp = c.post(url, data=data)
+        assert resp.status_code == 422 and message in resp.text, data
+    now = c.post(url, data={"cuando": "ahora", "fecha_hora": "no es una fecha"})  # ignored when sending now
+    assert now.status_code == 200 and "Se encolarán 4 mensajes" in now.text
+    assert _rows(db_session, campaign) == []
+    detail = c.get(f"/ventas/campanas/{campaign.id}/").text
+    send_form = re.search(r'<form[^>]*id="send-form".*?</form>', detail, re.S).group(0)
+    assert 'name="submission_key"' not in send_form
+    cancel = re.search(r'<form[^>]*id="cancel-form".*?</form>', detail, re.S)
+    assert cancel is None  # only an active campaign can be cancelled

@@ -214,3 +214,32 @@ def test_board_is_a_visits_by_spend_matrix_with_revenue(login, make_client, add_
     assert f'segment-count">{counts["zero_spend"]}<' in zero and "sin visitas y sin pagos" in zero
     assert "Nuevos, gasto bajo" in zero and "zero_spend/" in zero
     assert "$910.000" in html.split('id="segment-total"')[1].split("</p>")[0]  # 600.000 + 130.000 + 180.000
+
+
+def test_select_for_clients_form_messages_and_odd_values(login, make_client, make_campaign, db_session):
+    """The form's messages are the ones the view gave by hand: a bad or closed campaign first, then the segment,
+    then an empty selection; odd ids are ignored, never a 500."""
+    c = login("marketing")
+    open_campaign = make_campaign()
+    closed = make_campaign(status="Completed")
+    url = "/ventas/admin/campaign/select-for-clients/"
+    cases = [
+        ({"campaign": "abc", "segmento": "nope"}, "Elija una campaña en planificación o activa."),
+        ({"campaign": "99999999999", "selected_clients": "1"}, "Elija una campaña en planificación o activa."),
+        ({"campaign": str(closed.id)}, "Elija una campaña en planificación o activa."),
+        ({"campaign": str(open_campaign.id), "segmento": "nope"}, "Segmento desconocido."),
+        ({"campaign": str(open_campaign.id), "selected_clients": "x,²,-1, ,"}, "No se seleccionaron clientes."),
+    ]
+    for data, message in cases:
+        resp = c.post(url, data={**data, "origen": BOARD})
+        assert resp.status_code == 303 and resp.headers["Location"] == BOARD, data
+        with c.session_transaction() as sess:
+            assert ("error", message) in sess.pop("_flashes", []), data
+    client = make_client()
+    resp = c.post(url, data={"campaign": str(open_campaign.id), "selected_clients": [f"{client.id},x", str(client.id)]})
+    assert resp.status_code == 303
+    with c.session_transaction() as sess:
+        flashes = [m for _, m in sess.get("_flashes", [])]
+    assert f"1 clientes agregados a la campaña «{open_campaign.name}» (0 ya estaban)." in flashes
+    resp = c.post(url, data={"campaign": str(open_campaign.id), "origen": "//evil.example.com/"})
+    assert resp.headers["Location"] == BOARD  # only local paths

@@ -347,7 +347,7 @@ def test_extreme_inputs_never_500(cash_env, login):
 
 
 def submission_key(html: str) -> str:
-    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+    return re.search(r'name="submission_key"[^>]*value="([^"]+)"', html).group(1)
 
 
 def test_count_step_is_blind_and_asks_only_methods_that_moved(cash_env, login):
@@ -479,3 +479,58 @@ def test_same_close_form_sent_twice_closes_once(cash_env, login):
     assert second.status_code == 409 and "ya fue enviado" in second.text
     assert second.text.lstrip().startswith('<div id="close-form"') and "Ver el cierre" in second.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CashClose)) == 1
+
+
+# --- the forms (Flask-WTF): per-field errors, CSRF and the one-time key from the form ------------------------------
+
+
+def test_count_errors_are_on_their_inputs_with_aria(cash_env, login):
+    c = login("recepcion")
+    cash_env.pay(12000, "efectivo", by=c.user)
+    cash_env.pay(34500, "tarjeta", by=c.user)
+    resp = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data={"fecha": TODAY.isoformat(), "paso": "revisar", "contado_efectivo": "-1", "contado_tarjeta": "12a"},
+        headers={"HX-Request": "true"},
+    )
+    assert resp.status_code == 422 and "Revise los montos marcados." in resp.text
+    for code in ("efectivo", "tarjeta"):
+        field = re.search(rf'<input[^>]*name="contado_{code}"[^>]*>', resp.text).group(0)
+        assert 'aria-invalid="true"' in field and f'aria-describedby="contado_{code}-error"' in field
+        assert "is-invalid" in field
+        assert re.search(rf'id="contado_{code}-error">{cash_services.COUNTED_INVALID}<', resp.text)
+    assert 'value="-1"' in resp.text and 'value="12a"' in resp.text  # what was typed stays
+    assert 'name="csrf_token"' in resp.text and 'name="submission_key"' not in resp.text  # count step: no key
+
+
+def test_review_renders_a_fresh_key_then_keeps_the_posted_one(cash_env, login):
+    c = login("recepcion")
+    review = c.post(
+        "/ventas/caja-diaria/cierre/", data={"fecha": TODAY.isoformat(), "paso": "revisar", "contado_efectivo": "5"}
+    )
+    key = submission_key(review.text)
+    assert review.status_code == 200 and len(key) >= 16
+    refused = c.post(
+        "/ventas/caja-diaria/cierre/",
+        data={"fecha": TODAY.isoformat(), "paso": "confirmar", "contado_efectivo": "5", "submission_key": key},
+    )
+    assert refused.status_code == 422 and "Explique la diferencia." in refused.text
+    assert submission_key(refused.text) == key  # not consumed: the corrected form sends the same key
+    notas = re.search(r'<textarea[^>]*name="notas"[^>]*>', refused.text).group(0)
+    assert 'aria-invalid="true"' in notas and 'aria-describedby="notas-error"' in notas
+
+
+def test_reopen_reason_too_long_is_a_field_error(cash_env, login):
+    g = login("gerente")
+    close = cash_services.close_day(TODAY, counted_all(cash_queries.expected_by_method(TODAY)), by=g.user)
+    db.session.flush()
+    resp = g.post(
+        f"/ventas/caja-diaria/cierres/{close.id}/reabrir/", data={"motivo": "x" * 256}, headers={"HX-Request": "true"}
+    )
+    assert resp.status_code == 422 and resp.text.lstrip().startswith('<div id="close-reopen"')
+    assert re.search(r'id="motivo-error">El motivo no puede superar los 255 caracteres\.<', resp.text)
+    textarea = re.search(r'<textarea[^>]*name="motivo"[^>]*>', resp.text).group(0)
+    assert 'aria-invalid="true"' in textarea and 'maxlength="255"' in textarea
+    assert " required" not in textarea  # the server's Spanish message, not the browser's
+    db.session.expire_all()
+    assert db.session.get(CashClose, close.id).status == "cerrada"
