@@ -34,6 +34,7 @@ from app.clients.models import Client, ClientEvent, ConsentEvent
 from app.core.errors import DomainError, HasHistory, ValidationError
 from app.core.money import format_clp
 from app.core.phone import format_phone
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.sales.models import DiscountCode, Order, Payment, PaymentMethod
 from app.web.params import MAX_PAGE, parse_int
@@ -455,16 +456,15 @@ class ClientView(RoleModelView):
         from app.clients.services import create_client
 
         try:
-            model = create_client(
-                data=self._data(form),
-                origin="recepcion",
-                marketing_consent=bool(form.marketing_consent.data),
-                consent_source="recepcion",
-                by=current_user,
-            )
-            db.session.commit()
+            with unit_of_work():
+                model = create_client(
+                    data=self._data(form),
+                    origin="recepcion",
+                    marketing_consent=bool(form.marketing_consent.data),
+                    consent_source="recepcion",
+                    by=current_user,
+                )
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
         return model
@@ -473,10 +473,9 @@ class ClientView(RoleModelView):
         from app.clients.services import update_client
 
         try:
-            update_client(model, data=self._data(form), by=current_user)
-            db.session.commit()
+            with unit_of_work():
+                update_client(model, data=self._data(form), by=current_user)
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
         return True
@@ -485,10 +484,9 @@ class ClientView(RoleModelView):
         from app.clients.services import delete_client
 
         try:
-            delete_client(model, by=current_user)
-            db.session.commit()
+            with unit_of_work():
+                delete_client(model, by=current_user)
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return False
         return True

@@ -17,8 +17,9 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.pagination import paginate
 from app.core.phone import InvalidPhone, normalize_phone
+from app.core.uow import unit_of_work
 from app.extensions import db, limiter
-from app.sales.client_stats import SEGMENT_KEYS
+from app.sales.client_queries import SEGMENT_KEYS
 from app.shop.booking_views import RATE_MESSAGE
 
 CLIENT_READ = frozenset({"recepcion", "marketing", "gerente", "admin"})
@@ -73,7 +74,7 @@ def _phone_filter(stmt, value):
 
 
 def _segment_filter(stmt, value):
-    from app.sales.client_stats import client_stats
+    from app.sales.client_queries import client_stats
 
     stats = client_stats().subquery()
     return stmt.where(Client.id.in_(sa.select(stats.c.client_id).where(stats.c.segment == value)))
@@ -209,12 +210,11 @@ def _mini_body():
 @api_roles(*CLIENT_WRITE)
 def cliente_create():
     try:
-        client = save_client(validate(CLIENT_FIELDS, _mini_body(), partial=False), current_user)
+        with unit_of_work():
+            client = save_client(validate(CLIENT_FIELDS, _mini_body(), partial=False), current_user)
+            data = client_representation(client)
     except ApiValidationError as exc:
-        db.session.rollback()
         return _mini_error(exc.detail, 400)
-    data = client_representation(client)
-    db.session.commit()
     return jsonify(status="success", message="Cliente creado exitosamente", data=data), 201
 
 
@@ -227,10 +227,9 @@ def cliente_update(telefono: str):
             status="error", message="Cliente no encontrado", telefono_buscado=phone_or_none(telefono) or telefono[:30]
         ), 404
     try:
-        save_client(validate(MINI_UPDATE_FIELDS, _mini_body(), partial=True), current_user, client)
+        with unit_of_work():
+            save_client(validate(MINI_UPDATE_FIELDS, _mini_body(), partial=True), current_user, client)
+            data = client_representation(client)
     except ApiValidationError as exc:
-        db.session.rollback()
         return _mini_error(exc.detail, 400)
-    data = client_representation(client)
-    db.session.commit()
     return jsonify(status="success", message="Cliente actualizado exitosamente", data=data)

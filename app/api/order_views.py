@@ -28,6 +28,7 @@ from app.catalog.models import Product, Provider, Service
 from app.clients.models import Client
 from app.core import clock
 from app.core.errors import DomainError, ValidationError
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.sales import checkout_services, discount_services, line_services
 from app.sales import edit_services as editing
@@ -647,26 +648,25 @@ def prebooking():
     if not isinstance(body, dict):
         return _prebooking_error("JSON inválido.")
     try:
-        lines = _prebooking_lines(body.get("servicios"))
-        ids = {ln.service_id for ln in lines}
-        if len(set(db.session.scalars(sa.select(Service.id).where(Service.id.in_(ids))))) != len(ids):
-            raise ValidationError("Servicio no encontrado.")
-        data = checkout_services.CheckoutData(
-            telefono=_text(body, "telefono", 30) or "",
-            nombre=_text(body, "nombre_cliente", 100) or "",
-            email=_text(body, "email", 254),
-            comentarios=_text(body, "comentarios", 2000),
-        )
-        code = _text(body, "discount_code", 30)
-        order = checkout_services.place_order(lines=lines, data=data, origin="api", by=current_user, staff=True)
-        if code:
-            discount_services.apply_code(order, code, by=current_user)
+        with unit_of_work():
+            lines = _prebooking_lines(body.get("servicios"))
+            ids = {ln.service_id for ln in lines}
+            if len(set(db.session.scalars(sa.select(Service.id).where(Service.id.in_(ids))))) != len(ids):
+                raise ValidationError("Servicio no encontrado.")
+            data = checkout_services.CheckoutData(
+                telefono=_text(body, "telefono", 30) or "",
+                nombre=_text(body, "nombre_cliente", 100) or "",
+                email=_text(body, "email", 254),
+                comentarios=_text(body, "comentarios", 2000),
+            )
+            code = _text(body, "discount_code", 30)
+            order = checkout_services.place_order(lines=lines, data=data, origin="api", by=current_user, staff=True)
+            if code:
+                discount_services.apply_code(order, code, by=current_user)
     except sales_services.SlotUnavailable as exc:
-        db.session.rollback()
         detail = ", ".join(f"{label} ({entry.mensaje or 'no disponible'})" for label, entry in exc.failures)
         return _prebooking_error(f"Horario no disponible: {detail}", 409)
     except DomainError as exc:
-        db.session.rollback()
         return _prebooking_error(exc.message, 409 if exc.status == 409 else 400)
     body = {
         "status": "success",
@@ -675,5 +675,4 @@ def prebooking():
         "total": order.total,
         "discount_applied": order.discount_total,
     }
-    db.session.commit()
     return jsonify(body), 201

@@ -286,7 +286,7 @@ def birthday(log) -> Rendered:
 
 
 def last_visit(client_id: int) -> date | None:
-    from app.sales.client_stats import client_stats
+    from app.sales.client_queries import client_stats
 
     stats = client_stats().subquery()
     return db.session.scalar(sa.select(stats.c.last_visit).where(stats.c.client_id == client_id))

@@ -22,7 +22,7 @@ from app.comms.eligibility_queries import client_destination, reason_expr
 from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import to_local
-from app.sales.client_stats import NOT_A_VISIT, client_stats
+from app.sales.client_queries import NOT_A_VISIT, client_stats
 from app.sales.models import Order, ServiceLine
 
 SMS, EMAIL = "SMS", "EMAIL"

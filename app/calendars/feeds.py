@@ -16,11 +16,10 @@ import sqlalchemy as sa
 from flask import current_app
 from icalendar import Calendar, Event
 
-from app.calendars.models import FEED_KINDS, CalendarFeedKey
+from app.calendars.models import CalendarFeedKey
 from app.catalog.models import Provider, Service
 from app.clients.models import Client
 from app.core import clock
-from app.core.errors import ValidationError
 from app.extensions import db
 from app.sales.models import Order, ServiceLine
 
@@ -47,25 +46,6 @@ def feed_versions(kind: str, ids=None) -> dict[int, int]:
 def token_matches(kind: str, object_id: int, token: str) -> bool:
     version = feed_versions(kind, [object_id]).get(object_id, 0)
     return hmac.compare_digest(feed_token(kind, object_id, version), token or "")
-
-
-def rotate_feed(kind: str, object_id: int, *, by=None) -> int:
-    """Revoke the current URL of a feed (a new token); flushes; returns the new version."""
-    if kind not in FEED_KINDS or db.session.get(MODELS[kind], object_id) is None:
-        raise ValidationError("Calendario no encontrado.")
-    key = db.session.scalar(
-        sa.select(CalendarFeedKey)
-        .where(CalendarFeedKey.kind == kind, CalendarFeedKey.object_id == object_id)
-        .with_for_update()
-    )
-    if key is None:
-        key = CalendarFeedKey(kind=kind, object_id=object_id, version=0)
-        db.session.add(key)
-    key.version += 1
-    key.rotated_at = clock.now()
-    key.rotated_by_id = getattr(by, "id", None)
-    db.session.flush()
-    return key.version
 
 
 def line_start(service_date, start_time: str) -> datetime:

@@ -7,14 +7,14 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import public, role_required
-from app.calendars import feeds
+from app.calendars import feeds, services
 from app.calendars.models import FEED_KINDS
 from app.catalog.models import Provider, Service
 from app.core.errors import DomainError
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.web.errors import error_response
 from app.web.htmx import render_page
-from app.web.uow import unit_of_work
 from app.web.urls import public_url
 
 bp = Blueprint("calendars", __name__, url_prefix="/ventas/calendario")
@@ -70,6 +70,6 @@ def feed_rotate(kind: str, object_id: int):
     if kind not in FEED_KINDS:
         abort(404)
     with unit_of_work():  # a refusal is answered by _refused
-        feeds.rotate_feed(kind, object_id, by=current_user)
+        services.rotate_feed(kind, object_id, by=current_user)
     flash("Enlace regenerado: el anterior dejó de funcionar. Vuelva a suscribir el calendario.", "success")
     return redirect(url_for("calendars.feed_list"), 303)

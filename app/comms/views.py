@@ -44,12 +44,12 @@ from app.comms.render import log_id_from_token
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.pagination import paginate, parse_page
+from app.core.uow import unit_of_work
 from app.extensions import csrf, db, limiter
 from app.web.errors import error_response
 from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_day, parse_id
-from app.web.uow import unit_of_work
 
 bp = Blueprint("comms", __name__, url_prefix="/ventas/comunicaciones")
 clients_bp = Blueprint("comms_clients", __name__, url_prefix="/ventas/clientes")

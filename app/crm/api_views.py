@@ -15,6 +15,7 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.core.identity import normalize_email
 from app.core.phone import normalize_phone
+from app.core.uow import unit_of_work
 from app.crm import services
 from app.crm.models import ACTIVITY_TYPES, INTERACTION_TYPES, Activity, Campaign, CampaignInteraction, Contact
 from app.extensions import csrf, db, limiter
@@ -268,7 +269,7 @@ def activity_log():
     if activity_type not in ACTIVITY_TYPES:
         raise ApiError(400, "Invalid activity_type. Valid types are: " + ", ".join(ACTIVITY_TYPES))
     campaign = _campaign(data["campaign_id"])
-    try:
+    with unit_of_work():
         contact = resolve_contact(kind, data["contact_identifier"])
         notes = data.get("notes")
         activity = services.log_activity(
@@ -281,10 +282,6 @@ def activity_log():
         channel = SENT_ACTIVITY_CHANNEL.get(activity_type)
         if channel and contact.client_id:
             _log_n8n_message(activity, contact, channel)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return jsonify({"success": True, "activity_id": activity.id}), 201
 
 
@@ -317,7 +314,7 @@ def interaction_log():
     activity_id = None
     if parse_id(raw_activity) and db.session.get(Activity, parse_id(raw_activity)):
         activity_id = parse_id(raw_activity)
-    try:
+    with unit_of_work():
         contact = resolve_contact(kind, data["contact_identifier"])
         interaction = CampaignInteraction(
             contact_id=contact.id,
@@ -329,8 +326,4 @@ def interaction_log():
         )
         db.session.add(interaction)
         db.session.flush()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return jsonify({"success": True, "interaction_id": interaction.id}), 201

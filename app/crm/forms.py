@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.core.clock import LOCAL_TZ
 from app.crm.models import AUDIENCE_SOURCES, CAMPAIGN_CHANNELS, Campaign
 from app.extensions import db
-from app.sales.client_stats import SEGMENT_KEYS
+from app.sales.client_queries import SEGMENT_KEYS
 from app.web.forms import BaseForm, IdField, OneTimeForm
 from app.web.params import parse_id
 

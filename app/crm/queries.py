@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.clients.models import Client, ClientPreferences
 from app.clients.queries import search_condition
 from app.crm.models import Campaign, CampaignTarget
-from app.sales.client_stats import client_stats, segment_stats
+from app.sales.client_queries import client_stats, segment_stats
 
 
 def segment_clients_select(segment: str | None, q: str = "", today: date | None = None) -> sa.Select:

@@ -25,7 +25,7 @@ from app.crm.models import (
     Lead,
 )
 from app.extensions import db
-from app.sales.client_stats import SEGMENT_KEYS
+from app.sales.client_queries import SEGMENT_KEYS
 
 TEMPLATE_FIELDS = ("email_subject_template", "email_body_template", "sms_template", "whatsapp_template")
 CAMPAIGN_FIELDS = (

@@ -9,17 +9,17 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
+from app.core.uow import unit_of_work
 from app.crm import queries as q
 from app.crm import sending_services as sending  # sending registers the PROMOTIONAL renderer and relevance check
 from app.crm import services
 from app.crm.forms import CampaignForm, CampaignSelectionForm, CampaignSendForm, CampaignTestForm
 from app.crm.models import CAMPAIGN_CHANNELS, TARGET_SOURCE_LABELS, Activity, Campaign, CampaignInteraction, Deal, Lead
 from app.extensions import db
-from app.sales.client_stats import SEGMENT_KEYS, segment_labels
+from app.sales.client_queries import SEGMENT_KEYS, segment_labels
 from app.web.forms import submit
 from app.web.htmx import render_page
 from app.web.params import MAX_ID
-from app.web.uow import unit_of_work
 
 bp = Blueprint("crm", __name__, url_prefix="/ventas")
 

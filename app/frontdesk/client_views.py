@@ -18,16 +18,16 @@ from app.clients.models import CONSENT_FIELDS, CONSENT_LABELS, EVENT_TYPES, Clie
 from app.core.db import stream_rows
 from app.core.errors import DomainError, ValidationError
 from app.core.pagination import Page, page_of, parse_page
+from app.core.uow import unit_of_work
 from app.core.xlsx import Sheet, export_filename, xlsx_download
 from app.extensions import db
 from app.frontdesk.client_forms import ClientImportActionForm, ClientImportForm, ClientMergeForm, merge_ids
 from app.sales import client_queries as cq
-from app.sales.client_merge import merge_clients
+from app.sales.client_merge_services import merge_clients
 from app.web.errors import error_response
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
 from app.web.params import MAX_ID
-from app.web.uow import unit_of_work
 
 bp = Blueprint("clients", __name__, url_prefix="/ventas")
 
@@ -132,7 +132,7 @@ def _client_or_404(client_id: int) -> Client:
 @bp.get("/clientes/<int:client_id>/")
 @role_required(*STAFF)
 def client_detail(client_id: int):
-    from app.sales.client_stats import segment_labels
+    from app.sales.client_queries import segment_labels
     from app.sales.models import BOOKING_STATUS_LABELS
 
     client = _client_or_404(client_id)

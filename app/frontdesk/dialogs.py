@@ -13,6 +13,7 @@ from app.auth.views import safe_next
 from app.catalog.models import Service
 from app.core import clock
 from app.core.errors import DomainError
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.frontdesk.blueprint import bp
 from app.sales.models import Order
@@ -20,7 +21,6 @@ from app.web.errors import error_response
 from app.web.forms import OneTimeForm, submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.submissions import claim_submission, new_submission_key
-from app.web.uow import unit_of_work
 
 # One-click POSTs whose refusal is answered like a dialog (the message in #dialog, or a flash and a redirect back)
 IN_DIALOG = {"frontdesk.discount_void", "frontdesk.order_product_void"}

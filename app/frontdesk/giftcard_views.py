@@ -24,6 +24,7 @@ from app.frontdesk.giftcard_forms import (
     GiftCardVoidForm,
 )
 from app.frontdesk.queries import active_methods
+from app.sales import giftcard_sale_services as giftcard_sales
 from app.sales import giftcard_services as giftcards
 from app.sales.models import GiftCard
 from app.web.forms import OneTimeForm, submit
@@ -75,7 +76,7 @@ def gift_card_new():
 
 
 def _sell(form: GiftCardSaleForm) -> tuple[str, int, int]:
-    card = giftcards.sell_gift_card(
+    card = giftcard_sales.sell_gift_card(
         amount=form.monto.data,
         method=form.metodo_pago.data or "",
         reference=form.referencia.data,
@@ -113,7 +114,7 @@ def _issue_courtesy(form: GiftCardCourtesyForm) -> tuple[str, int]:
     client = db.session.scalar(sa.select(Client).where(Client.phone == form.cliente_telefono.data))
     if client is None:
         raise ValidationError("No hay un cliente con ese teléfono.", field="cliente_telefono")
-    card = giftcards.issue_courtesy_card(
+    card = giftcard_sales.issue_courtesy_card(
         amount=form.monto.data,
         reason=form.motivo.data or "",
         by=current_user,
@@ -212,7 +213,7 @@ def _detail_page(
             .order_by(Payment.id)
         ).all()
     courtesy = None
-    if giftcards.is_courtesy(card) and card.recipient_client_id is not None:
+    if giftcard_sales.is_courtesy(card) and card.recipient_client_id is not None:
         from app.clients.models import ClientEvent
 
         courtesy = db.session.scalar(

@@ -12,6 +12,7 @@ from app.core import clock
 from app.core.errors import DomainError
 from app.core.pagination import Page, page_of, parse_page
 from app.core.signing import order_token
+from app.core.uow import unit_of_work
 from app.core.xlsx import export_filename, xlsx_download
 from app.extensions import db
 from app.reports import sales_exports as exports
@@ -21,7 +22,6 @@ from app.reports.filters import parse_date_range
 from app.sales.models import BOOKING_STATUSES, ORDER_ORIGINS, PAYMENT_STATUS_LABELS, PAYMENT_STATUSES
 from app.web.htmx import render_page, wants_fragment
 from app.web.params import MAX_ID, parse_choice, parse_id
-from app.web.uow import unit_of_work
 
 DESK = ("recepcion", "gerente", "admin")
 MANAGERS = ("gerente", "admin")

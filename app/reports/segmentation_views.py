@@ -17,7 +17,7 @@ from app.crm import queries as crm_q
 from app.crm.forms import CampaignSelectionForm
 from app.extensions import db
 from app.reports.blueprint import bp
-from app.sales.client_stats import (
+from app.sales.client_queries import (
     SEGMENT_KEYS,
     ZERO_SPEND,
     Thresholds,

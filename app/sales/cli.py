@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from app.sales.client_merge import normalize_and_merge
+from app.sales.client_merge_services import normalize_and_merge
 
 
 def register_client_cli(app: Flask) -> None:

@@ -1,15 +1,192 @@
-"""A client's sales, read side: orders, payments, gift cards, and the client list's statistics (visits, spend,
-segment). They join the client record to the sales core, so they live above both (ARCHITECTURE.md §1)."""
+"""A client's sales, read side: visits, spend and segment per client (the segmentation rule and its SQL twin),
+the client list's statistics, and a client's orders, payments and gift cards. They join the client record to the
+sales core, so they live above both (docs/ARCHITECTURE.md §1)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import sqlalchemy as sa
+from flask import current_app
 
 from app.auth.models import User
 from app.clients.models import Client
 from app.clients.queries import search_condition
-from app.sales.client_stats import client_stats
-from app.sales.models import GiftCard, Order, Payment, PaymentMethod
+from app.core import clock
+from app.core.money import format_clp
+from app.extensions import db
+from app.sales.models import GiftCard, Order, Payment, PaymentMethod, ServiceLine
+
+VISIT_BANDS = ("new", "regular", "vip")
+SPEND_BANDS = ("low", "medium", "high")
+ZERO_SPEND = "zero_spend"
+SEGMENT_KEYS = (ZERO_SPEND,) + tuple(f"{v}_{s}_spend" for v in VISIT_BANDS for s in SPEND_BANDS)
+NOT_A_VISIT = ("cancelada", "no_show")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    visits_regular: int
+    visits_vip: int
+    spend_medium: int
+    spend_high: int
+
+    @classmethod
+    def from_config(cls) -> Thresholds:
+        cfg = current_app.config
+        return cls(
+            int(cfg["SEGMENT_VISITS_REGULAR"]),
+            int(cfg["SEGMENT_VISITS_VIP"]),
+            int(cfg["SEGMENT_SPEND_MEDIUM"]),
+            int(cfg["SEGMENT_SPEND_HIGH"]),
+        )
+
+
+def visit_band(visits: int, t: Thresholds) -> str:
+    return "new" if visits < t.visits_regular else "regular" if visits < t.visits_vip else "vip"
+
+
+def spend_band(spend: int, t: Thresholds) -> str:
+    return "low" if spend < t.spend_medium else "medium" if spend < t.spend_high else "high"
+
+
+def segment_of(visits: int, spend: int, t: Thresholds) -> str:
+    """The pure rule, mirrored by the SQL CASE in client_stats (tests compare both at every boundary)."""
+    if visits == 0 and spend == 0:
+        return ZERO_SPEND
+    return f"{visit_band(visits, t)}_{spend_band(spend, t)}_spend"
+
+
+def segment_labels(t: Thresholds | None = None) -> dict[str, str]:
+    """Spanish labels built from the thresholds, e.g. "Regulares (2-5 Visitas, Gasto Medio)"."""
+    t = t or Thresholds.from_config()
+    visit_text = {
+        "new": f"Nuevos (0-{t.visits_regular - 1} Visita{'s' if t.visits_regular - 1 != 1 else ''}",
+        "regular": f"Regulares ({t.visits_regular}-{t.visits_vip - 1} Visitas",
+        "vip": f"VIP (>{t.visits_vip - 1} Visitas",
+    }
+    spend_text = {"low": "Bajo Gasto", "medium": "Gasto Medio", "high": "Alto Gasto"}
+    labels = {ZERO_SPEND: "Clientes Sin Gasto Registrado"}
+    for v in VISIT_BANDS:
+        for s in SPEND_BANDS:
+            labels[f"{v}_{s}_spend"] = f"{visit_text[v]}, {spend_text[s]})"
+    return labels
+
+
+def threshold_legend(t: Thresholds | None = None) -> list[str]:
+    t = t or Thresholds.from_config()
+    return [
+        f"Visitas: nuevos < {t.visits_regular}, regulares < {t.visits_vip}, VIP ≥ {t.visits_vip}.",
+        f"Gasto: bajo < {format_clp(t.spend_medium)}, medio < {format_clp(t.spend_high)}, "
+        f"alto ≥ {format_clp(t.spend_high)}.",
+    ]
+
+
+def _segment_columns(visits, spend, t: Thresholds) -> list:
+    """visit_band, spend_band and segment as SQL CASEs over `visits`/`spend` (the pure rule segment_of)."""
+    v_band = sa.case((visits < t.visits_regular, "new"), (visits < t.visits_vip, "regular"), else_="vip")
+    s_band = sa.case((spend < t.spend_medium, "low"), (spend < t.spend_high, "medium"), else_="high")
+    segment = sa.case(
+        (sa.and_(visits == 0, spend == 0), ZERO_SPEND),
+        else_=v_band + "_" + s_band + "_spend",
+    )
+    return [v_band.label("visit_band"), s_band.label("spend_band"), segment.label("segment")]
+
+
+def _activity_subquery(today: date) -> sa.Subquery:
+    """Per client with ≥ 1 non-cancelled order, in ONE grouped pass over those orders LEFT JOINed to their visit
+    day: visits = orders with a visit day, last_visit = latest visit day, spend = Σ paid. (On PostgreSQL: a merge
+    join of the orders with the lines grouped per order, both read in order-id order, then one hash aggregate.)"""
+    visit_days = (
+        sa.select(ServiceLine.order_id, sa.func.max(ServiceLine.service_date).label("day"))
+        .where(ServiceLine.status.not_in(NOT_A_VISIT), ServiceLine.service_date <= today)
+        .group_by(ServiceLine.order_id)
+        .subquery("visit_days")
+    )
+    return (
+        sa.select(
+            Order.client_id.label("client_id"),
+            sa.func.count(visit_days.c.day).label("visits"),
+            sa.func.sum(Order.paid).label("spend"),
+            sa.func.max(visit_days.c.day).label("last_visit"),
+        )
+        .select_from(Order)
+        .outerjoin(visit_days, visit_days.c.order_id == Order.id)
+        .where(Order.cancelled_at.is_(None))
+        .group_by(Order.client_id)
+        .subquery("activity")
+    )
+
+
+def client_activity(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
+    """client_stats() restricted to the clients with ≥ 1 non-cancelled order (same columns, same values), without
+    the pass over every client: every client outside it is zero_spend, so any other segment can be read here."""
+    today = today or clock.today()
+    t = thresholds or Thresholds.from_config()
+    activity = _activity_subquery(today)
+    visits = activity.c.visits
+    spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
+    return sa.select(
+        activity.c.client_id.label("client_id"),
+        visits.label("visits"),
+        spend.label("spend"),
+        activity.c.last_visit.label("last_visit"),
+        *_segment_columns(visits, spend, t),
+    )
+
+
+def client_stats(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
+    """client_id, visits, spend, last_visit, visit_band, spend_band, segment for every client (clients LEFT JOIN
+    the per-client activity)."""
+    today = today or clock.today()
+    t = thresholds or Thresholds.from_config()
+    activity = _activity_subquery(today)
+    visits = sa.func.coalesce(activity.c.visits, 0)
+    spend = sa.cast(sa.func.coalesce(activity.c.spend, 0), sa.BigInteger)
+    return (
+        sa.select(
+            Client.id.label("client_id"),
+            visits.label("visits"),
+            spend.label("spend"),
+            activity.c.last_visit.label("last_visit"),
+            *_segment_columns(visits, spend, t),
+        )
+        .select_from(Client)
+        .outerjoin(activity, activity.c.client_id == Client.id)
+    )
+
+
+def segment_stats(segment: str | None, today: date | None = None) -> sa.Select:
+    """client_stats() rows of one segment (None = every client); a segment other than zero_spend is read from
+    client_activity() (its clients all have an order), so the million clients are not scanned for it."""
+    if segment is None:
+        return client_stats(today)
+    source = client_stats(today) if segment == ZERO_SPEND else client_activity(today)
+    stats = source.subquery("segment_stats")
+    return sa.select(*stats.c).where(stats.c.segment == segment)
+
+
+def segment_counts_select(today: date | None = None) -> sa.CompoundSelect:
+    """(segment, clients) of the clients with an order, UNION ALL (NULL, number of clients): ONE statement."""
+    activity = client_activity(today).subquery()
+    by_segment = sa.select(activity.c.segment, sa.func.count()).group_by(activity.c.segment)
+    return sa.union_all(by_segment, sa.select(sa.null(), sa.func.count()).select_from(Client))
+
+
+def segment_counts(today: date | None = None) -> dict[str, int]:
+    """Clients per segment (every key present, zeros included) in one statement (segment_counts_select); the
+    clients without an order, absent from client_activity, are zero_spend."""
+
+    counts = dict.fromkeys(SEGMENT_KEYS, 0)
+    total = 0
+    for segment, n in db.session.execute(segment_counts_select(today)).all():
+        if segment is None:
+            total = n
+        else:
+            counts[segment] = n
+    counts[ZERO_SPEND] += total - sum(counts.values())
+    return counts
 
 
 def stats_for_select(client_ids) -> sa.Select:

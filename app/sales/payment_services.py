@@ -123,6 +123,34 @@ def record_payment(
     return payment
 
 
+def _refund_to_gift_card(order: Order, payment: Payment, amount: int, *, by):
+    """A refund by gift card credits back the card the order was last paid with (unless voided), else issues a new
+    card (origin `reembolso`) to the client."""
+    used = db.session.scalar(
+        sa.select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.status == "valido",
+            Payment.gift_card_id.is_not(None),
+            Payment.amount > 0,
+        )
+        .order_by(Payment.id.desc())
+    )
+    if used is not None and used.gift_card.status != "anulada":
+        giftcards.reverse_redemption(
+            used.gift_card,
+            amount=amount,
+            by=by,
+            payment_id=payment.id,
+            reason=f"Reembolso venta #{order.id}",
+            order=order,
+        )
+        return used.gift_card
+    return giftcards.issue_gift_card(
+        amount=amount, by=by, origin="reembolso", buyer_client_id=order.client_id, order_id=order.id
+    )
+
+
 def _usable_method(code: str) -> PaymentMethod:
     pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == code))
     if pm is None or not pm.is_active:
@@ -232,9 +260,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
     order = lock_order(order)
     if amount > order.paid:
         raise ValidationError(f"El reembolso supera lo pagado ({format_clp(order.paid)}).", field="monto")
-    pm = db.session.scalar(sa.select(PaymentMethod).where(PaymentMethod.code == method))
-    if pm is None or not pm.is_active:
-        raise ValidationError("Método de pago no disponible.", field="metodo_pago")
+    pm = _usable_method(method)
     now = clock.now()
     after_close = _closed_day_check(clock.to_local(now).date(), by)
     payment = Payment(
@@ -250,31 +276,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
     db.session.add(payment)
     db.session.flush()
     if pm.code == "giftcard":
-        used = db.session.scalar(
-            sa.select(Payment)
-            .where(
-                Payment.order_id == order.id,
-                Payment.status == "valido",
-                Payment.gift_card_id.is_not(None),
-                Payment.amount > 0,
-            )
-            .order_by(Payment.id.desc())
-        )
-        if used is not None and used.gift_card.status != "anulada":
-            giftcards.reverse_redemption(
-                used.gift_card,
-                amount=amount,
-                by=by,
-                payment_id=payment.id,
-                reason=f"Reembolso venta #{order.id}",
-                order=order,
-            )
-            payment.gift_card_id = used.gift_card_id
-        else:
-            card = giftcards.issue_gift_card(
-                amount=amount, by=by, origin="reembolso", buyer_client_id=order.client_id, order_id=order.id
-            )
-            payment.gift_card_id = card.id
+        payment.gift_card_id = _refund_to_gift_card(order, payment, amount, by=by).id
     recalculate_order(order)
 
     record_event(

@@ -13,6 +13,7 @@ from app.core import clock
 from app.core.errors import ConflictError
 from app.core.money import format_clp
 from app.core.signing import order_id_from_token, order_token
+from app.core.uow import unit_of_work
 from app.extensions import csrf, db, limiter
 from app.sales import giftcard_services as giftcards
 from app.sales.flow import FlowError, FlowUnavailable
@@ -93,24 +94,22 @@ def api_flow_create():
     if order is None:
         return jsonify(error="Reservation not found"), 404
     try:
-        url = start_flow_payment(order)
+        with unit_of_work():
+            url = start_flow_payment(order)
+            token = db.session.scalar(
+                sa.select(FlowTransaction.token)
+                .where(FlowTransaction.order_id == order.id)
+                .order_by(FlowTransaction.id.desc())
+                .limit(1)
+            )
     except FlowDisabled:
         return jsonify(error="Flow payments are disabled"), 503
     except ConflictError:
-        db.session.rollback()
         return jsonify(error="Reservation has no pending balance"), 409
     except (FlowUnavailable, FlowError):
-        db.session.rollback()
         log.exception("Flow create failed")
         return jsonify(error="Flow API request failed"), 502
-    tx = db.session.scalar(
-        sa.select(FlowTransaction)
-        .where(FlowTransaction.order_id == order.id)
-        .order_by(FlowTransaction.id.desc())
-        .limit(1)
-    )
-    db.session.commit()
-    return jsonify(url=url, token=tx.token)
+    return jsonify(url=url, token=token)
 
 
 # --- public gift-card pages (spec booking.md §8.2–8.3) --------------------------------------------------------

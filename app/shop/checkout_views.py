@@ -12,6 +12,7 @@ from app.clients.models import Client
 from app.core.errors import DomainError
 from app.core.phone import InvalidPhone, normalize_phone
 from app.core.signing import order_id_from_token, order_token
+from app.core.uow import unit_of_work
 from app.extensions import db, limiter
 from app.sales import checkout_services
 from app.sales.models import Order
@@ -21,7 +22,6 @@ from app.shop.forms import CheckoutForm, OrderPayForm, renew_submission_key
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
 from app.web.submissions import DuplicateSubmission
-from app.web.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 EMPTY_CART = "El carrito está vacío"

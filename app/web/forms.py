@@ -25,9 +25,9 @@ from wtforms import Field, HiddenField, StringField
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.money import AmountTooLarge, parse_clp
+from app.core.uow import unit_of_work
 from app.web.params import MAX_BIGINT, parse_id, parse_int
 from app.web.submissions import claim_submission, new_submission_key
-from app.web.uow import unit_of_work
 
 AMOUNT_INVALID = "Ingrese un monto en pesos, sin decimales (ej. 12.345)."
 AMOUNT_TOO_LARGE = "El monto es demasiado grande."

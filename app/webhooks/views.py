@@ -9,10 +9,10 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.core.pagination import paginate, parse_page
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.web.forms import submit
 from app.web.htmx import render_page
-from app.web.uow import unit_of_work
 from app.webhooks import dispatch_services as dispatcher
 from app.webhooks import queries, services
 from app.webhooks.event_services import queue_ping

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from app.calendars import feeds
+from app.calendars import feeds, services
 from app.core.clock import LOCAL_TZ
 from app.sales import checkout_services
 from app.sales import services as sales_services
@@ -110,7 +110,7 @@ def test_bad_foreign_and_rotated_tokens_are_404(client, booking_setup, make_user
     assert client.get(url("servicio", type("X", (), {"id": 999999}))).status_code == 404
     old = url("servicio", calipso)
     assert client.get(old).status_code == 200
-    assert feeds.rotate_feed("servicio", calipso.id, by=make_user("admin")) == 1
+    assert services.rotate_feed("servicio", calipso.id, by=make_user("admin")) == 1
     assert client.get(old).status_code == 404
     assert client.get(url("servicio", calipso, version=1)).status_code == 200
     assert client.get(url("servicio", s["grande"])).status_code == 200  # other feeds keep their URL

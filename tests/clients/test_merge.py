@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.clients.models import Client, ClientEvent, ClientMerge, ClientUpdateRequest, ConsentEvent, Suppression
 from app.clients.services import set_consents
-from app.sales.client_merge import merge_clients, normalize_and_merge
+from app.sales.client_merge_services import merge_clients, normalize_and_merge
 from app.sales.models import GiftCard, Order
 
 

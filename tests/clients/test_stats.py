@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.extensions import db
-from app.sales.client_stats import (
+from app.sales.client_queries import (
     SEGMENT_KEYS,
     Thresholds,
     client_activity,

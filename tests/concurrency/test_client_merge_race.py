@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.clients.models import Client, ClientMerge
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.sales import client_merge as merge
+from app.sales import client_merge_services as merge
 from app.sales.models import Order
 from tests.concurrency.conftest import rendezvous_in, run_concurrently
 

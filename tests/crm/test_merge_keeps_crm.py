@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.crm.models import Campaign, CampaignTarget
-from app.sales.client_merge import merge_clients
+from app.sales.client_merge_services import merge_clients
 
 
 def test_merge_moves_campaign_targets_without_duplicating_them(db_session, make_client):

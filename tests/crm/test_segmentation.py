@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.crm.models import CampaignTarget
-from app.sales.client_stats import segment_counts
+from app.sales.client_queries import segment_counts
 
 BOARD = "/ventas/reportes/segmentacion-clientes/"
 HX = {"HX-Request": "true"}

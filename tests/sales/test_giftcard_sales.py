@@ -12,6 +12,7 @@ from app.core.errors import ValidationError
 from app.reports import cash_queries
 from app.reports.cash_views import load_summary
 from app.sales import checkout_services
+from app.sales import giftcard_sale_services as giftcard_sales
 from app.sales import giftcard_services as giftcards
 from app.sales import services as sales_services
 from app.sales.cash_queries import expected_by_method
@@ -28,7 +29,7 @@ def count(db_session, model) -> int:
 
 
 def sell(buyer, by, amount=50000, method="efectivo", **kw):
-    return giftcards.sell_gift_card(amount=amount, method=method, by=by, buyer=buyer, **kw)
+    return giftcard_sales.sell_gift_card(amount=amount, method=method, by=by, buyer=buyer, **kw)
 
 
 def expected(day=MONDAY) -> dict[str, int]:
@@ -134,7 +135,7 @@ def test_amount_bounds_on_sale_and_courtesy(booking_setup, make_client, make_use
     with pytest.raises(ValidationError, match=message):
         sell(client, make_user("recepcion"), amount=amount)
     with pytest.raises(ValidationError, match=message):
-        giftcards.issue_courtesy_card(amount=amount, reason="compensación", by=gerente, client=client)
+        giftcard_sales.issue_courtesy_card(amount=amount, reason="compensación", by=gerente, client=client)
     with pytest.raises(ValidationError, match=r"máximo|mayor que cero"):
         giftcards.issue_gift_card(amount=amount if amount > 999 else -1, origin="manual")
     assert count(db_session, GiftCard) == 0 and count(db_session, Order) == 0
@@ -164,18 +165,18 @@ def test_courtesy_card_is_for_managers_with_a_reason_and_audited(booking_setup, 
     client = make_client(name="Cliente Molesto", email="molesto@example.com")
     for role in ("recepcion", "marketing"):
         with pytest.raises(ValidationError, match="Solo un gerente o administrador"):
-            giftcards.issue_courtesy_card(amount=20000, reason="compensación", by=make_user(role), client=client)
+            giftcard_sales.issue_courtesy_card(amount=20000, reason="compensación", by=make_user(role), client=client)
     gerente = make_user("gerente")
     for reason in ("", "  ", "ok"):
         with pytest.raises(ValidationError, match="Indique el motivo de la cortesía.") as exc:
-            giftcards.issue_courtesy_card(amount=20000, reason=reason, by=gerente, client=client)
+            giftcard_sales.issue_courtesy_card(amount=20000, reason=reason, by=gerente, client=client)
         assert exc.value.field == "motivo"
     with pytest.raises(ValidationError, match="Indique el cliente"):
-        giftcards.issue_courtesy_card(amount=20000, reason="compensación", by=gerente, client=None)
+        giftcard_sales.issue_courtesy_card(amount=20000, reason="compensación", by=gerente, client=None)
     assert count(db_session, GiftCard) == 0
-    card = giftcards.issue_courtesy_card(amount=20000, reason="Tina fría el sábado", by=gerente, client=client)
+    card = giftcard_sales.issue_courtesy_card(amount=20000, reason="Tina fría el sábado", by=gerente, client=client)
     assert (card.origin, card.order_line_id, card.recipient_client_id) == ("manual", None, client.id)
-    assert card.recipient_email == "molesto@example.com" and giftcards.is_courtesy(card)
+    assert card.recipient_email == "molesto@example.com" and giftcard_sales.is_courtesy(card)
     assert count(db_session, Payment) == 0 and count(db_session, Order) == 0  # no money, no sale
     [event] = db_session.scalars(sa.select(ClientEvent).where(ClientEvent.event_type == "giftcard_issued"))
     assert event.client_id == client.id and event.user_id == gerente.id
