@@ -55,6 +55,7 @@ bench: dev-install
 	$(BIN)/python bench/run_api.py --connections 1
 	$(BIN)/python bench/run_api.py --connections 8
 	$(BIN)/python bench/run_calendars.py
+	$(BIN)/python bench/run_client_import.py
 
 ## make lint: ruff (lint + format check) and the layer contract of docs/ARCHITECTURE.md (import-linter, .importlinter).
 LINTED := app tests bench config.py wsgi.py

@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
+import sqlite3
 import uuid
 
 import pytest
@@ -53,7 +55,12 @@ def app(tmp_path_factory):
 def _request_scoped_sessions(application) -> None:
     """Requests made while a test holds an app context would reuse that context and so the test's session.
     Production gives every request its own session; so do the tests (a view that forgets to commit, or rolls
-    back, behaves here as it would in production)."""
+    back, behaves here as it would in production).
+
+    Written for Flask 3.1 (requirements.txt pins Flask==3.1.3): it reads Flask's private context variables
+    `flask.globals._cv_request` / `_cv_app` and `RequestContext._cv_tokens` (a request pushed while the test's app
+    context is active stores None as its app context token). tests/test_harness.py fails loudly if a Flask upgrade
+    renames them; without them every request would silently share the test's session."""
     from flask import globals as flask_globals
 
     def scope():
@@ -214,24 +221,111 @@ def make_product(db_session):
     return factory
 
 
+def _admin_engine(url) -> sa.Engine:
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
 @contextlib.contextmanager
-def fresh_database(tmp_path):
-    """A brand-new, empty database of the same kind as the test database; dropped afterwards."""
+def fresh_database(tmp_path, *, template: str | None = None):
+    """A brand-new database of the same kind as the test database; dropped afterwards.
+
+    Empty, or a copy of `template` (from `database_templates.get`: a PostgreSQL database name, cloned with
+    CREATE DATABASE … TEMPLATE, or a SQLite file, copied)."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        yield f"sqlite:///{tmp_path / f'fresh_{uuid.uuid4().hex[:8]}.db'}"
+        path = tmp_path / f"fresh_{uuid.uuid4().hex[:8]}.db"
+        if template:
+            shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
         return
     url = sa.make_url(base)
     name = f"aremko_tmp_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(url)
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def migrate_to_head(url: str) -> None:
+    """Run every migration on the database at `url` (the way `flask db upgrade` does), then close its connections."""
+    from flask_migrate import upgrade
+
+    application = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}))
+    with application.app_context():
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+class DatabaseTemplates:
+    """Databases filled once per session (e.g. migrated to the head) and copied for each test that needs a fresh one
+    (`fresh_database(tmp_path, template=…)`): a clone costs a fraction of running every migration again.
+
+    On PostgreSQL the template is a database named after the test database (`<name>_tpl_<fill>_<random>`), closed to
+    connections once filled (CREATE DATABASE … TEMPLATE needs a source nobody is connected to) and dropped at the
+    end of the session; on SQLite it is a file. The kind follows TEST_DATABASE_URL, as fresh_database does."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.made: dict[tuple[str, str], str] = {}
+
+    def get(self, fill=migrate_to_head, *, base: str | None = None) -> str:
+        """The template filled by `fill(url)`, made on first use: on the server of `base` (a PostgreSQL URL), by
+        default of the test database kind."""
+        base = base or os.environ.get("TEST_DATABASE_URL") or ""
+        key = (base, fill.__name__)
+        if key not in self.made:
+            self.made[key] = self._make(base, fill)
+        return self.made[key]
+
+    def _make(self, base: str, fill) -> str:
+        if not base:
+            path = self.folder / f"template_{fill.__name__}_{uuid.uuid4().hex[:6]}.db"
+            fill(f"sqlite:///{path}")
+            with contextlib.closing(sqlite3.connect(path)) as conn:  # one self-contained file: fold in any WAL
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode=DELETE")
+            return str(path)
+        url = sa.make_url(base)
+        name = f"{url.database}_tpl_{fill.__name__}"[:54] + f"_{uuid.uuid4().hex[:8]}"
+        admin = _admin_engine(url)
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            try:
+                fill(url.set(database=name).render_as_string(hide_password=False))
+            except BaseException:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                raise
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false IS_TEMPLATE true'))
+        finally:
+            admin.dispose()
+        return name
+
+    def drop_all(self) -> None:
+        for (base, _fill), template in self.made.items():
+            if not base:
+                continue
+            admin = _admin_engine(sa.make_url(base))
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{template}" WITH IS_TEMPLATE false'))
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            admin.dispose()
+        self.made.clear()
+
+
+@pytest.fixture(scope="session")
+def database_templates(tmp_path_factory):
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.drop_all()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -248,20 +247,28 @@ def test_template_and_page(login, import_dir):
     assert [c.value for c in load_workbook(io.BytesIO(tpl.data)).active[1]] == HEADERS
 
 
-def test_ten_thousand_rows(login, db_session, import_dir):
-    rows = [
+MASS_ROWS = 500  # one flush chunk (500), more rows than the preview shows (200)
+
+
+def mass_rows(n: int) -> list[tuple]:
+    """`n` new clients, all from Ancud (bench/run_client_import.py generates the same rows, 10,000 of them)."""
+    return [
         (None, None, f"Cliente Masivo {i}", f"+5697{i:07d}", f"masivo{i}@example.com", "Ancud", None, None, None)
-        for i in range(10_000)
+        for i in range(n)
     ]
+
+
+def test_a_large_file_is_previewed_then_imported_row_by_row(login, db_session, import_dir):
+    """Every row of a large file imported, counts right, and its re-import unchanged. The 10,000-row
+    timing lives in bench/run_client_import.py (docs/PERFORMANCE.md)."""
+    rows = mass_rows(MASS_ROWS)
     c = login("gerente")
-    started = time.monotonic()
     resp = upload(c, xlsx(rows))
-    assert resp.status_code == 200 and 'id="count-new">10000 nuevos' in resp.text
+    assert resp.status_code == 200 and f'id="count-new">{MASS_ROWS} nuevos' in resp.text
     assert resp.text.count('<tr id="import-row-') == 200  # first 200 shown
     done = c.post(f"{URL}{last_import(db_session).id}/confirmar/")
     assert done.status_code == 303
-    assert db_session.scalar(sa.select(sa.func.count()).where(Client.city == "Ancud")) == 10_000
-    assert time.monotonic() - started < 300
+    assert db_session.scalar(sa.select(sa.func.count()).where(Client.city == "Ancud")) == MASS_ROWS
     again = upload(c, xlsx(rows[:500]))
     assert 'id="count-unchanged">500 sin cambios' in again.text
 

@@ -1,6 +1,7 @@
 """Concurrency tests need real parallel transactions and row locks: PostgreSQL, on a fresh migrated database.
 
-They use TEST_DATABASE_URL, else the local server at the CI address; CI always has it.
+They use TEST_DATABASE_URL, else the local server at the CI address; CI always has it. The migrations run once per
+session, into a template database; each test gets its own copy of it (CREATE DATABASE … TEMPLATE).
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ import os
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import fresh_database, make_test_config
+from tests.conftest import fresh_database, make_test_config, migrate_to_head
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -33,21 +33,19 @@ def postgres_url() -> str | None:
 
 
 @pytest.fixture
-def pg_app(tmp_path, monkeypatch):
+def pg_app(tmp_path, monkeypatch, database_templates):
+    """An app on a database of its own, migrated to the head (a copy of the session's migrated template)."""
     url = postgres_url()
     if url is None:
         pytest.skip("no PostgreSQL reachable: row-lock guarantees are tested on PostgreSQL (spec README §2)")
     monkeypatch.setenv("TEST_DATABASE_URL", url)
-    with fresh_database(tmp_path) as fresh:
+    with fresh_database(tmp_path, template=database_templates.get(migrate_to_head)) as fresh:
         application = create_app(
             make_test_config(
                 SQLALCHEMY_DATABASE_URI=fresh,
                 SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 60, "max_overflow": 0, "pool_timeout": 30},
             )
         )
-        with application.app_context():
-            upgrade()
-            db.session.remove()
         yield application
         with application.app_context():
             db.session.remove()
@@ -86,19 +84,28 @@ def run_concurrently(app, args, action, outcome_of=lambda exc: None) -> list[str
     return outcomes
 
 
-def rendezvous_in(monkeypatch, owner, name: str, parties: int, timeout: float = 1.0, *, after: bool = False) -> None:
+def rendezvous_in(
+    monkeypatch, owner, name: str, parties: int, timeout: float = 1.0, *, after: bool = False, all_arrive: bool = False
+) -> None:
     """Make every caller of `owner.name` wait there until `parties` callers arrived (or `timeout` passed once).
 
     Put inside a read-check-write window, it makes a race certain instead of likely, without sleeping: unlocked
     writers all arrive and go on together with what they read; locked writers arrive one at a time, so the first
     waits `timeout` once, the barrier breaks and everybody after it passes straight through. `after`: wait once
-    the original returned (wrapping a lock helper: just after the lock)."""
+    the original returned (wrapping a lock helper: just after the lock).
+
+    `all_arrive` (negative controls, where nothing serialises the callers): wait for every one of them however
+    loaded the machine is (up to 30 s, then the callers fail with BrokenBarrierError, which the outcomes show), so
+    that every writer has read before any of them writes: the race the control must see is certain."""
     import threading
 
     barrier = threading.Barrier(parties)
     original = getattr(owner, name)
 
     def wait():
+        if all_arrive:
+            barrier.wait(timeout=30)
+            return
         try:
             barrier.wait(timeout=timeout)
         except threading.BrokenBarrierError:

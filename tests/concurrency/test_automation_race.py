@@ -7,6 +7,7 @@ check-then-insert into a table without a unique key duplicates the messages, pro
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date, datetime
 
@@ -104,6 +105,7 @@ def test_negative_control_without_keys_the_same_selection_duplicates(pg_app):
     control = sa.Table("race_control", sa.MetaData(), sa.Column("idempotency_key", sa.String))
     with pg_app.app_context():
         control.create(db.engine)
+    inserted = threading.Barrier(WORKERS)  # nobody commits before everybody checked and inserted: a certain race
     clock.freeze(NOW)
     try:
 
@@ -118,7 +120,7 @@ def test_negative_control_without_keys_the_same_selection_duplicates(pg_app):
                     ),
                 )
             )
-            time.sleep(0.2)
+            inserted.wait(timeout=30)
 
         outcomes = run_concurrently(pg_app, range(WORKERS), run)
     finally:

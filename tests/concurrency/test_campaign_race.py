@@ -49,7 +49,7 @@ def prepare(app) -> int:
 
 def race(app, monkeypatch) -> tuple[list[str], str, int]:
     campaign_id = prepare(app)
-    rendezvous_in(monkeypatch, sending, "lock_campaign", 2, after=True)
+    rendezvous_in(monkeypatch, sending, "lock_campaign", 2, after=True, all_arrive=not sending.LOCKING_ENABLED)
 
     def act(action, start):
         campaign = db.session.get(Campaign, campaign_id)

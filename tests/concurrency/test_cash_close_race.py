@@ -8,7 +8,6 @@ both off and must produce several closes of one day, proving the test can see a 
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime
 
 import pytest
@@ -23,7 +22,7 @@ from app.extensions import db
 from app.sales import cash_queries, cash_services, locks
 from app.sales.models import CashClose, Order, Payment
 from app.sales.payment_services import ensure_payment_methods
-from tests.concurrency.conftest import run_concurrently
+from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 8
 NOW = datetime(2026, 3, 2, 18, 0, tzinfo=LOCAL_TZ)
@@ -58,18 +57,15 @@ def prepare(app) -> list[int]:
 
 def race(app, user_ids, monkeypatch) -> tuple[int, list[str]]:
     """Every user closes the day at once; returns (closes `cerrada` of the day, outcomes)."""
-    original = cash_queries.expected_by_method
-
-    def slow_expected(day):  # widen the check-then-insert window, as a slow request would
-        lines = original(day)
-        time.sleep(0.05)
-        return lines
-
-    monkeypatch.setattr(cash_services, "expected_by_method", slow_expected)
+    # between the check "not closed yet" and the insert: without the day lock every close has checked before any
+    # inserts (certain); with it, the first close waits 1 s once and the others then find the day closed
+    rendezvous_in(
+        monkeypatch, cash_services, "expected_by_method", N, after=True, all_arrive=not locks.CASH_LOCKING_ENABLED
+    )
 
     def close(uid, start):
         user = db.session.get(User, uid)
-        counted = {ln.code: ln.expected for ln in original(DAY)}
+        counted = {ln.code: ln.expected for ln in cash_queries.expected_by_method(DAY)}
         db.session.rollback()  # start the close in a fresh transaction, as a request would
         start()
         cash_services.close_day(DAY, counted, "cierre", by=user)

@@ -4,7 +4,6 @@ The negative control switches the row lock off and must oversell, proving the te
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,10 +14,10 @@ from app.catalog.policy import validate_slot_grid
 from app.core import clock
 from app.core.clock import LOCAL_TZ
 from app.extensions import db
-from app.sales import cart_services, checkout_services, locks, queries
+from app.sales import cart_services, checkout_services, locks
 from app.sales import services as sales_services
 from app.sales.models import CartHold, Order, ServiceLine
-from tests.concurrency.conftest import run_concurrently
+from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 50
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
@@ -62,14 +61,11 @@ def prepare(app) -> list[str]:
 
 def race(app, tokens, monkeypatch) -> tuple[int, list[str]]:
     """Run the checkouts in parallel threads; returns (orders for the slot, outcomes)."""
-    original = queries.load_slot_context
-
-    def slow_context(*args, **kwargs):  # widen the check-then-insert window, as a slow request would
-        ctx = original(*args, **kwargs)
-        time.sleep(0.05)
-        return ctx
-
-    monkeypatch.setattr(sales_services, "load_slot_context", slow_context)
+    # between the capacity check's read and the insert: without the slot lock every checkout has read a free slot
+    # before any writes (certain); with it, the first waits 1 s once and the others follow one at a time
+    rendezvous_in(
+        monkeypatch, sales_services, "load_slot_context", N, after=True, all_arrive=not locks.SLOT_LOCKING_ENABLED
+    )
 
     def checkout(i, start):
         start()

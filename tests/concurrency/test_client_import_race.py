@@ -54,7 +54,8 @@ def prepare(app, tmp_path) -> tuple[int, int]:
 
 def race(app, tmp_path, monkeypatch) -> list[str]:
     manager_id, import_id = prepare(app, tmp_path)
-    rendezvous_in(monkeypatch, importer, "file_matches", N)  # after the status check, before the writes
+    # after the status check, before the writes
+    rendezvous_in(monkeypatch, importer, "file_matches", N, all_arrive=not importer.LOCKING_ENABLED)
 
     def confirm(_, start):
         by = db.session.get(User, manager_id)

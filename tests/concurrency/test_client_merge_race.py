@@ -34,7 +34,7 @@ def prepare(app) -> tuple[int, list[int], int]:
 
 def race(app, monkeypatch) -> tuple[list[str], dict]:
     manager_id, (a_id, b_id, c_id), _ = prepare(app)
-    rendezvous_in(monkeypatch, merge, "lock_clients", 2, after=True)
+    rendezvous_in(monkeypatch, merge, "lock_clients", 2, after=True, all_arrive=not merge.LOCKING_ENABLED)
 
     def merge_into(survivor_id, start):
         by = db.session.get(User, manager_id)

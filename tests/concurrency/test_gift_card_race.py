@@ -4,8 +4,6 @@ The negative control switches the row lock off and must overdraw, proving the te
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 
 from app.catalog.models import Product
@@ -15,7 +13,7 @@ from app.sales import giftcard_services as giftcards
 from app.sales.models import GiftCard, Order, Payment, ProductLine
 from app.sales.payment_services import ensure_payment_methods, record_payment
 from app.sales.services import recalculate_order
-from tests.concurrency.conftest import run_concurrently
+from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 20
 AMOUNT = 5000
@@ -45,13 +43,9 @@ def prepare(app) -> tuple[str, list[int]]:
 
 
 def race(app, code, order_ids, monkeypatch) -> list[str]:
-    original = giftcards.check_redeemable
-
-    def slow_check(card, amount):  # widen the read-check-write window, as a slow request would
-        time.sleep(0.05)
-        return original(card, amount)
-
-    monkeypatch.setattr(giftcards, "check_redeemable", slow_check)
+    # between the card's read and its balance check: without the row lock every redemption has read the full
+    # balance before any writes (certain); with it, the first waits 1 s once and the others follow one at a time
+    rendezvous_in(monkeypatch, giftcards, "check_redeemable", N, all_arrive=not giftcards.LOCKING_ENABLED)
 
     def redeem(order_id, start):
         start()

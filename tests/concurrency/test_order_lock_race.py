@@ -13,6 +13,7 @@ from app.auth.models import User
 from app.auth.services import create_api_token
 from app.catalog.models import Product
 from app.clients.models import Client
+from app.core import clock
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.sales import availability as policy
@@ -49,7 +50,12 @@ def prepare(app) -> dict:
             ProductLine(order_id=order.id, product_id=product.id, quantity=1, unit_price=PRICE, subtotal=PRICE)
         )
         sales_services.recalculate_order(order)
-        tokens = {role: create_api_token(user)[1] for role, user in users.items()}
+        tokens = {}
+        for role, user in users.items():
+            token, tokens[role] = create_api_token(user)
+            # used just now: the requests do not write it again (a token's row write would serialise its
+            # requests, so not every payment could reach the rendezvous of a negative control)
+            token.last_used_at = clock.now()
         db.session.commit()
         return {"order": order.id, "extra": extra.id, "users": {r: u.id for r, u in users.items()}, "tokens": tokens}
 
@@ -99,7 +105,7 @@ def refused(exc):
 
 
 def widen(monkeypatch, parties: int) -> None:
-    rendezvous_in(monkeypatch, policy, "payment_status", parties)
+    rendezvous_in(monkeypatch, policy, "payment_status", parties, all_arrive=not locks.ORDER_LOCKING_ENABLED)
 
 
 def unlocked(monkeypatch) -> None:

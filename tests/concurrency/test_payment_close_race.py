@@ -40,6 +40,26 @@ def prepare(app) -> tuple[int, int, int]:
         return desk.id, manager.id, order.id
 
 
+def waits_for_a_lock(worker: threading.Thread) -> bool:
+    """True as soon as a session of this database waits for a lock (the payment, behind the close); False once the
+    payment finished without waiting. Watched from a connection of its own, so no fixed sleep decides it."""
+    deadline = time.monotonic() + 30
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:  # a fresh snapshot each time
+        while time.monotonic() < deadline:
+            if not worker.is_alive():
+                return False
+            waiting = watcher.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+            if waiting:
+                return True
+            time.sleep(0.01)
+    raise AssertionError("the payment neither finished nor waited for a lock within 30 s")
+
+
 def pay_during_close(app, payer_id: int, order_id: int) -> tuple[str, bool]:
     """The close holds the day lock while a payment is attempted; returns (payment outcome, payment waited)."""
     outcome: list[str] = []
@@ -64,8 +84,7 @@ def pay_during_close(app, payer_id: int, order_id: int) -> tuple[str, bool]:
         cash_services.close_day(DAY, counted, None, by=manager)  # the close is written, not yet committed
         worker = threading.Thread(target=pay)
         worker.start()
-        time.sleep(0.5)
-        waited = worker.is_alive()
+        waited = waits_for_a_lock(worker)
         db.session.commit()
         db.session.remove()
     worker.join(timeout=10)

@@ -37,7 +37,8 @@ def prepare(app) -> tuple[int, int, list[int]]:
 
 def race(app, monkeypatch) -> tuple[list[str], int, int, int]:
     desk_id, product_id, order_ids = prepare(app)
-    rendezvous_in(monkeypatch, catalog, "StockMovement", N)  # after the check, before the stock is written
+    # after the check, before the stock is written
+    rendezvous_in(monkeypatch, catalog, "StockMovement", N, all_arrive=not catalog.LOCKING_ENABLED)
 
     def sell(order_id, start):
         by = db.session.get(User, desk_id)

@@ -1,11 +1,12 @@
 """Two scheduler processes dispatching at once send every webhook delivery exactly once (spec api.md §8).
 
 Claims use `FOR UPDATE SKIP LOCKED`; the negative control switches that off and must double-send, proving the
-test can see a race."""
+test can see a race. Both dispatchers wait at a rendezvous between their read and their mark: without the lock both
+have read every row before either marks one (certain, not timing-dependent); with it, the first holds its row locks
+while the other reads and skips them."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from app.webhooks.event_services import emit_event
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.sender import FAKE
 from app.webhooks.services import create_endpoint
-from tests.concurrency.conftest import run_concurrently
+from tests.concurrency.conftest import rendezvous_in, run_concurrently
 
 N = 30
 DISPATCHERS = 2
@@ -33,13 +34,8 @@ def prepare(app) -> None:
 
 
 def race(app, monkeypatch) -> list[str]:
-    original = dispatcher.mark_sending
-
-    def slow_mark(ids, now):  # widen the select-then-mark window, as a slow database would
-        time.sleep(0.2)
-        return original(ids, now)
-
-    monkeypatch.setattr(dispatcher, "mark_sending", slow_mark)
+    # between the select and the mark (a dispatcher that skipped every row never marks: the other waits 1 s once)
+    rendezvous_in(monkeypatch, dispatcher, "mark_sending", DISPATCHERS, all_arrive=not dispatcher.LOCKING_ENABLED)
 
     def run(_n, start):
         start()

@@ -30,7 +30,14 @@ import sqlalchemy as sa
 
 from tests.conftest import fresh_database
 from tests.deploy.test_entrypoint import ROOT
-from tests.deploy.test_scale_out import Web, base_env, csrf_token, entrypoint, free_port, wait_until
+from tests.deploy.test_scale_out import (
+    Web,
+    base_env,
+    csrf_token,
+    free_port,
+    migrated_and_seeded_by_the_entrypoint,
+    wait_until,
+)
 
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 SLOWLORIS = 50
@@ -97,12 +104,11 @@ class Nginx:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, database_templates):
+    """A database migrated and seeded by the entry point (a copy of the session's template) behind gunicorn+nginx."""
     tmp = tmp_path_factory.mktemp("proxy")
-    with fresh_database(tmp) as url:
+    with fresh_database(tmp, template=database_templates.get(migrated_and_seeded_by_the_entrypoint)) as url:
         env = base_env(url, tmp, BIND_HOST="127.0.0.1", RATELIMIT_STORAGE_URI="memory://")
-        entrypoint("migrate", env=env)
-        entrypoint("seed-demo", env=env)
         # the entry point's defaults: 2 workers x 2 threads (only the port and the loopback address are set)
         web = Web(env, tmp / "web.log", WEB_CONCURRENCY="2", GUNICORN_THREADS="2")
         nginx = None

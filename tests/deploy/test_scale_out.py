@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +31,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import fresh_database
+from tests.conftest import fresh_database, migrate_to_head
 from tests.deploy.test_entrypoint import ENTRYPOINT, ROOT
 
 REDIS_URI = "redis://127.0.0.1:6379/0"
@@ -147,14 +148,21 @@ def start_pair(env, tmp: Path, name: str, **extra) -> list[Web]:
     return procs
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """Migrated and seeded database (entry point `migrate`, `seed-demo`) shared by two web processes on Redis."""
-    tmp = tmp_path_factory.mktemp("scale")
-    with fresh_database(tmp) as url:
-        env = base_env(url, tmp, LOG_FORMAT="json")
+def migrated_and_seeded_by_the_entrypoint(url: str) -> None:
+    """Fill of the session template shared by the web stacks here and in test_proxy.py: the entry point's
+    `migrate` then `seed-demo` (run once per session, then copied for each stack)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = base_env(url, Path(tmp))
         entrypoint("migrate", env=env)
         entrypoint("seed-demo", env=env)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, database_templates):
+    """Migrated and seeded database (entry point `migrate`, `seed-demo`) shared by two web processes on Redis."""
+    tmp = tmp_path_factory.mktemp("scale")
+    with fresh_database(tmp, template=database_templates.get(migrated_and_seeded_by_the_entrypoint)) as url:
+        env = base_env(url, tmp, LOG_FORMAT="json")
         pair = start_pair(env, tmp, "redis", RATELIMIT_STORAGE_URI=REDIS_URI)
         try:
             yield {"env": env, "tmp": tmp, "url": url, "web": pair}
@@ -243,13 +251,15 @@ def postgres_admin_url() -> str:
 
 
 @pytest.fixture
-def pg_database(tmp_path):
-    """A throwaway PostgreSQL database (the leader lock is a PostgreSQL advisory lock)."""
+def pg_database(tmp_path, database_templates):
+    """A throwaway PostgreSQL database, migrated (the leader lock is a PostgreSQL advisory lock): a copy of the
+    session's migrated template (the entry point's `migrate` is covered by the web stack and test_entrypoint.py)."""
     admin_url = sa.make_url(postgres_admin_url())
+    template = database_templates.get(migrate_to_head, base=admin_url.render_as_string(hide_password=False))
     name = f"aremko_sched_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -258,32 +268,25 @@ def pg_database(tmp_path):
         admin.dispose()
 
 
-def migrate_in_process(url: str) -> None:
-    """Schema only (the entry point's `migrate` is covered by the web stack and test_entrypoint.py)."""
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.extensions import db
-    from tests.conftest import make_test_config
-
-    application = create_app(make_test_config(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}))
-    with application.app_context():
-        upgrade()
-        db.session.remove()
-        db.engine.dispose()
-
-
+# fires every job once and waits until each one has run (or was refused the leader lock), not a fixed time
 RUN_EVERY_JOB_NOW = """
-import sys, time
+import threading
 from datetime import datetime, timezone
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from app import create_app
 from app.scheduler import build_scheduler, Leader
 app = create_app()
 scheduler = build_scheduler(app, Leader(app))
+ids, done, finished = {job.id for job in scheduler.get_jobs()}, set(), threading.Event()
+def ran(event):
+    done.add(event.job_id)
+    if done >= ids:
+        finished.set()
+scheduler.add_listener(ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
 scheduler.start()
 for job in scheduler.get_jobs():
     job.modify(next_run_time=datetime.now(timezone.utc))
-time.sleep(3)
+assert finished.wait(60), sorted(ids - done)
 scheduler.shutdown()
 """
 
@@ -315,7 +318,6 @@ def test_two_schedulers_only_the_lock_holder_runs_jobs_and_the_other_takes_over(
 
     assert LEADER_LOCK_KEY == 4242001
     env = base_env(pg_database, tmp_path)
-    migrate_in_process(pg_database)
     leader_text = "este proceso es el líder"
     schedulers = [
         Proc(

@@ -6,12 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import PASSWORD, fresh_database, make_test_config
+from tests.conftest import PASSWORD, fresh_database, make_test_config, migrate_to_head
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -215,16 +214,16 @@ def seed_crm_e2e_data() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Serve a fresh, migrated database (SQLite file, or a new PostgreSQL database) on a free port."""
+def live_server(tmp_path_factory, database_templates):
+    """Serve a fresh, migrated database (SQLite file, or a new PostgreSQL database) on a free port: a copy of the
+    session's migrated template (made here, or already by the race tests)."""
     tmp = tmp_path_factory.mktemp("e2e")
-    database = fresh_database(tmp)
+    database = fresh_database(tmp, template=database_templates.get(migrate_to_head))
     url = database.__enter__()
     application = create_app(
         make_test_config(SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS={}, MEDIA_ROOT=str(tmp / "media"))
     )
     with application.app_context():
-        upgrade()
         seed_e2e_data()
         db.session.remove()
     server = make_server("127.0.0.1", 0, application, threaded=True)
