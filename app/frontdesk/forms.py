@@ -10,7 +10,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import StopValidation
 
 from app.core import clock
-from app.web.forms import ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, _TextValueField
+from app.web.forms import ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, TextValueField
 from app.web.params import MAX_INT32
 
 DATE_INVALID = "Fecha inválida."
@@ -48,7 +48,7 @@ class FlagField(BooleanField):
         self.data = "1" in valuelist if valuelist else bool(self.default)
 
 
-class LocalDateTimeField(_TextValueField):
+class LocalDateTimeField(TextValueField):
     """`YYYY-MM-DDTHH:MM` from a datetime-local input, read in America/Santiago."""
 
     invalid_message = SOLD_AT_INVALID

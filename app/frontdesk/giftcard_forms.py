@@ -6,15 +6,12 @@ reason) stay in app.sales.giftcard_services, whose refusals land on the field th
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import StopValidation
-from wtforms.widgets import HiddenInput
 
 from app.core.errors import DomainError
 from app.sales import giftcard_services as giftcards
-from app.web.forms import BaseForm, ClpField, DayField, OneTimeForm, _TextValueField
-from app.web.submissions import new_submission_key
+from app.web.forms import BaseForm, ClpField, DayField, OneTimeForm, TextValueField
 
 EXPIRY_INVALID = "Fecha de vencimiento inválida."
 PHONE_INVALID = "Ingrese un teléfono válido."
@@ -45,7 +42,7 @@ class CardAmountField(ClpField):
             raise ValueError(self.invalid_message) from None
 
 
-class PhoneField(_TextValueField):
+class PhoneField(TextValueField):
     """A phone number as typed: its E.164 form."""
 
     invalid_message = PHONE_INVALID
@@ -73,18 +70,8 @@ def _amount_field(label: str = "Monto") -> CardAmountField:
     return CardAmountField(label, [Required(f"{label}: ingrese un número entero."), _card_amount_in_bounds])
 
 
-class SubmissionKeyInput(HiddenInput):
-    """The one-time key rendered as `submission_field()` always did (`name` then `value`), the markup the desk's
-    double-submit checks read."""
-
-    def __call__(self, field, **kwargs):
-        return Markup(f'<input type="hidden" name="{escape(field.name)}" value="{escape(field._value())}">')
-
-
 class _RecipientForm(OneTimeForm):
     """The card's amount, expiry and recipient, shared by the sale and the courtesy card."""
-
-    submission_key = HiddenField(default=new_submission_key, widget=SubmissionKeyInput())
 
     monto = _amount_field()
     fecha_vencimiento = DayField("Vence el", message=EXPIRY_INVALID)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
-from flask_wtf.form import _FlaskFormCSRF
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 
@@ -28,22 +26,6 @@ from app.web.params import INVALID_DATE_NOTICE
 COUNTED_DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²" passes str.isdigit()
 REOPEN_REASON_REQUIRED = "Indique el motivo de la reapertura."
 REOPEN_REASON_TOO_LONG = "El motivo no puede superar los 255 caracteres."
-
-
-class _RenderedTokenCSRF(_FlaskFormCSRF):
-    """Flask-WTF's token, checked only where CSRF protection is on (CSRFProtect has checked it already)."""
-
-    def validate_csrf_token(self, form, field):
-        if not current_app.config.get("WTF_CSRF_ENABLED", True):
-            return
-        super().validate_csrf_token(form, field)
-
-
-class _TokenMeta:
-    """The cierre pages always render their CSRF input, also where checking is switched off (the tests)."""
-
-    csrf = True
-    csrf_class = _RenderedTokenCSRF
 
 
 def _strip(value):
@@ -74,9 +56,6 @@ class CashCloseForm(OneTimeForm):
     """Cierre de caja (spec reports.md §2.3): the day, the step the form was shown in (`vista`) and the one asked
     for (`paso`), the notes and, once built `for_methods`, one `contado_<code>` per asked method. Only the review
     step renders the one-time key (the count step closes nothing)."""
-
-    class Meta(_TokenMeta):
-        pass
 
     fecha = DayField("Fecha", message=INVALID_DATE_NOTICE)
     vista = StringField()
@@ -112,9 +91,6 @@ class CashCloseForm(OneTimeForm):
 
 class ReopenCloseForm(BaseForm):
     """Reabrir caja: the reason is required and fits the column (the service checks the same)."""
-
-    class Meta(_TokenMeta):
-        pass
 
     motivo = TextAreaField(
         "Motivo",

@@ -64,6 +64,9 @@ def init_filters(app: Flask) -> None:
     from app.web.submissions import submission_field
 
     app.add_template_global(submission_field, "submission_field")
+    from app.web.forms import init_form_globals
+
+    init_form_globals(app)
     app.add_template_global(can, "can")
     app.add_template_global(staff_page, "staff_page")
     from app.web.htmx import wants_fragment

@@ -20,7 +20,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from flask_wtf import FlaskForm
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from wtforms import Field, HiddenField, StringField
+from wtforms.widgets import HiddenInput
 
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
@@ -72,10 +75,17 @@ class BaseForm(FlaskForm):
         return None
 
 
+class SubmissionKeyInput(HiddenInput):
+    """The one-time key rendered exactly as `submission_field()` renders it (no id: a page may hold several forms)."""
+
+    def __call__(self, field, **kwargs):
+        return Markup(f'<input type="hidden" name="{escape(field.name)}" value="{escape(field._value())}">')
+
+
 class OneTimeForm(BaseForm):
     """A form that creates or moves money or bookings: a fresh submission key on every render, claimed once."""
 
-    submission_key = HiddenField(default=new_submission_key)
+    submission_key = HiddenField(default=new_submission_key, widget=SubmissionKeyInput())
 
 
 def submit(form: BaseForm, apply: Callable[[], object]) -> bool:
@@ -96,10 +106,33 @@ def submit(form: BaseForm, apply: Callable[[], object]) -> bool:
     return True
 
 
+# --- template globals: a form's hidden inputs ----------------------------------------------------------------------
+
+
+@pass_context
+def csrf_field(context) -> Markup:
+    """The CSRF input of a form, from the template's `csrf_token()` (Flask-WTF's; the board's rows cache renders a
+    placeholder in its place). Rendered whether or not CSRF checking is on."""
+    return Markup(f'<input name="csrf_token" type="hidden" value="{escape(context.resolve("csrf_token")())}">')
+
+
+@pass_context
+def hidden_fields(context, form: BaseForm) -> Markup:
+    """A form's hidden inputs: the CSRF token and its hidden fields (the one-time key…), without ids — a page may
+    hold several forms. Templates call it instead of `form.hidden_tag()`."""
+    hidden = (str(field(id=False)) for field in form if field.type == "HiddenField")
+    return csrf_field(context) + Markup("".join(hidden))
+
+
+def init_form_globals(app) -> None:
+    app.add_template_global(csrf_field, "csrf_field")
+    app.add_template_global(hidden_fields, "hidden_fields")
+
+
 # --- value fields: what a person types, read one way everywhere ----------------------------------------------------
 
 
-class _TextValueField(StringField):
+class TextValueField(StringField):
     """A text input whose `data` is a parsed value (None when empty); a bad value is a field error."""
 
     invalid_message = NUMBER_INVALID
@@ -127,7 +160,7 @@ class _TextValueField(StringField):
         return str(value)
 
 
-class ClpField(_TextValueField):
+class ClpField(TextValueField):
     """An amount in CLP as people type it (`12.345`, `$12.345`, `12345`): an int."""
 
     invalid_message = AMOUNT_INVALID
@@ -141,7 +174,7 @@ class ClpField(_TextValueField):
             raise ValueError(self.invalid_message) from None
 
 
-class IntField(_TextValueField):
+class IntField(TextValueField):
     """A whole number within [minimum, maximum] (ASCII digits only)."""
 
     def __init__(self, label=None, validators=None, *, minimum: int = 0, maximum: int = MAX_BIGINT, **kwargs):
@@ -155,7 +188,7 @@ class IntField(_TextValueField):
         return value
 
 
-class IdField(_TextValueField):
+class IdField(TextValueField):
     """The id of a row picked from a list (a select's value): a positive int32."""
 
     invalid_message = CHOICE_INVALID
@@ -167,7 +200,7 @@ class IdField(_TextValueField):
         return value
 
 
-class DayField(_TextValueField):
+class DayField(TextValueField):
     """A date from `<input type="date">` (YYYY-MM-DD) or typed as DD/MM/YYYY."""
 
     invalid_message = DATE_INVALID
@@ -184,7 +217,7 @@ class DayField(_TextValueField):
         return value.isoformat()
 
 
-class HhmmField(_TextValueField):
+class HhmmField(TextValueField):
     """A time of day as HH:MM (the slot grids' format)."""
 
     invalid_message = TIME_INVALID

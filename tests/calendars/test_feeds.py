@@ -201,7 +201,7 @@ def test_rotate_button_carries_the_token(app, login, booking_setup, monkeypatch)
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     admin = login("admin")
     page = admin.get("/ventas/calendario/")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
     path = f"/ventas/calendario/servicio/{booking_setup['calipso'].id}/regenerar/"
     assert admin.post(path).status_code == 400
     resp = admin.post(path, data={"csrf_token": token}, follow_redirects=True)

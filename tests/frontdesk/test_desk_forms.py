@@ -10,7 +10,7 @@ from app.sales import edit_services as edit
 from app.sales.models import Order, Payment
 from tests.frontdesk.test_board import HX, place
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HEADER_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
 
