@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from wtforms import BooleanField, StringField
-from wtforms.validators import StopValidation
 
 from app.core import clock
-from app.web.forms import ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, TextValueField
+from app.web.forms import ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, Required, TextValueField
 from app.web.params import MAX_INT32
 
 DATE_INVALID = "Fecha inválida."
@@ -25,19 +24,6 @@ def number_message(label: str) -> str:
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class Required:
-    """A value is needed (0 counts as one); a value that did not parse already carries its own message."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.process_errors:
-            raise StopValidation()
-        if field.data is None or (isinstance(field.data, str) and not field.data.strip()):
-            raise StopValidation(self.message)
 
 
 class FlagField(BooleanField):

@@ -11,21 +11,10 @@ from wtforms.validators import StopValidation
 
 from app.core.errors import DomainError
 from app.sales import giftcard_services as giftcards
-from app.web.forms import BaseForm, ClpField, DayField, OneTimeForm, TextValueField
+from app.web.forms import BaseForm, ClpField, DayField, OneTimeForm, Required, TextValueField
 
 EXPIRY_INVALID = "Fecha de vencimiento inválida."
 PHONE_INVALID = "Ingrese un teléfono válido."
-
-
-class Required:
-    """Something must be typed (spaces do not count); a value that does not parse keeps its own message."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if not (getattr(field, "raw", None) or "").strip():
-            raise StopValidation(self.message)
 
 
 class CardAmountField(ClpField):

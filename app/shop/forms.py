@@ -6,7 +6,7 @@ post them do not change. Messages are the ones the views gave before these forms
 from __future__ import annotations
 
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
-from wtforms.validators import Optional, StopValidation
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
 
 from app.core.errors import DomainError
@@ -14,7 +14,7 @@ from app.core.errors import ValidationError as DomainValidationError
 from app.core.identity import normalize_document, normalize_email
 from app.core.phone import InvalidPhone, normalize_phone
 from app.sales.giftcard_services import clean_recipient, parse_card_amount
-from app.web.forms import BaseForm, ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm
+from app.web.forms import BaseForm, ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, Required
 from app.web.params import MAX_INT32
 from app.web.submissions import new_submission_key
 
@@ -32,22 +32,6 @@ CARD_REQUIRED = "Elige una gift card."
 CARD_AMOUNT_REQUIRED = "Ingresa el monto de la gift card."
 RECIPIENT_EMAIL_INVALID = "Ingresa un e-mail válido para quien recibe la gift card."
 BUYER_NAME_TOO_LONG = "El nombre no puede superar los 100 caracteres."
-
-
-class Required:
-    """DataRequired without its `required` flag (these forms are `novalidate`: the server's Spanish message is
-    the one people read) and silent when a value was typed but could not be read (the field already says why)."""
-
-    def __init__(self, message: str):
-        self.message = message
-
-    def __call__(self, form, field):
-        if field.process_errors:
-            raise StopValidation()
-        data = field.data
-        if data is None or data is False or (isinstance(data, str) and not data.strip()):
-            field.errors[:] = []
-            raise StopValidation(self.message)
 
 
 class RemembersRefusal:

@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from wtforms import Field, HiddenField, StringField
+from wtforms.validators import StopValidation
 from wtforms.widgets import HiddenInput
 
 from app.core import clock
@@ -80,6 +81,23 @@ class SubmissionKeyInput(HiddenInput):
 
     def __call__(self, field, **kwargs):
         return Markup(f'<input type="hidden" name="{escape(field.name)}" value="{escape(field._value())}">')
+
+
+class Required:
+    """A value is needed: empty, spaces only, None or an unticked box is missing; 0 counts as a value. A value typed
+    but unreadable keeps the field's own message. Unlike DataRequired it sets no HTML `required` flag: the forms are
+    `novalidate`, so people read the server's Spanish message."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            raise StopValidation()
+        data = field.data
+        if data is None or data is False or (isinstance(data, str) and not data.strip()):
+            field.errors[:] = []
+            raise StopValidation(self.message)
 
 
 class OneTimeForm(BaseForm):
