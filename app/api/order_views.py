@@ -86,7 +86,7 @@ def _order(order_id: int) -> Order:
 
 # --- ventasreservas ------------------------------------------------------------------------------------------
 
-# Documented shapes of the representations (app.orders.representation builds them; a test compares the keys).
+# Documented shapes of the representations (app.sales.representation builds them; a test compares the keys).
 SERVICE_REF = [Field("id", "integer"), Field("nombre"), Field("tipo_servicio"), Field("precio_base", "integer")]
 SERVICE_LINE_FIELDS = [
     Field("id", "integer"),

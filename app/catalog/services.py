@@ -24,7 +24,7 @@ LOCKING_ENABLED = True
 
 def lock_products(product_ids) -> dict[int, Product]:
     """SELECT … FOR NO KEY UPDATE the products in ascending id order (lock 4 of the global lock order,
-    orders.services), re-read: a transaction that changes the stock of several products takes them all here first,
+    sales.locks), re-read: a transaction that changes the stock of several products takes them all here first,
     so two of them never wait for each other in a cycle. Returns {id: product} with current stock."""
     ids = sorted({pid for pid in product_ids if pid is not None})
     if not ids:

@@ -1,5 +1,5 @@
 """Campaign audience against the gatekeeper (crm.md §9.2–9.3, api.md §6): preview by reason, eligible targets,
-set-based queueing of PROMOTIONAL rows, cancel. The static checks and the cap clause come from comms.eligibility
+set-based queueing of PROMOTIONAL rows, cancel. The static checks and the cap clause come from comms.eligibility_queries
 (one definition each)."""
 
 from __future__ import annotations

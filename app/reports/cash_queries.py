@@ -223,7 +223,7 @@ def gift_card_sale_orders() -> sa.Select:
 def giftcard_sales(f: CashFilter) -> sa.Select:
     """ "Venta de gift cards" of the caja diaria: valid payments of gift-card sale orders in the filter, per method
     (label, transactions, net), in `sort_order`. They are money received, so they are also part of the method
-    totals and of the close's expected amounts (`payments.cash.expected_by_method`); a later redemption of the card
+    totals and of the close's expected amounts (`sales.cash_queries.expected_by_method`); a later redemption of the card
     is method `giftcard`, which is not real money, so nothing is counted twice."""
     return (
         sa.select(

@@ -108,7 +108,7 @@ def _merge_preferences(survivor: Client, duplicate: Client, *, by) -> None:
 
 
 def lock_clients(client_ids) -> None:
-    """Global lock order (orders.services): first the clients' orders (the order locks, ascending id), then the
+    """Global lock order (sales.locks): first the clients' orders (the order locks, ascending id), then the
     client rows FOR UPDATE in ascending id, re-read. Two merges that share a client run one after the other, and the
     second finds the client the first deleted: a Spanish refusal instead of a crash. Payments and line changes of
     those orders wait for the merge, never the other way round (no deadlock)."""

@@ -104,7 +104,7 @@ def card_from_token(token: str) -> GiftCard | None:
 
 def find_card(code: str | None, *, lock: bool = False) -> GiftCard | None:
     stmt = sa.select(GiftCard).where(GiftCard.code == normalize_code(code))
-    if lock and LOCKING_ENABLED:  # lock 6 of the global lock order (orders.services); re-read every column (the
+    if lock and LOCKING_ENABLED:  # lock 6 of the global lock order (sales.locks); re-read every column (the
         # status too: a card voided meanwhile), and NO KEY UPDATE so rows that reference the card never wait on it
         stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     return db.session.scalar(stmt)

@@ -26,18 +26,20 @@ SLOT_LOCKING_ENABLED = True
 # GLOBAL LOCK ORDER (docs/CONCURRENCY.md). A transaction takes the locks it needs in this order, never backwards,
 # so no two transactions wait for each other in a cycle (no deadlock):
 #   1. order rows              lock_order() below: SELECT … FOR NO KEY UPDATE; several orders in ascending id
-#   2. Flow transaction row    payments.flow_service._transaction_for(lock=True)
+#   2. Flow transaction row    flow_services._transaction_for(lock=True)
 #   3. booking advisory locks  lock_services(): service-day (SLOT_LOCK) then provider-day (PROVIDER_LOCK) keys,
 #                              ascending key order in one statement
 #   4. product rows (stock)    catalog.services.lock_products / change_stock: ascending product id
 #   5. discount-code row       find_valid_code(lock=True), from apply_code: the code's uses are counted under it
-#   6. cash-day advisory lock  payments.cash.lock_cash_day (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
-#   7. gift-card rows          payments.giftcards.lock_card
-#   8. cash-close row          payments.cash.reopen_close
-#   9. client rows             clients.merge.lock_clients (FOR UPDATE, ascending id; after the clients' orders, 1)
+#   6. cash-day advisory lock  lock_cash_day() below (CASH_LOCK_NAMESPACE): shared by money, exclusive by close
+#   7. gift-card rows          giftcard_services.lock_card
+#   8. cash-close row          cash_services.reopen_close
+#   9. client rows             client_merge_services.lock_clients (FOR UPDATE, ascending id; after the clients'
+#                              orders, 1)
 # Rows outside orders and money have their own single lock, never held with another one of the same kind:
-# a campaign (crm.sending.lock_campaign), a client import (clients.importer.lock_import), a purchase's products
-# (4), a Flow transaction (2), the outbox rows (skip locked) and the scheduler's session advisory lock.
+# a campaign (crm.sending_services.lock_campaign), a client import (clients.import_services.lock_import), a
+# purchase's products (4), a Flow transaction (2), the outbox rows (skip locked) and the scheduler's session
+# advisory lock.
 # Each lock is transaction-scoped (released at commit/rollback). Re-taking a lock already held is free.
 ORDER_LOCKING_ENABLED = True  # the concurrency tests' negative controls switch the order lock off
 CODE_LOCKING_ENABLED = True  # … and the discount-code row lock

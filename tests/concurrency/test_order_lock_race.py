@@ -1,5 +1,5 @@
 """One order, one writer at a time (security review H1): payments, discounts and line changes of one order take
-the order's row lock (`orders.services.lock_order`) before they read its balance or totals.
+the order's row lock (`sales.locks.lock_order`) before they read its balance or totals.
 
 Every race below waits at a rendezvous inside `recalculate_order` (after the totals were read, before the order
 row is written), so without the lock the race is certain; each negative control switches the lock off and must
