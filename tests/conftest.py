@@ -6,6 +6,7 @@ PostgreSQL when TEST_DATABASE_URL is set, else in-memory SQLite (foreign keys on
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import shutil
@@ -33,6 +34,20 @@ def make_test_config(**overrides) -> TestConfig:
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _memoized_password_hashes():
+    """scrypt costs about 0.1 s per hash and per check, and hundreds of tests create and log in users with the same
+    few passwords. Memoize werkzeug's two functions where app.auth.services calls them: the stored hashes are still
+    real scrypt hashes, and each (hash, password) pair is verified for real the first time it is checked."""
+    from app.auth import services
+
+    generate, check = services.generate_password_hash, services.check_password_hash
+    services.generate_password_hash = functools.lru_cache(maxsize=None)(generate)
+    services.check_password_hash = functools.lru_cache(maxsize=None)(check)
+    yield
+    services.generate_password_hash, services.check_password_hash = generate, check
 
 
 @pytest.fixture(scope="session")
