@@ -79,10 +79,14 @@ def _request_scoped_sessions(application) -> None:
     from flask import globals as flask_globals
 
     def scope():
+        # Keyed by the context objects themselves, not their id(): a session left in the registry (a request of
+        # another app, pushed inside an app context, is never torn down by this app's teardown_request) keeps its
+        # key alive, so a later request can never inherit it through a recycled id — and with it a connection to
+        # a race test's database that has since been dropped.
         req = flask_globals._cv_request.get(None)
         if req is not None and req._cv_tokens and req._cv_tokens[-1][1] is None:  # reused the test's app context
-            return ("request", id(req))
-        return ("app", id(flask_globals._cv_app.get(None)))
+            return ("request", req)
+        return ("app", flask_globals._cv_app.get(None))
 
     db.session.registry.scopefunc = scope
 
