@@ -192,9 +192,10 @@ def read_rows(path: str, *, timed: bool = True) -> Iterator[tuple[int, dict]]:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zip, XML or format errors: the file is not a usable .xlsx
         raise ImportFileError(NOT_XLSX, field="archivo") from exc
+    rows = iter(())
     try:
         ws = wb.worksheets[0] if wb.worksheets else None
-        rows = ws.iter_rows(values_only=True) if ws is not None else iter(())
+        rows = ws.iter_rows(values_only=True) if ws is not None else rows
         first = next(rows, None)
         if first is None:
             raise ImportFileError(EMPTY, field="archivo")
@@ -221,6 +222,10 @@ def read_rows(path: str, *, timed: bool = True) -> Iterator[tuple[int, dict]]:
     except Exception as exc:  # a broken sheet inside a valid zip
         raise ImportFileError(NOT_XLSX, field="archivo") from exc
     finally:
+        # The sheet's reader holds an entry of the archive open until it is closed: close it now, or the file is
+        # only closed (with a ResourceWarning) whenever the garbage collector gets to an abandoned generator.
+        if hasattr(rows, "close"):
+            rows.close()
         wb.close()
 
 
