@@ -20,7 +20,7 @@ from app.sales.models import Order
 from app.web.errors import error_response
 from app.web.forms import OneTimeForm, submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
-from app.web.submissions import claim_submission, new_submission_key
+from app.web.submissions import claim_submission
 
 # One-click POSTs whose refusal is answered like a dialog (the message in #dialog, or a flash and a redirect back)
 IN_DIALOG = {"frontdesk.discount_void", "frontdesk.order_product_void"}
@@ -62,12 +62,6 @@ def _refused(exc: DomainError):
     return error_response(exc.status, exc.message)
 
 
-def fresh_key(form) -> None:
-    """A re-rendered one-time form gets a new key, as every render does (a refused attempt did not use its key)."""
-    if isinstance(form, OneTimeForm):
-        form.submission_key.data = new_submission_key()
-
-
 def new_form(form_class, **data):
     """The dialog's form: the posted values on POST, the current values (`data`) on GET."""
     return form_class() if request.method == "POST" else form_class(data=data)
@@ -91,7 +85,7 @@ def order_dialog(
         return dialog_done(form.result, event, order_id)
     if form.status != 200:
         order = order_or_404(order_id)
-        fresh_key(form)
+        form.renew_key()
     ctx = {key: value(order) if callable(value) else value for key, value in extra.items()}
     return render_page(template, "dialog", status=form.status, order=order, form=form, **ctx)
 

@@ -27,9 +27,8 @@ from app.frontdesk.queries import active_methods
 from app.sales import giftcard_sale_services as giftcard_sales
 from app.sales import giftcard_services as giftcards
 from app.sales.models import GiftCard
-from app.web.forms import OneTimeForm, submit
+from app.web.forms import submit
 from app.web.htmx import render_page, see_other
-from app.web.submissions import new_submission_key
 
 COURTESY = ("gerente", "admin")
 
@@ -64,11 +63,12 @@ def gift_card_new():
         code, card_id, amount = form.result
         flash(f"Gift card {code} vendida: pago de {format_clp(amount)} registrado.", "success")
         return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
+    form.renew_key()
     return render_page(
         "frontdesk/giftcard_new.html",
         "giftcard_form",
         status=form.status,
-        form=_fresh_key(form),
+        form=form,
         error=_form_error(form),
         methods=sale_methods(),
         max_amount=giftcards.max_amount(),
@@ -100,11 +100,12 @@ def gift_card_courtesy():
         code, card_id = form.result
         flash(f"Gift card de cortesía {code} emitida.", "success")
         return see_other(url_for("frontdesk.gift_card_detail", card_id=card_id))
+    form.renew_key()
     return render_page(
         "frontdesk/giftcard_courtesy.html",
         "giftcard_form",
         status=form.status,
-        form=_fresh_key(form),
+        form=form,
         error=_form_error(form),
         max_amount=giftcards.max_amount(),
     )
@@ -131,13 +132,6 @@ def _issue_courtesy(form: GiftCardCourtesyForm) -> tuple[str, int]:
 def sale_methods():
     """Real-money methods a card can be sold with at the desk (not Flow, not a gift card)."""
     return [m for m in active_methods(exclude=("flow", "giftcard")) if m.counts_as_cash]
-
-
-def _fresh_key(form: OneTimeForm) -> OneTimeForm:
-    """A form shown again gets a new one-time key, as on every render (a refused attempt's key was not claimed,
-    a duplicate's was)."""
-    form.submission_key.data = new_submission_key()
-    return form
 
 
 def _form_error(form) -> str | None:

@@ -22,7 +22,7 @@ from app.extensions import db
 from app.frontdesk import giftcard_views, order_views, queries  # noqa: F401  (the *_views register routes on bp)
 from app.frontdesk import walk_in_queries as walk_in
 from app.frontdesk.blueprint import DESK, bp
-from app.frontdesk.dialogs import dialog_done, dialog_error, fresh_key, new_form, order_dialog, row_post, walk_in_choice
+from app.frontdesk.dialogs import dialog_done, dialog_error, new_form, order_dialog, row_post, walk_in_choice
 from app.frontdesk.forms import (
     DiscountForm,
     LineActionForm,
@@ -255,7 +255,7 @@ def line_move(line_id: int):
         response = make_response(render_template("frontdesk/_dialog_done.html", message=form.result))
         return hx_trigger(response, "order-changed", {"order_id": line.order_id})
     if form.status != 200:
-        fresh_key(form)
+        form.renew_key()
     line = _line_or_404(line_id)
     day = form.fecha.data or line.service_date
     grid = walk_in.hour_grid(line.service, day, line.people, ignore_line_id=line.id)
@@ -407,7 +407,7 @@ def new_booking():
         )
         return see_other(target)
     if form.status != 200:
-        fresh_key(form)
+        form.renew_key()
     services = walk_in.walk_in_services()
     service, day, people = walk_in_choice(form, services)
     block = "slot_grid" if request.method == "GET" and request.args.get("bloque") == "horas" else "booking_form"

@@ -18,7 +18,7 @@ from app.sales import checkout_services
 from app.sales.models import Order
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
-from app.shop.forms import CheckoutForm, OrderPayForm, renew_submission_key
+from app.shop.forms import CheckoutForm, OrderPayForm
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
 from app.web.submissions import DuplicateSubmission
@@ -156,7 +156,7 @@ def _checkout_failed(form, cart, status, message=None, failing=()):
         return jsonify(success=False, error=message), 400 if status == 422 else status
     if message not in form.form_errors:
         form.form_errors.append(message)
-    renew_submission_key(form)
+    form.renew_key()
     return render_page(
         "shop/checkout.html",
         "checkout_form",

@@ -9,14 +9,12 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
 
-from app.core.errors import DomainError
 from app.core.errors import ValidationError as DomainValidationError
 from app.core.identity import normalize_document, normalize_email
 from app.core.phone import InvalidPhone, normalize_phone
 from app.sales.giftcard_services import clean_recipient, parse_card_amount
 from app.web.forms import BaseForm, ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, Required
 from app.web.params import MAX_INT32
-from app.web.submissions import new_submission_key
 
 PICK_SLOT = "Elija una fecha, un horario y la cantidad de personas."
 INVALID_INDEX = "Índice inválido"
@@ -34,31 +32,10 @@ RECIPIENT_EMAIL_INVALID = "Ingresa un e-mail válido para quien recibe la gift c
 BUYER_NAME_TOO_LONG = "El nombre no puede superar los 100 caracteres."
 
 
-class RemembersRefusal:
-    """Keeps the service's refusal that `submit()` attached: its exact status, a `SlotUnavailable`'s lines, or
-    whether it was the double submit (`DuplicateSubmission`)."""
-
-    refusal: DomainError | None = None
-
-    def attach(self, exc: DomainError) -> None:
-        self.refusal = exc
-        super().attach(exc)
-
-    @property
-    def refusal_status(self) -> int:
-        """The refusing service's own status (409 a conflict, 422…), 422 for a form that did not validate."""
-        return self.refusal.status if self.refusal is not None else 422
-
-
-def renew_submission_key(form: OneTimeForm) -> None:
-    """A one-time form shown again gets a new key, as every render does (the refused attempt was rolled back)."""
-    form.submission_key.data = new_submission_key()
-
-
 # --- cart ---------------------------------------------------------------------------------------------------
 
 
-class AddToCartForm(RemembersRefusal, OneTimeForm):
+class AddToCartForm(OneTimeForm):
     """The service page's "Agregar al carrito": the slot to hold. The view looks the service up (an unknown one is
     "Servicio no encontrado."); the day, the hour and the people share one message, shown once in the panel."""
 
@@ -136,7 +113,7 @@ class _GiftCardFields:
     mensaje = TextAreaField("Mensaje (opcional)", validators=[Optional()])
 
 
-class CheckoutForm(RemembersRefusal, OneTimeForm):
+class CheckoutForm(OneTimeForm):
     """The buyer's part of a web order (the cart's checkout and the public gift-card purchase)."""
 
     telefono = StringField("Teléfono", validators=[_valid_phone])
@@ -201,6 +178,6 @@ class GiftCardPurchaseForm(_GiftCardFields, CheckoutForm):
 # --- the public order page --------------------------------------------------------------------------------------
 
 
-class OrderPayForm(RemembersRefusal, OneTimeForm):
+class OrderPayForm(OneTimeForm):
     """The unpaid order's "Pagar con Flow" / "Reintentar pago" / "Pagar por transferencia": no fields, a one-time
     key (each render of each button has its own)."""

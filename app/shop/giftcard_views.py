@@ -18,7 +18,7 @@ from app.sales.giftcard_services import clean_recipient, max_amount
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE
 from app.shop.checkout_views import checkout_data, method_choices, start_flow_or_order_page
-from app.shop.forms import GiftCardPurchaseForm, renew_submission_key
+from app.shop.forms import GiftCardPurchaseForm
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
 
@@ -88,7 +88,7 @@ def gift_card_buy():
         first = form.first_error
         if first and first not in form.form_errors:  # the first problem also above the form
             form.form_errors.append(first)
-        renew_submission_key(form)
+        form.renew_key()
         return _page(form, products, status=form.refusal_status)
     order = form.result
     target = url_for("shop.order_page", token=order_token(order.id))

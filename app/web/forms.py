@@ -49,9 +49,11 @@ class BaseForm(FlaskForm):
         locales = ("es_CL", "es")
 
     error_status = 422
+    refusal: DomainError | None = None  # the service's refusal `submit()` attached (its status, its failures…)
 
     def attach(self, exc: DomainError) -> None:
         """A service's refusal: on the field it names (by form field name), else above the form."""
+        self.refusal = exc
         field = getattr(self, exc.field, None) if exc.field else None
         if isinstance(field, Field):
             field.errors = [*field.errors, exc.message]
@@ -64,6 +66,11 @@ class BaseForm(FlaskForm):
     def status(self) -> int:
         """200 for a fresh form, 422 (or the service's 409) for a refused one."""
         return self.error_status if self.errors or self.form_errors else 200
+
+    @property
+    def refusal_status(self) -> int:
+        """The refusing service's own status (409 a conflict, 422…), 422 for a form that did not validate."""
+        return self.refusal.status if self.refusal is not None else 422
 
     @property
     def first_error(self) -> str | None:
@@ -104,6 +111,11 @@ class OneTimeForm(BaseForm):
     """A form that creates or moves money or bookings: a fresh submission key on every render, claimed once."""
 
     submission_key = HiddenField(default=new_submission_key, widget=SubmissionKeyInput())
+
+    def renew_key(self) -> None:
+        """The form shown again gets a new key, as every render does (a refused attempt's key was rolled back; a
+        duplicate's was already claimed)."""
+        self.submission_key.data = new_submission_key()
 
 
 def submit(form: BaseForm, apply: Callable[[], object]) -> bool:
