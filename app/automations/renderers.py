@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from app.automations.hooks import birthday_code, key_part
 from app.calendars.feeds import order_ics_attachment
@@ -62,9 +63,12 @@ def active_lines(order: Order, day: date | None = None) -> list[Line]:
 def service_summary(lines: list[Line], joiner: str) -> str:
     """First service + "<joiner>N más" (subject: " + 1 más"; SMS {servicio}: " y 1 más")."""
     if not lines:
-        return "tu compra"
+        return gettext("tu compra")
     extra = len(lines) - 1
-    return lines[0].service + (f"{joiner}{extra} más" if extra else "")
+    if not extra:
+        return lines[0].service
+    more = gettext(" y %(num)d más", num=extra) if joiner == " y " else gettext(" + %(num)d más", num=extra)
+    return lines[0].service + more
 
 
 def order_url(order_id: int) -> str:
@@ -113,7 +117,8 @@ def booking_confirmation(log) -> Rendered:
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars(lines))
     due = order.balance_due > 0
-    subject = f"{'Reserva por confirmar' if due else 'Reserva confirmada'} - {service_summary(lines, ' + ')}"
+    status = gettext("Reserva por confirmar") if due else gettext("Reserva confirmada")
+    subject = f"{status} - {service_summary(lines, ' + ')}"
     attachments = [order_ics_attachment(order)] if lines else []  # integrations.md §3: the bookings as .ics
     return render_email(
         log,
@@ -136,7 +141,7 @@ def payment_confirmation(log) -> Rendered:
     return render_email(
         log,
         "PAYMENT_CONFIRMATION",
-        subject=f"Pago recibido - Reserva #{order.id} pagada 100%",
+        subject=gettext("Pago recibido - Reserva #%(id)s pagada 100%%", id=order.id),
         order=order,
         lines=active_lines(order),
         order_url=order_url(order.id),
@@ -153,8 +158,8 @@ def booking_reminder(log) -> Rendered:
     lines = active_lines(order, day)
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars(lines))
-    when = "hoy" if day == clock.today() else "mañana"
-    subject = f"Recordatorio: tu reserva es {when} - {service_summary(lines, ' + ')}"
+    when = gettext("hoy") if day == clock.today() else gettext("mañana")
+    subject = gettext("Recordatorio: tu reserva es %(when)s", when=when) + f" - {service_summary(lines, ' + ')}"
     return render_email(
         log,
         "BOOKING_REMINDER",
@@ -180,7 +185,7 @@ def booking_rescheduled(log) -> Rendered:
     return render_email(
         log,
         "BOOKING_RESCHEDULED",
-        subject=f"Tu reserva #{order.id} cambió",
+        subject=gettext("Tu reserva #%(id)s cambió", id=order.id),
         order=order,
         line=moved,
         lines=active_lines(order),
@@ -200,7 +205,7 @@ def booking_cancelled(log) -> Rendered:
     return render_email(
         log,
         "BOOKING_CANCELLED",
-        subject=f"Reserva cancelada - #{order.id}",
+        subject=gettext("Reserva cancelada - #%(id)s", id=order.id),
         order=order,
         lines=lines,
         booking_url=booking_url(),
@@ -227,7 +232,7 @@ def satisfaction_survey(log) -> Rendered:
     return render_email(
         log,
         "SATISFACTION_SURVEY",
-        subject="¿Cómo estuvo tu experiencia en Aremko?",
+        subject=gettext("¿Cómo estuvo tu experiencia en Aremko?"),
         order=order,
         visit_day=visit_day,
         survey_url=survey_url(log),
@@ -247,7 +252,7 @@ def gift_card(log) -> Rendered:
     return render_email(
         log,
         "GIFT_CARD",
-        subject="Recibiste una Gift Card de Aremko",
+        subject=gettext("Recibiste una Gift Card de Aremko"),
         card=card,
         print_url=public_url("payments.gift_card_public", token=public_token(card)),
         booking_url=booking_url(),
@@ -269,13 +274,15 @@ def birthday(log) -> Rendered:
         if benefit is None:  # 0 %: a plain greeting
             from app.comms.render import sms_footer
 
-            text = f"¡Feliz cumpleaños, {log.client.first_name}! Te saluda todo el equipo de Aremko."
+            text = gettext(
+                "¡Feliz cumpleaños, %(name)s! Te saluda todo el equipo de Aremko.", name=log.client.first_name
+            )
             return Rendered(text=text + sms_footer(log))
         return _sms(log, link=booking_url(), **benefit)
     return render_email(
         log,
         "BIRTHDAY",
-        subject=f"¡Feliz cumpleaños, {log.client.first_name}!",
+        subject=gettext("¡Feliz cumpleaños, %(name)s!", name=log.client.first_name),
         code=code,
         benefit=benefit,
         booking_url=booking_url(),
@@ -300,14 +307,14 @@ def reactivation(log) -> Rendered:
         return _sms(
             log,
             link=booking_url(),
-            descuento=f"una Gift Card de {amount}",
+            descuento=gettext("una Gift Card de %(amount)s", amount=amount),
             codigo=card.code,
             fecha_limite=f"{card.expires_on:%d/%m/%Y}",
         )
     return render_email(
         log,
         "REACTIVATION",
-        subject=f"Regalo para tu próxima visita - Gift Card {amount}",
+        subject=gettext("Regalo para tu próxima visita - Gift Card %(amount)s", amount=amount),
         card=card,
         last_visit=last_visit(log.client_id),
         booking_url=booking_url(),

@@ -9,6 +9,7 @@ from app.core.db import TimestampMixin, UTCDateTime, _now, enum_check
 from app.extensions import db
 
 CLIENT_ORIGINS = ("web", "recepcion", "telefono", "import", "api", "seed")
+CLIENT_LANGUAGES = ("es", "en")
 CLIENT_ORIGIN_LABELS = {
     "web": "Sitio web",
     "recepcion": "Recepción",
@@ -93,7 +94,7 @@ def register_history(*columns) -> None:
 
 class Client(TimestampMixin, db.Model):
     __tablename__ = "clients"
-    __table_args__ = (enum_check("origin", CLIENT_ORIGINS),)
+    __table_args__ = (enum_check("origin", CLIENT_ORIGINS), enum_check("language", CLIENT_LANGUAGES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100))
@@ -105,6 +106,8 @@ class Client(TimestampMixin, db.Model):
     birth_date: Mapped[date | None]
     notes: Mapped[str | None] = mapped_column(sa.Text)
     origin: Mapped[str] = mapped_column(sa.String(10), default="recepcion")
+    # the language of the customer messages (self-service.md §5): the site's language at their last web checkout
+    language: Mapped[str] = mapped_column(sa.String(2), default="es", server_default="es")
 
     preferences: Mapped[ClientPreferences | None] = relationship(
         back_populates="client", uselist=False, cascade="all, delete-orphan"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
 from app.comms.policy import EMAIL, SMS, is_marketing
 from app.comms.sms_template_services import active_text, fill
@@ -46,12 +47,21 @@ def register_renderer(*message_types: str):
     return decorator
 
 
+def message_language(log) -> str:
+    """The language of a message: its client's (`clients.language`, stored at web checkout), else Spanish."""
+    client = log.client
+    return "en" if client is not None and getattr(client, "language", "es") == "en" else "es"
+
+
 def render(log) -> Rendered:
+    """The message in its client's language (self-service.md §5): templates, subjects and SMS texts translated
+    through the catalogue; money and dates keep the house format."""
     try:
         renderer = _renderers[log.message_type]
     except KeyError:
         raise NoRenderer(f"no renderer for {log.message_type}") from None
-    return renderer(log)
+    with force_locale("en" if message_language(log) == "en" else "es_CL"):
+        return renderer(log)
 
 
 # --- unsubscribe tokens and links (§7) -------------------------------------------------------------------------
@@ -103,9 +113,9 @@ def list_unsubscribe_headers(log) -> dict[str, str]:
 
 def sms_footer(log) -> str:
     """Every SMS ends " Baja: <url>"; marketing adds " o responde STOP"."""
-    footer = f" Baja: {unsubscribe_url(log.id)}"
+    footer = gettext(" Baja: %(url)s", url=unsubscribe_url(log.id))
     if is_marketing(log.message_type):
-        footer += " o responde STOP"
+        footer += gettext(" o responde STOP")
     return footer
 
 
@@ -129,7 +139,7 @@ def base_variables(log) -> dict[str, str]:
 
 def render_sms_template(log, variables: dict | None = None) -> str:
     """The active template (else the default text) of the row's type, filled, with the unsubscribe footer."""
-    content = active_text(log.message_type)
+    content = active_text(log.message_type, message_language(log))
     if content is None:
         raise NoRenderer(f"no SMS template for {log.message_type}")
     merged = base_variables(log)
@@ -178,5 +188,5 @@ def render_staff_message(log) -> Rendered:
     if log.communication_type == SMS:
         return Rendered(text=body + sms_footer(log))
     if log.communication_type == EMAIL:
-        return render_email(log, "message", subject=payload.get("subject") or "Mensaje de Aremko", body=body)
+        return render_email(log, "message", subject=payload.get("subject") or gettext("Mensaje de Aremko"), body=body)
     raise NoRenderer(f"{log.communication_type} is not sent by the dispatcher")

@@ -110,6 +110,25 @@ DEFAULTS: tuple[tuple[str, str, str, bool], ...] = (
     ),
 )
 DEFAULT_TEXT = {t: text for _, t, text, active in DEFAULTS if active}
+# The English variant of each active default (self-service.md §5): clients whose `language` is "en" get these.
+# Not editable on the templates screen yet: the staff-edited templates are the Spanish ones.
+DEFAULT_TEXT_EN: dict[str, str] = {
+    "BOOKING_CONFIRMATION": "Hi {nombre}, we received your booking #{reserva}: {servicio} on {fecha} at {hora}. "
+    "Details and payment: {link} - Aremko",
+    "BOOKING_REMINDER": "{nombre}, we look forward to seeing you on {fecha} at {hora} for {servicio}. Please arrive "
+    "10 minutes early. Details: {link} - Aremko",
+    "BIRTHDAY": "Happy birthday, {nombre}! Enjoy {descuento} off your next visit with the code {codigo}, valid "
+    "until {fecha_limite}. - Aremko",
+    "SATISFACTION_SURVEY": "Thank you for visiting us, {nombre}. How was {servicio}? Tell us in one minute: {link} "
+    "- Aremko",
+    "PROMOTIONAL": "{nombre}: {descuento} off {servicio} until {fecha_limite}. Book at {link} - Aremko",
+    "REACTIVATION": "{nombre}, we miss you. Here is {descuento}: use the code {codigo} before {fecha_limite}. "
+    "Book at {link} - Aremko",
+    "PAYMENT_CONFIRMATION": "Payment received: your booking #{reserva} is paid in full. Thank you, {nombre}! - Aremko",
+    "BOOKING_RESCHEDULED": "{nombre}, your booking #{reserva} changed: {servicio} on {fecha} at {hora}. - Aremko",
+    "BOOKING_CANCELLED": "{nombre}, your booking #{reserva} was cancelled. Questions on WhatsApp at "
+    "+56 9 5790 2525. - Aremko",
+}
 
 
 def validate_content(content: str) -> list[str]:
@@ -176,8 +195,11 @@ def cached_texts():
         _batch_cache.reset(token)
 
 
-def active_text(message_type: str) -> str | None:
-    """The active template's text for a type, else the seeded default (None if the type has neither)."""
+def active_text(message_type: str, language: str = "es") -> str | None:
+    """The active template's text for a type, else the seeded default (None if the type has neither). For an
+    English-speaking client (`language` "en"), the type's English text, else the Spanish one."""
+    if language == "en" and message_type in DEFAULT_TEXT_EN:
+        return DEFAULT_TEXT_EN[message_type]
     cache = _batch_cache.get()
     if cache is not None and message_type in cache:
         return cache[message_type]

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, make_response, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.auth.decorators import public, role_required
@@ -35,11 +36,11 @@ from app.comms.policy import (
     REASONS,
     STATUS_LABELS,
     STATUSES,
-    TYPE_PLURALS,
     consent_switch,
     type_label,
 )
 from app.comms.providers import uses_fakes
+from app.comms.public_texts import CONSENT_TEXT, unsubscribe_done, unsubscribe_question
 from app.comms.render import log_id_from_token
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
@@ -62,7 +63,7 @@ EDIT_ROLES = ("marketing", "admin")
 DESK_ROLES = ("recepcion", "gerente", "admin")
 ALL_STAFF = ("recepcion", "marketing", "gerente", "admin")
 PER_PAGE = 50
-RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
+RATE_MESSAGE = lazy_gettext("Demasiadas solicitudes. Intente nuevamente en un minuto.")
 CONSENT_FORM_FIELDS = consent.PREFERENCE_FIELDS
 
 
@@ -460,19 +461,16 @@ def unsubscribe(token: str):
     row = _log_from_token(token)
     form = UnsubscribeForm(formdata=request.values)
     if submit(form, lambda: consent.unsubscribe(row, everything=form.everything, ip=request.remote_addr)):
-        return render_page("comms/unsubscribe.html", row=row, token=token, done=form.result)
-    label = (
-        "todos los mensajes de Aremko"
-        if form.everything
-        else TYPE_PLURALS.get(row.message_type, "este tipo de mensajes")
-    )
+        done = unsubscribe_done(form.result, row.message_type, form.everything)
+        return render_page("comms/unsubscribe.html", row=row, token=token, done=done)
+    question = unsubscribe_question(row.message_type, form.everything)
     return render_page(
         "comms/unsubscribe.html",
         status=form.status,
         row=row,
         token=token,
         everything=form.everything,
-        label=label,
+        question=question,
         has_switch=consent_switch(row.message_type) is not None,
     )
 
@@ -494,7 +492,7 @@ def preferences(token: str):
         )
 
     if submit(form, save):
-        saved = "Tus preferencias quedaron guardadas."
+        saved = gettext("Tus preferencias quedaron guardadas.")
         form = PreferencesForm(formdata=None)
     return render_page(
         "comms/preferences.html",
@@ -505,7 +503,7 @@ def preferences(token: str):
         form=form,
         prefs=client.preferences,
         fields=CONSENT_FORM_FIELDS,
-        labels=CONSENT_LABELS,
+        labels=CONSENT_TEXT,
         saved=saved,
     )
 

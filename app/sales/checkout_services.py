@@ -13,7 +13,7 @@ from flask import current_app
 from app.catalog.models import Product
 from app.catalog.policy import line_price
 from app.catalog.services import change_stock, lock_products
-from app.clients.models import MARKETING_FIELDS, Client, ClientUpdateRequest
+from app.clients.models import CLIENT_LANGUAGES, MARKETING_FIELDS, Client, ClientUpdateRequest
 from app.clients.services import create_client, record_event, set_consents
 from app.core import clock
 from app.core.errors import ValidationError
@@ -49,6 +49,7 @@ class CheckoutData:
     metodo_pago: str | None = None
     acepta_marketing: bool = False
     comentarios: str | None = None
+    idioma: str | None = None  # the site's language at a web checkout ("es" | "en"): the client's messages follow it
 
 
 def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[Client, dict]:
@@ -64,7 +65,11 @@ def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[
             by=by,
             ip=ip,
         )
+        if data.idioma in CLIENT_LANGUAGES:
+            client.language = data.idioma
         return client, {}
+    if data.idioma in CLIENT_LANGUAGES and origin == "web":
+        client.language = data.idioma  # the language they booked in last
     proposed = {}
     typed = {
         "nombre": (" ".join((data.nombre or "").split()), client.name),

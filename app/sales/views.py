@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from app.auth.decorators import public  # noqa: I001
@@ -47,11 +48,12 @@ def flow_confirmation():
 
 
 RETURN_TITLES = {
-    "paid": "¡Pago Exitoso!",
-    "already_paid": "¡Pago Exitoso!",
-    "rejected": "Pago Rechazado",
-    "cancelled": "Pago Cancelado",
+    "paid": lazy_gettext("¡Pago Exitoso!"),
+    "already_paid": lazy_gettext("¡Pago Exitoso!"),
+    "rejected": lazy_gettext("Pago Rechazado"),
+    "cancelled": lazy_gettext("Pago Cancelado"),
 }
+NO_TRANSACTION = lazy_gettext("No se recibió información de la transacción")
 
 
 @bp.route("/ventas/payment/return/", methods=["GET", "POST"])
@@ -60,15 +62,11 @@ RETURN_TITLES = {
 def flow_return():
     token = request.values.get("token", "")
     if not token:
-        return render_template(
-            "payments/return.html", title="No se recibió información de la transacción", tx=None, order=None
-        ), 400
+        return render_template("payments/return.html", title=NO_TRANSACTION, tx=None, order=None), 400
     status, outcome, tx = _settle_flow_token(token)
     if tx is None:
-        return render_template(
-            "payments/return.html", title="No se recibió información de la transacción", tx=None, order=None
-        ), 404
-    title = RETURN_TITLES.get(outcome, "Estado del Pago Pendiente o Desconocido")
+        return render_template("payments/return.html", title=NO_TRANSACTION, tx=None, order=None), 404
+    title = RETURN_TITLES.get(outcome) or gettext("Estado del Pago Pendiente o Desconocido")
     order = db.session.get(Order, tx.order_id)
     return render_template(
         "payments/return.html", title=title, tx=tx, order=order, outcome=outcome, order_url_token=order_token(order.id)
@@ -124,12 +122,16 @@ def gift_card_balance():
     if code:
         card = giftcards.find_card(code)
         if card is None or card.status == "anulada":
-            message = "Código no encontrado."
+            message = gettext("Código no encontrado.")
         else:
             found = True
-            message = f"Saldo disponible: {format_clp(card.balance)} — vence el {card.expires_on:%d/%m/%Y}"
+            message = gettext(
+                "Saldo disponible: %(amount)s — vence el %(date)s",
+                amount=format_clp(card.balance),
+                date=f"{card.expires_on:%d/%m/%Y}",
+            )
             if card.is_expired(clock.today()):
-                message += " (vencida)"
+                message += gettext(" (vencida)")
     return render_page("payments/giftcard_balance.html", "result", code=code, message=message, found=found)
 
 

@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
@@ -38,48 +39,18 @@ from app.shop.forms import (
     CartCodeForm,
     RemoveFromCartForm,
 )
+from app.shop.texts import (  # noqa: F401  (duration_label: used by callers)
+    duration_label,
+    long_date,
+    people_text,
+    weekday_initials,
+    weekday_name,
+)
 from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
 
-DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-MONTH_NAMES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
-RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
-
-
-def long_date(day: date) -> str:
-    """ "lunes 2 de marzo de 2026" (screen readers read every hour in full)."""
-    return f"{DAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]} de {day.year}"
-
-
-def duration_label(minutes: int, service_type: str | None = None) -> str:
-    """ "1 noche" for a cabin's day, "1 h 30 min" for a massage, "45 min": never "1440 min"."""
-    minutes = int(minutes or 0)
-    if service_type == "cabana" or (minutes >= 1440 and minutes % 1440 == 0):
-        nights = max(round(minutes / 1440), 1)
-        return f"{nights} noche{'s' if nights != 1 else ''}"
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
-
-
-@bp.app_template_filter("duracion")
-def _duration_filter(service) -> str:
-    return duration_label(service.duration_minutes, service.service_type)
+RATE_MESSAGE = lazy_gettext("Demasiadas solicitudes. Intente nuevamente en un minuto.")
 
 
 def parse_date(raw: str | None) -> date | None:
@@ -176,6 +147,7 @@ def panel_context(
         "hours_error": hours_error,
         "selected": selected,
         "long_date": long_date,
+        "weekday_initials": weekday_initials,
         "add_form": AddToCartForm(formdata=None),  # a fresh one-time key on every render of the panel
     }
 
@@ -209,9 +181,9 @@ def service_hours(service_id: int):
     people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     error = None
     if day is None:
-        error, day = "Formato de fecha inválido. Use YYYY-MM-DD.", clock.today()
+        error, day = gettext("Formato de fecha inválido. Use YYYY-MM-DD."), clock.today()
     if people is None:
-        error, people = "Cantidad de personas inválida.", service.min_people
+        error, people = gettext("Cantidad de personas inválida."), service.min_people
     ctx = panel_context(service, day=day, people=people, hours_error=error, with_month=False)
     return render_page("shop/service.html", "hours", status=422 if error else 200, **ctx)
 
@@ -289,7 +261,7 @@ def check_availability():
 
 # --- cart ---------------------------------------------------------------------------------------------------
 
-SERVICE_NOT_FOUND = "Servicio no encontrado."
+SERVICE_NOT_FOUND = lazy_gettext("Servicio no encontrado.")
 
 
 def cart_badge_oob() -> str:
@@ -327,10 +299,16 @@ def add_to_cart():
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
     subtotal, lines = form.result
     minutes = current_app.config["CART_HOLD_MINUTES"]
-    message = (
-        f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
-        f"{people} persona{'s' if people != 1 else ''} — {format_clp(subtotal)}. "
-        f"Reservado por {minutes} minutos."
+    message = gettext(
+        "Agregado al carrito: %(service)s, %(weekday)s %(date)s %(time)s, %(people)s — %(amount)s. "
+        "Reservado por %(minutes)d minutos.",
+        service=service.name,
+        weekday=weekday_name(day),
+        date=f"{day:%d/%m/%Y}",
+        time=hhmm,
+        people=people_text(people),
+        amount=format_clp(subtotal),
+        minutes=minutes,
     )
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, message=message)
@@ -343,13 +321,13 @@ def add_to_cart():
 def _add_failed(service, message, status, *, day=None, people=None):
     if service is None:
         if wants_fragment() or request.accept_mimetypes.best == "application/json":
-            return jsonify(success=False, error=message), status
-        flash(message, "error")
+            return jsonify(success=False, error=str(message)), status
+        flash(str(message), "error")
         return redirect(url_for("shop.home"), 303)
     if wants_fragment():
         ctx = panel_context(service, day=day, people=people, error=message)
         return render_page("shop/service.html", "booking_panel", status=status, **ctx)
-    flash(message, "error")
+    flash(str(message), "error")
     args = {"fecha": day.isoformat()} if day else {}
     if people:
         args["cantidad_personas"] = people
@@ -372,9 +350,9 @@ def _add_product(form: AddProductToCartForm):
         )
 
     if not submit(form, add):
-        flash(form.first_error, "error")
+        flash(str(form.first_error), "error")
         return redirect(request.referrer or url_for("shop.home"), 303)
-    flash("Producto agregado al carrito.", "success")
+    flash(gettext("Producto agregado al carrito."), "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -415,10 +393,10 @@ def remove_from_cart():
 
     if not submit(form, remove):
         if wants_json:
-            return jsonify(success=False, error=form.first_error), 400
+            return jsonify(success=False, error=str(form.first_error)), 400
         if wants_fragment():
-            return make_response(form.first_error, 400)
-        flash(form.first_error, "error")
+            return make_response(str(form.first_error), 400)
+        flash(str(form.first_error), "error")
         return redirect(url_for("shop.cart"), 303)
     if wants_json:
         return jsonify(success=True)
@@ -427,7 +405,7 @@ def remove_from_cart():
         summary = render_block("shop/cart.html", "cart_summary", oob=True, **ctx)
         response = render_page("shop/cart.html", "cart_lines", oob_swaps=[summary, cart_badge_oob()], **ctx)
         return hx_trigger(response, "cart-changed", {"lineas": cart_services.cart_line_count(cart)})
-    flash("Línea eliminada del carrito.", "success")
+    flash(gettext("Línea eliminada del carrito."), "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -447,7 +425,7 @@ def cart_code():
         return render_page(
             "shop/cart.html", "cart_summary", status=200 if applied else 422, **cart_context(cart, code_form=form)
         )
-    flash("Código aplicado." if applied else form.first_error, "success" if applied else "error")
+    flash(gettext("Código aplicado.") if applied else str(form.first_error), "success" if applied else "error")
     return redirect(url_for("shop.cart"), 303)
 
 

@@ -18,30 +18,7 @@ from app.extensions import db
 from app.sales.availability import slot_availability
 from app.sales.models import CartHold, ServiceLine
 from app.sales.queries import _SERVICE_COLUMNS, _context, service_info
-
-MONTH_NAMES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
-WEEKDAY_INITIALS = ("L", "M", "M", "J", "V", "S", "D")
-WEEKDAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-STATE_LABELS = {
-    "disponible": "con horarios",
-    "agotado": "sin cupos",
-    "cerrado": "cerrado",
-    "pasado": "pasado",
-    "fuera": "fuera de plazo",
-}
+from app.shop.texts import calendar_day_label, month_title
 
 
 @dataclass(frozen=True)
@@ -55,8 +32,7 @@ class CalendarDay:
 
     @property
     def label(self) -> str:
-        d = self.day
-        return f"{WEEKDAY_NAMES[d.weekday()]} {d.day} de {MONTH_NAMES[d.month - 1]}: {STATE_LABELS[self.state]}"
+        return calendar_day_label(self.day, self.state)
 
 
 @dataclass
@@ -68,7 +44,7 @@ class MonthView:
 
     @property
     def title(self) -> str:
-        return f"{MONTH_NAMES[self.first.month - 1].capitalize()} {self.first.year}"
+        return month_title(self.first)
 
     def first_bookable(self) -> date | None:
         return next((d.day for week in self.weeks for d in week if d and d.bookable), None)

@@ -6,6 +6,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from app.auth.decorators import public  # noqa: I001
 from app.clients.models import Client
@@ -21,12 +22,16 @@ from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm, OrderPayForm
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
+from app.web.i18n import current_language
 from app.web.submissions import DuplicateSubmission
 
 log = logging.getLogger(__name__)
-EMPTY_CART = "El carrito está vacío"
-SESSION_EXPIRED = "La sesión expiró. Revise sus datos y vuelva a confirmar."
-METHOD_LABELS = {"transferencia": "Transferencia bancaria", "flow": "Flow (tarjetas, Webpay)"}
+EMPTY_CART = lazy_gettext("El carrito está vacío")
+SESSION_EXPIRED = lazy_gettext("La sesión expiró. Revise sus datos y vuelva a confirmar.")
+METHOD_LABELS = {
+    "transferencia": lazy_gettext("Transferencia bancaria"),
+    "flow": lazy_gettext("Flow (tarjetas, Webpay)"),
+}
 
 
 def method_choices() -> list[tuple[str, str]]:
@@ -49,7 +54,7 @@ def _form() -> CheckoutForm:
 def checkout():
     cart = current_cart()
     if cart is None:
-        flash("El carrito está vacío", "info")
+        flash(str(EMPTY_CART), "info")
         return redirect(url_for("shop.cart"), 303)
     return render_template("shop/checkout.html", form=_form(), **cart_context(cart))
 
@@ -76,6 +81,7 @@ def checkout_data(form) -> checkout_services.CheckoutData:
         metodo_pago=form.metodo_pago.data,
         acepta_marketing=bool(form.acepta_marketing.data),
         comentarios=form.comentarios.data,
+        idioma=current_language(),
     )
 
 
@@ -113,7 +119,7 @@ def complete_checkout():
     return see_other(target)
 
 
-FLOW_NOT_STARTED = "No pudimos iniciar el pago con Flow. Intente nuevamente o pague por transferencia."
+FLOW_NOT_STARTED = lazy_gettext("No pudimos iniciar el pago con Flow. Intente nuevamente o pague por transferencia.")
 
 
 class FlowNotStarted(DomainError):
@@ -142,7 +148,7 @@ def start_flow_or_order_page(order: Order) -> str:
         with unit_of_work():
             return _start_flow(order)
     except FlowNotStarted as exc:
-        flash(exc.message, "error")
+        flash(str(exc.message), "error")
         return url_for("shop.order_page", token=order_token(order.id))
 
 
@@ -151,7 +157,7 @@ def _checkout_failed(form, cart, status, message=None, failing=()):
     first problem also shows above the form (a phone shows one screen at a time)."""
     if message is None:
         message = SESSION_EXPIRED if "csrf_token" in form.errors else form.first_error
-    message = message or "Revise los datos del formulario."
+    message = str(message or gettext("Revise los datos del formulario."))
     if _json_wanted():
         return jsonify(success=False, error=message), 400 if status == 422 else status
     if message not in form.form_errors:
@@ -231,7 +237,9 @@ def _payable_or_back(order: Order, token: str):
     if window["can_pay"]:
         return None
     flash(
-        "El plazo de pago de esta reserva venció." if window["expired"] else "Esta reserva no tiene saldo pendiente.",
+        gettext("El plazo de pago de esta reserva venció.")
+        if window["expired"]
+        else gettext("Esta reserva no tiene saldo pendiente."),
         "info",
     )
     return see_other(url_for("shop.order_page", token=token))
@@ -240,7 +248,7 @@ def _payable_or_back(order: Order, token: str):
 def _payment_refused(form: OrderPayForm, token: str):
     """Back to the order page: silently for the same form sent twice, else with the reason."""
     if not isinstance(form.refusal, DuplicateSubmission):
-        flash(form.first_error, "error")
+        flash(str(form.first_error), "error")
     return see_other(url_for("shop.order_page", token=token))
 
 
@@ -273,5 +281,5 @@ def order_pay_transfer(token: str):
     form = OrderPayForm()
     if not submit(form, lambda: setattr(order, "checkout_method", "transferencia")):
         return _payment_refused(form, token)
-    flash("Te esperamos con la transferencia: los datos bancarios están abajo.", "success")
+    flash(gettext("Te esperamos con la transferencia: los datos bancarios están abajo."), "success")
     return see_other(url_for("shop.order_page", token=token) + "#transfer-instructions")

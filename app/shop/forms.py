@@ -5,6 +5,7 @@ post them do not change. Messages are the ones the views gave before these forms
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
@@ -16,20 +17,20 @@ from app.sales.giftcard_services import clean_recipient, parse_card_amount
 from app.web.forms import BaseForm, ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, Required
 from app.web.params import MAX_INT32
 
-PICK_SLOT = "Elija una fecha, un horario y la cantidad de personas."
-INVALID_INDEX = "Índice inválido"
-PRODUCT_UNAVAILABLE = "Producto no disponible."
-QUANTITY_RANGE = "La cantidad debe estar entre 1 y 99."
-PHONE_INVALID = "Ingrese un teléfono válido."
-NAME_REQUIRED = "El nombre es obligatorio."
-EMAIL_INVALID = "Ingrese un e-mail válido."
-RUT_INVALID = "RUT inválido."
-TERMS_REQUIRED = "Debe aceptar los términos y condiciones."
-METHOD_UNAVAILABLE = "Método de pago no disponible."
-CARD_REQUIRED = "Elige una gift card."
-CARD_AMOUNT_REQUIRED = "Ingresa el monto de la gift card."
-RECIPIENT_EMAIL_INVALID = "Ingresa un e-mail válido para quien recibe la gift card."
-BUYER_NAME_TOO_LONG = "El nombre no puede superar los 100 caracteres."
+PICK_SLOT = _l("Elija una fecha, un horario y la cantidad de personas.")
+INVALID_INDEX = _l("Índice inválido")
+PRODUCT_UNAVAILABLE = _l("Producto no disponible.")
+QUANTITY_RANGE = _l("La cantidad debe estar entre 1 y 99.")
+PHONE_INVALID = _l("Ingrese un teléfono válido.")
+NAME_REQUIRED = _l("El nombre es obligatorio.")
+EMAIL_INVALID = _l("Ingrese un e-mail válido.")
+RUT_INVALID = _l("RUT inválido.")
+TERMS_REQUIRED = _l("Debe aceptar los términos y condiciones.")
+METHOD_UNAVAILABLE = _l("Método de pago no disponible.")
+CARD_REQUIRED = _l("Elige una gift card.")
+CARD_AMOUNT_REQUIRED = _l("Ingresa el monto de la gift card.")
+RECIPIENT_EMAIL_INVALID = _l("Ingresa un e-mail válido para quien recibe la gift card.")
+BUYER_NAME_TOO_LONG = _l("El nombre no puede superar los 100 caracteres.")
 
 
 # --- cart ---------------------------------------------------------------------------------------------------
@@ -39,33 +40,33 @@ class AddToCartForm(OneTimeForm):
     """The service page's "Agregar al carrito": the slot to hold. The view looks the service up (an unknown one is
     "Servicio no encontrado."); the day, the hour and the people share one message, shown once in the panel."""
 
-    servicio_id = IdField("Servicio")
-    fecha = DayField("Fecha", validators=[Required(PICK_SLOT)], message=PICK_SLOT)
-    hora = HhmmField("Horario", validators=[Required(PICK_SLOT)], message=PICK_SLOT)
+    servicio_id = IdField(_l("Servicio"))
+    fecha = DayField(_l("Fecha"), validators=[Required(PICK_SLOT)], message=PICK_SLOT)
+    hora = HhmmField(_l("Horario"), validators=[Required(PICK_SLOT)], message=PICK_SLOT)
     # empty = the service's minimum party; the service checks the range ("9 personas" is its refusal, not ours)
-    cantidad_personas = IntField("Personas", minimum=-MAX_INT32, maximum=MAX_INT32, message=PICK_SLOT)
+    cantidad_personas = IntField(_l("Personas"), minimum=-MAX_INT32, maximum=MAX_INT32, message=PICK_SLOT)
 
 
 class AddProductToCartForm(BaseForm):
     """The other shape of POST /ventas/add-to-cart/ (spec booking.md §3): a product, and a gift card's fields."""
 
-    producto_id = IdField("Producto", message=PRODUCT_UNAVAILABLE)
-    cantidad = IntField("Cantidad", minimum=-MAX_INT32, maximum=MAX_INT32, message=QUANTITY_RANGE)
-    monto = ClpField("Monto")
-    destinatario_nombre = StringField("Nombre de quien la recibe")
-    destinatario_email = StringField("E-mail de quien la recibe")
-    mensaje = TextAreaField("Mensaje")
+    producto_id = IdField(_l("Producto"), message=PRODUCT_UNAVAILABLE)
+    cantidad = IntField(_l("Cantidad"), minimum=-MAX_INT32, maximum=MAX_INT32, message=QUANTITY_RANGE)
+    monto = ClpField(_l("Monto"))
+    destinatario_nombre = StringField(_l("Nombre de quien la recibe"))
+    destinatario_email = StringField(_l("E-mail de quien la recibe"))
+    mensaje = TextAreaField(_l("Mensaje"))
 
 
 class RemoveFromCartForm(BaseForm):
     """The cart's "Quitar": the line's display position (`index`, as the original site) or its id (`linea_id`)."""
 
-    index = IntField("Línea", maximum=MAX_INT32, message=INVALID_INDEX)
-    linea_id = IdField("Línea", message=INVALID_INDEX)
+    index = IntField(_l("Línea"), maximum=MAX_INT32, message=INVALID_INDEX)
+    linea_id = IdField(_l("Línea"), message=INVALID_INDEX)
 
 
 class CartCodeForm(BaseForm):
-    codigo = StringField("Código de descuento")
+    codigo = StringField(_l("Código de descuento"))
 
 
 # --- checkout -------------------------------------------------------------------------------------------------
@@ -104,28 +105,28 @@ class _GiftCardFields:
     """The gift-card purchase's own fields, declared before CheckoutForm's: WTForms orders fields by declaration,
     so the card and its recipient come first in `errors`, as on the page (the alert names the first problem)."""
 
-    producto_id = RadioField("Gift card", choices=[], validate_choice=False)
-    monto = StringField("Monto (si eliges monto libre)")
-    destinatario_nombre = StringField("Nombre de quien la recibe", validators=[Optional()])
+    producto_id = RadioField(_l("Gift card"), choices=[], validate_choice=False)
+    monto = StringField(_l("Monto (si eliges monto libre)"))
+    destinatario_nombre = StringField(_l("Nombre de quien la recibe"), validators=[Optional()])
     destinatario_email = StringField(
-        "E-mail de quien la recibe (si lo dejas vacío, te la enviamos a ti)", validators=[Optional()]
+        _l("E-mail de quien la recibe (si lo dejas vacío, te la enviamos a ti)"), validators=[Optional()]
     )
-    mensaje = TextAreaField("Mensaje (opcional)", validators=[Optional()])
+    mensaje = TextAreaField(_l("Mensaje (opcional)"), validators=[Optional()])
 
 
 class CheckoutForm(OneTimeForm):
     """The buyer's part of a web order (the cart's checkout and the public gift-card purchase)."""
 
-    telefono = StringField("Teléfono", validators=[_valid_phone])
-    nombre = StringField("Nombre y apellido", validators=[Required(NAME_REQUIRED)])
-    email = StringField("E-mail", validators=[_valid_email])
-    documento_identidad = StringField("RUT o pasaporte (opcional)", validators=[Optional(), _valid_document])
-    acepta_terminos = BooleanField("Acepto los términos y condiciones", validators=[Required(TERMS_REQUIRED)])
-    metodo_pago = RadioField("Forma de pago", choices=[], validate_choice=False, validators=[_offered_method])
+    telefono = StringField(_l("Teléfono"), validators=[_valid_phone])
+    nombre = StringField(_l("Nombre y apellido"), validators=[Required(NAME_REQUIRED)])
+    email = StringField(_l("E-mail"), validators=[_valid_email])
+    documento_identidad = StringField(_l("RUT o pasaporte (opcional)"), validators=[Optional(), _valid_document])
+    acepta_terminos = BooleanField(_l("Acepto los términos y condiciones"), validators=[Required(TERMS_REQUIRED)])
+    metodo_pago = RadioField(_l("Forma de pago"), choices=[], validate_choice=False, validators=[_offered_method])
     acepta_marketing = BooleanField(
-        "Quiero recibir saludos de cumpleaños, promociones y novedades de Aremko por SMS y e-mail"
+        _l("Quiero recibir saludos de cumpleaños, promociones y novedades de Aremko por SMS y e-mail")
     )
-    comentarios = TextAreaField("Comentarios (opcional)", validators=[Optional()])
+    comentarios = TextAreaField(_l("Comentarios (opcional)"), validators=[Optional()])
 
 
 class GiftCardPurchaseForm(_GiftCardFields, CheckoutForm):

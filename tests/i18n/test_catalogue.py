@@ -28,9 +28,9 @@ def _extracted() -> dict[str, str]:
     for filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        for msgid in message if isinstance(message, tuple) else (message,):
-            if msgid:
-                found.setdefault(msgid, filename)
+        msgid = message[0] if isinstance(message, tuple) else message  # a plural's key is its singular
+        if msgid:
+            found.setdefault(msgid, filename)
     return found
 
 
@@ -48,7 +48,7 @@ def test_every_wrapped_string_has_an_english_translation():
         if all(s.strip() for s in strings) and not message.fuzzy:
             translated[_key(message)] = strings
     extracted = _extracted()
-    assert extracted  # the extraction itself works
+    assert len(extracted) > 200  # the extraction itself works (the customer pages are wrapped)
     missing = {msgid: where for msgid, where in extracted.items() if msgid not in translated}
     assert not missing, f"no English msgstr (run `make translations` and fill in messages.po): {missing}"
 
@@ -68,13 +68,17 @@ def test_placeholders_survive_translation():
             assert names <= {m.group(0) for m in pattern.finditer(s)} | {"%(num)d"}, (message.id, s)
 
 
+def _plain(value):
+    return value if isinstance(value, str) else tuple(value)
+
+
 def test_compiled_catalogue_matches_its_source():
     """A .po edited without `make translations` (its .mo stale or missing) fails here."""
     for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         assert mo_path.exists(), f"{mo_path} missing: run `make translations`"
         with open(po_path, "rb") as fh:
-            po = {m.id: m.string for m in read_po(fh) if m.id and m.string and not m.fuzzy}
+            po = {_plain(m.id): _plain(m.string) for m in read_po(fh) if m.id and m.string and not m.fuzzy}
         with open(mo_path, "rb") as fh:
-            mo = {m.id: m.string for m in read_mo(fh) if m.id}
+            mo = {_plain(m.id): _plain(m.string) for m in read_mo(fh) if m.id}
         assert po == mo, f"{mo_path} is older than {po_path.name}: run `make translations`"

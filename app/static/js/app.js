@@ -40,10 +40,11 @@
 
   document.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;
-    showError(serverMessage(xhr) || ("No se pudo completar la acción (error " + xhr.status + ")."));
+    var text = document.body.getAttribute("data-error-text") || "No se pudo completar la acción (error {status}).";
+    showError(serverMessage(xhr) || text.replace("{status}", xhr.status));
   });
   document.addEventListener("htmx:sendError", function () {
-    showError("No hay conexión con el servidor. Revise su conexión e intente nuevamente.");
+    showError(document.body.getAttribute("data-offline-text") || "No hay conexión con el servidor. Revise su conexión e intente nuevamente.");
   });
 
   // Forms marked data-autosubmit post themselves (the fake Flow returning to the shop, as Flow does).
@@ -59,10 +60,11 @@
       var span = el.querySelector(".countdown");
       if (left <= 0) {
         el.className = "small text-warning-emphasis hold-status";
-        el.textContent = "Reserva temporal vencida: se verificará la disponibilidad al pagar";
+        el.textContent = el.getAttribute("data-expired-text") || "Reserva temporal vencida: se verificará la disponibilidad al pagar";
         el.removeAttribute("data-expires");
       } else if (span) {
-        span.textContent = "(quedan " + left + " min)";
+        // the page's language: the server renders the text with a {n} placeholder (data-left-text)
+        span.textContent = (el.getAttribute("data-left-text") || "(quedan {n} min)").replace("{n}", left);
       }
     });
   }
