@@ -22,20 +22,6 @@ from app.extensions import db
 from app.sales.models import GiftCard, Order, ServiceLine
 
 SMS = "SMS"
-MONTHS = (
-    "Enero",
-    "Febrero",
-    "Marzo",
-    "Abril",
-    "Mayo",
-    "Junio",
-    "Julio",
-    "Agosto",
-    "Septiembre",
-    "Octubre",
-    "Noviembre",
-    "Diciembre",
-)
 DEFAULT_VIP_BODY = (
     "Como cliente VIP de Aremko este mes tienes:\n"
     "- Prioridad para reservar tus horarios favoritos.\n"
@@ -325,7 +311,12 @@ def reactivation(log) -> Rendered:
 
 
 def month_label(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
+    """ "Marzo 2026" / "March 2026": the message's language (comms.render forces the client's locale)."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    text = format_date(day, "LLLL y", locale=get_locale() or "es_CL")
+    return text[:1].upper() + text[1:]
 
 
 @register_renderer("NEWSLETTER")
@@ -335,7 +326,7 @@ def vip_newsletter(log) -> Rendered:
     return render_email(
         log,
         "NEWSLETTER",
-        subject=f"Newsletter Exclusivo VIP - {month_label(date(year, month, 1))}",
+        subject=gettext("Newsletter Exclusivo VIP - %(month)s", month=month_label(date(year, month, 1))),
         body=body,
         booking_url=booking_url(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog import queries
@@ -54,8 +55,8 @@ def category(category_id: int):
 def terms():
     return render_template(
         "shop/text_page.html",
-        title="Términos y condiciones",
-        text=current_app.config.get("TERMS_TEXT") or TERMS_PLACEHOLDER,
+        title=gettext("Términos y condiciones"),
+        text=current_app.config.get("TERMS_TEXT") or gettext(TERMS_PLACEHOLDER),
     )
 
 
@@ -64,16 +65,22 @@ def terms():
 def privacy():
     return render_template(
         "shop/text_page.html",
-        title="Política de privacidad",
-        text=current_app.config.get("PRIVACY_TEXT") or PRIVACY_PLACEHOLDER,
+        title=gettext("Política de privacidad"),
+        text=current_app.config.get("PRIVACY_TEXT") or gettext(PRIVACY_PLACEHOLDER),
     )
 
 
-TERMS_PLACEHOLDER = (
+def N_(text: str) -> str:
+    """Marks a text for the catalogue (pybabel's N_ keyword); `gettext` translates it where it is shown."""
+    return text
+
+
+# the operator's own TERMS_TEXT / PRIVACY_TEXT (config) are shown as written, in every language
+TERMS_PLACEHOLDER = N_(
     "Las reservas quedan confirmadas al recibir el pago o la transferencia.\n"
     "Para cambios o cancelaciones escríbenos a ventas@aremko.cl o por WhatsApp."
 )
-PRIVACY_PLACEHOLDER = (
+PRIVACY_PLACEHOLDER = N_(
     "Usamos tus datos solo para gestionar tus reservas y, si lo autorizas, para enviarte novedades.\n"
     "Puedes dejar de recibir mensajes en cualquier momento con un clic."
 )

@@ -6,6 +6,8 @@ import logging
 
 from flask import Flask, g, jsonify, make_response, render_template, request, url_for
 from flask.globals import request_ctx
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -14,17 +16,17 @@ from app.core.errors import DomainError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "Solicitud inválida.",
-    401: "Debe iniciar sesión.",
-    403: "No tiene permiso para ver esta página.",
-    404: "Página no encontrada.",
-    405: "Método no permitido.",
-    409: "Conflicto con el estado actual.",
-    413: "El archivo es demasiado grande.",
-    422: "Los datos enviados no son válidos.",
-    429: "Demasiadas solicitudes. Intente nuevamente en un minuto.",
-    500: "Ocurrió un error inesperado. Ya quedó registrado; intente nuevamente.",
-    503: "Servicio no disponible.",
+    400: _l("Solicitud inválida."),
+    401: _l("Debe iniciar sesión."),
+    403: _l("No tiene permiso para ver esta página."),
+    404: _l("Página no encontrada."),
+    405: _l("Método no permitido."),
+    409: _l("Conflicto con el estado actual."),
+    413: _l("El archivo es demasiado grande."),
+    422: _l("Los datos enviados no son válidos."),
+    429: _l("Demasiadas solicitudes. Intente nuevamente en un minuto."),
+    500: _l("Ocurrió un error inesperado. Ya quedó registrado; intente nuevamente."),
+    503: _l("Servicio no disponible."),
 }
 
 
@@ -83,13 +85,13 @@ def domain_error_response(exc: DomainError):
 
 
 HEADINGS = {
-    400: "Solicitud inválida",
-    405: "Método no permitido",
-    409: "No se pudo completar la acción",
-    413: "Archivo demasiado grande",
-    422: "Revise los datos",
-    429: "Demasiadas solicitudes",
-    503: "Servicio no disponible",
+    400: _l("Solicitud inválida"),
+    405: _l("Método no permitido"),
+    409: _l("No se pudo completar la acción"),
+    413: _l("Archivo demasiado grande"),
+    422: _l("Revise los datos"),
+    429: _l("Demasiadas solicitudes"),
+    503: _l("Servicio no disponible"),
 }
 
 
@@ -102,7 +104,7 @@ def _default_message(status: int) -> str:
             "ni para realizar esta acción."
         )
     if status == 404:
-        return "La dirección que busca no existe o ya no está disponible."
+        return gettext("La dirección que busca no existe o ya no está disponible.")
     return MESSAGES.get(status, "Error.")
 
 
@@ -112,7 +114,7 @@ def error_response(status: int, message: str | None = None):
         return api_error(status, message if status not in API_MESSAGES else None)
     if request_ctx.url_adapter is None:  # Host not in TRUSTED_HOSTS: no URL can be built, so no page either
         return make_response(
-            message or MESSAGES.get(status, "Error."), status, {"Content-Type": "text/plain; charset=utf-8"}
+            str(message or MESSAGES.get(status, "Error.")), status, {"Content-Type": "text/plain; charset=utf-8"}
         )
     message = message or _default_message(status)
     from app.web.htmx import wants_fragment
@@ -149,7 +151,7 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         return error_response(
-            400, "La sesión del formulario expiró o no es válida. Recargue la página e intente de nuevo."
+            400, gettext("La sesión del formulario expiró o no es válida. Recargue la página e intente de nuevo.")
         )
 
     @app.errorhandler(DomainError)
