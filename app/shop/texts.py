@@ -13,6 +13,28 @@ from app.catalog.policy import PRICING_RULE_BY_TYPE
 from app.core.money import format_clp
 from app.shop.blueprint import bp
 
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogue (pybabel's N_ keyword) without translating it here."""
+    return text
+
+
+# The refusals of the sales services a visitor may read (in Spanish, as the services and the audit write them):
+# BaseForm.attach (app/web/forms.py) shows a refusal through `gettext`, so these read in English on English pages.
+SALES_REFUSALS = (
+    N_("Este servicio no está disponible."),
+    N_("La fecha ya pasó."),
+    N_("Aún no se puede reservar esa fecha."),
+    N_("No hay horarios para este día."),
+    N_("Horario no válido para este servicio."),
+    N_("Ese horario ya pasó."),
+    N_("Horario agotado."),
+    N_("No hay terapeuta disponible en ese horario."),
+    N_("El carrito admite hasta 10 líneas."),
+    N_("Código de descuento inválido o vencido."),
+    N_("La venta ya tiene un código de descuento."),
+)
+
 SERVICE_TYPE_TEXT = {
     "tina": lazy_gettext("Tina"),
     "masaje": lazy_gettext("Masaje"),

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -33,12 +35,12 @@ from app.core.uow import unit_of_work
 from app.web.params import MAX_BIGINT, parse_id, parse_int
 from app.web.submissions import claim_submission, new_submission_key
 
-AMOUNT_INVALID = "Ingrese un monto en pesos, sin decimales (ej. 12.345)."
-AMOUNT_TOO_LARGE = "El monto es demasiado grande."
-NUMBER_INVALID = "Ingrese un número entero."
-CHOICE_INVALID = "Elija una opción válida."
-DATE_INVALID = "Fecha inválida (DD/MM/AAAA)."
-TIME_INVALID = "Indique la hora (HH:MM)."
+AMOUNT_INVALID = _l("Ingrese un monto en pesos, sin decimales (ej. 12.345).")
+AMOUNT_TOO_LARGE = _l("El monto es demasiado grande.")
+NUMBER_INVALID = _l("Ingrese un número entero.")
+CHOICE_INVALID = _l("Elija una opción válida.")
+DATE_INVALID = _l("Fecha inválida (DD/MM/AAAA).")
+TIME_INVALID = _l("Indique la hora (HH:MM).")
 
 
 class BaseForm(FlaskForm):
@@ -54,11 +56,13 @@ class BaseForm(FlaskForm):
     def attach(self, exc: DomainError) -> None:
         """A service's refusal: on the field it names (by form field name), else above the form."""
         self.refusal = exc
+        # the visitor's language for a refusal the catalogue knows (app/shop/texts.py); as written otherwise
+        message = gettext(exc.message) if isinstance(exc.message, str) and exc.message else exc.message
         field = getattr(self, exc.field, None) if exc.field else None
         if isinstance(field, Field):
-            field.errors = [*field.errors, exc.message]
+            field.errors = [*field.errors, message]
         else:
-            self.form_errors.append(exc.message)
+            self.form_errors.append(message)
         if isinstance(exc, ConflictError) or exc.status == 409:
             self.error_status = 409
 

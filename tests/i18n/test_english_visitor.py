@@ -160,3 +160,15 @@ def test_unsubscribe_and_preferences_in_english(client, calipso, db_session):
     assert "Done. You will no longer receive booking confirmations." in done.text
     prefs = client.get(f"/ventas/preferencias/{token}/", headers=EN)
     assert "My message preferences" in prefs.text and "Birthday greetings" in prefs.text
+
+
+def test_a_sales_refusal_reads_in_english(app, client, calipso):
+    """The service's refusal (Spanish, as the audit keeps it) is shown through the catalogue."""
+    slot = {"servicio_id": calipso.id, "fecha": "2026-03-02", "hora": "14:00", "cantidad_personas": 2}
+    assert client.post("/ventas/add-to-cart/", data=slot).status_code == 303
+    other = app.test_client()
+    refused = other.post("/ventas/add-to-cart/", data=slot, headers={**EN, "HX-Request": "true"})
+    assert refused.status_code == 409
+    assert "That time is sold out." in refused.text and "Horario agotado" not in refused.text
+    spanish = app.test_client().post("/ventas/add-to-cart/", data=slot, headers={"HX-Request": "true"})
+    assert "Horario agotado." in spanish.text
