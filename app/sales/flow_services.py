@@ -31,6 +31,7 @@ from app.sales.flow import (
 from app.sales.locks import lock_order, lock_services
 from app.sales.models import FlowTransaction, Order, Payment
 from app.sales.payment_services import record_payment
+from app.sales.policy_queries import amount_due_now
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, cancel_order, check_line, recalculate_order
 from app.web.urls import public_url
@@ -88,8 +89,9 @@ def callback_urls() -> tuple[str, str]:
     return confirmation, ret
 
 
-def start_flow_payment(order: Order) -> str:
-    """Create a FlowTransaction for the order's balance and return the URL to send the customer to; flushes.
+def start_flow_payment(order: Order, *, deposit: bool = True) -> str:
+    """Create a FlowTransaction for the order's balance — or the deposit the customer chose at checkout while it
+    is unpaid (self-service.md §3) — and return the URL to send the customer to; flushes.
 
     Raises FlowDisabled, ConflictError (cancelled / nothing to pay) or FlowUnavailable/FlowError from the adapter.
     The balance and the attempt number are read under the order lock.
@@ -108,11 +110,12 @@ def start_flow_payment(order: Order) -> str:
         + 1
     )
     ref = f"A{order.id}-{attempt}"
+    amount = amount_due_now(order) if deposit else order.balance_due
     confirmation, ret = callback_urls()
     answer = gateway.create_payment(
         order_ref=ref,
         subject=f"Reserva Aremko #{order.id}",
-        amount=order.balance_due,
+        amount=amount,
         email=order.contact_email,
         url_confirmation=confirmation,
         url_return=ret,
@@ -124,7 +127,7 @@ def start_flow_payment(order: Order) -> str:
             commerce_order=ref,
             token=answer["token"],
             flow_order=answer["flow_order"],
-            amount=order.balance_due,
+            amount=amount,
             status="creada",
         )
     )

@@ -23,4 +23,7 @@ line_cancelled = _signals.signal(
     "line-cancelled", doc="sender: ServiceLine cancelled by staff; by, order_cancelled (it was the last line)"
 )
 line_moved = _signals.signal("line-moved", doc="sender: ServiceLine moved to another day/time; by, event_id")
+deposit_paid = _signals.signal(
+    "deposit-paid", doc="sender: Order whose payments just reached the deposit its policies ask (parcial); by"
+)
 giftcard_issued = _signals.signal("giftcard-issued", doc="sender: GiftCard just issued; by")

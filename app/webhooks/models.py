@@ -11,6 +11,7 @@ from app.extensions import db
 # event -> Spanish label (spec api.md §8); `ping` is only the admin's test delivery
 EVENTS = {
     "booking.created": "Reserva creada",
+    "booking.rescheduled": "Reserva reprogramada",
     "order.paid": "Venta pagada",
     "order.cancelled": "Venta cancelada",
     "client.created": "Cliente creado",
