@@ -189,3 +189,24 @@ def test_transfer_with_deposit_asks_the_deposit_and_confirms(client, db_session,
     assert order.payment_due_at is None or order.payment_due_at > order.created_at
     page = client.get(resp.headers["Location"])
     assert "Monto: $45.000 (abono del 50 %" in page.text
+
+
+# --- the desk sees deposits as what they are ---------------------------------------------------------------------
+
+
+def test_board_and_caja_diaria_show_the_deposit(client, login, db_session, booking_setup):
+    resp = checkout(client, booking_setup["arrayan"], metodo_pago="transferencia", pago="abono")
+    assert resp.status_code == 303
+    order = db_session.scalars(sa.select(Order)).one()
+    from app.sales.payment_services import record_payment
+
+    record_payment(order, amount=45000, method="transferencia", by=None)
+    desk = login("gerente")
+    board = desk.get("/ventas/recepcion/?fecha=2026-03-09")
+    assert board.status_code == 200
+    row = re.search(r'<tr id="line-\d+".*?</tr>', board.text, re.S).group(0)
+    assert "Abono pagado" in row and "$45.000" in row and "al llegar" in row
+    caja = desk.get("/ventas/caja-diaria/?fecha=2026-03-02")
+    assert caja.status_code == 200
+    payment_row = re.search(r'<tr id="payment-\d+".*?</tr>', caja.text, re.S).group(0)
+    assert "Abono" in payment_row and "$45.000" in payment_row
