@@ -236,6 +236,7 @@ def order_page(token: str):
         whatsapp_text=WHATSAPP_TEXT,
         status_labels=BOOKING_STATUS_LABELS,
         now=clock.now(),
+        refunds=[p for p in order.payments if p.is_refund and p.status == "valido" and p.gift_card_id],
     )
 
 

@@ -46,6 +46,7 @@ HUB_LINKS = [
     ("Configuración", "Mis tokens de API", "tokens.token_list", {"recepcion", "marketing", "gerente", "admin"}),
     ("Configuración", "Webhooks", "webhooks.endpoint_list", {"admin"}),
     ("Configuración", "Calendarios", "calendars.feed_list", {"gerente", "admin"}),
+    ("Configuración", "Políticas de reserva", "frontdesk.booking_policies", {"gerente", "admin"}),
 ]
 
 

@@ -138,7 +138,9 @@ def test_tina_cancel_inside_window_returns_everything_as_a_12_month_gift_card(
     assert event.data["origen"] == "cliente" and event.user_id is None
     assert received == [("line_cancelled", order.service_lines[0].id, True)]
     assert len(hooks("order.cancelled")) == 1
-    assert "Tu reserva fue cancelada." in client.get(url(order)).text
+    page = client.get(url(order)).text
+    assert "Tu reserva fue cancelada." in page
+    assert f"Te devolvimos $50.000 en la gift card <strong>{card.code}</strong>, válida hasta el 02/03/2027" in page
 
 
 def test_double_click_on_cancel_cancels_once(client, db_session, place):
@@ -159,6 +161,7 @@ def test_masaje_cancel_inside_window_money_back_marks_the_refund_for_the_desk(cl
     order = fresh(db_session, order)
     assert order.is_cancelled and order.requires_refund and order.credit == 45000
     assert db_session.scalars(sa.select(GiftCard)).all() == []
+    assert "Te devolveremos $45.000: recepción te contactará" in client.get(url(order)).text
 
 
 def test_masaje_cancel_after_cutoff_keeps_the_late_fee(client, db_session, place):
