@@ -11,8 +11,6 @@ from app.sales import policy
 from app.sales.models import Order, ServiceLine
 from app.sales.policy_queries import line_terms
 
-WHATSAPP_TEXT = "Para cambios, escríbenos por WhatsApp al +56 9 5790 2525"
-
 
 @dataclass
 class LineState:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
+
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
 from app.sales import signals
@@ -13,7 +15,7 @@ from app.sales.line_services import move_service_line
 from app.sales.locks import lock_order
 from app.sales.models import Order, ServiceLine
 from app.sales.payment_services import refund_to_gift_card
-from app.sales.selfservice_queries import WHATSAPP_TEXT, manage_state
+from app.sales.selfservice_queries import manage_state
 from app.sales.services import cancel_order
 
 CUSTOMER_CANCEL_REASON = "Cancelada por el cliente"
@@ -42,13 +44,18 @@ def customer_cancel(order: Order, *, refund_to: str = "giftcard", by=None, origi
     is returned as a gift card (origin `reembolso`, 12 months), or left as credit for the desk (`requiere_reembolso`)
     when the customer prefers the money back. Sends `order_cancelled` and `line_cancelled` per line."""
     if refund_to not in REFUND_TO:
-        raise ValidationError("Elija cómo quiere recibir la devolución.", field="devolucion")
+        raise ValidationError(_("Elija cómo quiere recibir la devolución."), field="devolucion")
     order = lock_order(order)
     if order.is_cancelled:
-        raise ConflictError("La reserva ya está cancelada.")
+        raise ConflictError(_("La reserva ya está cancelada."))
     state = manage_state(order, ignore_policy=ignores_policy(by))
     if not state.can_cancel:
-        raise ValidationError(f"Esta reserva ya no se puede cancelar en línea. {WHATSAPP_TEXT}.")
+        raise ValidationError(
+            _(
+                "Esta reserva ya no se puede cancelar en línea. "
+                "Para cambios, escríbenos por WhatsApp al +56 9 5790 2525."
+            )
+        )
     lines = [ls.line for ls in state.lines]
     cancel_order(order, reason=CUSTOMER_CANCEL_REASON, by=by, origin=origin, fee=state.fees)
     if refund_to == "giftcard" and order.credit > 0:
@@ -69,10 +76,14 @@ def customer_reschedule(line: ServiceLine, *, day: date, hhmm: str, by=None, ori
     ls = next((x for x in state.lines if x.line.id == line.id), None)
     if ls is None or not ls.can_reschedule:
         if ls is not None and ls.reschedules_left == 0 and not free:
-            raise ValidationError(f"Esta reserva ya se cambió dos veces. {WHATSAPP_TEXT}.")
-        raise ValidationError(f"Esta reserva ya no se puede cambiar en línea. {WHATSAPP_TEXT}.")
+            raise ValidationError(
+                _("Esta reserva ya se cambió dos veces. Para cambios, escríbenos por WhatsApp al +56 9 5790 2525.")
+            )
+        raise ValidationError(
+            _("Esta reserva ya no se puede cambiar en línea. Para cambios, escríbenos por WhatsApp al +56 9 5790 2525.")
+        )
     if (day, hhmm) == (line.service_date, line.start_time):
-        raise ValidationError("Elija una fecha u hora distinta de la actual.", field="hora")
+        raise ValidationError(_("Elija una fecha u hora distinta de la actual."), field="hora")
     move_service_line(line, day=day, hhmm=hhmm, by=by, reprice=True, staff=free, origin=origin)
     line.reschedule_count = (line.reschedule_count or 0) + 1
     return line

@@ -18,7 +18,7 @@ from app.extensions import db, limiter
 from app.sales import checkout_services
 from app.sales.models import BOOKING_STATUS_LABELS, Order
 from app.sales.policy_queries import amount_due_now, deposit_info
-from app.sales.selfservice_queries import WHATSAPP_TEXT, manage_state
+from app.sales.selfservice_queries import manage_state
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm, OrderPayForm
@@ -233,7 +233,6 @@ def order_page(token: str):
         manage=manage_state(order),
         deposit=deposit_info(order),
         due_now=amount_due_now(order),
-        whatsapp_text=WHATSAPP_TEXT,
         status_labels=BOOKING_STATUS_LABELS,
         now=clock.now(),
         refunds=[p for p in order.payments if p.is_refund and p.status == "valido" and p.gift_card_id],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
 
 from app.auth.decorators import public
 from app.core import clock
@@ -43,7 +44,7 @@ def order_cancel(token: str):
         return render_page("shop/order_cancel.html", "cancel_form", order=order, token=token, state=state, form=form)
     refund_to = "dinero" if form.devolucion_dinero.data else "giftcard"
     if submit(form, lambda: customer_cancel(order, refund_to=refund_to)):
-        flash("Tu reserva fue cancelada.", "success")
+        flash(_("Tu reserva fue cancelada."), "success")
         return _back(token)
     if isinstance(form.refusal, DuplicateSubmission):  # the first click already did it
         return _back(token)
@@ -107,7 +108,14 @@ def order_line_reschedule(token: str, line_id: int):
         block = "hours" if request.args.get("fecha") else "reschedule_form"
         return _reschedule_page(order, token, line, form, block=block)
     if submit(form, lambda: customer_reschedule(line, day=form.fecha.data, hhmm=form.hora.data)):
-        flash(f"Listo: tu reserva quedó para el {line.service_date:%d/%m/%Y} a las {line.start_time}.", "success")
+        flash(
+            _(
+                "Listo: tu reserva quedó para el %(day)s a las %(time)s.",
+                day=f"{line.service_date:%d/%m/%Y}",
+                time=line.start_time,
+            ),
+            "success",
+        )
         return _back(token)
     if isinstance(form.refusal, DuplicateSubmission):
         return _back(token)

@@ -422,3 +422,12 @@ def test_order_lines_snapshot_keeps_terms_after_a_policy_change(client, db_sessi
 
 def test_unknown_order_id_is_404(client):
     assert client.get(f"/ventas/reserva/{order_token(999999)}/cancelar/").status_code == 404
+
+
+def test_manage_page_in_english(client, place):
+    order = place([("calipso", NEXT_MONDAY, "14:00", 1)])
+    page = client.get(url(order) + "?lang=en")
+    assert "You can cancel free of charge until 08/03 at 14:00." in page.text
+    assert "Cancel booking" in page.text and "Change date or time" in page.text
+    confirm = client.get(url(order, "cancelar/"))  # the cookie keeps the language
+    assert "We refund: $0" in confirm.text and "Yes, cancel my booking" in confirm.text
