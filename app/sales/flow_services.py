@@ -213,8 +213,14 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
     )
 
 
+EXPIRY_REASONS = ("Pago Flow no completado", "Pago por transferencia no recibido")
+
+
 def _reinstate(order: Order, by) -> bool:
-    """Late payment: give back the lines cancelled by the expiry if every one is still bookable (under lock)."""
+    """Late payment: give back the lines cancelled by the expiry if every one is still bookable (under lock). An
+    order somebody cancelled (the customer on the manage page, staff) is never given back: the payment is credit."""
+    if order.cancel_reason not in EXPIRY_REASONS:
+        return False
 
     lines = [ln for ln in order.service_lines if ln.status == "cancelada"]
     services = lock_services([(ln.service_id, ln.service_date) for ln in lines])
@@ -306,7 +312,7 @@ def expire_unpaid_orders() -> int:
                     continue
             except Exception:  # Flow down: cancel anyway; a late confirmation is handled (§6.3)
                 log.exception("Flow status check failed during expiry")
-        reason = "Pago Flow no completado" if order.checkout_method == "flow" else "Pago por transferencia no recibido"
+        reason = EXPIRY_REASONS[0] if order.checkout_method == "flow" else EXPIRY_REASONS[1]
         cancel_order(order, reason=reason, by=sistema)
         cancelled += 1
     return cancelled

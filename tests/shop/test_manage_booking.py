@@ -431,3 +431,19 @@ def test_manage_page_in_english(client, place):
     assert "Cancel booking" in page.text and "Change date or time" in page.text
     confirm = client.get(url(order, "cancelar/"))  # the cookie keeps the language
     assert "We refund: $0" in confirm.text and "Yes, cancel my booking" in confirm.text
+
+
+def test_a_late_flow_payment_never_reinstates_a_customer_cancellation(app, client, db_session, setup, monkeypatch):
+    from tests.shop.test_order_page import checkout, fake_flow
+
+    monkeypatch.setitem(app.config, "FLOW_MODE", "fake")
+    resp = checkout(client, setup["calipso"])  # Flow, 02/03 14:00 for 2: nothing paid yet
+    from app.sales.models import Order
+
+    order = db_session.scalars(sa.select(Order)).one()
+    assert cancel(client, order).status_code == 303
+    _, paid = fake_flow(client, resp.headers["Location"], "pagar")  # the customer had Flow open in another tab
+    db_session.expire_all()
+    order = db_session.get(Order, order.id)
+    assert order.is_cancelled and order.requires_refund and order.credit == 50000
+    assert all(ln.status == "cancelada" for ln in order.service_lines)
