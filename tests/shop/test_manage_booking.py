@@ -447,3 +447,33 @@ def test_a_late_flow_payment_never_reinstates_a_customer_cancellation(app, clien
     order = db_session.get(Order, order.id)
     assert order.is_cancelled and order.requires_refund and order.credit == 50000
     assert all(ln.status == "cancelada" for ln in order.service_lines)
+
+
+@pytest.mark.parametrize("key", ["calipso", "relajacion", "arrayan"])
+@pytest.mark.parametrize("deposit", [0, 30])
+def test_each_kind_with_and_without_deposit_cancel_and_reschedule_inside_the_window(
+    client, db_session, place, setup, make_category, make_user, key, deposit
+):
+    from app.sales.payment_services import record_payment
+    from app.sales.policy_queries import amount_due_now, service_policy
+    from app.sales.policy_services import update_policy
+
+    service = setup[key]
+    if service.category is None:
+        service.category = make_category(name=f"Categoría de {service.name}")
+        db_session.flush()
+    values = {**service_policy(service), "deposit_percent": deposit}
+    update_policy(service.category, values, by=make_user("gerente"))
+    people = 2 if key != "relajacion" else 1
+    hhmm = {"calipso": "14:00", "relajacion": "13:00", "arrayan": "16:00"}[key]
+    order = place([(key, NEXT_MONDAY, hhmm, people)], pago="abono")
+    due = amount_due_now(order)
+    assert due == (order.total * deposit // 100 if deposit else order.total)
+    record_payment(order, amount=due, method="transferencia", by=None)
+    assert order.payment_status == ("parcial" if deposit else "pagado")
+    new_day = date(2026, 3, 16)
+    assert move(client, order, order.service_lines[0], new_day, hhmm).status_code == 303
+    assert cancel(client, order).status_code == 303
+    order = fresh(db_session, order)
+    assert order.is_cancelled and order.credit == 0 and not order.requires_refund
+    assert db_session.scalars(sa.select(GiftCard)).one().initial_amount == due
