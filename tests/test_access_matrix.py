@@ -96,3 +96,25 @@ def test_public_get_routes_without_arguments_open_to_anonymous(app, client):
             assert "/accounts/login/" not in resp.headers.get("Location", ""), rule.rule
             checked.append(rule.rule)
     assert "/" in checked and "/healthz" in checked and "/ventas/cart/" in checked
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_manage_booking_routes_open_with_the_link_to_anyone(app, client, login, booking_setup, role):
+    """self-service.md §2: the signed order link is the only key (no login, every role alike); the policy page is
+    gerente/admin (covered by test_staff_routes_by_role) and the API pair by tests/api/test_api_matrix.py."""
+    from datetime import date
+
+    from app.core.signing import order_token
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
+
+    line = sales_services.LineRequest(
+        service_id=booking_setup["calipso"].id, day=date(2026, 3, 9), hhmm="14:00", people=1
+    )
+    data = checkout_services.CheckoutData(telefono="+56987654321", nombre="Camila Rojas", email="c@example.com")
+    order = checkout_services.place_order(lines=[line], data=data, origin="web")
+    c = login(role) if role else client
+    base = f"/ventas/reserva/{order_token(order.id)}/"
+    for path in ("", "cancelar/", f"lineas/{order.service_lines[0].id}/cambiar/"):
+        assert c.get(base + path).status_code == 200, (path, role)
+    assert c.get("/ventas/reserva/nada/cancelar/").status_code == 404
