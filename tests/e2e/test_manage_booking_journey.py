@@ -62,7 +62,7 @@ def test_phone_customer_cancels_from_the_link(live_server, phone_page):
     shot(page, "cancelled-390.png")
 
 
-def test_phone_customer_moves_the_booking_to_another_hour(live_server, phone_page):
+def test_phone_customer_moves_the_booking_to_another_hour(live_server, phone_page, browser):
     page = phone_page
     day = day_ahead(10)
     link = book_and_pay_by_transfer(page, live_server, day, "14:00")
@@ -78,6 +78,14 @@ def test_phone_customer_moves_the_booking_to_another_hour(live_server, phone_pag
     expect(page.locator("body")).to_contain_text(f"Listo: tu reserva quedó para el {day:%d/%m/%Y} a las 19:00.")
     expect(page.locator("#manage-booking")).to_contain_text(f"{day:%d/%m/%Y} 19:00")
     shot(page, "rescheduled-390.png")
+    desktop = browser.new_context(viewport={"width": 1366, "height": 900}, locale="es-CL")
+    try:  # the same link on a computer
+        wide = desktop.new_page()
+        wide.goto(link)
+        expect(wide.locator("#manage-booking")).to_contain_text("19:00")
+        shot(wide, "manage-1366.png")
+    finally:
+        desktop.close()
 
 
 def test_manager_edits_a_policy_at_the_desk(live_server, browser):
