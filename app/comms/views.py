@@ -370,14 +370,14 @@ def _consent_ctx(client, form=None, **extra):
     )
 
 
-@clients_bp.get("/<int:client_id>/consentimientos/")
+@clients_bp.get("/<int:client_id>/preferencias/")
 @role_required(*ALL_STAFF)
 def client_consents(client_id: int):
     client = _get(Client, client_id)
     return render_page("comms/client_consents.html", "client_consents", **_consent_ctx(client))
 
 
-@clients_bp.post("/<int:client_id>/consentimientos/")
+@clients_bp.post("/<int:client_id>/preferencias/")
 @role_required(*DESK_ROLES)
 def client_consents_save(client_id: int):
     client = _get(Client, client_id)
@@ -400,6 +400,14 @@ def client_consents_save(client_id: int):
         return hx_trigger(response, "consent-changed", {"client": client.id})
     flash(message, "success")
     return redirect(url_for("comms_clients.client_consents", client_id=client.id), 303)
+
+
+@clients_bp.route("/<int:client_id>/consentimientos/", methods=["GET", "POST"])
+@role_required(*ALL_STAFF)
+def client_consents_old(client_id: int):
+    """The page's former address (spec crm.md §3 names `/preferencias/`): a permanent redirect; 308 keeps a POST a
+    POST, so a form rendered before the move still saves (its own role check there)."""
+    return redirect(url_for("comms_clients.client_consents", client_id=client_id), 308)
 
 
 def _messages(stmt, *, heading: str, endpoint: str, endpoint_args: dict):
