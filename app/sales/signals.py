@@ -24,3 +24,7 @@ line_cancelled = _signals.signal(
 )
 line_moved = _signals.signal("line-moved", doc="sender: ServiceLine moved to another day/time; by, event_id")
 giftcard_issued = _signals.signal("giftcard-issued", doc="sender: GiftCard just issued; by")
+block_removed = _signals.signal(
+    "block-removed",
+    doc="sender: the ServiceBlock or SlotBlock deleted or deactivated; slots: (service id or None, first, last day)",
+)
