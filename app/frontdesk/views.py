@@ -23,6 +23,7 @@ from app.frontdesk import (  # noqa: F401  (the *_views register routes on bp)
     block_views,
     giftcard_views,
     order_views,
+    purchase_views,
     queries,
 )
 from app.frontdesk import walk_in_queries as walk_in
