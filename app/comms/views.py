@@ -44,6 +44,7 @@ from app.comms.render import log_id_from_token
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.pagination import paginate, parse_page
+from app.core.settings import in_force
 from app.core.uow import unit_of_work
 from app.extensions import csrf, db, limiter
 from app.web.errors import error_response
@@ -130,7 +131,7 @@ def _stats():
         "by_channel": by_channel,
         "by_type": by_type,
         "sms_cost": queries.sms_cost_this_month(),
-        "budget": current_app.config.get("SMS_MONTHLY_BUDGET_CLP", 0),
+        "budget": in_force().get("SMS_MONTHLY_BUDGET_CLP", 0),
     }
 
 

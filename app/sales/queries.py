@@ -8,11 +8,11 @@ from collections import Counter
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.catalog.models import Provider, ProviderAbsence, Service, ServiceBlock, SlotBlock, service_providers
 from app.core import clock
 from app.core.db import UTCDateTime
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.availability import Busy, ServiceInfo, SlotContext, slot_start
 from app.sales.models import CartHold, ServiceLine
@@ -146,7 +146,7 @@ def _context(
     ignore_cart_id: int | None = None,
 ) -> SlotContext:
     """Build the context from the rows of `_context_statement` (and, for massages, one more statement)."""
-    cfg = current_app.config
+    cfg = in_force()  # an admin's override wins (app/core/settings.py)
     ctx = SlotContext(
         service=info,
         day=day,
