@@ -3,7 +3,7 @@ override on `/ventas/configuracion/`. An override is a `Setting` row (key, JSON 
 **the database value wins** over the environment/config value; removing the row goes back to the environment's.
 
 Readers call `setting(key)` instead of `current_app.config[key]`. The overrides are read once per application
-context (one small query, cached on `flask.g`: a request or a job run), so a change reaches every worker and the
+context (one small query per request, or per job run outside a request), so a change reaches every worker and the
 scheduler on their next request or run, with no restart and no cache to invalidate.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, _now
@@ -156,11 +156,19 @@ EDITABLE: tuple[SettingSpec, ...] = (
 SPECS = {spec.key: spec for spec in EDITABLE}
 
 
+def _store() -> dict:
+    """Where this request's (or, outside a request, this application context's: a job run) overrides are kept."""
+    if has_request_context():
+        return request.environ
+    return g.__dict__
+
+
 def _overrides() -> dict:
-    cached = g.get(_CACHE)
+    store = _store()
+    cached = store.get(_CACHE)
     if cached is None:
         cached = dict(db.session.execute(sa.select(Setting.key, Setting.value)).tuples().all())
-        setattr(g, _CACHE, cached)
+        store[_CACHE] = cached
     return cached
 
 
@@ -243,7 +251,7 @@ def save_settings(values: dict, *, by=None) -> list[str]:
             row.updated_by_id = getattr(by, "id", None)
     db.session.flush()
     if has_app_context():
-        g.pop(_CACHE, None)
+        _store().pop(_CACHE, None)
     return changed
 
 

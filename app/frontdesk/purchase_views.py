@@ -15,6 +15,7 @@ from flask_login import current_user
 from app.auth.decorators import role_required
 from app.catalog.models import Product, Provider, Purchase
 from app.catalog.services import save_purchase
+from app.core import clock
 from app.core.money import format_clp
 from app.extensions import db
 from app.frontdesk.blueprint import bp
@@ -35,7 +36,7 @@ def _choices() -> dict:
 
 
 def _form(choices: dict, purchase: Purchase | None = None) -> PurchaseForm:
-    data = None
+    data = {"fecha_compra": clock.today()}  # catalog.md §1.6: today by default
     if purchase is not None:
         data = {
             "fecha_compra": purchase.purchase_date,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Provider, Purchase, PurchaseLine, StockMovement
 from app.catalog.services import create_purchase
+from app.core import clock
 from app.sales.payment_services import ensure_payment_methods
 from tests.conftest import ROLES
 
@@ -33,6 +34,7 @@ def test_new_page_fragment_and_row(login, stock):
     page = c.get(NEW)
     assert page.status_code == 200 and "<html" in page.text and 'name="lineas-0-cantidad"' in page.text
     assert "Aceite de masaje" in page.text and "Distribuidora Sur" in page.text
+    assert f'value="{clock.today().isoformat()}"' in page.text  # the purchase date defaults to today
     frag = c.get(NEW, headers=HX)
     assert frag.text.lstrip().startswith('<div id="purchase-form"')
     row = c.get("/ventas/compras/linea/", headers=HX)

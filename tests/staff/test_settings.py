@@ -124,3 +124,11 @@ def test_service_refuses_unknown_kind_values(app, db_session):
 
     with app.test_request_context(), pytest.raises(ValidationError, match="Ingrese un número entero."):
         save_settings({"SMS_DAILY_LIMIT_PER_CLIENT": True})
+
+
+def test_jobs_read_overrides_outside_a_request(app, db_session):
+    """A job runs in an application context without a request: it reads the overrides too."""
+    save_settings({"REACTIVATION_DAYS": 120})
+    assert setting("REACTIVATION_DAYS") == 120 and setting("SMS_DAILY_LIMIT_PER_CLIENT") == 2
+    save_settings({"REACTIVATION_DAYS": 60})
+    assert setting("REACTIVATION_DAYS") == 60  # the save dropped the cached overrides
