@@ -14,6 +14,13 @@ QUANTITY_MESSAGE = "Cantidad: ingrese un número entero mayor que 0."
 PRICE_MESSAGE = "Precio unitario: ingrese un monto en pesos, sin decimales (ej. 12.345)."
 
 
+class PriceField(ClpField):
+    """A unit price shown as people write it (`10.000`)."""
+
+    def format(self, value) -> str:
+        return f"{value:,}".replace(",", ".")
+
+
 class PurchaseLineForm(Form):
     """One row; `id` is the existing line's (empty for a new row)."""
 
@@ -26,7 +33,7 @@ class PurchaseLineForm(Form):
     cantidad = IntField(
         "Cantidad", validators=[Required(QUANTITY_MESSAGE)], minimum=1, maximum=MAX_INT32, message=QUANTITY_MESSAGE
     )
-    precio_unitario = ClpField("Precio unitario", validators=[Required(PRICE_MESSAGE)], message=PRICE_MESSAGE)
+    precio_unitario = PriceField("Precio unitario", validators=[Required(PRICE_MESSAGE)], message=PRICE_MESSAGE)
 
     def validate_producto_id(self, field):
         known = getattr(self.meta, "product_ids", None)
