@@ -192,3 +192,38 @@ def test_old_consent_url_redirects(login, make_client):
     assert resp.status_code == 308 and resp.headers["Location"].endswith(f"/ventas/clientes/{ana.id}/preferencias/")
     post = c.post(f"/ventas/clientes/{ana.id}/consentimientos/", data={})
     assert post.status_code == 308
+
+
+def test_pending_count_on_the_list_and_the_board_link(login, db_session, make_client, booking_setup):
+    ana = make_client()
+    _request(db_session, ana, email="nuevo@ana.cl")
+    c = login("recepcion")
+    page = c.get("/ventas/clientes/")
+    assert 'id="client-updates-link"' in page.text and "Actualizaciones pendientes (1)" in page.text
+    assert 'href="/ventas/clientes/nuevo/"' in page.text
+    board = c.get("/ventas/recepcion/")
+    assert 'id="board-updates-link" href="/ventas/clientes/actualizaciones/"' in board.text
+    marketing = login("marketing").get("/ventas/clientes/")
+    assert "client-updates-link" not in marketing.text and "/ventas/clientes/nuevo/" not in marketing.text
+
+
+@pytest.mark.parametrize(
+    ("role", "present", "absent"),
+    [
+        (
+            "recepcion",
+            ["Bloqueos", "Nuevo cliente", "Actualizaciones pendientes"],
+            ["Nueva compra", "Configuración del sistema"],
+        ),
+        ("gerente", ["Bloqueos", "Nueva compra"], ["Configuración del sistema"]),
+        ("admin", ["Bloqueos", "Nueva compra", "Configuración del sistema"], []),
+        ("marketing", [], ["Bloqueos", "Nueva compra", "Nuevo cliente", "Configuración del sistema"]),
+    ],
+)
+def test_navbar_entries_by_role(login, role, present, absent):
+    page = login(role).get("/ventas/admin-dashboard/")
+    nav = page.text[page.text.index("<nav") : page.text.index("</nav>")]
+    for label in present:
+        assert f">{label}<" in nav, (role, label)
+    for label in absent:
+        assert f">{label}<" not in nav, (role, label)
