@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.sales.fake_flow_views import bp as fake_flow_bp
     from app.sales.views import bp as payments_bp
     from app.shop.views import bp as shop_bp
+    from app.staff.settings_views import bp as settings_bp
     from app.staff.views import bp as staff_bp
     from app.web.health_views import bp as health_bp
     from app.web.media_views import bp as media_bp
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         payments_bp,
         fake_flow_bp,
         staff_bp,
+        settings_bp,
         frontdesk_bp,
         reports_bp,
         comms_views.bp,

@@ -27,6 +27,7 @@ from app.clients.models import (  # noqa: F401
     Suppression,
 )
 from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate  # noqa: F401
+from app.core.settings import Setting  # noqa: F401
 from app.crm.models import (  # noqa: F401
     Activity,
     Campaign,

@@ -17,6 +17,7 @@ from app.calendars.feeds import order_ics_attachment
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, render_sms_template
 from app.core import clock
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.models import GiftCard, Order, ServiceLine
 from app.sales.policy_queries import deposit_info
@@ -127,7 +128,7 @@ def booking_confirmation(log) -> Rendered:
         due=due,
         deposit=deposit,
         order_url=order_url(order.id),
-        transfer_instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS") or "",
+        transfer_instructions=in_force().get("BANK_TRANSFER_INSTRUCTIONS") or "",
     )
 
 

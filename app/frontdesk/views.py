@@ -20,9 +20,11 @@ from app.core.errors import ValidationError
 from app.core.money import format_clp
 from app.extensions import db
 from app.frontdesk import (  # noqa: F401  (the *_views register routes on bp)
+    block_views,
     giftcard_views,
     order_views,
     policy_views,
+    purchase_views,
     queries,
 )
 from app.frontdesk import walk_in_queries as walk_in

@@ -15,6 +15,7 @@ from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales import signals
 from app.sales.flow import (
@@ -119,7 +120,7 @@ def start_flow_payment(order: Order, *, deposit: bool = True) -> str:
         email=order.contact_email,
         url_confirmation=confirmation,
         url_return=ret,
-        timeout_s=int(current_app.config["FLOW_PAYMENT_TTL_MINUTES"]) * 60,
+        timeout_s=int(in_force()["FLOW_PAYMENT_TTL_MINUTES"]) * 60,
     )
     db.session.add(
         FlowTransaction(

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.catalog.models import Provider, Service
 from app.catalog.services import change_stock, lock_products
 from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales import availability
 from app.sales.locks import lock_order
@@ -67,7 +67,7 @@ def line_label(service_name: str, day: date, hhmm: str) -> str:
 
 
 def cfg(key: str) -> int:
-    return int(current_app.config[key])
+    return int(in_force()[key])  # an admin's override wins (app/core/settings.py)
 
 
 def check_line(service: Service, req: LineRequest, *, staff: bool, ignore_line_id=None, ignore_cart_id=None):

@@ -27,3 +27,7 @@ deposit_paid = _signals.signal(
     "deposit-paid", doc="sender: Order whose payments just reached the deposit its policies ask (parcial); by"
 )
 giftcard_issued = _signals.signal("giftcard-issued", doc="sender: GiftCard just issued; by")
+block_removed = _signals.signal(
+    "block-removed",
+    doc="sender: the ServiceBlock or SlotBlock deleted or deactivated; slots: (service id or None, first, last day)",
+)
