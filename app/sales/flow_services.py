@@ -305,5 +305,6 @@ def expire_unpaid_orders() -> int:
                 log.exception("Flow status check failed during expiry")
         reason = "Pago Flow no completado" if order.checkout_method == "flow" else "Pago por transferencia no recibido"
         cancel_order(order, reason=reason, by=sistema)
+        signals.order_expired.send(order, by=sistema)
         cancelled += 1
     return cancelled

@@ -143,6 +143,7 @@ def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: i
     lock_order(line.order_id, line)
     _check_open(line)
     before = f"{line.service_date:%d/%m/%Y} {line.start_time}"
+    from_day = line.service_date
     line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
     line.service_date, line.start_time = day, hhmm
     recalculate_order(line.order)
@@ -153,7 +154,7 @@ def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: i
         by=by,
         order_id=line.order_id,
     )
-    signals.line_moved.send(line, event_id=event.id, by=by)
+    signals.line_moved.send(line, event_id=event.id, by=by, from_day=from_day)
     return line
 
 
