@@ -38,6 +38,7 @@ def endpoints() -> list[tuple[str, str, set | None]]:
         ("put", "/ventas/api/cliente/update/+56900000000/", DESK),
         ("patch", "/ventas/api/cliente/update/+56900000000/", DESK),
         ("post", "/ventas/ventas/prebooking/", DESK),
+        ("get", "/ventas/api/lista-espera/", DESK),
         ("get", "/ventas/api/openapi.json", None),
         ("get", "/ventas/api/docs/", None),
     ]
