@@ -411,7 +411,7 @@ class FreesCapacityMixin:
         raise NotImplementedError
 
     def delete_model(self, model) -> bool:  # Flask-Admin's, with the signal between the delete and the commit
-        session = self.session
+        session = db.session
         try:
             self.on_model_delete(model)
             slots = self.freed_slots(model, old=True)
@@ -443,7 +443,7 @@ class ServiceBlockView(FreesCapacityMixin, DateRangeView):
             return
         before = self.freed_slots(model, old=True)
         if before and before != self.freed_slots(model, old=False):
-            self.session.flush()
+            db.session.flush()
             signals.block_removed.send(model, slots=before)
 
     column_list = ("service", "start_date", "end_date", "reason", "is_active")
