@@ -121,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.shop.views import bp as shop_bp
     from app.staff.views import bp as staff_bp
     from app.waitlist.views import bp as waitlist_bp
+    from app.waitlist.views import desk_bp as waitlist_desk_bp
     from app.web.health_views import bp as health_bp
     from app.web.media_views import bp as media_bp
     from app.webhooks.views import bp as webhooks_bp
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_bp,
         calendars_bp,
         waitlist_bp,
+        waitlist_desk_bp,
     ):
         app.register_blueprint(bp)
     from app.api.setup import init_api  # after the shop: the API reuses its views' module-level names

@@ -17,7 +17,8 @@ from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, see_other
 from app.web.params import parse_day
 
-bp = Blueprint("waitlist", __name__, url_prefix="/ventas")
+bp = Blueprint("waitlist", __name__, url_prefix="/ventas")  # visitor pages (their locale is negotiated, app/web/i18n.py)
+desk_bp = Blueprint("waitlist_desk", __name__, url_prefix="/ventas")  # the desk's panel: staff pages, es_CL
 DESK = ("recepcion", "gerente", "admin")
 RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
 
@@ -95,7 +96,7 @@ def _panel_context(day) -> dict:
     return {"day": day, "entries": entries, "now": clock.now()}
 
 
-@bp.get("/recepcion/lista-espera/")
+@desk_bp.get("/recepcion/lista-espera/")
 @role_required(*DESK)
 def desk_panel():
     day, notice = parse_day(request.args.get("fecha"))
@@ -109,7 +110,7 @@ def _entry_or_404(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-@bp.route("/recepcion/lista-espera/<int:entry_id>/cancelar/", methods=["GET", "POST"])
+@desk_bp.route("/recepcion/lista-espera/<int:entry_id>/cancelar/", methods=["GET", "POST"])
 @role_required(*DESK)
 def desk_cancel(entry_id: int):
     """GET: the confirmation ("¿Cancelar la entrada de …?"); POST: cancel, answer with the day's panel."""
