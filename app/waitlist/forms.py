@@ -3,6 +3,8 @@ phone, duplicates) in `services.join_waitlist`."""
 
 from __future__ import annotations
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError as FieldError
@@ -20,7 +22,7 @@ def _valid_phone(form, field):
     try:
         normalize_phone(field.data)
     except InvalidPhone:
-        raise FieldError("Ingresa un teléfono válido, por ejemplo +56 9 1234 5678.") from None
+        raise FieldError(gettext("Ingresa un teléfono válido, por ejemplo +56 9 1234 5678.")) from None
 
 
 def _valid_email(form, field):
@@ -29,7 +31,7 @@ def _valid_email(form, field):
     except DomainValidationError:
         email = None
     if not email:
-        raise FieldError("Ingresa un e-mail válido.")
+        raise FieldError(gettext("Ingresa un e-mail válido."))
 
 
 class AnyHourField(HhmmField):
@@ -46,23 +48,23 @@ class JoinWaitlistForm(OneTimeForm):
     """ "Avísame si se libera" (self-service.md §4)."""
 
     servicio_id = IdField(
-        "Servicio", validators=[Required("Servicio no encontrado.")], message="Servicio no encontrado."
+        "Servicio", validators=[Required(_l("Servicio no encontrado."))], message=_l("Servicio no encontrado.")
     )
-    fecha = DayField("Fecha", validators=[Required("Indica la fecha.")])
-    hora = AnyHourField("Hora", validators=[Optional()])
+    fecha = DayField(_l("Fecha"), validators=[Required(_l("Indica la fecha."))])
+    hora = AnyHourField(_l("Hora"), validators=[Optional()])
     cantidad_personas = IntField(
         "Personas",
-        validators=[Required("Indica cuántas personas.")],
+        validators=[Required(_l("Indica cuántas personas."))],
         minimum=1,
         maximum=MAX_INT32,
-        message="Cantidad de personas inválida.",
+        message=_l("Cantidad de personas inválida."),
     )
-    nombre = StringField("Nombre", validators=[Required("El nombre es obligatorio.")])
-    telefono = StringField("Teléfono celular", validators=[Required("Ingresa tu teléfono."), _valid_phone])
-    email = StringField("E-mail (opcional)", validators=[Optional(), _valid_email])
+    nombre = StringField(_l("Nombre"), validators=[Required(_l("El nombre es obligatorio."))])
+    telefono = StringField(_l("Teléfono celular"), validators=[Required(_l("Ingresa tu teléfono.")), _valid_phone])
+    email = StringField(_l("E-mail (opcional)"), validators=[Optional(), _valid_email])
     acepta_contacto = BooleanField(
-        "Acepto que Aremko me contacte por SMS o e-mail si se libera este cupo",
-        validators=[Required("Debes aceptar que te contactemos por este cupo.")],
+        _l("Acepto que Aremko me contacte por SMS o e-mail si se libera este cupo"),
+        validators=[Required(_l("Debes aceptar que te contactemos por este cupo."))],
     )
 
 

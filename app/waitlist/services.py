@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from app.catalog.models import Service
 from app.clients.models import Client
@@ -69,44 +70,46 @@ def join_waitlist(data: JoinData, *, ip: str | None = None) -> WaitlistEntry:
     has room, a duplicate request or a fourth active entry of the same phone."""
     name = " ".join((data.nombre or "").split())
     if not name:
-        raise ValidationError("El nombre es obligatorio.", field="nombre")
+        raise ValidationError(gettext("El nombre es obligatorio."), field="nombre")
     if len(name) > 100:
-        raise ValidationError("El nombre admite hasta 100 caracteres.", field="nombre")
+        raise ValidationError(gettext("El nombre admite hasta 100 caracteres."), field="nombre")
     phone = normalize_phone(data.telefono)
     email = normalize_email(data.email) if data.email else None
     if not data.acepta_contacto:
-        raise ValidationError("Debes aceptar que te contactemos por este cupo.", field="acepta_contacto")
+        raise ValidationError(gettext("Debes aceptar que te contactemos por este cupo."), field="acepta_contacto")
     service = db.session.get(Service, data.servicio_id)
     if service is None or not service.is_bookable_online:
-        raise ValidationError("Servicio no encontrado.", field="servicio_id")
+        raise ValidationError(gettext("Servicio no encontrado."), field="servicio_id")
     today = clock.today()
     horizon = today + timedelta(days=int(current_app.config["BOOKING_HORIZON_DAYS"]))
     if not today <= data.fecha <= horizon:
-        raise ValidationError("Elige una fecha desde hoy.", field="fecha")
+        raise ValidationError(gettext("Elige una fecha desde hoy."), field="fecha")
     people = data.cantidad_personas
     if not service.min_people <= people <= service.max_people:
         raise ValidationError(
-            f"Personas: entre {service.min_people} y {service.max_people}.", field="cantidad_personas"
+            gettext("Personas: entre %(min)d y %(max)d.", min=service.min_people, max=service.max_people),
+            field="cantidad_personas",
         )
     entries = availability.slot_availability(load_slot_context(service, data.fecha), people)
     if data.hora is not None:
         entry = next((e for e in entries if e.hora == data.hora), None)
         if entry is None or entry.motivo not in FULL_REASONS and not entry.reservable:
-            raise ValidationError("Ese horario no está disponible para lista de espera.", field="hora")
+            raise ValidationError(gettext("Ese horario no está disponible para lista de espera."), field="hora")
         if entry.reservable:
-            raise ValidationError("Ese horario todavía tiene cupo: resérvalo ahora.", field="hora")
+            raise ValidationError(gettext("Ese horario todavía tiene cupo: resérvalo ahora."), field="hora")
     else:
         if any(e.reservable for e in entries):
-            raise ValidationError("Ese día todavía tiene horarios con cupo: resérvalo ahora.", field="hora")
+            raise ValidationError(gettext("Ese día todavía tiene horarios con cupo: resérvalo ahora."), field="hora")
         if not any(e.motivo in FULL_REASONS for e in entries):
-            raise ValidationError("Ese día no está disponible para lista de espera.", field="fecha")
+            raise ValidationError(gettext("Ese día no está disponible para lista de espera."), field="fecha")
     active = sa.select(WaitlistEntry).where(WaitlistEntry.phone == phone, WaitlistEntry.status.in_(ACTIVE_STATUSES))
     mine = db.session.scalars(active).all()
     if any(e.service_id == service.id and e.date == data.fecha and e.time == data.hora for e in mine):
-        raise ConflictError("Ya estás en la lista de espera para ese horario.")
+        raise ConflictError(gettext("Ya estás en la lista de espera para ese horario."))
     if len(mine) >= MAX_ACTIVE_PER_PHONE:
         raise ValidationError(
-            f"Puedes estar en hasta {MAX_ACTIVE_PER_PHONE} listas de espera a la vez.", field="telefono"
+            gettext("Puedes estar en hasta %(num)d listas de espera a la vez.", num=MAX_ACTIVE_PER_PHONE),
+            field="telefono",
         )
     client = db.session.scalar(sa.select(Client).where(Client.phone == phone))
     if client is None:

@@ -17,7 +17,9 @@ from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, see_other
 from app.web.params import parse_day
 
-bp = Blueprint("waitlist", __name__, url_prefix="/ventas")  # visitor pages (their locale is negotiated, app/web/i18n.py)
+bp = Blueprint(
+    "waitlist", __name__, url_prefix="/ventas"
+)  # visitor pages (their locale is negotiated, app/web/i18n.py)
 desk_bp = Blueprint("waitlist_desk", __name__, url_prefix="/ventas")  # the desk's panel: staff pages, es_CL
 DESK = ("recepcion", "gerente", "admin")
 RATE_MESSAGE = "Demasiadas solicitudes. Intente nuevamente en un minuto."
