@@ -24,12 +24,8 @@ def _order_gone(order, *, by=None, **_) -> None:
 
 
 def _line_moved(line, *, from_day=None, by=None, **_) -> None:
-    if from_day is not None:
-        services.offer_freed(line.service_id, from_day, by=by)
-    # a move within the same day may free another hour of it too
-    if from_day != line.service_date:
-        return
-    services.offer_freed(line.service_id, line.service_date, by=by)
+    """The day the line left (the same day when only the hour changed: its old hour is free)."""
+    services.offer_freed(line.service_id, from_day or line.service_date, by=by)
 
 
 def _holds_expired(_sender, *, slots=(), **__) -> None:
