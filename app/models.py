@@ -56,5 +56,6 @@ from app.sales.models import (  # noqa: F401
     ProductLine,
     ServiceLine,
 )
+from app.waitlist.models import WaitlistEntry  # noqa: F401
 from app.web.models import FormSubmission  # noqa: F401
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

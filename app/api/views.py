@@ -9,6 +9,7 @@ from app.api import (  # noqa: F401  (register their routes)
     openapi_views,
     order_views,
     selfservice_views,
+    waitlist_views,
 )
 from app.api.blueprint import bp
 from app.api.openapi_views import PUBLIC, Operation, document

@@ -315,5 +315,6 @@ def expire_unpaid_orders() -> int:
                 log.exception("Flow status check failed during expiry")
         reason = EXPIRY_REASONS[0] if order.checkout_method == "flow" else EXPIRY_REASONS[1]
         cancel_order(order, reason=reason, by=sistema)
+        signals.order_expired.send(order, by=sistema)
         cancelled += 1
     return cancelled

@@ -159,6 +159,7 @@ def move_service_line(
     _check_open(line)
     before = f"{line.service_date:%d/%m/%Y} {line.start_time}"
     previous = {"fecha": line.service_date.isoformat(), "hora": line.start_time}
+    from_day = line.service_date
     line.provider_id = _recheck(line, day, hhmm, line.people, provider_id, staff=staff)
     line.service_date, line.start_time = day, hhmm
     text = f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}"
@@ -185,7 +186,7 @@ def move_service_line(
             "antes": previous,
         },
     )
-    signals.line_moved.send(line, event_id=event.id, by=by)
+    signals.line_moved.send(line, event_id=event.id, by=by, from_day=from_day)
     return line
 
 

@@ -17,6 +17,7 @@ EVENTS = {
     "client.created": "Cliente creado",
     "giftcard.redeemed": "Gift card redimida",
     "message.failed": "Mensaje fallido",
+    "waitlist.offered": "Cupo ofrecido a la lista de espera",
 }
 PING = "ping"
 DELIVERY_STATUSES = ("PENDING", "SENDING", "DELIVERED", "FAILED")

@@ -1,7 +1,7 @@
 """settings: run-time overrides of the business constants (spec README §4: key, JSON value, updated_by, updated_at)
 
 Revision ID: e7f8a9b0c1d2
-Revises: c1d2e3f4a5b6
+Revises: e5f6a7b8c9d0
 Create Date: 2026-12-07 12:00:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7f8a9b0c1d2'
-down_revision = 'c1d2e3f4a5b6'
+down_revision = 'e5f6a7b8c9d0'
 branch_labels = None
 depends_on = None
 

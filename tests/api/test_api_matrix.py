@@ -40,6 +40,7 @@ def endpoints() -> list[tuple[str, str, set | None]]:
         ("post", "/ventas/ventas/prebooking/", DESK),
         ("post", "/ventas/api/ventasreservas/999999/cancelar/", DESK),  # self-service.md §6
         ("post", "/ventas/api/reservaservicios/999999/reprogramar/", DESK),
+        ("get", "/ventas/api/lista-espera/", DESK),
         ("get", "/ventas/api/openapi.json", None),
         ("get", "/ventas/api/docs/", None),
     ]
