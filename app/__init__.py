@@ -65,6 +65,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.reports import init_app as init_reports
 
     init_reports(app)
+    from app.ai import init_app as init_ai
+
+    init_ai(app)
     return app
 
 
