@@ -74,7 +74,7 @@ class Answer:
 
 
 def check_caps(user_id: int | None, pending_milli: int = 0) -> None:
-    """Raise CapReached when today's global or per-user spend (plus this question's so far) reached a cap."""
+    """Raise CapReached when today's global or per-user spend (flushed logs, plus `pending_milli`) reached a cap."""
     cfg = current_app.config
     global_cap = cfg["AI_DAILY_COST_LIMIT_CLP"] * 1000
     user_cap = cfg["AI_USER_DAILY_COST_LIMIT_CLP"] * 1000
@@ -86,7 +86,8 @@ def check_caps(user_id: int | None, pending_milli: int = 0) -> None:
 
 def call_model(log: AIQueryLog, messages: list[dict], tools: list[dict] | None) -> LLMResult:
     """One model call after the cap check; tokens and cost added to the log. Raises CapReached / LLMError."""
-    check_caps(log.user_id, log.cost_milli_clp or 0)
+    db.session.flush()  # the question's own cost so far is in today's sum
+    check_caps(log.user_id)
     cfg = current_app.config
     result = get_llm().complete(messages, tools, cfg["AI_MAX_TOKENS"])
     log.input_tokens = (log.input_tokens or 0) + result.input_tokens
