@@ -21,6 +21,7 @@ from app.ai.registry import KPIS, TEMPLATES, TemplateError
 from app.auth.decorators import role_required
 from app.clients.models import Client
 from app.core.errors import ValidationError
+from app.crm.audience_queries import PREVIEW_REASONS
 from app.core.pagination import page_of, parse_page
 from app.core.uow import unit_of_work
 from app.extensions import db
@@ -284,6 +285,7 @@ def copilot():
         draft_form=draft_form,
         preview=preview,
         error=error,
+        reason_labels=PREVIEW_REASONS,
     )
 
 
@@ -318,6 +320,7 @@ def copilot_create():
         draft_form=form,
         preview=preview,
         error=None,
+        reason_labels=PREVIEW_REASONS,
     )
 
 

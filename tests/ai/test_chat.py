@@ -371,3 +371,20 @@ def test_kpi_question_through_the_chat(ai_login, fake_llm, sales_data):
         .get_data(as_text=True)
     )
     assert "kpi:giftcards_pasivo" in html and "30000" in html
+
+
+def test_access_matrix_of_the_ai_routes(ai_app, ai_client, ai_login):
+    """The access-matrix rows of the AI routes (tests/test_access_matrix.py runs with the flag off, where they do
+    not exist): anonymous → login, each role → 200 or 403 per its role_required roles."""
+    routes = [
+        (rule.rule, ai_app.view_functions[rule.endpoint]._roles)
+        for rule in ai_app.url_map.iter_rules()
+        if rule.endpoint.startswith("ai.") and "GET" in rule.methods and not rule.arguments
+    ]
+    assert {r for r, _ in routes} == set(AI_GETS)
+    for path, _ in routes:
+        assert ai_client.get(path).status_code == 302
+    for role in ("admin", "gerente", "recepcion", "marketing"):
+        c = ai_login(role)
+        for path, allowed in routes:
+            assert c.get(path).status_code == (200 if role in allowed and role != "recepcion" else 403), (path, role)
