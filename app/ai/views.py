@@ -21,9 +21,9 @@ from app.ai.registry import KPIS, TEMPLATES, TemplateError
 from app.auth.decorators import role_required
 from app.clients.models import Client
 from app.core.errors import ValidationError
-from app.crm.audience_queries import PREVIEW_REASONS
 from app.core.pagination import page_of, parse_page
 from app.core.uow import unit_of_work
+from app.crm.audience_queries import PREVIEW_REASONS
 from app.extensions import db
 from app.web.forms import submit
 from app.web.htmx import render_page, wants_fragment
