@@ -32,6 +32,7 @@ bp = Blueprint("ai", __name__, url_prefix="/ventas")
 AI_ROLES = ("admin", "gerente", "marketing")
 USAGE_ROLES = ("admin", "gerente")
 MAX_ID = 2**31 - 1
+MONEY_COLUMNS = {"monto_pagado", "ingresos", "total", "pagado", "monto", "saldo", "gasto", "monetario"}
 
 
 @bp.before_request
@@ -53,6 +54,7 @@ def _chat_ctx(**extra) -> dict:
         "examples": EXAMPLE_QUESTIONS,
         "templates": TEMPLATES,
         "kpis": KPIS,
+        "money_columns": MONEY_COLUMNS,
         "recent": db.session.scalars(queries.history_select(current_user).limit(5)).all(),
         **extra,
     }
