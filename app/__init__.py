@@ -70,6 +70,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.waitlist import init_app as init_waitlist
 
     init_waitlist(app)
+
+    from app.ai import init_app as init_ai
+
+    init_ai(app)
     return app
 
 

@@ -1,5 +1,6 @@
 """Imports every domain's models so metadata (and Alembic autogenerate) sees them all."""
 
+from app.ai.models import AIQueryLog  # noqa: F401
 from app.api.models import IdempotencyRecord  # noqa: F401
 from app.auth.models import ApiToken, User  # noqa: F401
 from app.calendars.models import CalendarFeedKey  # noqa: F401

@@ -40,6 +40,7 @@ DAILY_GRACE = 6 * 3600  # a 09:30 restart still runs the 09:00 job
 
 
 def job_list() -> list[Job]:
+    from app.ai.jobs import purge_ai_logs
     from app.api.idempotency import purge_idempotency_records
     from app.automations import jobs as automation_jobs
     from app.comms import jobs as comms_jobs
@@ -69,6 +70,7 @@ def job_list() -> list[Job]:
         Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
         Job("purge_form_submissions", purge_form_submissions, "interval", {"hours": 1}),
         Job("dispatch_webhooks", dispatch_webhooks, "interval", {"minutes": 1}),
+        Job("purge_ai_logs", purge_ai_logs, "cron", {"hour": 3, "minute": 30}, DAILY_GRACE),
     ]
 
 

@@ -54,6 +54,7 @@ def current_limits() -> Limits:
         sms_monthly=cfg.get("SMS_MONTHLY_LIMIT_PER_CLIENT", 8),
         email_weekly=cfg.get("EMAIL_WEEKLY_LIMIT_PER_CLIENT", 1),
         email_monthly=cfg.get("EMAIL_MONTHLY_LIMIT_PER_CLIENT", 4),
+        whatsapp_enabled=cfg.get("COMMUNICATION_WHATSAPP_ENABLED", True),
     )
 
 

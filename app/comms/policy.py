@@ -15,9 +15,10 @@ LOCAL_TZ = clock.LOCAL_TZ
 
 SMS = "SMS"
 EMAIL = "EMAIL"
+WHATSAPP = "WHATSAPP"  # through ManyChat (integrations.md §6), dispatched only when MANYCHAT_API_TOKEN is set
 CHANNELS = (SMS, EMAIL)
-COMMUNICATION_TYPES = (SMS, EMAIL, "WHATSAPP", "CALL")
-CHANNEL_LABELS = {SMS: "SMS", EMAIL: "E-mail", "WHATSAPP": "WhatsApp", "CALL": "Llamada"}
+COMMUNICATION_TYPES = (SMS, EMAIL, WHATSAPP, "CALL")
+CHANNEL_LABELS = {SMS: "SMS", EMAIL: "E-mail", WHATSAPP: "WhatsApp", "CALL": "Llamada"}
 
 STATUSES = ("PENDING", "SENDING", "SENT", "DELIVERED", "READ", "REPLIED", "FAILED", "BLOCKED")
 STATUS_LABELS = {
@@ -92,8 +93,8 @@ REASONS = {
     "campaign_cancelled": "campaña cancelada",
 }
 DEFER_REASONS = ("quiet_hours", "cap_sms_daily", "cap_sms_monthly", "cap_email_weekly", "cap_email_monthly")
-CHANNEL_CONSENT = {SMS: "accepts_sms", EMAIL: "accepts_email"}
-SUPPRESSION_CHANNEL = {SMS: "sms", EMAIL: "email"}
+CHANNEL_CONSENT = {SMS: "accepts_sms", EMAIL: "accepts_email", WHATSAPP: "accepts_whatsapp"}
+SUPPRESSION_CHANNEL = {SMS: "sms", EMAIL: "email", WHATSAPP: "sms"}  # a STOP on the phone covers WhatsApp too
 
 RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
 MAX_ATTEMPTS = 5
@@ -132,6 +133,7 @@ class Limits:
     sms_monthly: int = 8
     email_weekly: int = 1
     email_monthly: int = 4
+    whatsapp_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,11 @@ def static_reason(
     limits: Limits,
 ) -> str | None:
     """Rows 1–5 of §5 (first hit decides): the one definition shared by dispatch, previews and SQL selections."""
-    if (channel == SMS and not limits.sms_enabled) or (channel == EMAIL and not limits.email_enabled):
+    if (
+        (channel == SMS and not limits.sms_enabled)
+        or (channel == EMAIL and not limits.email_enabled)
+        or (channel == WHATSAPP and not limits.whatsapp_enabled)
+    ):
         return "channel_disabled"
     if not destination:
         return "no_destination"
@@ -227,7 +233,7 @@ def cap_deferral(
     local_today = now.astimezone(LOCAL_TZ).date()
     days = [s.astimezone(LOCAL_TZ).date() for s in sent]
     month = sum(1 for d in days if _month_start(d) == _month_start(local_today))
-    if channel == SMS:
+    if channel in (SMS, WHATSAPP):  # WhatsApp marketing: the SMS caps, counted on its own rows
         today_count = sum(1 for d in days if d == local_today)
         if today_count >= limits.sms_daily:
             return "cap_sms_daily", clock.local_instant(local_today + timedelta(days=1), start)

@@ -15,6 +15,8 @@ HUB_LINKS = [
     ("Ventas y Reservas", "Ventas y reservas", "reports.order_list", {"recepcion", "gerente", "admin"}),
     ("Reportes", "Caja diaria", "reports.cash_daily", {"gerente", "admin"}),
     ("Reportes", "Segmentación de clientes", "reports.segmentation_board", {"marketing", "gerente", "admin"}),
+    ("Reportes", "Asistente IA", "ai.chat", {"marketing", "gerente", "admin"}),
+    ("Clientes y CRM", "Copiloto de campañas (IA)", "ai.copilot", {"marketing", "gerente", "admin"}),
     ("Clientes y CRM", "Clientes", "clients.client_list", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Servicios", "service.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     (
