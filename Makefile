@@ -25,11 +25,12 @@ install: $(VENV)/.run-deps
 
 dev-install: $(VENV)/.dev-deps
 
-## make run: embedded SQLite, migrations, demo data, fake Flow/SMS/e-mail, scheduler in-process.
+## make run: embedded SQLite, migrations, demo data, fake Flow/SMS/e-mail, scheduler in-process, the AI module on with
+## its FakeLLM (docs/AI.md).
 run: install
 	APP_ENV=development $(BIN)/flask db upgrade
 	APP_ENV=development $(BIN)/flask seed-demo
-	APP_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
+	APP_ENV=development AI_FEATURES_ENABLED=$${AI_FEATURES_ENABLED:-true} $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build).
 e2e-deps:

@@ -94,6 +94,7 @@ class Config:
 
     # Business constants (spec README §4); admin overrides come later through Setting.
     CART_HOLD_MINUTES = 15
+    WAITLIST_OFFER_MINUTES = 20  # self-service.md §4: how long a waitlist offer holds the freed place
     FLOW_PAYMENT_TTL_MINUTES = 60
     TRANSFER_PAYMENT_TTL_HOURS = 0
     BOOKING_MIN_LEAD_MINUTES = 0
@@ -189,6 +190,7 @@ class Config:
         self.BUSINESS_WEBSITE = env_str("BUSINESS_WEBSITE", "https://www.aremko.cl")
         for key in (
             "CART_HOLD_MINUTES",
+            "WAITLIST_OFFER_MINUTES",
             "FLOW_PAYMENT_TTL_MINUTES",
             "TRANSFER_PAYMENT_TTL_HOURS",
             "BOOKING_MIN_LEAD_MINUTES",
@@ -208,6 +210,7 @@ class Config:
         self.CAMPAIGN_ATTRIBUTION_DAYS = env_int("CAMPAIGN_ATTRIBUTION_DAYS", 30)
         self._init_comms(env)
         self._init_automations()
+        self._init_ai(env)
 
     def _init_comms(self, env: str) -> None:
         """Communications (spec communications.md, integrations.md §2–3)."""
@@ -236,6 +239,31 @@ class Config:
         self.VENTAS_FROM_EMAIL = env_str("VENTAS_FROM_EMAIL", "ventas@aremko.cl")
         self.DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "comunicaciones@aremko.cl")
         self.SMS_INBOUND_TOKEN = env_str("SMS_INBOUND_TOKEN")
+
+    def _init_ai(self, env: str) -> None:
+        """AI module (spec ai.md, integrations.md §6–7); docs/AI.md."""
+        self.AI_FEATURES_ENABLED = env_bool("AI_FEATURES_ENABLED", False)
+        self.AI_ALLOWED_ROLES = [
+            r.strip() for r in env_str("AI_ALLOWED_ROLES", "admin,gerente,marketing").split(",") if r.strip()
+        ]
+        self.AI_LLM_BACKEND = env_str("AI_LLM_BACKEND", "deepseek" if env == "production" else "fake").lower()
+        self.AI_BASE_URL = env_str("AI_BASE_URL", "https://api.deepseek.com").rstrip("/")
+        self.AI_MODEL = env_str("AI_MODEL", "deepseek-chat")
+        self.DEEPSEEK_API_KEY = env_str("DEEPSEEK_API_KEY")
+        self.AI_TIMEOUT_SECONDS = env_float("AI_TIMEOUT_SECONDS", 30.0)
+        self.AI_MAX_RETRIES = env_int("AI_MAX_RETRIES", 2)
+        self.AI_MAX_TOKENS = env_int("AI_MAX_TOKENS", 2048)
+        self.AI_DATABASE_URL = env_str("AI_DATABASE_URL") or None
+        self.AI_QUERY_TIMEOUT_SECONDS = env_int("AI_QUERY_TIMEOUT_SECONDS", 5)
+        self.AI_SQL_ROW_LIMIT = env_int("AI_SQL_ROW_LIMIT", 1000)
+        self.AI_PRICE_INPUT_CLP_PER_1K_TOKENS = env_str("AI_PRICE_INPUT_CLP_PER_1K_TOKENS", "0.3")
+        self.AI_PRICE_OUTPUT_CLP_PER_1K_TOKENS = env_str("AI_PRICE_OUTPUT_CLP_PER_1K_TOKENS", "1.1")
+        self.AI_DAILY_COST_LIMIT_CLP = env_int("AI_DAILY_COST_LIMIT_CLP", 5000)
+        self.AI_USER_DAILY_COST_LIMIT_CLP = env_int("AI_USER_DAILY_COST_LIMIT_CLP", 1000)
+        self.AI_LOG_RETENTION_DAYS = env_int("AI_LOG_RETENTION_DAYS", 30)
+        self.MANYCHAT_API_TOKEN = env_str("MANYCHAT_API_TOKEN")
+        self.MANYCHAT_API_URL = env_str("MANYCHAT_API_URL", "https://api.manychat.com").rstrip("/")
+        self.COMMUNICATION_WHATSAPP_ENABLED = env_bool("COMMUNICATION_WHATSAPP_ENABLED", True)
 
     def _init_automations(self) -> None:
         """Automatic messages (spec communications.md §4, README §4, deployment.md §2)."""

@@ -40,18 +40,21 @@ DAILY_GRACE = 6 * 3600  # a 09:30 restart still runs the 09:00 job
 
 
 def job_list() -> list[Job]:
+    from app.ai.jobs import purge_ai_logs
     from app.api.idempotency import purge_idempotency_records
     from app.automations import jobs as automation_jobs
     from app.comms import jobs as comms_jobs
     from app.crm.jobs import campaign_scheduler
     from app.reports.manager_report import manager_report
     from app.sales.jobs import expire_cart_holds, expire_unpaid_orders
+    from app.waitlist.jobs import expire_waitlist
     from app.web.submissions import purge_form_submissions
     from app.webhooks.dispatch_services import dispatch_webhooks
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("expire_waitlist", expire_waitlist, "interval", {"minutes": 1}),
         Job("dispatch_outbox", comms_jobs.dispatch_outbox, "interval", {"minutes": 1}),
         Job("poll_sms_status", comms_jobs.poll_sms_status, "interval", {"minutes": 15}),
         Job("poll_sms_replies", comms_jobs.poll_sms_replies, "interval", {"minutes": 15}),
@@ -67,6 +70,7 @@ def job_list() -> list[Job]:
         Job("purge_idempotency_records", purge_idempotency_records, "interval", {"hours": 1}),
         Job("purge_form_submissions", purge_form_submissions, "interval", {"hours": 1}),
         Job("dispatch_webhooks", dispatch_webhooks, "interval", {"minutes": 1}),
+        Job("purge_ai_logs", purge_ai_logs, "cron", {"hour": 3, "minute": 30}, DAILY_GRACE),
     ]
 
 

@@ -26,6 +26,7 @@ from app.comms.policy import (
     SENT_STATUSES,
     SMS,
     SUPPRESSION_CHANNEL,
+    WHATSAPP,
     Facts,
     decide,
     is_marketing,
@@ -33,7 +34,7 @@ from app.comms.policy import (
     sms_info,
     strip_sms_accents,
 )
-from app.comms.providers import ProviderError, email_provider, sms_provider
+from app.comms.providers import ProviderError, email_provider, sms_provider, whatsapp_provider
 from app.comms.render import list_unsubscribe_headers, render
 from app.comms.sms_template_services import cached_texts
 from app.core import clock
@@ -95,7 +96,7 @@ def _take(limit: int) -> list[CommunicationLog]:
         .where(
             CommunicationLog.status == "PENDING",
             CommunicationLog.not_before <= now,
-            CommunicationLog.communication_type.in_((SMS, EMAIL)),
+            CommunicationLog.communication_type.in_(dispatched_channels()),
         )
         .order_by(marketing_last, CommunicationLog.not_before, CommunicationLog.id)
         .limit(limit)
@@ -104,10 +105,18 @@ def _take(limit: int) -> list[CommunicationLog]:
     return list(db.session.scalars(stmt))
 
 
+def dispatched_channels() -> tuple[str, ...]:
+    """SMS and e-mail; WhatsApp too once ManyChat is configured (before, WhatsApp rows are n8n's log only)."""
+    return (SMS, EMAIL, WHATSAPP) if current_app.config.get("MANYCHAT_API_TOKEN") else (SMS, EMAIL)
+
+
 def resolve_destination(row: CommunicationLog) -> str | None:
-    """The row's fixed destination, else e-mail: order contact e-mail, else client e-mail; SMS: client phone."""
+    """The row's fixed destination, else e-mail: order contact e-mail, else client e-mail; SMS: client phone.
+    WhatsApp: only the ManyChat subscriber id fixed on the row (no fallback)."""
     if row.destination:
         return row.destination
+    if row.communication_type == WHATSAPP:
+        return None
     if row.communication_type == EMAIL:
         if row.order is not None and row.order.contact_email:
             return row.order.contact_email
@@ -225,7 +234,9 @@ def _prepare(rows: list[CommunicationLog], result: DispatchResult) -> list[Commu
             _temporary_failure(row, f"Error al preparar el mensaje: {type(exc).__name__}: {exc}", result)
             continue
         row.subject = rendered.subject
-        if channel == SMS:
+        if channel == WHATSAPP:
+            row.content, row.segments, row.cost = rendered.text, None, 0
+        elif channel == SMS:
             text = strip_sms_accents(rendered.text) if strip else rendered.text
             info = sms_info(text)
             row.content, row.segments, row.cost = text, info.segments, info.segments * cost_per_segment
@@ -286,7 +297,9 @@ def _temporary_failure(row: CommunicationLog, message: str, result: DispatchResu
         result.retried += 1
 
 
-def _call_provider(out: Outgoing, sms, email) -> dict:
+def _call_provider(out: Outgoing, sms, email, whatsapp=None) -> dict:
+    if out.channel == WHATSAPP:
+        return (whatsapp or whatsapp_provider()).send_whatsapp(out.destination, out.content)
     if out.channel == SMS:
         return sms.send_sms(
             out.destination,
@@ -315,9 +328,9 @@ def _update(out: Outgoing, values: dict) -> None:
     db.session.execute(sa.update(CommunicationLog).where(CommunicationLog.id == out.id).values(**values))
 
 
-def _send(out: Outgoing, sms, email, result: DispatchResult) -> None:
+def _send(out: Outgoing, sms, email, result: DispatchResult, whatsapp=None) -> None:
     try:
-        answer = _call_provider(out, sms, email)
+        answer = _call_provider(out, sms, email, whatsapp)
     except ProviderError as exc:
         response = exc.response if isinstance(exc.response, dict) else None
         if exc.permanent:
@@ -367,7 +380,7 @@ def _after_failure(out: Outgoing, *, bounce: bool) -> None:
     hooks.on_message_failed(row)
 
 
-def dispatch_outbox(limit: int | None = None, *, sms=None, email=None) -> DispatchResult:
+def dispatch_outbox(limit: int | None = None, *, sms=None, email=None, whatsapp=None) -> DispatchResult:
     """One dispatcher run (§6). Commits: recovery, then decisions + SENDING, then each provider outcome."""
     result = DispatchResult()
     limit = min(limit or current_app.config.get("DISPATCH_BATCH_SIZE", 200), 200)
@@ -391,6 +404,6 @@ def dispatch_outbox(limit: int | None = None, *, sms=None, email=None) -> Dispat
             # Outcome commits need not wait for the disk: if the database server itself crashes before they
             # reach it, the row stays SENDING and is sent again after 10 minutes (at-least-once, same key).
             db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-        _send(out, sms, email, result)
+        _send(out, sms, email, result, whatsapp)
         db.session.commit()
     return result

@@ -15,9 +15,10 @@ LOCAL_TZ = clock.LOCAL_TZ
 
 SMS = "SMS"
 EMAIL = "EMAIL"
+WHATSAPP = "WHATSAPP"  # through ManyChat (integrations.md §6), dispatched only when MANYCHAT_API_TOKEN is set
 CHANNELS = (SMS, EMAIL)
-COMMUNICATION_TYPES = (SMS, EMAIL, "WHATSAPP", "CALL")
-CHANNEL_LABELS = {SMS: "SMS", EMAIL: "E-mail", "WHATSAPP": "WhatsApp", "CALL": "Llamada"}
+COMMUNICATION_TYPES = (SMS, EMAIL, WHATSAPP, "CALL")
+CHANNEL_LABELS = {SMS: "SMS", EMAIL: "E-mail", WHATSAPP: "WhatsApp", "CALL": "Llamada"}
 
 STATUSES = ("PENDING", "SENDING", "SENT", "DELIVERED", "READ", "REPLIED", "FAILED", "BLOCKED")
 STATUS_LABELS = {
@@ -44,6 +45,8 @@ MESSAGE_TYPES: dict[str, tuple[str, str | None, str]] = {
     "BOOKING_CANCELLED": (TRANSACTIONAL, "accepts_booking_confirmations", "Reserva cancelada"),
     "SATISFACTION_SURVEY": (TRANSACTIONAL, "accepts_surveys", "Encuesta de satisfacción"),
     "GIFT_CARD": (TRANSACTIONAL, None, "Gift card"),
+    # the waitlist entry's own consent (self-service.md §4): queued without a client, suppression applies
+    "WAITLIST_OFFER": (TRANSACTIONAL, None, "Oferta de lista de espera"),
     "BIRTHDAY": (MARKETING, "accepts_birthday_messages", "Saludo de cumpleaños"),
     "REACTIVATION": (MARKETING, "accepts_reactivation", "Reactivación"),
     "NEWSLETTER": (MARKETING, "accepts_newsletters", "Newsletter"),
@@ -53,7 +56,10 @@ MESSAGE_TYPES: dict[str, tuple[str, str | None, str]] = {
     "STAFF_REPORT": (INTERNAL, None, "Reporte interno"),
 }
 MARKETING_TYPES = tuple(t for t, (cls, _, _) in MESSAGE_TYPES.items() if cls == MARKETING)
-SMS_CAPABLE_TYPES = tuple(t for t in MESSAGE_TYPES if t not in ("GIFT_CARD", "NEWSLETTER", "STAFF_REPORT"))
+# SMS types with an editable template (WAITLIST_OFFER is an SMS with the spec's fixed text, app/waitlist/renderers.py)
+SMS_CAPABLE_TYPES = tuple(
+    t for t in MESSAGE_TYPES if t not in ("GIFT_CARD", "NEWSLETTER", "STAFF_REPORT", "WAITLIST_OFFER")
+)
 # Spanish plural used in "Listo. Ya no recibirás <tipo>."
 TYPE_PLURALS = {
     "BOOKING_CONFIRMATION": "confirmaciones de reserva",
@@ -66,6 +72,7 @@ TYPE_PLURALS = {
     "REACTIVATION": "regalos de reactivación",
     "NEWSLETTER": "novedades",
     "PROMOTIONAL": "promociones",
+    "WAITLIST_OFFER": "avisos de lista de espera",
 }
 
 REASONS = {
@@ -86,8 +93,8 @@ REASONS = {
     "campaign_cancelled": "campaña cancelada",
 }
 DEFER_REASONS = ("quiet_hours", "cap_sms_daily", "cap_sms_monthly", "cap_email_weekly", "cap_email_monthly")
-CHANNEL_CONSENT = {SMS: "accepts_sms", EMAIL: "accepts_email"}
-SUPPRESSION_CHANNEL = {SMS: "sms", EMAIL: "email"}
+CHANNEL_CONSENT = {SMS: "accepts_sms", EMAIL: "accepts_email", WHATSAPP: "accepts_whatsapp"}
+SUPPRESSION_CHANNEL = {SMS: "sms", EMAIL: "email", WHATSAPP: "sms"}  # a STOP on the phone covers WhatsApp too
 
 RETRY_DELAYS_MINUTES = (1, 5, 15, 60)
 MAX_ATTEMPTS = 5
@@ -126,6 +133,7 @@ class Limits:
     sms_monthly: int = 8
     email_weekly: int = 1
     email_monthly: int = 4
+    whatsapp_enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,11 @@ def static_reason(
     limits: Limits,
 ) -> str | None:
     """Rows 1–5 of §5 (first hit decides): the one definition shared by dispatch, previews and SQL selections."""
-    if (channel == SMS and not limits.sms_enabled) or (channel == EMAIL and not limits.email_enabled):
+    if (
+        (channel == SMS and not limits.sms_enabled)
+        or (channel == EMAIL and not limits.email_enabled)
+        or (channel == WHATSAPP and not limits.whatsapp_enabled)
+    ):
         return "channel_disabled"
     if not destination:
         return "no_destination"
@@ -221,7 +233,7 @@ def cap_deferral(
     local_today = now.astimezone(LOCAL_TZ).date()
     days = [s.astimezone(LOCAL_TZ).date() for s in sent]
     month = sum(1 for d in days if _month_start(d) == _month_start(local_today))
-    if channel == SMS:
+    if channel in (SMS, WHATSAPP):  # WhatsApp marketing: the SMS caps, counted on its own rows
         today_count = sum(1 for d in days if d == local_today)
         if today_count >= limits.sms_daily:
             return "cap_sms_daily", clock.local_instant(local_today + timedelta(days=1), start)

@@ -4,6 +4,7 @@ SMS adapter:    send_sms(phone, text, label, commercial) -> {"provider_id", ...}
                 [{"destination", "message", "msgCod"}]; replies(provider_id) -> [...]; greet() -> str.
 E-mail adapter: send_email(to, subject, text, html, headers, attachments, from_addr, reply_to, message_id) ->
                 {"provider_id"}.
+WhatsApp:       send_whatsapp(subscriber_id, text) -> {"provider_id"} (ManyChat, integrations.md §6).
 Errors raise ProviderError(permanent=..., bounce=...): temporary ones are retried by the dispatcher.
 """
 
@@ -273,6 +274,49 @@ def email_provider():
     return SmtpEmail(
         cfg["EMAIL_HOST"], cfg["EMAIL_PORT"], cfg["EMAIL_USE_TLS"], cfg["EMAIL_HOST_USER"], cfg["EMAIL_HOST_PASSWORD"]
     )
+
+
+# --- ManyChat (WhatsApp) ----------------------------------------------------------------------------------------
+
+
+class ManyChatWhatsApp:
+    """ManyChat's API: `POST {base}/fb/sending/sendContent` with the bearer token and a v2 text message to a
+    subscriber. 4xx (unknown subscriber, window closed) are permanent; 429/5xx and network errors are retried."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = TIMEOUT):
+        self.url = base_url.rstrip("/") + "/fb/sending/sendContent"
+        self.token = token
+        self.timeout = timeout
+
+    def send_whatsapp(self, subscriber_id: str, text: str) -> dict:
+        body = {
+            "subscriber_id": subscriber_id,
+            "data": {"version": "v2", "content": {"type": "whatsapp", "messages": [{"type": "text", "text": text}]}},
+        }
+        try:
+            resp = requests.post(
+                self.url, json=body, headers={"Authorization": f"Bearer {self.token}"}, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            raise ProviderError(f"ManyChat no respondió: {type(exc).__name__}") from exc
+        try:
+            data = resp.json()
+        except ValueError:
+            data = {"raw": resp.text[:500]}
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise ProviderError(f"ManyChat HTTP {resp.status_code}", response=data)
+        if resp.status_code >= 400 or data.get("status") != "success":
+            raise ProviderError(
+                f"ManyChat rechazó el mensaje: {data.get('message') or resp.status_code}", permanent=True, response=data
+            )
+        return {"provider_id": f"manychat:{subscriber_id}:{uuid.uuid4().hex[:12]}", "response": data}
+
+
+def whatsapp_provider():
+    cfg = current_app.config
+    if not cfg.get("MANYCHAT_API_TOKEN"):
+        raise ProviderError("WhatsApp desactivado: falta MANYCHAT_API_TOKEN.", permanent=True)
+    return ManyChatWhatsApp(cfg["MANYCHAT_API_URL"], cfg["MANYCHAT_API_TOKEN"])
 
 
 def uses_fakes() -> bool:

@@ -187,6 +187,8 @@ def render_staff_message(log) -> Rendered:
     body = payload.get("text") or ""
     if log.communication_type == SMS:
         return Rendered(text=body + sms_footer(log))
+    if log.communication_type == "WHATSAPP":
+        return Rendered(text=body)
     if log.communication_type == EMAIL:
         return render_email(log, "message", subject=payload.get("subject") or gettext("Mensaje de Aremko"), body=body)
     raise NoRenderer(f"{log.communication_type} is not sent by the dispatcher")

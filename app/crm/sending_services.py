@@ -228,6 +228,11 @@ def _campaign_relevance(log) -> str | None:
 def render_promotional(log) -> Rendered:
     """The campaign template filled for the row's client (+ unsubscribe footer / links)."""
     campaign = db.session.get(Campaign, log.campaign_id) if log.campaign_id else None
+    if campaign is None and (log.payload or {}).get("text"):  # a one-off offer sent by staff (AI module)
+        if log.communication_type == SMS:
+            return Rendered(text=log.payload["text"] + sms_footer(log))
+        if log.communication_type == "WHATSAPP":
+            return Rendered(text=log.payload["text"])
     if campaign is None:
         raise NoRenderer("PROMOTIONAL row without campaign")
     client = log.client

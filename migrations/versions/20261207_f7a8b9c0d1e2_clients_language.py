@@ -1,15 +1,15 @@
 """clients.language: the language of a client's messages, stored at web checkout (self-service.md §5)
 
-Revision ID: e5f6a7b8c9d0
-Revises: c1d2e3f4a5b6
+Revision ID: f7a8b9c0d1e2
+Revises: e5a1c0d2b3f4
 Create Date: 2026-12-07 12:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'e5f6a7b8c9d0'
-down_revision = 'c1d2e3f4a5b6'
+revision = 'f7a8b9c0d1e2'
+down_revision = 'e5a1c0d2b3f4'
 branch_labels = None
 depends_on = None
 
