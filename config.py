@@ -94,6 +94,7 @@ class Config:
 
     # Business constants (spec README §4); admin overrides come later through Setting.
     CART_HOLD_MINUTES = 15
+    WAITLIST_OFFER_MINUTES = 20  # self-service.md §4: how long a waitlist offer holds the freed place
     FLOW_PAYMENT_TTL_MINUTES = 60
     TRANSFER_PAYMENT_TTL_HOURS = 0
     BOOKING_MIN_LEAD_MINUTES = 0
@@ -189,6 +190,7 @@ class Config:
         self.BUSINESS_WEBSITE = env_str("BUSINESS_WEBSITE", "https://www.aremko.cl")
         for key in (
             "CART_HOLD_MINUTES",
+            "WAITLIST_OFFER_MINUTES",
             "FLOW_PAYMENT_TTL_MINUTES",
             "TRANSFER_PAYMENT_TTL_HOURS",
             "BOOKING_MIN_LEAD_MINUTES",

@@ -67,6 +67,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.reports import init_app as init_reports
 
     init_reports(app)
+    from app.waitlist import init_app as init_waitlist
+
+    init_waitlist(app)
+
     from app.ai import init_app as init_ai
 
     init_ai(app)
@@ -121,7 +125,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.sales.fake_flow_views import bp as fake_flow_bp
     from app.sales.views import bp as payments_bp
     from app.shop.views import bp as shop_bp
+    from app.staff.settings_views import bp as settings_bp
     from app.staff.views import bp as staff_bp
+    from app.waitlist.views import bp as waitlist_bp
+    from app.waitlist.views import desk_bp as waitlist_desk_bp
     from app.web.health_views import bp as health_bp
     from app.web.media_views import bp as media_bp
     from app.webhooks.views import bp as webhooks_bp
@@ -134,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         payments_bp,
         fake_flow_bp,
         staff_bp,
+        settings_bp,
         frontdesk_bp,
         reports_bp,
         comms_views.bp,
@@ -146,6 +154,8 @@ def _register_blueprints(app: Flask) -> None:
         crm_api_bp,
         webhooks_bp,
         calendars_bp,
+        waitlist_bp,
+        waitlist_desk_bp,
     ):
         app.register_blueprint(bp)
     from app.api.setup import init_api  # after the shop: the API reuses its views' module-level names

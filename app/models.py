@@ -28,6 +28,7 @@ from app.clients.models import (  # noqa: F401
     Suppression,
 )
 from app.comms.models import CommunicationLog, FakeMessage, InboundSms, SmsTemplate  # noqa: F401
+from app.core.settings import Setting  # noqa: F401
 from app.crm.models import (  # noqa: F401
     Activity,
     Campaign,
@@ -56,5 +57,6 @@ from app.sales.models import (  # noqa: F401
     ProductLine,
     ServiceLine,
 )
+from app.waitlist.models import WaitlistEntry  # noqa: F401
 from app.web.models import FormSubmission  # noqa: F401
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

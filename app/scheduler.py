@@ -47,12 +47,14 @@ def job_list() -> list[Job]:
     from app.crm.jobs import campaign_scheduler
     from app.reports.manager_report import manager_report
     from app.sales.jobs import expire_cart_holds, expire_unpaid_orders
+    from app.waitlist.jobs import expire_waitlist
     from app.web.submissions import purge_form_submissions
     from app.webhooks.dispatch_services import dispatch_webhooks
 
     return [
         Job("expire_cart_holds", expire_cart_holds, "interval", {"minutes": 1}),
         Job("expire_unpaid_orders", expire_unpaid_orders, "interval", {"minutes": 5}),
+        Job("expire_waitlist", expire_waitlist, "interval", {"minutes": 1}),
         Job("dispatch_outbox", comms_jobs.dispatch_outbox, "interval", {"minutes": 1}),
         Job("poll_sms_status", comms_jobs.poll_sms_status, "interval", {"minutes": 15}),
         Job("poll_sms_replies", comms_jobs.poll_sms_replies, "interval", {"minutes": 15}),

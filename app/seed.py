@@ -18,6 +18,7 @@ from app.core import clock
 from app.extensions import db
 from app.sales.models import DiscountCode, Order, ServiceLine
 from app.sales.payment_services import ensure_payment_methods
+from app.sales.policy_services import ensure_booking_policies
 
 OPEN_DAYS = ("monday", "wednesday", "thursday", "friday", "saturday", "sunday")  # closed on Tuesdays
 TUB_TIMES = ["14:00", "14:30", "17:00", "19:00", "19:30", "21:30", "22:00"]
@@ -312,6 +313,8 @@ def seed_demo(
                 )
             )
             count("servicios")
+    db.session.flush()
+    count("politicas_reserva", ensure_booking_policies())  # self-service.md §1 defaults per category
     product_categories = {}
     for pname in ("Bebidas", "Gift Cards"):
         pc = _by_name(ProductCategory, pname)

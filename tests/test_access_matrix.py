@@ -96,3 +96,88 @@ def test_public_get_routes_without_arguments_open_to_anonymous(app, client):
             assert "/accounts/login/" not in resp.headers.get("Location", ""), rule.rule
             checked.append(rule.rule)
     assert "/" in checked and "/healthz" in checked and "/ventas/cart/" in checked
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_manage_booking_routes_open_with_the_link_to_anyone(app, client, login, booking_setup, role):
+    """self-service.md §2: the signed order link is the only key (no login, every role alike); the policy page is
+    gerente/admin (covered by test_staff_routes_by_role) and the API pair by tests/api/test_api_matrix.py."""
+    from datetime import date
+
+    from app.core.signing import order_token
+    from app.sales import checkout_services
+    from app.sales import services as sales_services
+
+    line = sales_services.LineRequest(
+        service_id=booking_setup["calipso"].id, day=date(2026, 3, 9), hhmm="14:00", people=1
+    )
+    data = checkout_services.CheckoutData(telefono="+56987654321", nombre="Camila Rojas", email="c@example.com")
+    order = checkout_services.place_order(lines=[line], data=data, origin="web")
+    c = login(role) if role else client
+    base = f"/ventas/reserva/{order_token(order.id)}/"
+    for path in ("", "cancelar/", f"lineas/{order.service_lines[0].id}/cambiar/"):
+        assert c.get(base + path).status_code == 200, (path, role)
+    assert c.get("/ventas/reserva/nada/cancelar/").status_code == 404
+
+
+# Self-service part E (issue 18 item 5): the staff screens' routes and the roles README §6 gives them. Routes with
+# arguments and POST-only routes are not in the sweep above; each is asked here by every role.
+DESK_ROLES = frozenset({"recepcion", "gerente", "admin"})
+MANAGER_ROLES = frozenset({"gerente", "admin"})
+STAFF_SCREENS = {
+    "clients.client_new": DESK_ROLES,
+    "clients.client_edit": DESK_ROLES,
+    "clients.client_updates": DESK_ROLES,
+    "clients.client_update_review": DESK_ROLES,
+    "comms_clients.client_consents": frozenset(ROLES),  # marketing reads (R), the desk roles save
+    "comms_clients.client_consents_save": DESK_ROLES,
+    "comms_clients.client_consents_old": frozenset(ROLES),
+    "frontdesk.block_list": DESK_ROLES,
+    "frontdesk.block_service_new": DESK_ROLES,
+    "frontdesk.block_slot_new": DESK_ROLES,
+    "frontdesk.block_service_remove": DESK_ROLES,
+    "frontdesk.block_slot_remove": DESK_ROLES,
+    "frontdesk.purchase_new": MANAGER_ROLES,
+    "frontdesk.purchase_edit": MANAGER_ROLES,
+    "frontdesk.purchase_line_row": MANAGER_ROLES,
+    "configuracion.settings_page": frozenset({"admin"}),
+}
+
+
+def test_staff_screens_roles_match_the_matrix(app):
+    for endpoint, roles in STAFF_SCREENS.items():
+        assert endpoint in app.view_functions, endpoint
+        assert app.view_functions[endpoint]._roles == roles, endpoint
+
+
+@pytest.mark.parametrize("role", (None, *ROLES))
+def test_staff_screens_by_role(app, client, login, make_client, db_session, role):
+    """Every new route × anonymous and each role: login redirect / 401 for HTMX, 403, or the screen (200, or the
+    303/308 its action answers). Arguments point at rows that do not exist for the POSTs (404 once allowed)."""
+    ana = make_client()
+    c = login(role) if role else client
+    cases = [
+        ("GET", "/ventas/clientes/nuevo/", "clients.client_new", 200),
+        ("GET", f"/ventas/clientes/{ana.id}/editar/", "clients.client_edit", 200),
+        ("GET", "/ventas/clientes/actualizaciones/", "clients.client_updates", 200),
+        ("POST", "/ventas/clientes/actualizaciones/999999/", "clients.client_update_review", 404),
+        ("GET", f"/ventas/clientes/{ana.id}/preferencias/", "comms_clients.client_consents", 200),
+        ("GET", f"/ventas/clientes/{ana.id}/consentimientos/", "comms_clients.client_consents_old", 308),
+        ("GET", "/ventas/bloqueos/", "frontdesk.block_list", 200),
+        ("POST", "/ventas/bloqueos/servicio/999999/quitar/", "frontdesk.block_service_remove", 404),
+        ("POST", "/ventas/bloqueos/horario/999999/quitar/", "frontdesk.block_slot_remove", 404),
+        ("GET", "/ventas/compras/nueva/", "frontdesk.purchase_new", 200),
+        ("GET", "/ventas/compras/999999/editar/", "frontdesk.purchase_edit", 404),
+        ("GET", "/ventas/compras/linea/", "frontdesk.purchase_line_row", 200),
+        ("GET", "/ventas/configuracion/", "configuracion.settings_page", 200),
+    ]
+    for method, path, endpoint, ok in cases:
+        resp = c.open(path, method=method)
+        if role is None:
+            assert resp.status_code == 302 and "/accounts/login/" in resp.headers["Location"], path
+            hx = c.open(path, method=method, headers={"HX-Request": "true"})
+            assert hx.status_code == 401 and hx.headers["HX-Redirect"].startswith("/accounts/login/"), path
+        elif role in STAFF_SCREENS[endpoint]:
+            assert resp.status_code == ok, (path, role, resp.status_code)
+        else:
+            assert resp.status_code == 403, (path, role, resp.status_code)

@@ -3,8 +3,10 @@ change only through the /ventas/ screens and services; deletes that would lose h
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, request
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
@@ -36,8 +38,11 @@ from app.core.money import format_clp
 from app.core.phone import format_phone
 from app.core.uow import unit_of_work
 from app.extensions import db
+from app.sales import signals
 from app.sales.models import DiscountCode, Order, Payment, PaymentMethod
 from app.web.params import MAX_PAGE, parse_int
+
+log = logging.getLogger(__name__)
 
 STAFF = frozenset(ROLES)
 MANAGERS = frozenset({"gerente", "admin"})
@@ -392,7 +397,55 @@ class DateRangeView(DeskView):
             raise ValidationError("La fecha de término debe ser igual o posterior a la de inicio.")
 
 
-class ServiceBlockView(DateRangeView):
+def _old(model, name):
+    """The value a column had before this request's edit (the current one when unchanged)."""
+    history = sa.inspect(model).attrs[name].history
+    return history.deleted[0] if history.deleted else getattr(model, name)
+
+
+class FreesCapacityMixin:
+    """Deleting a block (or deactivating/moving a service block) frees capacity: `block_removed` is sent inside the
+    same transaction as the change, so the waitlist's offers commit or roll back with it (self-service.md §4)."""
+
+    def freed_slots(self, model, *, old: bool) -> list:  # pragma: no cover - each view defines it
+        raise NotImplementedError
+
+    def delete_model(self, model) -> bool:  # Flask-Admin's, with the signal between the delete and the commit
+        session = db.session
+        try:
+            self.on_model_delete(model)
+            slots = self.freed_slots(model, old=True)
+            session.flush()
+            session.delete(model)
+            session.flush()
+            signals.block_removed.send(model, slots=slots)
+            session.commit()
+        except Exception as ex:
+            if not self.handle_view_exception(ex):
+                flash(f"No se pudo eliminar el registro. {ex}", "error")
+                log.exception("Failed to delete record.")
+            session.rollback()
+            return False
+        self.after_model_delete(model)
+        return True
+
+
+class ServiceBlockView(FreesCapacityMixin, DateRangeView):
+    def freed_slots(self, model, *, old: bool) -> list:
+        get = (lambda name: _old(model, name)) if old else (lambda name: getattr(model, name))
+        if not get("is_active"):
+            return []
+        return [(get("service_id"), get("start_date"), get("end_date"))]
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if is_created:
+            return
+        before = self.freed_slots(model, old=True)
+        if before and before != self.freed_slots(model, old=False):
+            db.session.flush()
+            signals.block_removed.send(model, slots=before)
+
     column_list = ("service", "start_date", "end_date", "reason", "is_active")
     column_labels = {
         "service": "Servicio (vacío = todo el spa)",
@@ -405,7 +458,11 @@ class ServiceBlockView(DateRangeView):
     column_default_sort = ("start_date", True)
 
 
-class SlotBlockView(DeskView):
+class SlotBlockView(FreesCapacityMixin, DeskView):
+    def freed_slots(self, model, *, old: bool) -> list:
+        get = (lambda name: _old(model, name)) if old else (lambda name: getattr(model, name))
+        return [(get("service_id"), get("date"), get("date"))]
+
     column_list = ("service", "date", "time", "reason")
     column_labels = {"service": "Servicio", "date": "Fecha", "time": "Hora (HH:MM)", "reason": "Motivo"}
     form_columns = ("service", "date", "time", "reason")

@@ -3,7 +3,14 @@ endpoints for the OpenAPI document."""
 
 from __future__ import annotations
 
-from app.api import catalog_views, client_views, openapi_views, order_views  # noqa: F401  (register their routes)
+from app.api import (  # noqa: F401  (register their routes)
+    catalog_views,
+    client_views,
+    openapi_views,
+    order_views,
+    selfservice_views,
+    waitlist_views,
+)
 from app.api.blueprint import bp
 from app.api.openapi_views import PUBLIC, Operation, document
 from app.api.resource_views import Field

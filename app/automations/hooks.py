@@ -13,10 +13,10 @@ import string
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.comms.hooks import register_pre_send, register_relevance
 from app.core import clock
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.models import DiscountCode, ServiceLine
 
@@ -81,7 +81,7 @@ def birthday_code(log) -> DiscountCode | None:
 def create_birthday_code(log) -> None:
     """BIRTHDAY_DISCOUNT_PERCENT > 0: a personal code `CUMPLE` + 6 random A–Z0–9, that %, max_uses 1, valid until
     today + BIRTHDAY_DISCOUNT_VALID_DAYS; flushes. 0 % → nothing (plain greeting)."""
-    percent = int(current_app.config["BIRTHDAY_DISCOUNT_PERCENT"])
+    percent = int(in_force()["BIRTHDAY_DISCOUNT_PERCENT"])
     if percent <= 0 or not is_automation_key(log) or birthday_code(log) is not None:
         return
     code = _new_code()
@@ -95,7 +95,7 @@ def create_birthday_code(log) -> None:
             max_uses=1,
             client_id=log.client_id,
             valid_from=clock.today(),
-            valid_until=clock.today() + timedelta(days=int(current_app.config["BIRTHDAY_DISCOUNT_VALID_DAYS"])),
+            valid_until=clock.today() + timedelta(days=int(in_force()["BIRTHDAY_DISCOUNT_VALID_DAYS"])),
             description=birthday_code_key(log),
         )
     )
@@ -122,7 +122,7 @@ def issue_reactivation_card(log) -> None:
 
     if not is_automation_key(log):
         return
-    cfg = current_app.config
+    cfg = in_force()
     card = issue_gift_card(
         amount=int(cfg["REACTIVATION_GIFTCARD_AMOUNT"]),
         by=ensure_system_user(),

@@ -47,6 +47,7 @@ CONNECTIONS = (
     (signals.order_cancelled, _order_cancelled),
     (signals.line_moved, _line_moved),
     (signals.giftcard_issued, _giftcard_issued),
+    (signals.deposit_paid, _confirm_again),
 )
 
 

@@ -17,8 +17,10 @@ from app.calendars.feeds import order_ics_attachment
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, render_sms_template
 from app.core import clock
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.models import GiftCard, Order, ServiceLine
+from app.sales.policy_queries import deposit_info
 
 SMS = "SMS"
 MONTHS = (
@@ -112,7 +114,8 @@ def booking_confirmation(log) -> Rendered:
     lines = active_lines(order)
     if log.communication_type == SMS:
         return _sms(log, link=order_url(order.id), **_line_vars(lines))
-    due = order.balance_due > 0
+    deposit = deposit_info(order)  # self-service.md §3: a paid deposit confirms, the balance is due at arrival
+    due = order.balance_due > 0 and not (deposit and deposit["paid"])
     subject = f"{'Reserva por confirmar' if due else 'Reserva confirmada'} - {service_summary(lines, ' + ')}"
     attachments = [order_ics_attachment(order)] if lines else []  # integrations.md §3: the bookings as .ics
     return render_email(
@@ -123,8 +126,9 @@ def booking_confirmation(log) -> Rendered:
         order=order,
         lines=lines,
         due=due,
+        deposit=deposit,
         order_url=order_url(order.id),
-        transfer_instructions=current_app.config.get("BANK_TRANSFER_INSTRUCTIONS") or "",
+        transfer_instructions=in_force().get("BANK_TRANSFER_INSTRUCTIONS") or "",
     )
 
 
@@ -197,12 +201,17 @@ def booking_cancelled(log) -> Rendered:
         Line(ln.service.name, ln.service_date, ln.start_time, ln.people, ln.subtotal)
         for ln in sorted(order.service_lines, key=lambda ln: (ln.service_date, ln.start_time))
     ]
+    refund = next(
+        (p for p in order.payments if p.is_refund and p.status == "valido" and p.gift_card_id is not None), None
+    )
     return render_email(
         log,
         "BOOKING_CANCELLED",
         subject=f"Reserva cancelada - #{order.id}",
         order=order,
         lines=lines,
+        refund_card=refund.gift_card if refund else None,
+        refund_amount=-refund.amount if refund else 0,
         booking_url=booking_url(),
     )
 

@@ -22,6 +22,7 @@ from app.comms.eligibility_queries import client_destination, reason_expr
 from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import to_local
+from app.core.settings import in_force
 from app.sales.client_queries import NOT_A_VISIT, client_stats
 from app.sales.models import Order, ServiceLine
 
@@ -222,7 +223,7 @@ def reactivation_candidates(now: datetime) -> sa.Select:
     """Last visit ≥ REACTIVATION_DAYS ago, nothing active from today on, a channel available (e-mail, else SMS,
     which includes accepts_reactivation), no row yet for this quarter's key; most recent last visit first;
     ≤ REACTIVATION_MAX_PER_RUN. Columns: client_id, channel."""
-    cfg = current_app.config
+    cfg = in_force()
     today = to_local(now).date()
     stats = client_stats(today).subquery("stats")
     key = _key("client:", Client.id, f":REACTIVATION:{quarter_key(today)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app.catalog.models import Product, Purchase, PurchaseLine, Service, StockMovement
+from app.catalog.models import Product, Provider, Purchase, PurchaseLine, Service, StockMovement
 from app.catalog.policy import validate_slot_grid
 from app.core import clock
 from app.core.errors import ConflictError, InsufficientStock, ValidationError
@@ -190,3 +190,54 @@ def delete_purchase(purchase: Purchase, *, by) -> None:
         delete_purchase_line(line, by=by)
     db.session.delete(purchase)
     db.session.flush()
+
+
+def _purchase_header(*, purchase_date, provider_id, payment_method, document_number, notes) -> dict:
+    if provider_id is not None and db.session.get(Provider, provider_id) is None:
+        raise ValidationError("Elija un proveedor de la lista.", field="proveedor_id")
+    if purchase_date is not None and purchase_date > clock.today():
+        raise ValidationError("La fecha de compra no puede ser futura.", field="fecha_compra")
+    document = (document_number or "").strip() or None
+    if document and len(document) > 50:
+        raise ValidationError("El N° de documento admite hasta 50 caracteres.", field="numero_documento")
+    return {
+        "purchase_date": purchase_date or clock.today(),
+        "provider_id": provider_id,
+        "payment_method": payment_method or None,
+        "document_number": document,
+        "notes": (notes or "").strip() or None,
+    }
+
+
+def save_purchase(purchase: Purchase | None, *, header: dict, lines: list[dict], by) -> Purchase:
+    """The purchase screens' one call (spec catalog.md §1.6): create a purchase, or apply an edited one — header
+    fields, lines kept (quantity, price and description changed; stock follows), lines removed (stock subtracted,
+    refused if it would go negative) and lines added. `lines`: dicts with `id` (an existing line of this purchase,
+    or None), `product_id`, `description`, `quantity`, `unit_price`. All or nothing: a refusal rolls back with the
+    request. Flushes."""
+    values = _purchase_header(**header)
+    if not lines:
+        raise ValidationError("La compra debe tener al menos una línea.")
+    if purchase is None:
+        return create_purchase(lines=lines, by=by, **values)
+    existing = {line.id: line for line in purchase.lines}
+    kept = {raw["id"] for raw in lines if raw.get("id")}
+    if kept - existing.keys():
+        raise ValidationError("Una de las líneas ya no pertenece a esta compra; recargue la página.")
+    for key, value in values.items():
+        setattr(purchase, key, value)
+    for line_id, line in existing.items():
+        if line_id not in kept:
+            delete_purchase_line(line, by=by)
+    for raw in lines:
+        if raw.get("id"):
+            line = existing[raw["id"]]
+            update_purchase_line(
+                line, quantity=int(raw.get("quantity") or 0), unit_price=int(raw.get("unit_price") or 0), by=by
+            )
+            line.description = (raw.get("description") or "").strip() or line.description
+        else:
+            add_purchase_line(purchase, {**raw, "_new_purchase": False}, by=by)
+    _recalculate(purchase)
+    db.session.flush()
+    return purchase

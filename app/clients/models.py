@@ -78,6 +78,8 @@ EVENT_TYPES = {
     "client_merged": "Clientes fusionados",
     "consent_changed": "Consentimiento modificado",
     "flow_payment_late": "Pago Flow tardío",
+    "waitlist_joined": "Lista de espera: inscripción",
+    "waitlist_offered": "Lista de espera: cupo ofrecido",
 }
 # Events that describe only the client record itself; anything else is history that must not be lost.
 SELF_EVENTS = ("client_created", "client_updated", "consent_changed")

@@ -6,7 +6,7 @@ import unicodedata
 
 import sqlalchemy as sa
 
-from app.clients.models import Client
+from app.clients.models import Client, ClientUpdateRequest
 
 
 def fold(text: str) -> str:
@@ -88,3 +88,17 @@ def duplicate_groups_select(limit: int = 200) -> tuple[sa.Select, sa.Select]:
         .limit(limit)
     )
     return email, document
+
+
+def pending_updates_select() -> sa.Select:
+    """Pending contact updates (spec crm.md §4), newest first, each with its client."""
+    return (
+        sa.select(ClientUpdateRequest, Client)
+        .join(Client, Client.id == ClientUpdateRequest.client_id)
+        .where(ClientUpdateRequest.status == "pendiente")
+        .order_by(ClientUpdateRequest.created_at.desc(), ClientUpdateRequest.id.desc())
+    )
+
+
+def pending_update_count_select() -> sa.Select:
+    return sa.select(sa.func.count()).select_from(ClientUpdateRequest).where(ClientUpdateRequest.status == "pendiente")

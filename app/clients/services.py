@@ -14,6 +14,7 @@ from app.clients.models import (
     Client,
     ClientEvent,
     ClientPreferences,
+    ClientUpdateRequest,
     ConsentEvent,
 )
 from app.clients.representation import client_representation
@@ -83,11 +84,22 @@ def clean_client_data(data: dict) -> dict:
     return out
 
 
+class DuplicatePhone(ConflictError):
+    """The phone already belongs to another client (spec crm.md §3): the screen links to that client."""
+
+    def __init__(self, client_id: int):
+        super().__init__("Ya existe un cliente con este teléfono.", field="telefono")
+        self.client_id = client_id
+
+
 def _phone_taken(phone: str, exclude_id: int | None = None) -> bool:
     stmt = sa.select(Client.id).where(Client.phone == phone)
     if exclude_id is not None:
         stmt = stmt.where(Client.id != exclude_id)
-    return db.session.scalar(stmt) is not None
+    owner = db.session.scalar(stmt)
+    if owner is not None:
+        raise DuplicatePhone(owner)
+    return False
 
 
 def create_client(
@@ -98,8 +110,7 @@ def create_client(
     Raises ValidationError for bad fields and ConflictError when the phone already belongs to a client.
     """
     values = clean_client_data({"name": data.get("name"), "phone": data.get("phone"), **data})
-    if _phone_taken(values["phone"]):
-        raise ConflictError("Ya existe un cliente con ese teléfono.")
+    _phone_taken(values["phone"])
     if values.get("country") is None and values["phone"].startswith("+56"):
         values["country"] = "Chile"
     client = Client(origin=origin, **values)
@@ -138,8 +149,8 @@ def _display(value) -> str:
 def update_client(client: Client, *, data: dict, by=None) -> dict:
     """Apply changed fields, write `client_updated` with before/after; flushes; returns the changes."""
     values = clean_client_data({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
-    if "phone" in values and _phone_taken(values["phone"], exclude_id=client.id):
-        raise ConflictError("Ya existe un cliente con ese teléfono.")
+    if "phone" in values:
+        _phone_taken(values["phone"], exclude_id=client.id)
     changes = {}
     for key, new in values.items():
         old = getattr(client, key)
@@ -207,3 +218,26 @@ def delete_client(client: Client, *, by=None) -> None:
         raise HasHistory()
     db.session.delete(client)
     db.session.flush()
+
+
+# The fields a pending update may propose (spec crm.md §4: the checkout's and the API's names) → Client columns.
+UPDATE_FIELDS = {"nombre": "name", "telefono": "phone", "email": "email", "documento_identidad": "document_id"}
+
+
+def review_update_request(request: ClientUpdateRequest, *, approve: list[str] | tuple[str, ...], by) -> dict:
+    """Approve the chosen fields of a pending update (→ `update_client`, its `client_updated` event) and reject the
+    rest; the request is `aprobada` when any field was applied, else `rechazada`, with reviewer and time. Flushes;
+    returns the applied changes. A request already reviewed is refused (two people on the same list)."""
+    if request.status != "pendiente":
+        raise ConflictError("Esta actualización ya fue revisada por otra persona.")
+    unknown = [f for f in approve if f not in request.proposed or f not in UPDATE_FIELDS]
+    if unknown:
+        raise ValidationError("Elija campos de la actualización propuesta.")
+    client = db.session.get(Client, request.client_id)
+    data = {UPDATE_FIELDS[f]: request.proposed[f]["propuesto"] for f in approve}
+    changes = update_client(client, data=data, by=by) if data else {}
+    request.status = "aprobada" if approve else "rechazada"
+    request.reviewed_by_id = getattr(by, "id", None)
+    request.reviewed_at = clock.now()
+    db.session.flush()
+    return changes

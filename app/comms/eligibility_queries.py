@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.clients.models import Client, ClientPreferences, Suppression
 from app.comms.models import CommunicationLog
@@ -29,6 +28,7 @@ from app.comms.policy import (
 )
 from app.core import clock
 from app.core.phone import is_mobile
+from app.core.settings import in_force
 
 __all__ = [
     "REASONS",
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def current_limits() -> Limits:
-    cfg = current_app.config
+    cfg = in_force()  # the admin's overrides win (app/core/settings.py)
     return Limits(
         sms_enabled=cfg.get("COMMUNICATION_SMS_ENABLED", True),
         email_enabled=cfg.get("COMMUNICATION_EMAIL_ENABLED", True),

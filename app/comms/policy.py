@@ -45,6 +45,8 @@ MESSAGE_TYPES: dict[str, tuple[str, str | None, str]] = {
     "BOOKING_CANCELLED": (TRANSACTIONAL, "accepts_booking_confirmations", "Reserva cancelada"),
     "SATISFACTION_SURVEY": (TRANSACTIONAL, "accepts_surveys", "Encuesta de satisfacción"),
     "GIFT_CARD": (TRANSACTIONAL, None, "Gift card"),
+    # the waitlist entry's own consent (self-service.md §4): queued without a client, suppression applies
+    "WAITLIST_OFFER": (TRANSACTIONAL, None, "Oferta de lista de espera"),
     "BIRTHDAY": (MARKETING, "accepts_birthday_messages", "Saludo de cumpleaños"),
     "REACTIVATION": (MARKETING, "accepts_reactivation", "Reactivación"),
     "NEWSLETTER": (MARKETING, "accepts_newsletters", "Newsletter"),
@@ -54,7 +56,10 @@ MESSAGE_TYPES: dict[str, tuple[str, str | None, str]] = {
     "STAFF_REPORT": (INTERNAL, None, "Reporte interno"),
 }
 MARKETING_TYPES = tuple(t for t, (cls, _, _) in MESSAGE_TYPES.items() if cls == MARKETING)
-SMS_CAPABLE_TYPES = tuple(t for t in MESSAGE_TYPES if t not in ("GIFT_CARD", "NEWSLETTER", "STAFF_REPORT"))
+# SMS types with an editable template (WAITLIST_OFFER is an SMS with the spec's fixed text, app/waitlist/renderers.py)
+SMS_CAPABLE_TYPES = tuple(
+    t for t in MESSAGE_TYPES if t not in ("GIFT_CARD", "NEWSLETTER", "STAFF_REPORT", "WAITLIST_OFFER")
+)
 # Spanish plural used in "Listo. Ya no recibirás <tipo>."
 TYPE_PLURALS = {
     "BOOKING_CONFIRMATION": "confirmaciones de reserva",
@@ -67,6 +72,7 @@ TYPE_PLURALS = {
     "REACTIVATION": "regalos de reactivación",
     "NEWSLETTER": "novedades",
     "PROMOTIONAL": "promociones",
+    "WAITLIST_OFFER": "avisos de lista de espera",
 }
 
 REASONS = {

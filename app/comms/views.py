@@ -44,6 +44,7 @@ from app.comms.render import log_id_from_token
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.pagination import paginate, parse_page
+from app.core.settings import in_force
 from app.core.uow import unit_of_work
 from app.extensions import csrf, db, limiter
 from app.web.errors import error_response
@@ -130,7 +131,7 @@ def _stats():
         "by_channel": by_channel,
         "by_type": by_type,
         "sms_cost": queries.sms_cost_this_month(),
-        "budget": current_app.config.get("SMS_MONTHLY_BUDGET_CLP", 0),
+        "budget": in_force().get("SMS_MONTHLY_BUDGET_CLP", 0),
     }
 
 
@@ -370,14 +371,14 @@ def _consent_ctx(client, form=None, **extra):
     )
 
 
-@clients_bp.get("/<int:client_id>/consentimientos/")
+@clients_bp.get("/<int:client_id>/preferencias/")
 @role_required(*ALL_STAFF)
 def client_consents(client_id: int):
     client = _get(Client, client_id)
     return render_page("comms/client_consents.html", "client_consents", **_consent_ctx(client))
 
 
-@clients_bp.post("/<int:client_id>/consentimientos/")
+@clients_bp.post("/<int:client_id>/preferencias/")
 @role_required(*DESK_ROLES)
 def client_consents_save(client_id: int):
     client = _get(Client, client_id)
@@ -400,6 +401,14 @@ def client_consents_save(client_id: int):
         return hx_trigger(response, "consent-changed", {"client": client.id})
     flash(message, "success")
     return redirect(url_for("comms_clients.client_consents", client_id=client.id), 303)
+
+
+@clients_bp.route("/<int:client_id>/consentimientos/", methods=["GET", "POST"])
+@role_required(*ALL_STAFF)
+def client_consents_old(client_id: int):
+    """The page's former address (spec crm.md §3 names `/preferencias/`): a permanent redirect; 308 keeps a POST a
+    POST, so a form rendered before the move still saves (its own role check there)."""
+    return redirect(url_for("comms_clients.client_consents", client_id=client_id), 308)
 
 
 def _messages(stmt, *, heading: str, endpoint: str, endpoint_args: dict):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.comms.models import CommunicationLog
+from app.core.settings import in_force
 from app.crm import policy
 from app.crm.models import Campaign, Deal, Lead
 from app.extensions import db
@@ -44,7 +44,7 @@ def _first_sent(ids) -> sa.Subquery:
 
 def attributed_orders_select(ids) -> sa.Select:
     """(campaign_id, order_id, total): non-cancelled orders of recipients created within the attribution window."""
-    days = int(current_app.config["CAMPAIGN_ATTRIBUTION_DAYS"])
+    days = int(in_force()["CAMPAIGN_ATTRIBUTION_DAYS"])
     first = _first_sent(ids)
     return (
         sa.select(first.c.campaign_id, Order.id.label("order_id"), Order.total)

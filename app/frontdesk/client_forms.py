@@ -7,9 +7,9 @@ only asks for a file.
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField, ValidationError
+from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, TextAreaField, ValidationError
 
-from app.web.forms import BaseForm
+from app.web.forms import BaseForm, DayField, Required
 from app.web.params import parse_id
 
 NO_FILE = "Seleccione un archivo .xlsx."
@@ -59,3 +59,62 @@ class ClientMergeForm(BaseForm):
     def validate_sobreviviente(self, field) -> None:
         if self.survivor_id is None or len(self.client_ids) < 2:
             raise ValidationError(NO_SURVIVOR)
+
+
+# --- create / edit (spec crm.md §3) and the review of pending updates (§4) --------------------------------------
+
+NAME_MISSING = "El nombre es obligatorio."
+PHONE_MISSING = "El teléfono es obligatorio."
+
+
+class ClientForm(BaseForm):
+    """A client's data as the desk types it. Normalising (phone E.164 with phonenumbers, RUT, e-mail) and the
+    duplicate phone are the service's (app.clients.services), whose refusals land on the field they name."""
+
+    nombre = StringField("Nombre", validators=[Required(NAME_MISSING)])
+    telefono = StringField("Teléfono", validators=[Required(PHONE_MISSING)])
+    email = StringField("E-mail")
+    documento_identidad = StringField("RUT o documento")
+    ciudad = StringField("Ciudad")
+    pais = StringField("País")
+    fecha_nacimiento = DayField("Fecha de nacimiento")
+    notas = TextAreaField("Notas")
+    acepta_marketing = BooleanField("Acepta recibir promociones (marketing)")
+
+    @classmethod
+    def initial(cls, client) -> dict:
+        return {
+            "nombre": client.name,
+            "telefono": client.phone,
+            "email": client.email,
+            "documento_identidad": client.document_id,
+            "ciudad": client.city,
+            "pais": client.country,
+            "fecha_nacimiento": client.birth_date,
+            "notas": client.notes,
+        }
+
+    def client_data(self) -> dict:
+        return {
+            "name": self.nombre.data,
+            "phone": self.telefono.data,
+            "email": self.email.data,
+            "document_id": self.documento_identidad.data,
+            "city": self.ciudad.data,
+            "country": self.pais.data,
+            "birth_date": self.fecha_nacimiento.data,
+            "notes": self.notas.data,
+        }
+
+
+class UpdateReviewForm(BaseForm):
+    """One pending update: the ticked fields (`campos`) are applied with `aprobar`, none with `rechazar`."""
+
+    campos = SelectMultipleField(choices=[], validate_choice=False)
+    accion = StringField()
+
+    def validate_accion(self, field):
+        if field.data not in ("aprobar", "rechazar"):
+            raise ValidationError("Elija Aprobar seleccionados o Rechazar.")
+        if field.data == "aprobar" and not self.campos.data:
+            raise ValidationError("Marque al menos un campo para aprobar, o use Rechazar.")

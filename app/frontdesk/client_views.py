@@ -26,7 +26,7 @@ from app.sales import client_queries as cq
 from app.sales.client_merge_services import merge_clients
 from app.web.errors import error_response
 from app.web.forms import submit
-from app.web.htmx import render_page, see_other
+from app.web.htmx import render_page, see_other, wants_fragment
 from app.web.params import MAX_ID
 
 bp = Blueprint("clients", __name__, url_prefix="/ventas")
@@ -86,8 +86,11 @@ def client_list():
         if page.items
         else {}
     )
+    extra = {}
+    if not wants_fragment() and current_user.role in ("recepcion", "gerente", "admin"):
+        extra["pending_updates"] = db.session.scalar(q.pending_update_count_select())
     return render_page(
-        "clients/list.html", "client_results", page=page, stats=stats, q=text, args={"q": text} if text else {}
+        "clients/list.html", "client_results", page=page, stats=stats, q=text, args={"q": text} if text else {}, **extra
     )
 
 
@@ -338,3 +341,6 @@ def _merge(form: ClientMergeForm):
     if len(clients) != len(ids):
         raise ValidationError("Alguno de los clientes ya no existe.")
     return merge_clients(clients[survivor_id], [clients[i] for i in ids if i != survivor_id], by=current_user)
+
+
+from app.frontdesk import client_edit_views  # noqa: E402,F401  (registers its routes on bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp
 from app.core.pagination import paginate, parse_page
+from app.core.settings import in_force
 from app.extensions import db
 from app.frontdesk import queries
 from app.frontdesk.blueprint import DESK, bp
@@ -140,7 +141,7 @@ def _form_error(form) -> str | None:
 
 
 def _default_expiry() -> date:
-    return clock.today() + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
+    return clock.today() + timedelta(days=int(in_force()["GIFTCARD_VALIDITY_DAYS"]))
 
 
 def _buyer(form: GiftCardSaleForm) -> Client:

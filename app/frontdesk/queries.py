@@ -41,6 +41,10 @@ def _board_statement(by_line: bool, show_cancelled: bool) -> sa.Select:
             Order.credit,
             Order.requires_refund,
             Order.checkout_method,
+            Order.total.label("order_total"),
+            Order.paid.label("order_paid"),
+            # the deposit its policies asked (self-service.md §3): "Abono pagado" once paid reaches it
+            sa.func.coalesce(Order.policy_snapshot["deposit_percent"].as_integer(), 0).label("deposit_percent"),
         )
         .join(Order, Order.id == ServiceLine.order_id)
         .join(Client, Client.id == Order.client_id)

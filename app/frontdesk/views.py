@@ -19,7 +19,14 @@ from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp
 from app.extensions import db
-from app.frontdesk import giftcard_views, order_views, queries  # noqa: F401  (the *_views register routes on bp)
+from app.frontdesk import (  # noqa: F401  (the *_views register routes on bp)
+    block_views,
+    giftcard_views,
+    order_views,
+    policy_views,
+    purchase_views,
+    queries,
+)
 from app.frontdesk import walk_in_queries as walk_in
 from app.frontdesk.blueprint import DESK, bp
 from app.frontdesk.dialogs import dialog_done, dialog_error, new_form, order_dialog, row_post, walk_in_choice

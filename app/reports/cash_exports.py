@@ -37,7 +37,14 @@ CLOSE_HEADERS = ("Método", "Esperado", "Contado", "Diferencia")
 
 
 def payment_type(row) -> str:
-    return "Reembolso" if row.is_refund or row.amount < 0 else "Pago"
+    """Reembolso, Abono (a payment below the total of an order whose customer chose to pay the deposit,
+    self-service.md §3) or Pago."""
+    if row.is_refund or row.amount < 0:
+        return "Reembolso"
+    snapshot = getattr(row, "policy_snapshot", None) or {}
+    if snapshot.get("pago") == "abono" and row.amount < (getattr(row, "order_total", 0) or 0):
+        return "Abono"
+    return "Pago"
 
 
 def payment_status(row) -> str:

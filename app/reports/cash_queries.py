@@ -173,6 +173,8 @@ def _detail_rows() -> sa.Select:
             Payment.status,
             Payment.reference,
             Payment.after_close,
+            Order.total.label("order_total"),
+            Order.policy_snapshot,
         )
         .join(Order, Order.id == Payment.order_id)
         .join(Client, Client.id == Order.client_id)

@@ -17,7 +17,7 @@ from app.core.errors import ValidationError
 from app.core.identity import normalize_email
 from app.core.money import format_clp
 from app.extensions import db
-from app.sales import availability
+from app.sales import availability, signals
 from app.sales.discount_services import INVALID_CODE, find_valid_code
 from app.sales.locks import lock_services
 from app.sales.models import (
@@ -168,17 +168,18 @@ def remove_cart_line(cart: Cart, *, index: int | None = None, line_id: int | Non
 def release_expired_holds() -> int:
     """Job `expire_cart_holds`: release expired holds (the line stays as "vencida"), drop carts idle 7 days."""
     now = clock.now()
+    expired = (CartHold.expires_at <= now, CartHold.released_at.is_(None))
+    slots = sorted(set(db.session.execute(sa.select(CartHold.service_id, CartHold.date).where(*expired)).tuples()))
     released = db.session.execute(
-        sa.update(CartHold)
-        .where(CartHold.expires_at <= now, CartHold.released_at.is_(None))
-        .values(released_at=now)
-        .execution_options(synchronize_session=False)
+        sa.update(CartHold).where(*expired).values(released_at=now).execution_options(synchronize_session=False)
     ).rowcount
     idle = sa.select(Cart.id).where(Cart.updated_at < now - timedelta(days=7))
     db.session.execute(sa.delete(CartHold).where(CartHold.cart_id.in_(idle)))
     db.session.execute(sa.delete(CartProductLine).where(CartProductLine.cart_id.in_(idle)))
     db.session.execute(sa.delete(Cart).where(Cart.id.in_(idle.scalar_subquery())))
     db.session.flush()
+    if slots:
+        signals.holds_expired.send(None, slots=slots)
     return released
 
 

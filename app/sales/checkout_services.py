@@ -30,6 +30,7 @@ from app.sales.models import (
     ProductLine,
     ServiceLine,
 )
+from app.sales.policy_queries import snapshot_for
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
 from app.webhooks.event_services import emit_event
@@ -49,6 +50,7 @@ class CheckoutData:
     metodo_pago: str | None = None
     acepta_marketing: bool = False
     comentarios: str | None = None
+    pago: str = "total"  # `abono` (the deposit) or `total` when the order's policies ask a deposit (self-service §3)
 
 
 def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[Client, dict]:
@@ -104,6 +106,7 @@ def place_order(
     # Lock as late as possible (the client and order rows above are private to this transaction) so that
     # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
     _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
+    _snapshot_policies(order, data)
     _add_cart_products(order, cart, by=by)
     if cart is not None and cart.discount_code:
         code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
@@ -200,6 +203,18 @@ def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | N
         db.session.flush()  # later lines of this order count this one
     if failures:
         raise SlotUnavailable(failures)
+
+
+def _snapshot_policies(order: Order, data: CheckoutData) -> None:
+    """The booking policies that apply to this order from now on (self-service.md §1), and the customer's choice
+    between the deposit and the total when they ask a deposit (§3)."""
+    lines = db.session.scalars(sa.select(ServiceLine).where(ServiceLine.order_id == order.id)).all()
+    if not lines:
+        return
+    snapshot = snapshot_for(ln.service for ln in lines)
+    if snapshot["deposit_percent"] > 0 and order.origin == "web":
+        snapshot["pago"] = "abono" if data.pago == "abono" else "total"
+    order.policy_snapshot = snapshot
 
 
 def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.auth.models import User
 from app.clients.models import Client
 from app.clients.queries import search_condition
 from app.core import clock
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.models import GiftCard, Order, Payment, PaymentMethod, ServiceLine
 
@@ -34,7 +34,7 @@ class Thresholds:
 
     @classmethod
     def from_config(cls) -> Thresholds:
-        cfg = current_app.config
+        cfg = in_force()
         return cls(
             int(cfg["SEGMENT_VISITS_REGULAR"]),
             int(cfg["SEGMENT_VISITS_VIP"]),

@@ -15,6 +15,7 @@ from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales import signals
 from app.sales.flow import (
@@ -31,6 +32,7 @@ from app.sales.flow import (
 from app.sales.locks import lock_order, lock_services
 from app.sales.models import FlowTransaction, Order, Payment
 from app.sales.payment_services import record_payment
+from app.sales.policy_queries import amount_due_now
 from app.sales.representation import order_representation
 from app.sales.services import LineRequest, cancel_order, check_line, recalculate_order
 from app.web.urls import public_url
@@ -88,8 +90,9 @@ def callback_urls() -> tuple[str, str]:
     return confirmation, ret
 
 
-def start_flow_payment(order: Order) -> str:
-    """Create a FlowTransaction for the order's balance and return the URL to send the customer to; flushes.
+def start_flow_payment(order: Order, *, deposit: bool = True) -> str:
+    """Create a FlowTransaction for the order's balance — or the deposit the customer chose at checkout while it
+    is unpaid (self-service.md §3) — and return the URL to send the customer to; flushes.
 
     Raises FlowDisabled, ConflictError (cancelled / nothing to pay) or FlowUnavailable/FlowError from the adapter.
     The balance and the attempt number are read under the order lock.
@@ -108,15 +111,16 @@ def start_flow_payment(order: Order) -> str:
         + 1
     )
     ref = f"A{order.id}-{attempt}"
+    amount = amount_due_now(order) if deposit else order.balance_due
     confirmation, ret = callback_urls()
     answer = gateway.create_payment(
         order_ref=ref,
         subject=f"Reserva Aremko #{order.id}",
-        amount=order.balance_due,
+        amount=amount,
         email=order.contact_email,
         url_confirmation=confirmation,
         url_return=ret,
-        timeout_s=int(current_app.config["FLOW_PAYMENT_TTL_MINUTES"]) * 60,
+        timeout_s=int(in_force()["FLOW_PAYMENT_TTL_MINUTES"]) * 60,
     )
     db.session.add(
         FlowTransaction(
@@ -124,7 +128,7 @@ def start_flow_payment(order: Order) -> str:
             commerce_order=ref,
             token=answer["token"],
             flow_order=answer["flow_order"],
-            amount=order.balance_due,
+            amount=amount,
             status="creada",
         )
     )
@@ -210,8 +214,14 @@ def _record_flow_payment(tx: FlowTransaction) -> None:
     )
 
 
+EXPIRY_REASONS = ("Pago Flow no completado", "Pago por transferencia no recibido")
+
+
 def _reinstate(order: Order, by) -> bool:
-    """Late payment: give back the lines cancelled by the expiry if every one is still bookable (under lock)."""
+    """Late payment: give back the lines cancelled by the expiry if every one is still bookable (under lock). An
+    order somebody cancelled (the customer on the manage page, staff) is never given back: the payment is credit."""
+    if order.cancel_reason not in EXPIRY_REASONS:
+        return False
 
     lines = [ln for ln in order.service_lines if ln.status == "cancelada"]
     services = lock_services([(ln.service_id, ln.service_date) for ln in lines])
@@ -303,7 +313,8 @@ def expire_unpaid_orders() -> int:
                     continue
             except Exception:  # Flow down: cancel anyway; a late confirmation is handled (§6.3)
                 log.exception("Flow status check failed during expiry")
-        reason = "Pago Flow no completado" if order.checkout_method == "flow" else "Pago por transferencia no recibido"
+        reason = EXPIRY_REASONS[0] if order.checkout_method == "flow" else EXPIRY_REASONS[1]
         cancel_order(order, reason=reason, by=sistema)
+        signals.order_expired.send(order, by=sistema)
         cancelled += 1
     return cancelled

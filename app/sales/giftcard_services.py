@@ -20,6 +20,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.money import AmountTooLarge, format_clp, parse_clp, require_positive
 from app.core.phone import InvalidPhone, normalize_phone
+from app.core.settings import in_force
 from app.core.signing import sign_value, unsign_value
 from app.extensions import db
 from app.sales import (
@@ -145,7 +146,7 @@ def issue_gift_card(
     else:
         require_positive(amount)
     today = clock.today()
-    expires_on = expires_on or today + timedelta(days=int(current_app.config["GIFTCARD_VALIDITY_DAYS"]))
+    expires_on = expires_on or today + timedelta(days=int(in_force()["GIFTCARD_VALIDITY_DAYS"]))
     if expires_on < today:
         raise ValidationError("La fecha de vencimiento no puede ser anterior a hoy.", field="fecha_vencimiento")
     if source_key:

@@ -16,7 +16,9 @@ from app.sales import availability as policy
 from app.sales import signals
 from app.sales.locks import lock_order, lock_services
 from app.sales.models import BOOKING_STATUS_LABELS, ServiceLine
+from app.sales.representation import order_representation, service_line_representation
 from app.sales.services import LineRequest, cancel_order, check_line, line_label, recalculate_order, slot_unavailable
+from app.webhooks.event_services import emit_event
 
 # action -> (allowed from, to, audit event)
 TRANSITIONS = {
@@ -122,12 +124,12 @@ def cancel_order_by_staff(order, *, reason: str, by, restock: bool = True):
     return order
 
 
-def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: int | None):
+def _recheck(line: ServiceLine, day: date, hhmm: str, people: int, provider_id: int | None, *, staff: bool = True):
     """Take the booking locks of the service (and providers) that day, re-check the slot ignoring the line itself;
-    returns the provider."""
+    returns the provider. `staff=False`: the public panel's rules (a customer rescheduling)."""
     service = lock_services([(line.service_id, day)])[line.service_id]
     req = LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people, provider_id=provider_id)
-    entry, assigned = check_line(service, req, staff=True, ignore_line_id=line.id)
+    entry, assigned = check_line(service, req, staff=staff, ignore_line_id=line.id)
     if not entry.reservable:
         raise slot_unavailable(line_label(service.name, day, hhmm), entry)
     return assigned
@@ -138,22 +140,53 @@ def _check_open(line: ServiceLine) -> None:
         raise ValidationError("Solo se pueden modificar reservas pendientes.")
 
 
-def move_service_line(line: ServiceLine, *, day: date, hhmm: str, provider_id: int | None = None, by) -> ServiceLine:
-    """New date/time/provider under the same availability rules; the price is kept; audit `line_moved`."""
+def move_service_line(
+    line: ServiceLine,
+    *,
+    day: date,
+    hhmm: str,
+    provider_id: int | None = None,
+    by,
+    reprice: bool = False,
+    staff: bool = True,
+    origin: str | None = None,
+) -> ServiceLine:
+    """New date/time/provider under the same availability rules; audit `line_moved`, webhook
+    `booking.rescheduled`, signal `line_moved`. The price is kept, unless `reprice` (a customer's reschedule,
+    self-service.md §2): the catalogue price is read again, so a higher one raises the balance and a lower one
+    leaves credit. `origin` (e.g. `cliente`) goes into the audit entry's data."""
     lock_order(line.order_id, line)
     _check_open(line)
     before = f"{line.service_date:%d/%m/%Y} {line.start_time}"
-    line.provider_id = _recheck(line, day, hhmm, line.people, provider_id)
+    previous = {"fecha": line.service_date.isoformat(), "hora": line.start_time}
+    from_day = line.service_date
+    line.provider_id = _recheck(line, day, hhmm, line.people, provider_id, staff=staff)
     line.service_date, line.start_time = day, hhmm
+    text = f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}"
+    if reprice:
+        service = line.service
+        new_price = line_price(service.base_price, service.pricing_rule, line.people)
+        if new_price != line.subtotal:
+            text += f", {format_clp(line.subtotal)} → {format_clp(new_price)}"
+        line.unit_price, line.pricing_rule, line.subtotal = service.base_price, service.pricing_rule, new_price
     recalculate_order(line.order)
     event = record_event(
         line.order.client,
         "line_moved",
-        f"{line.service.name}: {before} → {day:%d/%m/%Y} {hhmm}",
+        text,
         by=by,
         order_id=line.order_id,
+        data={"origen": origin, "antes": previous} if origin else None,
     )
-    signals.line_moved.send(line, event_id=event.id, by=by)
+    emit_event(
+        "booking.rescheduled",
+        lambda: {
+            "venta_reserva": order_representation(line.order),
+            "reserva_servicio": service_line_representation(line),
+            "antes": previous,
+        },
+    )
+    signals.line_moved.send(line, event_id=event.id, by=by, from_day=from_day)
     return line
 
 

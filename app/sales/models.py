@@ -118,6 +118,11 @@ class Order(db.Model):
     cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # the booking policies that applied at checkout (self-service.md §1): later edits never change these terms
+    policy_snapshot: Mapped[dict | None] = mapped_column(sa.JSON)
+    # the late-cancellation fee the spa kept when the customer cancelled after the cut-off (≤ what was paid): part
+    # of the cancelled order's total, so only the rest is credit to return
+    cancellation_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     client = relationship("Client")
     service_lines: Mapped[list[ServiceLine]] = relationship(back_populates="order", order_by="ServiceLine.id")
@@ -182,6 +187,8 @@ class ServiceLine(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    # customer reschedules through the manage-booking page (at most MAX_CUSTOMER_RESCHEDULES)
+    reschedule_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="service_lines")
     service = relationship("Service")
@@ -540,3 +547,48 @@ GiftCard.balance = column_property(
 
 
 register_history(Order.client_id, DiscountCode.client_id, GiftCard.buyer_client_id, GiftCard.recipient_client_id)
+
+
+# --- booking policies (self-service.md §1) ----------------------------------------------------------------------
+
+
+class BookingPolicy(db.Model):
+    """One row per service category: cut-offs, late and no-show fees, online deposit (integers, percents 0–100)."""
+
+    __tablename__ = "booking_policies"
+    __table_args__ = (
+        sa.CheckConstraint("cancel_cutoff_hours >= 0", name="cancel_cutoff_nonnegative"),
+        sa.CheckConstraint("reschedule_cutoff_hours >= 0", name="reschedule_cutoff_nonnegative"),
+        sa.CheckConstraint("late_cancel_fee_percent BETWEEN 0 AND 100", name="late_fee_percent"),
+        sa.CheckConstraint("no_show_fee_percent BETWEEN 0 AND 100", name="no_show_fee_percent"),
+        sa.CheckConstraint("deposit_percent BETWEEN 0 AND 100", name="deposit_percent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("service_categories.id", ondelete="CASCADE"), unique=True)
+    cancel_cutoff_hours: Mapped[int]
+    reschedule_cutoff_hours: Mapped[int]
+    late_cancel_fee_percent: Mapped[int]
+    no_show_fee_percent: Mapped[int]
+    deposit_percent: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    category = relationship("ServiceCategory")
+
+
+class BookingPolicyChange(db.Model):
+    """Audit of the policies (`policy_changed`, old → new); never edited."""
+
+    __tablename__ = "booking_policy_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(sa.ForeignKey("booking_policies.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(sa.String(30), default="policy_changed")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    policy: Mapped[BookingPolicy] = relationship()
+    user = relationship("User")

@@ -14,6 +14,7 @@ from app.sales import signals
 from app.sales.cash_queries import closed_close
 from app.sales.locks import lock_cash_day, lock_order
 from app.sales.models import Order, Payment, PaymentMethod
+from app.sales.policy_queries import deposit_info
 from app.sales.representation import order_representation
 from app.sales.services import recalculate_order
 from app.webhooks.event_services import emit_event, giftcard_datos
@@ -98,6 +99,7 @@ def record_payment(
     elif amount > order.balance_due and not allow_credit:
         raise ValidationError(f"El monto supera el saldo pendiente ({format_clp(order.balance_due)}).", field="monto")
     was_paid = order.payment_status == "pagado"
+    paid_before = order.paid
     payment = Payment(
         order_id=order.id,
         amount=amount,
@@ -120,10 +122,14 @@ def record_payment(
         giftcards.issue_cards_for_paid_order(order, by=by)
         signals.order_paid.send(order, by=by)
         emit_event("order.paid", lambda: {"venta_reserva": order_representation(order)})
+    else:
+        deposit = deposit_info(order)
+        if deposit and paid_before < deposit["amount"] <= order.paid:  # the deposit confirms the booking
+            signals.deposit_paid.send(order, by=by)
     return payment
 
 
-def _refund_to_gift_card(order: Order, payment: Payment, amount: int, *, by):
+def _refund_to_gift_card(order: Order, payment: Payment, amount: int, *, by, expires_on=None):
     """A refund by gift card credits back the card the order was last paid with (unless voided), else issues a new
     card (origin `reembolso`) to the client."""
     used = db.session.scalar(
@@ -147,7 +153,12 @@ def _refund_to_gift_card(order: Order, payment: Payment, amount: int, *, by):
         )
         return used.gift_card
     return giftcards.issue_gift_card(
-        amount=amount, by=by, origin="reembolso", buyer_client_id=order.client_id, order_id=order.id
+        amount=amount,
+        by=by,
+        origin="reembolso",
+        buyer_client_id=order.client_id,
+        order_id=order.id,
+        expires_on=expires_on,
     )
 
 
@@ -254,6 +265,16 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
 
     if getattr(by, "role", None) not in PRIVILEGED_ROLES:
         raise ValidationError("Solo un gerente puede registrar reembolsos.")
+    return _record_refund(order, amount=amount, method=method, reason=reason, by=by)
+
+
+def refund_to_gift_card(order: Order, *, amount: int, reason: str, by=None, expires_on=None) -> Payment:
+    """A customer's own cancellation (self-service.md §2): the money returned as a gift card (the card used is
+    credited back, else a new card, origin `reembolso`, valid until `expires_on`); `by` None = the customer."""
+    return _record_refund(order, amount=amount, method="giftcard", reason=reason, by=by, expires_on=expires_on)
+
+
+def _record_refund(order: Order, *, amount: int, method: str, reason: str, by, expires_on=None) -> Payment:
     require_positive(amount)
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo del reembolso.", field="motivo")
@@ -267,7 +288,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
         order_id=order.id,
         amount=-amount,
         method=pm.code,
-        recorded_by_id=by.id,
+        recorded_by_id=getattr(by, "id", None),
         is_refund=True,
         reference=reason.strip()[:120],
         paid_at=now,
@@ -276,7 +297,7 @@ def refund(order: Order, *, amount: int, method: str, reason: str, by) -> Paymen
     db.session.add(payment)
     db.session.flush()
     if pm.code == "giftcard":
-        payment.gift_card_id = _refund_to_gift_card(order, payment, amount, by=by).id
+        payment.gift_card_id = _refund_to_gift_card(order, payment, amount, by=by, expires_on=expires_on).id
     recalculate_order(order)
 
     record_event(

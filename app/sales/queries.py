@@ -8,11 +8,11 @@ from collections import Counter
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.catalog.models import Provider, ProviderAbsence, Service, ServiceBlock, SlotBlock, service_providers
 from app.core import clock
 from app.core.db import UTCDateTime
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales.availability import Busy, ServiceInfo, SlotContext, slot_start
 from app.sales.models import CartHold, ServiceLine
@@ -146,7 +146,7 @@ def _context(
     ignore_cart_id: int | None = None,
 ) -> SlotContext:
     """Build the context from the rows of `_context_statement` (and, for massages, one more statement)."""
-    cfg = current_app.config
+    cfg = in_force()  # an admin's override wins (app/core/settings.py)
     ctx = SlotContext(
         service=info,
         day=day,
@@ -223,3 +223,22 @@ def load_slot_context_by_id(service_id: int, day: date, *, staff: bool = False) 
     if not rows:
         return None
     return _context(_info_from_row(rows[0]), day, now, rows, staff=staff)
+
+
+def upcoming_blocks(today: date) -> tuple[list[ServiceBlock], list[SlotBlock]]:
+    """Active service blocks not yet over and slot blocks from today on (the blocks screen), by date."""
+    from sqlalchemy.orm import selectinload
+
+    service_blocks = db.session.scalars(
+        sa.select(ServiceBlock)
+        .options(selectinload(ServiceBlock.service))
+        .where(ServiceBlock.is_active.is_(True), ServiceBlock.end_date >= today)
+        .order_by(ServiceBlock.start_date, ServiceBlock.id)
+    ).all()
+    slot_blocks = db.session.scalars(
+        sa.select(SlotBlock)
+        .options(selectinload(SlotBlock.service))
+        .where(SlotBlock.date >= today)
+        .order_by(SlotBlock.date, SlotBlock.time, SlotBlock.id)
+    ).all()
+    return list(service_blocks), list(slot_blocks)

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.catalog.models import Provider, Service
 from app.catalog.services import change_stock, lock_products
 from app.clients.services import record_event
 from app.core import clock
 from app.core.errors import ConflictError, ValidationError
+from app.core.settings import in_force
 from app.extensions import db
 from app.sales import availability
 from app.sales.locks import lock_order
@@ -67,7 +67,7 @@ def line_label(service_name: str, day: date, hhmm: str) -> str:
 
 
 def cfg(key: str) -> int:
-    return int(current_app.config[key])
+    return int(in_force()[key])  # an admin's override wins (app/core/settings.py)
 
 
 def check_line(service: Service, req: LineRequest, *, staff: bool, ignore_line_id=None, ignore_cart_id=None):
@@ -145,11 +145,15 @@ def recalculate_order(order: Order) -> Order:
         d.amount = availability.discount_amount(subtotal, amount=None, percent=d.percent)
     for name, value in totals.__dict__.items():
         setattr(order, name, value)
+    if order.cancellation_fee:  # a late customer cancellation: the fee kept is what the cancelled order costs
+        order.total = totals.total + order.cancellation_fee
+        order.balance_due = max(order.total - totals.paid, 0)
+        order.credit = max(totals.paid - order.total, 0)
     order.payment_status = availability.payment_status(
-        cancelled=order.is_cancelled, total=totals.total, paid=totals.paid, has_refund=refunds > 0
+        cancelled=order.is_cancelled, total=order.total, paid=totals.paid, has_refund=refunds > 0
     )
     order.booking_status = availability.booking_status(cancelled=order.is_cancelled, line_statuses=statuses)
-    order.requires_refund = totals.credit > 0 and (order.is_cancelled or order.requires_refund)
+    order.requires_refund = order.credit > 0 and (order.is_cancelled or order.requires_refund)
     db.session.flush()
     return order
 
@@ -157,8 +161,11 @@ def recalculate_order(order: Order) -> Order:
 # --- cancellation --------------------------------------------------------------------------------------------
 
 
-def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) -> Order:
-    """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes."""
+def cancel_order(
+    order: Order, *, reason: str, by=None, restock: bool = True, origin: str | None = None, fee: int = 0
+) -> Order:
+    """Cancel every line (capacity freed at once), restore stock, recalculate, audit; flushes. `origin` (e.g.
+    `cliente`) goes into the audit entry's data; `fee` is a late-cancellation fee kept (≤ paid)."""
     if not (reason or "").strip():
         raise ValidationError("Indique el motivo de la cancelación.", field="motivo")
     if len(reason.strip()) > 255:
@@ -182,7 +189,11 @@ def cancel_order(order: Order, *, reason: str, by=None, restock: bool = True) ->
     order.cancelled_at = now
     order.cancelled_by_id = getattr(by, "id", None)
     order.cancel_reason = reason.strip()
+    order.cancellation_fee = max(min(int(fee), order.paid), 0)
     recalculate_order(order)
-    record_event(order.client, "order_cancelled", f"Motivo: {reason.strip()}", by=by, order_id=order.id)
+    data = {"origen": origin} if origin else None
+    if order.cancellation_fee:
+        data = {**(data or {}), "cargo_cancelacion": order.cancellation_fee}
+    record_event(order.client, "order_cancelled", f"Motivo: {reason.strip()}", by=by, order_id=order.id, data=data)
     emit_event("order.cancelled", lambda: {"venta_reserva": order_representation(order)})
     return order

@@ -22,5 +22,19 @@ line_added = _signals.signal("line-added", doc="sender: ServiceLine added to an 
 line_cancelled = _signals.signal(
     "line-cancelled", doc="sender: ServiceLine cancelled by staff; by, order_cancelled (it was the last line)"
 )
-line_moved = _signals.signal("line-moved", doc="sender: ServiceLine moved to another day/time; by, event_id")
+line_moved = _signals.signal(
+    "line-moved", doc="sender: ServiceLine moved to another day/time; by, event_id, from_day (the day it left)"
+)
+deposit_paid = _signals.signal(
+    "deposit-paid", doc="sender: Order whose payments just reached the deposit its policies ask (parcial); by"
+)
 giftcard_issued = _signals.signal("giftcard-issued", doc="sender: GiftCard just issued; by")
+# Capacity freed without a staff cancellation (the waitlist offers it, self-service.md §4):
+holds_expired = _signals.signal(
+    "holds-expired", doc="sender: None; slots: sorted (service id, day) pairs whose cart holds were just released"
+)
+order_expired = _signals.signal("order-expired", doc="sender: Order cancelled by the unpaid-order expiry job; by")
+block_removed = _signals.signal(
+    "block-removed",
+    doc="sender: ServiceBlock or SlotBlock deleted or deactivated; slots: (service id or None, first, last day)",
+)

@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     abort,
-    current_app,
     flash,
     jsonify,
     make_response,
@@ -25,6 +24,7 @@ from app.catalog.models import Service
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp
+from app.core.settings import in_force
 from app.extensions import db, limiter
 from app.sales import cart_services, discount_services
 from app.sales import services as sales_services
@@ -152,7 +152,7 @@ def panel_context(
     from app.shop.calendar_queries import month_view
 
     today = clock.today()
-    max_day = date.fromordinal(today.toordinal() + int(current_app.config["BOOKING_HORIZON_DAYS"]))
+    max_day = date.fromordinal(today.toordinal() + int(in_force()["BOOKING_HORIZON_DAYS"]))
     people = people if people is not None else service.min_people
     if day is None:
         view = month_view(service, max(month or today, today), people, max_day)
@@ -326,7 +326,7 @@ def add_to_cart():
     if not submit(form, hold):
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
     subtotal, lines = form.result
-    minutes = current_app.config["CART_HOLD_MINUTES"]
+    minutes = in_force()["CART_HOLD_MINUTES"]
     message = (
         f"Agregado al carrito: {service.name}, {DAY_NAMES[day.weekday()]} {day:%d/%m/%Y} {hhmm}, "
         f"{people} persona{'s' if people != 1 else ''} — {format_clp(subtotal)}. "
@@ -389,7 +389,7 @@ def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
         "now": now,
         "failing": set(failing),
         "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
-        "hold_minutes": current_app.config["CART_HOLD_MINUTES"],
+        "hold_minutes": in_force()["CART_HOLD_MINUTES"],
         "remove_form": RemoveFromCartForm(formdata=None),
         "code_form": code_form or CartCodeForm(formdata=None),
     }

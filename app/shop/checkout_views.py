@@ -9,13 +9,16 @@ from flask import abort, current_app, flash, jsonify, make_response, redirect, r
 
 from app.auth.decorators import public  # noqa: I001
 from app.clients.models import Client
+from app.core import clock
 from app.core.errors import DomainError
 from app.core.phone import InvalidPhone, normalize_phone
 from app.core.signing import order_id_from_token, order_token
 from app.core.uow import unit_of_work
 from app.extensions import db, limiter
 from app.sales import checkout_services
-from app.sales.models import Order
+from app.sales.models import BOOKING_STATUS_LABELS, Order
+from app.sales.policy_queries import amount_due_now, deposit_info
+from app.sales.selfservice_queries import manage_state
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm, OrderPayForm
@@ -76,6 +79,7 @@ def checkout_data(form) -> checkout_services.CheckoutData:
         metodo_pago=form.metodo_pago.data,
         acepta_marketing=bool(form.acepta_marketing.data),
         comentarios=form.comentarios.data,
+        pago=getattr(form, "pago", None) and form.pago.data or "total",
     )
 
 
@@ -176,8 +180,6 @@ def _order_from_token(token: str) -> Order:
 
 def payment_window(order: Order) -> dict:
     """What the customer may still do about an unpaid order: pay (until `due`, None = no deadline) or nothing."""
-    from app.core import clock
-
     open_ = order.balance_due > 0 and not order.is_cancelled
     due = order.payment_due_at
     expired = open_ and due is not None and due <= clock.now()
@@ -198,9 +200,24 @@ def order_pay_form() -> OrderPayForm:
     return OrderPayForm(formdata=None)
 
 
+def cart_deposit(holds, total: int) -> dict | None:
+    """The deposit the cart's policies ask (self-service.md §3): {"percent", "amount"}, or None (full payment)."""
+    from app.sales.policy import deposit_amount
+    from app.sales.policy_queries import snapshot_for
+
+    percent = snapshot_for(h.service for h in holds)["deposit_percent"] if holds else 0
+    amount = deposit_amount(total, percent)
+    return {"percent": percent, "amount": amount} if amount else None
+
+
 @bp.app_context_processor
 def _order_page_context():
-    return {"payment_window": payment_window, "map_url": map_url, "order_pay_form": order_pay_form}
+    return {
+        "payment_window": payment_window,
+        "map_url": map_url,
+        "order_pay_form": order_pay_form,
+        "cart_deposit": cart_deposit,
+    }
 
 
 @bp.get("/ventas/reserva/<token>/")
@@ -208,7 +225,18 @@ def _order_page_context():
 def order_page(token: str):
     order = _order_from_token(token)
     flow_on = current_app.config.get("FLOW_MODE", "off") != "off"
-    return render_template("shop/order.html", order=order, token=token, flow_on=flow_on)
+    return render_template(
+        "shop/order.html",
+        order=order,
+        token=token,
+        flow_on=flow_on,
+        manage=manage_state(order),
+        deposit=deposit_info(order),
+        due_now=amount_due_now(order),
+        status_labels=BOOKING_STATUS_LABELS,
+        now=clock.now(),
+        refunds=[p for p in order.payments if p.is_refund and p.status == "valido" and p.gift_card_id],
+    )
 
 
 @bp.get("/ventas/reserva/<token>/calendario.ics")

@@ -126,6 +126,8 @@ class CheckoutForm(OneTimeForm):
         "Quiero recibir saludos de cumpleaños, promociones y novedades de Aremko por SMS y e-mail"
     )
     comentarios = TextAreaField("Comentarios (opcional)", validators=[Optional()])
+    # self-service.md §3: offered only when the cart's policies ask a deposit ("Pagar abono de $X" / "Pagar total")
+    pago = RadioField("Monto a pagar", choices=[("abono", "abono"), ("total", "total")], validators=[Optional()])
 
 
 class GiftCardPurchaseForm(_GiftCardFields, CheckoutForm):
@@ -181,3 +183,19 @@ class GiftCardPurchaseForm(_GiftCardFields, CheckoutForm):
 class OrderPayForm(OneTimeForm):
     """The unpaid order's "Pagar con Flow" / "Reintentar pago" / "Pagar por transferencia": no fields, a one-time
     key (each render of each button has its own)."""
+
+
+# --- the manage-booking page (self-service.md §2) ---------------------------------------------------------------
+
+
+class CancelBookingForm(OneTimeForm):
+    """*Cancelar reserva* confirmed: the refund as a gift card unless the customer prefers the money back."""
+
+    devolucion_dinero = BooleanField("Prefiero devolución del dinero")
+
+
+class RescheduleForm(OneTimeForm):
+    """*Cambiar fecha u hora* of one line: the new day and hour (same people)."""
+
+    fecha = DayField("Nueva fecha", validators=[Required("Elija una fecha.")])
+    hora = HhmmField("Nueva hora", validators=[Required("Elija un horario.")])

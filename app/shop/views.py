@@ -10,7 +10,7 @@ from app.auth.decorators import public  # noqa: I001
 from app.catalog import queries
 from app.catalog.models import Service, ServiceCategory
 from app.extensions import db
-from app.shop import booking_views, checkout_views, giftcard_views  # noqa: F401  (register their routes)
+from app.shop import booking_views, checkout_views, giftcard_views, manage_views  # noqa: F401  (register their routes)
 from app.shop.blueprint import bp
 from app.web.htmx import render_page
 from app.web.params import parse_id

@@ -28,15 +28,25 @@ HUB_LINKS = [
     ("Catálogo y Compras", "Productos", "product.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Proveedores", "provider.index_view", {"recepcion", "marketing", "gerente", "admin"}),
     ("Catálogo y Compras", "Compras", "purchase.index_view", {"gerente", "admin"}),
-    ("Catálogo y Compras", "Bloqueos", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
+    ("Recepción", "Bloqueos", "frontdesk.block_list", {"recepcion", "gerente", "admin"}),
+    ("Catálogo y Compras", "Bloqueos (administración)", "serviceblock.index_view", {"recepcion", "gerente", "admin"}),
+    ("Catálogo y Compras", "Nueva compra", "frontdesk.purchase_new", {"gerente", "admin"}),
     (
         "Clientes y CRM",
         "Clientes (administración)",
         "client.index_view",
         {"recepcion", "marketing", "gerente", "admin"},
     ),
+    ("Clientes y CRM", "Nuevo cliente", "clients.client_new", {"recepcion", "gerente", "admin"}),
+    (
+        "Clientes y CRM",
+        "Actualizaciones pendientes",
+        "clients.client_updates",
+        {"recepcion", "gerente", "admin"},
+    ),
     ("Comunicaciones", "Registro de mensajes", "comms.log_list", {"marketing", "gerente", "admin"}),
     ("Comunicaciones", "Plantillas SMS", "comms.template_list", {"marketing", "gerente", "admin"}),
+    ("Configuración", "Configuración del sistema", "configuracion.settings_page", {"admin"}),
     ("Configuración", "Usuarios", "user.index_view", {"admin"}),
     ("Configuración", "Administración", "admin.index", {"recepcion", "marketing", "gerente", "admin"}),
     ("Reportes", "Servicios vendidos", "reports.services_sold", {"gerente", "admin"}),
@@ -48,6 +58,7 @@ HUB_LINKS = [
     ("Configuración", "Mis tokens de API", "tokens.token_list", {"recepcion", "marketing", "gerente", "admin"}),
     ("Configuración", "Webhooks", "webhooks.endpoint_list", {"admin"}),
     ("Configuración", "Calendarios", "calendars.feed_list", {"gerente", "admin"}),
+    ("Configuración", "Políticas de reserva", "frontdesk.booking_policies", {"gerente", "admin"}),
 ]
 
 

@@ -11,11 +11,13 @@ from app.extensions import db
 # event -> Spanish label (spec api.md §8); `ping` is only the admin's test delivery
 EVENTS = {
     "booking.created": "Reserva creada",
+    "booking.rescheduled": "Reserva reprogramada",
     "order.paid": "Venta pagada",
     "order.cancelled": "Venta cancelada",
     "client.created": "Cliente creado",
     "giftcard.redeemed": "Gift card redimida",
     "message.failed": "Mensaje fallido",
+    "waitlist.offered": "Cupo ofrecido a la lista de espera",
 }
 PING = "ping"
 DELIVERY_STATUSES = ("PENDING", "SENDING", "DELIVERED", "FAILED")

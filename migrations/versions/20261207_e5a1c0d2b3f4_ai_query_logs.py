@@ -1,7 +1,7 @@
 """ai_query_logs: the AI module's audit log (ai.md §1)
 
 Revision ID: e5a1c0d2b3f4
-Revises: c1d2e3f4a5b6
+Revises: d9e0a1b2c3d4
 Create Date: 2026-12-07 12:00:00
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e5a1c0d2b3f4'
-down_revision = 'c1d2e3f4a5b6'
+down_revision = 'd9e0a1b2c3d4'
 branch_labels = None
 depends_on = None
 

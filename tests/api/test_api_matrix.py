@@ -38,6 +38,9 @@ def endpoints() -> list[tuple[str, str, set | None]]:
         ("put", "/ventas/api/cliente/update/+56900000000/", DESK),
         ("patch", "/ventas/api/cliente/update/+56900000000/", DESK),
         ("post", "/ventas/ventas/prebooking/", DESK),
+        ("post", "/ventas/api/ventasreservas/999999/cancelar/", DESK),  # self-service.md §6
+        ("post", "/ventas/api/reservaservicios/999999/reprogramar/", DESK),
+        ("get", "/ventas/api/lista-espera/", DESK),
         ("get", "/ventas/api/openapi.json", None),
         ("get", "/ventas/api/docs/", None),
     ]

@@ -65,7 +65,7 @@ def test_create_client_validation(db_session, data, message):
 
 def test_duplicate_phone_refused_by_service_and_database(db_session, make_client):
     make_client(phone="+56911112222")
-    with pytest.raises(ConflictError, match="Ya existe un cliente con ese teléfono."):
+    with pytest.raises(ConflictError, match="Ya existe un cliente con este teléfono."):
         create_client(data={"name": "Otra", "phone": "9 1111 2222"}, origin="web")
     nested = db_session.begin_nested()
     db_session.add(Client(name="Directo", phone="+56911112222", origin="seed"))

@@ -51,7 +51,7 @@ def test_one_click_unsubscribe_needs_no_token(client, csrf_on, db_session, sent_
 def test_staff_forms_carry_their_token(login, csrf_on, db_session, data):  # noqa: F811
     client_id = data["client"].id
     desk = login("recepcion")
-    url = f"/ventas/clientes/{client_id}/consentimientos/"
+    url = f"/ventas/clientes/{client_id}/preferencias/"
     fragment = desk.get(url, headers=HX)
     saved = desk.post(url, data={"accepts_sms": "on", "csrf_token": csrf_of(fragment.text)}, headers=HX)
     assert saved.status_code == 200 and "actualizada" in saved.text

@@ -55,7 +55,7 @@ def arg_routes(data):
         (f"/ventas/comunicaciones/{row.id}/", {"marketing", "gerente", "admin"}),
         (f"/ventas/comunicaciones/plantillas-sms/{data['template'].id}/", {"marketing", "admin"}),
         (f"/ventas/comunicaciones/bandeja-fake/{data['fake'].id}/html/", set(ROLES)),
-        (f"/ventas/clientes/{cid}/consentimientos/", set(ROLES)),
+        (f"/ventas/clientes/{cid}/preferencias/", set(ROLES)),
         (f"/ventas/clientes/{cid}/mensajes/", set(ROLES)),
     ]
 
@@ -221,7 +221,7 @@ def test_fake_outbox_hidden_with_real_backends(app, login, data):
 
 def test_client_consents_fragment_records_user(login, db_session, data):
     client = data["client"]
-    url = f"/ventas/clientes/{client.id}/consentimientos/"
+    url = f"/ventas/clientes/{client.id}/preferencias/"
     desk = login("recepcion")
     page = desk.get(url)
     assert page.status_code == 200 and 'id="client-consents"' in page.text

@@ -211,6 +211,19 @@ def seed_crm_e2e_data() -> None:
                 )
             )
     save_campaign(None, data={"name": "Campaña VIP Invierno", "audience_source": "lista", "channels": ["email"]})
+    from app.clients.models import ClientUpdateRequest
+
+    # one pending contact update (the staff screens' journey reviews it)
+    db.session.add(
+        ClientUpdateRequest(
+            client_id=client.id,
+            source="checkout",
+            proposed={
+                "email": {"actual": client.email, "propuesto": "violeta@nuevo.cl"},
+                "nombre": {"actual": client.name, "propuesto": "Violeta Vip Rojas"},
+            },
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,9 @@ def test_every_shop_template_block_renders_as_a_fragment(app, client, calipso, d
         assert post(client, form(), False).status_code == 303
         order = db_session.scalars(sa.select(Order)).one()
         assert client.get(f"/ventas/reserva/{order_token(order.id)}/").status_code == 200
+        token, line = order_token(order.id), order.service_lines[0]
+        assert client.get(f"/ventas/reserva/{token}/cancelar/").status_code == 200  # manage page (self-service §2)
+        assert client.get(f"/ventas/reserva/{token}/lineas/{line.id}/cambiar/").status_code == 200
     wanted = {
         f"shop/{p.name}"
         for p in SHOP_TEMPLATES.glob("*.html")
