@@ -58,7 +58,7 @@ bench: dev-install
 	$(BIN)/python bench/run_client_import.py
 
 ## make lint: ruff (lint + format check) and the layer contract of docs/ARCHITECTURE.md (import-linter, .importlinter).
-LINTED := app tests bench config.py wsgi.py
+LINTED := app tests bench config.py wsgi.py gunicorn.conf.py
 lint: dev-install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
