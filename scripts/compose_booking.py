@@ -1,7 +1,7 @@
 """A booking through the compose stack's proxy, as a visitor makes it (scripts/compose-check.sh).
 
-python scripts/compose_booking.py book BASE_URL     -> prints the order page path
-python scripts/compose_booking.py check BASE_URL PATH  -> exit 0 when the order page shows the booking
+python scripts/compose_booking.py book BASE_URL              -> prints "<order page path> <DD/MM/YYYY> <HH:MM>"
+python scripts/compose_booking.py check BASE_URL PATH DAY HOUR  -> exit 0 when the order page shows that booking
 """
 
 from __future__ import annotations
@@ -60,15 +60,20 @@ def book(base: str) -> str:
             }
             done = s.post(f"{base}/ventas/complete-checkout/", data=data, allow_redirects=False, timeout=30)
             if done.status_code == 303 and "/ventas/reserva/" in done.headers.get("Location", ""):
-                return done.headers["Location"].replace(base, "")
+                path = done.headers["Location"].replace(base, "")
+                day_text = date.fromisoformat(day).strftime("%d/%m/%Y")
+                check(base, path, day_text, slot["hora"])
+                return f"{path} {day_text} {slot['hora']}"
             raise SystemExit(f"checkout refused: {done.status_code} {done.text[:400]}")
     raise SystemExit("no bookable slot in the demo data")
 
 
-def check(base: str, path: str) -> None:
+def check(base: str, path: str, day: str, hour: str) -> None:
     page = requests.get(f"{base}{path}", timeout=20)
-    if page.status_code != 200 or "Compose" not in page.text:
-        raise SystemExit(f"order page {path}: {page.status_code}")
+    if page.status_code != 200 or day not in page.text or hour not in page.text:
+        raise SystemExit(
+            f"order page {path}: {page.status_code}, {day} {hour} shown: {day in page.text, hour in page.text}"
+        )
 
 
 if __name__ == "__main__":
@@ -76,4 +81,4 @@ if __name__ == "__main__":
     if action == "book":
         print(book(base))
     else:
-        check(base, sys.argv[3])
+        check(base, *sys.argv[3:6])
