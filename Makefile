@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean image compose-check restore-check
+.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean translations image compose-check \
+	restore-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
@@ -76,6 +77,14 @@ lint: dev-install
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python scripts/lint_migrations.py
+
+## make translations: extract the wrapped strings (babel.cfg) into app/translations/messages.pot, merge them into the
+## English catalogue (new ones get an empty msgstr to fill in) and compile the .mo files (committed; docs/I18N.md).
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-by-file -w 120 \
+		--project=aremko --msgid-bugs-address=dev@aremko.cl -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete -w 120
+	$(BIN)/pybabel -q compile -d app/translations --statistics
 
 vendor-static:
 	scripts/vendor-static.sh

@@ -43,10 +43,12 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.web.error_tracking import init_error_tracking
     from app.web.errors import init_error_handlers
     from app.web.filters import init_filters
+    from app.web.i18n import init_i18n
     from app.web.metrics import init_metrics
     from app.web.params import init_request_guards
     from app.web.security import init_security
 
+    init_i18n(app)
     init_security(app)
     init_request_guards(app)
     init_error_handlers(app)

@@ -126,6 +126,8 @@ def _internal(base: str, href: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("", "http") or parts.netloc not in ("", "localhost"):
         return None
+    if "lang=" in parts.query:  # the ES | EN switch: this crawl reads the Spanish site (tests/i18n the English one)
+        return None
     path = parts.path + ("?" + parts.query if parts.query else "")
     return None if path.startswith(SKIP_PREFIXES) else path
 

@@ -19,10 +19,7 @@ def _csp_nonce() -> str:
 
 def init_admin(app: Flask) -> Admin:
     """One Admin per app (tests build several apps)."""
-    from flask_babel import Babel
-
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "es")
-    Babel(app, locale_selector=lambda: "es")
+    # Flask-Babel is set up by app.web.i18n (create_app): staff pages, these included, are es_CL.
     admin = Admin(
         app,
         name="Administración Aremko",
