@@ -36,10 +36,8 @@ fail() {
   exit 1
 }
 cleanup() {
-  cd /
-  docker-compose -p "$PROJECT" "${FILES[@]}" --project-directory "$WORK" -f "$WORK/docker-compose.yml" down -v \
-    --remove-orphans >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  cd "$WORK" && docker-compose -p "$PROJECT" "${FILES[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
+  cd / && rm -rf "$WORK"
 }
 trap cleanup EXIT
 
