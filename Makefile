@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean translations
+.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean translations image compose-check \
+	restore-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
@@ -58,12 +59,25 @@ bench: dev-install
 	$(BIN)/python bench/run_calendars.py
 	$(BIN)/python bench/run_client_import.py
 
+## make image: build the image and run every container command against the local PostgreSQL (scripts/image-check.sh).
+image:
+	scripts/image-check.sh
+
+## make compose-check: the compose stack up, a booking, `restart web`, the booking still there (scripts/compose-check.sh).
+compose-check:
+	scripts/compose-check.sh
+
+## make restore-check: pg_dump, pg_restore into a fresh database, row counts, migration head, /readyz.
+restore-check: dev-install
+	PYTHON=$(BIN)/python scripts/restore-check.sh
+
 ## make lint: ruff (lint + format check) and the layer contract of docs/ARCHITECTURE.md (import-linter, .importlinter).
-LINTED := app tests bench config.py wsgi.py
+LINTED := app tests bench config.py wsgi.py gunicorn.conf.py scripts/lint_migrations.py
 lint: dev-install
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/lint_migrations.py
 
 ## make translations: extract the wrapped strings (babel.cfg) into app/translations/messages.pot, merge them into the
 ## English catalogue (new ones get an empty msgstr to fill in) and compile the .mo files (committed; docs/I18N.md).

@@ -135,6 +135,16 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = self.PERMANENT_SESSION_LIFETIME
         self.LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
         self.LOG_FORMAT = env_str("LOG_FORMAT", "text")
+        # Operations (docs/OPERATIONS.md "Metrics", "Error tracking"): /metrics answers only from these networks or
+        # with `Authorization: Bearer METRICS_TOKEN`; Sentry is on when SENTRY_DSN is set (personal data scrubbed).
+        self.METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+        self.METRICS_ALLOWED_NETWORKS = env_str(
+            "METRICS_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+        )
+        self.METRICS_TOKEN = env_str("METRICS_TOKEN") or None
+        self.SENTRY_DSN = env_str("SENTRY_DSN") or None
+        self.SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", env)
+        self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.MEDIA_ROOT = str(Path(env_str("MEDIA_ROOT", str(INSTANCE_DIR / "media"))).resolve())
         self.IMPORT_DIR = str(Path(env_str("IMPORT_DIR", str(INSTANCE_DIR / "imports"))).resolve())
         self.MAX_CONTENT_LENGTH = 25 * 1024 * 1024

@@ -40,9 +40,11 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     from app import models  # noqa: F401  (registers every model on the metadata)
     from app.web.assets import init_assets
+    from app.web.error_tracking import init_error_tracking
     from app.web.errors import init_error_handlers
     from app.web.filters import init_filters
     from app.web.i18n import init_i18n
+    from app.web.metrics import init_metrics
     from app.web.params import init_request_guards
     from app.web.security import init_security
 
@@ -51,7 +53,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     init_request_guards(app)
     init_error_handlers(app)
     init_filters(app)
-    init_assets(app)
+    init_assets(app)  # WhiteNoise: hashed static names, .br/.gz
+    init_metrics(app)  # /metrics (guarded)
+    init_error_tracking(app)  # Sentry when SENTRY_DSN is set
     _register_blueprints(app)
 
     from app.admin import init_admin

@@ -21,7 +21,19 @@ mkdir -p "$OUT"
 "$HELM" template aremko "$CHART" --set existingSecret=aremko-secrets --set postgresql.enabled=true \
   --set web.autoscaling.enabled=false > "$OUT/bundled-postgresql.yaml"
 
-for manifest in "$OUT/ci.yaml" "$OUT/bundled-postgresql.yaml"; do
+# The optional operations parts: the backup CronJob is validated with the rest; the Prometheus Operator kinds
+# (ServiceMonitor, PrometheusRule: CRDs kubernetes-validate does not know) are rendered apart and checked by
+# tests/deploy/test_chart_ops.py.
+"$HELM" lint --strict "$CHART" -f "$CHART/ci/values-ci.yaml" --set backup.enabled=true \
+  --set metrics.serviceMonitor.enabled=true --set metrics.prometheusRule.enabled=true
+"$HELM" template aremko "$CHART" -f "$CHART/ci/values-ci.yaml" --set backup.enabled=true > "$OUT/backup.yaml"
+"$HELM" template aremko "$CHART" -f "$CHART/ci/values-ci.yaml" --set metrics.serviceMonitor.enabled=true \
+  --set metrics.prometheusRule.enabled=true --show-only templates/servicemonitor.yaml \
+  --show-only templates/prometheusrule.yaml > "$OUT/monitoring.yaml"
+"$PY" -c 'import sys, yaml; kinds = sorted(d["kind"] for d in yaml.safe_load_all(open(sys.argv[1])) if d); assert kinds == ["PrometheusRule", "ServiceMonitor"], kinds' "$OUT/monitoring.yaml"
+echo "monitoring render: ServiceMonitor + PrometheusRule ok"
+
+for manifest in "$OUT/ci.yaml" "$OUT/bundled-postgresql.yaml" "$OUT/backup.yaml"; do
   report="$("$KV" --strict --quiet -k "$K8S_VERSION" "$manifest" 2>&1)" || { echo "$report"; exit 1; }
   if [ -n "$report" ]; then
     echo "kubernetes-validate reported on $manifest:"; echo "$report"; exit 1

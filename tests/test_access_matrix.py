@@ -43,6 +43,7 @@ def test_every_route_is_public_or_role_gated(app):
             or ep in admin_views
             or getattr(view, "_public", False)
             or getattr(view, "_automation_key", False)
+            or getattr(view, "_network_guard", False)  # /metrics: tests/web/test_metrics.py
         ):  # X-API-KEY endpoints: tests/crm/test_api.py
             continue
         if getattr(view, "_roles", None) is None:

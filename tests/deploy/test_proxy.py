@@ -263,3 +263,10 @@ def test_an_unread_body_closes_the_connection_directly_against_gunicorn(stack):
     with hostile_clients(web.port, 0, 0, UNREAD_BODY):
         health, elapsed = timed(lambda: requests.get(web.url + "/healthz", timeout=BOUND))
         assert health.status_code == 200 and elapsed < BOUND
+
+
+def test_the_proxy_never_serves_metrics(stack):
+    """Through the proxy every client has the proxy's private address, which the /metrics guard trusts."""
+    assert requests.get(stack["nginx"].url + "/metrics", timeout=5).status_code == 404
+    direct = requests.get(stack["web"].url + "/metrics", timeout=5)  # loopback, straight to gunicorn: allowed
+    assert direct.status_code == 200 and "aremko_http_requests_total" in direct.text

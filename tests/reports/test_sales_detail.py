@@ -172,7 +172,7 @@ def test_print_page(login, order):
     assert f"Resumen de Reserva #{o.id}" in t and "María Pérez" in t and "+56 9 8765 4321" in t
     assert 'id="print-services"' in t and 'id="print-products"' in t and "Tina Calipso" in t
     assert "Gift Card $50.000" in t and "$95.000" in t and "Pago parcial" in t
-    assert "data-print" in t and "/static/js/print.js" in t
+    assert "data-print" in t and "/static/js/print." in t
     assert "<script>" not in t and "onclick" not in t  # CSP: no inline scripts
     assert "extends" not in t and 'id="page"' not in t  # standalone, no site chrome
 

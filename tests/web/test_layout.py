@@ -26,20 +26,23 @@ def test_scripts_load_once_from_head_deferred(client, catalog):  # noqa: F811
     html = client.get("/").text
     head, body = _head(html), html[html.index("<body") :]
     for name in ("htmx-2.0.8.min.js", "js/app.js"):
-        assert re.search(rf'<script src="/static/[^"]*{re.escape(name)}\?v=[0-9a-f]{{12}}" defer></script>', head), name
-        assert name not in body  # a boosted swap of the body never runs them again
+        stem, ext = name.rsplit(".", 1)
+        pattern = rf'<script src="/static/[^"]*{re.escape(stem)}\.[0-9a-f]{{12}}\.{ext}" defer></script>'
+        assert re.search(pattern, head), name
+        assert stem not in body  # a boosted swap of the body never runs them again
 
 
 def test_static_urls_are_fingerprinted_and_cached_for_a_year(client, catalog):  # noqa: F811
     html = client.get("/").text
-    css = re.search(r'href="(/static/css/app\.css\?v=([0-9a-f]{12}))"', html)
+    css = re.search(r'href="(/static/css/app\.([0-9a-f]{12})\.css)"', html)
     assert css
     status, headers = _static_get(client, css.group(1))
     assert status == 200
-    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert headers["Cache-Control"] == "max-age=31536000, public, immutable"
+    assert headers["X-Content-Type-Options"] == "nosniff"
     # without (or with a stale) fingerprint: a short lifetime, never immutable
-    assert _static_get(client, "/static/css/app.css")[1]["Cache-Control"] == "public, max-age=3600"
-    assert _static_get(client, "/static/css/app.css?v=000000000000")[1]["Cache-Control"] == "public, max-age=3600"
+    assert _static_get(client, "/static/css/app.css")[1]["Cache-Control"] == "max-age=3600, public"
+    assert _static_get(client, "/static/css/app.000000000000.css")[0] == 404  # a stale fingerprint: no such file
     # HTML is never cached publicly
     page = client.get("/")
     assert "public" not in page.headers["Cache-Control"] and "no-cache" in page.headers["Cache-Control"]
@@ -52,7 +55,8 @@ def test_favicon_icons_and_theme_color(client, catalog):  # noqa: F811
     head = _head(client.get("/").text)
     assert '<meta name="theme-color" content="#1f4d3a">' in head
     for rel, path in (("icon", "icons/icon.svg"), ("apple-touch-icon", "icons/apple-touch-icon.png")):
-        match = re.search(rf'<link rel="{rel}" href="(/static/{re.escape(path)}\?v=[0-9a-f]+)"', head)
+        stem, ext = path.rsplit(".", 1)
+        match = re.search(rf'<link rel="{rel}" href="(/static/{re.escape(stem)}\.[0-9a-f]{{12}}\.{ext})"', head)
         assert match, rel
         assert _static_get(client, match.group(1))[0] == 200
 
@@ -164,7 +168,7 @@ def test_back_office_in_spanish_local_time_and_app_phones(login, make_client, db
     html = c.get("/admin/client/").text
     assert '<html lang="es-CL">' in html
     assert '<main id="main"' in html and "<h1" in html
-    assert "bg-aremko" in html and "css/admin.css" in html
+    assert "bg-aremko" in html and re.search(r"css/admin\.[0-9a-f]{12}\.css", html)
     assert "06/12/2026 21:40" in html and "2026-12-07 00:40" not in html
     assert "+56 9 5550 1234" in html and "+56955501234" not in html
     assert "Back office" not in html
