@@ -43,7 +43,7 @@ def test_boosted_navigation_keeps_one_handler_per_action(live_server, browser):
         expect(page).to_have_url(re.compile(r"/ventas/"))
         page.wait_for_load_state("networkidle")
     assert page.evaluate("() => window.__fullLoads") == 1  # all five were boosted swaps, not full loads
-    assert page.locator("script[src*='app.js']").count() == 1
+    assert page.locator("script[src*='/js/app.']").count() == 1
 
     # a failing action: one alert, with the server's own message
     page.evaluate("() => htmx.ajax('GET', '/ventas/no-existe/', {target: '#main', swap: 'none'})")

@@ -81,8 +81,8 @@ def test_staff_screens(live_server, browser, size):
         card.get_by_label("Aplicar Nombre").uncheck()
         card.get_by_role("button", name="Aprobar seleccionados").click()
         expect(page.locator("#client-updates [role=status]")).to_contain_text("aprobada")
-    else:
-        expect(page.locator("#client-updates-empty")).to_be_visible()
+    else:  # the live server is shared by the journeys: others may have left updates of their own clients
+        expect(page.locator("article").filter(has_text="Violeta VIP")).to_have_count(0)
 
     # blocks: one slot, listed, then removed
     page.goto(live_server + "/ventas/bloqueos/")

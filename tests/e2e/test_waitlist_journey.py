@@ -16,8 +16,8 @@ SHOTS = "/tmp/waitlist-shots"
 
 
 def waitlist_day():
-    """A day no other journey books (they use today + 2): nine days ahead, not a Tuesday (closed)."""
-    day = clock.today() + timedelta(days=9)
+    """A day no other journey books (they share the live server): fourteen days ahead, not a Tuesday (closed)."""
+    day = clock.today() + timedelta(days=14)
     while day.weekday() == 1:
         day += timedelta(days=1)
     return day
