@@ -9,7 +9,16 @@ from flask_login import current_user
 from app.api.auth import api_roles
 from app.api.blueprint import bp
 from app.api.catalog_views import search
-from app.api.resource_views import ApiValidationError, Field, Filter, Resource, non_blank, register, validate
+from app.api.resource_views import (
+    ApiValidationError,
+    Field,
+    Filter,
+    Resource,
+    non_blank,
+    register,
+    register_export,
+    validate,
+)
 from app.clients.models import Client
 from app.clients.representation import client_representation
 from app.clients.services import create_client, delete_client, update_client
@@ -100,7 +109,7 @@ class ClientResource(Resource):
         return None
 
 
-register(
+CLIENTS = register(
     bp,
     ClientResource(
         name="clientes",
@@ -118,6 +127,9 @@ register(
         ],
     ),
 )
+
+
+register_export(bp, CLIENTS, lambda stmt, since: stmt.where(Client.updated_at >= since))
 
 
 # --- §5.2 lookups ----------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from flask import current_app, jsonify, render_template
 
 from app.api.auth import api_roles
 from app.api.blueprint import bp
-from app.api.resource_views import MAX_PAGE_SIZE, RESOURCES, Field, Resource
+from app.api.resource_views import MAX_CURSOR_PAGE_SIZE, MAX_PAGE_SIZE, RESOURCES, Field, Resource
 from app.core import clock
 from app.extensions import limiter
 
@@ -118,6 +118,15 @@ def resource_paths(res: Resource, schemas: dict) -> dict:
             "results": {"type": "array", "items": _ref(name)},
         },
     }
+    schemas[f"{name}CursorPage"] = {
+        "type": "object",
+        "required": ["next_cursor", "next", "results"],
+        "properties": {
+            "next_cursor": {"type": "string", "nullable": True, "description": "null en la última página"},
+            "next": {"type": "string", "nullable": True},
+            "results": {"type": "array", "items": _ref(name)},
+        },
+    }
     read_security = PUBLIC if res.read_roles is None else AUTH
     tag = res.name
     roles = "anónimo" if res.read_roles is None else ", ".join(sorted(res.read_roles))
@@ -128,7 +137,17 @@ def resource_paths(res: Resource, schemas: dict) -> dict:
     ]
     paging = [
         _query("page", {"type": "integer", "minimum": 1, "maximum": 1000000}),
-        _query("page_size", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+        _query(
+            "page_size",
+            {"type": "integer", "minimum": 1, "maximum": MAX_CURSOR_PAGE_SIZE},
+            f"50 por defecto; máximo {MAX_PAGE_SIZE} con `page`, {MAX_CURSOR_PAGE_SIZE} con `cursor`",
+        ),
+        _query(
+            "cursor",
+            {"type": "string", "maxLength": 40},
+            "paginación por clave (keyset): vacío para la primera página, luego el `next_cursor` recibido; "
+            "sin `count`, estable ante inserciones",
+        ),
     ]
     idem = (
         [
@@ -168,7 +187,13 @@ def resource_paths(res: Resource, schemas: dict) -> dict:
             "operationId": f"{res.endpoint}_list",
             "security": read_security,
             "parameters": filters + paging,
-            "responses": {"200": _json(_ref(f"{name}Page")), **_errors("400", "401", "403", "429")},
+            "responses": {
+                "200": _json(
+                    {"oneOf": [_ref(f"{name}Page"), _ref(f"{name}CursorPage")]},
+                    "Página (`count`, `next`, `previous`) o, con `cursor`, página por clave (`next_cursor`)",
+                ),
+                **_errors("400", "401", "403", "429"),
+            },
         },
         "post": {
             "tags": [tag],
@@ -230,7 +255,34 @@ def resource_paths(res: Resource, schemas: dict) -> dict:
             },
             "responses": {"200": _json(_ref(name)), **_errors("400", "401", "403", "404", "409", "422", "429")},
         }
-    return {f"/ventas/api/{res.name}/": collection, f"/ventas/api/{res.name}/{{obj_id}}/": item}
+    paths = {f"/ventas/api/{res.name}/": collection, f"/ventas/api/{res.name}/{{obj_id}}/": item}
+    if res.changed_since is not None:
+        paths[f"/ventas/api/{res.name}/export.ndjson"] = {
+            "get": {
+                "tags": [tag],
+                "summary": f"Exportar todas las filas como NDJSON, en orden de id (lectura: {roles})",
+                "description": "Un objeto JSON por línea (`application/x-ndjson`), la misma representación que los "
+                "elementos de la lista; acepta los mismos filtros y `updated_since`. Memoria constante.",
+                "operationId": f"{res.endpoint}_export",
+                "security": read_security,
+                "parameters": [
+                    *filters,
+                    _query(
+                        "updated_since",
+                        {"type": "string", "format": "date-time"},
+                        "solo filas cambiadas desde esta fecha y hora ISO 8601 (sin zona: America/Santiago)",
+                    ),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "Una línea JSON por fila",
+                        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                    },
+                    **_errors("400", "401", "403", "429"),
+                },
+            }
+        }
+    return paths
 
 
 @dataclass

@@ -22,6 +22,7 @@ from app.api.resource_views import (
     parse_date,
     parse_datetime,
     register,
+    register_export,
 )
 from app.auth.models import User
 from app.catalog.models import Product, Provider, Service
@@ -204,6 +205,9 @@ class OrderResource(Resource):
     def base_query(self):
         return sa.select(Order).order_by(Order.id.desc())
 
+    def keyset_descending(self):
+        return True
+
     def load_options(self):
         return order_load_options()
 
@@ -257,7 +261,7 @@ def _has_line(condition):
     return sa.exists().where(ServiceLine.order_id == Order.id, condition)
 
 
-register(
+ORDERS = register(
     bp,
     OrderResource(
         name="ventasreservas",
@@ -556,7 +560,7 @@ def _by_username(stmt, username):
     return stmt.where(Payment.recorded_by_id.in_(sa.select(User.id).where(User.username == username)))
 
 
-register(
+PAYMENTS = register(
     bp,
     PaymentResource(
         name="pagos",
@@ -676,3 +680,39 @@ def prebooking():
         "discount_applied": order.discount_total,
     }
     return jsonify(body), 201
+
+
+# --- bulk exports (NDJSON, docs/API.md «Lecturas masivas») -------------------------------------------------------
+
+
+def _payment_changed(since):
+    return sa.or_(Payment.created_at >= since, Payment.voided_at >= since)
+
+
+def orders_changed_since(stmt, since):
+    """Orders created, cancelled, with a payment recorded or voided, or a line added, cancelled, checked in or out
+    since `since` (orders have no updated_at column: these are the changes an automation syncs)."""
+    line_changed = sa.or_(
+        ServiceLine.created_at >= since,
+        ServiceLine.cancelled_at >= since,
+        ServiceLine.checked_in_at >= since,
+        ServiceLine.checked_out_at >= since,
+    )
+    return stmt.where(
+        sa.or_(
+            Order.created_at >= since,
+            Order.cancelled_at >= since,
+            sa.exists().where(Payment.order_id == Order.id, _payment_changed(since)),
+            _has_line(line_changed),
+            sa.exists().where(ProductLine.order_id == Order.id, ProductLine.created_at >= since),
+        )
+    )
+
+
+def payments_changed_since(stmt, since):
+    """Payments recorded or voided since `since`."""
+    return stmt.where(_payment_changed(since))
+
+
+register_export(bp, ORDERS, orders_changed_since)
+register_export(bp, PAYMENTS, payments_changed_since)

@@ -7,8 +7,10 @@ partial update and delete for all of them, and `app.api.openapi_views` documents
 
 from __future__ import annotations
 
+import base64
+import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -16,7 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, g, jsonify, make_response, request
+from flask import Blueprint, Response, g, jsonify, make_response, request, stream_with_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ColumnProperty
 
@@ -26,12 +28,17 @@ from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import count_rows, page_of, paginate
 from app.extensions import db
-from app.sales.representation import columns
+from app.sales.representation import columns, iso_datetime
 from app.web.errors import api_error, domain_error_response
 from app.web.params import MAX_INT32, MAX_PAGE, parse_int
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_CURSOR_PAGE_SIZE = 1000  # keyset pages (`?cursor=`): no COUNT, no OFFSET, so larger pages cost the same per row
+EXPORT_BATCH = 1000  # rows per keyset statement of an NDJSON export
+INVALID_CURSOR = "Cursor inválido."
+_NDJSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+INVALID_SINCE = "Fecha y hora inválida. Use ISO 8601 (p. ej. 2026-01-31T00:00:00-03:00)."
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INVALID_JSON = "Se esperaba un objeto JSON."
 
@@ -193,9 +200,12 @@ def parse_datetime(value) -> datetime | None:
     return parsed
 
 
-def to_json(value):
-    from app.sales.representation import iso_datetime
+_AS_IS = frozenset({str, int, bool, float, type(None)})
 
+
+def to_json(value):
+    if type(value) in _AS_IS:  # most values: no isinstance chain (exports serialize millions of them)
+        return value
     if isinstance(value, datetime):
         return iso_datetime(value)
     if isinstance(value, date):
@@ -283,6 +293,12 @@ class Resource:
     def load_options(self) -> list:
         return []
 
+    def keyset_descending(self) -> bool:
+        """True when the list is newest first (`base_query` ordered by id descending): the cursor walks down."""
+        return False
+
+    changed_since: Callable[[sa.Select, datetime], sa.Select] | None = None  # `updated_since` of the export
+
     def serialize(self, obj) -> dict:
         return {f.name: f.output(obj) for f in self.fields if f.read}
 
@@ -296,7 +312,20 @@ class Resource:
         return stmt.with_only_columns(*cols) if cols else None
 
     def serialize_rows(self, rows) -> list[dict]:
-        return [self.serialize(row) for row in rows]
+        plan = self._row_plan
+        if plan is None:
+            return [self.serialize(row) for row in rows]
+        # the rows of the default rows_query: read by position, as `serialize` would read them by name
+        return [{name: to_json(row[i]) for name, i in plan} for row in rows]
+
+    @cached_property
+    def _row_plan(self) -> list[tuple[str, int]] | None:
+        """(JSON name, column position) of each read field in the default `rows_query`, else None."""
+        cols = self._row_columns
+        if cols is None or type(self).rows_query is not Resource.rows_query:
+            return None
+        keys = [c.key for c in cols]
+        return [(f.name, keys.index(f.attr)) for f in self.fields if f.read]
 
     @property
     def lists_rows(self) -> bool:
@@ -396,8 +425,8 @@ def parse_paging(default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE)
     return page, size
 
 
-def list_objects(res: Resource):
-    page_number, per_page = parse_paging()
+def filtered_select(res: Resource) -> sa.Select:
+    """The resource's select for this caller with the request's filters applied (400 on a bad filter value)."""
     stmt = res.visible(res.base_query(), _staff())
     errors = {}
     for flt in res.filters:
@@ -410,6 +439,73 @@ def list_objects(res: Resource):
             errors[flt.name] = ["Valor de filtro inválido."]
     if errors:
         raise ApiValidationError(errors)
+    return stmt
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> int | None:
+    """The last id of the previous keyset page; None for the first page (empty cursor); ValueError if forged."""
+    if raw == "":
+        return None
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError from None
+    value = parse_int(text[3:], minimum=0, maximum=MAX_INT32) if text.startswith("id:") else None
+    if value is None:
+        raise ValueError
+    return value
+
+
+def keyset_rows(res: Resource, stmt: sa.Select, after: int | None, size: int, *, descending: bool) -> list[dict]:
+    """Up to `size` rows of `stmt` after the id `after` in id order (descending or not), serialized like the list
+    items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET."""
+    key = res.model.id
+    stmt = stmt.order_by(None).order_by(key.desc() if descending else key)
+    if after is not None:
+        stmt = stmt.where(key < after if descending else key > after)
+    stmt = stmt.limit(size)
+    if res.lists_rows:
+        # Core rows on the session's connection: the ORM's per-row result processing is not needed for plain columns
+        items = res.serialize_rows(list(db.session.connection().execute(res.rows_query(stmt))))
+    else:
+        if res.load_options():
+            stmt = stmt.options(*res.load_options())
+        items = [res.serialize(obj) for obj in db.session.scalars(stmt)]
+    items.sort(key=lambda item: item["id"], reverse=descending)  # a rows_query may fix its own order (orders)
+    return items
+
+
+def list_by_cursor(res: Resource, stmt: sa.Select):
+    """`?cursor=` (empty for the first page): `{"next_cursor", "next", "results"}`, stable under inserts."""
+    errors = {}
+    size = parse_int(request.args.get("page_size", str(DEFAULT_PAGE_SIZE)), minimum=1, maximum=MAX_CURSOR_PAGE_SIZE)
+    if size is None:
+        errors["page_size"] = [f"Debe ser un entero entre 1 y {MAX_CURSOR_PAGE_SIZE}."]
+    try:
+        after = decode_cursor(request.args.get("cursor", ""))
+    except ValueError:
+        errors["cursor"] = [INVALID_CURSOR]
+    if errors:
+        raise ApiValidationError(errors)
+    results = keyset_rows(res, stmt, after, size + 1, descending=res.keyset_descending())
+    next_cursor = encode_cursor(results[size - 1]["id"]) if len(results) > size else None
+    next_url = None
+    if next_cursor is not None:
+        args = request.args.to_dict()
+        args.update(cursor=next_cursor, page_size=str(size))
+        next_url = f"{request.base_url}?{urlencode(args)}"
+    return jsonify(next_cursor=next_cursor, next=next_url, results=results[:size])
+
+
+def list_objects(res: Resource):
+    if "cursor" in request.args:
+        return list_by_cursor(res, filtered_select(res))
+    page_number, per_page = parse_paging()
+    stmt = filtered_select(res)
     if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
         page = page_of(
             db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False, wrap=res.rows_query
@@ -506,6 +602,51 @@ def make_views(res: Resource):
     collection.__name__ = f"{res.endpoint}_collection"
     item.__name__ = f"{res.endpoint}_item"
     return collection, item
+
+
+def export_lines(res: Resource, stmt: sa.Select) -> Iterator[str]:
+    """Every row of `stmt` as NDJSON lines, in id order, EXPORT_BATCH rows per keyset statement: memory stays
+    constant whatever the number of rows, and a row inserted meanwhile never shifts or repeats the walk."""
+    after = None
+    while True:
+        batch = keyset_rows(res, stmt, after, EXPORT_BATCH, descending=False)
+        if not batch:
+            return
+        yield "".join(_NDJSON.encode(item) + "\n" for item in batch)
+        if len(batch) < EXPORT_BATCH:
+            return
+        after = batch[-1]["id"]
+
+
+def make_export_view(res: Resource):
+    def export():
+        denied = check_access(res.read_roles)
+        if denied:
+            return denied
+        try:
+            stmt = filtered_select(res)
+            raw = request.args.get("updated_since")
+            if raw:
+                since = parse_datetime(raw)
+                if since is None:
+                    raise ApiValidationError({"updated_since": [INVALID_SINCE]})
+                stmt = res.changed_since(stmt, since)
+        except ApiValidationError as exc:
+            return exc.response()
+        response = Response(stream_with_context(export_lines(res, stmt)), mimetype="application/x-ndjson")
+        response.headers["Content-Disposition"] = f'inline; filename="{res.name}.ndjson"'
+        return response
+
+    export._roles = res.read_roles
+    export.__name__ = f"{res.endpoint}_export"
+    return export
+
+
+def register_export(bp: Blueprint, res: Resource, changed_since: Callable[[sa.Select, datetime], sa.Select]) -> None:
+    """`GET /ventas/api/<name>/export.ndjson[?updated_since=][&filters]`: every row, one JSON object per line."""
+    res.changed_since = changed_since
+    view = make_export_view(res)
+    bp.add_url_rule(f"/ventas/api/{res.name}/export.ndjson", endpoint=view.__name__, view_func=view, methods=["GET"])
 
 
 def register(bp: Blueprint, res: Resource) -> Resource:

@@ -19,10 +19,17 @@ from app.extensions import db
 from app.sales.models import Order, ServiceLine
 from app.sales.representation import order_representation, service_line_representation
 from app.sales.selfservice_services import customer_cancel, customer_reschedule
+from app.web.params import MAX_INT32
 
 DESK = ("recepcion", "gerente", "admin")
 ERROR = {"$ref": "#/components/schemas/Error"}
 OBJECT = {"type": "object"}
+
+
+def _row_or_404(model, obj_id: int):
+    """The row, or 404 — also for ids beyond the INTEGER id column (SQLite would overflow: a 500)."""
+    row = db.session.get(model, obj_id) if 0 < obj_id <= MAX_INT32 else None
+    return row if row is not None else abort(404)
 
 
 def _body() -> dict:
@@ -39,7 +46,7 @@ def _body() -> dict:
 @idempotent
 def api_order_cancel(obj_id: int):
     """Cancel every line; `devolucion` `giftcard` (default) or `dinero` (left as credit, requiere_reembolso)."""
-    order = db.session.get(Order, obj_id) or abort(404)
+    order = _row_or_404(Order, obj_id)
     try:
         body = _body()
         refund_to = body.get("devolucion", "giftcard")
@@ -57,7 +64,7 @@ def api_order_cancel(obj_id: int):
 @idempotent
 def api_line_reschedule(obj_id: int):
     """Move a line to `fecha_agendamiento` + `hora_inicio` (same people; the price is read again)."""
-    line = db.session.get(ServiceLine, obj_id) or abort(404)
+    line = _row_or_404(ServiceLine, obj_id)
     try:
         body = _body()
     except ApiValidationError as exc:

@@ -28,7 +28,10 @@ def endpoints() -> list[tuple[str, str, set | None]]:
             ("put", f"{base}999999/", write),
             ("patch", f"{base}999999/", write),
             ("delete", f"{base}999999/", delete),
+            ("get", f"{base}?cursor=&page_size=1000", read),
         ]
+        if res.changed_since is not None:  # bulk exports (docs/API.md «Lecturas masivas»): the list's roles
+            out.append(("get", f"{base}export.ndjson?updated_since=2026-01-01T00:00:00-03:00", read))
     out += [
         ("get", "/ventas/api/get-client-details/?telefono=1", None),
         ("get", "/ventas/api/get-client-by-phone/?telefono=1", CLIENT_READ),

@@ -81,3 +81,10 @@ def test_openapi_and_webhook_list_name_the_new_endpoints(client):
     assert "post" in doc["paths"]["/ventas/api/ventasreservas/{obj_id}/cancelar/"]
     assert "post" in doc["paths"]["/ventas/api/reservaservicios/{obj_id}/reprogramar/"]
     assert EVENTS["booking.rescheduled"] == "Reserva reprogramada"
+
+
+def test_ids_beyond_the_integer_column_are_404(api):
+    huge = 5651205293466563771367424  # found by the schemathesis run: an OverflowError (500) on SQLite
+    desk = api("recepcion")
+    assert desk.post(f"/ventas/api/reservaservicios/{huge}/reprogramar/", json={}).status_code == 404
+    assert desk.post(f"/ventas/api/ventasreservas/{huge}/cancelar/", json={}).status_code == 404
