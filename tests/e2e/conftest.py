@@ -226,6 +226,9 @@ def seed_crm_e2e_data() -> None:
     )
 
 
+LIVE_APPS: dict = {}  # live server URL -> its Flask app (a journey that reads what the app would send)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, database_templates):
     """Serve a fresh, migrated database (SQLite file, or a new PostgreSQL database) on a free port: a copy of the
@@ -243,7 +246,9 @@ def live_server(tmp_path_factory, database_templates):
     application.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    LIVE_APPS[application.config["PUBLIC_BASE_URL"]] = application
     yield f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS.clear()
     server.shutdown()
     thread.join(timeout=5)
     with application.app_context():
