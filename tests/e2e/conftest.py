@@ -94,6 +94,18 @@ def _axe_clean_pages():
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
+def choose_people(page, people: int) -> None:
+    """Pick the number of people on a service page. The change reloads the hour grid through HTMX; wait until the
+    new grid has settled, so that the hour clicked next is on the grid that stays (a click on the old one is lost
+    when the swap lands after it, leaving "Agregar al carrito" disabled)."""
+    page.evaluate(
+        "() => { window.__hoursSettled = new Promise((done) =>"
+        " document.body.addEventListener('htmx:afterSettle', () => done(true), {once: true})); }"
+    )
+    page.select_option("#cantidad_personas", str(people))
+    page.evaluate("() => window.__hoursSettled")
+
+
 def seed_e2e_data() -> None:
     from app.auth.services import create_user
     from app.catalog.models import Service, ServiceCategory

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core import clock
+from tests.e2e.conftest import choose_people
 from tests.e2e.test_booking_journey import fill_checkout
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +35,7 @@ def book_and_pay_by_transfer(page, base, day, hhmm):
     page.goto(f"{base}/ventas/servicio/1/?fecha={day.isoformat()}&cantidad_personas=2")
     expect(page.get_by_role("heading", level=1)).to_have_text("Tina Calipso")
     expect(page.locator("#hours")).to_contain_text(hhmm)
-    page.select_option("#cantidad_personas", "2")
+    choose_people(page, 2)
     page.locator("#hours label", has_text=hhmm).click()
     page.get_by_role("button", name="Agregar al carrito").click()
     expect(page.locator("#booking-panel")).to_contain_text("Agregado al carrito: Tina Calipso")
