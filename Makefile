@@ -42,9 +42,12 @@ proxy-deps:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx-light; }
 
 ## make test: every test; PostgreSQL when TEST_DATABASE_URL is set, else SQLite. Exit 5 (no tests) fails too.
+## In TEST_WORKERS parallel processes (pytest-xdist; default one per core, `TEST_WORKERS=0` runs in this process):
+## a test file runs whole on one worker, the browser journeys together on one (tests/conftest.py).
+TEST_WORKERS ?= auto
 test: dev-install e2e-deps proxy-deps
 	PYTHON=$(BIN)/python scripts/chart-check.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 ## make bench: data generator + booking benchmark on the local PostgreSQL (needs wrk: apt-get install wrk).
 bench: dev-install

@@ -19,6 +19,26 @@ from flask_sqlalchemy import SQLAlchemy
 
 os.environ.setdefault("APP_ENV", "test")
 
+
+def _per_worker_database() -> None:
+    """Under pytest-xdist (`make test` runs the suite in parallel workers) each worker gets a PostgreSQL database of
+    its own, `<name>_<worker>` (created when missing): one worker's drop_all/create_all must not pull the schema from
+    under another. Runs before the app's config is read. SQLite is in memory, one per process, already."""
+    worker, base = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not worker or not base:
+        return
+    url = sa.make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+
+
+_per_worker_database()
+
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from config import TestConfig  # noqa: E402
@@ -34,6 +54,19 @@ def make_test_config(**overrides) -> TestConfig:
     for key, value in overrides.items():
         setattr(cfg, key, value)
     return cfg
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group marks into node id suffixes
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`--dist loadgroup`): a test file runs whole on one worker (its module fixtures — a proxy, a
+    pair of gunicorn processes, a migrated database — are made once), and the browser journeys run together, in their
+    usual order, on one worker and first, since they are the longest unit and share one live server."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group("e2e" if path.startswith("tests/e2e/") else path))
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
 
 
 @pytest.fixture(autouse=True, scope="session")
