@@ -4,7 +4,7 @@ For each path: median (and p95) of `--runs` requests of process CPU time (`time.
 other processes on a shared machine than wall time) and wall time, and the statements it sends (a SQLAlchemy
 `before_cursor_execute` counter). The public flow (service page → add to cart → cart → complete checkout) is also
 counted as a whole. `--profile NAME` prints the cProfile top of that path (`PROFILE_SORT`, default tottime),
-`--sql NAME` its statements. Bookings go to slots beyond every generated booking (like bench/run_api.py).
+`--sql NAME` its statements. Bookings go to free tub slots 31–360 days ahead (bench/run_hot.py's free_slots).
 
 Usage: python bench/profile_requests.py [--url …] [--runs 200] [--only home cart] [--profile home] [--sql checkout]
 """
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_api import BENCH_USER, issue_token  # noqa: E402
 from run_booking import DEFAULT_URL, OUT, percentile  # noqa: E402
 from run_frontdesk import BENCH_PASSWORD, busiest_day  # noqa: E402
+from run_hot import free_slots  # noqa: E402
 
 TARGET_CPU_MS = {
     "home": 2.0,
@@ -41,7 +42,6 @@ TARGET_CPU_MS = {
     "board-fragment": 3.0,
     "api-list-100": 4.0,
 }
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CSRF = re.compile(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 ONE_TIME = re.compile(rb'name="(form_key|submission_key|one_time_key)" (?:type="hidden" )?value="([^"]+)"')
 
@@ -80,17 +80,8 @@ def main():  # noqa: C901  (one linear script)
                     "AND is_active AND is_published ORDER BY id"
                 )
             ).all()
-            last_day = conn.execute(sa.text("SELECT max(service_date) FROM order_service_lines")).scalar()
     board_day, board_lines = busiest_day(args.url)
-    first = max(last_day or date.today(), date.today()) + timedelta(days=1)
-    slots = iter(
-        [
-            (s.id, d, t, s.min_people)
-            for d in (first + timedelta(days=n) for n in range(2000))
-            for s in tubs
-            for t in s.slot_grid[WEEKDAYS[d.weekday()]]
-        ]
-    )
+    slots = iter(free_slots(args.url))
     tub = tubs[0]
     statements: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
