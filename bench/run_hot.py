@@ -54,7 +54,7 @@ def start_hello():
 
 
 def free_slots(url: str) -> list:
-    """Bookable tub slots 31–360 days ahead (inside the booking horizon) that no earlier run booked."""
+    """Bookable tub slots 31–360 days ahead (inside the booking horizon) that no earlier run booked or holds."""
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         tubs = conn.execute(
@@ -68,7 +68,8 @@ def free_slots(url: str) -> list:
             for r in conn.execute(
                 sa.text(
                     "SELECT service_id, service_date, start_time FROM order_service_lines WHERE status <> 'cancelada' "
-                    "AND service_date > CURRENT_DATE + 30"
+                    "AND service_date > CURRENT_DATE + 30 "
+                    "UNION SELECT service_id, date, time FROM cart_holds"  # held by an interrupted earlier run
                 )
             )
         }

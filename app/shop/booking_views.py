@@ -274,6 +274,9 @@ def _bookable_service(service_id: int | None) -> Service | None:
     return service if service is not None and service.is_bookable_online else None
 
 
+BADGE_LINES = "aremko.cart_badge_lines"  # this request's cart line count, once a service knows it
+
+
 @bp.route("/ventas/add-to-cart/", methods=["POST"])
 @limiter.limit("60 per minute", error_message=RATE_MESSAGE)
 @public
@@ -298,6 +301,7 @@ def add_to_cart():
     if not submit(form, hold):
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
     subtotal, lines = form.result
+    request.environ[BADGE_LINES] = lines  # the badge shows the count the hold returned: no second read of the cart
     minutes = in_force()["CART_HOLD_MINUTES"]
     message = gettext(
         "Agregado al carrito: %(service)s, %(weekday)s %(date)s %(time)s, %(people)s — %(amount)s. "
@@ -432,6 +436,8 @@ def cart_code():
 @bp.app_context_processor
 def _cart_badge_context():
     def cart_badge_count() -> int:
+        if BADGE_LINES in request.environ:
+            return request.environ[BADGE_LINES]
         try:
             cart = cart_services.get_cart(session.get("cart_token"))
         except Exception:
