@@ -72,7 +72,9 @@ def test_public_flow_statements(client, booking_setup, count_statements, db_sess
         }
         responses = []
         done = count_statements(
-            lambda form=form: responses.append(client.post("/ventas/complete-checkout/", data=form))
+            lambda form=form, responses=responses: responses.append(
+                client.post("/ventas/complete-checkout/", data=form)
+            )
         )
         assert responses[0].status_code == 303, responses[0].text[:300]
         counts.append((add, done))
