@@ -28,6 +28,7 @@ from app.core.money import format_clp
 from app.core.settings import in_force
 from app.extensions import db, limiter
 from app.sales import cart_services, discount_services
+from app.sales import queries as sales_queries
 from app.sales import services as sales_services
 from app.sales.availability import slot_availability
 from app.sales.queries import load_slot_context, load_slot_context_by_id
@@ -439,10 +440,9 @@ def _cart_badge_context():
         if BADGE_LINES in request.environ:
             return request.environ[BADGE_LINES]
         try:
-            cart = cart_services.get_cart(session.get("cart_token"))
+            return sales_queries.cart_line_count(session.get("cart_token"))
         except Exception:
             db.session.rollback()
             return 0
-        return cart_services.cart_line_count(cart) if cart else 0
 
     return {"cart_badge_count": cart_badge_count}
