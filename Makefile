@@ -63,7 +63,7 @@ bench: dev-install
 ## CPU and statements per hot request in-process, then wrk against a bare Flask hello world, one run.
 bench-hot: dev-install
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
-	@$(BIN)/python -c "import os, sqlalchemy as sa; e = sa.create_engine(os.environ.get('BENCH_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/aremko_bench')); c = e.connect(); c.execute(sa.text('SELECT 1 FROM orders LIMIT 1'))" 2>/dev/null \
+	@$(BIN)/python -c "import os, sqlalchemy as sa; e = sa.create_engine(os.environ.get('BENCH_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/aremko_bench')); c = e.connect(); assert c.execute(sa.text('SELECT 1 FROM orders LIMIT 1')).first()" 2>/dev/null \
 		|| $(BIN)/python bench/generate.py --clients 20000 --orders 100000
 	$(BIN)/python bench/profile_requests.py --runs 200
 	$(BIN)/python bench/run_hot.py --seconds 15
