@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install dev-install e2e-deps proxy-deps lint bench vendor-static clean translations image compose-check \
+.PHONY: run test install dev-install e2e-deps proxy-deps lint bench bench-hot vendor-static clean translations image compose-check \
 	restore-check
 
 $(BIN)/python:
@@ -61,6 +61,15 @@ bench: dev-install
 	$(BIN)/python bench/run_api.py --connections 8
 	$(BIN)/python bench/run_calendars.py
 	$(BIN)/python bench/run_client_import.py
+
+## make bench-hot: issue 20 §1–3 on the generated data (generated first if BENCH_DATABASE_URL's database has none):
+## CPU and statements per hot request in-process, then wrk against a bare Flask hello world, one run.
+bench-hot: dev-install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+	@$(BIN)/python -c "import os, sqlalchemy as sa; e = sa.create_engine(os.environ.get('BENCH_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/aremko_bench')); c = e.connect(); assert c.execute(sa.text('SELECT 1 FROM orders LIMIT 1')).first()" 2>/dev/null \
+		|| $(BIN)/python bench/generate.py --clients 20000 --orders 100000
+	$(BIN)/python bench/profile_requests.py --runs 200
+	$(BIN)/python bench/run_hot.py --seconds 15
 
 ## make image: build the image and run every container command against the local PostgreSQL (scripts/image-check.sh).
 image:

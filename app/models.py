@@ -17,6 +17,7 @@ from app.catalog.models import (  # noqa: F401
     SlotBlock,
     StockMovement,
 )
+from app.catalog.version import catalog_version  # noqa: F401  (its flush listener bumps the catalogue version)
 from app.clients.models import (  # noqa: F401
     Client,
     ClientEvent,

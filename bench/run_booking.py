@@ -119,7 +119,7 @@ def run_parallel(target, per_client, clients=CLIENTS):
     return results
 
 
-def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
+def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS, base=None):
     """wrk (C load generator, 8 connections, 2 threads; `connections=1`: sequential requests, one thread): server
     latency without a Python client's CPU cost."""
     import shutil
@@ -144,7 +144,9 @@ def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
     ]
     for h in headers:
         cmd += ["-H", h]
-    out = subprocess.run([*cmd, BASE + path], capture_output=True, text=True, env=env, timeout=seconds + 30)
+    out = subprocess.run(
+        [*cmd, (BASE if base is None else base) + path], capture_output=True, text=True, env=env, timeout=seconds + 30
+    )
     result = {
         "name": name,
         "tool": "wrk",
@@ -152,7 +154,8 @@ def wrk(name, path, seconds, headers=(), paths=None, connections=CLIENTS):
         **json.loads(out.stdout.strip().splitlines()[-1]),
     }
     print(
-        f"{name:28s} n={result['requests']:5d}  p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
+        f"{name:28s} n={result['requests']:5d}  {result.get('rps', 0):7.1f} req/s  "
+        f"p50={result['p50_ms']:7.1f} ms  p95={result['p95_ms']:7.1f} ms  "
         f"p99={result['p99_ms']:7.1f} ms  errors={result['errors']}",
         flush=True,
     )

@@ -14,8 +14,8 @@ end
 
 done = function(summary, latency, requests)
   io.write(string.format(
-    '{"requests": %d, "errors": %d, "p50_ms": %.1f, "p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
-    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read +
+    '{"requests": %d, "rps": %.1f, "errors": %d, "p50_ms": %.1f, "p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    summary.requests, summary.requests / (summary.duration / 1000000), summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000))

@@ -172,6 +172,12 @@ def _overrides() -> dict:
     return cached
 
 
+def stored(key: str, default=None):
+    """A row of the settings table that is not an editable setting (e.g. the catalogue version), read with the
+    request's one settings statement."""
+    return _overrides().get(key, default)
+
+
 def setting(key: str, default=None):
     """The value in force: the database override if there is one, else the app's config (environment), else
     `default`."""

@@ -15,7 +15,7 @@ from app.core.db import UTCDateTime
 from app.core.settings import in_force
 from app.extensions import db
 from app.sales.availability import Busy, ServiceInfo, SlotContext, slot_start
-from app.sales.models import CartHold, ServiceLine
+from app.sales.models import Cart, CartHold, CartProductLine, ServiceLine
 
 _SERVICE_COLUMNS = (
     Service.id,
@@ -242,3 +242,13 @@ def upcoming_blocks(today: date) -> tuple[list[ServiceBlock], list[SlotBlock]]:
         .order_by(SlotBlock.date, SlotBlock.time, SlotBlock.id)
     ).all()
     return list(service_blocks), list(slot_blocks)
+
+
+def cart_line_count(token: str | None) -> int:
+    """Lines (holds, expired ones included, and products) of the cart of a session token, in one statement: the cart
+    badge every public page shows (issue 20)."""
+    if not token:
+        return 0
+    holds = sa.select(sa.func.count()).where(CartHold.cart_id == Cart.id).scalar_subquery()
+    products = sa.select(sa.func.count()).where(CartProductLine.cart_id == Cart.id).scalar_subquery()
+    return db.session.scalar(sa.select(holds + products).where(Cart.token == token)) or 0

@@ -28,6 +28,7 @@ from app.core.money import format_clp
 from app.core.settings import in_force
 from app.extensions import db, limiter
 from app.sales import cart_services, discount_services
+from app.sales import queries as sales_queries
 from app.sales import services as sales_services
 from app.sales.availability import slot_availability
 from app.sales.queries import load_slot_context, load_slot_context_by_id
@@ -274,6 +275,9 @@ def _bookable_service(service_id: int | None) -> Service | None:
     return service if service is not None and service.is_bookable_online else None
 
 
+BADGE_LINES = "aremko.cart_badge_lines"  # this request's cart line count, once a service knows it
+
+
 @bp.route("/ventas/add-to-cart/", methods=["POST"])
 @limiter.limit("60 per minute", error_message=RATE_MESSAGE)
 @public
@@ -298,6 +302,7 @@ def add_to_cart():
     if not submit(form, hold):
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
     subtotal, lines = form.result
+    request.environ[BADGE_LINES] = lines  # the badge shows the count the hold returned: no second read of the cart
     minutes = in_force()["CART_HOLD_MINUTES"]
     message = gettext(
         "Agregado al carrito: %(service)s, %(weekday)s %(date)s %(time)s, %(people)s — %(amount)s. "
@@ -432,11 +437,12 @@ def cart_code():
 @bp.app_context_processor
 def _cart_badge_context():
     def cart_badge_count() -> int:
+        if BADGE_LINES in request.environ:
+            return request.environ[BADGE_LINES]
         try:
-            cart = cart_services.get_cart(session.get("cart_token"))
+            return sales_queries.cart_line_count(session.get("cart_token"))
         except Exception:
             db.session.rollback()
             return 0
-        return cart_services.cart_line_count(cart) if cart else 0
 
     return {"cart_badge_count": cart_badge_count}

@@ -116,24 +116,30 @@ def complete_checkout():
     cart = current_cart(with_lines=True)
     if cart is None:
         return _checkout_failed(form, cart, 400, EMPTY_CART)
-    if not submit(form, lambda: checkout_services.checkout_cart(cart, checkout_data(form), ip=request.remote_addr)):
+
+    def place():
+        order = checkout_services.checkout_cart(cart, checkout_data(form), ip=request.remote_addr)
+        # read before the commit expires it: the redirect needs no reload of the order (issue 20)
+        return order, order.id, order.checkout_method, order.balance_due
+
+    if not submit(form, place):
         if isinstance(form.refusal, DuplicateSubmission) and cart.converted_order_id:
             # the first click placed the order: show it, as a double submit always did
             return see_other(url_for("shop.order_page", token=order_token(cart.converted_order_id)))
         failing = {label for label, _ in getattr(form.refusal, "failures", ())}
         return _checkout_failed(form, cart, form.refusal_status, failing=failing)
-    order = form.result
-    target = url_for("shop.order_page", token=order_token(order.id))
-    if order.checkout_method == "flow" and order.balance_due > 0:
+    order, order_id, method, balance_due = form.result
+    target = url_for("shop.order_page", token=order_token(order_id))
+    if method == "flow" and balance_due > 0:
         target = start_flow_or_order_page(order)
     if _json_wanted():
         return jsonify(
             success=True,
             message="Reserva creada exitosamente",
-            reserva_id=order.id,
-            metodo_pago=order.checkout_method,
+            reserva_id=order_id,
+            metodo_pago=method,
             redirect_url=target,
-            token=order_token(order.id),
+            token=order_token(order_id),
         )
     return see_other(target)
 

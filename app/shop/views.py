@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from itertools import groupby
 
 from flask import Response, abort, current_app, render_template, request, url_for
@@ -10,9 +11,11 @@ from flask_babel import gettext
 from app.auth.decorators import public  # noqa: I001
 from app.catalog import queries
 from app.catalog.models import Service, ServiceCategory
+from app.catalog.version import catalog_version
 from app.extensions import db
 from app.shop import booking_views, checkout_views, giftcard_views, manage_views  # noqa: F401  (register their routes)
 from app.shop.blueprint import bp
+from app.web.fragments import cached_part, cached_value, keep_part
 from app.web.htmx import render_page
 from app.web.params import parse_id
 
@@ -26,28 +29,47 @@ def _grouped(services: list[Service]):
     return [(cat, list(items)) for cat, items in groupby(services, key=lambda s: s.category)]
 
 
+class _Lazy:
+    """Catalogue reads a template makes only when its cached part is missing (home and category pages)."""
+
+    def __init__(self, selected: int | None):
+        self.selected = selected
+
+    @cached_property
+    def groups(self):
+        return _grouped(db.session.scalars(queries.published_services(self.selected)).all())
+
+    @cached_property
+    def categories(self):
+        return db.session.scalars(queries.nav_categories()).all()
+
+    @cached_property
+    def services(self):
+        return db.session.scalars(queries.published_services(self.selected)).all()
+
+
 @bp.get("/")
 @bp.get("/ventas/", endpoint="home_ventas")
 @public
 def home():
     selected = _category_filter()
-    services = db.session.scalars(queries.published_services(selected)).all()
-    categories = db.session.scalars(queries.nav_categories()).all()
-    return render_page(
-        "shop/home.html",
-        "service_grid",
-        groups=_grouped(services),
-        categories=categories,
-        selected=selected,
-    )
+    return render_page("shop/home.html", "service_grid", catalog=_Lazy(selected), selected=selected)
+
+
+def _category_head(category_id: int) -> dict | None:
+    cat = db.session.get(ServiceCategory, category_id)
+    if cat is None:
+        return None
+    return {"id": cat.id, "name": cat.name, "description": cat.description, "image": cat.image}
 
 
 @bp.get("/ventas/categoria/<int:category_id>/")
 @public
 def category(category_id: int):
-    cat = db.session.get(ServiceCategory, category_id) or abort(404)
-    services = db.session.scalars(queries.published_services(category_id)).all()
-    return render_template("shop/category.html", category=cat, services=services)
+    head = cached_value("category-head", catalog_version(), category_id, lambda: _category_head(category_id))
+    if head is None:
+        abort(404)
+    return render_template("shop/category.html", category=head, catalog=_Lazy(category_id))
 
 
 @bp.get("/ventas/terminos/")
@@ -147,4 +169,24 @@ def _public_context():
             "address": {"@type": "PostalAddress", "streetAddress": cfg["BUSINESS_ADDRESS"], "addressCountry": "CL"},
         }
 
-    return {"nav_categories": nav_categories, "local_business_jsonld": local_business_jsonld}
+    def catalog_part(name: str, *key):
+        """A part of a public page rendered earlier from the catalogue in force (None: render and keep it)."""
+        try:
+            return cached_part(name, catalog_version(), *key)
+        except Exception:  # as nav_categories: error pages render without the database
+            db.session.rollback()
+            return None
+
+    def keep_catalog_part(name: str, html, *key):
+        try:
+            return keep_part(name, catalog_version(), html, *key)
+        except Exception:
+            db.session.rollback()
+            return html
+
+    return {
+        "nav_categories": nav_categories,
+        "local_business_jsonld": local_business_jsonld,
+        "catalog_part": catalog_part,
+        "keep_catalog_part": keep_catalog_part,
+    }

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import now
@@ -52,9 +53,19 @@ def claim_submission(key: str | None = None) -> None:
     if len(key) > 64 or not key.isascii() or not key.replace("-", "").replace("_", "").isalnum():
         raise ValidationError("El formulario no es válido; recargue la página e intente nuevamente.")
     user_id = current_user.id if current_user and current_user.is_authenticated else None
+    values = {"key": key, "endpoint": (request.endpoint or "")[:120], "user_id": user_id, "created_at": now()}
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # one statement (issue 20): a key already claimed — or being claimed by a transaction that then commits —
+        # inserts nothing and returns no row; a rolled-back claim leaves the key free, as with the savepoint
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FormSubmission)
+        stmt = insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(FormSubmission.key)
+        if db.session.execute(stmt).first() is None:
+            raise DuplicateSubmission()
+        return
     try:
         with db.session.begin_nested():
-            db.session.add(FormSubmission(key=key, endpoint=(request.endpoint or "")[:120], user_id=user_id))
+            db.session.add(FormSubmission(**values))
     except IntegrityError:
         raise DuplicateSubmission() from None
 

@@ -1,0 +1,81 @@
+"""Issue 20 §2: the public pages' catalogue parts are cached per catalogue version; any change to a service or a
+category (ORM flush or ORM statement) writes a new version in the same transaction, so no page shows a stale one."""
+
+import sqlalchemy as sa
+
+from app.catalog.models import Service, ServiceCategory
+from app.catalog.version import KEY
+from app.core.settings import Setting
+
+
+def queries(db_session, fn) -> list[str]:
+    """The statements fn() sends, without the test harness's own SAVEPOINT bookkeeping."""
+    seen = []
+
+    def listener(conn, cursor, statement, *args):
+        if "SAVEPOINT" not in statement:
+            seen.append(statement)
+
+    target = db_session.get_bind()
+    sa.event.listen(target, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        sa.event.remove(target, "before_cursor_execute", listener)
+    return seen
+
+
+def version(db_session):
+    return db_session.scalar(sa.select(Setting.value).where(Setting.key == KEY))
+
+
+def test_home_and_category_one_statement_when_fresh(client, booking_setup, db_session):
+    category_id = booking_setup["calipso"].category_id
+    grid = f"/?categoria={category_id}"
+    for url in ("/", f"/ventas/categoria/{category_id}/", grid):
+        assert client.get(url).status_code == 200
+        assert len(queries(db_session, lambda url=url: client.get(url))) == 1, url  # the settings row read
+    assert len(queries(db_session, lambda: client.get(grid, headers={"HX-Request": "true"}))) == 1
+
+
+def test_a_change_through_the_orm_shows_at_once(client, booking_setup, db_session):
+    calipso = booking_setup["calipso"]
+    assert "Tina Calipso" in client.get("/").text
+    before = version(db_session)
+    calipso.name = "Tina Calipso Renovada"
+    db_session.commit()
+    assert version(db_session) != before
+    home = client.get("/").text
+    assert "Tina Calipso Renovada" in home
+    assert "Tina Calipso Renovada" in client.get(f"/ventas/categoria/{calipso.category_id}/").text
+    calipso.is_published = False
+    db_session.commit()
+    assert "Tina Calipso Renovada" not in client.get("/").text
+
+
+def test_a_category_change_and_an_orm_statement_bump_the_version(client, booking_setup, db_session):
+    category = db_session.get(ServiceCategory, booking_setup["calipso"].category_id)
+    client.get("/")
+    before = version(db_session)
+    category.name = "Tinas del Bosque"
+    db_session.commit()
+    after = version(db_session)
+    assert after != before
+    assert "Tinas del Bosque" in client.get("/").text
+    assert "Tinas del Bosque" in client.get(f"/ventas/categoria/{category.id}/").text
+    db_session.execute(sa.update(Service).where(Service.id == booking_setup["calipso"].id).values(name="Tina Nueva"))
+    db_session.commit()
+    assert version(db_session) != after
+    assert "Tina Nueva" in client.get("/").text
+
+
+def test_each_language_has_its_own_cached_parts(client, booking_setup):
+    assert "Reservar" in client.get("/?lang=es").text
+    english = client.get("/?lang=en").text
+    assert "Reservar</a>" not in english and "Book" in english
+    assert "Reservar" in client.get("/?lang=es").text
+
+
+def test_a_missing_category_is_still_404(client, booking_setup):
+    assert client.get("/ventas/categoria/999999/").status_code == 404
+    assert client.get("/ventas/categoria/999999/").status_code == 404
