@@ -88,9 +88,11 @@ def ask():
 def query_csv(log_id: int):
     log = _log_or_404(log_id)
     try:
-        answer = services.rerun(log)
-    except (TemplateError, QueryTimeout):
+        answer = services.replay(log)
+    except TemplateError:
         abort(404)
+    except QueryTimeout as exc:
+        return Response(str(exc), 503, mimetype="text/plain")
     if not answer.columns:
         abort(404)
     buf = io.StringIO()
@@ -118,10 +120,8 @@ def history():
 @role_required(*AI_ROLES)
 def repeat(log_id: int):
     log = _log_or_404(log_id)
-    try:
-        answer = services.rerun(log)
-    except (TemplateError, QueryTimeout) as exc:
-        answer = services.Answer(log=log, status="error", message=str(exc) or "La consulta tardó demasiado.")
+    with unit_of_work():
+        answer = services.repeat(log, user=current_user)
     return render_page("ai/chat.html", "answer", form=QuestionForm(pregunta=log.question), answer=answer, **_chat_ctx())
 
 
