@@ -285,17 +285,22 @@ def draft_campaign(objective: str, *, user) -> tuple[Draft | None, str | None]:
     return draft, error
 
 
-def _campaign_data(name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str) -> dict:
+def _campaign_data(
+    name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str, whatsapp: bool = False
+) -> dict:
+    """The campaign form's data of a draft. The SMS text is also the WhatsApp text; the WhatsApp channel only when
+    the person ticked it (refused by the campaign rules when ManyChat is not configured)."""
     lista = "plantilla" in segmento
     return {
         "name": name,
         "goal": objective,
         "audience_source": "lista" if lista else "reglas",
         "target_segments": [] if lista else segmento["segmentos"],
-        "channels": ["email", "sms"],
+        "channels": ["email", "sms"] + (["whatsapp"] if whatsapp else []),
         "email_subject_template": asunto,
         "email_body_template": cuerpo,
         "sms_template": sms,
+        "whatsapp_template": sms,
     }
 
 
@@ -305,13 +310,17 @@ def _add_template_targets(campaign: Campaign, segmento: dict, by) -> None:
     crm_services.add_targets(campaign, sa.select(stmt.c.cliente_id), source="manual", by=by)
 
 
-def preview_draft(name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str, *, by) -> dict:
+def preview_draft(
+    name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str, *, by, whatsapp: bool = False
+) -> dict:
     """The audience preview (eligible / excluded per reason, crm.md §9.2) of a draft, computed on a campaign made
     inside a savepoint that is rolled back: nothing stays."""
     nested = db.session.begin_nested()
     try:
         campaign = crm_services.save_campaign(
-            None, data=_campaign_data(name or "borrador-ia", segmento, asunto, cuerpo, sms, objective), by=by
+            None,
+            data=_campaign_data(name or "borrador-ia", segmento, asunto, cuerpo, sms, objective, whatsapp),
+            by=by,
         )
         if "plantilla" in segmento:
             _add_template_targets(campaign, segmento, by)
@@ -320,10 +329,13 @@ def preview_draft(name: str, segmento: dict, asunto: str, cuerpo: str, sms: str,
         nested.rollback()
 
 
-def create_draft_campaign(name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str, *, by):
-    """'Crear campaña borrador': a Planning campaign (sending is the normal flow, never automatic)."""
+def create_draft_campaign(
+    name: str, segmento: dict, asunto: str, cuerpo: str, sms: str, objective: str, *, by, whatsapp: bool = False
+):
+    """'Crear campaña borrador': a Planning campaign (sending is the normal flow, never automatic); with
+    `whatsapp` it is also sent on WhatsApp (ManyChat) with the SMS text."""
     campaign = crm_services.save_campaign(
-        None, data=_campaign_data(name, segmento, asunto, cuerpo, sms, objective), by=by
+        None, data=_campaign_data(name, segmento, asunto, cuerpo, sms, objective, whatsapp), by=by
     )
     if "plantilla" in segmento:
         _add_template_targets(campaign, segmento, by)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from app.web.forms import BaseForm, Required
@@ -34,6 +34,7 @@ class DraftForm(BaseForm):
     asunto = StringField("Asunto del correo", validators=[Length(max=200, message="Máximo 200 caracteres.")])
     cuerpo_email = TextAreaField("Cuerpo del correo")
     texto_sms = TextAreaField("Texto SMS", validators=[Length(max=160, message="Máximo 160 caracteres.")])
+    whatsapp = BooleanField("Enviar también por WhatsApp (con el texto del SMS)")
 
 
 class OfferSmsForm(BaseForm):

@@ -61,6 +61,7 @@ class Answer:
     columns: list[str] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
     kpi: dict | None = None
+    timeout: str | None = None  # a template ran past AI_QUERY_TIMEOUT_SECONDS (its Spanish message)
 
     @property
     def shown_rows(self) -> list[tuple]:
@@ -136,12 +137,22 @@ class Pseudonyms:
         return re.sub(r"\bC(\d+)\b", lambda m: names.get(m.group(0), m.group(0)), text)
 
 
+def plain_number(value):
+    """A database number as Python shows it: an integral Decimal (PostgreSQL's SUM/ROUND of integer columns, money
+    in CLP) becomes an int, a non-integral one a float; anything else is returned unchanged."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def plain_row(row) -> tuple:
+    return tuple(plain_number(v) for v in row)
+
+
 def _plain_value(value):
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    return plain_number(value)
 
 
 def model_view(template, columns: list[str], rows: list[tuple], aliases: Pseudonyms) -> list[dict]:
@@ -167,7 +178,7 @@ def run_template(name: str, raw_params) -> tuple[object, dict, list[str], list[t
     template = get_template(name)
     params = validate_params(template, raw_params)
     columns, rows = run_readonly(template.build(params))
-    return template, params, columns, rows
+    return template, params, columns, [plain_row(r) for r in rows]
 
 
 def run_kpi(name: str) -> dict:
@@ -203,8 +214,9 @@ def _tool_result(answer: Answer, call, aliases: Pseudonyms) -> dict:
         return {"error": "Herramienta desconocida."}
     except TemplateError as exc:
         return {"error": str(exc)}
-    except QueryTimeout:
-        return {"error": "La consulta tardó demasiado."}
+    except QueryTimeout as exc:
+        answer.timeout = str(exc)
+        return {"error": str(exc)}
 
 
 # --- the chat -----------------------------------------------------------------------------------------------
@@ -265,7 +277,10 @@ def ask(question: str, *, user) -> Answer:
         answer.status, answer.message = "error", str(exc)
         log.status, log.error = "error", str(exc)
     if answer.status == "ok":
-        if answer.template is None:
+        if answer.template is None and answer.timeout:
+            answer.status, answer.message = "error", answer.timeout
+            log.status, log.error = "error", answer.timeout
+        elif answer.template is None:
             answer.status, answer.message = "uncovered", policy.UNCOVERED_MESSAGE
         else:
             answer.message = aliases.restore(text.strip() if text and text.strip() != "NO_CUBIERTO" else "")
@@ -278,9 +293,34 @@ def ask(question: str, *, user) -> Answer:
     return answer
 
 
-def rerun(log: AIQueryLog) -> Answer:
-    """'Repetir': the stored template/KPI and parameters again, without the model (no tokens, no new log)."""
-    answer = Answer(log=log, status="ok", message="Repetida sin el modelo con los mismos parámetros.")
+REPEATED = "Repetida sin el modelo con los mismos parámetros."
+
+
+def repeat(original: AIQueryLog, *, user) -> Answer:
+    """'Repetir' (ai.md §2 History): the stored template/KPI and parameters run again without the model, audited
+    like any question — a new AIQueryLog (kind chat, same question, template, params, rows, duration, no tokens,
+    cost 0; status error with the message when the query fails or times out). Flushes."""
+    started = time.monotonic()
+    log = new_log(user, "chat", original.question)
+    try:
+        answer = replay(original)
+    except (TemplateError, QueryTimeout) as exc:
+        answer = Answer(log=original, status="error", message=str(exc))
+        log.status, log.error = "error", str(exc)
+    answer.log = log
+    log.template = original.template
+    log.params = answer.params or original.params or None
+    log.rows = len(answer.rows)
+    log.answer = answer.message[:4000] if answer.message else None
+    log.duration_ms = int((time.monotonic() - started) * 1000)
+    db.session.flush()
+    return answer
+
+
+def replay(log: AIQueryLog) -> Answer:
+    """The stored template/KPI and parameters of `log` again, without the model and without a new log (the CSV).
+    Raises TemplateError / QueryTimeout."""
+    answer = Answer(log=log, status="ok", message=REPEATED)
     if not log.template:
         answer.status, answer.message = "uncovered", policy.UNCOVERED_MESSAGE
         return answer
@@ -315,7 +355,7 @@ def chart_config(template_name: str | None, columns: list[str], rows: list[tuple
         label = row[li]
         if template.label_column == "mes" and isinstance(label, int) and 0 < label < 13:
             label = MONTHS[label] + (f" {row[0]}" if template.name == "giftcards_saldo_pendiente" else "")
-        agg[str(label)] = agg.get(str(label), 0) + float(row[vi] or 0)
+        agg[str(label)] = agg.get(str(label), 0) + (plain_number(row[vi]) or 0)  # ints stay exact (CLP)
     money = template.value_column in ("monto_pagado", "ingresos", "total", "monto", "saldo")
     scales = {"y": {"beginAtZero": True}}
     if money:

@@ -20,6 +20,7 @@ from app.ai.readonly import QueryTimeout
 from app.ai.registry import KPIS, TEMPLATES, TemplateError
 from app.auth.decorators import role_required
 from app.clients.models import Client
+from app.comms.providers import WHATSAPP_OFF_MESSAGE, whatsapp_configured
 from app.core.errors import ValidationError
 from app.core.pagination import page_of, parse_page
 from app.core.uow import unit_of_work
@@ -88,9 +89,11 @@ def ask():
 def query_csv(log_id: int):
     log = _log_or_404(log_id)
     try:
-        answer = services.rerun(log)
-    except (TemplateError, QueryTimeout):
+        answer = services.replay(log)
+    except TemplateError:
         abort(404)
+    except QueryTimeout as exc:
+        return Response(str(exc), 503, mimetype="text/plain")
     if not answer.columns:
         abort(404)
     buf = io.StringIO()
@@ -118,10 +121,8 @@ def history():
 @role_required(*AI_ROLES)
 def repeat(log_id: int):
     log = _log_or_404(log_id)
-    try:
-        answer = services.rerun(log)
-    except (TemplateError, QueryTimeout) as exc:
-        answer = services.Answer(log=log, status="error", message=str(exc) or "La consulta tardó demasiado.")
+    with unit_of_work():
+        answer = services.repeat(log, user=current_user)
     return render_page("ai/chat.html", "answer", form=QuestionForm(pregunta=log.question), answer=answer, **_chat_ctx())
 
 
@@ -255,6 +256,7 @@ def _preview(form: DraftForm) -> dict | None:
             form.texto_sms.data or "",
             form.objetivo.data or "",
             by=current_user,
+            whatsapp=bool(form.whatsapp.data) and whatsapp_configured(),
         )
     except ValidationError as exc:
         form.attach(exc)
@@ -288,7 +290,12 @@ def copilot():
         preview=preview,
         error=error,
         reason_labels=PREVIEW_REASONS,
+        whatsapp_off=_whatsapp_off(),
     )
+
+
+def _whatsapp_off() -> str | None:
+    return None if whatsapp_configured() else WHATSAPP_OFF_MESSAGE
 
 
 @bp.post("/ia/campanas/crear/")
@@ -305,6 +312,7 @@ def copilot_create():
             form.texto_sms.data or "",
             form.objetivo.data or "",
             by=current_user,
+            whatsapp=bool(form.whatsapp.data),
         )
 
     if submit(form, apply):
@@ -323,6 +331,7 @@ def copilot_create():
         preview=preview,
         error=None,
         reason_labels=PREVIEW_REASONS,
+        whatsapp_off=_whatsapp_off(),
     )
 
 

@@ -111,12 +111,10 @@ def dispatched_channels() -> tuple[str, ...]:
 
 
 def resolve_destination(row: CommunicationLog) -> str | None:
-    """The row's fixed destination, else e-mail: order contact e-mail, else client e-mail; SMS: client phone.
-    WhatsApp: only the ManyChat subscriber id fixed on the row (no fallback)."""
+    """The row's fixed destination (for WhatsApp a ManyChat subscriber id or a phone), else e-mail: order contact
+    e-mail, else client e-mail; SMS and WhatsApp: client phone (the adapter finds the phone's ManyChat subscriber)."""
     if row.destination:
         return row.destination
-    if row.communication_type == WHATSAPP:
-        return None
     if row.communication_type == EMAIL:
         if row.order is not None and row.order.contact_email:
             return row.order.contact_email

@@ -21,6 +21,7 @@ from app.comms.policy import (
     SENT_STATUSES,
     SMS,
     SUPPRESSION_CHANNEL,
+    WHATSAPP,
     Limits,
     consent_switch,
     reason_label,
@@ -94,8 +95,9 @@ def check(
 
 
 def client_destination(channel: str, client=Client):
-    """The client's own destination for a channel (SMS → phone, e-mail → e-mail)."""
-    return client.phone if channel == SMS else client.email
+    """The client's own destination for a channel (SMS and WhatsApp → phone, e-mail → e-mail). A WhatsApp phone is
+    turned into the ManyChat subscriber by the adapter when the row is sent."""
+    return client.phone if channel in (SMS, WHATSAPP) else client.email
 
 
 def _mobile_sql(destination):
@@ -109,7 +111,7 @@ def reason_expr(
 ):
     """SQL CASE giving the §5 reason (rows 1–5) or NULL. The caller outer-joins `prefs` on the client."""
     limits = limits or current_limits()
-    enabled = limits.sms_enabled if channel == SMS else limits.email_enabled
+    enabled = {SMS: limits.sms_enabled, WHATSAPP: limits.whatsapp_enabled}.get(channel, limits.email_enabled)
     whens = []
     if not enabled:
         return sa.literal("channel_disabled", sa.String)
@@ -179,6 +181,6 @@ def cap_reached(channel: str, client_id, limits: Limits, now: datetime):
             .scalar_subquery()
         )
 
-    if channel == SMS:
+    if channel in (SMS, WHATSAPP):  # WhatsApp marketing: the SMS caps, counted on its own rows (policy.cap_deferral)
         return sa.or_(sent_since(w["day"]) >= limits.sms_daily, sent_since(w["month"]) >= limits.sms_monthly)
     return sa.or_(sent_since(w["week"]) >= limits.email_weekly, sent_since(w["month"]) >= limits.email_monthly)

@@ -281,14 +281,51 @@ def email_provider():
 
 class ManyChatWhatsApp:
     """ManyChat's API: `POST {base}/fb/sending/sendContent` with the bearer token and a v2 text message to a
-    subscriber. 4xx (unknown subscriber, window closed) are permanent; 429/5xx and network errors are retried."""
+    subscriber. A destination that is a phone (`+56…`, what campaigns queue) is first looked up with
+    `GET {base}/fb/subscriber/findBySystemField?phone=…`; a phone with no subscriber is a permanent failure.
+    4xx (unknown subscriber, window closed) are permanent; 429/5xx and network errors are retried."""
 
     def __init__(self, base_url: str, token: str, timeout: float = TIMEOUT):
-        self.url = base_url.rstrip("/") + "/fb/sending/sendContent"
+        self.base = base_url.rstrip("/")
+        self.url = self.base + "/fb/sending/sendContent"
         self.token = token
         self.timeout = timeout
 
+    def _check(self, resp, what: str) -> dict:
+        try:
+            data = resp.json()
+        except ValueError:
+            data = {"raw": resp.text[:500]}
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise ProviderError(f"ManyChat HTTP {resp.status_code}", response=data)
+        if resp.status_code >= 400 or data.get("status") != "success":
+            raise ProviderError(
+                f"ManyChat rechazó {what}: {data.get('message') or resp.status_code}", permanent=True, response=data
+            )
+        return data
+
+    def find_subscriber(self, phone: str) -> str:
+        """The ManyChat subscriber id of a phone (E.164). Raises ProviderError (permanent when there is none)."""
+        try:
+            resp = requests.get(
+                self.base + "/fb/subscriber/findBySystemField",
+                params={"phone": phone},
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise ProviderError(f"ManyChat no respondió: {type(exc).__name__}") from exc
+        data = self._check(resp, "la búsqueda del suscriptor")
+        found = data.get("data")
+        if isinstance(found, list):
+            found = found[0] if found else None
+        if not isinstance(found, dict) or not found.get("id"):
+            raise ProviderError("El teléfono no es suscriptor de WhatsApp en ManyChat.", permanent=True, response=data)
+        return str(found["id"])
+
     def send_whatsapp(self, subscriber_id: str, text: str) -> dict:
+        if subscriber_id.startswith("+"):
+            subscriber_id = self.find_subscriber(subscriber_id)
         body = {
             "subscriber_id": subscriber_id,
             "data": {"version": "v2", "content": {"type": "whatsapp", "messages": [{"type": "text", "text": text}]}},
@@ -299,17 +336,19 @@ class ManyChatWhatsApp:
             )
         except requests.RequestException as exc:
             raise ProviderError(f"ManyChat no respondió: {type(exc).__name__}") from exc
-        try:
-            data = resp.json()
-        except ValueError:
-            data = {"raw": resp.text[:500]}
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise ProviderError(f"ManyChat HTTP {resp.status_code}", response=data)
-        if resp.status_code >= 400 or data.get("status") != "success":
-            raise ProviderError(
-                f"ManyChat rechazó el mensaje: {data.get('message') or resp.status_code}", permanent=True, response=data
-            )
+        data = self._check(resp, "el mensaje")
         return {"provider_id": f"manychat:{subscriber_id}:{uuid.uuid4().hex[:12]}", "response": data}
+
+
+WHATSAPP_OFF_MESSAGE = (
+    "WhatsApp no está disponible: falta configurar ManyChat (MANYCHAT_API_TOKEN). "
+    "Pida al administrador que lo active para enviar campañas por WhatsApp."
+)
+
+
+def whatsapp_configured() -> bool:
+    """WhatsApp is sent (through ManyChat) only when MANYCHAT_API_TOKEN is set (integrations.md §6)."""
+    return bool(current_app.config.get("MANYCHAT_API_TOKEN"))
 
 
 def whatsapp_provider():

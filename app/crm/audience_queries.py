@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from app.clients.models import Client, ClientPreferences
 from app.comms import eligibility_queries as eligibility
 from app.comms.models import CommunicationLog
-from app.comms.policy import EMAIL, SMS
+from app.comms.policy import EMAIL, SMS, WHATSAPP
 from app.core import clock
 from app.crm.models import Campaign
 from app.crm.queries import audience_select
 from app.extensions import db
 
 PROMOTIONAL = "PROMOTIONAL"
-CHANNEL_CODES = {"sms": SMS, "email": EMAIL}
+CHANNEL_CODES = {"sms": SMS, "email": EMAIL, "whatsapp": WHATSAPP}
 # gatekeeper reason (comms §5) -> campaign preview reason (crm.md §9.2), per channel
 PREVIEW_REASONS = {
     "sin_telefono_movil": "Sin teléfono móvil",
@@ -43,7 +43,7 @@ def preview_reason(channel: str, reason: str | None) -> str | None:
     if reason is None:
         return None
     if reason in ("no_destination", "not_mobile"):
-        return "sin_telefono_movil" if channel == SMS else "sin_email"
+        return "sin_telefono_movil" if channel in (SMS, WHATSAPP) else "sin_email"
     return {
         "no_channel_consent": "sin_consentimiento_canal",
         "no_type_consent": "sin_consentimiento_promociones",

@@ -57,7 +57,7 @@ class CampaignForm(BaseForm):
     email_subject_template = StringField("Asunto del correo electrónico", validators=[Optional()])
     email_body_template = TextAreaField("Cuerpo del correo electrónico", validators=[Optional()])
     sms_template = TextAreaField("Texto SMS", validators=[Optional()])
-    whatsapp_template = TextAreaField("Texto WhatsApp (para n8n)", validators=[Optional()])
+    whatsapp_template = TextAreaField("Texto WhatsApp", validators=[Optional()])
     automation_notes = TextAreaField("Notas de automatización (flujo n8n)", validators=[Optional()])
 
     def campaign_data(self) -> dict:

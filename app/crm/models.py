@@ -21,7 +21,7 @@ CAMPAIGN_STATUS_LABELS = {
     "Cancelled": "Cancelada",
 }
 AUDIENCE_SOURCES = {"reglas": "Reglas (visitas, gasto, segmentos)", "lista": "Lista explícita de clientes"}
-CAMPAIGN_CHANNELS = {"sms": "SMS", "email": "Correo electrónico"}
+CAMPAIGN_CHANNELS = {"sms": "SMS", "email": "Correo electrónico", "whatsapp": "WhatsApp"}  # WhatsApp: ManyChat
 TARGET_SOURCES = ("segmento", "manual", "reglas")
 TARGET_SOURCE_LABELS = {"segmento": "Segmento", "manual": "Selección manual", "reglas": "Reglas"}
 

@@ -14,7 +14,8 @@ from flask import current_app
 from app.comms import hooks
 from app.comms import outbox_services as outbox
 from app.comms.models import CommunicationLog
-from app.comms.policy import EMAIL, SMS, SmsInfo, sms_info, strip_sms_accents
+from app.comms.policy import EMAIL, SMS, WHATSAPP, SmsInfo, sms_info, strip_sms_accents
+from app.comms.providers import WHATSAPP_OFF_MESSAGE, whatsapp_configured
 from app.comms.render import NoRenderer, Rendered, register_renderer, render_email, sms_footer
 from app.core import clock
 from app.core.db import lock_and_reload
@@ -22,7 +23,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.identity import normalize_email
 from app.core.phone import is_mobile, normalize_phone
 from app.crm import policy
-from app.crm.audience_queries import PROMOTIONAL, _queue_select
+from app.crm.audience_queries import CHANNEL_CODES, PROMOTIONAL, _queue_select
 from app.crm.models import Campaign
 from app.extensions import db
 
@@ -48,7 +49,7 @@ def queue_campaign(campaign: Campaign, *, by=None) -> int:
         queued += outbox.enqueue_from_select(
             _queue_select(campaign, key),
             message_type=PROMOTIONAL,
-            channel=SMS if key == "sms" else EMAIL,
+            channel=CHANNEL_CODES[key],
             triggered_by="campaign",
             created_by=by,
         )
@@ -59,13 +60,18 @@ def _check_sendable(campaign: Campaign) -> None:
     if campaign.status not in OPEN:
         raise ConflictError(f"La campaña está {campaign.status_label.lower()}: no se puede enviar.")
     if not campaign.channels:
-        raise ValidationError("Elija al menos un canal (SMS o correo electrónico) antes de enviar.")
+        raise ValidationError("Elija al menos un canal (SMS, correo electrónico o WhatsApp) antes de enviar.")
     if "sms" in campaign.channels and not (campaign.sms_template or "").strip():
         raise ValidationError("Falta el texto SMS de la campaña.")
     if "email" in campaign.channels and not (
         (campaign.email_subject_template or "").strip() and (campaign.email_body_template or "").strip()
     ):
         raise ValidationError("Faltan el asunto o el cuerpo del correo electrónico de la campaña.")
+    if "whatsapp" in campaign.channels:
+        if not whatsapp_configured():
+            raise ValidationError(WHATSAPP_OFF_MESSAGE)
+        if not (campaign.whatsapp_template or "").strip():
+            raise ValidationError("Falta el texto WhatsApp de la campaña.")
 
 
 def send_campaign(campaign: Campaign, *, when: datetime | None = None, by=None) -> int:
@@ -231,7 +237,7 @@ def render_promotional(log) -> Rendered:
     if campaign is None and (log.payload or {}).get("text"):  # a one-off offer sent by staff (AI module)
         if log.communication_type == SMS:
             return Rendered(text=log.payload["text"] + sms_footer(log))
-        if log.communication_type == "WHATSAPP":
+        if log.communication_type == WHATSAPP:
             return Rendered(text=log.payload["text"])
     if campaign is None:
         raise NoRenderer("PROMOTIONAL row without campaign")
@@ -243,6 +249,8 @@ def render_promotional(log) -> Rendered:
     }
     if log.communication_type == SMS:
         return Rendered(text=policy.render_template_text(campaign.sms_template, **names) + sms_footer(log))
+    if log.communication_type == WHATSAPP:  # ManyChat: the subscriber stops from WhatsApp itself
+        return Rendered(text=policy.render_template_text(campaign.whatsapp_template, **names))
     if log.communication_type == EMAIL:
         return render_email(
             log,

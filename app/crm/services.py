@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.clients.models import Client
+from app.comms.providers import WHATSAPP_OFF_MESSAGE, whatsapp_configured
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.identity import normalize_email
@@ -61,6 +62,8 @@ def _check_campaign(data: dict, campaign_id: int | None) -> None:
         raise ValidationError("Origen de audiencia inválido.", field="audience_source")
     if any(ch not in CAMPAIGN_CHANNELS for ch in data.get("channels") or ()):
         raise ValidationError("Canal inválido.", field="channels")
+    if "whatsapp" in (data.get("channels") or ()) and not whatsapp_configured():
+        raise ValidationError(WHATSAPP_OFF_MESSAGE, field="channels")
     if any(seg not in SEGMENT_KEYS for seg in data.get("target_segments") or ()):
         raise ValidationError("Segmento desconocido.", field="target_segments")
     for key in TEMPLATE_FIELDS:

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
+from app.comms.providers import WHATSAPP_OFF_MESSAGE, whatsapp_configured
 from app.core.errors import DomainError
 from app.core.pagination import paginate, parse_page
 from app.core.uow import unit_of_work
@@ -82,7 +83,14 @@ def _campaign_form(campaign: Campaign | None):
     if submit(form, lambda: services.save_campaign(campaign, data=form.campaign_data(), by=current_user)):
         flash(f"Campaña «{form.result.name}» guardada.", "success")
         return redirect(url_for("crm.campaign_detail", campaign_id=form.result.id), 303)
-    return render_page("crm/campaign_form.html", "campaign_form", form=form, campaign=campaign, status=form.status)
+    return render_page(
+        "crm/campaign_form.html",
+        "campaign_form",
+        form=form,
+        campaign=campaign,
+        status=form.status,
+        whatsapp_off=None if whatsapp_configured() else WHATSAPP_OFF_MESSAGE,
+    )
 
 
 @bp.route("/campanas/nueva/", methods=["GET", "POST"])
@@ -146,6 +154,7 @@ def campaign_detail(campaign_id: int):
         audience=q.audience_size(db.session, campaign),
         segment_labels=labels,
         channel_labels=CAMPAIGN_CHANNELS,
+        whatsapp_off=None if whatsapp_configured() else WHATSAPP_OFF_MESSAGE,
         preview=sending.campaign_preview(campaign),
         send_default=_send_default(campaign),
         target_sources=TARGET_SOURCE_LABELS,

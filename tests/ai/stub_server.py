@@ -1,4 +1,5 @@
-"""A local HTTP stub that speaks just enough of a provider's protocol (chat completions; ManyChat's sendContent):
+"""A local HTTP stub that speaks just enough of a provider's protocol (chat completions; ManyChat's sendContent and
+findBySystemField):
 answers come from a queue of (status, json body, delay seconds); requests are recorded."""
 
 from __future__ import annotations
@@ -16,12 +17,24 @@ class StubServer:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (ManyChat's subscriber look-up)
+                stub.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers), "json": None})
+                self._answer()
+
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 stub.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"{}")}
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": json.loads(body or b"{}"),
+                    }
                 )
+                self._answer()
+
+            def _answer(self):
                 status, data, delay = stub.answers.pop(0) if stub.answers else (500, {"error": "sin respuesta"}, 0)
                 if delay:
                     time.sleep(delay)

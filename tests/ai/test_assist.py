@@ -71,6 +71,59 @@ def test_send_sms_is_one_promotional_row_through_the_gatekeeper(ai_login, fake_l
     assert (by_client[refused.id].status, by_client[refused.id].reason) == ("BLOCKED", "no_type_consent")
 
 
+def test_offer_sms_waits_for_quiet_hours_and_the_caps(ai_login, fake_llm, sales_data):
+    """Acceptance 5: the offer's SMS is a marketing row like any other — outside the contact window it waits, and a
+    client at the daily SMS cap is deferred, while a client under it is sent (negative control)."""
+    from datetime import datetime, timedelta
+
+    from app.comms.dispatch_services import dispatch_outbox
+    from app.core import clock
+    from app.core.clock import LOCAL_TZ
+
+    c = ai_login("marketing")
+    free, capped = sales_data["clients"][1], sales_data["clients"][2]
+    now = clock.now()
+    for n in range(2):  # two promotional SMS already sent to `capped` today (daily cap 2)
+        db.session.add(
+            CommunicationLog(
+                client_id=capped.id,
+                communication_type="SMS",
+                message_type="PROMOTIONAL",
+                status="SENT",
+                destination=capped.phone,
+                idempotency_key=f"test:promo:{capped.id}:{n}",
+                sent_at=now - timedelta(hours=n + 1),
+                not_before=now - timedelta(hours=n + 1),
+                triggered_by="test",
+            )
+        )
+    db.session.flush()
+    for client in (free, capped):
+        c.post(
+            f"/ventas/clientes/{client.id}/sugerencias-ia/sms/",
+            data={"texto": "Aremko: te esperamos.", "log_id": "9", "oferta": "1"},
+            headers={"HX-Request": "true"},
+        )
+    key = "ai:nbo:9:client:{}:1:SMS"
+
+    def row(client):
+        db.session.expire_all()
+        return db.session.scalar(
+            sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key.format(client.id))
+        )
+
+    clock.freeze(datetime(2026, 3, 4, 22, 30, tzinfo=LOCAL_TZ))  # after the 09:00–20:00 window
+    dispatch_outbox()
+    assert (row(free).status, row(free).reason) == ("PENDING", "quiet_hours")
+    clock.freeze(datetime(2026, 3, 4, 16, 0, tzinfo=LOCAL_TZ))  # back inside the window, same day
+    db.session.execute(
+        sa.update(CommunicationLog).values(not_before=clock.now()).where(CommunicationLog.status == "PENDING")
+    )
+    dispatch_outbox()
+    assert row(free).status == "SENT"
+    assert (row(capped).status, row(capped).reason) == ("PENDING", "cap_sms_daily")
+
+
 def test_empty_sms_is_422(ai_login, sales_data):
     resp = ai_login("gerente").post(
         f"/ventas/clientes/{sales_data['clients'][0].id}/sugerencias-ia/sms/", data={"texto": " "}

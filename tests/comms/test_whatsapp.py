@@ -31,7 +31,7 @@ def _queue(client, key, *, message_type="OTHER", text="Hola por WhatsApp", subsc
         message_type=message_type,
         channel="WHATSAPP",
         idempotency_key=key,
-        client_id=client.id,
+        client_id=client.id if client else None,
         destination=subscriber,
         triggered_by="test",
         payload={"text": text},
@@ -72,7 +72,7 @@ def test_own_consent_and_same_gatekeeper(db_session, manychat, make_client):
     )
     promo = make_client(marketing_consent=True)
     blocked = _queue(no_consent, "staff:wa-2")
-    no_subscriber = _queue(make_client(), "staff:wa-3", subscriber=None)
+    no_subscriber = _queue(None, "staff:wa-3", subscriber=None)  # no subscriber and no client phone
     promo_row = _queue(promo, "campaign:0:client:x:WHATSAPP", message_type="PROMOTIONAL")
     manychat.answers = [(200, {"status": "success"}, 0)]
     dispatch_outbox()
