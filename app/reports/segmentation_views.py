@@ -20,7 +20,7 @@ from app.sales.client_queries import (
     SEGMENT_KEYS,
     ZERO_SPEND,
     Thresholds,
-    segment_figures_select,
+    segment_figures,
     segment_labels,
     threshold_legend,
 )
@@ -44,14 +44,6 @@ EXPORT_HEADERS = (
 
 VISIT_ROWS = (("new", "Nuevos"), ("regular", "Regulares"), ("vip", "VIP"))
 SPEND_COLUMNS = (("low", "Gasto bajo"), ("medium", "Gasto medio"), ("high", "Gasto alto"))
-
-
-def segment_figures() -> tuple[dict[str, int], dict[str, int]]:
-    """Clients and revenue per segment (every key present); clients without an order are `zero_spend`."""
-    counts, revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
-    for segment, n, spend in db.session.execute(segment_figures_select()).all():
-        counts[segment], revenue[segment] = n, int(spend or 0)
-    return counts, revenue
 
 
 def _board_context() -> dict:

@@ -192,19 +192,48 @@ def segment_stats(segment: str | None, today: date | None = None) -> sa.Select:
     return sa.select(*stats.c).where(stats.c.segment == segment)
 
 
-def segment_figures_select(today: date | None = None) -> sa.Select:
-    """(segment, clients, Σ spend) per segment from the table: ONE pass over client_stats, one row per client."""
-    stats = stats_select(today).subquery("stats")
-    return sa.select(stats.c.segment, sa.func.count(), sa.func.sum(stats.c.spend)).group_by(stats.c.segment)
+def _band_figures(visits, spend, t: Thresholds, sign: int) -> list:
+    """(sign, zero, visit band index, spend band index, clients, Σ spend) columns grouped by small integers: the
+    cheap form of the segment CASE for a pass over every client (no text built per row)."""
+    zero = sa.and_(visits == 0, spend == 0)
+    v_band = sa.case((visits < t.visits_regular, 0), (visits < t.visits_vip, 1), else_=2)
+    s_band = sa.case((spend < t.spend_medium, 0), (spend < t.spend_high, 1), else_=2)
+    return [sa.literal(sign), zero, v_band, s_band, sa.func.count(), sa.func.sum(spend)]
+
+
+def segment_figures_select(today: date | None = None) -> sa.CompoundSelect:
+    """ONE statement for the clients and Σ spend per segment, from the client_stats table: every row as stored (+),
+    minus the rows past their next_visit as stored (−, found by the next_visit index: few), plus those rows
+    recomputed (+). Rows (sign, zero, visit band, spend band, clients, spend): segment_figures() adds them up."""
+    today = today or clock.today()
+    t = Thresholds.from_config()
+    cs = ClientStats.__table__
+    aged = sa.or_(cs.c.as_of > today, cs.c.next_visit <= today)
+    parts = []
+    for sign, source in (
+        (1, cs),
+        (-1, sa.select(cs.c.visits, cs.c.spend).where(aged).subquery("aged")),
+        (1, recompute_select(today, sa.select(cs.c.client_id).where(aged)).subquery("redone")),
+    ):
+        cols = _band_figures(source.c.visits, source.c.spend, t, sign)
+        parts.append(sa.select(*cols).select_from(source).group_by(*cols[1:4]))
+    return sa.union_all(*parts)
+
+
+def segment_figures(today: date | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """Clients and Σ spend per segment (every key present, zeros included), in one statement."""
+    counts, revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
+    for sign, zero, v_band, s_band, n, spend in db.session.execute(segment_figures_select(today)).all():
+        key = ZERO_SPEND if zero else f"{VISIT_BANDS[v_band]}_{SPEND_BANDS[s_band]}_spend"
+        counts[key] += sign * n
+        revenue[key] += sign * int(spend or 0)
+    return counts, revenue
 
 
 def segment_counts(today: date | None = None) -> dict[str, int]:
     """Clients per segment (every key present, zeros included) in one statement."""
 
-    counts = dict.fromkeys(SEGMENT_KEYS, 0)
-    for segment, n, _spend in db.session.execute(segment_figures_select(today)).all():
-        counts[segment] = n
-    return counts
+    return segment_figures(today)[0]
 
 
 def stats_for_select(client_ids) -> sa.Select:

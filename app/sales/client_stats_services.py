@@ -233,6 +233,12 @@ def install(session_target=Session) -> None:
 # --- nightly full recompute ------------------------------------------------------------------------------------
 
 
+def write_all(today: date | None = None, session: Session | None = None) -> int:
+    """Every row written from scratch in one statement, without the comparison (data loads: bench/generate.py)."""
+    session = session or db.session
+    return _upsert(session, recompute_select(today or clock.today()))
+
+
 def recompute_all(today: date | None = None, session: Session | None = None) -> dict[str, int]:
     """Recompute every row set-based and report how the table compared before writing: `differed` rows whose stored
     figures were wrong although the row claimed to be exact (should be 0: any other number is a bug or a write

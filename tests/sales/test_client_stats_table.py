@@ -16,7 +16,7 @@ from app.extensions import db
 from app.sales import checkout_services
 from app.sales import services as sales_services
 from app.sales.client_merge_services import merge_clients
-from app.sales.client_queries import client_stats, stats_select
+from app.sales.client_queries import SEGMENT_KEYS, client_stats, segment_figures, stats_select
 from app.sales.client_stats_services import NOT_A_VISIT, recompute_all
 from app.sales.line_services import cancel_line, move_service_line
 from app.sales.models import ClientStats, Order, ServiceLine
@@ -57,6 +57,12 @@ def assert_table_exact(context: str = "") -> None:
     assert _rows(stats_select(today)) == expected, context
     table = {r.client_id: r for r in db.session.scalars(sa.select(ClientStats))}
     assert set(table) == set(expected), context
+    counts, revenue = segment_figures(today)  # the board's figures: stored rows − aged rows + aged rows redone
+    want_counts, want_revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
+    for row in expected.values():
+        want_counts[row[-1]] += 1
+        want_revenue[row[-1]] += row[2]
+    assert (counts, revenue) == (want_counts, want_revenue), context
     firsts = _first_visits(today)
     for cid, row in table.items():
         if row.as_of <= today and (row.next_visit is None or row.next_visit > today):
