@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_booking import BASE, DEFAULT_URL, OUT, one_row, start_server  # noqa: E402
-from run_frontdesk import ensure_user, login  # noqa: E402
+from run_frontdesk import BENCH_PRODUCTION_ENV, ensure_user, login  # noqa: E402
 
 REQUESTS = [
     ("board (counts of every segment, chart)", "/ventas/reportes/segmentacion-clientes/", {}),
@@ -37,6 +37,28 @@ REQUESTS = [
 ]
 
 
+def board_statement_times(url: str, runs: int) -> dict:
+    """The board's one statement (segment_figures) in-process, no HTTP: what the table costs, apart from the
+    server and the machine's load on gunicorn."""
+    os.environ.update({"APP_ENV": "production", **BENCH_PRODUCTION_ENV, "DATABASE_URL": url})
+    from app import create_app
+    from app.extensions import db
+    from app.sales.client_queries import segment_figures
+
+    app = create_app()
+    times = []
+    with app.app_context():
+        segment_figures()  # warm-up
+        for _ in range(runs):
+            started = time.perf_counter()
+            segment_figures()
+            times.append(time.perf_counter() - started)
+            db.session.rollback()
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[-1]
+    print(f"board statement in-process: median {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    return {"median_s": round(statistics.median(times), 4), "p95_s": round(p95, 4)}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -46,6 +68,7 @@ def main():
     clients = one_row(args.url, "SELECT count(*) FROM clients")[0]
     orders = one_row(args.url, "SELECT count(*) FROM orders")[0]
     ensure_user(args.url)
+    statement = board_statement_times(args.url, args.runs)
     proc = start_server(args.url)
     results = []
     try:
@@ -79,7 +102,16 @@ def main():
     print(f"load average after: {os.getloadavg()}", flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "segmentation.json").write_text(
-        json.dumps({"clients": clients, "orders": orders, "loadavg": os.getloadavg(), "results": results}, indent=2)
+        json.dumps(
+            {
+                "clients": clients,
+                "orders": orders,
+                "loadavg": os.getloadavg(),
+                "board_statement": statement,
+                "results": results,
+            },
+            indent=2,
+        )
     )
 
 
