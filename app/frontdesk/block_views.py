@@ -52,6 +52,14 @@ def _saved(message: str):
     return see_other(url_for("frontdesk.block_list"))
 
 
+def _create(form, create, message: str, form_name: str):
+    """Both block forms: saved → the panel (or a redirect) with `message`; refused → the panel again with the form
+    (as `form_name`) and its errors, at the refusal's status (409 with the standing bookings, 422 for bad input)."""
+    if submit(form, create):
+        return _saved(message)
+    return _panel(status=form.status, **{form_name: form})
+
+
 @bp.get("/bloqueos/")
 @role_required(*DESK)
 def block_list():
@@ -73,9 +81,7 @@ def block_service_new():
             by=current_user,
         )
 
-    if submit(form, create):
-        return _saved("Bloqueo creado.")
-    return _panel(status=form.status, service_form=form)
+    return _create(form, create, "Bloqueo creado.", "service_form")
 
 
 @bp.post("/bloqueos/horario/")
@@ -93,9 +99,7 @@ def block_slot_new():
             by=current_user,
         )
 
-    if submit(form, create):
-        return _saved("Horario bloqueado.")
-    return _panel(status=form.status, slot_form=form)
+    return _create(form, create, "Horario bloqueado.", "slot_form")
 
 
 def _remove(model, block_id: int, remove):
