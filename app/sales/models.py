@@ -601,7 +601,8 @@ class ClientStats(db.Model):
     until the day before `next_visit`, the first counted line after `as_of`; reads recompute the few rows past it."""
 
     __tablename__ = "client_stats"
-    __table_args__ = (sa.Index("ix_client_stats_next_visit", "next_visit"),)
+    # the rows past their next_visit (or computed for a later day) found by index: the reads recompute only those
+    __table_args__ = (sa.Index("ix_client_stats_next_visit", "next_visit"), sa.Index("ix_client_stats_as_of", "as_of"))
 
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
     visits: Mapped[int] = mapped_column(default=0, server_default="0")

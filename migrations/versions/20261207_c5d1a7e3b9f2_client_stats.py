@@ -53,11 +53,13 @@ def upgrade():
     )
     with op.batch_alter_table("client_stats", schema=None) as batch_op:
         batch_op.create_index("ix_client_stats_next_visit", ["next_visit"], unique=False)
+        batch_op.create_index("ix_client_stats_as_of", ["as_of"], unique=False)
     today = datetime.now(UTC).date()
     op.get_bind().execute(sa.text(BACKFILL).bindparams(sa.bindparam("today", today, type_=sa.Date)))
 
 
 def downgrade():
     with op.batch_alter_table("client_stats", schema=None) as batch_op:
+        batch_op.drop_index("ix_client_stats_as_of")
         batch_op.drop_index("ix_client_stats_next_visit")
     op.drop_table("client_stats")
