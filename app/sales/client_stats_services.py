@@ -36,8 +36,9 @@ NOT_A_VISIT = ("cancelada", "no_show")  # = client_queries.NOT_A_VISIT (client_q
 FIGURES = ("visits", "spend", "first_visit", "last_visit", "next_visit")
 _CLIENTS = "client_stats.clients"  # session.info keys: client ids and order ids whose rows must be recomputed
 _ORDERS = "client_stats.orders"
-_ORDER_FIELDS = ("client_id", "paid", "cancelled_at")
-_LINE_FIELDS = ("status", "service_date", "order_id")
+# the relationships too: a line removed from `order.service_lines` (delete-orphan) or given another `order`
+_ORDER_FIELDS = ("client_id", "paid", "cancelled_at", "service_lines")
+_LINE_FIELDS = ("status", "service_date", "order_id", "order")
 
 
 def recompute_select(today: date, client_ids: sa.Select | list[int] | None = None) -> sa.Select:
@@ -167,6 +168,7 @@ def _note_flush(session: Session, _ctx) -> None:
             if _changed(obj, _LINE_FIELDS):
                 orders.add(obj.order_id)
                 orders.update(_changed(obj, ("order_id",)))
+                orders.update(o.id for o in _changed(obj, ("order",)) if o is not None)
 
 
 def _pending(session: Session) -> bool:
