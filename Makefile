@@ -82,7 +82,7 @@ lint: dev-install
 ## make translations: extract the wrapped strings (babel.cfg) into app/translations/messages.pot, merge them into the
 ## English catalogue (new ones get an empty msgstr to fill in) and compile the .mo files (committed; docs/I18N.md).
 translations: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --add-location=file --sort-by-file -w 120 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k Msg --add-location=file --sort-by-file -w 120 \
 		--project=aremko --msgid-bugs-address=dev@aremko.cl -o app/translations/messages.pot .
 	$(BIN)/pybabel -q update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete -w 120
 	$(BIN)/pybabel -q compile -d app/translations --statistics

@@ -70,6 +70,7 @@ ENTRY = {
         "fecha": {"type": "string", "format": "date"},
         "hora": {"type": "string", "nullable": True, "description": "HH:MM; null = cualquier hora ese día"},
         "cantidad_personas": {"type": "integer"},
+        "idioma": {"type": "string", "enum": ["es", "en"], "description": "idioma de la oferta (SMS/e-mail)"},
         "creada": {"type": "string", "format": "date-time"},
         "ofertas": {"type": "integer"},
         "hora_ofrecida": {"type": "string", "nullable": True},

@@ -76,6 +76,7 @@ EVENT_TYPES = {
     "client_created": "Cliente creado",
     "client_updated": "Cliente actualizado",
     "client_update_requested": "Actualización de datos pendiente",
+    "client_update_rejected": "Actualización de datos rechazada",
     "client_merged": "Clientes fusionados",
     "consent_changed": "Consentimiento modificado",
     "flow_payment_late": "Pago Flow tardío",
@@ -83,7 +84,7 @@ EVENT_TYPES = {
     "waitlist_offered": "Lista de espera: cupo ofrecido",
 }
 # Events that describe only the client record itself; anything else is history that must not be lost.
-SELF_EVENTS = ("client_created", "client_updated", "consent_changed")
+SELF_EVENTS = ("client_created", "client_updated", "consent_changed", "client_update_rejected")
 
 
 HISTORY_COLUMNS: list = []  # client-id columns of higher packages' rows that make a client "with history"
@@ -184,6 +185,7 @@ class ConsentEvent(db.Model):
     message_id: Mapped[int | None] = mapped_column(sa.Integer)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     ip: Mapped[str | None] = mapped_column(sa.String(45))
+    note: Mapped[str | None] = mapped_column(sa.String(200))  # staff's optional note (crm.md §3 preferencias)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)
 
 

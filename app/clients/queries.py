@@ -63,6 +63,20 @@ def client_events_select(client_id: int) -> sa.Select:
     )
 
 
+def consent_history_select(client_id: int, limit: int = 30) -> sa.Select:
+    """The latest consent changes (ConsentEvent rows, crm.md §5), newest first, with the acting user's name."""
+    from app.auth.models import User
+    from app.clients.models import ConsentEvent
+
+    return (
+        sa.select(ConsentEvent, User.username)
+        .outerjoin(User, User.id == ConsentEvent.user_id)
+        .where(ConsentEvent.client_id == client_id)
+        .order_by(ConsentEvent.created_at.desc(), ConsentEvent.id.desc())
+        .limit(limit)
+    )
+
+
 def client_event_count_select(client_id: int) -> sa.Select:
     from app.clients.models import ClientEvent
 

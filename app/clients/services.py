@@ -164,11 +164,17 @@ def update_client(client: Client, *, data: dict, by=None) -> dict:
     return changes
 
 
-def set_consents(client: Client, changes: dict[str, bool], *, source: str, by=None, ip=None, message_id=None) -> int:
-    """Change consent switches, one ConsentEvent per changed field plus one `consent_changed`; flushes.
+def set_consents(
+    client: Client, changes: dict[str, bool], *, source: str, by=None, ip=None, message_id=None, note: str | None = None
+) -> int:
+    """Change consent switches, one ConsentEvent per changed field plus one `consent_changed`; flushes. Staff may
+    add a note (crm.md §3 `/preferencias/`): kept on each ConsentEvent and in the client event's description.
 
     Returns how many fields changed.
     """
+    note = " ".join((note or "").split()) or None
+    if note is not None and len(note) > 200:
+        raise ValidationError("La nota admite hasta 200 caracteres.", field="nota")
     prefs = client.preferences
     if prefs is None:
         prefs = ClientPreferences(client_id=client.id)
@@ -191,13 +197,15 @@ def set_consents(client: Client, changes: dict[str, bool], *, source: str, by=No
                     user_id=getattr(by, "id", None),
                     ip=ip,
                     message_id=message_id,
+                    note=note,
                 )
             )
             changed.append(f"{CONSENT_LABELS[field]}: {'sí' if old else 'no'} → {'sí' if value else 'no'}")
     if changed:
         if all(not getattr(prefs, f) for f in CHANNEL_FIELDS + MARKETING_FIELDS):
             prefs.opt_out_date = prefs.opt_out_date or clock.now()
-        record_event(client, "consent_changed", "; ".join(changed) + f" ({source})", by=by)
+        description = "; ".join(changed) + f" ({source})" + (f". Nota: {note}" if note else "")
+        record_event(client, "consent_changed", description, by=by)
     db.session.flush()
     return len(changed)
 
@@ -236,6 +244,12 @@ def review_update_request(request: ClientUpdateRequest, *, approve: list[str] | 
     client = db.session.get(Client, request.client_id)
     data = {UPDATE_FIELDS[f]: request.proposed[f]["propuesto"] for f in approve}
     changes = update_client(client, data=data, by=by) if data else {}
+    rejected = {f: v for f, v in request.proposed.items() if f not in approve}
+    if rejected:  # the fields not applied leave their trace too, as the applied ones do (`client_updated`)
+        description = "Rechazado: " + "; ".join(
+            f"{f}: {v.get('actual') or '—'} → {v.get('propuesto') or '—'}" for f, v in rejected.items()
+        )
+        record_event(client, "client_update_rejected", description, by=by, order_id=request.order_id, data=rejected)
     request.status = "aprobada" if approve else "rechazada"
     request.reviewed_by_id = getattr(by, "id", None)
     request.reviewed_at = clock.now()

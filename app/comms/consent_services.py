@@ -103,8 +103,10 @@ def update_preferences(
     source: str = "preferences_page",
     by=None,
     message_id: int | None = None,
+    note: str | None = None,
 ) -> int:
-    """The preferences page (or staff fragment): checkboxes per channel and type, or "No recibir nada"; flushes."""
+    """The preferences page (or staff fragment): checkboxes per channel and type, or "No recibir nada"; flushes.
+    `note`: the staff's optional note, kept with the change (crm.md §3)."""
     prefs = _ensure_prefs(client)
     if nothing:
         count = set_consents(
@@ -114,12 +116,13 @@ def update_preferences(
             by=by,
             ip=ip,
             message_id=message_id,
+            note=note,
         )
         prefs.opt_out_date = clock.now()
         db.session.flush()
         return count
     changes = {f: bool(values.get(f)) for f in PREFERENCE_FIELDS}
-    count = set_consents(client, changes, source=source, by=by, ip=ip, message_id=message_id)
+    count = set_consents(client, changes, source=source, by=by, ip=ip, message_id=message_id, note=note)
     if count and any(changes.values()):
         prefs.opt_out_date = None
     db.session.flush()

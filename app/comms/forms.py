@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
 from app.clients.models import CONSENT_LABELS
 from app.comms.consent_services import PREFERENCE_FIELDS
@@ -16,6 +16,7 @@ SUPPRESSION_CHANNELS = {"sms": "SMS", "email": "E-mail"}
 SUPPRESSION_MISSING = "Indique canal y destino."
 EMAIL_INVALID = "Correo inválido."
 CHECKED = ("on", "1", "true")
+NOTE_TOO_LONG = "La nota admite hasta 200 caracteres."
 
 
 def _strip(value):
@@ -39,6 +40,12 @@ class ConsentsForm(BaseForm):
 for _name in PREFERENCE_FIELDS:
     setattr(ConsentsForm, _name, ConsentCheckbox(CONSENT_LABELS[_name]))
 del _name
+
+
+class StaffConsentsForm(ConsentsForm):
+    """The staff consent page (`/ventas/clientes/<id>/preferencias/`): the checkboxes and an optional note."""
+
+    nota = StringField("Nota (opcional)", filters=[_strip], validators=[Length(max=200, message=NOTE_TOO_LONG)])
 
 
 class PreferencesForm(ConsentsForm):

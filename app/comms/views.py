@@ -17,13 +17,14 @@ from flask_login import current_user
 
 from app.auth.decorators import public, role_required
 from app.clients.models import CONSENT_LABELS, Client, Suppression
+from app.clients.queries import consent_history_select
 from app.comms import consent_services as consent
 from app.comms import queries, services
 from app.comms import sms_template_services as sms_templates
 from app.comms.forms import (
-    ConsentsForm,
     PreferencesForm,
     ResendForm,
+    StaffConsentsForm,
     SuppressionForm,
     TemplateForm,
     TemplatePreviewForm,
@@ -363,11 +364,12 @@ def fake_outbox_html(message_id: int):
 def _consent_ctx(client, form=None, **extra):
     return dict(
         client=client,
-        form=form or ConsentsForm(formdata=None),
+        form=form or StaffConsentsForm(formdata=None),
         prefs=client.preferences,
         fields=CONSENT_FORM_FIELDS,
         labels=CONSENT_LABELS,
         can_edit=current_user.role in DESK_ROLES,
+        history=db.session.execute(consent_history_select(client.id)).all(),
         **extra,
     )
 
@@ -384,11 +386,17 @@ def client_consents(client_id: int):
 def client_consents_save(client_id: int):
     client = _get(Client, client_id)
     source = "recepcion" if current_user.role == "recepcion" else "staff"
-    form = ConsentsForm()
+    form = StaffConsentsForm()
 
     def save():
         return consent.update_preferences(
-            client, form.values(), nothing=False, source=source, by=current_user, ip=request.remote_addr
+            client,
+            form.values(),
+            nothing=False,
+            source=source,
+            by=current_user,
+            ip=request.remote_addr,
+            note=form.nota.data,
         )
 
     if not submit(form, save):
@@ -397,7 +405,7 @@ def client_consents_save(client_id: int):
     count = form.result
     message = f"{count} preferencia{'s' if count != 1 else ''} actualizada{'s' if count != 1 else ''}."
     if wants_fragment():
-        ctx = _consent_ctx(client, ConsentsForm(formdata=None), saved=message)
+        ctx = _consent_ctx(client, StaffConsentsForm(formdata=None), saved=message)
         response = render_page("comms/client_consents.html", "client_consents", **ctx)
         return hx_trigger(response, "consent-changed", {"client": client.id})
     flash(message, "success")

@@ -3,6 +3,29 @@
 from __future__ import annotations
 
 
+class Msg(str):
+    """A Spanish text built from a catalogue msgid with `%(name)s` placeholders and values: it *is* the Spanish
+    text (audit rows, the JSON API and staff pages read it as any string), and it remembers its msgid and values so
+    a visitor page can show it in the visitor's language (`app.web.forms.translated`, docs/I18N.md). A value may be
+    a Msg itself (translated too). `make translations` extracts `Msg("…")` like `gettext("…")`."""
+
+    msgid: str
+    params: dict
+
+    def __new__(cls, msgid: str, **params):
+        self = super().__new__(cls, msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        return self
+
+    def __reduce__(self):  # pickles (caches) as itself, with its msgid and values
+        return (_msg, (self.msgid, self.params))
+
+
+def _msg(msgid: str, params: dict) -> Msg:
+    return Msg(msgid, **params)
+
+
 class DomainError(Exception):
     """A business rule refused the action. `status` is the HTTP status views should use."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from app.auth.decorators import role_required
@@ -49,10 +49,13 @@ def booking_policies():
     status = 200 if saved else 422
     saved_id = category.id if saved else None
     if wants_fragment():
+        # a saved policy also refreshes "Últimos cambios" (out-of-band swap, house style §3)
+        oob = [render_template("frontdesk/_policy_changes.html", changes=recent_changes(), oob=True)] if saved else []
         return render_page(
             "frontdesk/_policy_form.html",
-            None,
+            "policy_form",
             status=status,
+            oob_swaps=oob,
             cat=category,
             form=form,
             saved_id=saved_id,

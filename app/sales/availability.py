@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from app.catalog.policy import WEEKDAYS
 from app.core.clock import LOCAL_TZ
+from app.core.errors import Msg
 from app.core.money import percent_of
 
 MESSAGES = {
@@ -20,7 +21,7 @@ MESSAGES = {
     "hora_invalida": "Horario no válido para este servicio.",
     "bloqueado": "No disponible",
     "hora_pasada": "Ese horario ya pasó.",
-    "personas_fuera_de_rango": "La cantidad de personas debe estar entre {min} y {max}.",
+    "personas_fuera_de_rango": "La cantidad de personas debe estar entre %(min)s y %(max)s.",
     "sin_cupo": "Horario agotado.",
     "sin_terapeuta": "No hay terapeuta disponible en ese horario.",
 }
@@ -150,7 +151,8 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
         motivo = "sin_terapeuta"
     message = None
     if motivo is not None:
-        message = MESSAGES[motivo].format(min=s.min_people, max=s.max_people)
+        # a Msg: Spanish here (API, staff), the visitor's language on visitor pages (app/web/i18n.translated)
+        message = Msg(MESSAGES[motivo], min=s.min_people, max=s.max_people)
     return SlotEntry(
         hora=hhmm,
         capacidad=s.capacity,

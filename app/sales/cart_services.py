@@ -13,7 +13,7 @@ from sqlalchemy import orm
 from app.catalog.models import Product
 from app.catalog.policy import line_price
 from app.core import clock
-from app.core.errors import ValidationError
+from app.core.errors import Msg, ValidationError
 from app.core.identity import normalize_email
 from app.core.money import format_clp
 from app.extensions import db
@@ -126,7 +126,8 @@ def add_product_to_cart(
         if product.base_price == 0:
             if amount is None or not 5000 <= amount <= max_amount():
                 raise ValidationError(
-                    f"El monto de la gift card debe estar entre $5.000 y {format_clp(max_amount())}.", field="monto"
+                    Msg("El monto de la gift card debe estar entre $5.000 y %(max)s.", max=format_clp(max_amount())),
+                    field="monto",
                 )
             unit_price = amount
         check_amount(unit_price, minimum=1)

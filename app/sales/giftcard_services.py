@@ -16,7 +16,7 @@ from flask import current_app
 from app.clients.models import Client
 from app.clients.services import record_event
 from app.core import clock
-from app.core.errors import ConflictError, ValidationError
+from app.core.errors import ConflictError, Msg, ValidationError
 from app.core.identity import normalize_email
 from app.core.money import AmountTooLarge, format_clp, parse_clp, require_positive
 from app.core.phone import InvalidPhone, normalize_phone
@@ -55,7 +55,7 @@ def max_amount() -> int:
 
 
 def max_amount_message() -> str:
-    return f"El monto máximo de una gift card es {format_clp(max_amount())}."
+    return Msg("El monto máximo de una gift card es %(amount)s.", amount=format_clp(max_amount()))
 
 
 def parse_card_amount(text: str | None) -> int:
@@ -75,7 +75,9 @@ def check_amount(amount, *, minimum: int = MIN_AMOUNT, field: str = "monto") -> 
     if amount > max_amount():
         raise ValidationError(max_amount_message(), field=field)
     if amount < minimum:
-        raise ValidationError(f"El monto mínimo de una gift card es {format_clp(minimum)}.", field=field)
+        raise ValidationError(
+            Msg("El monto mínimo de una gift card es %(amount)s.", amount=format_clp(minimum)), field=field
+        )
     return amount
 
 
@@ -335,7 +337,8 @@ def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
     name = " ".join((name or "").split()) or None
     if name is not None and len(name) > 100:
         raise ValidationError(
-            "El nombre del destinatario no puede superar los 100 caracteres.", field="destinatario_nombre"
+            Msg("El nombre del destinatario no puede superar los %(num)s caracteres.", num=100),
+            field="destinatario_nombre",
         )
     try:
         email = normalize_email(email)
@@ -351,5 +354,7 @@ def clean_recipient(name=None, email=None, phone=None, message=None) -> dict:
         ) from None
     message = (message or "").strip() or None
     if message is not None and len(message) > MAX_MESSAGE_LENGTH:
-        raise ValidationError(f"El mensaje no puede superar los {MAX_MESSAGE_LENGTH} caracteres.", field="mensaje")
+        raise ValidationError(
+            Msg("El mensaje no puede superar los %(num)s caracteres.", num=MAX_MESSAGE_LENGTH), field="mensaje"
+        )
     return {"recipient_name": name, "recipient_email": email, "recipient_phone": phone, "message": message}

@@ -14,7 +14,7 @@ from app.catalog.models import Provider, Service
 from app.catalog.services import change_stock, lock_products
 from app.clients.services import record_event
 from app.core import clock
-from app.core.errors import ConflictError, ValidationError
+from app.core.errors import ConflictError, Msg, ValidationError
 from app.core.settings import in_force
 from app.extensions import db
 from app.sales import availability
@@ -41,15 +41,17 @@ class SlotUnavailable(ConflictError):
 
     def __init__(self, failures, message: str | None = None):
         self.failures = failures
-        super().__init__(
-            message or "Algunos horarios ya no están disponibles: " + ", ".join(label for label, _ in failures)
-        )
+        labels = ", ".join(label for label, _ in failures)
+        super().__init__(message or Msg("Algunos horarios ya no están disponibles: %(lines)s", lines=labels))
 
 
 def slot_unavailable(label: str, entry) -> SlotUnavailable:
-    """The conflict for one line: «Tina Calipso 02/03/2026 14:00: Horario agotado.»"""
-    reason = (entry.mensaje or "no disponible").rstrip(".")
-    return SlotUnavailable([(label, entry)], message=f"{label}: {reason}.")
+    """The conflict for one line: «Tina Calipso 02/03/2026 14:00: Horario agotado.» (a Msg: the reason reads in
+    the visitor's language on visitor pages)."""
+    reason = entry.mensaje or Msg("no disponible")
+    if reason.endswith("."):
+        return SlotUnavailable([(label, entry)], message=Msg("%(label)s: %(reason)s", label=label, reason=reason))
+    return SlotUnavailable([(label, entry)], message=Msg("%(label)s: %(reason)s.", label=label, reason=reason))
 
 
 @dataclass

@@ -5,7 +5,18 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 
 from app.auth.decorators import public  # noqa: I001
@@ -23,6 +34,7 @@ from app.sales.selfservice_queries import manage_state
 from app.shop.blueprint import bp
 from app.shop.booking_views import RATE_MESSAGE, cart_context, current_cart
 from app.shop.forms import CheckoutForm, OrderPayForm
+from app.waitlist.queries import OFFER_SESSION_KEY, offer_contact
 from app.web.forms import submit
 from app.web.htmx import render_page, see_other
 from app.web.i18n import current_language
@@ -59,7 +71,10 @@ def checkout():
     if cart is None:
         flash(str(EMPTY_CART), "info")
         return redirect(url_for("shop.cart"), 303)
-    return render_template("shop/checkout.html", form=_form(), **cart_context(cart))
+    form = _form()
+    for name, value in offer_contact(session.get(OFFER_SESSION_KEY), cart).items():  # a waitlist offer's link
+        getattr(form, name).data = value
+    return render_template("shop/checkout.html", form=form, **cart_context(cart))
 
 
 @bp.get("/ventas/checkout/cliente/")

@@ -15,6 +15,7 @@ from app.core.identity import normalize_document, normalize_email
 from app.core.phone import InvalidPhone, normalize_phone
 from app.sales.giftcard_services import clean_recipient, parse_card_amount
 from app.web.forms import BaseForm, ClpField, DayField, HhmmField, IdField, IntField, OneTimeForm, Required
+from app.web.i18n import translated
 from app.web.params import MAX_INT32
 
 PICK_SLOT = _l("Elija una fecha, un horario y la cantidad de personas.")
@@ -169,7 +170,7 @@ class GiftCardPurchaseForm(_GiftCardFields, CheckoutForm):
             clean_recipient(self.destinatario_nombre.data, self.destinatario_email.data, None, self.mensaje.data)
         except DomainValidationError as exc:
             field = getattr(self, exc.field or "", None)
-            message = RECIPIENT_EMAIL_INVALID if exc.field == "destinatario_email" else exc.message
+            message = RECIPIENT_EMAIL_INVALID if exc.field == "destinatario_email" else translated(exc.message)
             if field is None:
                 self.form_errors.append(message)
             elif message not in field.errors:

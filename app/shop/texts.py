@@ -31,6 +31,9 @@ SALES_REFUSALS = (
     N_("Horario agotado."),
     N_("No hay terapeuta disponible en ese horario."),
     N_("El carrito admite hasta 10 líneas."),
+    # the availability reasons with values or not listed above (app/sales/availability.py MESSAGES)
+    N_("La cantidad de personas debe estar entre %(min)s y %(max)s."),
+    N_("No disponible"),
     N_("Código de descuento inválido o vencido."),
     N_("La venta ya tiene un código de descuento."),
 )

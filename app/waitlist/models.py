@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.clients.models import register_history
+from app.clients.models import CLIENT_LANGUAGES, register_history
 from app.core.db import UTCDateTime, _now, enum_check
 from app.extensions import db
 
@@ -26,6 +26,7 @@ class WaitlistEntry(db.Model):
     __tablename__ = "waitlist_entries"
     __table_args__ = (
         enum_check("status", WAITLIST_STATUSES),
+        enum_check("language", CLIENT_LANGUAGES),
         sa.CheckConstraint("people >= 1", name="people_positive"),
         sa.Index("ix_waitlist_entries_service_date_status", "service_id", "date", "status"),
         sa.Index("ix_waitlist_entries_phone_status", "phone", "status"),
@@ -41,6 +42,8 @@ class WaitlistEntry(db.Model):
     time: Mapped[str | None] = mapped_column(sa.String(5))  # None: "cualquier hora ese día"
     people: Mapped[int]
     consent: Mapped[bool] = mapped_column(default=False)
+    # the language of the offer's SMS/e-mail (self-service.md §5): the page's language when the visitor joined
+    language: Mapped[str] = mapped_column(sa.String(2), default="es", server_default="es")
     status: Mapped[str] = mapped_column(sa.String(10), default="esperando")
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=_now)

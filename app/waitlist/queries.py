@@ -8,11 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from app.catalog.models import Service
+from app.core.phone import format_phone
+from app.extensions import db
 from app.sales import availability
 from app.sales.queries import load_slot_context
 from app.waitlist.models import WAITLIST_STATUSES, WaitlistEntry
 
 FULL_REASONS = ("sin_cupo", "sin_terapeuta")
+OFFER_SESSION_KEY = "waitlist_entry"  # set by the offer link (waitlist.offer): the entry whose hold the cart has
 
 
 def full_hours(service: Service, day: date, people: int) -> list[str]:
@@ -41,3 +44,15 @@ def api_entries(*, day: date | None = None, status: str | None = None, service_i
     if service_id is not None:
         stmt = stmt.where(WaitlistEntry.service_id == service_id)
     return stmt.order_by(WaitlistEntry.date, WaitlistEntry.created_at, WaitlistEntry.id)
+
+
+def offer_contact(entry_id, cart) -> dict[str, str]:
+    """The checkout fields an offer link fills in (self-service.md §4: the hold is made, the customer only confirms):
+    the entry's name, phone and e-mail, when `entry_id` (from the session) is the entry whose offer opened `cart`.
+    The people are the hold's own. Empty otherwise (no query unless an offer link was opened)."""
+    if not isinstance(entry_id, int) or cart is None:
+        return {}
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.cart_id != cart.id:
+        return {}
+    return {"nombre": entry.name, "telefono": format_phone(entry.phone), "email": entry.email or ""}

@@ -1,7 +1,11 @@
 """WAITLIST_OFFER (communications.md §3, self-service.md §4): the renderer and the relevance check registered with
-the comms registries. The row's `payload` names the entry and the offer number."""
+the comms registries. The row's `payload` names the entry and the offer number. The message is written in the
+entry's `language` (the page's language when the visitor joined, self-service.md §5), not its client's: the visitor
+may not have booked on the web yet."""
 
 from __future__ import annotations
+
+from flask_babel import force_locale, gettext
 
 from app.comms.hooks import register_relevance
 from app.comms.policy import EMAIL, SMS
@@ -10,10 +14,14 @@ from app.core import clock
 from app.extensions import db
 from app.waitlist.models import WaitlistEntry
 
-SMS_TEXT = (
-    "Hola {nombre}, se liberó un cupo: {servicio} el {fecha} a las {hora}. Resérvalo antes de las {vence}: {link} "
-    "- Aremko"
-)
+
+def sms_text(**values) -> str:
+    """The spec's fixed SMS text (communications.md §3), in the current locale."""
+    return gettext(
+        "Hola %(nombre)s, se liberó un cupo: %(servicio)s el %(fecha)s a las %(hora)s. "
+        "Resérvalo antes de las %(vence)s: %(link)s - Aremko",
+        **values,
+    )
 
 
 def _entry(log) -> WaitlistEntry:
@@ -26,15 +34,23 @@ def _entry(log) -> WaitlistEntry:
 def offer_url(entry: WaitlistEntry) -> str:
     from app.web.urls import public_url
 
+    # an English offer opens the checkout in English (`?lang=en` is remembered for the next pages)
+    if entry.language == "en":
+        return public_url("waitlist.offer", token=entry.token, lang="en")
     return public_url("waitlist.offer", token=entry.token)
 
 
 @register_renderer("WAITLIST_OFFER")
 def waitlist_offer(log) -> Rendered:
     entry = _entry(log)
+    with force_locale("en" if entry.language == "en" else "es_CL"):
+        return _render_offer(log, entry)
+
+
+def _render_offer(log, entry: WaitlistEntry) -> Rendered:
     expires = f"{clock.to_local(entry.offer_expires_at):%H:%M}" if entry.offer_expires_at else ""
     if log.communication_type == SMS:
-        text = SMS_TEXT.format(
+        text = sms_text(
             nombre=entry.name.split()[0],
             servicio=entry.service.name,
             fecha=f"{entry.date:%d/%m/%Y}",
@@ -47,7 +63,11 @@ def waitlist_offer(log) -> Rendered:
         return render_email(
             log,
             "WAITLIST_OFFER",
-            subject=f"Se liberó un cupo: {entry.service.name} el {entry.date:%d/%m/%Y}",
+            subject=gettext(
+                "Se liberó un cupo: %(servicio)s el %(fecha)s",
+                servicio=entry.service.name,
+                fecha=f"{entry.date:%d/%m/%Y}",
+            ),
             entry=entry,
             expires=expires,
             offer_url=offer_url(entry),

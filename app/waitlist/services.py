@@ -55,6 +55,7 @@ class JoinData:
     hora: str | None = None  # None: "cualquier hora ese día"
     email: str | None = None
     acepta_contacto: bool = False
+    idioma: str = "es"  # the page's language ("es" | "en"): the offer's SMS/e-mail is written in it
 
 
 def _slot_label(entry: WaitlistEntry, hhmm: str | None = None) -> str:
@@ -126,6 +127,7 @@ def join_waitlist(data: JoinData, *, ip: str | None = None) -> WaitlistEntry:
         time=data.hora,
         people=people,
         consent=True,
+        language="en" if data.idioma == "en" else "es",
         status="esperando",
         client_id=client.id,
         created_at=clock.now(),
@@ -248,6 +250,7 @@ def entry_representation(entry: WaitlistEntry) -> dict:
         "fecha": entry.date.isoformat(),
         "hora": entry.time,
         "cantidad_personas": entry.people,
+        "idioma": entry.language,
         "creada": local(entry.created_at),
         "ofertas": entry.offer_count,
         "hora_ofrecida": entry.offered_time,

@@ -15,6 +15,7 @@ from app.waitlist.forms import CancelEntryForm, JoinWaitlistForm
 from app.waitlist.models import WaitlistEntry
 from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, see_other
+from app.web.i18n import current_language
 from app.web.params import parse_day
 
 bp = Blueprint(
@@ -66,6 +67,7 @@ def join():
                 hora=form.hora.data,
                 cantidad_personas=form.cantidad_personas.data,
                 acepta_contacto=bool(form.acepta_contacto.data),
+                idioma=current_language(),
             ),
             ip=request.remote_addr,
         )
@@ -86,6 +88,7 @@ def offer(token: str):
     cart = services.offered_cart(entry)
     if cart is not None:
         session["cart_token"] = cart.token
+        session[queries.OFFER_SESSION_KEY] = entry.id  # the checkout starts filled in with the entry's contact
         return redirect(url_for("shop.checkout"))
     return render_page("waitlist/offer_closed.html", status=410 if entry.status != "aceptada" else 200, entry=entry)
 

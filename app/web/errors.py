@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import DomainError
+from app.web.i18n import translated
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def init_error_handlers(app: Flask) -> None:
     def _domain(exc: DomainError):
         if is_api_path():
             return domain_error_response(exc)
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, translated(exc.message))  # a visitor page: the visitor's language
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from jinja2 import pass_context
@@ -32,6 +31,7 @@ from app.core import clock
 from app.core.errors import ConflictError, DomainError
 from app.core.money import AmountTooLarge, parse_clp
 from app.core.uow import unit_of_work
+from app.web.i18n import translated
 from app.web.params import MAX_BIGINT, parse_id, parse_int
 from app.web.submissions import claim_submission, new_submission_key
 
@@ -57,7 +57,7 @@ class BaseForm(FlaskForm):
         """A service's refusal: on the field it names (by form field name), else above the form."""
         self.refusal = exc
         # the visitor's language for a refusal the catalogue knows (app/shop/texts.py); as written otherwise
-        message = gettext(exc.message) if isinstance(exc.message, str) and exc.message else exc.message
+        message = translated(exc.message)
         field = getattr(self, exc.field, None) if exc.field else None
         if isinstance(field, Field):
             field.errors = [*field.errors, message]

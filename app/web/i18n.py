@@ -13,7 +13,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
+
+from app.core.errors import Msg
 
 DEFAULT_LOCALE = "es_CL"
 LOCALES = ("es_CL", "en")
@@ -58,6 +60,18 @@ def current_language() -> str:
     """The two-letter language of the current locale ("es" or "en"), what `clients.language` stores."""
     locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "es"
+
+
+def translated(text):
+    """A service's Spanish text in the current locale: a `Msg` through its msgid with its values (the values that
+    are Msg too, translated; data such as a service name or a date left as is), any other string through the
+    catalogue as written (the fixed refusals, app/shop/texts.py). Other values (lazy strings, None) unchanged."""
+    if isinstance(text, Msg):
+        values = {k: translated(v) if isinstance(v, Msg) else v for k, v in text.params.items()}
+        return gettext(text.msgid, **values) if values else gettext(text.msgid)
+    if isinstance(text, str) and text:
+        return gettext(text)
+    return text
 
 
 def html_lang() -> str:

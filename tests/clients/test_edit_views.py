@@ -141,6 +141,13 @@ def test_approve_selected_fields_only(login, db_session, make_client):
     db_session.refresh(req)
     assert ana.email == "ana@new.cl" and ana.name == "Ana"
     assert req.status == "aprobada" and req.reviewed_by_id == c.user.id and req.reviewed_at is not None
+    # the field not approved is recorded as rejected, next to the approved one's `client_updated`
+    rejected = db_session.scalar(
+        sa.select(ClientEvent).where(
+            ClientEvent.client_id == ana.id, ClientEvent.event_type == "client_update_rejected"
+        )
+    )
+    assert rejected.description == "Rechazado: nombre: Ana → Ana María" and rejected.user_id == c.user.id
     again = c.post(f"{UPDATES}{req.id}/", data={"accion": "rechazar"}, headers=HX)
     assert again.status_code == 409 and "ya fue revisada" in again.text
 
@@ -163,6 +170,13 @@ def test_reject_and_bad_submissions(login, db_session, make_client):
     db_session.refresh(req)
     db_session.refresh(ana)
     assert req.status == "rechazada" and ana.email == "ana@old.cl"
+    events = db_session.scalars(
+        sa.select(ClientEvent).where(ClientEvent.client_id == ana.id).order_by(ClientEvent.id)
+    ).all()
+    assert [e.event_type for e in events][-1] == "client_update_rejected"
+    assert events[-1].description == "Rechazado: email: ana@old.cl → ana@new.cl" and events[-1].user_id == c.user.id
+    assert events[-1].data == {"email": {"actual": "ana@old.cl", "propuesto": "ana@new.cl"}}
+    assert "client_updated" not in [e.event_type for e in events]
     assert c.post(f"{UPDATES}999999/", data={"accion": "rechazar"}).status_code == 404
 
 

@@ -253,6 +253,35 @@ def test_client_consents_fragment_records_user(login, db_session, data):
     assert marketing.post(url, data=form).status_code == 403
 
 
+def test_client_consents_note_is_kept_and_shown_in_the_history(login, db_session, data):
+    """crm.md §3: the staff consent page takes an optional note; it is stored with the change (each ConsentEvent,
+    and the `consent_changed` client event) and listed in the page's history."""
+    from app.clients.models import ClientEvent
+
+    client = data["client"]
+    url = f"/ventas/clientes/{client.id}/preferencias/"
+    desk = login("recepcion")
+    page = desk.get(url)
+    assert 'name="nota"' in page.text and 'id="consent-history"' in page.text
+    before = db_session.scalar(sa.select(sa.func.max(ConsentEvent.id))) or 0
+    too_long = desk.post(url, data={"accepts_sms": "on", "nota": "x" * 201}, headers=HX)
+    assert too_long.status_code == 422 and "La nota admite hasta 200 caracteres." in too_long.text
+    assert (db_session.scalar(sa.select(sa.func.max(ConsentEvent.id))) or 0) == before
+    resp = desk.post(url, data={"accepts_sms": "on", "nota": "  Pidió por teléfono  no recibir e-mails "}, headers=HX)
+    assert resp.status_code == 200
+    events = db_session.scalars(sa.select(ConsentEvent).where(ConsentEvent.id > before)).all()
+    assert events and {e.note for e in events} == {"Pidió por teléfono no recibir e-mails"}
+    audit = db_session.scalar(
+        sa.select(ClientEvent)
+        .where(ClientEvent.client_id == client.id, ClientEvent.event_type == "consent_changed")
+        .order_by(ClientEvent.id.desc())
+        .limit(1)
+    )
+    assert audit.description.endswith("(recepcion). Nota: Pidió por teléfono no recibir e-mails")
+    assert "Nota: Pidió por teléfono no recibir e-mails" in resp.text and 'class="consent-event"' in resp.text
+    assert 'value="Pidió' not in resp.text  # a fresh form after saving
+
+
 def test_client_messages_fragment(login, data):
     desk = login("recepcion")
     url = f"/ventas/clientes/{data['client'].id}/mensajes/"

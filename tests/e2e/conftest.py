@@ -94,6 +94,18 @@ def _axe_clean_pages():
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
+def choose_people(page, people: int) -> None:
+    """Pick the number of people on a service page. The change reloads the hour grid through HTMX; wait until the
+    new grid has settled, so that the hour clicked next is on the grid that stays (a click on the old one is lost
+    when the swap lands after it, leaving "Agregar al carrito" disabled)."""
+    page.evaluate(
+        "() => { window.__hoursSettled = new Promise((done) =>"
+        " document.body.addEventListener('htmx:afterSettle', () => done(true), {once: true})); }"
+    )
+    page.select_option("#cantidad_personas", str(people))
+    page.evaluate("() => window.__hoursSettled")
+
+
 def seed_e2e_data() -> None:
     from app.auth.services import create_user
     from app.catalog.models import Service, ServiceCategory
@@ -226,6 +238,9 @@ def seed_crm_e2e_data() -> None:
     )
 
 
+LIVE_APPS: dict = {}  # live server URL -> its Flask app (a journey that reads what the app would send)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, database_templates):
     """Serve a fresh, migrated database (SQLite file, or a new PostgreSQL database) on a free port: a copy of the
@@ -243,7 +258,9 @@ def live_server(tmp_path_factory, database_templates):
     application.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    LIVE_APPS[application.config["PUBLIC_BASE_URL"]] = application
     yield f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS.clear()
     server.shutdown()
     thread.join(timeout=5)
     with application.app_context():

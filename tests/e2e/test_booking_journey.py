@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core import clock
+from tests.e2e.conftest import choose_people
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +22,7 @@ def book_tub(page, base, hhmm):
     expect(page.get_by_role("heading", level=1)).to_have_text("Tina Calipso")
     page.fill("#fecha", day.isoformat())
     expect(page.locator("#hours")).to_contain_text(hhmm)
-    page.select_option("#cantidad_personas", "2")
+    choose_people(page, 2)
     expect(page.locator("#live-price")).to_have_text("Total: $50.000")
     page.locator("#hours label", has_text=hhmm).click()
     page.get_by_role("button", name="Agregar al carrito").click()

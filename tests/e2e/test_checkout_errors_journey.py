@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core import clock
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, choose_people
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def book_tub(page, base, hhmm, day):
     page.locator("#service-grid").get_by_role("link", name="Reservar Tina Calipso").click()
     page.fill("#fecha", day.isoformat())
     expect(page.locator("#hours legend")).to_contain_text(f" {day.day} de ")
-    page.select_option("#cantidad_personas", "2")
+    choose_people(page, 2)
     expect(page.locator("#live-price")).to_have_text("Total: $50.000")
     expect(page.get_by_role("button", name="Agregar al carrito")).to_be_disabled()  # no hour chosen yet
     page.locator("#hours label", has_text=hhmm).click()

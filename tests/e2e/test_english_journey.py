@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core import clock
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, choose_people
 
 pytestmark = pytest.mark.e2e
 SHOTS = os.environ.get("I18N_SHOTS")  # a folder: save a screenshot of each step there (looked at by a person)
@@ -40,7 +40,7 @@ def test_english_visitor_books_and_pays_with_fake_flow(live_server, english_phon
     expect(page.get_by_role("heading", level=1)).to_have_text("Tina Calipso")
     page.fill("#fecha", day.isoformat())
     expect(page.locator("#hours legend")).to_contain_text(f"{day:%A} {day.day} {day:%B} {day.year}")
-    page.select_option("#cantidad_personas", "2")
+    choose_people(page, 2)
     expect(page.locator("#live-price")).to_have_text("Total: $50.000")
     page.locator("#hours label", has_text="17:00").click()
     shot(page, "2-service")

@@ -1,5 +1,6 @@
 """A customer on a phone (390 px) manages a booking from the link every confirmation and reminder carries
-(self-service.md §2): cancels it (refund as a gift card), and another time moves it to another hour.
+(self-service.md §2): cancels it from the link of the rendered reminder (refund as a gift card), and another time
+moves it to another hour.
 Screenshots go to $MANAGE_SCREENSHOTS when set (manual review)."""
 
 import os
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.core import clock
+from tests.e2e.conftest import choose_people
 from tests.e2e.test_booking_journey import fill_checkout
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +35,7 @@ def book_and_pay_by_transfer(page, base, day, hhmm):
     page.goto(f"{base}/ventas/servicio/1/?fecha={day.isoformat()}&cantidad_personas=2")
     expect(page.get_by_role("heading", level=1)).to_have_text("Tina Calipso")
     expect(page.locator("#hours")).to_contain_text(hhmm)
-    page.select_option("#cantidad_personas", "2")
+    choose_people(page, 2)
     page.locator("#hours label", has_text=hhmm).click()
     page.get_by_role("button", name="Agregar al carrito").click()
     expect(page.locator("#booking-panel")).to_contain_text("Agregado al carrito: Tina Calipso")
@@ -43,11 +45,60 @@ def book_and_pay_by_transfer(page, base, day, hhmm):
     return page.url
 
 
+def reminder_links(base, order_page_url, day):
+    """Render the order's BOOKING_REMINDER (SMS and e-mail) as the dispatcher would at send time, in the live
+    server's app and database; returns the manage link each carries. The outbox rows are not kept."""
+    import sqlalchemy as sa
+
+    from app.comms.models import CommunicationLog
+    from app.comms.outbox_services import enqueue
+    from app.comms.policy import EMAIL, SMS
+    from app.comms.render import render
+    from app.core.signing import order_id_from_token
+    from app.extensions import db
+    from app.sales.models import Order
+    from tests.e2e.conftest import LIVE_APPS
+
+    app = LIVE_APPS[base]
+    links = {}
+    with app.app_context():
+        order = db.session.get(Order, order_id_from_token(order_page_url.rstrip("/").rsplit("/", 1)[-1]))
+        try:
+            for channel, destination, suffix in (
+                (SMS, order.client.phone, "sms"),
+                (EMAIL, order.client.email, "email"),
+            ):
+                key = f"order:{order.id}:BOOKING_REMINDER:{day.isoformat()}:{suffix}"
+                inserted = enqueue(
+                    message_type="BOOKING_REMINDER",
+                    channel=channel,
+                    idempotency_key=key,
+                    client_id=order.client_id,
+                    order_id=order.id,
+                    destination=destination,
+                    triggered_by="e2e",
+                )
+                assert inserted
+                log = db.session.scalar(sa.select(CommunicationLog).where(CommunicationLog.idempotency_key == key))
+                message = render(log)
+                body = message.text if channel == SMS else message.html
+                found = re.findall(r"https?://[^\s\"<>]+/ventas/reserva/[^/\s\"<>]+/", body)
+                assert found, body
+                links[suffix] = found[0]
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    return links
+
+
 def test_phone_customer_cancels_from_the_link(live_server, phone_page):
     page = phone_page
     day = day_ahead(11)  # days no other journey books (they share the live server)
-    link = book_and_pay_by_transfer(page, live_server, day, "14:00")
-    page.goto(link)  # the link of the confirmation / reminder
+    order_page = book_and_pay_by_transfer(page, live_server, day, "14:00")
+    links = reminder_links(live_server, order_page, day)
+    link = links["sms"]  # the reminder's SMS, opened on the phone
+    assert links["email"] == link == order_page  # the e-mail carries the same signed link
+    page.goto(link)
     expect(page.locator("#manage-booking")).to_contain_text("Puedes cancelar sin costo hasta el")
     expect(page.get_by_role("link", name="Cambiar fecha u hora")).to_be_visible()
     shot(page, "manage-390.png")
@@ -104,6 +155,7 @@ def test_manager_edits_a_policy_at_the_desk(live_server, browser):
         form.get_by_label("Cancelación sin costo hasta (horas antes)").fill("36")
         form.get_by_role("button", name="Guardar").click()
         expect(page.locator(".policy-form", has_text="Masajes")).to_contain_text("Política guardada.")
+        expect(page.locator("#policy-changes")).to_contain_text("24 → 36")  # refreshed without a reload
         form = page.locator(".policy-form", has_text="Masajes")
         form.get_by_label("Abono para confirmar una reserva online (%)").fill("150")
         form.get_by_role("button", name="Guardar").click()

@@ -84,6 +84,8 @@ def test_join_the_waitlist_get_the_offer_and_book(live_server, browser):
     desk.locator("#cancel-motivo").fill("El cliente no puede venir")
     desk.once("dialog", lambda d: d.accept())
     desk.get_by_role("button", name="Cancelar venta").click()
+    # the cancellation has landed before the next page is opened (a goto would abort a POST still in flight)
+    expect(desk.get_by_text(f"Venta #{order_no} cancelada.")).to_be_visible()
     desk.goto(f"{live_server}/ventas/recepcion/?fecha={day.isoformat()}")
     panel = desk.locator("#waitlist-panel")
     expect(panel).to_contain_text("Camila Rojas")

@@ -12,7 +12,16 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "app" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "pgettext": ((1, "c"), 2),
+    "Msg": None,  # app.core.errors.Msg: a Spanish refusal built with values, translated on visitor pages
+    "N_": None,
+}
 
 
 def _catalog(locale: str):

@@ -172,3 +172,41 @@ def test_a_sales_refusal_reads_in_english(app, client, calipso):
     assert "That time is sold out." in refused.text and "Horario agotado" not in refused.text
     spanish = app.test_client().post("/ventas/add-to-cart/", data=slot, headers={"HX-Request": "true"})
     assert "Horario agotado." in spanish.text
+
+
+def test_refusals_built_with_values_read_in_english(app, client, calipso):
+    """Refusals whose text carries values (app.core.errors.Msg): the people bounds of the service, the lines a
+    checkout could not keep. The same refusals stay Spanish on a Spanish page."""
+    low, high = calipso.min_people, calipso.max_people
+    slot = {"servicio_id": calipso.id, "fecha": "2026-03-02", "hora": "14:00", "cantidad_personas": high + 1}
+    people = app.test_client().post("/ventas/add-to-cart/", data=slot, headers={**EN, "HX-Request": "true"})
+    assert people.status_code in (409, 422)
+    assert f"The number of people must be between {low} and {high}." in people.text
+    assert "cantidad de personas" not in people.text
+    spanish = app.test_client().post("/ventas/add-to-cart/", data=slot, headers={"HX-Request": "true"})
+    assert f"La cantidad de personas debe estar entre {low} y {high}." in spanish.text
+    # two visitors hold the same last place in turn: the second checkout finds it taken
+    from app.core import clock
+    from app.sales.models import CartHold
+
+    slot["cantidad_personas"] = 2
+    assert client.post("/ventas/add-to-cart/", data=slot, headers=EN).status_code == 303
+    from app.extensions import db
+
+    db.session.execute(sa.update(CartHold).values(expires_at=clock.now()))  # the hold lapses unused
+    db.session.commit()
+    assert book(app.test_client(), calipso, {}, phone="9 1111 2222").status_code == 303  # someone else books it
+    resp = client.post(
+        "/ventas/complete-checkout/",
+        data={
+            "telefono": "9 8765 4321",
+            "nombre": "Mary Smith",
+            "email": "mary@example.com",
+            "metodo_pago": "transferencia",
+            "acepta_terminos": "y",
+        },
+        headers=EN,
+    )
+    assert resp.status_code == 409
+    assert "Some times are no longer available: Tina Calipso 02/03/2026 14:00" in resp.text
+    assert "ya no están disponibles" not in resp.text

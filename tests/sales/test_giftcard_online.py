@@ -133,6 +133,19 @@ def test_invalid_purchases_are_422_in_place_and_place_nothing(shop, client, db_s
     assert count(db_session, Order) == 0 and count(db_session, GiftCard) == 0
 
 
+def test_gift_card_refusals_with_values_read_in_english(shop, client, db_session):
+    """The recipient checks (sales.giftcard_services.clean_recipient, Msg with values) on an English page."""
+    en = {"HX-Request": "true", "Accept-Language": "en"}
+    cases = [
+        (form(shop["fifty"], destinatario_nombre="x" * 101), "The recipient&#39;s name cannot be longer than 100"),
+        (form(shop["fifty"], mensaje="m" * 1001), "The message cannot be longer than 1000 characters."),
+    ]
+    for data, message in cases:
+        r = client.post(BUY, data=data, headers=en)
+        assert r.status_code == 422 and message in r.text and "no puede superar" not in r.text, r.text
+    assert count(db_session, Order) == 0
+
+
 def test_double_submit_places_one_order(shop, client, db_session):
     key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', client.get(BUY).text).group(1)
     first = client.post(BUY, data=form(shop["fifty"], submission_key=key))

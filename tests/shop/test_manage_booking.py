@@ -322,6 +322,18 @@ def test_reschedule_into_a_slot_taken_meanwhile_is_409_and_the_old_booking_stays
     )
 
 
+def test_reschedule_refusal_built_with_values_reads_in_english(client, db_session, place):
+    """The refusal names the slot (data, as written) and its reason (from the catalogue): on an English page the
+    reason reads in English, with the house date format (docs/I18N.md)."""
+    order = place([("calipso", NEXT_MONDAY, "14:00", 2)])
+    line = order.service_lines[0]
+    assert client.get(url(order) + "?lang=en").status_code == 200  # the visitor switches to English
+    place([("calipso", NEXT_MONDAY, "17:00", 1)])
+    resp = move(client, order, line, NEXT_MONDAY, "17:00")
+    assert resp.status_code == 409
+    assert "Tina Calipso 09/03/2026 17:00: That time is sold out." in resp.text and "agotado" not in resp.text
+
+
 def test_at_most_two_reschedules_per_line(client, db_session, place):
     order = place([("calipso", NEXT_MONDAY, "14:00", 1)])
     line = order.service_lines[0]

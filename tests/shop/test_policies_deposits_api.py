@@ -52,6 +52,10 @@ def test_policy_page_shows_defaults_and_saves_with_audit(login, db_session, book
         "antes": {"cancel_cutoff_hours": 24, "deposit_percent": 0},
         "despues": {"cancel_cutoff_hours": 48, "deposit_percent": 30},
     }
+    # the fragment also refreshes "Últimos cambios" without a reload (out-of-band swap)
+    assert resp.text.lstrip().startswith(f'<form class="border rounded p-3 mb-3 policy-form" id="policy-{tinas.id}"')
+    oob = re.search(r'<ul class="small" id="policy-changes" hx-swap-oob="true">(.*?)</ul>', resp.text, re.S)
+    assert oob and "24 → 48" in oob.group(1) and c.user.username in oob.group(1)
     assert "24 → 48" in c.get(POLICY_URL).text  # listed under "Últimos cambios"
     same = c.post(POLICY_URL, data=policy_data(tinas.id, cancel_cutoff_hours=48, deposit_percent=30))
     assert same.status_code == 200 and db_session.scalar(sa.select(sa.func.count(BookingPolicyChange.id))) == 1
@@ -70,7 +74,7 @@ def test_policy_bad_values_are_422_in_spanish(login, db_session, booking_setup, 
     c = login("gerente")
     tinas = booking_setup["calipso"].category
     resp = c.post(POLICY_URL, data=policy_data(tinas.id, **{field: value}), headers=HX)
-    assert resp.status_code == 422 and message in resp.text
+    assert resp.status_code == 422 and message in resp.text and "hx-swap-oob" not in resp.text
     full = c.post(POLICY_URL, data=policy_data(tinas.id, **{field: value}))
     assert full.status_code == 422 and "<html" in full.text and message in full.text
     assert db_session.scalars(sa.select(BookingPolicyChange)).all() == []

@@ -34,7 +34,7 @@ def join(db_session):
     """join(service, hhmm or None, people=1, day=DAY, email=None) -> a waiting entry."""
     from app.waitlist.services import JoinData, join_waitlist
 
-    def do(service, hhmm="14:00", people=1, day=DAY, email=None, phone=None, name="Camila Rojas"):
+    def do(service, hhmm="14:00", people=1, day=DAY, email=None, phone=None, name="Camila Rojas", idioma="es"):
         return join_waitlist(
             JoinData(
                 nombre=name,
@@ -45,6 +45,7 @@ def join(db_session):
                 hora=hhmm,
                 cantidad_personas=people,
                 acepta_contacto=True,
+                idioma=idioma,
             )
         )
 

@@ -276,3 +276,25 @@ def test_offer_message_renders_the_spec_text(calipso, full, join, db_session, ma
     assert f"/ventas/lista-espera/oferta/{entry.token}/ - Aremko" in text
     email = render(next(r for r in offers(entry.id) if r.communication_type == "EMAIL"))
     assert "Se liberó un cupo" in email.subject and entry.token in email.html
+    assert entry.language == "es" and "Reservar ahora" in email.text and "lang=en" not in email.text
+
+
+def test_offer_message_is_written_in_the_language_the_visitor_joined_in(calipso, full, join, db_session, make_user):
+    """An entry joined on an English page gets its SMS and e-mail in English (self-service.md §5), although its
+    client has never booked on the web (clients.language is still "es")."""
+    from app.comms.render import render
+
+    entry = join(calipso, "14:00", name="Jane Doe", email="jane@example.com", idioma="en")
+    assert entry.language == "en" and entry.client.language == "es"
+    line_services.cancel_order_by_staff(full, reason="No viene", by=make_user("gerente"))
+    db_session.refresh(entry)
+    vence = clock.to_local(entry.offer_expires_at).strftime("%H:%M")
+    text = render(next(r for r in offers(entry.id) if r.communication_type == "SMS")).text
+    assert text.startswith(
+        f"Hi Jane, a place has opened up: Tina Calipso on 02/03/2026 at 14:00. Book it before {vence}: http"
+    )
+    assert f"/ventas/lista-espera/oferta/{entry.token}/?lang=en - Aremko" in text and "Unsubscribe:" in text
+    email = render(next(r for r in offers(entry.id) if r.communication_type == "EMAIL"))
+    assert email.subject == "A place has opened up: Tina Calipso on 02/03/2026"
+    assert "for 1 person" in email.text and "We are holding it for you until" in email.text
+    assert "Book now" in email.html and "liberó" not in email.text

@@ -87,6 +87,18 @@ def test_join_posts_and_refuses_in_spanish(client, calipso, full, db_session):
     assert room.status_code == 422 and "todavía tiene cupo" in room.text
 
 
+def test_join_on_an_english_page_stores_english(client, calipso, full, db_session):
+    url = f"/ventas/lista-espera/?servicio_id={calipso.id}&fecha={DAY.isoformat()}&cantidad_personas=1&lang=en"
+    hidden = form_values(client.get(url, headers=HX).text)
+    ok = client.post(
+        "/ventas/lista-espera/",
+        data={**hidden, "hora": "14:00", "nombre": "Jane Doe", "telefono": next_phone(), "acepta_contacto": "y"},
+        headers=HX,
+    )
+    assert ok.status_code == 200
+    assert db_session.scalar(sa.select(WaitlistEntry.language)) == "en"
+
+
 def test_join_without_csrf_is_refused(app, client, calipso, full):
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -110,6 +122,41 @@ def test_offer_link_opens_checkout_with_the_hold(client, calipso, full, join, ma
     checkout = client.get("/ventas/checkout/")
     assert checkout.status_code == 200 and "Tina Calipso" in checkout.text
     assert client.get("/ventas/lista-espera/oferta/no-existe/").status_code == 404
+
+
+def test_offer_checkout_is_prefilled_with_the_entry(client, calipso, full, join, make_user, db_session):
+    """The offer link's checkout starts with the entry's name, phone and e-mail; the hold carries its people."""
+    from app.core.phone import format_phone
+
+    entry = join(calipso, "14:00", people=2, email="camila@example.com", name="Camila Rojas")
+    line_services.cancel_order_by_staff(full, reason="No viene", by=make_user("gerente"))
+    db_session.refresh(entry)
+    assert entry.status == "ofrecida"
+    plain = client.get("/ventas/checkout/")  # no offer opened in this browser: nothing filled in
+    assert 'value="Camila Rojas"' not in plain.text
+    client.get(f"/ventas/lista-espera/oferta/{entry.token}/")
+    page = client.get("/ventas/checkout/").text
+    assert re.search(r'name="nombre"[^>]*value="Camila Rojas"', page)
+    assert re.search(rf'name="telefono"[^>]*value="{re.escape(format_phone(entry.phone))}"', page)
+    assert re.search(r'name="email"[^>]*value="camila@example\.com"', page)
+    assert "Tina Calipso" in page and "2 personas" in page
+    # the checkout completes as is: the offer is accepted and booked once
+    hidden = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*type="hidden"[^>]*value="([^"]*)"', page))
+    hidden.update(dict(form_values(page)))
+    done = client.post(
+        "/ventas/complete-checkout/",
+        data={
+            **hidden,
+            "nombre": "Camila Rojas",
+            "telefono": format_phone(entry.phone),
+            "email": "camila@example.com",
+            "acepta_terminos": "y",
+            "metodo_pago": "transferencia",
+        },
+    )
+    assert done.status_code == 303, done.text
+    db_session.refresh(entry)
+    assert entry.status == "aceptada" and entry.order_id is not None
 
 
 def test_closed_offer_link_explains(client, calipso, full, join, make_user, db_session):
