@@ -1,7 +1,7 @@
 """client_stats: one row per client with the figures of client_stats() (issue 20 item 4), backfilled
 
 Revision ID: c5d1a7e3b9f2
-Revises: f7a8b9c0d1e2
+Revises: a1c2e3f4b5d6
 Create Date: 2026-12-07 15:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c5d1a7e3b9f2"
-down_revision = "f7a8b9c0d1e2"
+down_revision = "a1c2e3f4b5d6"
 branch_labels = None
 depends_on = None
 
