@@ -3,16 +3,20 @@ affected clients' rows in the SAME transaction, and a nightly job recomputes eve
 
 How the rows stay current, whatever path changed the sale:
 - `after_flush` (a SQLAlchemy session event) notes the clients touched by the flushed orders (new, deleted, or a
-  changed `client_id`, `paid`, `cancelled_at`) and service lines (new, deleted, or a changed `status`,
-  `service_date`, `order_id`), and new clients (their zero row). Payments, refunds, gift cards and Flow change an
-  order's `paid`, so they are covered by the order; the sales signals all follow such a flush, so every receiver of
-  them is covered as well, and so are the paths that send no signal (edits, imports, the API).
-- a statement that reads the table after such a change, in the same transaction, first recomputes the noted rows
-  (`do_orm_execute`, like autoflush), so a service or a test reads its own change;
-- `before_commit` flushes and recomputes those clients' rows with ONE set-based INSERT … SELECT … ON CONFLICT DO
-  UPDATE (PostgreSQL and SQLite): the same figures as client_stats(), not delta arithmetic.
-- Core statements that bypass the ORM (the client merge moves orders with UPDATE) call `mark_clients`.
-A rolled-back transaction writes nothing (the rows are written just before COMMIT, inside it).
+  changed `client_id`, `paid`, `cancelled_at`, line collection) and service lines (new, deleted, or a changed
+  `status`, `service_date`, `order_id`/`order`), and new clients (their zero row). Payments, refunds, gift cards and
+  Flow change an order's `paid`, so they are covered by the order; the sales signals all follow such a flush, so
+  every receiver of them is covered as well, and so are the paths that send no signal (edits, imports, the API).
+- `after_flush_postexec` recomputes those clients' rows right after the flush with ONE set-based INSERT … SELECT …
+  ON CONFLICT DO UPDATE (PostgreSQL and SQLite): the same figures as client_stats(), not delta arithmetic. Any
+  session on the same transaction (the tests' request sessions share the test's connection) reads them at once.
+- Core statements that bypass the ORM (the client merge moves orders with UPDATE) call `mark_clients`; such marks
+  are written at the next flush, before a statement that reads the table (`do_orm_execute`), or before COMMIT.
+A rolled-back transaction leaves the table as it was (the rows are written inside it).
+Cost: one statement per flush that touched a sale (+3 on a staff place_order + payment + commit). Writing once per
+transaction instead (drop the after_flush_postexec listener: the read and commit hooks already do the rest) costs +1,
+but then fixtures that flush without committing must call `settle()` before a request reads the board in its own
+session (6 tests in crm, ai and api do that today).
 """
 
 from __future__ import annotations
