@@ -33,6 +33,9 @@ def create_app(config: Config | str | None = None) -> Flask:
     from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    from app.sales.client_stats_services import install as install_client_stats
+
+    install_client_stats()  # the client-statistics table follows every sale change in its transaction
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -46,7 +46,7 @@ def job_list() -> list[Job]:
     from app.comms import jobs as comms_jobs
     from app.crm.jobs import campaign_scheduler
     from app.reports.manager_report import manager_report
-    from app.sales.jobs import expire_cart_holds, expire_unpaid_orders
+    from app.sales.jobs import expire_cart_holds, expire_unpaid_orders, recompute_client_stats
     from app.waitlist.jobs import expire_waitlist
     from app.web.submissions import purge_form_submissions
     from app.webhooks.dispatch_services import dispatch_webhooks
@@ -71,6 +71,8 @@ def job_list() -> list[Job]:
         Job("purge_form_submissions", purge_form_submissions, "interval", {"hours": 1}),
         Job("dispatch_webhooks", dispatch_webhooks, "interval", {"minutes": 1}),
         Job("purge_ai_logs", purge_ai_logs, "cron", {"hour": 3, "minute": 30}, DAILY_GRACE),
+        # the client_stats table recomputed and proven equal, after the day changed (issue 20 item 4)
+        Job("recompute_client_stats", recompute_client_stats, "cron", {"hour": 0, "minute": 5}, DAILY_GRACE),
     ]
 
 

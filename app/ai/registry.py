@@ -14,7 +14,7 @@ from app.catalog.models import Service
 from app.clients.models import Client
 from app.comms.models import CommunicationLog
 from app.core import clock
-from app.sales.client_queries import NOT_A_VISIT, client_stats
+from app.sales.client_queries import NOT_A_VISIT, stats_select
 from app.sales.models import GiftCard, Order, Payment, ServiceLine
 
 ACTIVE_LINE = ServiceLine.status != "cancelada"
@@ -205,7 +205,7 @@ def _ingresos_por_metodo(p: dict) -> sa.Select:
 
 def _inactivos(p: dict) -> sa.Select:
     today = clock.today()
-    stats = client_stats(today).subquery("stats")
+    stats = stats_select(today).subquery("stats")
     return (
         sa.select(
             Client.id.label("cliente_id"),

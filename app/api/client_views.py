@@ -83,9 +83,9 @@ def _phone_filter(stmt, value):
 
 
 def _segment_filter(stmt, value):
-    from app.sales.client_queries import client_stats
+    from app.sales.client_queries import stats_select
 
-    stats = client_stats().subquery()
+    stats = stats_select().subquery()
     return stmt.where(Client.id.in_(sa.select(stats.c.client_id).where(stats.c.segment == value)))
 
 

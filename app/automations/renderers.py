@@ -288,9 +288,9 @@ def birthday(log) -> Rendered:
 
 
 def last_visit(client_id: int) -> date | None:
-    from app.sales.client_queries import client_stats
+    from app.sales.client_queries import stats_select
 
-    stats = client_stats().subquery()
+    stats = stats_select().subquery()
     return db.session.scalar(sa.select(stats.c.last_visit).where(stats.c.client_id == client_id))
 
 

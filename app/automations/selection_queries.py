@@ -23,7 +23,7 @@ from app.comms.models import CommunicationLog
 from app.core import clock
 from app.core.clock import to_local
 from app.core.settings import in_force
-from app.sales.client_queries import NOT_A_VISIT, client_stats
+from app.sales.client_queries import NOT_A_VISIT, stats_select
 from app.sales.models import Order, ServiceLine
 
 SMS, EMAIL = "SMS", "EMAIL"
@@ -225,7 +225,7 @@ def reactivation_candidates(now: datetime) -> sa.Select:
     ≤ REACTIVATION_MAX_PER_RUN. Columns: client_id, channel."""
     cfg = in_force()
     today = to_local(now).date()
-    stats = client_stats(today).subquery("stats")
+    stats = stats_select(today).subquery("stats")
     key = _key("client:", Client.id, f":REACTIVATION:{quarter_key(today)}")
     channel = sa.case(
         (channel_ok(EMAIL, "REACTIVATION"), sa.literal(EMAIL, sa.String)),
@@ -265,7 +265,7 @@ def reactivation(now: datetime, channel: str, client_ids: list[int]) -> sa.Selec
 def vip_newsletter(now: datetime, channel: str = EMAIL) -> sa.Select:
     """Visit band vip + spend band high, with a sendable e-mail (consents, not suppressed); one per local month."""
     today = to_local(now).date()
-    stats = client_stats(today).subquery("stats")
+    stats = stats_select(today).subquery("stats")
     return (
         sa.select(
             _key("client:", Client.id, f":NEWSLETTER:{today:%Y-%m}").label("idempotency_key"),

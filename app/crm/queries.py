@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.clients.models import Client, ClientPreferences
 from app.clients.queries import search_condition
 from app.crm.models import Campaign, CampaignTarget
-from app.sales.client_queries import client_stats, segment_stats
+from app.sales.client_queries import segment_stats, stats_select
 
 
 def segment_clients_select(segment: str | None, q: str = "", today: date | None = None) -> sa.Select:
@@ -46,7 +46,7 @@ def segment_client_ids_select(segment: str, today: date | None = None) -> sa.Sel
 
 
 def rules_clause(campaign: Campaign, stats) -> sa.ColumnElement[bool]:
-    """The `reglas` filter over a client_stats() subquery: visits ≥ min (if > 0), spend ≥ min (if > 0), segments
+    """The `reglas` filter over a stats_select() subquery: visits ≥ min (if > 0), spend ≥ min (if > 0), segments
     (if any); all empty = true (every client)."""
     clauses = []
     if campaign.target_min_visits:
@@ -60,16 +60,16 @@ def rules_clause(campaign: Campaign, stats) -> sa.ColumnElement[bool]:
 
 def audience_select(campaign: Campaign, today: date | None = None) -> sa.Select:
     """The campaign's audience as a Select of `client_id` (crm.md §9.2): its targets for `lista`; else
-    client_stats() filtered by the rules."""
+    stats_select() filtered by the rules."""
     if campaign.audience_source == "lista":
         return sa.select(CampaignTarget.client_id.label("client_id")).where(CampaignTarget.campaign_id == campaign.id)
-    stats = client_stats(today).subquery("stats")
+    stats = stats_select(today).subquery("stats")
     return sa.select(stats.c.client_id.label("client_id")).where(rules_clause(campaign, stats))
 
 
 def audience_sizes(session, campaigns: list[Campaign]) -> dict[int, int]:
     """Audience size of several campaigns in at most two statements: targets counted per `lista` campaign, and
-    one pass over client_stats() with a conditional count per `reglas` campaign."""
+    one pass over stats_select() with a conditional count per `reglas` campaign."""
     sizes = {c.id: 0 for c in campaigns}
     lista = [c.id for c in campaigns if c.audience_source == "lista"]
     if lista:
@@ -82,7 +82,7 @@ def audience_sizes(session, campaigns: list[Campaign]) -> dict[int, int]:
         )
     reglas = [c for c in campaigns if c.audience_source != "lista"]
     if reglas:
-        stats = client_stats().subquery("stats")
+        stats = stats_select().subquery("stats")
         row = session.execute(
             sa.select(
                 *[sa.func.coalesce(sa.func.sum(sa.case((rules_clause(c, stats), 1), else_=0)), 0) for c in reglas]

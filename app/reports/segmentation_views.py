@@ -1,6 +1,6 @@
 """Segmentation board (crm.md §6.4) and segment export (reports.md §7): a visits × spend matrix of clients and
-revenue from client_activity() (the query behind segment_counts), lists and exports streamed from client_stats()
-through crm.queries."""
+revenue from the client_stats table (client_queries.segment_figures_select, the query behind segment_counts),
+lists and exports streamed from the same table through crm.queries."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import abort, request
 
 from app.auth.decorators import role_required
-from app.clients.models import Client
 from app.core.db import stream_rows
 from app.core.money import format_clp
 from app.core.pagination import Page, page_of, parse_page
@@ -21,7 +20,7 @@ from app.sales.client_queries import (
     SEGMENT_KEYS,
     ZERO_SPEND,
     Thresholds,
-    client_activity,
+    segment_figures,
     segment_labels,
     threshold_legend,
 )
@@ -45,30 +44,6 @@ EXPORT_HEADERS = (
 
 VISIT_ROWS = (("new", "Nuevos"), ("regular", "Regulares"), ("vip", "VIP"))
 SPEND_COLUMNS = (("low", "Gasto bajo"), ("medium", "Gasto medio"), ("high", "Gasto alto"))
-
-
-def segment_figures_select() -> sa.CompoundSelect:
-    """(segment, clients, revenue) of the clients with an order — revenue is Σ paid, the `spend` of client_activity
-    — UNION ALL (NULL, number of clients, NULL): ONE statement over the same query as segment_counts."""
-    activity = client_activity().subquery()
-    by_segment = sa.select(activity.c.segment, sa.func.count(), sa.func.sum(activity.c.spend)).group_by(
-        activity.c.segment
-    )
-    everyone = sa.select(sa.null(), sa.func.count(), sa.null()).select_from(Client)
-    return sa.union_all(by_segment, everyone)
-
-
-def segment_figures() -> tuple[dict[str, int], dict[str, int]]:
-    """Clients and revenue per segment (every key present); clients without an order are `zero_spend`."""
-    counts, revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
-    total = 0
-    for segment, n, spend in db.session.execute(segment_figures_select()).all():
-        if segment is None:
-            total = n
-        else:
-            counts[segment], revenue[segment] = n, int(spend or 0)
-    counts[ZERO_SPEND] += total - sum(counts.values())
-    return counts, revenue
 
 
 def _board_context() -> dict:
@@ -202,7 +177,7 @@ def _page(stmt, number: int, total: int) -> Page:
 
 
 def _page_with_total(stmt, number: int) -> Page:
-    """One page and the filtered total in one pass over client_stats (`count(*) OVER ()`); only a page past
+    """One page and the filtered total in one pass over the stats (`count(*) OVER ()`); only a page past
     the end needs a second statement."""
     counted = stmt.add_columns(sa.func.count().over().label("_total"))
     rows = db.session.execute(counted.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()

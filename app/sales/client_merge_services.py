@@ -18,13 +18,15 @@ from app.clients.services import EDITABLE_FIELDS, record_event, set_consents, up
 from app.core.errors import ValidationError
 from app.core.phone import normalize_phone
 from app.extensions import db
+from app.sales.client_stats_services import mark_clients
 from app.sales.models import Order
 
 SYSTEM = "sistema"
 # Tests switch this off to show that without the locks two merges of one duplicate crash (negative control).
 LOCKING_ENABLED = True
 # Handled explicitly: preferences are combined, the merge log keeps pointing at survivors.
-SPECIAL_TABLES = {"client_preferences"}
+# client_stats is not history: the duplicate's row goes with it (cascade), the survivor's is recomputed
+SPECIAL_TABLES = {"client_preferences", "client_stats"}
 
 
 def _client_fk_columns() -> list[tuple[sa.Table, sa.Column]]:
@@ -158,6 +160,7 @@ def merge_clients(survivor: Client, duplicates: list[Client], *, by=None) -> lis
         _merge_preferences(survivor, dup, by=by)
         db.session.flush()
         moved = _move_rows(survivor.id, dup.id)
+        mark_clients(survivor.id)  # the orders moved by UPDATE, past the ORM: recomputed before the next read
         db.session.expire_all()
         dup = db.session.get(Client, dup.id)
         survivor = db.session.get(Client, survivor.id)

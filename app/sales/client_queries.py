@@ -16,13 +16,13 @@ from app.core import clock
 from app.core.money import format_clp
 from app.core.settings import in_force
 from app.extensions import db
-from app.sales.models import GiftCard, Order, Payment, PaymentMethod, ServiceLine
+from app.sales.client_stats_services import NOT_A_VISIT, recompute_select
+from app.sales.models import ClientStats, GiftCard, Order, Payment, PaymentMethod, ServiceLine
 
 VISIT_BANDS = ("new", "regular", "vip")
 SPEND_BANDS = ("low", "medium", "high")
 ZERO_SPEND = "zero_spend"
 SEGMENT_KEYS = (ZERO_SPEND,) + tuple(f"{v}_{s}_spend" for v in VISIT_BANDS for s in SPEND_BANDS)
-NOT_A_VISIT = ("cancelada", "no_show")
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,33 @@ def client_activity(today: date | None = None, thresholds: Thresholds | None = N
     )
 
 
+def stats_select(
+    today: date | None = None, thresholds: Thresholds | None = None, client_ids: list[int] | None = None
+) -> sa.Select:
+    """client_id, visits, spend, last_visit, visit_band, spend_band, segment for every client (client_stats()'
+    columns), read from the client_stats TABLE (the one source of the board, the automations' selections and the
+    CRM; equal to client_stats(), the reference, tested on random data). A row past its `next_visit` (a booked day
+    arrived since it was written, before the nightly job rewrote it) is recomputed here, so the figures are exact
+    on any day. With `client_ids` (a page, one client) a client without a row is recomputed too."""
+    today = today or clock.today()
+    t = thresholds or Thresholds.from_config()
+    cs = ClientStats.__table__
+    exact = sa.and_(cs.c.as_of <= today, sa.or_(cs.c.next_visit.is_(None), cs.c.next_visit > today))
+    cols = ("client_id", "visits", "spend", "last_visit")  # client_stats()' columns (first_visit: the table's)
+    kept = sa.select(*(cs.c[c] for c in cols)).where(exact)
+    if client_ids is None:
+        redo_ids = sa.select(cs.c.client_id).where(sa.or_(cs.c.as_of > today, cs.c.next_visit <= today))
+    else:
+        ids = sorted(set(client_ids))
+        kept = kept.where(cs.c.client_id.in_(ids))
+        redo_ids = sa.select(Client.id).where(
+            Client.id.in_(ids), ~sa.exists().where(cs.c.client_id == Client.id, exact)
+        )
+    redo = recompute_select(today, redo_ids)
+    rows = sa.union_all(kept, redo.with_only_columns(*(redo.selected_columns[c] for c in cols))).subquery("stats_rows")
+    return sa.select(*rows.c, *_segment_columns(rows.c.visits, rows.c.spend, t))
+
+
 def client_stats(today: date | None = None, thresholds: Thresholds | None = None) -> sa.Select:
     """client_id, visits, spend, last_visit, visit_band, spend_band, segment for every client (clients LEFT JOIN
     the per-client activity)."""
@@ -158,47 +185,67 @@ def client_stats(today: date | None = None, thresholds: Thresholds | None = None
 
 
 def segment_stats(segment: str | None, today: date | None = None) -> sa.Select:
-    """client_stats() rows of one segment (None = every client); a segment other than zero_spend is read from
-    client_activity() (its clients all have an order), so the million clients are not scanned for it."""
+    """stats_select() rows of one segment (None = every client)."""
+    stats = stats_select(today).subquery("segment_stats")
     if segment is None:
-        return client_stats(today)
-    source = client_stats(today) if segment == ZERO_SPEND else client_activity(today)
-    stats = source.subquery("segment_stats")
+        return sa.select(*stats.c)
     return sa.select(*stats.c).where(stats.c.segment == segment)
 
 
-def segment_counts_select(today: date | None = None) -> sa.CompoundSelect:
-    """(segment, clients) of the clients with an order, UNION ALL (NULL, number of clients): ONE statement."""
-    activity = client_activity(today).subquery()
-    by_segment = sa.select(activity.c.segment, sa.func.count()).group_by(activity.c.segment)
-    return sa.union_all(by_segment, sa.select(sa.null(), sa.func.count()).select_from(Client))
+def _band_figures(visits, spend, t: Thresholds, sign: int) -> list:
+    """(sign, zero, visit band index, spend band index, clients, Σ spend) columns grouped by small integers: the
+    cheap form of the segment CASE for a pass over every client (no text built per row)."""
+    zero = sa.and_(visits == 0, spend == 0)
+    v_band = sa.case((visits < t.visits_regular, 0), (visits < t.visits_vip, 1), else_=2)
+    s_band = sa.case((spend < t.spend_medium, 0), (spend < t.spend_high, 1), else_=2)
+    return [sa.literal(sign), zero, v_band, s_band, sa.func.count(), sa.func.sum(spend)]
+
+
+def segment_figures_select(today: date | None = None) -> sa.CompoundSelect:
+    """ONE statement for the clients and Σ spend per segment, from the client_stats table: every row as stored (+),
+    minus the rows past their next_visit as stored (−, found by the next_visit index: few), plus those rows
+    recomputed (+). Rows (sign, zero, visit band, spend band, clients, spend): segment_figures() adds them up."""
+    today = today or clock.today()
+    t = Thresholds.from_config()
+    cs = ClientStats.__table__
+    aged = sa.or_(cs.c.as_of > today, cs.c.next_visit <= today)
+    parts = []
+    for sign, source in (
+        (1, cs),
+        (-1, sa.select(cs.c.visits, cs.c.spend).where(aged).subquery("aged")),
+        (1, recompute_select(today, sa.select(cs.c.client_id).where(aged)).subquery("redone")),
+    ):
+        cols = _band_figures(source.c.visits, source.c.spend, t, sign)
+        parts.append(sa.select(*cols).select_from(source).group_by(*cols[1:4]))
+    return sa.union_all(*parts)
+
+
+def segment_figures(today: date | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    """Clients and Σ spend per segment (every key present, zeros included), in one statement."""
+    counts, revenue = dict.fromkeys(SEGMENT_KEYS, 0), dict.fromkeys(SEGMENT_KEYS, 0)
+    for sign, zero, v_band, s_band, n, spend in db.session.execute(segment_figures_select(today)).all():
+        key = ZERO_SPEND if zero else f"{VISIT_BANDS[v_band]}_{SPEND_BANDS[s_band]}_spend"
+        counts[key] += sign * n
+        revenue[key] += sign * int(spend or 0)
+    return counts, revenue
 
 
 def segment_counts(today: date | None = None) -> dict[str, int]:
-    """Clients per segment (every key present, zeros included) in one statement (segment_counts_select); the
-    clients without an order, absent from client_activity, are zero_spend."""
+    """Clients per segment (every key present, zeros included) in one statement."""
 
-    counts = dict.fromkeys(SEGMENT_KEYS, 0)
-    total = 0
-    for segment, n in db.session.execute(segment_counts_select(today)).all():
-        if segment is None:
-            total = n
-        else:
-            counts[segment] = n
-    counts[ZERO_SPEND] += total - sum(counts.values())
-    return counts
+    return segment_figures(today)[0]
 
 
 def stats_for_select(client_ids) -> sa.Select:
-    """client_stats() rows of the given clients only (a page's worth)."""
+    """stats_select() rows of the given clients only (a page's worth)."""
 
-    return client_stats().where(Client.id.in_(list(client_ids)))
+    return stats_select(client_ids=list(client_ids))
 
 
 def client_export_select(q: str = "") -> sa.Select:
     """Plain rows for the client export: the client's columns plus visits, spend and last visit, one statement."""
 
-    stats = client_stats().subquery()
+    stats = stats_select().subquery()
     stmt = (
         sa.select(
             Client.id,

@@ -592,3 +592,22 @@ class BookingPolicyChange(db.Model):
 
     policy: Mapped[BookingPolicy] = relationship()
     user = relationship("User")
+
+
+class ClientStats(db.Model):
+    """One row per client: the figures of client_queries.client_stats() (visits, spend, first and last visit), kept
+    current in the same transaction as every order, line and payment change (client_stats_services) and recomputed
+    nightly. The figures depend on the day (a booked line becomes a visit on its day): a row is exact from `as_of`
+    until the day before `next_visit`, the first counted line after `as_of`; reads recompute the few rows past it."""
+
+    __tablename__ = "client_stats"
+    # the rows past their next_visit (or computed for a later day) found by index: the reads recompute only those
+    __table_args__ = (sa.Index("ix_client_stats_next_visit", "next_visit"), sa.Index("ix_client_stats_as_of", "as_of"))
+
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0, server_default="0")
+    spend: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    first_visit: Mapped[date | None]
+    last_visit: Mapped[date | None]
+    next_visit: Mapped[date | None]
+    as_of: Mapped[date]
