@@ -79,7 +79,9 @@ def test_public_flow_statements(client, booking_setup, count_statements, db_sess
         assert responses[0].status_code == 303, responses[0].text[:300]
         counts.append((add, done))
     assert counts[0] == counts[1]
-    assert counts[0][0] <= 17 and counts[0][1] <= 30  # before issue 20's cuts: 22 and 35 (same harness)
+    # before issue 20's cuts: 22 and 35 (same harness); checkout then 30, plus 3 for the client_stats rows kept in
+    # the same transaction (one set-based upsert per flush that touched the sale: app/sales/client_stats_services)
+    assert counts[0][0] <= 17 and counts[0][1] <= 33
 
 
 def test_front_desk_board_statements_constant(booking_setup, login, count_statements, db_session, make_client):
