@@ -60,12 +60,15 @@ def make_test_config(**overrides) -> TestConfig:
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`): a test file runs whole on one worker (its module fixtures — a proxy, a
     pair of gunicorn processes, a migrated database — are made once), and the browser journeys run together, in their
-    usual order, on one worker and first, since they are the longest unit and share one live server."""
+    usual order, on one worker and first, since they are the longest unit and share one live server. The deploy tests
+    (real gunicorn, nginx and scheduler processes on ports picked free just before they start) also run together,
+    so that two of their servers never race for a port."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for item in items:
         path = item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group("e2e" if path.startswith("tests/e2e/") else path))
+        group = next((name for name in ("e2e", "deploy") if path.startswith(f"tests/{name}/")), path)
+        item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: not item.nodeid.startswith("tests/e2e/"))
 
 
