@@ -60,9 +60,10 @@ def make_test_config(**overrides) -> TestConfig:
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`): a test file runs whole on one worker (its module fixtures — a proxy, a
     pair of gunicorn processes, a migrated database — are made once), and the browser journeys run together, in their
-    usual order, on one worker and first, since they are the longest unit and share one live server. The deploy tests
-    (real gunicorn, nginx and scheduler processes on ports picked free just before they start) also run together,
-    so that two of their servers never race for a port."""
+    usual order, on one worker, since they share one live server. The deploy tests (real gunicorn, nginx and
+    scheduler processes on ports picked free just before they start) also run together, so that two of their servers
+    never race for a port. xdist hands out the groups largest first (its default `--loadscope-reorder`), so these two
+    start on different workers; the journeys are also moved to the front of the collection."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return
     for item in items:
