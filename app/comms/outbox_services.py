@@ -9,11 +9,11 @@ import functools
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.comms.models import CommunicationLog
 from app.comms.policy import COMMUNICATION_TYPES, MESSAGE_TYPES
 from app.core import clock
+from app.core.db import insert_for
 from app.extensions import db
 
 # Columns a selection may yield for enqueue_from_select (labelled exactly so).
@@ -31,9 +31,7 @@ SELECT_COLUMNS = (
 
 def _insert(dialect: str | None = None):
     """INSERT into the outbox with the dialect's ON CONFLICT (PostgreSQL or SQLite); the session's by default."""
-    dialect = dialect or db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(CommunicationLog.__table__)
+    return insert_for(dialect or db.session.get_bind().dialect.name, CommunicationLog.__table__)
 
 
 _ROW_COLUMNS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -15,6 +16,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def insert_for(dialect: str, table):
+    """INSERT into `table` (a model or Table) with the dialect's ON CONFLICT clauses and RETURNING: PostgreSQL's,
+    else SQLite's (the two databases the app runs on)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -31,6 +31,7 @@ from sqlalchemy.sql.util import find_tables
 
 from app.clients.models import Client
 from app.core import clock
+from app.core.db import insert_for
 from app.extensions import db
 from app.sales.models import ClientStats, Order, ServiceLine
 
@@ -95,12 +96,7 @@ def recompute_select(today: date, client_ids: sa.Select | list[int] | None = Non
 
 
 def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(ClientStats)
+    return insert_for(session.get_bind().dialect.name, ClientStats)
 
 
 def _upsert(session: Session, source: sa.Select, *, only_changed: bool = False) -> int:

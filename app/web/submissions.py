@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.clock import now
+from app.core.db import insert_for
 from app.core.errors import ConflictError, ValidationError
 from app.extensions import db
 from app.web.models import FormSubmission
@@ -58,8 +58,8 @@ def claim_submission(key: str | None = None) -> None:
     if dialect in ("postgresql", "sqlite"):
         # one statement (issue 20): a key already claimed — or being claimed by a transaction that then commits —
         # inserts nothing and returns no row; a rolled-back claim leaves the key free, as with the savepoint
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FormSubmission)
-        stmt = insert.values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(FormSubmission.key)
+        insert = insert_for(dialect, FormSubmission).values(**values)
+        stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(FormSubmission.key)
         if db.session.execute(stmt).first() is None:
             raise DuplicateSubmission()
         return
