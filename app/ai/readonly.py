@@ -10,6 +10,7 @@ as `QueryTimeout`."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app
@@ -49,23 +50,30 @@ def run_readonly(stmt: sa.Select, *, limit: int | None = None) -> tuple[list[str
     limit = limit or cfg["AI_SQL_ROW_LIMIT"]
     timeout_ms = int(cfg["AI_QUERY_TIMEOUT_SECONDS"] * 1000)
     query = _limited(stmt, limit)
-    url = cfg.get("AI_DATABASE_URL")
+    with _rolled_back(cfg.get("AI_DATABASE_URL")) as conn:
+        try:
+            _enter(conn, timeout_ms)
+            return _execute(conn, query, timeout_ms)
+        finally:
+            _leave(conn)
+
+
+@contextmanager
+def _rolled_back(url: str | None):
+    """A connection in a transaction that is always rolled back: on the separate `AI_DATABASE_URL` engine when set,
+    else a savepoint of the request's own connection."""
     if url:
-        with _separate_engine(url).connect() as conn:
-            with conn.begin() as tx:
-                try:
-                    _enter(conn, timeout_ms)
-                    return _execute(conn, query, timeout_ms)
-                finally:
-                    _leave(conn)
-                    tx.rollback()
+        with _separate_engine(url).connect() as conn, conn.begin() as tx:
+            try:
+                yield conn
+            finally:
+                tx.rollback()
+        return
     conn = db.session.connection()
     nested = conn.begin_nested()
     try:
-        _enter(conn, timeout_ms)
-        return _execute(conn, query, timeout_ms)
+        yield conn
     finally:
-        _leave(conn)
         nested.rollback()
 
 
