@@ -6,7 +6,7 @@ from __future__ import annotations
 class Msg(str):
     """A Spanish text built from a catalogue msgid with `%(name)s` placeholders and values: it *is* the Spanish
     text (audit rows, the JSON API and staff pages read it as any string), and it remembers its msgid and values so
-    a visitor page can show it in the visitor's language (`app.web.forms.translated`, docs/I18N.md). A value may be
+    a visitor page can show it in the visitor's language (`app.web.i18n.translated`, docs/I18N.md). A value may be
     a Msg itself (translated too). `make translations` extracts `Msg("…")` like `gettext("…")`."""
 
     msgid: str

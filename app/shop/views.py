@@ -15,6 +15,7 @@ from app.catalog.version import catalog_version
 from app.extensions import db
 from app.shop import booking_views, checkout_views, giftcard_views, manage_views  # noqa: F401  (register their routes)
 from app.shop.blueprint import bp
+from app.shop.texts import N_
 from app.web.fragments import cached_part, cached_value, keep_part
 from app.web.htmx import render_page
 from app.web.params import parse_id
@@ -90,11 +91,6 @@ def privacy():
         title=gettext("Política de privacidad"),
         text=current_app.config.get("PRIVACY_TEXT") or gettext(PRIVACY_PLACEHOLDER),
     )
-
-
-def N_(text: str) -> str:
-    """Marks a text for the catalogue (pybabel's N_ keyword); `gettext` translates it where it is shown."""
-    return text
 
 
 # the operator's own TERMS_TEXT / PRIVACY_TEXT (config) are shown as written, in every language
