@@ -238,9 +238,18 @@ def test_the_proxy_forwards_the_client_address_and_the_request_id(stack):
 
 def test_negative_control_slowloris_directly_against_gunicorn_freezes_it(stack):
     web = stack["web"]
-    with hostile_clients(web.port, SLOWLORIS, 0, 0):
-        with pytest.raises(requests.exceptions.ReadTimeout):
-            requests.get(web.url + "/healthz", timeout=2)
+
+    def frozen() -> bool:
+        with hostile_clients(web.port, SLOWLORIS, 0, 0):
+            try:
+                requests.get(web.url + "/healthz", timeout=2)
+            except requests.exceptions.ReadTimeout:
+                return True
+        return False
+
+    # Which of the 2 workers accepts each slow client is up to the kernel: on a loaded machine one worker can take
+    # all 50 while the other sleeps, and then answers /healthz. Three rounds, one freeze proves the point.
+    assert any(frozen() for _ in range(3)), "50 slow clients never froze gunicorn (2 workers x 2 threads)"
     wait_until(
         lambda: requests.get(web.url + "/healthz", timeout=5).status_code == 200,
         timeout=30,
