@@ -29,9 +29,10 @@ SELECT_COLUMNS = (
 )
 
 
-def _insert(dialect: str | None = None):
-    """INSERT into the outbox with the dialect's ON CONFLICT (PostgreSQL or SQLite); the session's by default."""
-    return insert_for(dialect or db.session.get_bind().dialect.name, CommunicationLog.__table__)
+def _insert(shape: str, dialect: str | None = None):
+    """INSERT into the outbox with the dialect's ON CONFLICT (PostgreSQL or SQLite), the session's by default;
+    `shape` names the ON CONFLICT clause, so that the statement is compiled once (core.db.insert_for)."""
+    return insert_for(dialect or db.session.get_bind().dialect.name, CommunicationLog.__table__, shape=shape)
 
 
 _ROW_COLUMNS = (
@@ -62,13 +63,14 @@ def _row_statement(dialect: str, debounce: bool):
     """One-row INSERT of every `_row` column as bound parameters, built once per dialect: ON CONFLICT DO NOTHING,
     or (debounce) push `not_before` of a PENDING row with the same key."""
     table = CommunicationLog.__table__
-    stmt = _insert(dialect).values({name: sa.bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS})
+    shape = "outbox.debounce" if debounce else "outbox.once"
+    stmt = _insert(shape, dialect).values({name: sa.bindparam(name, type_=table.c[name].type) for name in _ROW_COLUMNS})
     if not debounce:
         return stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
     return stmt.on_conflict_do_update(
         index_elements=["idempotency_key"],
         set_={"not_before": stmt.excluded.not_before, "updated_at": stmt.excluded.updated_at},
-        where=table.c.status == "PENDING",
+        where=table.c.status == sa.literal_column("'PENDING'"),
     )
 
 
@@ -218,7 +220,8 @@ def enqueue_from_select(
     }
     outer = sa.select(*[expr.label(name) for name, expr in columns.items()]).where(sa.true())
     db.session.flush()
-    stmt = _insert().from_select(list(columns), outer).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    stmt = _insert("outbox.once").from_select(list(columns), outer)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
     return db.session.execute(stmt).rowcount
 
 

@@ -58,7 +58,7 @@ def claim_submission(key: str | None = None) -> None:
     if dialect in ("postgresql", "sqlite"):
         # one statement (issue 20): a key already claimed — or being claimed by a transaction that then commits —
         # inserts nothing and returns no row; a rolled-back claim leaves the key free, as with the savepoint
-        insert = insert_for(dialect, FormSubmission).values(**values)
+        insert = insert_for(dialect, FormSubmission, shape="form_submissions.claim").values(**values)
         stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(FormSubmission.key)
         if db.session.execute(stmt).first() is None:
             raise DuplicateSubmission()
