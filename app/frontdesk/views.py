@@ -4,7 +4,6 @@ unit of work), choose the response."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from datetime import date, timedelta
@@ -54,7 +53,7 @@ from app.web.forms import submit
 from app.web.htmx import hx_trigger, render_page, see_other, wants_fragment
 from app.web.params import parse_day
 from app.web.submissions import FIELD as SUBMISSION_FIELD
-from app.web.submissions import new_submission_key
+from app.web.submissions import submission_keys
 
 LINE_ACTIONS = ("checkin", "checkout", "no-show", "deshacer")
 
@@ -114,8 +113,9 @@ class RowsCache:
                 self.entries[key] = html
                 while len(self.entries) > self.size:
                     self.entries.popitem(last=False)
-        html = html.replace(self.CSRF_SLOT, ctx["csrf"])
-        return Markup(re.sub(self.KEY_SLOT, lambda _: new_submission_key(), html))
+        first, *rest = html.replace(self.CSRF_SLOT, ctx["csrf"]).split(self.KEY_SLOT)
+        keys = submission_keys()
+        return Markup("".join([first, *(next(keys) + part for part in rest)]))
 
 
 rows_cache = RowsCache()
