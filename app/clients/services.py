@@ -39,9 +39,10 @@ FIELD_LABELS = {
 
 
 def record_event(
-    client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None
+    client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None, flush: bool = True
 ) -> ClientEvent:
-    """Append an audit entry for `client` in the current transaction; flushes."""
+    """Append an audit entry for `client` in the current transaction; flushes (unless `flush=False`: a caller that
+    writes several entries flushes them together, one INSERT)."""
     event = ClientEvent(
         client_id=client.id,
         event_type=event_type,
@@ -51,7 +52,8 @@ def record_event(
         data=data,
     )
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return event
 
 

@@ -4,6 +4,7 @@ code and its totals, and the expiry job's release. Flush, never commit.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 
@@ -44,7 +45,15 @@ def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
     in the same statement, for pages that show them."""
     if not token:
         return None
-    statement = sa.select(Cart).where(Cart.token == token)
+    if with_lines:
+        return db.session.scalars(_cart_statement(True), {"token": token}).unique().first()
+    return db.session.scalar(_cart_statement(False), {"token": token})
+
+
+@functools.cache
+def _cart_statement(with_lines: bool) -> sa.Select:
+    """get_cart's statement, built once (its loader options made the cache key costly to build per call)."""
+    statement = sa.select(Cart).where(Cart.token == sa.bindparam("token"))
     if with_lines:
         holds = orm.joinedload(Cart.holds)
         statement = statement.options(
@@ -52,8 +61,23 @@ def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
             holds.joinedload(CartHold.provider),
             orm.joinedload(Cart.product_lines).joinedload(CartProductLine.product),
         )
-        return db.session.scalars(statement).unique().first()
-    return db.session.scalar(statement)
+    return statement
+
+
+@functools.cache
+def _cart_and_count_statement() -> sa.Select:
+    holds = sa.select(sa.func.count()).where(CartHold.cart_id == Cart.id).scalar_subquery()
+    products = sa.select(sa.func.count()).where(CartProductLine.cart_id == Cart.id).scalar_subquery()
+    return sa.select(Cart, holds + products).where(Cart.token == sa.bindparam("token"))
+
+
+def get_cart_and_line_count(token: str | None) -> tuple[Cart | None, int]:
+    """The cart of a session token and its number of lines (`cart_line_count`), in one statement, without loading
+    its holds and product lines (issue 20: add-to-cart needs only the count)."""
+    if not token:
+        return None, 0
+    row = db.session.execute(_cart_and_count_statement(), {"token": token}).first()
+    return (row[0], row[1] or 0) if row is not None else (None, 0)
 
 
 def create_cart() -> Cart:
@@ -68,12 +92,13 @@ def cart_line_count(cart: Cart) -> int:
     return len(cart.holds) + len(cart.product_lines)
 
 
-def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
+def hold_slot(cart: Cart, req: LineRequest, *, lines: int | None = None) -> CartHold:
     """Hold capacity for a cart line until now + CART_HOLD_MINUTES (a capacity write under lock); flushes.
+    `lines`: the cart's line count when the caller already read it (`get_cart_and_line_count`).
 
     Raises ValidationError (cart full, unknown service) or SlotUnavailable.
     """
-    if cart_line_count(cart) >= MAX_CART_LINES:
+    if (cart_line_count(cart) if lines is None else lines) >= MAX_CART_LINES:
         raise ValidationError("El carrito admite hasta 10 líneas.")
     services = lock_services([(req.service_id, req.day)])
     service = services.get(req.service_id)

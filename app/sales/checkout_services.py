@@ -21,7 +21,7 @@ from app.core.identity import normalize_document, normalize_email
 from app.core.money import format_clp
 from app.core.phone import normalize_phone
 from app.extensions import db
-from app.sales import signals
+from app.sales import client_stats_services, signals
 from app.sales.discount_services import apply_code, find_valid_code
 from app.sales.locks import lock_services
 from app.sales.models import (
@@ -104,27 +104,28 @@ def place_order(
     rolls back, so nothing is half-written.
     """
     _check_checkout_data(lines, data, origin=origin, cart=cart)
-    proposed = {}
-    if client is None:
-        client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
-    order = _new_order(client, data, origin=origin, by=by)
-    # Lock as late as possible (the client and order rows above are private to this transaction) so that
-    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
-    _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
-    _snapshot_policies(order, data)
-    _add_cart_products(order, cart, by=by)
-    if cart is not None and cart.discount_code:
-        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
-        if code is not None:
-            apply_code(order, code.code, by=by)
-    recalculate_order(order)
-    _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by)
-    if order.service_lines:
-        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
-    if cart is not None:
-        _convert_cart(cart, order)
-    db.session.flush()
-    signals.order_placed.send(order, by=by)
+    with client_stats_services.batched():  # the client's statistics row written once, not once per flush
+        proposed = {}
+        if client is None:
+            client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
+        order = _new_order(client, data, origin=origin, by=by)
+        # Lock as late as possible (the client and order rows above are private to this transaction) so that
+        # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+        added = _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
+        snapshot = _policy_snapshot(order, added, data)
+        _add_cart_products(order, cart, by=by)
+        if cart is not None and cart.discount_code:
+            code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
+            if code is not None:
+                apply_code(order, code.code, by=by)
+        recalculate_order(order, also={"policy_snapshot": snapshot} if snapshot is not None else None)
+        _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by, lines=added)
+        if added:
+            emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
+        if cart is not None:
+            _convert_cart(cart, order)
+        db.session.flush()
+        signals.order_placed.send(order, by=by)
     return order
 
 
@@ -165,17 +166,21 @@ def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
         created_by_id=getattr(by, "id", None),
         created_at=now,
         sold_at=now,
+        service_lines=[],  # a new order: its lines are the ones appended below (no read of the collection)
     )
     db.session.add(order)
     db.session.flush()
     return order
 
 
-def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | None, staff: bool, by) -> None:
+def _add_service_lines(
+    order: Order, lines: list[LineRequest], *, cart: Cart | None, staff: bool, by
+) -> list[tuple[ServiceLine, object]]:
     """Take the booking locks of every (service, day), re-check each line and insert it; SlotUnavailable lists
-    every line that cannot be booked."""
+    every line that cannot be booked. Returns the (line, service) pairs inserted."""
     services = lock_services([(ln.service_id, ln.day) for ln in lines])
     failures = []
+    added = []
     holds = {h.id: h for h in (cart.holds if cart else [])}
     for req in lines:
         service = services.get(req.service_id)
@@ -191,35 +196,36 @@ def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | N
             unit_price, rule = hold.unit_price, hold.pricing_rule
             if hold.provider_id in entry.proveedores_libres:
                 provider_id = hold.provider_id
-        db.session.add(
-            ServiceLine(
-                order_id=order.id,
-                service_id=service.id,
-                service_date=req.day,
-                start_time=req.hhmm,
-                people=req.people,
-                provider_id=provider_id,
-                unit_price=unit_price,
-                pricing_rule=rule,
-                subtotal=line_price(unit_price, rule, req.people),
-                created_by_id=getattr(by, "id", None),
-            )
+        line = ServiceLine(
+            order_id=order.id,
+            service_id=service.id,
+            service_date=req.day,
+            start_time=req.hhmm,
+            people=req.people,
+            provider_id=provider_id,
+            unit_price=unit_price,
+            pricing_rule=rule,
+            subtotal=line_price(unit_price, rule, req.people),
+            created_by_id=getattr(by, "id", None),
         )
+        order.service_lines.append(line)  # in id order, as the relationship reads them
+        added.append((line, service))
         db.session.flush()  # later lines of this order count this one
     if failures:
         raise SlotUnavailable(failures)
+    return added
 
 
-def _snapshot_policies(order: Order, data: CheckoutData) -> None:
+def _policy_snapshot(order: Order, added, data: CheckoutData) -> dict | None:
     """The booking policies that apply to this order from now on (self-service.md §1), and the customer's choice
-    between the deposit and the total when they ask a deposit (§3)."""
-    lines = db.session.scalars(sa.select(ServiceLine).where(ServiceLine.order_id == order.id)).all()
-    if not lines:
-        return
-    snapshot = snapshot_for(ln.service for ln in lines)
+    between the deposit and the total when they ask a deposit (§3); None for an order without service lines. The
+    caller writes it with the totals (one UPDATE)."""
+    if not added:
+        return None
+    snapshot = snapshot_for(service for _, service in added)
     if snapshot["deposit_percent"] > 0 and order.origin == "web":
         snapshot["pago"] = "abono" if data.pago == "abono" else "total"
-    order.policy_snapshot = snapshot
+    return snapshot
 
 
 def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
@@ -245,9 +251,10 @@ def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
 
 
-def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by) -> None:
+def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by, lines) -> None:
     """`order_created`, one `line_added` per service line and, when the typed contact data differs from the known
-    client's, a ClientUpdateRequest with its `client_update_requested` event."""
+    client's, a ClientUpdateRequest with its `client_update_requested` event; flushed together (one INSERT of the
+    events)."""
     record_event(
         client,
         "order_created",
@@ -255,27 +262,30 @@ def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services
         f"total {format_clp(order.total)}",
         by=by,
         order_id=order.id,
+        flush=False,
     )
-    for line in order.service_lines:
+    for line, service in lines:
         record_event(
             client,
             "line_added",
-            f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
+            f"{service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
             f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
             by=by,
             order_id=order.id,
+            flush=False,
         )
-    if not proposed:
-        return
-    source = "checkout" if origin == "web" else "api"
-    db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id, source=source, proposed=proposed))
-    record_event(
-        client,
-        "client_update_requested",
-        "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
-        by=by,
-        order_id=order.id,
-    )
+    if proposed:
+        source = "checkout" if origin == "web" else "api"
+        db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id, source=source, proposed=proposed))
+        record_event(
+            client,
+            "client_update_requested",
+            "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+            by=by,
+            order_id=order.id,
+            flush=False,
+        )
+    db.session.flush()
 
 
 def _convert_cart(cart: Cart, order: Order) -> None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -42,6 +44,7 @@ NOT_A_VISIT = ("cancelada", "no_show")  # = client_queries.NOT_A_VISIT (client_q
 FIGURES = ("visits", "spend", "first_visit", "last_visit", "next_visit")
 _CLIENTS = "client_stats.clients"  # session.info keys: client ids and order ids whose rows must be recomputed
 _ORDERS = "client_stats.orders"
+_BATCHED = "client_stats.batched"  # depth of `batched()` blocks: their flushes only note
 # the relationships too: a line removed from `order.service_lines` (delete-orphan) or given another `order`
 _ORDER_FIELDS = ("client_id", "paid", "cancelled_at", "service_lines")
 _LINE_FIELDS = ("status", "service_date", "order_id", "order")
@@ -218,7 +221,24 @@ def settle(session: Session | None = None) -> None:
         _apply(session)
 
 
+@contextmanager
+def batched(session: Session | None = None) -> Iterator[None]:
+    """Inside the block the flushes only note the touched clients; their rows are written once when it ends (or
+    earlier, before a statement that reads the table): a service that flushes several times (place_order) costs
+    one upsert instead of one per flush (issue 20). On an exception the marks stay for the rollback to drop."""
+    session = session or db.session
+    session.info[_BATCHED] = session.info.get(_BATCHED, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_BATCHED] -= 1
+    if not session.info[_BATCHED] and _pending(session):
+        _apply(session)
+
+
 def _after_flush(session: Session, _ctx) -> None:
+    if session.info.get(_BATCHED):
+        return
     if session.info.get(_CLIENTS) or session.info.get(_ORDERS):
         _apply(session, flush=False)
 

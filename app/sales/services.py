@@ -123,8 +123,9 @@ def _order_sums_statement() -> sa.Select:
     )
 
 
-def recalculate_order(order: Order) -> Order:
-    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes."""
+def recalculate_order(order: Order, *, also: dict | None = None) -> Order:
+    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes. `also`:
+    other columns of the order to write in the same UPDATE (place_order's policy snapshot)."""
 
     db.session.flush()
     row = db.session.execute(_order_sums_statement(), {"oid": order.id}).one()
@@ -156,6 +157,8 @@ def recalculate_order(order: Order) -> Order:
     )
     order.booking_status = availability.booking_status(cancelled=order.is_cancelled, line_statuses=statuses)
     order.requires_refund = order.credit > 0 and (order.is_cancelled or order.requires_refund)
+    for name, value in (also or {}).items():
+        setattr(order, name, value)
     db.session.flush()
     return order
 

@@ -293,14 +293,21 @@ def add_to_cart():
     people = service.min_people if form.cantidad_personas.data is None else form.cantidad_personas.data
 
     def hold():
-        cart = current_cart(create=True)
+        # the cart and its line count in one statement (its holds and products are not loaded: issue 20)
+        cart, lines = cart_services.get_cart_and_line_count(session.get("cart_token"))
+        if cart is None:
+            cart, lines = current_cart(create=True), 0
         line = cart_services.hold_slot(
-            cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people)
+            cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people), lines=lines
         )
-        return line.subtotal, cart_services.cart_line_count(cart)
+        # the panel below renders the service as loaded in this transaction: kept out of the commit's expiry, so
+        # that it is not read again (issue 20)
+        db.session.expunge(service)
+        return line.subtotal, lines + 1
 
     if not submit(form, hold):
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
+    db.session.add(service)
     subtotal, lines = form.result
     request.environ[BADGE_LINES] = lines  # the badge shows the count the hold returned: no second read of the cart
     minutes = in_force()["CART_HOLD_MINUTES"]
