@@ -66,6 +66,7 @@ def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[
             consent_source=source,
             by=by,
             ip=ip,
+            phone_checked=True,
         )
         if data.idioma in CLIENT_LANGUAGES:
             client.language = data.idioma
@@ -222,7 +223,7 @@ def _policy_snapshot(order: Order, added, data: CheckoutData) -> dict | None:
     caller writes it with the totals (one UPDATE)."""
     if not added:
         return None
-    snapshot = snapshot_for(service for _, service in added)
+    snapshot = snapshot_for((service for _, service in added), versioned=True)
     if snapshot["deposit_percent"] > 0 and order.origin == "web":
         snapshot["pago"] = "abono" if data.pago == "abono" else "total"
     return snapshot
