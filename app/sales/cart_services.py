@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog.models import Product
 from app.catalog.policy import line_price
@@ -108,21 +109,69 @@ def hold_slot(cart: Cart, req: LineRequest, *, lines: int | None = None) -> Cart
     if not entry.reservable:
         raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)], entry.mensaje)
     now = clock.now()
-    hold = CartHold(
-        cart=cart,
-        service_id=service.id,
-        date=req.day,
-        time=req.hhmm,
-        people=req.people,
-        provider_id=provider_id,
-        unit_price=service.base_price,
-        pricing_rule=service.pricing_rule,
-        subtotal=line_price(service.base_price, service.pricing_rule, req.people),
-        expires_at=now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
-    )
+    values = {
+        "service_id": service.id,
+        "date": req.day,
+        "time": req.hhmm,
+        "people": req.people,
+        "provider_id": provider_id,
+        "unit_price": service.base_price,
+        "pricing_rule": service.pricing_rule,
+        "subtotal": line_price(service.base_price, service.pricing_rule, req.people),
+        "expires_at": now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
+    }
+    if db.session.get_bind().dialect.name == "postgresql" and cart.id is not None:
+        return _insert_hold(cart, values, now)
+    hold = CartHold(cart=cart, **values)
     db.session.add(hold)
     cart.updated_at = now
     db.session.flush()
+    return hold
+
+
+_HOLD_COLUMNS = (
+    "service_id",
+    "date",
+    "time",
+    "people",
+    "provider_id",
+    "unit_price",
+    "pricing_rule",
+    "subtotal",
+    "expires_at",
+    "created_at",
+)
+
+
+@functools.cache
+def _hold_statement() -> sa.Insert:
+    """PostgreSQL: the cart's `updated_at` and the new hold in one statement (a data-modifying CTE), built once."""
+    carts, holds = Cart.__table__, CartHold.__table__
+    touched = (
+        sa.update(carts)
+        .where(carts.c.id == sa.bindparam("cart_id"))
+        .values(updated_at=sa.bindparam("now", type_=carts.c.updated_at.type))
+        .returning(carts.c.id)
+        .cte("touched")
+    )
+    # bind names unlike any column of carts: an UPDATE also SETs the columns its parameters name
+    row = sa.select(touched.c.id, *(sa.bindparam(f"hold_{c}", type_=holds.c[c].type) for c in _HOLD_COLUMNS))
+    return sa.insert(holds).from_select(["cart_id", *_HOLD_COLUMNS], row).returning(holds.c.id)
+
+
+def _insert_hold(cart: Cart, values: dict, now) -> CartHold:
+    """hold_slot's write in one round trip instead of the unit of work's UPDATE + INSERT (issue 20): the hold comes
+    back as a persistent object with the values written, the cart's `updated_at` as written."""
+    values = {**values, "created_at": now}
+    db.session.flush()  # anything pending goes first, as with the flush this replaces
+    params = {f"hold_{name}": value for name, value in values.items()}
+    hold_id = db.session.execute(_hold_statement(), {**params, "cart_id": cart.id, "now": now}).scalar_one()
+    hold = CartHold(id=hold_id, cart_id=cart.id, released_at=None, **values)
+    orm.make_transient_to_detached(hold)
+    db.session.add(hold)
+    set_committed_value(cart, "updated_at", now)
+    if "holds" in sa.inspect(cart).dict:  # a loaded collection shows the new line, in id order
+        set_committed_value(cart, "holds", [*cart.holds, hold])
     return hold
 
 

@@ -254,8 +254,8 @@ def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
 
 def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by, lines) -> None:
     """`order_created`, one `line_added` per service line and, when the typed contact data differs from the known
-    client's, a ClientUpdateRequest with its `client_update_requested` event; flushed together (one INSERT of the
-    events)."""
+    client's, a ClientUpdateRequest with its `client_update_requested` event; not flushed here: place_order's
+    next flush writes them together (one INSERT of the events)."""
     record_event(
         client,
         "order_created",
@@ -286,7 +286,6 @@ def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services
             order_id=order.id,
             flush=False,
         )
-    db.session.flush()
 
 
 def _convert_cart(cart: Cart, order: Order) -> None:
