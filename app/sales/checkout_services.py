@@ -32,7 +32,16 @@ from app.sales.models import (
 )
 from app.sales.policy_queries import snapshot_for
 from app.sales.representation import order_representation
-from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
+from app.sales.services import (
+    NEW_LINE_STATUS,
+    LineRequest,
+    SlotUnavailable,
+    cfg,
+    check_line,
+    line_label,
+    recalculate_order,
+    set_new_order_totals,
+)
 from app.webhooks.event_services import emit_event
 
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
@@ -109,17 +118,19 @@ def place_order(
         proposed = {}
         if client is None:
             client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
-        order = _new_order(client, data, origin=origin, by=by)
+        expected = _held_cart_figures(lines, cart, origin=origin, data=data)
+        order = _new_order(client, data, origin=origin, by=by, figures=expected)
         # Lock as late as possible (the client and order rows above are private to this transaction) so that
         # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
         added = _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
-        snapshot = _policy_snapshot(order, added, data)
-        _add_cart_products(order, cart, by=by)
-        if cart is not None and cart.discount_code:
-            code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
-            if code is not None:
-                apply_code(order, code.code, by=by)
-        recalculate_order(order, also={"policy_snapshot": snapshot} if snapshot is not None else None)
+        if expected is None or [(ln.subtotal, ln.status) for ln, _ in added] != expected["lines"]:
+            snapshot = _policy_snapshot(order, added, data)
+            _add_cart_products(order, cart, by=by)
+            if cart is not None and cart.discount_code:
+                code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
+                if code is not None:
+                    apply_code(order, code.code, by=by)
+            recalculate_order(order, also={"policy_snapshot": snapshot} if snapshot is not None else None)
         _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by, lines=added)
         if added:
             emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
@@ -152,7 +163,26 @@ def _payment_due(method: str | None, now):
     return None
 
 
-def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
+def _held_cart_figures(lines: list[LineRequest], cart: Cart | None, *, origin: str, data: CheckoutData) -> dict | None:
+    """For the common web checkout — every line from one of the cart's holds, no products, no discount code — what
+    the order's lines will be ((subtotal, status) each, at the held prices) and so its totals and policy snapshot,
+    known before the lock: written with the order's INSERT instead of read back and UPDATEd after the lines
+    (issue 20). None otherwise (products, a code, a line without its hold: the general path)."""
+    if cart is None or not lines or cart.product_lines or cart.discount_code:
+        return None
+    holds = {h.id: h for h in cart.holds}
+    if any(req.hold_id not in holds for req in lines):
+        return None
+    held = [holds[req.hold_id] for req in lines]
+    subtotals = [line_price(h.unit_price, h.pricing_rule, req.people) for h, req in zip(held, lines, strict=True)]
+    snapshot = snapshot_for((h.service for h in held), versioned=True)
+    if snapshot["deposit_percent"] > 0 and origin == "web":
+        snapshot["pago"] = "abono" if data.pago == "abono" else "total"
+    return {"subtotals": subtotals, "lines": [(st, NEW_LINE_STATUS) for st in subtotals], "snapshot": snapshot}
+
+
+def _new_order(client: Client, data: CheckoutData, *, origin: str, by, figures: dict | None = None) -> Order:
+    """The order row; `figures` (_held_cart_figures) sets its totals and policy snapshot before the INSERT."""
     now = clock.now()
     order = Order(
         client=client,
@@ -169,6 +199,9 @@ def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
         sold_at=now,
         service_lines=[],  # a new order: its lines are the ones appended below (no read of the collection)
     )
+    if figures is not None:
+        set_new_order_totals(order, figures["subtotals"])
+        order.policy_snapshot = figures["snapshot"]
     db.session.add(order)
     db.session.flush()
     return order
