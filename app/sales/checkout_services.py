@@ -4,11 +4,13 @@ code, audit and the `order_placed` signal, in one transaction (spec catalog.md Â
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog.models import Product
 from app.catalog.policy import line_price
@@ -197,7 +199,6 @@ def _new_order(client: Client, data: CheckoutData, *, origin: str, by, figures: 
         created_by_id=getattr(by, "id", None),
         created_at=now,
         sold_at=now,
-        service_lines=[],  # a new order: its lines are the ones appended below (no read of the collection)
     )
     if figures is not None:
         set_new_order_totals(order, figures["subtotals"])
@@ -230,24 +231,32 @@ def _add_service_lines(
             unit_price, rule = hold.unit_price, hold.pricing_rule
             if hold.provider_id in entry.proveedores_libres:
                 provider_id = hold.provider_id
-        line = ServiceLine(
-            order_id=order.id,
-            service_id=service.id,
-            service_date=req.day,
-            start_time=req.hhmm,
-            people=req.people,
-            provider_id=provider_id,
-            unit_price=unit_price,
-            pricing_rule=rule,
-            subtotal=line_price(unit_price, rule, req.people),
-            created_by_id=getattr(by, "id", None),
-        )
-        order.service_lines.append(line)  # in id order, as the relationship reads them
+        values = {
+            "order_id": order.id,
+            "service_id": service.id,
+            "service_date": req.day,
+            "start_time": req.hhmm,
+            "people": req.people,
+            "provider_id": provider_id,
+            "unit_price": unit_price,
+            "pricing_rule": rule,
+            "subtotal": line_price(unit_price, rule, req.people),
+            "created_by_id": getattr(by, "id", None),
+        }
+        # written now (later lines of this order count this one) by one INSERT â€¦ RETURNING that gives back the
+        # persistent line, without a unit-of-work flush (issue 20); the new order's client is already noted for
+        # its client_stats row (the order's own flush)
+        line = db.session.scalars(_line_insert(), [values]).one()
         added.append((line, service))
-        db.session.flush()  # later lines of this order count this one
+    set_committed_value(order, "service_lines", [line for line, _ in added])  # in id order, as it reads them
     if failures:
         raise SlotUnavailable(failures)
     return added
+
+
+@functools.cache
+def _line_insert():
+    return sa.insert(ServiceLine).returning(ServiceLine)
 
 
 def _policy_snapshot(order: Order, added, data: CheckoutData) -> dict | None:
