@@ -13,7 +13,8 @@ How the rows stay current, whatever path changed the sale:
 - Core statements that bypass the ORM (the client merge moves orders with UPDATE) call `mark_clients`; such marks
   are written at the next flush, before a statement that reads the table (`do_orm_execute`), or before COMMIT.
 A rolled-back transaction leaves the table as it was (the rows are written inside it).
-Cost: one statement per flush that touched a sale (+3 on a staff place_order + payment + commit). Writing once per
+Cost: one statement per flush that touched a sale (+3 on a staff place_order + payment + commit); inside a
+`batched()` block (place_order) one for the whole block. Writing once per
 transaction instead (drop the after_flush_postexec listener: the read and commit hooks already do the rest) costs +1,
 but then fixtures that flush without committing must call `settle()` before a request reads the board in its own
 session (6 tests in crm, ai and api do that today).
