@@ -87,8 +87,8 @@ def test_public_flow_statements(client, booking_setup, count_statements, db_sess
     assert counts[0] == counts[1]
     # before issue 20's cuts: 22 and 35 (same harness); checkout then 30, plus 3 for the client_stats rows kept in
     # the same transaction (one set-based upsert per flush that touched the sale: app/sales/client_stats_services);
-    # then 17 and 33; now 13 and 18 (one client_stats upsert per order, batched INSERTs, versioned reads, a held
-    # cart's totals written with the order's INSERT; on PostgreSQL 18: the cart's conversion in one statement)
+    # then 17 and 33; now 13 and 19 (one client_stats upsert per order, batched INSERTs, versioned reads, a held
+    # cart's totals written with the order's INSERT), 18 on PostgreSQL (the cart's conversion in one statement)
     assert counts[0][0] <= 13 and counts[0][1] <= 19
 
 
