@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.comms.models import CommunicationLog
-from app.comms.outbox_services import debounce_upsert, enqueue
+from app.comms.outbox_services import debounce_upsert, debounce_upsert_many, enqueue
 from app.comms.policy import SENT_STATUSES
 from app.core import clock
 from app.extensions import db
@@ -54,26 +54,33 @@ def _sent_channels(order_id: int) -> set[str]:
     return set(rows)
 
 
+def _confirmation(order, channel: str, *, by, trigger: str, expires_at) -> dict:
+    """debounce_upsert's arguments for the order's confirmation on `channel`."""
+    return {
+        "message_type": CONFIRMATION,
+        "channel": channel,
+        "idempotency_key": order_key(order.id, CONFIRMATION, channel),
+        "debounce_seconds": int(current_app.config["CONFIRMATION_DEBOUNCE_SECONDS"]),
+        "client_id": order.client_id,
+        "order_id": order.id,
+        "expires_at": expires_at,
+        "triggered_by": trigger,
+        "created_by": by,
+    }
+
+
 def _confirm(order, channel: str, *, by, trigger: str) -> None:
-    debounce_upsert(
-        message_type=CONFIRMATION,
-        channel=channel,
-        idempotency_key=order_key(order.id, CONFIRMATION, channel),
-        debounce_seconds=int(current_app.config["CONFIRMATION_DEBOUNCE_SECONDS"]),
-        client_id=order.client_id,
-        order_id=order.id,
-        expires_at=first_start(order),
-        triggered_by=trigger,
-        created_by=by,
-    )
+    debounce_upsert(**_confirmation(order, channel, by=by, trigger=trigger, expires_at=first_start(order)))
 
 
 def queue_booking_confirmation(order, *, by=None, trigger: str | None = None) -> None:
-    """§4.1 debounce upsert of the order's confirmation on SMS and e-mail: a multi-line order gets one message; an
-    already sent confirmation is left alone (staff use "Reenviar confirmación")."""
+    """§4.1 debounce upsert of the order's confirmation on SMS and e-mail (one statement for both): a multi-line
+    order gets one message; an already sent confirmation is left alone (staff use "Reenviar confirmación")."""
     trigger = trigger or trigger_of(by)
-    for channel in CHANNELS:
-        _confirm(order, channel, by=by, trigger=trigger)
+    expires_at = first_start(order)
+    debounce_upsert_many(
+        [_confirmation(order, channel, by=by, trigger=trigger, expires_at=expires_at) for channel in CHANNELS]
+    )
 
 
 def on_order_placed(order, *, by=None) -> None:

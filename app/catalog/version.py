@@ -19,10 +19,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Service, ServiceCategory
-from app.core.settings import Setting, stored
+from app.core.settings import Setting, reread, stored
+from app.webhooks.models import WebhookEndpoint
 
 KEY = "_catalog_version"
-WATCHED = (Service, ServiceCategory)
+# Also bumped by the few other slow-changing rows read once per version by hot paths (issue 20): the webhook
+# endpoints (app.webhooks.event_services reads the key itself: webhooks sit below catalog) and, registered with
+# watch() by the sales package, the booking policies.
+WATCHED: tuple[type, ...] = (Service, ServiceCategory, WebhookEndpoint)
+
+
+def watch(*classes: type) -> None:
+    """A higher package's slow-changing model whose changes bump the version too (for its own versioned reads)."""
+    global WATCHED
+    WATCHED = (*WATCHED, *(c for c in classes if c not in WATCHED))
 
 
 def catalog_version() -> str:
@@ -33,6 +43,7 @@ def catalog_version() -> str:
 def bump_catalog_version(session: Session) -> None:
     """A new token, written by the caller's transaction (flushed with it)."""
     session.merge(Setting(key=KEY, value=uuid.uuid4().hex[:16]))
+    reread()  # this request (or job) reads the new token next, not its copy of the old one
 
 
 def _touches_catalog(session: Session) -> bool:

@@ -39,9 +39,10 @@ FIELD_LABELS = {
 
 
 def record_event(
-    client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None
+    client: Client, event_type: str, description: str, *, by=None, order_id=None, data=None, flush: bool = True
 ) -> ClientEvent:
-    """Append an audit entry for `client` in the current transaction; flushes."""
+    """Append an audit entry for `client` in the current transaction; flushes (unless `flush=False`: a caller that
+    writes several entries flushes them together, one INSERT)."""
     event = ClientEvent(
         client_id=client.id,
         event_type=event_type,
@@ -51,7 +52,8 @@ def record_event(
         data=data,
     )
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return event
 
 
@@ -103,14 +105,23 @@ def _phone_taken(phone: str, exclude_id: int | None = None) -> bool:
 
 
 def create_client(
-    *, data: dict, origin: str, marketing_consent: bool = False, consent_source: str = "staff", by=None, ip=None
+    *,
+    data: dict,
+    origin: str,
+    marketing_consent: bool = False,
+    consent_source: str = "staff",
+    by=None,
+    ip=None,
+    phone_checked: bool = False,
 ) -> Client:
-    """Create a client with its preferences and audit events; flushes.
+    """Create a client with its preferences and audit events; flushes. `phone_checked`: the caller has just looked
+    the phone up in this transaction and found no client (the checkout's match): not looked up again.
 
     Raises ValidationError for bad fields and ConflictError when the phone already belongs to a client.
     """
     values = clean_client_data({"name": data.get("name"), "phone": data.get("phone"), **data})
-    _phone_taken(values["phone"])
+    if not phone_checked:
+        _phone_taken(values["phone"])
     if values.get("country") is None and values["phone"].startswith("+56"):
         values["country"] = "Chile"
     client = Client(origin=origin, **values)

@@ -74,7 +74,8 @@ def _row_statement(dialect: str, debounce: bool):
     )
 
 
-def _execute_row(values: dict, *, debounce: bool) -> int:
+def _execute_row(values: dict | list[dict], *, debounce: bool) -> int:
+    """One row, or several in one round trip (a list: executemany, sent as one multi-row INSERT)."""
     db.session.flush()
     statement = _row_statement(db.session.get_bind().dialect.name, debounce)
     return db.session.execute(statement, values).rowcount
@@ -225,6 +226,38 @@ def enqueue_from_select(
     return db.session.execute(stmt).rowcount
 
 
+def _debounce_row(
+    *,
+    message_type: str,
+    channel: str,
+    idempotency_key: str,
+    debounce_seconds: int,
+    client_id: int | None = None,
+    order_id: int | None = None,
+    gift_card_id: int | None = None,
+    destination: str | None = None,
+    expires_at: datetime | None = None,
+    triggered_by: str,
+    created_by=None,
+    now: datetime,
+) -> dict:
+    return _row(
+        message_type=message_type,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        client_id=client_id,
+        order_id=order_id,
+        campaign_id=None,
+        gift_card_id=gift_card_id,
+        destination=destination,
+        not_before=now + timedelta(seconds=debounce_seconds),
+        expires_at=expires_at,
+        triggered_by=triggered_by,
+        created_by=created_by,
+        now=now,
+    )
+
+
 def debounce_upsert(
     *,
     message_type: str,
@@ -244,21 +277,28 @@ def debounce_upsert(
 
     Returns whether a row was inserted or pushed.
     """
-    now = clock.now()
-    when = now + timedelta(seconds=debounce_seconds)
-    values = _row(
+    values = _debounce_row(
         message_type=message_type,
         channel=channel,
         idempotency_key=idempotency_key,
+        debounce_seconds=debounce_seconds,
         client_id=client_id,
         order_id=order_id,
-        campaign_id=None,
         gift_card_id=gift_card_id,
         destination=destination,
-        not_before=when,
         expires_at=expires_at,
         triggered_by=triggered_by,
         created_by=created_by,
-        now=now,
+        now=clock.now(),
     )
     return _execute_row(values, debounce=True) == 1
+
+
+def debounce_upsert_many(rows: list[dict]) -> None:
+    """`debounce_upsert` for several messages (each a dict of its keyword arguments) in one statement (issue 20:
+    the confirmation's SMS and e-mail rows of a checkout); the same `now` for all of them. Never commits."""
+    if not rows:
+        return
+    now = clock.now()
+    values = [_debounce_row(**row, now=now) for row in rows]
+    _execute_row(values if len(values) > 1 else values[0], debounce=True)

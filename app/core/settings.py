@@ -172,6 +172,12 @@ def _overrides() -> dict:
     return cached
 
 
+def reread() -> None:
+    """Drop this context's copy of the settings rows: the next reader selects them again (after a write to them)."""
+    if has_app_context():
+        _store().pop(_CACHE, None)
+
+
 def stored(key: str, default=None):
     """A row of the settings table that is not an editable setting (e.g. the catalogue version), read with the
     request's one settings statement."""
@@ -256,8 +262,7 @@ def save_settings(values: dict, *, by=None) -> list[str]:
             row.value = value
             row.updated_by_id = getattr(by, "id", None)
     db.session.flush()
-    if has_app_context():
-        _store().pop(_CACHE, None)
+    reread()
     return changed
 
 

@@ -4,11 +4,13 @@ code and its totals, and the expiry job's release. Flush, never commit.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import orm
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog.models import Product
 from app.catalog.policy import line_price
@@ -44,7 +46,15 @@ def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
     in the same statement, for pages that show them."""
     if not token:
         return None
-    statement = sa.select(Cart).where(Cart.token == token)
+    if with_lines:
+        return db.session.scalars(_cart_statement(True), {"token": token}).unique().first()
+    return db.session.scalar(_cart_statement(False), {"token": token})
+
+
+@functools.cache
+def _cart_statement(with_lines: bool) -> sa.Select:
+    """get_cart's statement, built once (its loader options made the cache key costly to build per call)."""
+    statement = sa.select(Cart).where(Cart.token == sa.bindparam("token"))
     if with_lines:
         holds = orm.joinedload(Cart.holds)
         statement = statement.options(
@@ -52,8 +62,23 @@ def get_cart(token: str | None, *, with_lines: bool = False) -> Cart | None:
             holds.joinedload(CartHold.provider),
             orm.joinedload(Cart.product_lines).joinedload(CartProductLine.product),
         )
-        return db.session.scalars(statement).unique().first()
-    return db.session.scalar(statement)
+    return statement
+
+
+@functools.cache
+def _cart_and_count_statement() -> sa.Select:
+    holds = sa.select(sa.func.count()).where(CartHold.cart_id == Cart.id).scalar_subquery()
+    products = sa.select(sa.func.count()).where(CartProductLine.cart_id == Cart.id).scalar_subquery()
+    return sa.select(Cart, holds + products).where(Cart.token == sa.bindparam("token"))
+
+
+def get_cart_and_line_count(token: str | None) -> tuple[Cart | None, int]:
+    """The cart of a session token and its number of lines (`cart_line_count`), in one statement, without loading
+    its holds and product lines (issue 20: add-to-cart needs only the count)."""
+    if not token:
+        return None, 0
+    row = db.session.execute(_cart_and_count_statement(), {"token": token}).first()
+    return (row[0], row[1] or 0) if row is not None else (None, 0)
 
 
 def create_cart() -> Cart:
@@ -68,12 +93,13 @@ def cart_line_count(cart: Cart) -> int:
     return len(cart.holds) + len(cart.product_lines)
 
 
-def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
+def hold_slot(cart: Cart, req: LineRequest, *, lines: int | None = None) -> CartHold:
     """Hold capacity for a cart line until now + CART_HOLD_MINUTES (a capacity write under lock); flushes.
+    `lines`: the cart's line count when the caller already read it (`get_cart_and_line_count`).
 
     Raises ValidationError (cart full, unknown service) or SlotUnavailable.
     """
-    if cart_line_count(cart) >= MAX_CART_LINES:
+    if (cart_line_count(cart) if lines is None else lines) >= MAX_CART_LINES:
         raise ValidationError("El carrito admite hasta 10 líneas.")
     services = lock_services([(req.service_id, req.day)])
     service = services.get(req.service_id)
@@ -83,21 +109,69 @@ def hold_slot(cart: Cart, req: LineRequest) -> CartHold:
     if not entry.reservable:
         raise SlotUnavailable([(line_label(service.name, req.day, req.hhmm), entry)], entry.mensaje)
     now = clock.now()
-    hold = CartHold(
-        cart=cart,
-        service_id=service.id,
-        date=req.day,
-        time=req.hhmm,
-        people=req.people,
-        provider_id=provider_id,
-        unit_price=service.base_price,
-        pricing_rule=service.pricing_rule,
-        subtotal=line_price(service.base_price, service.pricing_rule, req.people),
-        expires_at=now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
-    )
+    values = {
+        "service_id": service.id,
+        "date": req.day,
+        "time": req.hhmm,
+        "people": req.people,
+        "provider_id": provider_id,
+        "unit_price": service.base_price,
+        "pricing_rule": service.pricing_rule,
+        "subtotal": line_price(service.base_price, service.pricing_rule, req.people),
+        "expires_at": now + timedelta(minutes=cfg("CART_HOLD_MINUTES")),
+    }
+    if db.session.get_bind().dialect.name == "postgresql" and cart.id is not None:
+        return _insert_hold(cart, values, now)
+    hold = CartHold(cart=cart, **values)
     db.session.add(hold)
     cart.updated_at = now
     db.session.flush()
+    return hold
+
+
+_HOLD_COLUMNS = (
+    "service_id",
+    "date",
+    "time",
+    "people",
+    "provider_id",
+    "unit_price",
+    "pricing_rule",
+    "subtotal",
+    "expires_at",
+    "created_at",
+)
+
+
+@functools.cache
+def _hold_statement() -> sa.Insert:
+    """PostgreSQL: the cart's `updated_at` and the new hold in one statement (a data-modifying CTE), built once."""
+    carts, holds = Cart.__table__, CartHold.__table__
+    touched = (
+        sa.update(carts)
+        .where(carts.c.id == sa.bindparam("cart_id"))
+        .values(updated_at=sa.bindparam("now", type_=carts.c.updated_at.type))
+        .returning(carts.c.id)
+        .cte("touched")
+    )
+    # bind names unlike any column of carts: an UPDATE also SETs the columns its parameters name
+    row = sa.select(touched.c.id, *(sa.bindparam(f"hold_{c}", type_=holds.c[c].type) for c in _HOLD_COLUMNS))
+    return sa.insert(holds).from_select(["cart_id", *_HOLD_COLUMNS], row).returning(holds.c.id)
+
+
+def _insert_hold(cart: Cart, values: dict, now) -> CartHold:
+    """hold_slot's write in one round trip instead of the unit of work's UPDATE + INSERT (issue 20): the hold comes
+    back as a persistent object with the values written, the cart's `updated_at` as written."""
+    values = {**values, "created_at": now}
+    db.session.flush()  # anything pending goes first, as with the flush this replaces
+    params = {f"hold_{name}": value for name, value in values.items()}
+    hold_id = db.session.execute(_hold_statement(), {**params, "cart_id": cart.id, "now": now}).scalar_one()
+    hold = CartHold(id=hold_id, cart_id=cart.id, released_at=None, **values)
+    orm.make_transient_to_detached(hold)
+    db.session.add(hold)
+    set_committed_value(cart, "updated_at", now)
+    if "holds" in sa.inspect(cart).dict:  # a loaded collection shows the new line, in id order
+        set_committed_value(cart, "holds", [*cart.holds, hold])
     return hold
 
 

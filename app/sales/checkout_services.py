@@ -4,11 +4,14 @@ code, audit and the `order_placed` signal, in one transaction (spec catalog.md �
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog.models import Product
 from app.catalog.policy import line_price
@@ -21,18 +24,29 @@ from app.core.identity import normalize_document, normalize_email
 from app.core.money import format_clp
 from app.core.phone import normalize_phone
 from app.extensions import db
-from app.sales import signals
+from app.sales import client_stats_services, signals
 from app.sales.discount_services import apply_code, find_valid_code
 from app.sales.locks import lock_services
 from app.sales.models import (
     Cart,
+    CartHold,
+    CartProductLine,
     Order,
     ProductLine,
     ServiceLine,
 )
 from app.sales.policy_queries import snapshot_for
 from app.sales.representation import order_representation
-from app.sales.services import LineRequest, SlotUnavailable, cfg, check_line, line_label, recalculate_order
+from app.sales.services import (
+    NEW_LINE_STATUS,
+    LineRequest,
+    SlotUnavailable,
+    cfg,
+    check_line,
+    line_label,
+    recalculate_order,
+    set_new_order_totals,
+)
 from app.webhooks.event_services import emit_event
 
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
@@ -66,6 +80,7 @@ def match_or_create_client(data: CheckoutData, *, origin: str, by, ip) -> tuple[
             consent_source=source,
             by=by,
             ip=ip,
+            phone_checked=True,
         )
         if data.idioma in CLIENT_LANGUAGES:
             client.language = data.idioma
@@ -104,27 +119,30 @@ def place_order(
     rolls back, so nothing is half-written.
     """
     _check_checkout_data(lines, data, origin=origin, cart=cart)
-    proposed = {}
-    if client is None:
-        client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
-    order = _new_order(client, data, origin=origin, by=by)
-    # Lock as late as possible (the client and order rows above are private to this transaction) so that
-    # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
-    _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
-    _snapshot_policies(order, data)
-    _add_cart_products(order, cart, by=by)
-    if cart is not None and cart.discount_code:
-        code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
-        if code is not None:
-            apply_code(order, code.code, by=by)
-    recalculate_order(order)
-    _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by)
-    if order.service_lines:
-        emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
-    if cart is not None:
-        _convert_cart(cart, order)
-    db.session.flush()
-    signals.order_placed.send(order, by=by)
+    with client_stats_services.batched():  # the client's statistics row written once, not once per flush
+        proposed = {}
+        if client is None:
+            client, proposed = match_or_create_client(data, origin=origin, by=by, ip=ip)
+        expected = _held_cart_figures(lines, cart, origin=origin, data=data)
+        order = _new_order(client, data, origin=origin, by=by, figures=expected)
+        # Lock as late as possible (the client and order rows above are private to this transaction) so that
+        # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
+        added = _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
+        if expected is None or [(ln.subtotal, ln.status) for ln, _ in added] != expected["lines"]:
+            snapshot = _policy_snapshot(order, added, data)
+            _add_cart_products(order, cart, by=by)
+            if cart is not None and cart.discount_code:
+                code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
+                if code is not None:
+                    apply_code(order, code.code, by=by)
+            recalculate_order(order, also={"policy_snapshot": snapshot} if snapshot is not None else None)
+        _audit_new_order(order, client, proposed, n_services=len(lines), origin=origin, by=by, lines=added)
+        if added:
+            emit_event("booking.created", lambda: {"venta_reserva": order_representation(order)})
+        if cart is not None:
+            _convert_cart(cart, order)
+        db.session.flush()
+        signals.order_placed.send(order, by=by)
     return order
 
 
@@ -150,7 +168,26 @@ def _payment_due(method: str | None, now):
     return None
 
 
-def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
+def _held_cart_figures(lines: list[LineRequest], cart: Cart | None, *, origin: str, data: CheckoutData) -> dict | None:
+    """For the common web checkout — every line from one of the cart's holds, no products, no discount code — what
+    the order's lines will be ((subtotal, status) each, at the held prices) and so its totals and policy snapshot,
+    known before the lock: written with the order's INSERT instead of read back and UPDATEd after the lines
+    (issue 20). None otherwise (products, a code, a line without its hold: the general path)."""
+    if cart is None or not lines or cart.product_lines or cart.discount_code:
+        return None
+    holds = {h.id: h for h in cart.holds}
+    if any(req.hold_id not in holds for req in lines):
+        return None
+    held = [holds[req.hold_id] for req in lines]
+    subtotals = [line_price(h.unit_price, h.pricing_rule, req.people) for h, req in zip(held, lines, strict=True)]
+    snapshot = snapshot_for((h.service for h in held), versioned=True)
+    if snapshot["deposit_percent"] > 0 and origin == "web":
+        snapshot["pago"] = "abono" if data.pago == "abono" else "total"
+    return {"subtotals": subtotals, "lines": [(st, NEW_LINE_STATUS) for st in subtotals], "snapshot": snapshot}
+
+
+def _new_order(client: Client, data: CheckoutData, *, origin: str, by, figures: dict | None = None) -> Order:
+    """The order row; `figures` (_held_cart_figures) sets its totals and policy snapshot before the INSERT."""
     now = clock.now()
     order = Order(
         client=client,
@@ -166,16 +203,22 @@ def _new_order(client: Client, data: CheckoutData, *, origin: str, by) -> Order:
         created_at=now,
         sold_at=now,
     )
+    if figures is not None:
+        set_new_order_totals(order, figures["subtotals"])
+        order.policy_snapshot = figures["snapshot"]
     db.session.add(order)
     db.session.flush()
     return order
 
 
-def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | None, staff: bool, by) -> None:
+def _add_service_lines(
+    order: Order, lines: list[LineRequest], *, cart: Cart | None, staff: bool, by
+) -> list[tuple[ServiceLine, object]]:
     """Take the booking locks of every (service, day), re-check each line and insert it; SlotUnavailable lists
-    every line that cannot be booked."""
+    every line that cannot be booked. Returns the (line, service) pairs inserted."""
     services = lock_services([(ln.service_id, ln.day) for ln in lines])
     failures = []
+    added = []
     holds = {h.id: h for h in (cart.holds if cart else [])}
     for req in lines:
         service = services.get(req.service_id)
@@ -191,35 +234,44 @@ def _add_service_lines(order: Order, lines: list[LineRequest], *, cart: Cart | N
             unit_price, rule = hold.unit_price, hold.pricing_rule
             if hold.provider_id in entry.proveedores_libres:
                 provider_id = hold.provider_id
-        db.session.add(
-            ServiceLine(
-                order_id=order.id,
-                service_id=service.id,
-                service_date=req.day,
-                start_time=req.hhmm,
-                people=req.people,
-                provider_id=provider_id,
-                unit_price=unit_price,
-                pricing_rule=rule,
-                subtotal=line_price(unit_price, rule, req.people),
-                created_by_id=getattr(by, "id", None),
-            )
-        )
-        db.session.flush()  # later lines of this order count this one
+        values = {
+            "order_id": order.id,
+            "service_id": service.id,
+            "service_date": req.day,
+            "start_time": req.hhmm,
+            "people": req.people,
+            "provider_id": provider_id,
+            "unit_price": unit_price,
+            "pricing_rule": rule,
+            "subtotal": line_price(unit_price, rule, req.people),
+            "created_by_id": getattr(by, "id", None),
+        }
+        # written now (later lines of this order count this one) by one INSERT … RETURNING that gives back the
+        # persistent line, without a unit-of-work flush (issue 20); the new order's client is already noted for
+        # its client_stats row (the order's own flush)
+        line = db.session.scalars(_line_insert(), [values]).one()
+        added.append((line, service))
+    set_committed_value(order, "service_lines", [line for line, _ in added])  # in id order, as it reads them
     if failures:
         raise SlotUnavailable(failures)
+    return added
 
 
-def _snapshot_policies(order: Order, data: CheckoutData) -> None:
+@functools.cache
+def _line_insert():
+    return sa.insert(ServiceLine).returning(ServiceLine)
+
+
+def _policy_snapshot(order: Order, added, data: CheckoutData) -> dict | None:
     """The booking policies that apply to this order from now on (self-service.md §1), and the customer's choice
-    between the deposit and the total when they ask a deposit (§3)."""
-    lines = db.session.scalars(sa.select(ServiceLine).where(ServiceLine.order_id == order.id)).all()
-    if not lines:
-        return
-    snapshot = snapshot_for(ln.service for ln in lines)
+    between the deposit and the total when they ask a deposit (§3); None for an order without service lines. The
+    caller writes it with the totals (one UPDATE)."""
+    if not added:
+        return None
+    snapshot = snapshot_for((service for _, service in added), versioned=True)
     if snapshot["deposit_percent"] > 0 and order.origin == "web":
         snapshot["pago"] = "abono" if data.pago == "abono" else "total"
-    order.policy_snapshot = snapshot
+    return snapshot
 
 
 def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
@@ -245,9 +297,10 @@ def _add_cart_products(order: Order, cart: Cart | None, *, by) -> None:
         change_stock(product, -item.quantity, reason="venta", by=by, order_id=order.id)
 
 
-def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by) -> None:
+def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services: int, origin: str, by, lines) -> None:
     """`order_created`, one `line_added` per service line and, when the typed contact data differs from the known
-    client's, a ClientUpdateRequest with its `client_update_requested` event."""
+    client's, a ClientUpdateRequest with its `client_update_requested` event; not flushed here: place_order's
+    next flush writes them together (one INSERT of the events)."""
     record_event(
         client,
         "order_created",
@@ -255,36 +308,92 @@ def _audit_new_order(order: Order, client: Client, proposed: dict, *, n_services
         f"total {format_clp(order.total)}",
         by=by,
         order_id=order.id,
+        flush=False,
     )
-    for line in order.service_lines:
+    for line, service in lines:
         record_event(
             client,
             "line_added",
-            f"{line.service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
+            f"{service.name} {line.service_date:%d/%m/%Y} {line.start_time}, {line.people} "
             f"persona{'s' if line.people != 1 else ''}, {format_clp(line.subtotal)}",
             by=by,
             order_id=order.id,
+            flush=False,
         )
-    if not proposed:
-        return
-    source = "checkout" if origin == "web" else "api"
-    db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id, source=source, proposed=proposed))
-    record_event(
-        client,
-        "client_update_requested",
-        "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
-        by=by,
-        order_id=order.id,
-    )
+    if proposed:
+        source = "checkout" if origin == "web" else "api"
+        db.session.add(ClientUpdateRequest(client_id=client.id, order_id=order.id, source=source, proposed=proposed))
+        record_event(
+            client,
+            "client_update_requested",
+            "; ".join(f"{k}: {v['actual'] or '—'} → {v['propuesto']}" for k, v in proposed.items()),
+            by=by,
+            order_id=order.id,
+            flush=False,
+        )
 
 
 def _convert_cart(cart: Cart, order: Order) -> None:
     """The cart now points at its order (a double submit within DOUBLE_SUBMIT_WINDOW returns it) and is empty."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        _convert_cart_at_once(cart, order)
+        return
     cart.holds.clear()  # delete-orphan: the rows go with the flush
     cart.product_lines.clear()
     cart.converted_order_id = order.id
     cart.converted_at = order.created_at
     cart.discount_code = None
+
+
+@functools.cache
+def _conversion_statement():
+    """PostgreSQL: the cart's lines deleted and the cart row updated in one statement (data-modifying CTEs)."""
+    carts, holds, products = Cart.__table__, CartHold.__table__, CartProductLine.__table__
+    ids = postgresql.ARRAY(sa.Integer)
+    gone_holds = sa.delete(holds).where(holds.c.id == sa.func.any(sa.bindparam("hold_ids", type_=ids)))
+    gone_products = sa.delete(products).where(products.c.id == sa.func.any(sa.bindparam("product_ids", type_=ids)))
+    return (
+        sa.update(carts)
+        .where(carts.c.id == sa.bindparam("cart_id"))
+        .values(
+            updated_at=sa.bindparam("now", type_=carts.c.updated_at.type),
+            converted_order_id=sa.bindparam("order_id"),
+            converted_at=sa.bindparam("converted_at", type_=carts.c.converted_at.type),
+            discount_code=None,
+        )
+        .add_cte(gone_holds.cte("gone_holds"))
+        .add_cte(gone_products.cte("gone_products"))
+    )
+
+
+def _convert_cart_at_once(cart: Cart, order: Order) -> None:
+    """_convert_cart in one round trip instead of the unit of work's UPDATE + one DELETE per kind of line (issue
+    20): the same rows (the lines this request loaded, by id), then the session's copy set to what was written."""
+    lines = [*cart.holds, *cart.product_lines]
+    now = clock.now()
+    db.session.flush()  # anything pending goes first, as with the flush this replaces
+    db.session.execute(
+        _conversion_statement(),
+        {
+            "cart_id": cart.id,
+            "order_id": order.id,
+            "converted_at": order.created_at,
+            "now": now,
+            "hold_ids": [h.id for h in cart.holds],
+            "product_ids": [p.id for p in cart.product_lines],
+        },
+    )
+    for line in lines:
+        db.session.expunge(line)
+    for name, value in (
+        ("holds", []),
+        ("product_lines", []),
+        ("converted_order_id", order.id),
+        ("converted_at", order.created_at),
+        ("discount_code", None),
+        ("updated_at", now),
+    ):
+        set_committed_value(cart, name, value)
 
 
 def checkout_cart(cart: Cart, data: CheckoutData, *, ip: str | None = None) -> Order:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 
 from app.catalog.models import Service, service_providers
 from app.core.errors import ValidationError
@@ -78,6 +79,20 @@ def booking_lock_key(namespace: int, row_id: int, day: date) -> int:
     return namespace | row_id << 20 | day.toordinal()
 
 
+def _loaded_services(ids) -> dict[int, Service]:
+    """The services of `ids` this session already holds with their columns loaded (issue 20: the cart's holds and
+    the add-to-cart form loaded them in this transaction; the catalogue row is not what the booking locks protect,
+    so no second read)."""
+    found = {}
+    identity_map = db.session.identity_map
+    for sid in ids:
+        obj = identity_map.get(identity_key(Service, sid))
+        state = sa.inspect(obj) if obj is not None else None
+        if state is not None and not state.expired_attributes and not state.deleted:
+            found[sid] = obj
+    return found
+
+
 def lock_services(slots) -> dict[int, Service]:
     """Load the services of `slots` ((service id, day) pairs) and take the booking locks of those days: one
     transaction-scoped advisory lock per service and day and, for massages, per qualified provider and day, in
@@ -85,7 +100,10 @@ def lock_services(slots) -> dict[int, Service]:
     (one writer at a time) only the services are loaded."""
     slots = sorted(set(slots))
     ids = sorted({sid for sid, _ in slots})
-    services = {s.id: s for s in db.session.scalars(sa.select(Service).where(Service.id.in_(ids)))}
+    services = _loaded_services(ids)
+    missing = [sid for sid in ids if sid not in services]
+    if missing:
+        services.update((s.id, s) for s in db.session.scalars(sa.select(Service).where(Service.id.in_(missing))))
     if not SLOT_LOCKING_ENABLED or not slots or db.session.get_bind().dialect.name != "postgresql":
         return services
     keys = {booking_lock_key(SLOT_LOCK, sid, day) for sid, day in slots if sid in services}

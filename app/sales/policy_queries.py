@@ -6,9 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.catalog.models import Service, ServiceCategory
+from app.catalog.version import catalog_version, watch
 from app.extensions import db
 from app.sales import policy
 from app.sales.models import BookingPolicy, BookingPolicyChange, Order, ServiceLine
+from app.web.fragments import cached_value
 
 
 def _category_kind(category: ServiceCategory) -> str:
@@ -49,13 +51,33 @@ def service_policy(service: Service) -> dict:
     return policy.defaults_for(service.service_type)
 
 
-def snapshot_for(services) -> dict:
-    """The policies of these services as an order keeps them (`orders.policy_snapshot`)."""
+watch(BookingPolicy)  # a change to a policy bumps the catalogue version: placed orders read them once per version
+
+
+def _policy_rows() -> dict:
+    """{category id: the values of its row}: every booking policy row, read once per catalogue version and process
+    (issue 20: every checkout snapshots them; they change a few times a year)."""
+
+    def load():
+        return {p.category_id: row_values(p) for p in db.session.scalars(sa.select(BookingPolicy))}
+
+    return cached_value("booking-policies", catalog_version(), "rows", load)
+
+
+def _versioned_policy(service: Service) -> dict:
+    """service_policy() from the rows read once per catalogue version."""
+    row = _policy_rows().get(service.category_id) if service.category_id is not None else None
+    return dict(row) if row is not None else policy.defaults_for(service.service_type)
+
+
+def snapshot_for(services, *, versioned: bool = False) -> dict:
+    """The policies of these services as an order keeps them (`orders.policy_snapshot`); `versioned` reads them
+    once per catalogue version (place_order) instead of from the database each time."""
     policies = {}
     for service in services:
         key = policy.policy_key(service.category_id, service.service_type)
         if key not in policies:
-            policies[key] = service_policy(service)
+            policies[key] = _versioned_policy(service) if versioned else service_policy(service)
     deposit = max((p["deposit_percent"] for p in policies.values()), default=0)
     return {"politicas": policies, "deposit_percent": deposit}
 

@@ -123,8 +123,9 @@ def _order_sums_statement() -> sa.Select:
     )
 
 
-def recalculate_order(order: Order) -> Order:
-    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes."""
+def recalculate_order(order: Order, *, also: dict | None = None) -> Order:
+    """The only writer of an order's derived money and state columns (spec booking.md §4.3–4.4); flushes. `also`:
+    other columns of the order to write in the same UPDATE (place_order's policy snapshot)."""
 
     db.session.flush()
     row = db.session.execute(_order_sums_statement(), {"oid": order.id}).one()
@@ -139,6 +140,14 @@ def recalculate_order(order: Order) -> Order:
                 )
             )
         )
+    _set_totals(order, services_total, products_total, fixed, percent_discounts, paid, refunds > 0, statuses)
+    for name, value in (also or {}).items():
+        setattr(order, name, value)
+    db.session.flush()
+    return order
+
+
+def _set_totals(order, services_total, products_total, fixed, percent_discounts, paid, has_refund, statuses) -> None:
     totals = availability.compute_totals(
         [services_total], [products_total], [(fixed, None), *((0, d.percent) for d in percent_discounts)], [paid]
     )
@@ -152,12 +161,21 @@ def recalculate_order(order: Order) -> Order:
         order.balance_due = max(order.total - totals.paid, 0)
         order.credit = max(totals.paid - order.total, 0)
     order.payment_status = availability.payment_status(
-        cancelled=order.is_cancelled, total=order.total, paid=totals.paid, has_refund=refunds > 0
+        cancelled=order.is_cancelled, total=order.total, paid=totals.paid, has_refund=has_refund
     )
     order.booking_status = availability.booking_status(cancelled=order.is_cancelled, line_statuses=statuses)
     order.requires_refund = order.credit > 0 and (order.is_cancelled or order.requires_refund)
-    db.session.flush()
-    return order
+
+
+NEW_LINE_STATUS = ServiceLine.__table__.c.status.default.arg  # what a service line is inserted with
+
+
+def set_new_order_totals(order: Order, service_subtotals: list[int]) -> None:
+    """recalculate_order's figures for an order not yet inserted that will get exactly these new service lines and
+    nothing else (no products, discounts or payments): written with its INSERT, no read-back (issue 20). The caller
+    checks the lines it then inserts against them, and calls recalculate_order if they differ."""
+    statuses = [NEW_LINE_STATUS] * len(service_subtotals)
+    _set_totals(order, sum(service_subtotals), 0, 0, [], 0, False, statuses)
 
 
 # --- cancellation --------------------------------------------------------------------------------------------

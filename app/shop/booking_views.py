@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
@@ -282,9 +283,8 @@ BADGE_LINES = "aremko.cart_badge_lines"  # this request's cart line count, once 
 @limiter.limit("60 per minute", error_message=RATE_MESSAGE)
 @public
 def add_to_cart():
-    product_form = AddProductToCartForm()
-    if product_form.producto_id.raw:
-        return _add_product(product_form)
+    if _posted("producto_id"):  # the product form is built only for a product (issue 20)
+        return _add_product(AddProductToCartForm())
     form = AddToCartForm()
     service = _bookable_service(form.servicio_id.data)
     if service is None:
@@ -293,14 +293,21 @@ def add_to_cart():
     people = service.min_people if form.cantidad_personas.data is None else form.cantidad_personas.data
 
     def hold():
-        cart = current_cart(create=True)
+        # the cart and its line count in one statement (its holds and products are not loaded: issue 20)
+        cart, lines = cart_services.get_cart_and_line_count(session.get("cart_token"))
+        if cart is None:
+            cart, lines = current_cart(create=True), 0
         line = cart_services.hold_slot(
-            cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people)
+            cart, sales_services.LineRequest(service_id=service.id, day=day, hhmm=hhmm, people=people), lines=lines
         )
-        return line.subtotal, cart_services.cart_line_count(cart)
+        # the panel below renders the service as loaded in this transaction: kept out of the commit's expiry, so
+        # that it is not read again (issue 20)
+        db.session.expunge(service)
+        return line.subtotal, lines + 1
 
     if not submit(form, hold):
         return _add_failed(service, form.first_error, form.refusal_status, day=day, people=people)
+    db.session.add(service)
     subtotal, lines = form.result
     request.environ[BADGE_LINES] = lines  # the badge shows the count the hold returned: no second read of the cart
     minutes = in_force()["CART_HOLD_MINUTES"]
@@ -321,6 +328,17 @@ def add_to_cart():
         return hx_trigger(response, "cart-changed", {"lineas": lines})
     flash(message, "success")
     return redirect(url_for("shop.cart"), 303)
+
+
+def _posted(name: str):
+    """A posted value as Flask-WTF's forms read it (files + form, the form, or a JSON body)."""
+    if request.files:
+        return CombinedMultiDict((request.files, request.form)).get(name)
+    if request.form:
+        return request.form.get(name)
+    if request.is_json:
+        return ImmutableMultiDict(request.get_json()).get(name)
+    return None
 
 
 def _add_failed(service, message, status, *, day=None, people=None):

@@ -10,6 +10,7 @@ guarded here.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 from collections.abc import Iterator
@@ -67,9 +68,7 @@ def claim_submission(key: str | None = None) -> None:
     if dialect in ("postgresql", "sqlite"):
         # one statement (issue 20): a key already claimed — or being claimed by a transaction that then commits —
         # inserts nothing and returns no row; a rolled-back claim leaves the key free, as with the savepoint
-        insert = insert_for(dialect, FormSubmission, shape="form_submissions.claim").values(**values)
-        stmt = insert.on_conflict_do_nothing(index_elements=["key"]).returning(FormSubmission.key)
-        if db.session.execute(stmt).first() is None:
+        if db.session.execute(_claim_statement(dialect), values).first() is None:
             raise DuplicateSubmission()
         return
     try:
@@ -77,6 +76,17 @@ def claim_submission(key: str | None = None) -> None:
             db.session.add(FormSubmission(**values))
     except IntegrityError:
         raise DuplicateSubmission() from None
+
+
+@functools.cache
+def _claim_statement(dialect: str):
+    """The claim's INSERT … ON CONFLICT (key) DO NOTHING RETURNING key with bound values, built once per dialect."""
+    table = FormSubmission.__table__
+    names = ("key", "endpoint", "user_id", "created_at")
+    insert = insert_for(dialect, table, shape="form_submissions.claim").values(
+        {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+    )
+    return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
 
 
 def purge_form_submissions() -> str:

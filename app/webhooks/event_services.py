@@ -14,7 +14,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.core import clock
+from app.core.settings import stored
 from app.extensions import db
+from app.web.fragments import cached_value
 from app.webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
 
 
@@ -40,25 +42,37 @@ def emit_event(event: str, datos: dict | Callable[[], dict]) -> list[WebhookDeli
     """
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = [
-        e
-        for e in db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active))
-        if e.subscribes(event)
-    ]
+    endpoints = [endpoint_id for endpoint_id, events in _active_endpoints() if event in events]
     if not endpoints:
         return []
     data = datos() if callable(datos) else datos
     return queue(endpoints, event, data)
 
 
+# app.catalog.version.KEY: the catalogue version, which every change to an endpoint bumps in its own transaction
+# (catalog/version.py watches WebhookEndpoint; webhooks sit below catalog, so the key is read here directly).
+VERSION_KEY = "_catalog_version"
+
+
+def _active_endpoints() -> list[tuple[int, tuple]]:
+    """(id, events) of the active endpoints, read once per catalogue version and process (issue 20: every order
+    emits; endpoints change a few times a year)."""
+
+    def load():
+        rows = db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active))
+        return [(e.id, tuple(e.events or ())) for e in rows]
+
+    return cached_value("webhook-endpoints", str(stored(VERSION_KEY, "0")), "active", load)
+
+
 def queue(endpoints, event: str, datos: dict) -> list[WebhookDelivery]:
-    """Insert one PENDING delivery per endpoint with one shared event id; flushes."""
+    """Insert one PENDING delivery per endpoint (an endpoint or its id) with one shared event id; flushes."""
     event_id = str(uuid.uuid4())
     body = build_body(event, event_id, datos)
     now = clock.now()
     deliveries = [
         WebhookDelivery(
-            endpoint_id=e.id,
+            endpoint_id=getattr(e, "id", e),
             event=event,
             event_id=event_id,
             payload=body,
