@@ -48,17 +48,17 @@ from app.sales.payment_services import record_payment, void_payment
 from app.sales.representation import (
     PRODUCT_LINE_COLUMNS,
     columns,
+    iso_datetime,
     order_load_options,
     order_representation,
     order_representations,
     order_rows,
     payment_rows,
     payment_summary,
-    payment_summary_of,
     product_line_representation,
+    service_line_dicts,
     service_line_representation,
     service_line_rows,
-    service_refs,
 )
 
 DESK = frozenset({"recepcion", "gerente", "admin"})
@@ -322,10 +322,7 @@ class ServiceLineResource(Resource):
         return service_line_rows(stmt)
 
     def serialize_rows(self, rows):
-        return [
-            service_line_representation(row, with_order=True, service=ref)
-            for row, ref in zip(rows, service_refs(rows), strict=True)
-        ]
+        return service_line_dicts(rows, with_order=True)
 
     def create(self, values, by):
         req = sales_services.LineRequest(
@@ -524,9 +521,22 @@ class PaymentResource(Resource):
         return payment_rows(stmt)
 
     def serialize_rows(self, rows):
+        # rows of payment_rows, read by position: PAYMENT_COLUMNS, then username and giftcard
         return [
-            payment_representation(row, payment_summary_of(row, username=row.username, giftcard=row.giftcard))
-            for row in rows
+            {
+                "id": r[0],
+                "venta_reserva": r[1],
+                "fecha_pago": iso_datetime(r[2]),
+                "monto": r[3],
+                "metodo_pago": r[4],
+                "usuario": r[9],
+                "giftcard": r[10],
+                "es_reembolso": r[5],
+                "referencia": r[7],
+                "estado": r[6],
+                "motivo_anulacion": r[8],
+            }
+            for r in rows
         ]
 
     def create(self, values, by):

@@ -26,7 +26,7 @@ from app.api.auth import STAFF, check_access
 from app.api.idempotency import commit_with
 from app.core.clock import is_hhmm
 from app.core.errors import DomainError, HasHistory
-from app.core.pagination import count_rows, page_of, paginate
+from app.core.pagination import Page, count_rows, page_of, paginate
 from app.extensions import db
 from app.sales.representation import columns, iso_datetime
 from app.web.errors import api_error, domain_error_response
@@ -460,9 +460,65 @@ def decode_cursor(raw: str) -> int | None:
     return value
 
 
-def keyset_rows(res: Resource, stmt: sa.Select, after: int | None, size: int, *, descending: bool) -> list[dict]:
+# Bind parameters of the statements built once per resource (`Resource.plain`): a request only binds values.
+_LIMIT = sa.bindparam("_limit", type_=sa.Integer)
+_OFFSET = sa.bindparam("_offset", type_=sa.Integer)
+_AFTER = sa.bindparam("_after", type_=sa.Integer)
+
+
+@dataclass(frozen=True)
+class PlainStatements:
+    """A rows resource's list statements without request filters, built once (SQLAlchemy then reuses their cache
+    key and compiled form): building them anew cost more CPU per request than running them."""
+
+    count: sa.Select  # the rows of the resource's select
+    page: sa.Select  # rows_query of one OFFSET page (`_limit`, `_offset`)
+    # rows_query of a keyset page (`_limit`) by (descending, first page): the first, or after the id `_after`
+    keyset: dict[tuple[bool, bool], sa.Select]
+
+
+def _build_plain(res: Resource, staff: bool) -> PlainStatements:
+    stmt = res.visible(res.base_query(), staff)
+    key = res.model.id
+    keyset = {}
+    for descending in (False, True):
+        ordered = stmt.order_by(None).order_by(key.desc() if descending else key)
+        keyset[descending, True] = res.rows_query(ordered.limit(_LIMIT))
+        after = ordered.where(key < _AFTER if descending else key > _AFTER)
+        keyset[descending, False] = res.rows_query(after.limit(_LIMIT))
+    return PlainStatements(
+        count=sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()),
+        page=res.rows_query(stmt.limit(_LIMIT).offset(_OFFSET)),
+        keyset=keyset,
+    )
+
+
+def plain_statements(res: Resource, staff: bool) -> PlainStatements:
+    cache = res.__dict__.setdefault("_plain_cache", {})
+    plain = cache.get(staff)
+    if plain is None:
+        plain = cache[staff] = _build_plain(res, staff)
+    return plain
+
+
+def unfiltered(res: Resource) -> bool:
+    """No filter of the resource in the query string (filtered_select skips missing and empty values)."""
+    args = request.args
+    return not any(args.get(flt.name) for flt in res.filters)
+
+
+def keyset_rows(res: Resource, stmt: sa.Select | None, after: int | None, size: int, *, descending: bool) -> list[dict]:
     """Up to `size` rows of `stmt` after the id `after` in id order (descending or not), serialized like the list
-    items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET."""
+    items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET.
+    `stmt` None = the resource's unfiltered select for a staff caller, from the statements built once."""
+    if stmt is None and res.lists_rows:
+        run = plain_statements(res, True).keyset[descending, after is None]
+        rows = list(db.session.connection().execute(run, {"_limit": size, "_after": after}))
+        items = res.serialize_rows(rows)
+        items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
+        return items
+    if stmt is None:
+        stmt = res.visible(res.base_query(), True)
     key = res.model.id
     stmt = stmt.order_by(None).order_by(key.desc() if descending else key)
     if after is not None:
@@ -475,11 +531,15 @@ def keyset_rows(res: Resource, stmt: sa.Select, after: int | None, size: int, *,
         if res.load_options():
             stmt = stmt.options(*res.load_options())
         items = [res.serialize(obj) for obj in db.session.scalars(stmt)]
-    items.sort(key=lambda item: item["id"], reverse=descending)  # a rows_query may fix its own order (orders)
+    items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
     return items
 
 
-def list_by_cursor(res: Resource, stmt: sa.Select):
+def _ID(item: dict) -> int:
+    return item["id"]
+
+
+def list_by_cursor(res: Resource, stmt: sa.Select | None):
     """`?cursor=` (empty for the first page): `{"next_cursor", "next", "results"}`, stable under inserts."""
     errors = {}
     size = parse_int(request.args.get("page_size", str(DEFAULT_PAGE_SIZE)), minimum=1, maximum=MAX_CURSOR_PAGE_SIZE)
@@ -501,17 +561,34 @@ def list_by_cursor(res: Resource, stmt: sa.Select):
     return jsonify(next_cursor=next_cursor, next=next_url, results=results[:size])
 
 
+def _plain_page(res: Resource, page_number: int, per_page: int) -> Page:
+    """One OFFSET page of an unfiltered rows resource: the COUNT and the page from the statements built once."""
+    plain = plain_statements(res, _staff())
+    conn = db.session.connection()
+    total = conn.execute(plain.count).scalar_one()
+    page_number = min(page_number, max((total + per_page - 1) // per_page, 1))
+    rows = list(conn.execute(plain.page, {"_limit": per_page, "_offset": (page_number - 1) * per_page}))
+    return Page(items=rows, page=page_number, per_page=per_page, total=total)
+
+
 def list_objects(res: Resource):
+    plain = res.lists_rows and unfiltered(res)
     if "cursor" in request.args:
-        return list_by_cursor(res, filtered_select(res))
+        staff = _staff()
+        stmt = None if plain and staff else filtered_select(res)
+        return list_by_cursor(res, stmt)
     page_number, per_page = parse_paging()
-    stmt = filtered_select(res)
-    if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+    if plain:
+        page = _plain_page(res, page_number, per_page)
+        results = res.serialize_rows(page.items)
+    elif res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+        stmt = filtered_select(res)
         page = page_of(
             db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False, wrap=res.rows_query
         )
         results = res.serialize_rows(page.items)
     else:
+        stmt = filtered_select(res)
         if res.load_options():
             stmt = stmt.options(*res.load_options())
         page = paginate(db.session, stmt, page_number, per_page)
@@ -604,7 +681,7 @@ def make_views(res: Resource):
     return collection, item
 
 
-def export_lines(res: Resource, stmt: sa.Select) -> Iterator[str]:
+def export_lines(res: Resource, stmt: sa.Select | None) -> Iterator[str]:
     """Every row of `stmt` as NDJSON lines, in id order, EXPORT_BATCH rows per keyset statement: memory stays
     constant whatever the number of rows, and a row inserted meanwhile never shifts or repeats the walk."""
     after = None
@@ -624,8 +701,9 @@ def make_export_view(res: Resource):
         if denied:
             return denied
         try:
-            stmt = filtered_select(res)
             raw = request.args.get("updated_since")
+            plain = res.lists_rows and not raw and unfiltered(res) and _staff()
+            stmt = None if plain else filtered_select(res)  # None: the statements built once (keyset_rows)
             if raw:
                 since = parse_datetime(raw)
                 if since is None:

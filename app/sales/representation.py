@@ -6,16 +6,19 @@ depend on the number of orders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.auth.models import User
 from app.catalog.models import Service
 from app.clients.models import Client
 from app.core import clock
-from app.core.signing import order_token
+from app.core.signing import order_token, order_token_maker
 from app.sales.models import Discount, DiscountCode, GiftCard, Order, Payment, ProductLine, ServiceLine
 from app.web.urls import public_url
 
@@ -279,44 +282,146 @@ def payment_rows(stmt):
     )
 
 
-def order_representations(session, rows) -> list[dict]:
-    """order_representation for each row of order_rows, with four set-based statements for the nested parts."""
+def order_link_maker() -> Callable[[int], str]:
+    """The `enlace_publico` of an order id, for many orders: the URL built once around a placeholder token (the
+    token's URL-safe characters are never quoted) and the tokens signed by order_token_maker."""
+    url = public_url("shop.order_page", token=_TOKEN_PLACEHOLDER)
+    prefix, suffix = url.split(_TOKEN_PLACEHOLDER)
+    token = order_token_maker()
+    return lambda order_id: f"{prefix}{token(order_id)}{suffix}"
 
-    ids = [r.id for r in rows]
+
+_TOKEN_PLACEHOLDER = "TOKEN0placeholder0TOKEN"
+
+
+@cache
+def _nested_statements(dialect: str) -> tuple:
+    """The four statements of an order page's nested parts (lines with their service, product lines, payments with
+    user and gift card, active discounts), built once per dialect: each request binds only the order ids (on
+    PostgreSQL one array, `= ANY(:ids)`, instead of an IN list rendered anew with one parameter per id)."""
+
+    def _ids_in(column):
+        if dialect == "postgresql":
+            return column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+        return column.in_(sa.bindparam("ids", expanding=True))
+
+    return (
+        service_line_rows(sa.select(ServiceLine).where(_ids_in(ServiceLine.order_id)).order_by(ServiceLine.id)),
+        sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
+        .where(_ids_in(ProductLine.order_id))
+        .order_by(ProductLine.id),
+        payment_rows(sa.select(Payment).where(_ids_in(Payment.order_id)).order_by(Payment.id)),
+        sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)
+        .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
+        .where(_ids_in(Discount.order_id), Discount.status == "activo")
+        .order_by(Discount.id),
+    )
+
+
+def service_line_dicts(rows, *, with_order: bool) -> list[dict]:
+    """service_line_representation of each row of service_line_rows, read by position (the columns are
+    SERVICE_LINE_COLUMNS, then the service's id, name, type and base price); one `servicio` dict per service."""
+    refs: dict[int, dict] = {}
+    out = []
+    for r in rows:
+        ref = refs.get(r[10])
+        if ref is None:
+            ref = refs[r[10]] = {"id": r[10], "nombre": r[11], "tipo_servicio": r[12], "precio_base": r[13]}
+        day = r[2]
+        item = {"id": r[0], "venta_reserva": r[1]} if with_order else {"id": r[0]}
+        item["servicio"] = ref
+        item["fecha_agendamiento"] = day.isoformat() if day is not None else None
+        item["hora_inicio"] = r[3]
+        item["cantidad_personas"] = r[4]
+        item["proveedor_asignado"] = r[5]
+        item["precio_unitario"] = r[6]
+        item["regla_precio"] = r[7]
+        item["subtotal"] = r[8]
+        item["estado"] = r[9]
+        out.append(item)
+    return out
+
+
+def product_line_dict(r) -> dict:
+    """product_line_representation of a row of PRODUCT_LINE_COLUMNS, read by position."""
+    return {
+        "id": r[0],
+        "venta_reserva": r[1],
+        "producto": r[2],
+        "cantidad": r[3],
+        "precio_unitario": r[4],
+        "subtotal": r[5],
+        "estado": r[6],
+        "destinatario_nombre": r[7],
+        "destinatario_email": r[8],
+        "mensaje": r[9],
+    }
+
+
+def payment_summary_dict(r) -> dict:
+    """payment_summary of a row of payment_rows (PAYMENT_COLUMNS, username, giftcard), read by position."""
+    return {
+        "id": r[0],
+        "fecha_pago": iso_datetime(r[2]),
+        "monto": r[3],
+        "metodo_pago": r[4],
+        "usuario": r[9],
+        "giftcard": r[10],
+        "es_reembolso": r[5],
+        "estado": r[6],
+    }
+
+
+def order_representations(session, rows) -> list[dict]:
+    """order_representation for each row of order_rows (read by position: ORDER_COLUMNS, then client_name), with
+    four set-based statements, built once, for the nested parts."""
+
+    ids = [r[0] for r in rows]
     if not ids:
         return []
     services: dict[int, list] = {i: [] for i in ids}
     products: dict[int, list] = {i: [] for i in ids}
     payments: dict[int, list] = {i: [] for i in ids}
     discounts: dict[int, list] = {i: [] for i in ids}
-    lines = session.execute(
-        service_line_rows(sa.select(ServiceLine).where(ServiceLine.order_id.in_(ids)).order_by(ServiceLine.id))
-    ).all()
-    for line, ref in zip(lines, service_refs(lines), strict=True):
-        services[line.order_id].append(service_line_representation(line, service=ref))
-    for line in session.execute(
-        sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
-        .where(ProductLine.order_id.in_(ids))
-        .order_by(ProductLine.id)
-    ):
-        products[line.order_id].append(product_line_representation(line))
-    for p in session.execute(payment_rows(sa.select(Payment).where(Payment.order_id.in_(ids)).order_by(Payment.id))):
-        payments[p.order_id].append(payment_summary_of(p, username=p.username, giftcard=p.giftcard))
-    for d in session.execute(
-        sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)
-        .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
-        .where(Discount.order_id.in_(ids), Discount.status == "activo")
-        .order_by(Discount.id)
-    ):
-        discounts[d.order_id].append(discount_summary(d, d.code))
+    conn = session.connection()
+    line_stmt, product_stmt, payment_stmt, discount_stmt = _nested_statements(conn.dialect.name)
+    params = {"ids": ids}
+    lines = conn.execute(line_stmt, params).all()
+    for line, item in zip(lines, service_line_dicts(lines, with_order=False), strict=True):
+        services[line[1]].append(item)
+    for line in conn.execute(product_stmt, params):
+        products[line[1]].append(product_line_dict(line))
+    for p in conn.execute(payment_stmt, params):
+        payments[p[1]].append(payment_summary_dict(p))
+    for d in conn.execute(discount_stmt, params):
+        discounts[d[1]].append({"id": d[0], "monto": d[2], "motivo": d[3], "codigo": d[4]})
+    link = order_link_maker()
     return [
-        order_representation_of(
-            r,
-            client_name=r.client_name,
-            services=services[r.id],
-            products=products[r.id],
-            payments=payments[r.id],
-            discounts=discounts[r.id],
-        )
+        {
+            "id": r[0],
+            "cliente": r[1],
+            "cliente_nombre": r[18],
+            "fecha_creacion": iso_datetime(r[2]),
+            "fecha_reserva": iso_datetime(r[3]),
+            "origen": r[4],
+            "estado_pago": r[5],
+            "estado_reserva": r[6],
+            "total_servicios": r[7],
+            "total_productos": r[8],
+            "descuentos": r[9],
+            "total": r[10],
+            "pagado": r[11],
+            "saldo_pendiente": r[12],
+            "saldo_a_favor": r[13],
+            "requiere_reembolso": r[14],
+            "comentarios": r[15] or "",
+            "numero_documento_fiscal": r[16],
+            "cobrado": r[17],
+            "enlace_publico": link(r[0]),
+            "servicios": services[r[0]],
+            "productos": products[r[0]],
+            "pagos": payments[r[0]],
+            "descuentos_detalle": discounts[r[0]],
+        }
         for r in rows
     ]
