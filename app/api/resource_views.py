@@ -24,7 +24,8 @@ from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
 from app.api.idempotency import commit_with
-from app.core.clock import is_hhmm
+from app.core.clock import LOCAL_TZ, is_hhmm
+from app.core.db import UTCDateTime
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import Page, count_rows, page_of, paginate
 from app.extensions import db
@@ -38,6 +39,20 @@ MAX_CURSOR_PAGE_SIZE = 1000  # keyset pages (`?cursor=`): no COUNT, no OFFSET, s
 EXPORT_BATCH = 1000  # rows per keyset statement of an NDJSON export
 INVALID_CURSOR = "Cursor inválido."
 _NDJSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# _NDJSON.encode(item) without building the C encoder anew for each line (JSONEncoder.iterencode does)
+_NDJSON_C = (
+    json.encoder.c_make_encoder(
+        None, _NDJSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
+def _ndjson_line(item: dict) -> str:
+    return "".join(_NDJSON_C(item, 0)) if _NDJSON_C is not None else _NDJSON.encode(item)
+
+
 INVALID_SINCE = "Fecha y hora inválida. Use ISO 8601 (p. ej. 2026-01-31T00:00:00-03:00)."
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INVALID_JSON = "Se esperaba un objeto JSON."
@@ -215,6 +230,24 @@ def to_json(value):
     return value
 
 
+def _value_expression(column_type, ref: str) -> str:
+    """The Python expression giving to_json(`ref`) for values of `column_type` (see Resource._row_dict)."""
+    if isinstance(column_type, sa.Integer | sa.String | sa.Boolean):
+        return ref  # int, str, bool or None: to_json returns them as they are
+    if isinstance(column_type, UTCDateTime):
+        python_type = datetime  # aware, UTC
+    else:
+        try:
+            python_type = column_type.python_type
+        except NotImplementedError:  # e.g. a TypeDecorator: to_json decides per value
+            python_type = None
+    if python_type is datetime:  # iso_datetime: America/Santiago offset, seconds
+        return f'(None if {ref} is None else {ref}.astimezone(TZ).isoformat(timespec="seconds"))'
+    if python_type is date:
+        return f"(None if {ref} is None else {ref}.isoformat())"
+    return f"to_json({ref})"
+
+
 def non_blank(value: str) -> str:
     value = " ".join(value.split())
     if not value:
@@ -312,20 +345,32 @@ class Resource:
         return stmt.with_only_columns(*cols) if cols else None
 
     def serialize_rows(self, rows) -> list[dict]:
-        plan = self._row_plan
-        if plan is None:
+        row_dict = self._row_dict
+        if row_dict is None:
             return [self.serialize(row) for row in rows]
-        # the rows of the default rows_query: read by position, as `serialize` would read them by name
-        return [{name: to_json(row[i]) for name, i in plan} for row in rows]
+        return [row_dict(row) for row in rows]
 
     @cached_property
-    def _row_plan(self) -> list[tuple[str, int]] | None:
-        """(JSON name, column position) of each read field in the default `rows_query`, else None."""
+    def _row_dict(self) -> Callable[[Any], dict] | None:
+        """row -> representation for the rows of the default `rows_query`, else None: the fields read by position,
+        as `serialize` reads them by name, in one function generated from the declarations (exports serialize
+        millions of rows: no per-value plan loop, no to_json dispatch for columns whose type fixes the value)."""
         cols = self._row_columns
         if cols is None or type(self).rows_query is not Resource.rows_query:
             return None
         keys = [c.key for c in cols]
-        return [(f.name, keys.index(f.attr)) for f in self.fields if f.read]
+        items = []
+        for f in self.fields:
+            if not f.read:
+                continue
+            i = keys.index(f.attr)
+            items.append(f"{f.name!r}: {_value_expression(getattr(self.model, f.attr).type, f'r[{i}]')}")
+        return eval(f"lambda r: {{{', '.join(items)}}}", {"to_json": to_json, "TZ": LOCAL_TZ})  # noqa: S307
+
+    @property
+    def custom_rows_order(self) -> bool:
+        """True when `rows_query` is the resource's own (it may order the rows its way)."""
+        return type(self).rows_query is not Resource.rows_query
 
     @property
     def lists_rows(self) -> bool:
@@ -513,9 +558,9 @@ def keyset_rows(res: Resource, stmt: sa.Select | None, after: int | None, size: 
     `stmt` None = the resource's unfiltered select for a staff caller, from the statements built once."""
     if stmt is None and res.lists_rows:
         run = plain_statements(res, True).keyset[descending, after is None]
-        rows = list(db.session.connection().execute(run, {"_limit": size, "_after": after}))
-        items = res.serialize_rows(rows)
-        items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
+        items = res.serialize_rows(db.session.connection().execute(run, {"_limit": size, "_after": after}).all())
+        if res.custom_rows_order:
+            items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
         return items
     if stmt is None:
         stmt = res.visible(res.base_query(), True)
@@ -567,7 +612,7 @@ def _plain_page(res: Resource, page_number: int, per_page: int) -> Page:
     conn = db.session.connection()
     total = conn.execute(plain.count).scalar_one()
     page_number = min(page_number, max((total + per_page - 1) // per_page, 1))
-    rows = list(conn.execute(plain.page, {"_limit": per_page, "_offset": (page_number - 1) * per_page}))
+    rows = conn.execute(plain.page, {"_limit": per_page, "_offset": (page_number - 1) * per_page}).all()
     return Page(items=rows, page=page_number, per_page=per_page, total=total)
 
 
@@ -689,7 +734,7 @@ def export_lines(res: Resource, stmt: sa.Select | None) -> Iterator[str]:
         batch = keyset_rows(res, stmt, after, EXPORT_BATCH, descending=False)
         if not batch:
             return
-        yield "".join(_NDJSON.encode(item) + "\n" for item in batch)
+        yield "\n".join(map(_ndjson_line, batch)) + "\n"
         if len(batch) < EXPORT_BATCH:
             return
         after = batch[-1]["id"]

@@ -55,6 +55,7 @@ def _order_token_maker(secret) -> Callable[[int], str]:
     key, sep = signer.derive_key(), signer.sep.decode()
     digest = signer.algorithm.digest_method().name  # by name: hmac.digest's one-shot OpenSSL path
 
+    @lru_cache(maxsize=8192, typed=True)  # pure in (secret, id): the newest orders' pages are read again and again
     def token(order_id: int) -> str:
         # an int id's compact JSON is its digits, which zlib never shortens (dump_payload keeps them as is)
         if type(order_id) is not int or not 0 <= order_id < 2**31:

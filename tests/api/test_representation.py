@@ -182,3 +182,23 @@ def test_order_token_maker_signs_like_order_token(app):
         for order_id in (0, 1, 9, 10, 12345, 99999, 100000, 2**31 - 1, 2**31, 10**12):
             assert token(order_id) == order_token(order_id)
             assert order_id_from_token(token(order_id)) == order_id
+
+
+def test_client_rows_give_the_object_representation(api, make_client, db_session):
+    """The rows of the `clientes` list and export (one generated function per resource) equal `serialize` of the
+    objects, key order included, and the export's lines are the JSON encoder's."""
+    import json
+
+    from app.api.client_views import CLIENTS
+    from app.clients.models import Client
+
+    make_client(name='Ñandú "Pérez" \\ 😀', email="n@example.com", city="Frutillar", birth_date=date(1990, 5, 1))
+    make_client(name="Juan")
+    db_session.commit()
+    http = api("gerente")
+    listed = http.get("/ventas/api/clientes/?page_size=10").json["results"]
+    assert len(listed) == 2
+    objects = [CLIENTS.serialize(db_session.get(Client, item["id"])) for item in listed]
+    assert listed == objects and [list(item) for item in listed] == [list(obj) for obj in objects]
+    exported = http.get("/ventas/api/clientes/export.ndjson").get_data(as_text=True)
+    assert exported == "".join(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n" for obj in objects)
