@@ -517,7 +517,7 @@ class PlainStatements:
     key and compiled form): building them anew cost more CPU per request than running them."""
 
     count: sa.Select  # the rows of the resource's select
-    page: sa.Select  # rows_query of one OFFSET page (`_limit`, `_offset`)
+    page: sa.Select  # rows_query of one OFFSET page (`_limit`, `_offset`), the count in a last column
     # rows_query of a keyset page (`_limit`) by (descending, first page): the first, or after the id `_after`
     keyset: dict[tuple[bool, bool], sa.Select]
 
@@ -531,9 +531,12 @@ def _build_plain(res: Resource, staff: bool) -> PlainStatements:
         keyset[descending, True] = res.rows_query(ordered.limit(_LIMIT))
         after = ordered.where(key < _AFTER if descending else key > _AFTER)
         keyset[descending, False] = res.rows_query(after.limit(_LIMIT))
+    count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    page = res.rows_query(stmt.limit(_LIMIT).offset(_OFFSET))
     return PlainStatements(
-        count=sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()),
-        page=res.rows_query(stmt.limit(_LIMIT).offset(_OFFSET)),
+        count=count,
+        # the serializers read rows by position: a last column is not seen
+        page=page.add_columns(count.scalar_subquery().label("_total")),
         keyset=keyset,
     )
 
@@ -607,12 +610,20 @@ def list_by_cursor(res: Resource, stmt: sa.Select | None):
 
 
 def _plain_page(res: Resource, page_number: int, per_page: int) -> Page:
-    """One OFFSET page of an unfiltered rows resource: the COUNT and the page from the statements built once."""
+    """One OFFSET page of an unfiltered rows resource, from the statements built once: the page and the COUNT in
+    one statement; a separate COUNT only when the page is empty (no rows, or beyond the last page: clamped)."""
     plain = plain_statements(res, _staff())
     conn = db.session.connection()
-    total = conn.execute(plain.count).scalar_one()
-    page_number = min(page_number, max((total + per_page - 1) // per_page, 1))
     rows = conn.execute(plain.page, {"_limit": per_page, "_offset": (page_number - 1) * per_page}).all()
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = conn.execute(plain.count).scalar_one()
+        last = max((total + per_page - 1) // per_page, 1)
+        if page_number > last:
+            page_number = last
+            if total:
+                rows = conn.execute(plain.page, {"_limit": per_page, "_offset": (last - 1) * per_page}).all()
     return Page(items=rows, page=page_number, per_page=per_page, total=total)
 
 

@@ -295,27 +295,47 @@ _TOKEN_PLACEHOLDER = "TOKEN0placeholder0TOKEN"
 
 
 @cache
-def _nested_statements(dialect: str) -> tuple:
-    """The four statements of an order page's nested parts (lines with their service, product lines, payments with
-    user and gift card, active discounts), built once per dialect: each request binds only the order ids (on
-    PostgreSQL one array, `= ANY(:ids)`, instead of an IN list rendered anew with one parameter per id)."""
+def _nested_statement(dialect: str) -> tuple[sa.CompoundSelect, tuple[int, ...]]:
+    """An order page's nested parts in ONE statement, built once per dialect: the service lines with their service,
+    the product lines, the payments with user and gift card and the active discounts, as a UNION ALL of one branch
+    each. A row is (kind 0–3, id, then one block of columns per kind, NULL in the other kinds' blocks), ordered by
+    kind and id; the offsets of the four blocks come with it. A request binds only the order ids (on PostgreSQL one
+    array, `= ANY(:ids)`, instead of an IN list rendered anew with one parameter per id)."""
+    if dialect == "postgresql":
+        ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
 
-    def _ids_in(column):
-        if dialect == "postgresql":
-            return column == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-        return column.in_(sa.bindparam("ids", expanding=True))
+        def ids_in(column):
+            return column == sa.any_(ids)
+    else:
+        ids = sa.bindparam("ids", expanding=True)
 
-    return (
-        service_line_rows(sa.select(ServiceLine).where(_ids_in(ServiceLine.order_id)).order_by(ServiceLine.id)),
-        sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS))
-        .where(_ids_in(ProductLine.order_id))
-        .order_by(ProductLine.id),
-        payment_rows(sa.select(Payment).where(_ids_in(Payment.order_id)).order_by(Payment.id)),
+        def ids_in(column):
+            return column.in_(ids)
+
+    parts = [
+        service_line_rows(sa.select(ServiceLine).where(ids_in(ServiceLine.order_id))),
+        sa.select(*columns(ProductLine, PRODUCT_LINE_COLUMNS)).where(ids_in(ProductLine.order_id)),
+        payment_rows(sa.select(Payment).where(ids_in(Payment.order_id))),
         sa.select(Discount.id, Discount.order_id, Discount.amount, Discount.reason, DiscountCode.code)
         .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
-        .where(_ids_in(Discount.order_id), Discount.status == "activo")
-        .order_by(Discount.id),
-    )
+        .where(ids_in(Discount.order_id), Discount.status == "activo"),
+    ]
+    subqueries = [part.order_by(None).subquery(f"part{kind}") for kind, part in enumerate(parts)]
+    offsets, width = [], 2
+    for sub in subqueries:
+        offsets.append(width)
+        width += len(sub.c)
+    branches = []
+    for kind, sub in enumerate(subqueries):
+        cols = [sa.literal_column(str(kind), sa.Integer).label("kind"), sub.c[0].label("nid")]
+        for other, block in enumerate(subqueries):
+            cols += [
+                (c if other == kind else sa.cast(sa.null(), c.type)).label(f"k{other}_{i}")
+                for i, c in enumerate(block.c)
+            ]
+        branches.append(sa.select(*cols))
+    union = sa.union_all(*branches)
+    return union.order_by(union.selected_columns.kind, union.selected_columns.nid), tuple(offsets)
 
 
 def service_line_dicts(rows, *, with_order: bool) -> list[dict]:
@@ -374,7 +394,7 @@ def payment_summary_dict(r) -> dict:
 
 def order_representations(session, rows) -> list[dict]:
     """order_representation for each row of order_rows (read by position: ORDER_COLUMNS, then client_name), with
-    four set-based statements, built once, for the nested parts."""
+    one statement, built once, for the nested parts (_nested_statement)."""
 
     ids = [r[0] for r in rows]
     if not ids:
@@ -384,25 +404,32 @@ def order_representations(session, rows) -> list[dict]:
     payments: dict[int, list] = {i: [] for i in ids}
     discounts: dict[int, list] = {i: [] for i in ids}
     conn = session.connection()
-    line_stmt, product_stmt, payment_stmt, discount_stmt = _nested_statements(conn.dialect.name)
-    params = {"ids": ids}
-    lines = conn.execute(line_stmt, params).all()
+    stmt, (o_line, o_product, o_payment, o_discount) = _nested_statement(conn.dialect.name)
+    lines = []
+    for r in conn.execute(stmt, {"ids": ids}).all():
+        kind = r[0]
+        if kind == 0:
+            lines.append(r[o_line:o_product])
+        elif kind == 1:
+            line = r[o_product:o_payment]
+            products[line[1]].append(product_line_dict(line))
+        elif kind == 2:
+            p = r[o_payment:o_discount]
+            payments[p[1]].append(payment_summary_dict(p))
+        else:
+            d = r[o_discount:]
+            discounts[d[1]].append({"id": d[0], "monto": d[2], "motivo": d[3], "codigo": d[4]})
     for line, item in zip(lines, service_line_dicts(lines, with_order=False), strict=True):
         services[line[1]].append(item)
-    for line in conn.execute(product_stmt, params):
-        products[line[1]].append(product_line_dict(line))
-    for p in conn.execute(payment_stmt, params):
-        payments[p[1]].append(payment_summary_dict(p))
-    for d in conn.execute(discount_stmt, params):
-        discounts[d[1]].append({"id": d[0], "monto": d[2], "motivo": d[3], "codigo": d[4]})
-    link = order_link_maker()
+    link, tz = order_link_maker(), clock.LOCAL_TZ
     return [
         {
             "id": r[0],
             "cliente": r[1],
             "cliente_nombre": r[18],
-            "fecha_creacion": iso_datetime(r[2]),
-            "fecha_reserva": iso_datetime(r[3]),
+            # iso_datetime, inline (two per order)
+            "fecha_creacion": None if r[2] is None else r[2].astimezone(tz).isoformat(timespec="seconds"),
+            "fecha_reserva": None if r[3] is None else r[3].astimezone(tz).isoformat(timespec="seconds"),
             "origen": r[4],
             "estado_pago": r[5],
             "estado_reserva": r[6],
