@@ -18,6 +18,7 @@ from app.auth.models import User
 from app.catalog.models import Service
 from app.clients.models import Client
 from app.core import clock
+from app.core.db import UTCDateTime
 from app.core.signing import order_token, order_token_maker
 from app.sales.models import Discount, DiscountCode, GiftCard, Order, Payment, ProductLine, ServiceLine
 from app.web.urls import public_url
@@ -320,6 +321,14 @@ def _nested_statement(dialect: str) -> tuple[sa.CompoundSelect, tuple[int, ...]]
         .outerjoin_from(Discount, DiscountCode, DiscountCode.id == Discount.discount_code_id)
         .where(ids_in(Discount.order_id), Discount.status == "activo"),
     ]
+
+    def null_type(column_type):
+        # The result columns take the first branch's types, here NULLs: on PostgreSQL, timestamps stay as psycopg2
+        # reads them (aware; iso_datetime converts them) instead of UTCDateTime's per-row conversion to UTC.
+        if dialect == "postgresql" and isinstance(column_type, UTCDateTime):
+            return sa.DateTime(timezone=True)
+        return column_type
+
     subqueries = [part.order_by(None).subquery(f"part{kind}") for kind, part in enumerate(parts)]
     offsets, width = [], 2
     for sub in subqueries:
@@ -330,7 +339,7 @@ def _nested_statement(dialect: str) -> tuple[sa.CompoundSelect, tuple[int, ...]]
         cols = [sa.literal_column(str(kind), sa.Integer).label("kind"), sub.c[0].label("nid")]
         for other, block in enumerate(subqueries):
             cols += [
-                (c if other == kind else sa.cast(sa.null(), c.type)).label(f"k{other}_{i}")
+                (c if other == kind else sa.cast(sa.null(), null_type(c.type))).label(f"k{other}_{i}")
                 for i, c in enumerate(block.c)
             ]
         branches.append(sa.select(*cols))
