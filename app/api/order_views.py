@@ -16,9 +16,11 @@ from app.api.idempotency import idempotent
 from app.api.resource_views import (
     ApiForbidden,
     ApiValidationError,
+    Bound,
     Field,
     Filter,
     Resource,
+    equals,
     parse_date,
     parse_datetime,
     register,
@@ -65,16 +67,16 @@ DESK = frozenset({"recepcion", "gerente", "admin"})
 MANAGERS = frozenset({"gerente", "admin"})
 
 
-def equals(column):
-    return lambda stmt, value: stmt.where(column == value)
+def sold_from(column) -> Bound:
+    return Bound(lambda param: column >= param, clock.local_midnight)
 
 
-def sold_from(column):
-    return lambda stmt, day: stmt.where(column >= clock.local_midnight(day))
+def _day_after_midnight(day):
+    return clock.local_midnight(day + timedelta(days=1))
 
 
-def sold_until(column):
-    return lambda stmt, day: stmt.where(column < clock.local_midnight(day + timedelta(days=1)))
+def sold_until(column) -> Bound:
+    return Bound(lambda param: column < param, _day_after_midnight)
 
 
 def reason_param(default: str) -> str:
@@ -292,10 +294,10 @@ ORDERS = register(
         ],
         filters=[
             Filter("cliente", "integer", equals(Order.client_id)),
-            Filter("servicio", "integer", lambda stmt, v: stmt.where(_has_line(ServiceLine.service_id == v))),
+            Filter("servicio", "integer", Bound(lambda v: _has_line(ServiceLine.service_id == v))),
             Filter("fecha_inicio", "date", sold_from(Order.sold_at), "fecha_reserva desde (YYYY-MM-DD)"),
             Filter("fecha_fin", "date", sold_until(Order.sold_at), "fecha_reserva hasta (YYYY-MM-DD)"),
-            Filter("fecha_servicio", "date", lambda stmt, v: stmt.where(_has_line(ServiceLine.service_date == v))),
+            Filter("fecha_servicio", "date", Bound(lambda v: _has_line(ServiceLine.service_date == v))),
             Filter("estado_pago", "string", equals(Order.payment_status), enum=PAYMENT_STATUSES),
             Filter("estado_reserva", "string", equals(Order.booking_status), enum=BOOKING_STATUSES),
             Filter("origen", "string", equals(Order.origin), enum=ORDER_ORIGINS),
@@ -362,8 +364,8 @@ class ServiceLineResource(Resource):
         return service_line_representation(obj, with_order=True)
 
 
-def _line_date(op):
-    return lambda stmt, day: stmt.where(op(ServiceLine.service_date, day))
+def _line_date(op) -> Bound:
+    return Bound(lambda day: op(ServiceLine.service_date, day))
 
 
 register(
@@ -566,8 +568,7 @@ class PaymentResource(Resource):
         return payment_representation(obj)
 
 
-def _by_username(stmt, username):
-    return stmt.where(Payment.recorded_by_id.in_(sa.select(User.id).where(User.username == username)))
+_by_username = Bound(lambda username: Payment.recorded_by_id.in_(sa.select(User.id).where(User.username == username)))
 
 
 PAYMENTS = register(

@@ -189,6 +189,26 @@ class Filter:
         return raw
 
 
+def _same(value):
+    return value
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A filter's `apply` whose WHERE clause takes the value as a bind parameter: `condition(param)` is the clause,
+    `value(parsed)` the value bound. Lists with only such filters run statements built once per filter set."""
+
+    condition: Callable[[Any], Any]
+    value: Callable[[Any], Any] = _same
+
+    def __call__(self, stmt: sa.Select, parsed) -> sa.Select:
+        return stmt.where(self.condition(self.value(parsed)))
+
+
+def equals(column) -> Bound:
+    return Bound(lambda param: column == param)
+
+
 def parse_date(value) -> date | None:
     if not isinstance(value, str) or not _DATE.match(value):
         return None
@@ -522,8 +542,10 @@ class PlainStatements:
     keyset: dict[tuple[bool, bool], sa.Select]
 
 
-def _build_plain(res: Resource, staff: bool) -> PlainStatements:
+def _build_plain(res: Resource, staff: bool, names: tuple[str, ...]) -> PlainStatements:
     stmt = res.visible(res.base_query(), staff)
+    for name in names:
+        stmt = stmt.where(_bound_condition(res, name)(sa.bindparam(f"_f_{name}")))
     key = res.model.id
     keyset = {}
     for descending in (False, True):
@@ -541,32 +563,73 @@ def _build_plain(res: Resource, staff: bool) -> PlainStatements:
     )
 
 
-def plain_statements(res: Resource, staff: bool) -> PlainStatements:
+_SINCE = "updated_since"  # the export's filter (Resource.changed_since)
+
+
+def _bound_condition(res: Resource, name: str) -> Callable[[Any], Any]:
+    if name == _SINCE:
+        return lambda param: res.changed_since(sa.select(res.model), param).whereclause
+    return next(flt.apply for flt in res.filters if flt.name == name).condition
+
+
+def plain_statements(res: Resource, staff: bool, names: tuple[str, ...] = ()) -> PlainStatements:
+    """The resource's statements for this caller and this set of bound filters, built on first use."""
     cache = res.__dict__.setdefault("_plain_cache", {})
-    plain = cache.get(staff)
+    plain = cache.get((staff, names))
     if plain is None:
-        plain = cache[staff] = _build_plain(res, staff)
+        plain = cache[staff, names] = _build_plain(res, staff, names)
     return plain
 
 
-def unfiltered(res: Resource) -> bool:
-    """No filter of the resource in the query string (filtered_select skips missing and empty values)."""
-    args = request.args
-    return not any(args.get(flt.name) for flt in res.filters)
+@dataclass
+class BoundRequest:
+    """A list request whose filters are all `Bound`: the statements built once, and the values to bind."""
+
+    plain: PlainStatements
+    params: dict[str, Any]
 
 
-def keyset_rows(res: Resource, stmt: sa.Select | None, after: int | None, size: int, *, descending: bool) -> list[dict]:
+def bound_request(res: Resource, staff: bool, since: str | None = None) -> BoundRequest | None:
+    """The request's filters as bind parameters when the resource lists plain rows and every filter given is
+    `Bound`, else None (filtered_select builds the statement). Filter values are validated as filtered_select
+    does (400 listing each bad one), then the export's `updated_since` (`since`, raw)."""
+    if not res.lists_rows:
+        return None
+    names, params, errors = [], {}, {}
+    for flt in res.filters:
+        raw = request.args.get(flt.name)
+        if raw is None or raw == "":
+            continue
+        if not isinstance(flt.apply, Bound):
+            return None
+        try:
+            value = flt.parse(raw)
+        except ValueError:
+            errors[flt.name] = ["Valor de filtro inválido."]
+            continue
+        names.append(flt.name)
+        params[f"_f_{flt.name}"] = flt.apply.value(value)
+    if errors:
+        raise ApiValidationError(errors)
+    if since is not None:
+        names.append(_SINCE)
+        params[f"_f_{_SINCE}"] = parse_since(since)
+    return BoundRequest(plain_statements(res, staff, tuple(names)), params)
+
+
+def keyset_rows(
+    res: Resource, stmt: sa.Select | BoundRequest, after: int | None, size: int, *, descending: bool
+) -> list[dict]:
     """Up to `size` rows of `stmt` after the id `after` in id order (descending or not), serialized like the list
     items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET.
-    `stmt` None = the resource's unfiltered select for a staff caller, from the statements built once."""
-    if stmt is None and res.lists_rows:
-        run = plain_statements(res, True).keyset[descending, after is None]
-        items = res.serialize_rows(db.session.connection().execute(run, {"_limit": size, "_after": after}).all())
+    `stmt` may be a BoundRequest: the statements built once, with the request's values."""
+    if isinstance(stmt, BoundRequest):
+        run = stmt.plain.keyset[descending, after is None]
+        rows = db.session.connection().execute(run, {**stmt.params, "_limit": size, "_after": after}).all()
+        items = res.serialize_rows(rows)
         if res.custom_rows_order:
             items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
         return items
-    if stmt is None:
-        stmt = res.visible(res.base_query(), True)
     key = res.model.id
     stmt = stmt.order_by(None).order_by(key.desc() if descending else key)
     if after is not None:
@@ -587,7 +650,7 @@ def _ID(item: dict) -> int:
     return item["id"]
 
 
-def list_by_cursor(res: Resource, stmt: sa.Select | None):
+def list_by_cursor(res: Resource, stmt: sa.Select | BoundRequest):
     """`?cursor=` (empty for the first page): `{"next_cursor", "next", "results"}`, stable under inserts."""
     errors = {}
     size = parse_int(request.args.get("page_size", str(DEFAULT_PAGE_SIZE)), minimum=1, maximum=MAX_CURSOR_PAGE_SIZE)
@@ -609,33 +672,32 @@ def list_by_cursor(res: Resource, stmt: sa.Select | None):
     return jsonify(next_cursor=next_cursor, next=next_url, results=results[:size])
 
 
-def _plain_page(res: Resource, page_number: int, per_page: int) -> Page:
-    """One OFFSET page of an unfiltered rows resource, from the statements built once: the page and the COUNT in
-    one statement; a separate COUNT only when the page is empty (no rows, or beyond the last page: clamped)."""
-    plain = plain_statements(res, _staff())
+def _bound_page(res: Resource, bound: BoundRequest, page_number: int, per_page: int) -> Page:
+    """One OFFSET page from the statements built once: the page and the COUNT in one statement; a separate COUNT
+    only when the page is empty (no rows, or beyond the last page: clamped)."""
     conn = db.session.connection()
-    rows = conn.execute(plain.page, {"_limit": per_page, "_offset": (page_number - 1) * per_page}).all()
+    plain, params = bound.plain, bound.params
+    rows = conn.execute(plain.page, {**params, "_limit": per_page, "_offset": (page_number - 1) * per_page}).all()
     if rows:
         total = rows[0][-1]
     else:
-        total = conn.execute(plain.count).scalar_one()
+        total = conn.execute(plain.count, params).scalar_one()
         last = max((total + per_page - 1) // per_page, 1)
         if page_number > last:
             page_number = last
             if total:
-                rows = conn.execute(plain.page, {"_limit": per_page, "_offset": (last - 1) * per_page}).all()
+                offset = (last - 1) * per_page
+                rows = conn.execute(plain.page, {**params, "_limit": per_page, "_offset": offset}).all()
     return Page(items=rows, page=page_number, per_page=per_page, total=total)
 
 
 def list_objects(res: Resource):
-    plain = res.lists_rows and unfiltered(res)
+    bound = bound_request(res, _staff())
     if "cursor" in request.args:
-        staff = _staff()
-        stmt = None if plain and staff else filtered_select(res)
-        return list_by_cursor(res, stmt)
+        return list_by_cursor(res, bound or filtered_select(res))
     page_number, per_page = parse_paging()
-    if plain:
-        page = _plain_page(res, page_number, per_page)
+    if bound is not None:
+        page = _bound_page(res, bound, page_number, per_page)
         results = res.serialize_rows(page.items)
     elif res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
         stmt = filtered_select(res)
@@ -737,7 +799,7 @@ def make_views(res: Resource):
     return collection, item
 
 
-def export_lines(res: Resource, stmt: sa.Select | None) -> Iterator[str]:
+def export_lines(res: Resource, stmt: sa.Select | BoundRequest) -> Iterator[str]:
     """Every row of `stmt` as NDJSON lines, in id order, EXPORT_BATCH rows per keyset statement: memory stays
     constant whatever the number of rows, and a row inserted meanwhile never shifts or repeats the walk."""
     after = None
@@ -751,20 +813,25 @@ def export_lines(res: Resource, stmt: sa.Select | None) -> Iterator[str]:
         after = batch[-1]["id"]
 
 
+def parse_since(raw: str) -> datetime:
+    since = parse_datetime(raw)
+    if since is None:
+        raise ApiValidationError({"updated_since": [INVALID_SINCE]})
+    return since
+
+
 def make_export_view(res: Resource):
     def export():
         denied = check_access(res.read_roles)
         if denied:
             return denied
         try:
-            raw = request.args.get("updated_since")
-            plain = res.lists_rows and not raw and unfiltered(res) and _staff()
-            stmt = None if plain else filtered_select(res)  # None: the statements built once (keyset_rows)
-            if raw:
-                since = parse_datetime(raw)
-                if since is None:
-                    raise ApiValidationError({"updated_since": [INVALID_SINCE]})
-                stmt = res.changed_since(stmt, since)
+            raw = request.args.get("updated_since") or None
+            stmt = bound_request(res, _staff(), raw)
+            if stmt is None:
+                stmt = filtered_select(res)
+                if raw is not None:
+                    stmt = res.changed_since(stmt, parse_since(raw))
         except ApiValidationError as exc:
             return exc.response()
         response = Response(stream_with_context(export_lines(res, stmt)), mimetype="application/x-ndjson")
