@@ -329,20 +329,20 @@ def _nested_statement(dialect: str) -> tuple[sa.CompoundSelect, tuple[int, ...]]
             return sa.DateTime(timezone=True)
         return column_type
 
-    subqueries = [part.order_by(None).subquery(f"part{kind}") for kind, part in enumerate(parts)]
+    blocks = [list(part.selected_columns) for part in parts]
     offsets, width = [], 2
-    for sub in subqueries:
+    for block in blocks:
         offsets.append(width)
-        width += len(sub.c)
+        width += len(block)
     branches = []
-    for kind, sub in enumerate(subqueries):
-        cols = [sa.literal_column(str(kind), sa.Integer).label("kind"), sub.c[0].label("nid")]
-        for other, block in enumerate(subqueries):
+    for kind, part in enumerate(parts):
+        cols = [sa.literal_column(str(kind), sa.Integer).label("kind"), blocks[kind][0].label("nid")]
+        for other, block in enumerate(blocks):
             cols += [
                 (c if other == kind else sa.cast(sa.null(), null_type(c.type))).label(f"k{other}_{i}")
-                for i, c in enumerate(block.c)
+                for i, c in enumerate(block)
             ]
-        branches.append(sa.select(*cols))
+        branches.append(part.order_by(None).with_only_columns(*cols))
     union = sa.union_all(*branches)
     return union.order_by(union.selected_columns.kind, union.selected_columns.nid), tuple(offsets)
 
