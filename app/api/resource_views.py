@@ -24,7 +24,7 @@ from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
 from app.api.idempotency import commit_with
-from app.core.clock import LOCAL_TZ, is_hhmm
+from app.core.clock import LOCAL_TZ, UTC, is_hhmm
 from app.core.db import UTCDateTime
 from app.core.errors import DomainError, HasHistory
 from app.core.pagination import Page, count_rows, page_of, paginate
@@ -250,17 +250,20 @@ def to_json(value):
     return value
 
 
+_RAW_TIMESTAMP = sa.DateTime(timezone=True)
+
+
 def _value_expression(column_type, ref: str) -> str:
     """The Python expression giving to_json(`ref`) for values of `column_type` (see Resource._row_dict)."""
     if isinstance(column_type, sa.Integer | sa.String | sa.Boolean):
         return ref  # int, str, bool or None: to_json returns them as they are
-    if isinstance(column_type, UTCDateTime):
-        python_type = datetime  # aware, UTC
-    else:
-        try:
-            python_type = column_type.python_type
-        except NotImplementedError:  # e.g. a TypeDecorator: to_json decides per value
-            python_type = None
+    if isinstance(column_type, UTCDateTime):  # read raw (Resource._row_columns): naive = UTC, as UTCDateTime reads it
+        local = f"({ref} if {ref}.tzinfo is not None else {ref}.replace(tzinfo=UTC)).astimezone(TZ)"
+        return f'(None if {ref} is None else {local}.isoformat(timespec="seconds"))'
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:  # e.g. a TypeDecorator: to_json decides per value
+        python_type = None
     if python_type is datetime:  # iso_datetime: America/Santiago offset, seconds
         return f'(None if {ref} is None else {ref}.astimezone(TZ).isoformat(timespec="seconds"))'
     if python_type is date:
@@ -385,7 +388,7 @@ class Resource:
                 continue
             i = keys.index(f.attr)
             items.append(f"{f.name!r}: {_value_expression(getattr(self.model, f.attr).type, f'r[{i}]')}")
-        return eval(f"lambda r: {{{', '.join(items)}}}", {"to_json": to_json, "TZ": LOCAL_TZ})  # noqa: S307
+        return eval(f"lambda r: {{{', '.join(items)}}}", {"to_json": to_json, "TZ": LOCAL_TZ, "UTC": UTC})  # noqa: S307
 
     @property
     def custom_rows_order(self) -> bool:
@@ -409,7 +412,12 @@ class Resource:
                 return None
             if f.attr not in names:
                 names.append(f.attr)
-        return columns(self.model, names)
+        # UTCDateTime columns as the driver reads them (PostgreSQL: aware; SQLite: naive UTC), without the
+        # TypeDecorator's per-row conversion: _row_dict's expression converts them once, to America/Santiago
+        return [
+            sa.type_coerce(col, _RAW_TIMESTAMP).label(col.key) if isinstance(col.type, UTCDateTime) else col
+            for col in columns(self.model, names)
+        ]
 
     def assign(self, obj, values: dict, by) -> None:
         by_name = {f.name: f for f in self.fields}
