@@ -256,11 +256,28 @@ def service_refs(rows) -> list[dict]:
     return out
 
 
+_RAW_TIMESTAMP = sa.DateTime(timezone=True)
+_ORDER_TIMESTAMPS = ("created_at", "sold_at")
+
+
+def _local_iso(value: datetime | None, tz) -> str | None:
+    """iso_datetime of a timestamp read raw (naive = UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.UTC)
+    return value.astimezone(tz).isoformat(timespec="seconds")
+
+
 def order_rows(stmt):
     """`stmt` (a select of Order, newest first as the `ventasreservas` list) as rows of the columns the
-    representation reads plus `client_name`."""
+    representation reads plus `client_name`. The two timestamps come as the driver reads them (PostgreSQL: aware;
+    SQLite: naive UTC), without UTCDateTime's per-row conversion: order_representations converts them once."""
 
     page, cols = _subquery(stmt, ORDER_COLUMNS)
+    cols = [
+        sa.type_coerce(page.c[c.name], _RAW_TIMESTAMP).label(c.name) if c.name in _ORDER_TIMESTAMPS else c for c in cols
+    ]
     client = aliased(Client)
     return (
         sa.select(*cols, client.name.label("client_name"))
@@ -436,9 +453,8 @@ def order_representations(session, rows) -> list[dict]:
             "id": r[0],
             "cliente": r[1],
             "cliente_nombre": r[18],
-            # iso_datetime, inline (two per order)
-            "fecha_creacion": None if r[2] is None else r[2].astimezone(tz).isoformat(timespec="seconds"),
-            "fecha_reserva": None if r[3] is None else r[3].astimezone(tz).isoformat(timespec="seconds"),
+            "fecha_creacion": _local_iso(r[2], tz),
+            "fecha_reserva": _local_iso(r[3], tz),
             "origen": r[4],
             "estado_pago": r[5],
             "estado_reserva": r[6],
