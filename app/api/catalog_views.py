@@ -7,7 +7,7 @@ from datetime import time
 import sqlalchemy as sa
 
 from app.api.blueprint import bp
-from app.api.resource_views import ApiValidationError, Field, Filter, Resource, non_blank, register
+from app.api.resource_views import ApiValidationError, Bound, Field, Filter, Resource, equals, non_blank, register
 from app.catalog.models import Product, ProductCategory, Provider, Service, ServiceCategory, SlotBlock
 from app.catalog.policy import SERVICE_TYPES, validate_slot_grid
 from app.catalog.services import adjust_stock
@@ -17,16 +17,12 @@ from app.extensions import db
 MANAGERS = frozenset({"gerente", "admin"})
 
 
-def search(*columns):
-    def apply(stmt, value):
-        pattern = f"%{value.replace('%', '').replace('_', '')}%"
-        return stmt.where(sa.or_(*(col.ilike(pattern) for col in columns)))
-
-    return apply
+def _contains_pattern(value: str) -> str:
+    return f"%{value.replace('%', '').replace('_', '')}%"
 
 
-def equals(column):
-    return lambda stmt, value: stmt.where(column == value)
+def search(*columns) -> Bound:
+    return Bound(lambda pattern: sa.or_(*(col.ilike(pattern) for col in columns)), _contains_pattern)
 
 
 def media_url(filename: str | None) -> str | None:

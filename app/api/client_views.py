@@ -11,6 +11,7 @@ from app.api.blueprint import bp
 from app.api.catalog_views import search
 from app.api.resource_views import (
     ApiValidationError,
+    Bound,
     Field,
     Filter,
     Resource,
@@ -78,8 +79,11 @@ def phone_or_none(raw: str | None) -> str | None:
         return None
 
 
-def _phone_filter(stmt, value):
-    return stmt.where(Client.phone == (phone_or_none(value) or ""))
+def _phone_or_empty(value: str) -> str:
+    return phone_or_none(value) or ""
+
+
+_phone_filter = Bound(lambda phone: Client.phone == phone, _phone_or_empty)
 
 
 def _segment_filter(stmt, value):
@@ -89,12 +93,15 @@ def _segment_filter(stmt, value):
     return stmt.where(Client.id.in_(sa.select(stats.c.client_id).where(stats.c.segment == value)))
 
 
-def _email_filter(stmt, value):
+def _email_or_empty(value: str) -> str:
     try:
         email = normalize_email(value)
     except ValidationError:
         email = None
-    return stmt.where(Client.email == (email or ""))
+    return email or ""
+
+
+_email_filter = Bound(lambda email: Client.email == email, _email_or_empty)
 
 
 class ClientResource(Resource):

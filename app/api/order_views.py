@@ -16,9 +16,11 @@ from app.api.idempotency import idempotent
 from app.api.resource_views import (
     ApiForbidden,
     ApiValidationError,
+    Bound,
     Field,
     Filter,
     Resource,
+    equals,
     parse_date,
     parse_datetime,
     register,
@@ -48,33 +50,33 @@ from app.sales.payment_services import record_payment, void_payment
 from app.sales.representation import (
     PRODUCT_LINE_COLUMNS,
     columns,
+    iso_datetime,
     order_load_options,
     order_representation,
     order_representations,
     order_rows,
     payment_rows,
     payment_summary,
-    payment_summary_of,
     product_line_representation,
+    service_line_dicts,
     service_line_representation,
     service_line_rows,
-    service_refs,
 )
 
 DESK = frozenset({"recepcion", "gerente", "admin"})
 MANAGERS = frozenset({"gerente", "admin"})
 
 
-def equals(column):
-    return lambda stmt, value: stmt.where(column == value)
+def sold_from(column) -> Bound:
+    return Bound(lambda param: column >= param, clock.local_midnight)
 
 
-def sold_from(column):
-    return lambda stmt, day: stmt.where(column >= clock.local_midnight(day))
+def _day_after_midnight(day):
+    return clock.local_midnight(day + timedelta(days=1))
 
 
-def sold_until(column):
-    return lambda stmt, day: stmt.where(column < clock.local_midnight(day + timedelta(days=1)))
+def sold_until(column) -> Bound:
+    return Bound(lambda param: column < param, _day_after_midnight)
 
 
 def reason_param(default: str) -> str:
@@ -292,10 +294,10 @@ ORDERS = register(
         ],
         filters=[
             Filter("cliente", "integer", equals(Order.client_id)),
-            Filter("servicio", "integer", lambda stmt, v: stmt.where(_has_line(ServiceLine.service_id == v))),
+            Filter("servicio", "integer", Bound(lambda v: _has_line(ServiceLine.service_id == v))),
             Filter("fecha_inicio", "date", sold_from(Order.sold_at), "fecha_reserva desde (YYYY-MM-DD)"),
             Filter("fecha_fin", "date", sold_until(Order.sold_at), "fecha_reserva hasta (YYYY-MM-DD)"),
-            Filter("fecha_servicio", "date", lambda stmt, v: stmt.where(_has_line(ServiceLine.service_date == v))),
+            Filter("fecha_servicio", "date", Bound(lambda v: _has_line(ServiceLine.service_date == v))),
             Filter("estado_pago", "string", equals(Order.payment_status), enum=PAYMENT_STATUSES),
             Filter("estado_reserva", "string", equals(Order.booking_status), enum=BOOKING_STATUSES),
             Filter("origen", "string", equals(Order.origin), enum=ORDER_ORIGINS),
@@ -322,10 +324,7 @@ class ServiceLineResource(Resource):
         return service_line_rows(stmt)
 
     def serialize_rows(self, rows):
-        return [
-            service_line_representation(row, with_order=True, service=ref)
-            for row, ref in zip(rows, service_refs(rows), strict=True)
-        ]
+        return service_line_dicts(rows, with_order=True)
 
     def create(self, values, by):
         req = sales_services.LineRequest(
@@ -365,8 +364,8 @@ class ServiceLineResource(Resource):
         return service_line_representation(obj, with_order=True)
 
 
-def _line_date(op):
-    return lambda stmt, day: stmt.where(op(ServiceLine.service_date, day))
+def _line_date(op) -> Bound:
+    return Bound(lambda day: op(ServiceLine.service_date, day))
 
 
 register(
@@ -524,9 +523,22 @@ class PaymentResource(Resource):
         return payment_rows(stmt)
 
     def serialize_rows(self, rows):
+        # rows of payment_rows, read by position: PAYMENT_COLUMNS, then username and giftcard
         return [
-            payment_representation(row, payment_summary_of(row, username=row.username, giftcard=row.giftcard))
-            for row in rows
+            {
+                "id": r[0],
+                "venta_reserva": r[1],
+                "fecha_pago": iso_datetime(r[2]),
+                "monto": r[3],
+                "metodo_pago": r[4],
+                "usuario": r[9],
+                "giftcard": r[10],
+                "es_reembolso": r[5],
+                "referencia": r[7],
+                "estado": r[6],
+                "motivo_anulacion": r[8],
+            }
+            for r in rows
         ]
 
     def create(self, values, by):
@@ -556,8 +568,7 @@ class PaymentResource(Resource):
         return payment_representation(obj)
 
 
-def _by_username(stmt, username):
-    return stmt.where(Payment.recorded_by_id.in_(sa.select(User.id).where(User.username == username)))
+_by_username = Bound(lambda username: Payment.recorded_by_id.in_(sa.select(User.id).where(User.username == username)))
 
 
 PAYMENTS = register(

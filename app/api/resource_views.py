@@ -24,9 +24,10 @@ from sqlalchemy.orm import ColumnProperty
 
 from app.api.auth import STAFF, check_access
 from app.api.idempotency import commit_with
-from app.core.clock import is_hhmm
+from app.core.clock import LOCAL_TZ, UTC, is_hhmm
+from app.core.db import UTCDateTime
 from app.core.errors import DomainError, HasHistory
-from app.core.pagination import count_rows, page_of, paginate
+from app.core.pagination import Page, count_rows, page_of, paginate
 from app.extensions import db
 from app.sales.representation import columns, iso_datetime
 from app.web.errors import api_error, domain_error_response
@@ -38,6 +39,20 @@ MAX_CURSOR_PAGE_SIZE = 1000  # keyset pages (`?cursor=`): no COUNT, no OFFSET, s
 EXPORT_BATCH = 1000  # rows per keyset statement of an NDJSON export
 INVALID_CURSOR = "Cursor inválido."
 _NDJSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# _NDJSON.encode(item) without building the C encoder anew for each line (JSONEncoder.iterencode does)
+_NDJSON_C = (
+    json.encoder.c_make_encoder(
+        None, _NDJSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
+def _ndjson_line(item: dict) -> str:
+    return "".join(_NDJSON_C(item, 0)) if _NDJSON_C is not None else _NDJSON.encode(item)
+
+
 INVALID_SINCE = "Fecha y hora inválida. Use ISO 8601 (p. ej. 2026-01-31T00:00:00-03:00)."
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INVALID_JSON = "Se esperaba un objeto JSON."
@@ -174,6 +189,26 @@ class Filter:
         return raw
 
 
+def _same(value):
+    return value
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A filter's `apply` whose WHERE clause takes the value as a bind parameter: `condition(param)` is the clause,
+    `value(parsed)` the value bound. Lists with only such filters run statements built once per filter set."""
+
+    condition: Callable[[Any], Any]
+    value: Callable[[Any], Any] = _same
+
+    def __call__(self, stmt: sa.Select, parsed) -> sa.Select:
+        return stmt.where(self.condition(self.value(parsed)))
+
+
+def equals(column) -> Bound:
+    return Bound(lambda param: column == param)
+
+
 def parse_date(value) -> date | None:
     if not isinstance(value, str) or not _DATE.match(value):
         return None
@@ -213,6 +248,27 @@ def to_json(value):
     if isinstance(value, time):
         return value.strftime("%H:%M")
     return value
+
+
+_RAW_TIMESTAMP = sa.DateTime(timezone=True)
+
+
+def _value_expression(column_type, ref: str) -> str:
+    """The Python expression giving to_json(`ref`) for values of `column_type` (see Resource._row_dict)."""
+    if isinstance(column_type, sa.Integer | sa.String | sa.Boolean):
+        return ref  # int, str, bool or None: to_json returns them as they are
+    if isinstance(column_type, UTCDateTime):  # read raw (Resource._row_columns): naive = UTC, as UTCDateTime reads it
+        local = f"({ref} if {ref}.tzinfo is not None else {ref}.replace(tzinfo=UTC)).astimezone(TZ)"
+        return f'(None if {ref} is None else {local}.isoformat(timespec="seconds"))'
+    try:
+        python_type = column_type.python_type
+    except NotImplementedError:  # e.g. a TypeDecorator: to_json decides per value
+        python_type = None
+    if python_type is datetime:  # iso_datetime: America/Santiago offset, seconds
+        return f'(None if {ref} is None else {ref}.astimezone(TZ).isoformat(timespec="seconds"))'
+    if python_type is date:
+        return f"(None if {ref} is None else {ref}.isoformat())"
+    return f"to_json({ref})"
 
 
 def non_blank(value: str) -> str:
@@ -312,20 +368,32 @@ class Resource:
         return stmt.with_only_columns(*cols) if cols else None
 
     def serialize_rows(self, rows) -> list[dict]:
-        plan = self._row_plan
-        if plan is None:
+        row_dict = self._row_dict
+        if row_dict is None:
             return [self.serialize(row) for row in rows]
-        # the rows of the default rows_query: read by position, as `serialize` would read them by name
-        return [{name: to_json(row[i]) for name, i in plan} for row in rows]
+        return [row_dict(row) for row in rows]
 
     @cached_property
-    def _row_plan(self) -> list[tuple[str, int]] | None:
-        """(JSON name, column position) of each read field in the default `rows_query`, else None."""
+    def _row_dict(self) -> Callable[[Any], dict] | None:
+        """row -> representation for the rows of the default `rows_query`, else None: the fields read by position,
+        as `serialize` reads them by name, in one function generated from the declarations (exports serialize
+        millions of rows: no per-value plan loop, no to_json dispatch for columns whose type fixes the value)."""
         cols = self._row_columns
         if cols is None or type(self).rows_query is not Resource.rows_query:
             return None
         keys = [c.key for c in cols]
-        return [(f.name, keys.index(f.attr)) for f in self.fields if f.read]
+        items = []
+        for f in self.fields:
+            if not f.read:
+                continue
+            i = keys.index(f.attr)
+            items.append(f"{f.name!r}: {_value_expression(getattr(self.model, f.attr).type, f'r[{i}]')}")
+        return eval(f"lambda r: {{{', '.join(items)}}}", {"to_json": to_json, "TZ": LOCAL_TZ, "UTC": UTC})  # noqa: S307
+
+    @property
+    def custom_rows_order(self) -> bool:
+        """True when `rows_query` is the resource's own (it may order the rows its way)."""
+        return type(self).rows_query is not Resource.rows_query
 
     @property
     def lists_rows(self) -> bool:
@@ -344,7 +412,12 @@ class Resource:
                 return None
             if f.attr not in names:
                 names.append(f.attr)
-        return columns(self.model, names)
+        # UTCDateTime columns as the driver reads them (PostgreSQL: aware; SQLite: naive UTC), without the
+        # TypeDecorator's per-row conversion: _row_dict's expression converts them once, to America/Santiago
+        return [
+            sa.type_coerce(col, _RAW_TIMESTAMP).label(col.key) if isinstance(col.type, UTCDateTime) else col
+            for col in columns(self.model, names)
+        ]
 
     def assign(self, obj, values: dict, by) -> None:
         by_name = {f.name: f for f in self.fields}
@@ -460,9 +533,111 @@ def decode_cursor(raw: str) -> int | None:
     return value
 
 
-def keyset_rows(res: Resource, stmt: sa.Select, after: int | None, size: int, *, descending: bool) -> list[dict]:
+# Bind parameters of the statements built once per resource (`Resource.plain`): a request only binds values.
+_LIMIT = sa.bindparam("_limit", type_=sa.Integer)
+_OFFSET = sa.bindparam("_offset", type_=sa.Integer)
+_AFTER = sa.bindparam("_after", type_=sa.Integer)
+
+
+@dataclass(frozen=True)
+class PlainStatements:
+    """A rows resource's list statements without request filters, built once (SQLAlchemy then reuses their cache
+    key and compiled form): building them anew cost more CPU per request than running them."""
+
+    count: sa.Select  # the rows of the resource's select
+    page: sa.Select  # rows_query of one OFFSET page (`_limit`, `_offset`), the count in a last column
+    # rows_query of a keyset page (`_limit`) by (descending, first page): the first, or after the id `_after`
+    keyset: dict[tuple[bool, bool], sa.Select]
+
+
+def _build_plain(res: Resource, staff: bool, names: tuple[str, ...]) -> PlainStatements:
+    stmt = res.visible(res.base_query(), staff)
+    for name in names:
+        stmt = stmt.where(_bound_condition(res, name)(sa.bindparam(f"_f_{name}")))
+    key = res.model.id
+    keyset = {}
+    for descending in (False, True):
+        ordered = stmt.order_by(None).order_by(key.desc() if descending else key)
+        keyset[descending, True] = res.rows_query(ordered.limit(_LIMIT))
+        after = ordered.where(key < _AFTER if descending else key > _AFTER)
+        keyset[descending, False] = res.rows_query(after.limit(_LIMIT))
+    count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    page = res.rows_query(stmt.limit(_LIMIT).offset(_OFFSET))
+    return PlainStatements(
+        count=count,
+        # the serializers read rows by position: a last column is not seen
+        page=page.add_columns(count.scalar_subquery().label("_total")),
+        keyset=keyset,
+    )
+
+
+_SINCE = "updated_since"  # the export's filter (Resource.changed_since)
+
+
+def _bound_condition(res: Resource, name: str) -> Callable[[Any], Any]:
+    if name == _SINCE:
+        return lambda param: res.changed_since(sa.select(res.model), param).whereclause
+    return next(flt.apply for flt in res.filters if flt.name == name).condition
+
+
+def plain_statements(res: Resource, staff: bool, names: tuple[str, ...] = ()) -> PlainStatements:
+    """The resource's statements for this caller and this set of bound filters, built on first use."""
+    cache = res.__dict__.setdefault("_plain_cache", {})
+    plain = cache.get((staff, names))
+    if plain is None:
+        plain = cache[staff, names] = _build_plain(res, staff, names)
+    return plain
+
+
+@dataclass
+class BoundRequest:
+    """A list request whose filters are all `Bound`: the statements built once, and the values to bind."""
+
+    plain: PlainStatements
+    params: dict[str, Any]
+
+
+def bound_request(res: Resource, staff: bool, since: str | None = None) -> BoundRequest | None:
+    """The request's filters as bind parameters when the resource lists plain rows and every filter given is
+    `Bound`, else None (filtered_select builds the statement). Filter values are validated as filtered_select
+    does (400 listing each bad one), then the export's `updated_since` (`since`, raw)."""
+    if not res.lists_rows:
+        return None
+    names, params, errors = [], {}, {}
+    for flt in res.filters:
+        raw = request.args.get(flt.name)
+        if raw is None or raw == "":
+            continue
+        if not isinstance(flt.apply, Bound):
+            return None
+        try:
+            value = flt.parse(raw)
+        except ValueError:
+            errors[flt.name] = ["Valor de filtro inválido."]
+            continue
+        names.append(flt.name)
+        params[f"_f_{flt.name}"] = flt.apply.value(value)
+    if errors:
+        raise ApiValidationError(errors)
+    if since is not None:
+        names.append(_SINCE)
+        params[f"_f_{_SINCE}"] = parse_since(since)
+    return BoundRequest(plain_statements(res, staff, tuple(names)), params)
+
+
+def keyset_rows(
+    res: Resource, stmt: sa.Select | BoundRequest, after: int | None, size: int, *, descending: bool
+) -> list[dict]:
     """Up to `size` rows of `stmt` after the id `after` in id order (descending or not), serialized like the list
-    items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET."""
+    items: one statement on the primary key index (plus what the representation loads), no COUNT, no OFFSET.
+    `stmt` may be a BoundRequest: the statements built once, with the request's values."""
+    if isinstance(stmt, BoundRequest):
+        run = stmt.plain.keyset[descending, after is None]
+        rows = db.session.connection().execute(run, {**stmt.params, "_limit": size, "_after": after}).all()
+        items = res.serialize_rows(rows)
+        if res.custom_rows_order:
+            items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
+        return items
     key = res.model.id
     stmt = stmt.order_by(None).order_by(key.desc() if descending else key)
     if after is not None:
@@ -475,11 +650,15 @@ def keyset_rows(res: Resource, stmt: sa.Select, after: int | None, size: int, *,
         if res.load_options():
             stmt = stmt.options(*res.load_options())
         items = [res.serialize(obj) for obj in db.session.scalars(stmt)]
-    items.sort(key=lambda item: item["id"], reverse=descending)  # a rows_query may fix its own order (orders)
+    items.sort(key=_ID, reverse=descending)  # a rows_query may fix its own order (orders)
     return items
 
 
-def list_by_cursor(res: Resource, stmt: sa.Select):
+def _ID(item: dict) -> int:
+    return item["id"]
+
+
+def list_by_cursor(res: Resource, stmt: sa.Select | BoundRequest):
     """`?cursor=` (empty for the first page): `{"next_cursor", "next", "results"}`, stable under inserts."""
     errors = {}
     size = parse_int(request.args.get("page_size", str(DEFAULT_PAGE_SIZE)), minimum=1, maximum=MAX_CURSOR_PAGE_SIZE)
@@ -501,17 +680,41 @@ def list_by_cursor(res: Resource, stmt: sa.Select):
     return jsonify(next_cursor=next_cursor, next=next_url, results=results[:size])
 
 
+def _bound_page(res: Resource, bound: BoundRequest, page_number: int, per_page: int) -> Page:
+    """One OFFSET page from the statements built once: the page and the COUNT in one statement; a separate COUNT
+    only when the page is empty (no rows, or beyond the last page: clamped)."""
+    conn = db.session.connection()
+    plain, params = bound.plain, bound.params
+    rows = conn.execute(plain.page, {**params, "_limit": per_page, "_offset": (page_number - 1) * per_page}).all()
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = conn.execute(plain.count, params).scalar_one()
+        last = max((total + per_page - 1) // per_page, 1)
+        if page_number > last:
+            page_number = last
+            if total:
+                offset = (last - 1) * per_page
+                rows = conn.execute(plain.page, {**params, "_limit": per_page, "_offset": offset}).all()
+    return Page(items=rows, page=page_number, per_page=per_page, total=total)
+
+
 def list_objects(res: Resource):
+    bound = bound_request(res, _staff())
     if "cursor" in request.args:
-        return list_by_cursor(res, filtered_select(res))
+        return list_by_cursor(res, bound or filtered_select(res))
     page_number, per_page = parse_paging()
-    stmt = filtered_select(res)
-    if res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+    if bound is not None:
+        page = _bound_page(res, bound, page_number, per_page)
+        results = res.serialize_rows(page.items)
+    elif res.lists_rows:  # the rows' joins apply to the page only; the count to the resource's select
+        stmt = filtered_select(res)
         page = page_of(
             db.session, stmt, count_rows(db.session, stmt), page_number, per_page, scalars=False, wrap=res.rows_query
         )
         results = res.serialize_rows(page.items)
     else:
+        stmt = filtered_select(res)
         if res.load_options():
             stmt = stmt.options(*res.load_options())
         page = paginate(db.session, stmt, page_number, per_page)
@@ -604,7 +807,7 @@ def make_views(res: Resource):
     return collection, item
 
 
-def export_lines(res: Resource, stmt: sa.Select) -> Iterator[str]:
+def export_lines(res: Resource, stmt: sa.Select | BoundRequest) -> Iterator[str]:
     """Every row of `stmt` as NDJSON lines, in id order, EXPORT_BATCH rows per keyset statement: memory stays
     constant whatever the number of rows, and a row inserted meanwhile never shifts or repeats the walk."""
     after = None
@@ -612,10 +815,17 @@ def export_lines(res: Resource, stmt: sa.Select) -> Iterator[str]:
         batch = keyset_rows(res, stmt, after, EXPORT_BATCH, descending=False)
         if not batch:
             return
-        yield "".join(_NDJSON.encode(item) + "\n" for item in batch)
+        yield "\n".join(map(_ndjson_line, batch)) + "\n"
         if len(batch) < EXPORT_BATCH:
             return
         after = batch[-1]["id"]
+
+
+def parse_since(raw: str) -> datetime:
+    since = parse_datetime(raw)
+    if since is None:
+        raise ApiValidationError({"updated_since": [INVALID_SINCE]})
+    return since
 
 
 def make_export_view(res: Resource):
@@ -624,13 +834,12 @@ def make_export_view(res: Resource):
         if denied:
             return denied
         try:
-            stmt = filtered_select(res)
-            raw = request.args.get("updated_since")
-            if raw:
-                since = parse_datetime(raw)
-                if since is None:
-                    raise ApiValidationError({"updated_since": [INVALID_SINCE]})
-                stmt = res.changed_since(stmt, since)
+            raw = request.args.get("updated_since") or None
+            stmt = bound_request(res, _staff(), raw)
+            if stmt is None:
+                stmt = filtered_select(res)
+                if raw is not None:
+                    stmt = res.changed_since(stmt, parse_since(raw))
         except ApiValidationError as exc:
             return exc.response()
         response = Response(stream_with_context(export_lines(res, stmt)), mimetype="application/x-ndjson")

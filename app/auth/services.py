@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -111,16 +112,18 @@ def user_for_token(raw: str) -> User | None:
     return token.user if token is not None else None
 
 
+@cache
+def _token_by_hash() -> sa.Select:
+    """The token with its user (one statement) by `:digest`, built once: every API request runs it."""
+    return sa.select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == sa.bindparam("digest"))
+
+
 def active_token(raw: str) -> ApiToken | None:
     """The usable token row for this raw token (not revoked/expired, active user); records its use."""
     if not raw:
         return None
     digest = _hash_token(raw)
-    token = db.session.scalar(
-        sa.select(ApiToken)
-        .options(joinedload(ApiToken.user))  # one statement
-        .where(ApiToken.token_hash == digest)
-    )
+    token = db.session.scalar(_token_by_hash(), {"digest": digest})
     if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, digest):
         return None
     if token.expires_at is not None and token.expires_at <= clock.now():

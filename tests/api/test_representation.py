@@ -117,7 +117,7 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     from app.sales import edit_services as editing
     from app.sales import giftcard_services as giftcards
     from app.sales.models import Order, Payment, ServiceLine
-    from app.sales.representation import product_line_representation, service_line_representation
+    from app.sales.representation import payment_summary, product_line_representation, service_line_representation
 
     s = booking_setup
     recepcion, gerente = make_user("recepcion", username="recepcion"), make_user("gerente")
@@ -153,6 +153,11 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     db_session.expire_all()
     assert orders == [order_representation(db_session.get(Order, o.id)) for o in (bare, rich)]
     assert [len(orders[1][k]) for k in ("servicios", "productos", "pagos", "descuentos_detalle")] == [2, 1, 2, 2]
+    # same keys in the same order (the NDJSON export keeps dict order), and the keyset page reads the same rows
+    assert [list(o) for o in orders] == [ORDER_KEYS, ORDER_KEYS]
+    assert list(orders[1]["servicios"][0]) == list(service_line_representation(rich.service_lines[0]))
+    assert list(orders[1]["pagos"][0]) == list(payment_summary(rich.payments[0]))
+    assert http.get("/ventas/api/ventasreservas/?cursor=&page_size=10").json["results"] == orders
     lines = http.get("/ventas/api/reservaservicios/?page_size=10").json["results"]
     assert lines == [
         service_line_representation(line, with_order=True)
@@ -160,8 +165,40 @@ def test_list_rows_give_the_object_representation(booking_setup, make_user, make
     ]
     payments = http.get("/ventas/api/pagos/?page_size=10").json["results"]
     assert payments == [payment_representation(p) for p in db_session.scalars(sa.select(Payment).order_by(Payment.id))]
+    assert [list(p) for p in payments] == [list(payment_representation(rich.payments[0]))] * 2
     assert payments[1]["giftcard"] == card.code and payments[0]["usuario"] == "recepcion"
     assert http.get("/ventas/api/pagos/?usuario=recepcion").json["results"] == payments[:1]
     products = http.get("/ventas/api/reservaproductos/").json["results"]
     assert products == [product_line_representation(line) for line in rich.product_lines]
     assert http.get(f"/ventas/api/ventasreservas/?cliente={owner.id}").json["results"] == orders[1:]
+
+
+def test_order_token_maker_signs_like_order_token(app):
+    """The page's token signer (key derived once, one-shot HMAC) gives order_token's tokens."""
+    from app.core.signing import order_id_from_token, order_token, order_token_maker
+
+    with app.test_request_context():
+        token = order_token_maker()
+        for order_id in (0, 1, 9, 10, 12345, 99999, 100000, 2**31 - 1, 2**31, 10**12):
+            assert token(order_id) == order_token(order_id)
+            assert order_id_from_token(token(order_id)) == order_id
+
+
+def test_client_rows_give_the_object_representation(api, make_client, db_session):
+    """The rows of the `clientes` list and export (one generated function per resource) equal `serialize` of the
+    objects, key order included, and the export's lines are the JSON encoder's."""
+    import json
+
+    from app.api.client_views import CLIENTS
+    from app.clients.models import Client
+
+    make_client(name='Ñandú "Pérez" \\ 😀', email="n@example.com", city="Frutillar", birth_date=date(1990, 5, 1))
+    make_client(name="Juan")
+    db_session.commit()
+    http = api("gerente")
+    listed = http.get("/ventas/api/clientes/?page_size=10").json["results"]
+    assert len(listed) == 2
+    objects = [CLIENTS.serialize(db_session.get(Client, item["id"])) for item in listed]
+    assert listed == objects and [list(item) for item in listed] == [list(obj) for obj in objects]
+    exported = http.get("/ventas/api/clientes/export.ndjson").get_data(as_text=True)
+    assert exported == "".join(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n" for obj in objects)
