@@ -123,11 +123,12 @@ def _day_failure(ctx: SlotContext, people: int | None) -> str | None:
     return None
 
 
-def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None) -> SlotEntry:
+def _motive(
+    ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None, available: int, providers
+) -> tuple[str | None, str | None]:
+    """(motivo, block detail) of one time: None when it can be booked. `providers` are the free providers of a
+    massage, or None to compute them only if the last rule needs them."""
     s = ctx.service
-    occupied = ctx.occupied.get(hhmm, 0)
-    available = max(s.capacity - occupied, 0)
-    providers = free_providers(ctx, hhmm) if s.service_type == "masaje" else []
     motivo = day_failure
     detail = None
     if motivo is None and hhmm not in grid_times(s.grid, ctx.day):
@@ -147,8 +148,20 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
         motivo = "personas_fuera_de_rango"
     if motivo is None and available < 1:
         motivo = "sin_cupo"
-    if motivo is None and s.service_type == "masaje" and not providers:
-        motivo = "sin_terapeuta"
+    if motivo is None and s.service_type == "masaje":
+        if providers is None:
+            providers = free_providers(ctx, hhmm)
+        if not providers:
+            motivo = "sin_terapeuta"
+    return motivo, detail
+
+
+def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None) -> SlotEntry:
+    s = ctx.service
+    occupied = ctx.occupied.get(hhmm, 0)
+    available = max(s.capacity - occupied, 0)
+    providers = free_providers(ctx, hhmm) if s.service_type == "masaje" else []
+    motivo, detail = _motive(ctx, hhmm, people, day_failure, available, providers)
     message = None
     if motivo is not None:
         # a Msg: Spanish here (API, staff), the visitor's language on visitor pages (app/web/i18n.translated)
@@ -164,6 +177,15 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
         mensaje=message,
         detalle=detail,
     )
+
+
+def slot_motives(ctx: SlotContext, people: int | None = None):
+    """The `motivo` of each entry of `slot_availability`, in the same order, lazily and without building the
+    entries (the month calendar only needs the day's summary: issue 20)."""
+    failure = _day_failure(ctx, people)
+    capacity, occupied = ctx.service.capacity, ctx.occupied
+    for hhmm in sorted(grid_times(ctx.service.grid, ctx.day)):
+        yield _motive(ctx, hhmm, people, failure, max(capacity - occupied.get(hhmm, 0), 0), None)[0]
 
 
 def slot_availability(ctx: SlotContext, people: int | None = None) -> list[SlotEntry]:

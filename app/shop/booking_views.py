@@ -98,10 +98,15 @@ class HoursView:
         return bool(self.entries) and not any(e.reservable for e in self.entries)
 
 
-def hours_for(service: Service, day: date, people: int) -> HoursView:
+def hours_for(service: Service, day: date, people: int, contexts: dict | None = None) -> HoursView:
+    """The hours of `day`; `contexts` are the availability contexts the month calendar already read (no second
+    statement when `day` is one of them)."""
     from app.catalog.policy import line_price
 
-    entries = slot_availability(load_slot_context(service, day), people) if day else []
+    ctx = (contexts or {}).get(day) if day else None
+    if day and ctx is None:
+        ctx = load_slot_context(service, day)
+    entries = slot_availability(ctx, people) if day else []
     return HoursView(
         day=day, people=people, entries=entries, price=line_price(service.base_price, service.pricing_rule, people)
     )
@@ -139,7 +144,7 @@ def panel_context(
         view = month_view(service, day, people, max_day) if with_month else None
     return {
         "service": service,
-        "hours": hours_for(service, day, people),
+        "hours": hours_for(service, day, people, view.contexts if view is not None else None),
         "today": today,
         "max_day": max_day,
         "month": view,

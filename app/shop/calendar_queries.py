@@ -5,8 +5,9 @@ rules as get-available-hours (`slot_availability`), with the facts of the whole 
 from __future__ import annotations
 
 import calendar as pycalendar
-from collections import defaultdict
-from dataclasses import dataclass
+import functools
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -14,11 +15,14 @@ import sqlalchemy as sa
 from app.catalog.models import Service, ServiceBlock, SlotBlock
 from app.core import clock
 from app.core.db import UTCDateTime
+from app.core.settings import in_force
 from app.extensions import db
-from app.sales.availability import slot_availability
+from app.sales.availability import SlotContext, slot_motives
 from app.sales.models import CartHold, ServiceLine
 from app.sales.queries import _SERVICE_COLUMNS, _context, service_info
 from app.shop.texts import calendar_day_label, month_title
+
+_PAD = (None,) * len(_SERVICE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class MonthView:
     weeks: list[list[CalendarDay | None]]
     prev_month: date | None
     next_month: date | None
+    contexts: dict[date, SlotContext] = field(default_factory=dict)  # the month's days from today on
 
     @property
     def title(self) -> str:
@@ -50,8 +55,12 @@ class MonthView:
         return next((d.day for week in self.weeks for d in week if d and d.bookable), None)
 
 
-def _month_facts(service_id: int, start: date, end: date, now) -> sa.Select:
-    """(kind, first day, last day, hhmm, reason, n) for blocks, slot blocks and occupancy of the month."""
+@functools.cache
+def _month_facts() -> sa.CompoundSelect:
+    """(kind, first day, last day, hhmm, reason, n) for blocks, slot blocks and occupancy of the days between
+    :start and :end of service :sid (live holds at :now). Built once, bound per call."""
+    sid, start, end = sa.bindparam("sid"), sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+    now = sa.bindparam("now", type_=UTCDateTime())
     no_text, zero, no_date = sa.cast(sa.null(), sa.String), sa.literal(0), sa.cast(sa.null(), sa.Date)
     block = sa.select(
         sa.literal("block"), ServiceBlock.start_date, ServiceBlock.end_date, no_text, ServiceBlock.reason, zero
@@ -59,17 +68,17 @@ def _month_facts(service_id: int, start: date, end: date, now) -> sa.Select:
         ServiceBlock.is_active.is_(True),
         ServiceBlock.start_date <= end,
         ServiceBlock.end_date >= start,
-        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == service_id),
+        sa.or_(ServiceBlock.service_id.is_(None), ServiceBlock.service_id == sid),
     )
     slots = sa.select(sa.literal("slot"), SlotBlock.date, no_date, SlotBlock.time, SlotBlock.reason, zero).where(
-        SlotBlock.service_id == service_id, SlotBlock.date.between(start, end)
+        SlotBlock.service_id == sid, SlotBlock.date.between(start, end)
     )
     lines = (
         sa.select(
             sa.literal("line"), ServiceLine.service_date, no_date, ServiceLine.start_time, no_text, sa.func.count()
         )
         .where(
-            ServiceLine.service_id == service_id,
+            ServiceLine.service_id == sid,
             ServiceLine.service_date.between(start, end),
             ServiceLine.status != "cancelada",
         )
@@ -78,9 +87,9 @@ def _month_facts(service_id: int, start: date, end: date, now) -> sa.Select:
     holds = (
         sa.select(sa.literal("hold"), CartHold.date, no_date, CartHold.time, no_text, sa.func.count())
         .where(
-            CartHold.service_id == service_id,
+            CartHold.service_id == sid,
             CartHold.date.between(start, end),
-            CartHold.expires_at > sa.bindparam("now", now, type_=UTCDateTime()),
+            CartHold.expires_at > now,
             CartHold.released_at.is_(None),
         )
         .group_by(CartHold.date, CartHold.time)
@@ -88,47 +97,92 @@ def _month_facts(service_id: int, start: date, end: date, now) -> sa.Select:
     return sa.union_all(block, slots, lines, holds)
 
 
-def month_days(service: Service, first: date, people: int) -> dict[date, str]:
-    """State of every day of `first`'s month for `people` people."""
+def day_state(motives) -> str:
+    """The calendar state of a day from the `motivo` of each of its times (`slot_motives`)."""
+    seen = []
+    for motivo in motives:
+        if motivo is None:
+            return "disponible"
+        seen.append(motivo)
+    if not seen or all(m in ("dia_sin_horario", "bloqueado") for m in seen):
+        return "cerrado"
+    if all(m in ("hora_pasada", "fecha_pasada") for m in seen):
+        return "pasado"
+    if all(m == "fuera_de_plazo" for m in seen):
+        return "fuera"
+    return "agotado"
+
+
+def month_contexts(service: Service, first: date) -> dict[date, SlotContext]:
+    """The availability context of every day of `first`'s month from today on, from one statement (plus one per
+    day for massages): what `load_slot_context` would return for each of those days."""
     last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
     now = clock.now()
     today = clock.to_local(now).date()
+    start = max(first, today)
+    if start > last:
+        return {}
     info = service_info(service)
-    pad = (None,) * len(_SERVICE_COLUMNS)
-    per_day: dict[date, list] = defaultdict(list)
-    for kind, d1, d2, hhmm, reason, n in db.session.execute(_month_facts(service.id, max(first, today), last, now)):
+    blocks: dict[date, str | None] = {}
+    slot_blocks: dict[date, dict] = defaultdict(dict)
+    occupied: dict[date, Counter] = defaultdict(Counter)
+    params = {"sid": service.id, "start": start, "end": last, "now": now}
+    for kind, d1, d2, hhmm, reason, n in db.session.execute(_month_facts(), params):
         if kind == "block":
-            day = max(d1, first)
+            day = max(d1, start)
             while day <= min(d2, last):
-                per_day[day].append((*pad, kind, hhmm, reason, n))
+                blocks[day] = blocks.get(day) or reason
                 day += timedelta(days=1)
+        elif kind == "slot":
+            slot_blocks[d1][hhmm] = reason
         else:
-            per_day[d1].append((*pad, kind, hhmm, reason, n))
+            occupied[d1][hhmm] += n
+    contexts = {}
+    if info.service_type == "masaje":  # the providers' agendas: read per day by the shared code
+        for ordinal in range(start.toordinal(), last.toordinal() + 1):
+            day = date.fromordinal(ordinal)
+            rows = [(*_PAD, "slot", hhmm, reason, 0) for hhmm, reason in slot_blocks.get(day, {}).items()]
+            rows += [(*_PAD, "line", hhmm, None, n) for hhmm, n in occupied.get(day, {}).items()]
+            if day in blocks:
+                rows.append((*_PAD, "block", None, blocks[day], 0))
+            contexts[day] = _context(info, day, now, rows, staff=False)
+        return contexts
+    cfg = in_force()
+    now_local = clock.to_local(now)
+    lead, horizon = int(cfg["BOOKING_MIN_LEAD_MINUTES"]), int(cfg["BOOKING_HORIZON_DAYS"])
+    for ordinal in range(start.toordinal(), last.toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        contexts[day] = SlotContext(
+            service=info,
+            day=day,
+            now_local=now_local,
+            staff=False,
+            lead_minutes=lead,
+            horizon_days=horizon,
+            block_reason=blocks.get(day),
+            slot_blocks=dict(slot_blocks.get(day, {})),
+            occupied=dict(occupied.get(day, {})),
+        )
+    return contexts
+
+
+def month_days(service: Service, first: date, people: int, contexts: dict | None = None) -> dict[date, str]:
+    """State of every day of `first`'s month for `people` people (`contexts`: this month's, when already read)."""
+    last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
+    if contexts is None:
+        contexts = month_contexts(service, first)
     states = {}
-    day = first
-    while day <= last:
-        if day < today:
-            states[day] = "pasado"
-        else:
-            ctx = _context(info, day, now, per_day.get(day, [(*pad, None, None, None, None)]), staff=False)
-            entries = slot_availability(ctx, people)
-            if any(e.reservable for e in entries):
-                states[day] = "disponible"
-            elif not entries or all(e.motivo in ("dia_sin_horario", "bloqueado") for e in entries):
-                states[day] = "cerrado"
-            elif all(e.motivo in ("hora_pasada", "fecha_pasada") for e in entries):
-                states[day] = "pasado"
-            elif all(e.motivo == "fuera_de_plazo" for e in entries):
-                states[day] = "fuera"
-            else:
-                states[day] = "agotado"
-        day += timedelta(days=1)
+    for ordinal in range(first.toordinal(), last.toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        ctx = contexts.get(day)
+        states[day] = "pasado" if ctx is None else day_state(slot_motives(ctx, people))
     return states
 
 
 def month_view(service: Service, month: date, people: int, horizon: date) -> MonthView:
     first = month.replace(day=1)
-    states = month_days(service, first, people)
+    contexts = month_contexts(service, first)
+    states = month_days(service, first, people, contexts)
     weeks = [
         [CalendarDay(d, states[d]) if d.month == first.month else None for d in week]
         for week in pycalendar.Calendar().monthdatescalendar(first.year, first.month)
@@ -141,4 +195,5 @@ def month_view(service: Service, month: date, people: int, horizon: date) -> Mon
         weeks=weeks,
         prev_month=prev_month if prev_month >= today.replace(day=1) else None,
         next_month=next_month if next_month <= horizon else None,
+        contexts=contexts,
     )
