@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import (
     abort,
     flash,
@@ -22,6 +24,7 @@ from jinja2_fragments.flask import render_block
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
+from app.catalog.version import catalog_version
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp
@@ -48,6 +51,7 @@ from app.shop.texts import (  # noqa: F401  (duration_label: used by callers)
     weekday_name,
 )
 from app.web.forms import submit
+from app.web.fragments import cached_value
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
 
@@ -69,6 +73,34 @@ def parse_people(raw, default: int) -> int | None:
 
 def public_service(service_id: int) -> Service:
     service = db.session.get(Service, service_id)
+    if service is None or not service.is_bookable_online:
+        abort(404)
+    return service
+
+
+class ServiceValues(SimpleNamespace):
+    """A service's columns as plain values, with the model's derived values: what the service page and its hours
+    read of the service, kept per catalogue version (issue 20) instead of loading the row on every request."""
+
+    pricing_rule = Service.pricing_rule
+    type_label = Service.type_label
+    price_label = Service.price_label
+    is_bookable_online = Service.is_bookable_online
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _service_values(service_id: int) -> ServiceValues | None:
+    service = db.session.get(Service, service_id)
+    if service is None:
+        return None
+    return ServiceValues(**{attr.key: getattr(service, attr.key) for attr in sa.inspect(Service).column_attrs})
+
+
+def public_service_values(service_id: int) -> ServiceValues:
+    """The bookable service `service_id` (404 otherwise): no statement while the catalogue has not changed."""
+    service = cached_value("service-values", catalog_version(), service_id, lambda: _service_values(service_id))
     if service is None or not service.is_bookable_online:
         abort(404)
     return service
@@ -168,7 +200,7 @@ def parse_month(raw: str | None) -> date | None:
 @bp.get("/ventas/servicio/<int:service_id>/")
 @public
 def service_detail(service_id: int):
-    service = public_service(service_id)
+    service = public_service_values(service_id)
     day = parse_date(request.args.get("fecha"))
     if day is not None and day < clock.today():
         day = None
@@ -182,7 +214,7 @@ def service_detail(service_id: int):
 @bp.get("/ventas/servicio/<int:service_id>/horas/")
 @public
 def service_hours(service_id: int):
-    service = public_service(service_id)
+    service = public_service_values(service_id)
     day = parse_date(request.args.get("fecha"))
     people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     error = None

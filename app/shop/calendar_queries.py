@@ -51,6 +51,12 @@ class MonthView:
     def title(self) -> str:
         return month_title(self.first)
 
+    @property
+    def key(self) -> tuple:
+        """What the rendered calendar shows of this month (with the service, the people and the chosen day)."""
+        states = tuple(d.state for week in self.weeks for d in week if d)
+        return (self.first, self.prev_month, self.next_month, states)
+
     def first_bookable(self) -> date | None:
         return next((d.day for week in self.weeks for d in week if d and d.bookable), None)
 

@@ -114,7 +114,8 @@ class Required:
 class OneTimeForm(BaseForm):
     """A form that creates or moves money or bookings: a fresh submission key on every render, claimed once."""
 
-    submission_key = HiddenField(default=new_submission_key, widget=SubmissionKeyInput())
+    # a label of its own: the default label is a WTForms gettext, which loads its catalogue on every render
+    submission_key = HiddenField("Submission Key", default=new_submission_key, widget=SubmissionKeyInput())
 
     def renew_key(self) -> None:
         """The form shown again gets a new key, as every render does (a refused attempt's key was rolled back; a

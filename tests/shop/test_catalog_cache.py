@@ -79,3 +79,32 @@ def test_each_language_has_its_own_cached_parts(client, booking_setup):
 def test_a_missing_category_is_still_404(client, booking_setup):
     assert client.get("/ventas/categoria/999999/").status_code == 404
     assert client.get("/ventas/categoria/999999/").status_code == 404
+
+
+def test_service_page_reads_settings_and_the_month_only(client, booking_setup, db_session):
+    """Issue 20: the service's own values come from the catalogue cache, the chosen day's hours from the month's
+    facts — two statements, also for the HTMX panel and the hours fragment (one: no month)."""
+    url = f"/ventas/servicio/{booking_setup['calipso'].id}/"
+    assert client.get(url).status_code == 200
+    assert len(queries(db_session, lambda: client.get(url))) == 2
+    assert len(queries(db_session, lambda: client.get(url + "?mes=2026-04", headers={"HX-Request": "true"}))) == 2
+    hours = url + "horas/?fecha=2026-03-09&cantidad_personas=2"
+    assert client.get(hours).status_code == 200
+    assert len(queries(db_session, lambda: client.get(hours, headers={"HX-Request": "true"}))) == 2
+
+
+def test_a_service_change_shows_on_its_page_at_once(client, booking_setup, db_session):
+    calipso = booking_setup["calipso"]
+    url = f"/ventas/servicio/{calipso.id}/"
+    assert "Tina Calipso" in client.get(url).text
+    calipso.name, calipso.max_people = "Tina Calipso Renovada", 6
+    db_session.commit()
+    page = client.get(url).text
+    assert "Tina Calipso Renovada" in page and '<option value="6"' in page
+    calipso.slot_grid = {**calipso.slot_grid, "tuesday": ["15:00"]}
+    db_session.commit()
+    assert "martes 3 de marzo: con horarios" in client.get(url).text
+    calipso.is_published = False
+    db_session.commit()
+    assert client.get(url).status_code == 404
+    assert client.get(url + "horas/?fecha=2026-03-09").status_code == 404
