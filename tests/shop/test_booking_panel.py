@@ -165,7 +165,9 @@ def test_month_contexts_equal_the_days_own_contexts(client, booking_setup, db_se
     s = booking_setup
     db_session.add_all(
         [
-            ServiceBlock(service_id=s["calipso"].id, start_date=date(2026, 3, 14), end_date=date(2026, 4, 2), reason="x"),
+            ServiceBlock(
+                service_id=s["calipso"].id, start_date=date(2026, 3, 14), end_date=date(2026, 4, 2), reason="x"
+            ),
             ServiceBlock(service_id=None, start_date=date(2026, 3, 30), end_date=date(2026, 3, 30), reason="todo"),
             SlotBlock(service_id=s["relajacion"].id, date=date(2026, 3, 9), time="13:00", reason="aseo"),
         ]
