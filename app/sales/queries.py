@@ -218,8 +218,11 @@ def load_slot_context(
 
 def load_slot_context_by_id(service_id: int, day: date, *, staff: bool = False) -> SlotContext | None:
     """The same context from the service id alone (the JSON availability endpoints): one statement in all (two
-    for massages), None when the service does not exist."""
-    now, rows = _rows(service_id, day, None, None)
+    for massages), None when the service does not exist. Read-only GET paths: executed on the session's connection
+    (Core: no ORM result machinery for plain columns, issue 20), so nothing pending is flushed first."""
+    now = clock.now()
+    params = _params(service_id, day, now, None, None)
+    rows = db.session.connection().execute(_context_statement(False, False), params).all()
     if not rows:
         return None
     return _context(_info_from_row(rows[0]), day, now, rows, staff=staff)

@@ -133,7 +133,8 @@ def month_contexts(service: Service, first: date) -> dict[date, SlotContext]:
     slot_blocks: dict[date, dict] = defaultdict(dict)
     occupied: dict[date, Counter] = defaultdict(Counter)
     params = {"sid": service.id, "start": start, "end": last, "now": now}
-    for kind, d1, d2, hhmm, reason, n in db.session.execute(_month_facts(), params):
+    # on the session's connection (Core): plain columns need no ORM result machinery (issue 20)
+    for kind, d1, d2, hhmm, reason, n in db.session.connection().execute(_month_facts(), params):
         if kind == "block":
             day = max(d1, start)
             while day <= min(d2, last):
