@@ -129,6 +129,12 @@ class HoursView:
     def none_left(self) -> bool:
         return bool(self.entries) and not any(e.reservable for e in self.entries)
 
+    @property
+    def key(self) -> tuple:
+        """What the rendered hours show (with the service, the chosen time and the error): the cache key."""
+        slots = tuple((e.hora, e.reservable, e.motivo, e.disponibles) for e in self.entries)
+        return (self.day, self.people, self.price, slots)
+
 
 def hours_for(service: Service, day: date, people: int, contexts: dict | None = None) -> HoursView:
     """The hours of `day`; `contexts` are the availability contexts the month calendar already read (no second
