@@ -404,6 +404,33 @@ def _add_product(form: AddProductToCartForm):
     return redirect(url_for("shop.cart"), 303)
 
 
+class LazyTotals:
+    """`cart_totals(cart)` (subtotal, discount, total), computed when a template first reads it: the cart lines'
+    fragment does not show them, so it reads no discount code (issue 20)."""
+
+    def __init__(self, cart):
+        self._cart = cart
+        self._values: dict | None = None
+
+    def _get(self) -> dict:
+        if self._values is None:
+            self._values = (
+                cart_services.cart_totals(self._cart) if self._cart else {"subtotal": 0, "discount": 0, "total": 0}
+            )
+        return self._values
+
+    def __getitem__(self, key: str):
+        return self._get()[key]
+
+    def __getattr__(self, key: str):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._get()[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
 def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
     now = clock.now()
     holds = list(cart.holds) if cart else []
@@ -414,8 +441,7 @@ def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
         "products": products,
         "now": now,
         "failing": set(failing),
-        "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
-        "hold_minutes": in_force()["CART_HOLD_MINUTES"],
+        "totals": LazyTotals(cart),
         "remove_form": RemoveFromCartForm(formdata=None),
         "code_form": code_form or CartCodeForm(formdata=None),
     }
@@ -424,7 +450,11 @@ def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
 @bp.get("/ventas/cart/")
 @public
 def cart():
-    return render_page("shop/cart.html", "cart_lines", **cart_context(current_cart(with_lines=True)))
+    from app.shop.cart_queries import cart_with_lines
+
+    cart = cart_with_lines(session.get("cart_token"))  # plain values in one statement (issue 20)
+    request.environ[BADGE_LINES] = len(cart.holds) + len(cart.product_lines) if cart else 0  # the badge's count
+    return render_page("shop/cart.html", "cart_lines", **cart_context(cart))
 
 
 @bp.post("/ventas/remove-from-cart/")
