@@ -108,3 +108,18 @@ def test_a_service_change_shows_on_its_page_at_once(client, booking_setup, db_se
     db_session.commit()
     assert client.get(url).status_code == 404
     assert client.get(url + "horas/?fecha=2026-03-09").status_code == 404
+
+
+def test_available_hours_read_the_settings_with_the_context(client, booking_setup, db_session):
+    """Issue 20: get-available-hours reads the request's settings in its one statement, and honours them."""
+    from app.core.settings import save_settings
+
+    url = f"/ventas/get-available-hours/?servicio_id={booking_setup['calipso'].id}&fecha=2026-03-09"
+    assert client.get(url).json["horas_disponibles"] == ["14:00", "17:00"]
+    assert len(queries(db_session, lambda: client.get(url))) == 1
+    save_settings({"BOOKING_HORIZON_DAYS": 3})
+    db_session.commit()
+    body = client.get(url).json
+    assert body["horas_disponibles"] == [] and {e["motivo"] for e in body["detalle"]} == {"fuera_de_plazo"}
+    missing = client.get("/ventas/get-available-hours/?servicio_id=99999&fecha=2026-03-09")
+    assert missing.status_code == 404 and missing.json["error"] == "Servicio no encontrado."
