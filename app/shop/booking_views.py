@@ -161,16 +161,18 @@ def panel_context(
     selected=None,
     hours_error=None,
     with_month: bool = True,
+    month_facts=None,
 ):
     """The booking panel: the month calendar and the hours of `day`. Without a day it opens on the first day of
-    `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past."""
+    `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past.
+    `month_facts`: the opening month's facts, read already (`read_month_facts`)."""
     from app.shop.calendar_queries import month_view
 
     today = clock.today()
     max_day = date.fromordinal(today.toordinal() + int(in_force()["BOOKING_HORIZON_DAYS"]))
     people = people if people is not None else service.min_people
     if day is None:
-        view = month_view(service, max(month or today, today), people, max_day)
+        view = month_view(service, max(month or today, today), people, max_day, month_facts)
         day = view.first_bookable()
         for _ in range(0 if month else 2):
             if day is not None or view.next_month is None:
@@ -179,7 +181,7 @@ def panel_context(
             day = view.first_bookable()
         day = day or max(view.first, today)
     else:
-        view = month_view(service, day, people, max_day) if with_month else None
+        view = month_view(service, day, people, max_day, month_facts) if with_month else None
     return {
         "service": service,
         "hours": hours_for(service, day, people, view.contexts if view is not None else None),
@@ -206,14 +208,20 @@ def parse_month(raw: str | None) -> date | None:
 @bp.get("/ventas/servicio/<int:service_id>/")
 @public
 def service_detail(service_id: int):
-    service = public_service_values(service_id)
+    from app.shop.calendar_queries import read_month_facts
+
     day = parse_date(request.args.get("fecha"))
-    if day is not None and day < clock.today():
+    today = clock.today()
+    if day is not None and day < today:
         day = None
+    month = parse_month(request.args.get("mes"))
+    # the month the panel opens on, read with the request's settings before the service (one round trip, issue 20)
+    facts = read_month_facts(service_id, (day or max(month or today, today)).replace(day=1))
+    service = public_service_values(service_id)
     people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     if people is None or not service.min_people <= people <= service.max_people:
         people = service.min_people
-    ctx = panel_context(service, day=day, people=people, month=parse_month(request.args.get("mes")))
+    ctx = panel_context(service, day=day, people=people, month=month, month_facts=facts)
     return render_page("shop/service.html", "booking_panel", **ctx)
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.catalog.models import Service, ServiceBlock, SlotBlock
 from app.core import clock
 from app.core.db import UTCDateTime
-from app.core.settings import in_force
+from app.core.settings import in_force, prime, primed, settings_select
 from app.extensions import db
 from app.sales.availability import SlotContext, slot_motives
 from app.sales.models import CartHold, ServiceLine
@@ -119,22 +119,66 @@ def day_state(motives) -> str:
     return "agotado"
 
 
-def month_contexts(service: Service, first: date) -> dict[date, SlotContext]:
-    """The availability context of every day of `first`'s month from today on, from one statement (plus one per
-    day for massages): what `load_slot_context` would return for each of those days."""
+@functools.cache
+def _month_facts_and_settings() -> sa.CompoundSelect:
+    """`_month_facts` and the request's settings rows (kind "setting", the key as hhmm, the value in a last column,
+    NULL on the facts' rows): the service page's first statement (issue 20)."""
+    no_date, no_text = sa.cast(sa.null(), sa.Date), sa.cast(sa.null(), sa.String)
+    key, value = settings_select().selected_columns
+    settings = sa.select(sa.literal("setting"), no_date, no_date, key, no_text, sa.literal(0), value)
+    facts = _month_facts().subquery("facts")
+    return sa.union_all(sa.select(*facts.c, sa.cast(sa.null(), sa.JSON)), settings)
+
+
+@dataclass
+class MonthFacts:
+    """The facts of a month of a service read at `now` (rows of `_month_facts`, from `start` to `last`)."""
+
+    service_id: int
+    first: date
+    start: date
+    last: date
+    now: object
+    rows: list
+
+
+def read_month_facts(service_id: int, first: date) -> MonthFacts:
+    """The facts of `first`'s month from today on in one statement, with the request's settings when they were not
+    read yet (then primed: the service page reads both in one round trip, issue 20)."""
     last = first.replace(day=pycalendar.monthrange(first.year, first.month)[1])
     now = clock.now()
-    today = clock.to_local(now).date()
-    start = max(first, today)
+    start = max(first, clock.to_local(now).date())
+    rows: list = []
+    if start <= last:
+        params = {"sid": service_id, "start": start, "end": last, "now": now}
+        # on the session's connection (Core): plain columns need no ORM result machinery
+        connection = db.session.connection()
+        if primed():
+            rows = connection.execute(_month_facts(), params).all()
+        else:
+            settings = []
+            for row in connection.execute(_month_facts_and_settings(), params):
+                if row[0] == "setting":
+                    settings.append((row[3], row[-1]))
+                else:
+                    rows.append(row[:-1])
+            prime(settings)
+    return MonthFacts(service_id, first, start, last, now, rows)
+
+
+def month_contexts(service: Service, first: date, facts: MonthFacts | None = None) -> dict[date, SlotContext]:
+    """The availability context of every day of `first`'s month from today on, from one statement (plus one per
+    day for massages): what `load_slot_context` would return for each of those days. `facts`: read already."""
+    if facts is None or facts.service_id != service.id or facts.first != first:
+        facts = read_month_facts(service.id, first)
+    start, last, now = facts.start, facts.last, facts.now
     if start > last:
         return {}
     info = service_info(service)
     blocks: dict[date, str | None] = {}
     slot_blocks: dict[date, dict] = defaultdict(dict)
     occupied: dict[date, Counter] = defaultdict(Counter)
-    params = {"sid": service.id, "start": start, "end": last, "now": now}
-    # on the session's connection (Core): plain columns need no ORM result machinery (issue 20)
-    for kind, d1, d2, hhmm, reason, n in db.session.connection().execute(_month_facts(), params):
+    for kind, d1, d2, hhmm, reason, n in facts.rows:
         if kind == "block":
             day = max(d1, start)
             while day <= min(d2, last):
@@ -186,9 +230,9 @@ def month_days(service: Service, first: date, people: int, contexts: dict | None
     return states
 
 
-def month_view(service: Service, month: date, people: int, horizon: date) -> MonthView:
+def month_view(service: Service, month: date, people: int, horizon: date, facts: MonthFacts | None = None) -> MonthView:
     first = month.replace(day=1)
-    contexts = month_contexts(service, first)
+    contexts = month_contexts(service, first, facts)
     states = month_days(service, first, people, contexts)
     weeks = [
         [CalendarDay(d, states[d]) if d.month == first.month else None for d in week]
