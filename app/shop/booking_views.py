@@ -162,10 +162,12 @@ def panel_context(
     hours_error=None,
     with_month: bool = True,
     month_facts=None,
+    contexts: dict | None = None,
 ):
     """The booking panel: the month calendar and the hours of `day`. Without a day it opens on the first day of
     `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past.
-    `month_facts`: the opening month's facts, read already (`read_month_facts`)."""
+    `month_facts`: the opening month's facts, read already (`read_month_facts`); `contexts`: availability contexts
+    by day, read already."""
     from app.shop.calendar_queries import month_view
 
     today = clock.today()
@@ -184,7 +186,7 @@ def panel_context(
         view = month_view(service, day, people, max_day, month_facts) if with_month else None
     return {
         "service": service,
-        "hours": hours_for(service, day, people, view.contexts if view is not None else None),
+        "hours": hours_for(service, day, people, view.contexts if view is not None else contexts),
         "today": today,
         "max_day": max_day,
         "month": view,
@@ -228,15 +230,19 @@ def service_detail(service_id: int):
 @bp.get("/ventas/servicio/<int:service_id>/horas/")
 @public
 def service_hours(service_id: int):
-    service = public_service_values(service_id)
     day = parse_date(request.args.get("fecha"))
-    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     error = None
     if day is None:
         error, day = gettext("Formato de fecha inválido. Use YYYY-MM-DD."), clock.today()
+    # the day's availability with the request's settings, before the service (one round trip, issue 20)
+    day_context = load_slot_context_by_id(service_id, day)
+    service = public_service_values(service_id)
+    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     if people is None:
         error, people = gettext("Cantidad de personas inválida."), service.min_people
-    ctx = panel_context(service, day=day, people=people, hours_error=error, with_month=False)
+    ctx = panel_context(
+        service, day=day, people=people, hours_error=error, with_month=False, contexts={day: day_context}
+    )
     return render_page("shop/service.html", "hours", status=422 if error else 200, **ctx)
 
 
