@@ -244,7 +244,7 @@ def load_slot_context_by_id(service_id: int, day: date, *, staff: bool = False) 
     else:
         base = len(_SERVICE_COLUMNS)
         rows, settings = [], []
-        for row in db.session.connection().execute(_context_and_settings_statement(), params):
+        for row in db.session.connection().execute(_context_and_settings_statement(), params).all():
             if row[base] == "setting":
                 settings.append((row[-2], row[-1]))
             else:

@@ -157,7 +157,7 @@ def read_month_facts(service_id: int, first: date) -> MonthFacts:
             rows = connection.execute(_month_facts(), params).all()
         else:
             settings = []
-            for row in connection.execute(_month_facts_and_settings(), params):
+            for row in connection.execute(_month_facts_and_settings(), params).all():
                 if row[0] == "setting":
                     settings.append((row[3], row[-1]))
                 else:
