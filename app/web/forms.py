@@ -174,7 +174,9 @@ class TextValueField(StringField):
 
     def __init__(self, label=None, validators=None, *, message: str | None = None, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.invalid_message = message or self.invalid_message
+        # not `message or …`: that translates a lazy message on every construction of the form (issue 20)
+        empty = message is None or (isinstance(message, str) and not message)
+        self.invalid_message = self.invalid_message if empty else message
         self.raw = ""
 
     def process_formdata(self, valuelist):
