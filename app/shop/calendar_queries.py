@@ -7,22 +7,21 @@ from __future__ import annotations
 import calendar as pycalendar
 import functools
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.catalog.models import Service, ServiceBlock, SlotBlock
+from app.catalog.models import Provider, ProviderAbsence, Service, ServiceBlock, SlotBlock, service_providers
 from app.core import clock
 from app.core.db import UTCDateTime
 from app.core.settings import in_force, prime, primed, settings_select
 from app.extensions import db
-from app.sales.availability import SlotContext, slot_motives
+from app.sales.availability import Busy, SlotContext, slot_motives, slot_start
 from app.sales.models import CartHold, ServiceLine
-from app.sales.queries import _SERVICE_COLUMNS, _context, service_info
+from app.sales.queries import service_info
 from app.shop.texts import calendar_day_label, month_title
-
-_PAD = (None,) * len(_SERVICE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,102 @@ def _month_facts() -> sa.CompoundSelect:
     return sa.union_all(block, slots, lines, holds)
 
 
+@functools.cache
+def _month_agendas() -> sa.CompoundSelect:
+    """For a massage's month: (kind, provider id, name, first day, last day, hhmm, minutes) — the providers listed
+    on service :sid and active ("provider"), their absences overlapping :start–:end ("absent"), and what they are
+    doing those days, lines and live holds at :now of any service ("busy"). One statement for the month instead of
+    one per day (`sales.queries._providers_statement`, whose rules these are)."""
+    sid, start, end = sa.bindparam("sid"), sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+    now = sa.bindparam("now", type_=UTCDateTime())
+    no_text, no_date, zero = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Date), sa.literal(0)
+    listed = (service_providers.c.service_id == sid, Provider.is_active.is_(True))
+    joined = (service_providers, service_providers.c.provider_id == Provider.id)
+    listed_ids = sa.select(Provider.id).join(*joined).where(*listed)
+    providers = (
+        sa.select(sa.literal("provider"), Provider.id, Provider.name, no_date, no_date, no_text, zero)
+        .join(*joined)
+        .where(*listed)
+    )
+    absences = sa.select(
+        sa.literal("absent"),
+        ProviderAbsence.provider_id,
+        no_text,
+        ProviderAbsence.start_date,
+        ProviderAbsence.end_date,
+        no_text,
+        zero,
+    ).where(
+        ProviderAbsence.provider_id.in_(listed_ids),
+        ProviderAbsence.start_date <= end,
+        ProviderAbsence.end_date >= start,
+    )
+    lines = (
+        sa.select(
+            sa.literal("busy"),
+            ServiceLine.provider_id,
+            no_text,
+            ServiceLine.service_date,
+            no_date,
+            ServiceLine.start_time,
+            Service.duration_minutes,
+        )
+        .join(Service, Service.id == ServiceLine.service_id)
+        .where(
+            ServiceLine.provider_id.in_(listed_ids),
+            ServiceLine.service_date.between(start, end),
+            ServiceLine.status != "cancelada",
+        )
+    )
+    holds = (
+        sa.select(
+            sa.literal("busy"),
+            CartHold.provider_id,
+            no_text,
+            CartHold.date,
+            no_date,
+            CartHold.time,
+            Service.duration_minutes,
+        )
+        .join(Service, Service.id == CartHold.service_id)
+        .where(
+            CartHold.provider_id.in_(listed_ids),
+            CartHold.date.between(start, end),
+            CartHold.expires_at > now,
+            CartHold.released_at.is_(None),
+        )
+    )
+    return sa.union_all(providers, absences, lines, holds)
+
+
+def _agendas(service_id: int, start: date, last: date, now) -> Callable[[date], tuple[list, dict, dict]]:
+    """(qualified, busy, load) of a day, as `sales.queries._context` builds them, from the month's one read."""
+    params = {"sid": service_id, "start": start, "end": last, "now": now}
+    listed, absences, busy_rows = [], [], defaultdict(list)
+    for kind, pid, name, d1, d2, hhmm, minutes in db.session.connection().execute(_month_agendas(), params).all():
+        if kind == "provider":
+            listed.append((pid, name))
+        elif kind == "absent":
+            absences.append((pid, d1, d2))
+        else:
+            busy_rows[d1].append((pid, hhmm, minutes))
+
+    def day_agenda(day: date) -> tuple[list, dict, dict]:
+        away = {pid for pid, d1, d2 in absences if d1 <= day <= d2}
+        qualified = sorted((pid, name) for pid, name in listed if pid not in away)
+        ids = {pid for pid, _ in qualified}
+        busy: dict[int, list[Busy]] = {}
+        load: Counter = Counter()
+        for pid, hhmm, minutes in busy_rows.get(day, ()):
+            if pid in ids:
+                begin = slot_start(day, hhmm)
+                busy.setdefault(pid, []).append(Busy(begin, begin + timedelta(minutes=minutes)))
+                load[pid] += 1
+        return qualified, busy, dict(load)
+
+    return day_agenda
+
+
 def day_state(motives) -> str:
     """The calendar state of a day from the `motivo` of each of its times (`slot_motives`)."""
     seen = []
@@ -168,7 +263,8 @@ def read_month_facts(service_id: int, first: date) -> MonthFacts:
 
 def month_contexts(service: Service, first: date, facts: MonthFacts | None = None) -> dict[date, SlotContext]:
     """The availability context of every day of `first`'s month from today on, from one statement (plus one per
-    day for massages): what `load_slot_context` would return for each of those days. `facts`: read already."""
+    for massages: their therapists' agendas): what `load_slot_context` would return for each of those days. `facts`:
+    read already."""
     if facts is None or facts.service_id != service.id or facts.first != first:
         facts = read_month_facts(service.id, first)
     start, last, now = facts.start, facts.last, facts.now
@@ -189,15 +285,8 @@ def month_contexts(service: Service, first: date, facts: MonthFacts | None = Non
         else:
             occupied[d1][hhmm] += n
     contexts = {}
-    if info.service_type == "masaje":  # the providers' agendas: read per day by the shared code
-        for ordinal in range(start.toordinal(), last.toordinal() + 1):
-            day = date.fromordinal(ordinal)
-            rows = [(*_PAD, "slot", hhmm, reason, 0) for hhmm, reason in slot_blocks.get(day, {}).items()]
-            rows += [(*_PAD, "line", hhmm, None, n) for hhmm, n in occupied.get(day, {}).items()]
-            if day in blocks:
-                rows.append((*_PAD, "block", None, blocks[day], 0))
-            contexts[day] = _context(info, day, now, rows, staff=False)
-        return contexts
+    # a massage's therapists and their agendas: one more statement for the whole month
+    agenda = _agendas(service.id, start, last, now) if info.service_type == "masaje" else None
     cfg = in_force()
     now_local = clock.to_local(now)
     lead, horizon = int(cfg["BOOKING_MIN_LEAD_MINUTES"]), int(cfg["BOOKING_HORIZON_DAYS"])
@@ -214,6 +303,8 @@ def month_contexts(service: Service, first: date, facts: MonthFacts | None = Non
             slot_blocks=dict(slot_blocks.get(day, {})),
             occupied=dict(occupied.get(day, {})),
         )
+        if agenda is not None:
+            contexts[day].qualified, contexts[day].busy, contexts[day].load = agenda(day)
     return contexts
 
 

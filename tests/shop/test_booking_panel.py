@@ -157,7 +157,7 @@ def test_month_contexts_equal_the_days_own_contexts(client, booking_setup, db_se
     (blocks, slot blocks, lines, live holds; the massages' therapists), so the calendar and the hours agree."""
     from datetime import date
 
-    from app.catalog.models import ServiceBlock, SlotBlock
+    from app.catalog.models import ProviderAbsence, ServiceBlock, SlotBlock
     from app.sales.availability import slot_availability, slot_motives
     from app.sales.queries import load_slot_context
     from app.shop.calendar_queries import day_state, month_contexts
@@ -170,11 +170,20 @@ def test_month_contexts_equal_the_days_own_contexts(client, booking_setup, db_se
             ),
             ServiceBlock(service_id=None, start_date=date(2026, 3, 30), end_date=date(2026, 3, 30), reason="todo"),
             SlotBlock(service_id=s["relajacion"].id, date=date(2026, 3, 9), time="13:00", reason="aseo"),
+            ProviderAbsence(
+                provider_id=s["berta"].id, start_date=date(2026, 3, 16), end_date=date(2026, 4, 6), reason="x"
+            ),
         ]
     )
     db_session.commit()
     for n, (service, day, hhmm) in enumerate(
-        [("calipso", "2026-03-04", "14:00"), ("relajacion", "2026-03-09", "14:15"), ("grande", "2026-03-16", "19:00")]
+        [
+            ("calipso", "2026-03-04", "14:00"),
+            ("relajacion", "2026-03-09", "14:15"),
+            ("grande", "2026-03-16", "19:00"),
+            ("descontracturante", "2026-03-16", "13:00"),  # Ana, the only one left on the 16th
+            ("relajacion", "2026-04-06", "13:00"),
+        ]
     ):
         other = client.application.test_client()
         data = {"servicio_id": s[service].id, "fecha": day, "hora": hhmm, "cantidad_personas": 2 if n == 2 else 1}
@@ -188,6 +197,8 @@ def test_month_contexts_equal_the_days_own_contexts(client, booking_setup, db_se
                 for day, ctx in contexts.items():
                     own = load_slot_context(service, day)
                     ctx.now_local = own.now_local  # read a moment apart
+                    for c in (ctx, own):  # a therapist's busy intervals in any order
+                        c.busy = {pid: sorted(b, key=lambda b: (b.start, b.end)) for pid, b in c.busy.items()}
                     assert ctx == own, (name, day)
                     for people in (None, 1, 2, 9):
                         entries = slot_availability(own, people)
