@@ -1,6 +1,6 @@
 """The booking panel's month calendar (D11): which days of a month can be booked, from the same availability
-rules as get-available-hours (`slot_availability`), with the facts of the whole month read in one statement
-(plus one per day for massages, whose therapists' agendas are read per day by the shared code)."""
+rules as get-available-hours (`slot_availability`), with the facts of the whole month read in one statement (with
+the request's settings on the service page) plus, for massages, one for their therapists' agendas of the month."""
 
 from __future__ import annotations
 
