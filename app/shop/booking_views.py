@@ -71,13 +71,6 @@ def parse_people(raw, default: int) -> int | None:
     return parse_int(raw, minimum=-MAX_INT32, maximum=MAX_INT32)
 
 
-def public_service(service_id: int) -> Service:
-    service = db.session.get(Service, service_id)
-    if service is None or not service.is_bookable_online:
-        abort(404)
-    return service
-
-
 class ServiceValues(SimpleNamespace):
     """A service's columns as plain values, with the model's derived values: what the service page and its hours
     read of the service, kept per catalogue version (issue 20) instead of loading the row on every request."""
