@@ -9,7 +9,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -233,7 +233,7 @@ class MonthFacts:
     first: date
     start: date
     last: date
-    now: object
+    now: datetime
     rows: list
 
 
@@ -262,9 +262,9 @@ def read_month_facts(service_id: int, first: date) -> MonthFacts:
 
 
 def month_contexts(service: Service, first: date, facts: MonthFacts | None = None) -> dict[date, SlotContext]:
-    """The availability context of every day of `first`'s month from today on, from one statement (plus one per
-    for massages: their therapists' agendas): what `load_slot_context` would return for each of those days. `facts`:
-    read already."""
+    """The availability context of every day of `first`'s month from today on, from one statement (plus one for a
+    massage's therapists' agendas): what `load_slot_context` would return for each of those days. `facts`: the
+    month's facts, when read already."""
     if facts is None or facts.service_id != service.id or facts.first != first:
         facts = read_month_facts(service.id, first)
     start, last, now = facts.start, facts.last, facts.now
