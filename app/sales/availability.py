@@ -123,11 +123,12 @@ def _day_failure(ctx: SlotContext, people: int | None) -> str | None:
     return None
 
 
-def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None) -> SlotEntry:
+def _motive(
+    ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None, available: int, providers
+) -> tuple[str | None, str | None]:
+    """(motivo, block detail) of one time: None when it can be booked. `providers` are the free providers of a
+    massage, or None to compute them only if the last rule needs them."""
     s = ctx.service
-    occupied = ctx.occupied.get(hhmm, 0)
-    available = max(s.capacity - occupied, 0)
-    providers = free_providers(ctx, hhmm) if s.service_type == "masaje" else []
     motivo = day_failure
     detail = None
     if motivo is None and hhmm not in grid_times(s.grid, ctx.day):
@@ -147,8 +148,20 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
         motivo = "personas_fuera_de_rango"
     if motivo is None and available < 1:
         motivo = "sin_cupo"
-    if motivo is None and s.service_type == "masaje" and not providers:
-        motivo = "sin_terapeuta"
+    if motivo is None and s.service_type == "masaje":
+        if providers is None:
+            providers = free_providers(ctx, hhmm)
+        if not providers:
+            motivo = "sin_terapeuta"
+    return motivo, detail
+
+
+def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | None) -> SlotEntry:
+    s = ctx.service
+    occupied = ctx.occupied.get(hhmm, 0)
+    available = max(s.capacity - occupied, 0)
+    providers = free_providers(ctx, hhmm) if s.service_type == "masaje" else []
+    motivo, detail = _motive(ctx, hhmm, people, day_failure, available, providers)
     message = None
     if motivo is not None:
         # a Msg: Spanish here (API, staff), the visitor's language on visitor pages (app/web/i18n.translated)
@@ -164,6 +177,41 @@ def _entry(ctx: SlotContext, hhmm: str, people: int | None, day_failure: str | N
         mensaje=message,
         detalle=detail,
     )
+
+
+def slot_motives(ctx: SlotContext, people: int | None = None):
+    """The `motivo` of each entry of `slot_availability`, in the same order, lazily and without building the
+    entries: the month calendar only needs each day's summary (issue 20). The rules of `_motive`, with what is the
+    same for every time of the day decided once (tests/shop/test_booking_panel.py proves them equal)."""
+    times = sorted(grid_times(ctx.service.grid, ctx.day))
+    failure = _day_failure(ctx, people)
+    if failure is not None:  # the day's failure is every time's motive
+        for _ in times:
+            yield failure
+        return
+    s = ctx.service
+    limit = ctx.now_local + timedelta(minutes=ctx.lead_minutes)
+    if ctx.staff:
+        day_passed: bool | None = ctx.day < ctx.now_local.date()
+    elif limit.tzinfo is LOCAL_TZ and ctx.day != limit.date():
+        day_passed = ctx.day < limit.date()  # same zone: wall-clock comparison, so the date decides
+    else:
+        day_passed = None  # the limit's own day: time by time
+    wrong_people = people is not None and not (s.min_people <= people <= s.max_people)
+    blocked, slot_blocks, occupied = ctx.block_reason is not None, ctx.slot_blocks, ctx.occupied
+    for hhmm in times:
+        if blocked or hhmm in slot_blocks:
+            yield "bloqueado"
+        elif day_passed if day_passed is not None else slot_start(ctx.day, hhmm) <= limit:
+            yield "hora_pasada"
+        elif wrong_people:
+            yield "personas_fuera_de_rango"
+        elif s.capacity - occupied.get(hhmm, 0) < 1:
+            yield "sin_cupo"
+        elif s.service_type == "masaje" and not free_providers(ctx, hhmm):
+            yield "sin_terapeuta"
+        else:
+            yield None
 
 
 def slot_availability(ctx: SlotContext, people: int | None = None) -> list[SlotEntry]:

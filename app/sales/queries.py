@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app.catalog.models import Provider, ProviderAbsence, Service, ServiceBlock, SlotBlock, service_providers
 from app.core import clock
 from app.core.db import UTCDateTime
-from app.core.settings import in_force
+from app.core.settings import in_force, prime, primed, settings_select
 from app.extensions import db
 from app.sales.availability import Busy, ServiceInfo, SlotContext, slot_start
 from app.sales.models import Cart, CartHold, CartProductLine, ServiceLine
@@ -216,10 +216,40 @@ def load_slot_context(
     )
 
 
+@functools.cache
+def _context_and_settings_statement() -> sa.CompoundSelect:
+    """`_context_statement` and the request's settings rows (NULL service columns, kind "setting", the key and the
+    value in two last columns, NULL on the context's rows): the JSON availability endpoints read both in one round
+    trip (issue 20)."""
+    context = _context_statement(False, False)
+    no_value = sa.cast(sa.null(), sa.JSON)
+    pad = [sa.cast(sa.null(), column.type) for column in _SERVICE_COLUMNS]
+    no_text = sa.cast(sa.null(), sa.String)
+    # (service columns, kind, hhmm, reason, n, key, value)
+    settings = sa.select(*pad, sa.literal("setting"), no_text, no_text, sa.literal(0)).add_columns(
+        *settings_select().selected_columns
+    )
+    return sa.union_all(context.add_columns(no_text, no_value), settings)
+
+
 def load_slot_context_by_id(service_id: int, day: date, *, staff: bool = False) -> SlotContext | None:
     """The same context from the service id alone (the JSON availability endpoints): one statement in all (two
-    for massages), None when the service does not exist."""
-    now, rows = _rows(service_id, day, None, None)
+    for massages) with the request's settings, None when the service does not exist. Read-only GET paths: executed
+    on the session's connection (Core: no ORM result machinery for plain columns, issue 20), so nothing pending is
+    flushed first."""
+    now = clock.now()
+    params = _params(service_id, day, now, None, None)
+    if primed():
+        rows = db.session.connection().execute(_context_statement(False, False), params).all()
+    else:
+        base = len(_SERVICE_COLUMNS)
+        rows, settings = [], []
+        for row in db.session.connection().execute(_context_and_settings_statement(), params).all():
+            if row[base] == "setting":
+                settings.append((row[-2], row[-1]))
+            else:
+                rows.append(row[:-2])
+        prime(settings)
     if not rows:
         return None
     return _context(_info_from_row(rows[0]), day, now, rows, staff=staff)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import (
     abort,
     flash,
@@ -23,6 +25,7 @@ from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
+from app.catalog.version import catalog_version
 from app.core import clock
 from app.core.errors import ValidationError
 from app.core.money import format_clp
@@ -49,6 +52,7 @@ from app.shop.texts import (  # noqa: F401  (duration_label: used by callers)
     weekday_name,
 )
 from app.web.forms import submit
+from app.web.fragments import cached_value
 from app.web.htmx import hx_trigger, render_page, wants_fragment
 from app.web.params import MAX_INT32, parse_id, parse_int
 
@@ -68,8 +72,29 @@ def parse_people(raw, default: int) -> int | None:
     return parse_int(raw, minimum=-MAX_INT32, maximum=MAX_INT32)
 
 
-def public_service(service_id: int) -> Service:
+class ServiceValues(SimpleNamespace):
+    """A service's columns as plain values, with the model's derived values: what the service page and its hours
+    read of the service, kept per catalogue version (issue 20) instead of loading the row on every request."""
+
+    pricing_rule = Service.pricing_rule
+    type_label = Service.type_label
+    price_label = Service.price_label
+    is_bookable_online = Service.is_bookable_online
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _service_values(service_id: int) -> ServiceValues | None:
     service = db.session.get(Service, service_id)
+    if service is None:
+        return None
+    return ServiceValues(**{attr.key: getattr(service, attr.key) for attr in sa.inspect(Service).column_attrs})
+
+
+def public_service_values(service_id: int) -> ServiceValues:
+    """The bookable service `service_id` (404 otherwise): no statement while the catalogue has not changed."""
+    service = cached_value("service-values", catalog_version(), service_id, lambda: _service_values(service_id))
     if service is None or not service.is_bookable_online:
         abort(404)
     return service
@@ -98,11 +123,22 @@ class HoursView:
     def none_left(self) -> bool:
         return bool(self.entries) and not any(e.reservable for e in self.entries)
 
+    @property
+    def key(self) -> tuple:
+        """What the rendered hours show (with the service, the chosen time and the error): the cache key."""
+        slots = tuple((e.hora, e.reservable, e.motivo, e.disponibles) for e in self.entries)
+        return (self.day, self.people, self.price, slots)
 
-def hours_for(service: Service, day: date, people: int) -> HoursView:
+
+def hours_for(service: Service, day: date, people: int, contexts: dict | None = None) -> HoursView:
+    """The hours of `day`; `contexts` are the availability contexts the month calendar already read (no second
+    statement when `day` is one of them)."""
     from app.catalog.policy import line_price
 
-    entries = slot_availability(load_slot_context(service, day), people) if day else []
+    ctx = (contexts or {}).get(day) if day else None
+    if day and ctx is None:
+        ctx = load_slot_context(service, day)
+    entries = slot_availability(ctx, people) if day else []
     return HoursView(
         day=day, people=people, entries=entries, price=line_price(service.base_price, service.pricing_rule, people)
     )
@@ -119,16 +155,20 @@ def panel_context(
     selected=None,
     hours_error=None,
     with_month: bool = True,
+    month_facts=None,
+    contexts: dict | None = None,
 ):
     """The booking panel: the month calendar and the hours of `day`. Without a day it opens on the first day of
-    `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past."""
+    `month` (default: this month, then up to two more) that has a free slot, never on a day with every slot past.
+    `month_facts`: the opening month's facts, read already (`read_month_facts`); `contexts`: availability contexts
+    by day, read already."""
     from app.shop.calendar_queries import month_view
 
     today = clock.today()
     max_day = date.fromordinal(today.toordinal() + int(in_force()["BOOKING_HORIZON_DAYS"]))
     people = people if people is not None else service.min_people
     if day is None:
-        view = month_view(service, max(month or today, today), people, max_day)
+        view = month_view(service, max(month or today, today), people, max_day, month_facts)
         day = view.first_bookable()
         for _ in range(0 if month else 2):
             if day is not None or view.next_month is None:
@@ -137,10 +177,10 @@ def panel_context(
             day = view.first_bookable()
         day = day or max(view.first, today)
     else:
-        view = month_view(service, day, people, max_day) if with_month else None
+        view = month_view(service, day, people, max_day, month_facts) if with_month else None
     return {
         "service": service,
-        "hours": hours_for(service, day, people),
+        "hours": hours_for(service, day, people, view.contexts if view is not None else contexts),
         "today": today,
         "max_day": max_day,
         "month": view,
@@ -164,29 +204,39 @@ def parse_month(raw: str | None) -> date | None:
 @bp.get("/ventas/servicio/<int:service_id>/")
 @public
 def service_detail(service_id: int):
-    service = public_service(service_id)
+    from app.shop.calendar_queries import read_month_facts
+
     day = parse_date(request.args.get("fecha"))
-    if day is not None and day < clock.today():
+    today = clock.today()
+    if day is not None and day < today:
         day = None
+    month = parse_month(request.args.get("mes"))
+    # the month the panel opens on, read with the request's settings before the service (one round trip, issue 20)
+    facts = read_month_facts(service_id, (day or max(month or today, today)).replace(day=1))
+    service = public_service_values(service_id)
     people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     if people is None or not service.min_people <= people <= service.max_people:
         people = service.min_people
-    ctx = panel_context(service, day=day, people=people, month=parse_month(request.args.get("mes")))
+    ctx = panel_context(service, day=day, people=people, month=month, month_facts=facts)
     return render_page("shop/service.html", "booking_panel", **ctx)
 
 
 @bp.get("/ventas/servicio/<int:service_id>/horas/")
 @public
 def service_hours(service_id: int):
-    service = public_service(service_id)
     day = parse_date(request.args.get("fecha"))
-    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     error = None
     if day is None:
         error, day = gettext("Formato de fecha inválido. Use YYYY-MM-DD."), clock.today()
+    # the day's availability with the request's settings, before the service (one round trip, issue 20)
+    day_context = load_slot_context_by_id(service_id, day)
+    service = public_service_values(service_id)
+    people = parse_people(request.args.get("cantidad_personas"), service.min_people)
     if people is None:
         error, people = gettext("Cantidad de personas inválida."), service.min_people
-    ctx = panel_context(service, day=day, people=people, hours_error=error, with_month=False)
+    ctx = panel_context(
+        service, day=day, people=people, hours_error=error, with_month=False, contexts={day: day_context}
+    )
     return render_page("shop/service.html", "hours", status=422 if error else 200, **ctx)
 
 
@@ -379,6 +429,33 @@ def _add_product(form: AddProductToCartForm):
     return redirect(url_for("shop.cart"), 303)
 
 
+class LazyTotals:
+    """`cart_totals(cart)` (subtotal, discount, total), computed when a template first reads it: the cart lines'
+    fragment does not show them, so it reads no discount code (issue 20)."""
+
+    def __init__(self, cart):
+        self._cart = cart
+        self._values: dict | None = None
+
+    def _get(self) -> dict:
+        if self._values is None:
+            self._values = (
+                cart_services.cart_totals(self._cart) if self._cart else {"subtotal": 0, "discount": 0, "total": 0}
+            )
+        return self._values
+
+    def __getitem__(self, key: str):
+        return self._get()[key]
+
+    def __getattr__(self, key: str):
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._get()[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
 def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
     now = clock.now()
     holds = list(cart.holds) if cart else []
@@ -389,8 +466,7 @@ def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
         "products": products,
         "now": now,
         "failing": set(failing),
-        "totals": cart_services.cart_totals(cart) if cart else {"subtotal": 0, "discount": 0, "total": 0},
-        "hold_minutes": in_force()["CART_HOLD_MINUTES"],
+        "totals": LazyTotals(cart),
         "remove_form": RemoveFromCartForm(formdata=None),
         "code_form": code_form or CartCodeForm(formdata=None),
     }
@@ -399,7 +475,11 @@ def cart_context(cart, *, failing=(), code_form: CartCodeForm | None = None):
 @bp.get("/ventas/cart/")
 @public
 def cart():
-    return render_page("shop/cart.html", "cart_lines", **cart_context(current_cart(with_lines=True)))
+    from app.shop.cart_queries import cart_with_lines
+
+    cart = cart_with_lines(session.get("cart_token"))  # plain values in one statement (issue 20)
+    request.environ[BADGE_LINES] = len(cart.holds) + len(cart.product_lines) if cart else 0  # the badge's count
+    return render_page("shop/cart.html", "cart_lines", **cart_context(cart))
 
 
 @bp.post("/ventas/remove-from-cart/")

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.shop import booking_views, checkout_views, giftcard_views, manage_views  # noqa: F401  (register their routes)
 from app.shop.blueprint import bp
 from app.shop.texts import N_
-from app.web.fragments import cached_part, cached_value, keep_part
+from app.web.fragments import cached_part, cached_value, keep_part, keep_static_part, static_part
 from app.web.htmx import render_page
 from app.web.params import parse_id
 
@@ -185,4 +185,6 @@ def _public_context():
         "local_business_jsonld": local_business_jsonld,
         "catalog_part": catalog_part,
         "keep_catalog_part": keep_catalog_part,
+        "static_part": static_part,
+        "keep_static_part": keep_static_part,
     }

@@ -114,7 +114,8 @@ class Required:
 class OneTimeForm(BaseForm):
     """A form that creates or moves money or bookings: a fresh submission key on every render, claimed once."""
 
-    submission_key = HiddenField(default=new_submission_key, widget=SubmissionKeyInput())
+    # a label of its own: the default label is a WTForms gettext, which loads its catalogue on every render
+    submission_key = HiddenField("Submission Key", default=new_submission_key, widget=SubmissionKeyInput())
 
     def renew_key(self) -> None:
         """The form shown again gets a new key, as every render does (a refused attempt's key was rolled back; a
@@ -173,7 +174,9 @@ class TextValueField(StringField):
 
     def __init__(self, label=None, validators=None, *, message: str | None = None, **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.invalid_message = message or self.invalid_message
+        # not `message or …`: that translates a lazy message on every construction of the form (issue 20)
+        empty = message is None or (isinstance(message, str) and not message)
+        self.invalid_message = self.invalid_message if empty else message
         self.raw = ""
 
     def process_formdata(self, valuelist):

@@ -1,6 +1,9 @@
 """Per-process cache of rendered page parts keyed by a data version (issue 20 §2): what a public page builds only
 from slow-changing data (the catalogue's navigation and cards) is rendered once per version and language.
 
+Parts that depend only on the code and the config (the layout's asset links and footer) use the constant version
+`PROCESS`: rendered once per process and language.
+
 The caller passes the version in force (read from the database in the request, e.g. `catalog_version()`), so every
 gunicorn process sees a change on its next request; entries of an older version are dropped when a newer one is
 first seen. Bounded: a key made from request input (a category id) cannot grow it without limit.
@@ -60,6 +63,19 @@ def keep_part(name: str, version: str, html, *key) -> Markup:
     if enabled():
         cache_for(name).put(version, (*key, str(get_locale())), html)
     return html
+
+
+PROCESS = "process"  # the "version" of parts that only change with the code and the config (a new process)
+
+
+def static_part(name: str, *key):
+    """A part rendered earlier from the code and the config alone (the layout's asset links, its footer), for this
+    language, or None."""
+    return cached_part(name, PROCESS, *key)
+
+
+def keep_static_part(name: str, html, *key) -> Markup:
+    return keep_part(name, PROCESS, html, *key)
 
 
 def cached_value(name: str, version: str, key, load):

@@ -150,3 +150,57 @@ def test_add_to_cart_same_submission_key_twice_holds_once(client, booking_setup,
     assert "Este formulario ya fue enviado" in second.text
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CartHold)) == 1
     assert clock.today().isoformat() == "2026-03-02"
+
+
+def test_month_contexts_equal_the_days_own_contexts(client, booking_setup, db_session):
+    """The calendar's one read of the month gives every day the context get-available-hours reads for that day
+    (blocks, slot blocks, lines, live holds; the massages' therapists), so the calendar and the hours agree."""
+    from datetime import date
+
+    from app.catalog.models import ProviderAbsence, ServiceBlock, SlotBlock
+    from app.sales.availability import slot_availability, slot_motives
+    from app.sales.queries import load_slot_context
+    from app.shop.calendar_queries import day_state, month_contexts
+
+    s = booking_setup
+    db_session.add_all(
+        [
+            ServiceBlock(
+                service_id=s["calipso"].id, start_date=date(2026, 3, 14), end_date=date(2026, 4, 2), reason="x"
+            ),
+            ServiceBlock(service_id=None, start_date=date(2026, 3, 30), end_date=date(2026, 3, 30), reason="todo"),
+            SlotBlock(service_id=s["relajacion"].id, date=date(2026, 3, 9), time="13:00", reason="aseo"),
+            ProviderAbsence(
+                provider_id=s["berta"].id, start_date=date(2026, 3, 16), end_date=date(2026, 4, 6), reason="x"
+            ),
+        ]
+    )
+    db_session.commit()
+    for n, (service, day, hhmm) in enumerate(
+        [
+            ("calipso", "2026-03-04", "14:00"),
+            ("relajacion", "2026-03-09", "14:15"),
+            ("grande", "2026-03-16", "19:00"),
+            ("descontracturante", "2026-03-16", "13:00"),  # Ana, the only one left on the 16th
+            ("relajacion", "2026-04-06", "13:00"),
+        ]
+    ):
+        other = client.application.test_client()
+        data = {"servicio_id": s[service].id, "fecha": day, "hora": hhmm, "cantidad_personas": 2 if n == 2 else 1}
+        assert other.post("/ventas/add-to-cart/", data=data).status_code == 303
+    with client.application.test_request_context():
+        for name in ("calipso", "grande", "relajacion", "descontracturante", "arrayan"):
+            service = s[name]
+            for first in (date(2026, 3, 1), date(2026, 4, 1)):
+                contexts = month_contexts(service, first)
+                assert min(contexts) == max(first, date(2026, 3, 2)) and len(contexts) >= 28
+                for day, ctx in contexts.items():
+                    own = load_slot_context(service, day)
+                    ctx.now_local = own.now_local  # read a moment apart
+                    for c in (ctx, own):  # a therapist's busy intervals in any order
+                        c.busy = {pid: sorted(b, key=lambda b: (b.start, b.end)) for pid, b in c.busy.items()}
+                    assert ctx == own, (name, day)
+                    for people in (None, 1, 2, 9):
+                        entries = slot_availability(own, people)
+                        assert [e.motivo for e in entries] == list(slot_motives(ctx, people))
+                        assert day_state(e.motivo for e in entries) == day_state(slot_motives(ctx, people))

@@ -204,3 +204,56 @@ def test_json_availability_endpoints(client, calipso, booking_setup):
     taken = client.get(f"/ventas/check-availability/?servicio_id={calipso.id}&fecha=2026-03-02&hora=14:00")
     assert taken.get_json() == {"available": False, "motivo": "sin_cupo", "mensaje": "Horario agotado."}
     assert client.get("/ventas/check-availability/?servicio_id=x&fecha=2026-03-02&hora=14:00").status_code == 404
+
+
+def test_cart_page_plain_read_renders_as_the_orm_cart(client, booking_setup, make_product, db_session, freeze_clock):
+    """Issue 20: GET /ventas/cart/ reads its lines as plain values in one statement; the page (lines, summary with a
+    discount code, badge) is byte for byte what the ORM cart renders — a massage with its therapist, a tub, an
+    expired hold and a gift card line, in Spanish and English."""
+    import re
+    from datetime import datetime
+
+    from flask import render_template, request
+
+    from app.core.clock import LOCAL_TZ
+    from app.sales import cart_services
+    from app.shop.booking_views import BADGE_LINES, cart_context
+
+    s = booking_setup
+    card = make_product(name="Gift Card monto libre", base_price=0, is_gift_card=True, is_published=True)
+    for service, day, hhmm, people in (
+        ("relajacion", "2026-03-09", "13:00", 1),
+        ("calipso", "2026-03-04", "14:00", 2),
+        ("grande", "2026-03-02", "19:00", 3),
+    ):
+        data = {"servicio_id": s[service].id, "fecha": day, "hora": hhmm, "cantidad_personas": people}
+        assert client.post("/ventas/add-to-cart/", data=data).status_code == 303
+    assert client.post("/ventas/add-to-cart/", data={"producto_id": card.id, "monto": "30.000"}).status_code == 303
+    assert client.post("/ventas/cart/codigo/", data={"codigo": "AREMKO15"}).status_code == 303
+    client.get("/ventas/cart/")  # the flashes shown
+    freeze_clock(datetime(2026, 3, 2, 10, 40, tzinfo=LOCAL_TZ))  # the holds expired
+    keys = re.compile(r'(name="(?:csrf_token|submission_key)"[^>]*value=")[^"]+|("X-CSRFToken": ")[^"]+')
+
+    def norm(text: str) -> str:
+        return keys.sub(lambda m: (m.group(1) or m.group(2)) + "X", text)
+
+    for lang in ("es", "en"):
+        for headers in ({}, {"HX-Request": "true"}):
+            page = client.get(f"/ventas/cart/?lang={lang}", headers=headers)
+            with client.session_transaction() as sess:
+                token = sess["cart_token"]
+            with client.application.test_request_context(f"/ventas/cart/?lang={lang}", headers=headers):
+                client.application.preprocess_request()
+                orm_cart = cart_services.get_cart(token, with_lines=True)
+                request.environ[BADGE_LINES] = cart_services.cart_line_count(orm_cart)  # (no session cookie here)
+                ctx = cart_context(orm_cart)
+                if headers:
+                    from jinja2_fragments.flask import render_block
+
+                    expected = render_block("shop/cart.html", "cart_lines", **ctx)
+                else:
+                    expected = render_template("shop/cart.html", **ctx)
+            assert "Gift Card monto libre" in page.text and ("Ana Soto" in page.text or "Berta Muñoz" in page.text)
+            assert "vencida" in page.text or "expired" in page.text
+            assert "AREMKO15" in page.text or headers
+            assert norm(page.text) == norm(expected), (lang, headers)

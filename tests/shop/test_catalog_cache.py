@@ -79,3 +79,51 @@ def test_each_language_has_its_own_cached_parts(client, booking_setup):
 def test_a_missing_category_is_still_404(client, booking_setup):
     assert client.get("/ventas/categoria/999999/").status_code == 404
     assert client.get("/ventas/categoria/999999/").status_code == 404
+
+
+def test_service_page_reads_settings_and_the_month_only(client, booking_setup, db_session):
+    """Issue 20: the month the panel opens on is read with the request's settings in one statement, the service's
+    own values come from the catalogue cache, the chosen day's hours from the month's facts; the hours fragment
+    (no month) reads the day with the settings."""
+    url = f"/ventas/servicio/{booking_setup['calipso'].id}/"
+    assert client.get(url).status_code == 200
+    assert len(queries(db_session, lambda: client.get(url))) == 1
+    assert len(queries(db_session, lambda: client.get(url + "?mes=2026-04", headers={"HX-Request": "true"}))) == 1
+    assert len(queries(db_session, lambda: client.get(url + "?fecha=2026-03-09"))) == 1
+    assert client.get(url + "?fecha=2026-03-09").text.count('aria-current="date"') == 1
+    assert client.get("/ventas/servicio/99999/").status_code == 404
+    hours = url + "horas/?fecha=2026-03-09&cantidad_personas=2"
+    assert client.get(hours).status_code == 200
+    assert len(queries(db_session, lambda: client.get(hours, headers={"HX-Request": "true"}))) == 1
+
+
+def test_a_service_change_shows_on_its_page_at_once(client, booking_setup, db_session):
+    calipso = booking_setup["calipso"]
+    url = f"/ventas/servicio/{calipso.id}/"
+    assert "Tina Calipso" in client.get(url).text
+    calipso.name, calipso.max_people = "Tina Calipso Renovada", 6
+    db_session.commit()
+    page = client.get(url).text
+    assert "Tina Calipso Renovada" in page and '<option value="6"' in page
+    calipso.slot_grid = {**calipso.slot_grid, "tuesday": ["15:00"]}
+    db_session.commit()
+    assert "martes 3 de marzo: con horarios" in client.get(url).text
+    calipso.is_published = False
+    db_session.commit()
+    assert client.get(url).status_code == 404
+    assert client.get(url + "horas/?fecha=2026-03-09").status_code == 404
+
+
+def test_available_hours_read_the_settings_with_the_context(client, booking_setup, db_session):
+    """Issue 20: get-available-hours reads the request's settings in its one statement, and honours them."""
+    from app.core.settings import save_settings
+
+    url = f"/ventas/get-available-hours/?servicio_id={booking_setup['calipso'].id}&fecha=2026-03-09"
+    assert client.get(url).json["horas_disponibles"] == ["14:00", "17:00"]
+    assert len(queries(db_session, lambda: client.get(url))) == 1
+    save_settings({"BOOKING_HORIZON_DAYS": 3})
+    db_session.commit()
+    body = client.get(url).json
+    assert body["horas_disponibles"] == [] and {e["motivo"] for e in body["detalle"]} == {"fuera_de_plazo"}
+    missing = client.get("/ventas/get-available-hours/?servicio_id=99999&fecha=2026-03-09")
+    assert missing.status_code == 404 and missing.json["error"] == "Servicio no encontrado."
