@@ -28,11 +28,11 @@ from app.crm.audience_queries import PREVIEW_REASONS
 from app.extensions import db
 from app.web.forms import submit
 from app.web.htmx import render_page, wants_fragment
+from app.web.params import MAX_ID
 
 bp = Blueprint("ai", __name__, url_prefix="/ventas")
 AI_ROLES = ("admin", "gerente", "marketing")
 USAGE_ROLES = ("admin", "gerente")
-MAX_ID = 2**31 - 1
 MONEY_COLUMNS = {"monto_pagado", "ingresos", "total", "pagado", "monto", "saldo", "gasto", "monetario"}
 
 

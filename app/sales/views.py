@@ -21,6 +21,7 @@ from app.sales.flow import FlowError, FlowUnavailable
 from app.sales.flow_services import CONFIRMATION_TEXT, FlowDisabled, confirm_flow_token, start_flow_payment
 from app.sales.models import FlowTransaction, Order
 from app.web.htmx import render_page
+from app.web.params import MAX_ID
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -88,7 +89,7 @@ def api_flow_create():
     staff = current_user.is_authenticated and current_user.role in ("recepcion", "gerente", "admin")
     if not staff and order_id_from_token(str(body.get("token", ""))) != order_id:
         return jsonify(error="Invalid order token"), 403
-    order = db.session.get(Order, order_id)
+    order = db.session.get(Order, order_id) if 0 < order_id <= MAX_ID else None  # beyond the column: unknown
     if order is None:
         return jsonify(error="Reservation not found"), 404
     try:

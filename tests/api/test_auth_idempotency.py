@@ -201,3 +201,10 @@ def test_idempotent_flow_create_for_staff(api, booking_setup, db_session):
     assert first.status_code == again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json == first.json
     assert db_session.query(FlowTransaction).filter_by(order_id=order.id).count() == before + 1
+
+
+@pytest.mark.parametrize("reserva_id", [0, -1, 2**31, 2**100])
+def test_flow_create_with_an_id_beyond_the_column_is_not_found(api, reserva_id):
+    """Found by the property run on SQLite (an id past 64 bits was a 500): an id no order can have is a 404."""
+    response = api("recepcion").post("/ventas/api/flow/create/", json={"reserva_id": reserva_id})
+    assert response.status_code == 404 and response.json == {"error": "Reservation not found"}
