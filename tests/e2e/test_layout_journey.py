@@ -123,7 +123,7 @@ def test_phone_menu_opens_without_javascript(live_server, browser):
     context.close()
 
 
-PUBLIC_PAGES = ["/", "/ventas/carrito/", "/accounts/login/", "/ventas/terminos/", "/no-existe/"]
+PUBLIC_PAGES = ["/", "/ventas/cart/", "/accounts/login/", "/ventas/terminos/", "/no-existe/"]
 
 
 def _staff_pages(page) -> list[str]:
