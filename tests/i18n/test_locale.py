@@ -118,3 +118,28 @@ def test_visitor_form_errors_follow_the_locale(app):
         form = F(formdata=MultiDict({"n": "x"}))
         form.validate()
         assert form.n.errors == ["No es un valor entero válido."]
+
+
+def test_wtforms_catalogue_is_loaded_once_per_locale_not_per_request(app):
+    """Flask-WTF loads WTForms' catalogue from disk on every request that builds a form; BaseForm keeps one copy per
+    locale (the messages still follow the visitor, test above)."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import IntegerField
+
+    from app.web import forms
+
+    class F(forms.BaseForm):
+        class Meta:
+            csrf = False
+
+        n = IntegerField()
+
+    forms._wtforms_catalogue.cache_clear()
+    for _ in range(3):
+        with app.test_request_context("/ventas/carrito/", headers=EN):
+            app.preprocess_request()
+            form = F(formdata=MultiDict({"n": "x"}))
+            form.validate()
+            assert form.n.errors == ["Not a valid integer value."]
+    info = forms._wtforms_catalogue.cache_info()
+    assert info.misses == 1 and info.hits == 2
