@@ -129,7 +129,8 @@ def place_order(
         # concurrent checkouts of one service and day wait for each other only during the check-and-insert.
         added = _add_service_lines(order, lines, cart=cart, staff=staff, by=by)
         if expected is None or [(ln.subtotal, ln.status) for ln, _ in added] != expected["lines"]:
-            snapshot = _policy_snapshot(order, added, data)
+            # an order without service lines has no policies; the snapshot goes with the totals (one UPDATE)
+            snapshot = _policy_snapshot((sv for _, sv in added), origin=origin, data=data) if added else None
             _add_cart_products(order, cart, by=by)
             if cart is not None and cart.discount_code:
                 code = find_valid_code(cart.discount_code, client_id=client.id, lock=True)  # no use left: dropped
@@ -180,9 +181,7 @@ def _held_cart_figures(lines: list[LineRequest], cart: Cart | None, *, origin: s
         return None
     held = [holds[req.hold_id] for req in lines]
     subtotals = [line_price(h.unit_price, h.pricing_rule, req.people) for h, req in zip(held, lines, strict=True)]
-    snapshot = snapshot_for((h.service for h in held), versioned=True)
-    if snapshot["deposit_percent"] > 0 and origin == "web":
-        snapshot["pago"] = "abono" if data.pago == "abono" else "total"
+    snapshot = _policy_snapshot((h.service for h in held), origin=origin, data=data)
     return {"subtotals": subtotals, "lines": [(st, NEW_LINE_STATUS) for st in subtotals], "snapshot": snapshot}
 
 
@@ -262,14 +261,11 @@ def _line_insert():
     return sa.insert(ServiceLine).returning(ServiceLine)
 
 
-def _policy_snapshot(order: Order, added, data: CheckoutData) -> dict | None:
-    """The booking policies that apply to this order from now on (self-service.md §1), and the customer's choice
-    between the deposit and the total when they ask a deposit (§3); None for an order without service lines. The
-    caller writes it with the totals (one UPDATE)."""
-    if not added:
-        return None
-    snapshot = snapshot_for((service for _, service in added), versioned=True)
-    if snapshot["deposit_percent"] > 0 and order.origin == "web":
+def _policy_snapshot(services, *, origin: str, data: CheckoutData) -> dict:
+    """The booking policies that apply from now on to an order of these services (self-service.md §1), and the
+    customer's choice between the deposit and the total when they ask a deposit (§3)."""
+    snapshot = snapshot_for(services, versioned=True)
+    if snapshot["deposit_percent"] > 0 and origin == "web":
         snapshot["pago"] = "abono" if data.pago == "abono" else "total"
     return snapshot
 
