@@ -258,40 +258,15 @@ def _debounce_row(
     )
 
 
-def debounce_upsert(
-    *,
-    message_type: str,
-    channel: str,
-    idempotency_key: str,
-    debounce_seconds: int,
-    client_id: int | None = None,
-    order_id: int | None = None,
-    gift_card_id: int | None = None,
-    destination: str | None = None,
-    expires_at: datetime | None = None,
-    triggered_by: str,
-    created_by=None,
-) -> bool:
+def debounce_upsert(**message) -> bool:
     """§4.1: insert with not_before = now + debounce; an existing PENDING row gets not_before pushed to the same
-    instant; a row already sent (or blocked) is left alone. One statement, never commits.
+    instant; a row already sent (or blocked) is left alone. One statement, never commits. `message`: the keyword
+    arguments of `_debounce_row` (message_type, channel, idempotency_key, debounce_seconds, triggered_by, …),
+    without `now`.
 
     Returns whether a row was inserted or pushed.
     """
-    values = _debounce_row(
-        message_type=message_type,
-        channel=channel,
-        idempotency_key=idempotency_key,
-        debounce_seconds=debounce_seconds,
-        client_id=client_id,
-        order_id=order_id,
-        gift_card_id=gift_card_id,
-        destination=destination,
-        expires_at=expires_at,
-        triggered_by=triggered_by,
-        created_by=created_by,
-        now=clock.now(),
-    )
-    return _execute_row(values, debounce=True) == 1
+    return _execute_row(_debounce_row(**message, now=clock.now()), debounce=True) == 1
 
 
 def debounce_upsert_many(rows: list[dict]) -> None:
