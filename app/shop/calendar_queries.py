@@ -132,41 +132,16 @@ def _month_agendas() -> sa.CompoundSelect:
         ProviderAbsence.start_date <= end,
         ProviderAbsence.end_date >= start,
     )
-    lines = (
-        sa.select(
-            sa.literal("busy"),
-            ServiceLine.provider_id,
-            no_text,
-            ServiceLine.service_date,
-            no_date,
-            ServiceLine.start_time,
-            Service.duration_minutes,
+
+    def busy(model, day, hhmm, *live):  # what the listed providers are doing those days, on any service
+        return (
+            sa.select(sa.literal("busy"), model.provider_id, no_text, day, no_date, hhmm, Service.duration_minutes)
+            .join(Service, Service.id == model.service_id)
+            .where(model.provider_id.in_(listed_ids), day.between(start, end), *live)
         )
-        .join(Service, Service.id == ServiceLine.service_id)
-        .where(
-            ServiceLine.provider_id.in_(listed_ids),
-            ServiceLine.service_date.between(start, end),
-            ServiceLine.status != "cancelada",
-        )
-    )
-    holds = (
-        sa.select(
-            sa.literal("busy"),
-            CartHold.provider_id,
-            no_text,
-            CartHold.date,
-            no_date,
-            CartHold.time,
-            Service.duration_minutes,
-        )
-        .join(Service, Service.id == CartHold.service_id)
-        .where(
-            CartHold.provider_id.in_(listed_ids),
-            CartHold.date.between(start, end),
-            CartHold.expires_at > now,
-            CartHold.released_at.is_(None),
-        )
-    )
+
+    lines = busy(ServiceLine, ServiceLine.service_date, ServiceLine.start_time, ServiceLine.status != "cancelada")
+    holds = busy(CartHold, CartHold.date, CartHold.time, CartHold.expires_at > now, CartHold.released_at.is_(None))
     return sa.union_all(providers, absences, lines, holds)
 
 
