@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Service, ServiceCategory
-from app.core.settings import Setting, reread, stored
+from app.core.settings import VERSION_KEY, Setting, data_version, reread
 from app.webhooks.models import WebhookEndpoint
 
-KEY = "_catalog_version"
+KEY = VERSION_KEY
 # Also bumped by the few other slow-changing rows read once per version by hot paths (issue 20): the webhook
-# endpoints (app.webhooks.event_services reads the key itself: webhooks sit below catalog) and, registered with
-# watch() by the sales package, the booking policies.
+# endpoints (app.webhooks.event_services reads the version through app.core.settings.data_version: webhooks sit
+# below catalog) and, registered with watch() by the sales package, the booking policies.
 WATCHED: tuple[type, ...] = (Service, ServiceCategory, WebhookEndpoint)
 
 
@@ -37,7 +37,7 @@ def watch(*classes: type) -> None:
 
 def catalog_version() -> str:
     """The version in force ("0" before the first change): read with the request's settings statement."""
-    return str(stored(KEY, "0"))
+    return data_version()
 
 
 def bump_catalog_version(session: Session) -> None:

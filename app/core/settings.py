@@ -200,6 +200,16 @@ def stored(key: str, default=None):
     return _overrides().get(key, default)
 
 
+# The version of the slow-changing rows that hot paths read once per version (the catalogue, the booking policies,
+# the webhook endpoints): a token that app.catalog.version rewrites in the same transaction as any change to them.
+VERSION_KEY = "_catalog_version"
+
+
+def data_version() -> str:
+    """The version in force ("0" before the first change), read with the request's settings statement."""
+    return str(stored(VERSION_KEY, "0"))
+
+
 def setting(key: str, default=None):
     """The value in force: the database override if there is one, else the app's config (environment), else
     `default`."""

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.core import clock
-from app.core.settings import stored
+from app.core.settings import data_version
 from app.extensions import db
 from app.web.fragments import cached_value
 from app.webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
@@ -49,20 +49,15 @@ def emit_event(event: str, datos: dict | Callable[[], dict]) -> list[WebhookDeli
     return queue(endpoints, event, data)
 
 
-# app.catalog.version.KEY: the catalogue version, which every change to an endpoint bumps in its own transaction
-# (catalog/version.py watches WebhookEndpoint; webhooks sit below catalog, so the key is read here directly).
-VERSION_KEY = "_catalog_version"
-
-
 def _active_endpoints() -> list[tuple[int, tuple]]:
-    """(id, events) of the active endpoints, read once per catalogue version and process (issue 20: every order
-    emits; endpoints change a few times a year)."""
+    """(id, events) of the active endpoints, read once per data version and process (issue 20: every order emits;
+    endpoints change a few times a year, and app.catalog.version bumps the version in the same transaction)."""
 
     def load():
         rows = db.session.scalars(sa.select(WebhookEndpoint).where(WebhookEndpoint.is_active))
         return [(e.id, tuple(e.events or ())) for e in rows]
 
-    return cached_value("webhook-endpoints", str(stored(VERSION_KEY, "0")), "active", load)
+    return cached_value("webhook-endpoints", data_version(), "active", load)
 
 
 def queue(endpoints, event: str, datos: dict) -> list[WebhookDelivery]:
