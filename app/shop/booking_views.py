@@ -21,7 +21,6 @@ from flask import (
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 
 from app.auth.decorators import public  # noqa: I001
 from app.catalog.models import Service
@@ -333,8 +332,9 @@ BADGE_LINES = "aremko.cart_badge_lines"  # this request's cart line count, once 
 @limiter.limit("60 per minute", error_message=RATE_MESSAGE)
 @public
 def add_to_cart():
-    if _posted("producto_id"):  # the product form is built only for a product (issue 20)
-        return _add_product(AddProductToCartForm())
+    product_form = AddProductToCartForm()
+    if product_form.producto_id.raw:
+        return _add_product(product_form)
     form = AddToCartForm()
     service = _bookable_service(form.servicio_id.data)
     if service is None:
@@ -378,17 +378,6 @@ def add_to_cart():
         return hx_trigger(response, "cart-changed", {"lineas": lines})
     flash(message, "success")
     return redirect(url_for("shop.cart"), 303)
-
-
-def _posted(name: str):
-    """A posted value as Flask-WTF's forms read it (files + form, the form, or a JSON body)."""
-    if request.files:
-        return CombinedMultiDict((request.files, request.form)).get(name)
-    if request.form:
-        return request.form.get(name)
-    if request.is_json:
-        return ImmutableMultiDict(request.get_json()).get(name)
-    return None
 
 
 def _add_failed(service, message, status, *, day=None, people=None):
