@@ -171,15 +171,23 @@ def wrk_hours(services, seconds):
     return wrk("get-available-hours", paths[0], seconds, paths=paths)
 
 
+def add_to_cart(session, token: str, slot, **kwargs):
+    """POST add-to-cart for a (service id, day, hhmm, people) slot (kwargs: headers, timeout…)."""
+    sid, day, hhmm, people = slot
+    data = {
+        "csrf_token": token,
+        "servicio_id": sid,
+        "fecha": day.isoformat(),
+        "hora": hhmm,
+        "cantidad_personas": people,
+    }
+    return session.post(BASE + "/ventas/add-to-cart/", data=data, **kwargs)
+
+
 def wrk_cart(slots, seconds):
     session = requests.Session()
-    sid, d, t, people = slots[-100]
-    token = csrf_token(session, f"/ventas/servicio/{sid}/")
-    session.post(
-        BASE + "/ventas/add-to-cart/",
-        data={"csrf_token": token, "servicio_id": sid, "fecha": d.isoformat(), "hora": t, "cantidad_personas": people},
-        timeout=10,
-    )
+    token = csrf_token(session, f"/ventas/servicio/{slots[-100][0]}/")
+    add_to_cart(session, token, slots[-100], timeout=10)
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     return wrk("cart fragment (HTMX)", "/ventas/cart/", seconds, headers=[f"Cookie: {cookie}", "HX-Request: true"])
 
@@ -234,19 +242,8 @@ def main():
 
         def cart(i, n):
             session = requests.Session()
-            sid, d, t, people = slots[-1 - i]
-            token = csrf_token(session, f"/ventas/servicio/{sid}/")
-            session.post(
-                BASE + "/ventas/add-to-cart/",
-                data={
-                    "csrf_token": token,
-                    "servicio_id": sid,
-                    "fecha": d.isoformat(),
-                    "hora": t,
-                    "cantidad_personas": people,
-                },
-                timeout=10,
-            )
+            token = csrf_token(session, f"/ventas/servicio/{slots[-1 - i][0]}/")
+            add_to_cart(session, token, slots[-1 - i], timeout=10)
             out = []
             for _ in range(n):
                 t0 = time.perf_counter()
@@ -258,19 +255,8 @@ def main():
         def checkout(i, n):
             session, out = requests.Session(), []
             for k in range(n):
-                sid, d, t, people = slots[i * n + k]
-                token = csrf_token(session, f"/ventas/servicio/{sid}/")
-                session.post(
-                    BASE + "/ventas/add-to-cart/",
-                    data={
-                        "csrf_token": token,
-                        "servicio_id": sid,
-                        "fecha": d.isoformat(),
-                        "hora": t,
-                        "cantidad_personas": people,
-                    },
-                    timeout=10,
-                )
+                token = csrf_token(session, f"/ventas/servicio/{slots[i * n + k][0]}/")
+                add_to_cart(session, token, slots[i * n + k], timeout=10)
                 form = {
                     "csrf_token": token,
                     "telefono": f"+5697{i:03d}{k:04d}",

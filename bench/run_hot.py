@@ -24,7 +24,18 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_api import issue_token  # noqa: E402
-from run_booking import BASE, CLIENTS, DEFAULT_URL, OUT, PORT, ROOT, csrf_token, start_server, wrk  # noqa: E402
+from run_booking import (  # noqa: E402
+    BASE,
+    CLIENTS,
+    DEFAULT_URL,
+    OUT,
+    PORT,
+    ROOT,
+    add_to_cart,
+    csrf_token,
+    start_server,
+    wrk,
+)
 from run_frontdesk import busiest_day, ensure_user, login  # noqa: E402
 
 HELLO_PORT = PORT + 1
@@ -95,19 +106,7 @@ def checkout_flow(slots, per_client: int) -> dict:
     def worker(i):
         session, token = sessions[i]
         for k in range(per_client):
-            sid, d, t, people = slots[i * per_client + k]
-            session.post(
-                BASE + "/ventas/add-to-cart/",
-                data={
-                    "csrf_token": token,
-                    "servicio_id": sid,
-                    "fecha": d.isoformat(),
-                    "hora": t,
-                    "cantidad_personas": people,
-                },
-                headers={"HX-Request": "true"},
-                timeout=30,
-            )
+            add_to_cart(session, token, slots[i * per_client + k], headers={"HX-Request": "true"}, timeout=30)
             r = session.post(
                 BASE + "/ventas/complete-checkout/",
                 data={
